@@ -1,0 +1,119 @@
+"""The one interface every meter protocol offers to the poller, the CLI and the UI.
+
+Layers (see ../shared/docs/style.md): codecs are pure functions over bytes (comms/dlt645.py,
+comms/cjt188.py, pymodbus for Modbus); a Transport moves bytes on one link; the transaction
+layer (comms/transaction.py) does one exchange at a time with timeouts, retries and reply
+checks; a MeterDriver speaks one meter's protocol through its link's Transport; the poller
+only schedules.
+
+Values are Decimal (never float); relay and valve states are the strings in STATE_VALUES.
+"""
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Callable, Mapping, Sequence
+
+# quantity -> unit ("" for dimensionless, None for a state string)
+QUANTITIES: Mapping[str, str | None] = {
+    "energy": "kWh", "energy_t1": "kWh", "energy_t2": "kWh", "energy_t3": "kWh", "energy_t4": "kWh",
+    "voltage": "V", "current": "A", "power": "kW", "pf": "", "frequency": "Hz",
+    "balance": "CNY", "relay": None, "volume": "m3", "valve": None, "status": None,
+    "purchase_count": "",
+}
+STATE_VALUES = {"relay": ("closed", "open"), "valve": ("open", "closed", "abnormal")}
+ACTIONS = ("trip", "close", "keep-power", "keep-power-off", "valve-open", "valve-close")
+PROTOCOLS = ("dlt645-2007", "dlt645-1997", "cjt188", "modbus")
+
+
+@dataclass(frozen=True)
+class Reading:
+    quantity: str
+    value: Decimal | str | int
+    unit: str | None
+
+
+@dataclass(frozen=True)
+class ControlResult:
+    action: str
+    accepted: bool          # the meter acknowledged the command
+    confirmed: bool         # reading back shows the new state
+    detail: str = ""        # translated explanation when not confirmed
+
+
+@dataclass(frozen=True)
+class RechargeResult:
+    purchase_count: int     # the meter's purchase count after the operation
+    balance: Decimal        # the meter's remaining money read back
+    applied: bool           # False when the meter already had this purchase (count matched)
+
+
+@dataclass(frozen=True)
+class MeterConfig:
+    """What a driver needs to know about one meter (from the archive or the CLI)."""
+    protocol: str                       # one of PROTOCOLS
+    address: str                        # nameplate address (12/14 digits) or Modbus unit id
+    profile: str | None = None          # Modbus register profile name; 645/188 options profile
+    options: Mapping[str, str] = field(default_factory=dict)
+    # options used by the codecs: password_level ("02"), password ("000000"),
+    # operator ("00000000"), di_order ("big"|"little", CJ/T 188), meter_type ("10" water ...)
+
+
+class Transport(abc.ABC):
+    """Bytes to and from one link (serial port, transparent TCP converter). Not thread-safe:
+    exactly one worker uses a Transport at a time."""
+
+    url: str
+
+    @abc.abstractmethod
+    def open(self) -> None: ...
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    @abc.abstractmethod
+    def write(self, data: bytes) -> None: ...
+
+    @abc.abstractmethod
+    def read_some(self, timeout: float) -> bytes:
+        """Whatever bytes arrive within timeout seconds (b"" if none). Raises LinkError when the
+        link is down; bytes already received are never lost inside the transport."""
+
+    @abc.abstractmethod
+    def discard_input(self) -> None:
+        """Drop stale bytes before a new request."""
+
+    def byte_time(self) -> float:
+        """Seconds one byte takes on the line (11 bits / baud); 0 when unknown."""
+        return 0.0
+
+
+# A frame extractor looks at the bytes received so far and returns (frame, consumed):
+# frame is None while incomplete; consumed counts the bytes to drop (garbage or the frame).
+FrameExtractor = Callable[[bytes], tuple[bytes | None, int]]
+
+
+class MeterDriver(abc.ABC):
+    """One meter, spoken to through its link. Errors are comms.errors.CommsError subclasses."""
+
+    def __init__(self, config: MeterConfig) -> None:
+        self.config = config
+
+    @abc.abstractmethod
+    def read(self, quantities: Sequence[str]) -> dict[str, Reading]: ...
+
+    @abc.abstractmethod
+    def control(self, action: str) -> ControlResult: ...
+
+    def recharge(self, amount: Decimal, purchase_count: int) -> RechargeResult:
+        """Write a purchase into a meter that keeps the money; applied exactly once by count."""
+        raise NotImplementedError
+
+    def sync_clock(self, when: datetime) -> None:
+        raise NotImplementedError
+
+    def read_frozen(self, kind: str, index: int) -> dict[str, Reading]:
+        """kind 'daily' (index 1..31) or 'monthly' (1..12): frozen energy of that day/month."""
+        raise NotImplementedError

@@ -1,0 +1,61 @@
+"""Declarative base, naming convention and column types shared by every table.
+
+Text that may hold Chinese is `Text_(n)`/`LongText`, which become NVARCHAR on SQL Server.
+Times are stored as naive UTC (`UTCDateTime`) and come back timezone-aware in UTC on every
+backend (SQLite would otherwise return naive values while PostgreSQL returns aware ones).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mssql
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def Text_(length: int) -> sa.types.TypeEngine:
+    """A bounded text column that holds Chinese on every backend (NVARCHAR on SQL Server)."""
+    return sa.Unicode(length).with_variant(mssql.NVARCHAR(length), "mssql")
+
+
+LongText = sa.UnicodeText().with_variant(mssql.NVARCHAR(None), "mssql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out; stored as naive UTC."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "mssql":      # DATETIME keeps only 1/300 s; the log hashes microseconds
+            return dialect.type_descriptor(mssql.DATETIME2(6))
+        return dialect.type_descriptor(sa.DateTime())
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; use an aware datetime")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING)

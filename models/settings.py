@@ -1,0 +1,149 @@
+"""Every setting declared once: key, type, default, description, where it lives, validator.
+
+Station-local settings (database URL, language, station name, printer) live in a JSON file in
+the user's config folder, written by atomic replace. Business settings (company name, receipt
+layout, thresholds) live in the database, shared by all stations, and every change is logged.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import sqlalchemy as sa
+
+from models.audit import audited, record
+from models.base import utcnow
+from models.db import Database
+from models.errors import InvalidInput, NotFound
+from models.rights import Actor
+from models.settings_store import SettingRow
+from resources.i18n import LANGS, N_, _
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    type: type
+    default: Any
+    description: str
+    local: bool                                  # True: station file; False: database
+    check: Callable[[Any], bool] = lambda v: True
+
+
+SETTINGS: dict[str, Setting] = {s.key: s for s in [
+    Setting("station.name", str, "", N_("Name of this station in the operation log"), True,
+            lambda v: len(v) <= 80),
+    Setting("station.db_url", str, "", N_("Database URL (empty: SQLite in the data folder)"), True),
+    Setting("station.language", str, "zh_CN", N_("Language of the windows and receipts"), True,
+            lambda v: v in LANGS),
+    Setting("station.printer", str, "", N_("Receipt printer (empty: save PDF / preview)"), True),
+    Setting("station.runs_jobs", bool, True, N_("This station runs the scheduled jobs"), True),
+    Setting("company.name", str, "", N_("Company name printed on receipts"), False,
+            lambda v: len(v) <= 100),
+    Setting("receipt.paper", str, "continuous-241x93", N_("Receipt paper"), False,
+            lambda v: v in ("continuous-241x93", "a4")),
+    Setting("money.max_amount", str, "100000.00", N_("Largest amount of one sale or refund"), False),
+    Setting("security.lock_after", int, 5, N_("Failed logins before an operator is locked"), False,
+            lambda v: 1 <= v <= 20),
+]}
+
+
+def config_dir() -> Path:
+    env = os.environ.get("METERSTATION_CONFIG_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("MeterStation", appauthor=False))
+
+
+def _local_file() -> Path:
+    return config_dir() / "settings.json"
+
+
+def _spec(key: str) -> Setting:
+    if key not in SETTINGS:
+        raise NotFound(_("There is no setting {key}").format(key=key))
+    return SETTINGS[key]
+
+
+def coerce(key: str, value: Any) -> Any:
+    spec = _spec(key)
+    try:
+        if spec.type is bool and isinstance(value, str):
+            value = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}[value.lower()]
+        value = spec.type(value)
+        ok = spec.check(value)
+    except (KeyError, ValueError, TypeError):
+        ok = False
+    if not ok:
+        raise InvalidInput(_("{value} is not a valid value for {key}").format(value=value, key=key))
+    return value
+
+
+def read_local() -> dict[str, Any]:
+    try:
+        data = json.loads(_local_file().read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def get_local(key: str) -> Any:
+    spec = _spec(key)
+    value = read_local().get(key, spec.default)
+    if key == "station.name" and not value:
+        return socket.gethostname()[:80]
+    return value
+
+
+def set_local(key: str, value: Any) -> None:
+    if not _spec(key).local:
+        raise InvalidInput(_("{key} is a database setting").format(key=key))
+    data = read_local()
+    data[key] = coerce(key, value)
+    folder = config_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".settings-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f, ensure_ascii=False, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, _local_file())
+
+
+def get(db: Database, key: str) -> Any:
+    spec = _spec(key)
+    if spec.local:
+        return get_local(key)
+    with db.read() as s:
+        row = s.get(SettingRow, key)
+        return spec.default if row is None else json.loads(row.value)
+
+
+def put(db: Database, actor: Actor, key: str, value: Any) -> None:
+    spec = _spec(key)
+    if spec.local:
+        set_local(key, value)
+        return
+    value = coerce(key, value)
+    with audited(db, actor, "setting.change", key) as s:
+        actor.require("settings_edit")
+        row = s.get(SettingRow, key)
+        old = None if row is None else json.loads(row.value)
+        if row is None:
+            row = SettingRow(key=key)
+            s.add(row)
+        row.value, row.updated_at, row.updated_by = json.dumps(value, ensure_ascii=False), utcnow(), actor.name
+        record(s, actor, "setting.change", key, {"old": old, "new": value})
+
+
+def all_db_settings(db: Database) -> dict[str, Any]:
+    with db.read() as s:
+        stored = {r.key: json.loads(r.value) for r in s.execute(sa.select(SettingRow)).scalars()}
+    return {k: stored.get(k, v.default) for k, v in SETTINGS.items() if not v.local}

@@ -1,0 +1,90 @@
+"""Suite-wide rules: offscreen Qt, English-independent checks, no leaked threads.
+
+QT_QPA_PLATFORM must be set before any QApplication exists, so it is set here at import time.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_LOGGING_RULES", "default.warning=false")
+os.environ["METERSTATION_TEST_MODE"] = "1"   # lets the simulator and fake drivers run
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_threads():
+    """A test must stop every thread it started (pollers, workers, simulators, schedulers)."""
+    before = set(threading.enumerate())
+    yield
+    deadline = 5.0
+    import time
+
+    end = time.monotonic() + deadline
+    while True:
+        leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()
+                  and not isinstance(t, threading._DummyThread)     # Qt's own pool threads
+                  and not t.name.startswith(("QDBus", "pydevd"))]
+        if not leaked or time.monotonic() > end:
+            break
+        time.sleep(0.05)
+    assert not leaked, f"threads leaked by the test: {[t.name for t in leaked]}"
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """Tests run in English unless they switch; restore afterwards."""
+    from resources import i18n
+
+    old = i18n.language()
+    i18n.set_language("en")
+    yield
+    i18n.set_language(old)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path):
+    """A URL to an empty database, on SQLite and on PostgreSQL."""
+    from tests.dbs import make_url
+
+    url, cleanup = make_url(request.param, tmp_path)
+    yield url
+    if cleanup is not None:
+        cleanup.drop()
+
+
+@pytest.fixture
+def db(db_url):
+    """A migrated station database (both backends)."""
+    from models.db import Database
+
+    database = Database.open(db_url, upgrade=True)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def station_config(tmp_path, monkeypatch):
+    """Station-local settings in a private folder, never the user's real config."""
+    folder = tmp_path / "config"
+    monkeypatch.setenv("METERSTATION_CONFIG_DIR", str(folder))
+    monkeypatch.setenv("METERSTATION_DB", f"sqlite:///{tmp_path / 'default.db'}")
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _private_config(tmp_path_factory, monkeypatch):
+    """No test reads or writes the real user's settings or database."""
+    if "METERSTATION_CONFIG_DIR" not in os.environ:
+        monkeypatch.setenv("METERSTATION_CONFIG_DIR", str(tmp_path_factory.mktemp("cfg")))
+
+
+@pytest.fixture
+def superadmin(db):
+    """(db, actor) with a super admin 'root' (password 'secret-1') logged in."""
+    from models import auth, operator_service
+
+    operator_service.create_first_operator(db, "root", "secret-1", "TEST")
+    return auth.login(db, "root", "secret-1", "TEST")

@@ -1,0 +1,94 @@
+"""`log show`, `log verify`, `log export FILE` — the operation log (操作日志)."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+from models import oplog
+from models.errors import InvalidInput
+from resources.i18n import _
+from ui.cli.context import CliContext
+
+
+def register(sub) -> None:
+    p = sub.add_parser("log", help=_("the operation log"))
+    s = p.add_subparsers(dest="log_command", required=True, metavar="ACTION")
+    show = s.add_parser("show", help=_("search the log (newest first)"))
+    export = s.add_parser("export", help=_("export the log to .csv or .xlsx"))
+    export.add_argument("file")
+    for x in (show, export):
+        x.add_argument("--by", dest="by_operator", help=_("only this operator's actions"))
+        x.add_argument("--action", help=_("only this action (* wildcard), e.g. login*"))
+        x.add_argument("--search", help=_("text in the target or details"))
+        x.add_argument("--from", dest="since", help="YYYY-MM-DD")
+        x.add_argument("--to", dest="until", help=_("YYYY-MM-DD (inclusive)"))
+    show.add_argument("--limit", type=int, default=100)
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=show_)
+    export.set_defaults(func=export_)
+    v = s.add_parser("verify", help=_("check the hash chain; exit 1 if a row was edited or deleted"))
+    v.add_argument("--json", action="store_true")
+    v.set_defaults(func=verify)
+
+
+def _day(text: str | None, *, end: bool = False) -> datetime | None:
+    if not text:
+        return None
+    try:
+        d = datetime.strptime(text, "%Y-%m-%d")
+    except ValueError:
+        raise InvalidInput(_("{text} is not a date (YYYY-MM-DD)").format(text=text)) from None
+    local = d.astimezone()  # local midnight
+    return (local + timedelta(days=1) if end else local).astimezone(timezone.utc)
+
+
+def _rows(ctx: CliContext, args, limit: int | None) -> list[dict]:
+    actor = ctx.optional_actor()
+    if actor is not None:
+        actor.require("log_view")
+    with ctx.db().read() as s:
+        return [{"seq": e.seq, "at": e.at.astimezone().isoformat(timespec="seconds"), "operator": e.operator,
+                 "station": e.station, "action": e.action, "target": e.target,
+                 "details": json.loads(e.details)}
+                for e in oplog.search(s, operator=args.by_operator, action=args.action, text=args.search,
+                                      since=_day(args.since), until=_day(args.until, end=True), limit=limit)]
+
+
+def show_(ctx: CliContext, args) -> int:
+    rows = _rows(ctx, args, args.limit)
+    if ctx.json:
+        ctx.emit({"entries": rows, "count": len(rows)})
+        return 0
+    for r in rows:
+        details = json.dumps(r["details"], ensure_ascii=False) if r["details"] else ""
+        ctx.say(f"{r['seq']:>7} {r['at'][:19]} {r['operator']:<12} {r['action']:<18} {r['target']} {details}")
+    return 0
+
+
+def export_(ctx: CliContext, args) -> int:
+    from printing.oplog_export import export_rows
+
+    rows = _rows(ctx, args, None)
+    n = export_rows(args.file, ([r["seq"], r["at"][:19], r["operator"], r["station"], r["action"], r["target"],
+                                 json.dumps(r["details"], ensure_ascii=False)] for r in rows))
+    ctx.say(_("{n} log rows written to {file}").format(n=n, file=args.file))
+    return 0
+
+
+def verify(ctx: CliContext, args) -> int:
+    with ctx.db().read() as s:
+        result = oplog.verify(s)
+    if ctx.json:
+        ctx.emit({"ok": result.ok, "rows": result.rows, "problem": result.problem or None,
+                  "seq": result.bad_seq})
+    elif result.ok:
+        ctx.say(_("The operation log is intact: {n} rows").format(n=result.rows))
+    else:
+        messages = {"missing": _("row {seq} is missing (deleted)"), "link": _("row {seq} does not follow "
+                    "the row before it (a row was deleted or replaced)"),
+                    "edited": _("row {seq} was edited"), "truncated": _("rows from {seq} on were deleted")}
+        import sys
+
+        print(_("The operation log is broken: {what}").format(
+            what=messages[result.problem].format(seq=result.bad_seq)), file=sys.stderr)
+    return 0 if result.ok else 1

@@ -1,0 +1,116 @@
+"""What every CLI command shares: the database, the acting operator, output and errors.
+
+Exit codes (../shared/docs/cli.md): 0 done; 1 refused or failed, with one clear line on stderr
+and nothing changed; 2 wrong usage (argparse).
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from decimal import Decimal
+from typing import Any
+
+from models import auth, settings
+from models.db import Database, default_url
+from models.errors import AuthenticationFailed, DatabaseError, InvalidInput
+from models.rights import Actor
+from resources.i18n import _
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+class CliContext:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self._db: Database | None = None
+        self._stdin_lines: list[str] | None = None
+
+    @property
+    def url(self) -> str:
+        return getattr(self.args, "db", None) or settings.get_local("station.db_url") or default_url()
+
+    @property
+    def station(self) -> str:
+        return str(settings.get_local("station.name"))
+
+    def db(self) -> Database:
+        """The database, created on first use if empty, migrated if older, refused if newer."""
+        if self._db is None:
+            from models import migrate
+
+            db = Database(self.url)
+            try:
+                rev = migrate.current_revision(db)
+                if rev != migrate.head_revision():
+                    migrate.upgrade(db)
+                migrate.check_schema(db)
+            except Exception:
+                db.dispose()
+                raise
+            self._db = db
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+            self._db = None
+
+    # --- input -------------------------------------------------------------------------------
+    def stdin_line(self) -> str | None:
+        """The next line of standard input (None when there is none)."""
+        if self._stdin_lines is None:
+            if sys.stdin is None or sys.stdin.closed:
+                self._stdin_lines = []
+            elif sys.stdin.isatty():
+                self._stdin_lines = [getpass.getpass(_("Password: "))]
+            else:
+                self._stdin_lines = sys.stdin.read().splitlines()
+        return self._stdin_lines.pop(0) if self._stdin_lines else None
+
+    def operator_name(self) -> str | None:
+        return getattr(self.args, "operator", None) or os.environ.get("METERSTATION_OPERATOR")
+
+    def actor(self) -> Actor:
+        """Authenticate the acting operator (--operator / METERSTATION_OPERATOR, password from
+        METERSTATION_PASSWORD or the first line of standard input)."""
+        name = self.operator_name()
+        if not name:
+            raise AuthenticationFailed(_("This command changes data: name the operator with --operator "
+                                         "or METERSTATION_OPERATOR"))
+        password = os.environ.get("METERSTATION_PASSWORD")
+        if password is None:
+            password = self.stdin_line()
+        if not password:
+            raise AuthenticationFailed(_("No password given: set METERSTATION_PASSWORD or pass it on "
+                                         "standard input"))
+        return auth.login(self.db(), name, password, self.station)
+
+    def optional_actor(self) -> Actor | None:
+        return self.actor() if self.operator_name() else None
+
+    # --- output ------------------------------------------------------------------------------
+    @property
+    def json(self) -> bool:
+        return bool(getattr(self.args, "json", False))
+
+    def emit(self, obj: dict[str, Any]) -> None:
+        print(json.dumps(obj, ensure_ascii=False, default=_json_default))
+
+    def say(self, text: str) -> None:
+        print(text)
+
+
+def fail_usage(message: str) -> InvalidInput:
+    return InvalidInput(message)
+
+
+__all__ = ["CliContext", "DatabaseError", "fail_usage"]

@@ -1,0 +1,88 @@
+"""Settings → Operation log: search, verify the hash chain, export."""
+from __future__ import annotations
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (QDateEdit, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QVBoxLayout, QWidget)
+
+from models import oplog
+from resources.i18n import _
+from ui import tasks
+from ui.pages.base import fill, make_table
+from ui.session import StationSession
+
+
+class LogTab(QWidget):
+    def __init__(self, session: StationSession, parent=None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.operator, self.action, self.text = QLineEdit(), QLineEdit(), QLineEdit()
+        self.operator.setPlaceholderText(_("Operator"))
+        self.action.setPlaceholderText(_("Action, e.g. login*"))
+        self.text.setPlaceholderText(_("Text in target or details"))
+        self.since, self.until = QDateEdit(QDate.currentDate().addDays(-30)), QDateEdit(QDate.currentDate())
+        for d in (self.since, self.until):
+            d.setCalendarPopup(True)
+            d.setDisplayFormat("yyyy-MM-dd")
+        search, verify, export = QPushButton(_("Search")), QPushButton(_("Verify chain")), QPushButton(_("Export"))
+        search.clicked.connect(self.refresh)
+        verify.clicked.connect(self.verify)
+        export.clicked.connect(self.export)
+        self.status = QLabel("")
+        bar = QHBoxLayout()
+        for w in (self.operator, self.action, self.text, self.since, QLabel("—"), self.until, search, verify, export):
+            bar.addWidget(w)
+        self.view, self.model = make_table([_("No."), _("Time"), _("Operator"), _("Station"), _("Action"),
+                                            _("Target"), _("Details")])
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.view)
+        layout.addWidget(self.status)
+        if not session.can("log_view"):
+            for w in (search, verify, export):
+                w.setEnabled(False)
+
+    def _filters(self) -> dict:
+        from datetime import datetime, time, timedelta
+
+        since = datetime.combine(self.since.date().toPython(), time()).astimezone()
+        until = datetime.combine(self.until.date().toPython() + timedelta(days=1), time()).astimezone()
+        return dict(operator=self.operator.text().strip() or None, action=self.action.text().strip() or None,
+                    text=self.text.text().strip() or None, since=since, until=until)
+
+    def _query(self, limit: int | None) -> list[list[object]]:
+        self.session.actor.require("log_view")
+        with self.session.db.read() as s:
+            return [[e.seq, e.at.astimezone().strftime("%Y-%m-%d %H:%M:%S"), e.operator, e.station, e.action,
+                     e.target, e.details if e.details != "{}" else ""]
+                    for e in oplog.search(s, limit=limit, **self._filters())]
+
+    def refresh(self) -> None:
+        if self.session.can("log_view"):
+            tasks.read(self, lambda: self._query(500), on_done=self._show)
+
+    def _show(self, rows) -> None:
+        fill(self.model, rows)
+        self.view.resizeColumnsToContents()
+        self.status.setText(_("{n} rows").format(n=len(rows)))
+
+    def verify(self) -> None:
+        def run():
+            with self.session.db.read() as s:
+                return oplog.verify(s)
+        tasks.read(self, run, on_done=lambda r: self.status.setText(
+            _("The operation log is intact: {n} rows").format(n=r.rows) if r.ok else
+            _("The operation log is broken at row {seq}").format(seq=r.bad_seq)))
+
+    def export(self) -> None:
+        path, _filter = QFileDialog.getSaveFileName(self, _("Export"), "oplog.xlsx", "Excel (*.xlsx);;CSV (*.csv)")
+        if not path:
+            return
+
+        def run():
+            from printing.oplog_export import export_rows
+
+            return export_rows(path, self._query(None))
+        tasks.read(self, run, on_done=lambda n: self.status.setText(
+            _("{n} log rows written to {file}").format(n=n, file=path)))
+

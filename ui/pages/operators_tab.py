@@ -1,0 +1,107 @@
+"""Settings → Operators and roles: list, add, unlock, enable/disable, reset password.
+
+Buttons are only enabled for operators holding `operator_admin`, but every action goes
+through models.operator_service, which checks the right again and logs the change.
+"""
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout,
+                               QInputDialog, QLineEdit, QPushButton, QVBoxLayout, QWidget)
+
+from models import operator_service as ops
+from models.rights import RIGHTS
+from resources.i18n import _
+from ui import tasks
+from ui.pages.base import fill, make_table
+from ui.session import StationSession
+
+
+class AddOperatorDialog(QDialog):
+    def __init__(self, roles: list[str], parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_("Add operator"))
+        self.name, self.display = QLineEdit(), QLineEdit()
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.role = QComboBox()
+        self.role.addItems(roles)
+        form = QFormLayout(self)
+        form.addRow(_("Name"), self.name)
+        form.addRow(_("Display name"), self.display)
+        form.addRow(_("Password"), self.password)
+        form.addRow(_("Role"), self.role)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+
+class OperatorsTab(QWidget):
+    def __init__(self, session: StationSession, parent=None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.view, self.model = make_table([_("Name"), _("Display name"), _("Role"), _("State"), _("Buildings")])
+        self.roles_view, self.roles_model = make_table([_("Role"), _("Label"), _("Rights")])
+        buttons = QHBoxLayout()
+        self.actions: list[QPushButton] = []
+        for text, slot in ((_("Add operator"), self.add), (_("Unlock"), self.unlock),
+                           (_("Enable"), lambda: self.update(active=True)),
+                           (_("Disable"), lambda: self.update(active=False)),
+                           (_("Reset password"), self.reset_password)):
+            b = QPushButton(text)
+            b.clicked.connect(slot)
+            b.setEnabled(session.can("operator_admin"))
+            buttons.addWidget(b)
+            self.actions.append(b)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.view, 3)
+        layout.addWidget(self.roles_view, 2)
+
+    def refresh(self) -> None:
+        db = self.session.db
+        tasks.read(self, lambda: (ops.list_operators(db), ops.list_roles(db)), on_done=self._show)
+
+    def _show(self, result) -> None:
+        operators, roles = result
+        self._roles = [r.name for r in roles]
+        fill(self.model, [[o.name, o.display_name, o.role,
+                           _("locked") if o.locked else (_("active") if o.active else _("disabled")),
+                           _("all buildings") if o.all_areas else ", ".join(map(str, o.areas))]
+                          for o in operators])
+        fill(self.roles_model, [[r.name, _(r.label), "、".join(_(RIGHTS[x]) for x in sorted(r.right_set()))]
+                                for r in roles])
+        self.view.resizeColumnsToContents()
+
+    def _selected(self) -> str | None:
+        rows = self.view.selectionModel().selectedRows()
+        return self.model.item(rows[0].row(), 0).text() if rows else None
+
+    def _run(self, fn) -> None:
+        tasks.write(self, fn, on_done=lambda _r: self.refresh())
+
+    def add(self) -> None:
+        dlg = AddOperatorDialog(getattr(self, "_roles", []), self)
+        if dlg.exec() == QDialog.DialogCode.Accepted:
+            s, name, pw = self.session, dlg.name.text().strip(), dlg.password.text()
+            role, display = dlg.role.currentText(), dlg.display.text().strip()
+            self._run(lambda: ops.add_operator(s.db, s.actor, name, pw, role, display))
+
+    def update(self, **kw) -> None:
+        name = self._selected()
+        if name:
+            s = self.session
+            self._run(lambda: ops.update_operator(s.db, s.actor, name, **kw))
+
+    def unlock(self) -> None:
+        self.update(unlock=True)
+
+    def reset_password(self) -> None:
+        name = self._selected()
+        if not name:
+            return
+        pw, ok = QInputDialog.getText(self, _("Reset password"), _("New password for {name}").format(name=name),
+                                      QLineEdit.EchoMode.Password)
+        if ok:
+            self.update(password=pw)

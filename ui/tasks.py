@@ -1,0 +1,99 @@
+"""The one way the windows run work: off the GUI thread, results back as signals.
+
+    tasks.read(self, lambda: service.search(db, text), on_done=self.show_rows)
+    tasks.write(self, lambda: billing.sell(db, actor, ...), on_done=..., on_error=...)
+
+Reads run on a shared pool; database writes go through a single worker thread, because SQLite
+has one writer and because a sale must never race another sale from the same window. Callbacks
+run on the GUI thread; a StationError reaches on_error (default: a message box with its text),
+any other exception is a bug and is shown as an internal error, never as a traceback.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from models.errors import StationError
+from resources.i18n import _
+
+log = logging.getLogger(__name__)
+_read_pool: QThreadPool | None = None
+_write_pool: QThreadPool | None = None
+_alive: set["_Task"] = set()
+
+
+class _Bridge(QObject):
+    done = Signal(object)
+    failed = Signal(object)
+
+
+class _Task(QRunnable):
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        super().__init__()
+        self.setAutoDelete(False)
+        self.fn = fn
+        self.bridge = _Bridge()
+
+    def run(self) -> None:
+        try:
+            result = self.fn()
+        except BaseException as e:  # noqa: BLE001 - handed to the GUI thread
+            if not isinstance(e, StationError):
+                log.exception("background task failed")
+            self.bridge.failed.emit(e)
+        else:
+            self.bridge.done.emit(result)
+
+
+def pools() -> tuple[QThreadPool, QThreadPool]:
+    global _read_pool, _write_pool
+    if _read_pool is None:
+        _read_pool = QThreadPool()
+        _read_pool.setMaxThreadCount(4)
+        _write_pool = QThreadPool()
+        _write_pool.setMaxThreadCount(1)
+    assert _write_pool is not None
+    return _read_pool, _write_pool
+
+
+def show_error(parent: QWidget | None, error: BaseException) -> None:
+    if isinstance(error, StationError):
+        text = str(error)
+    else:
+        text = _("Internal error ({kind}); the details are in the log file").format(kind=type(error).__name__)
+    QMessageBox.warning(parent, _("MeterStation"), text)
+
+
+def _start(pool: QThreadPool, parent: QWidget | None, fn: Callable[[], Any],
+           on_done: Callable[[Any], None] | None, on_error: Callable[[BaseException], None] | None) -> None:
+    task = _Task(fn)
+    _alive.add(task)
+
+    def finish(_=None) -> None:
+        _alive.discard(task)
+
+    task.bridge.done.connect(finish)
+    task.bridge.failed.connect(finish)
+    if on_done is not None:
+        task.bridge.done.connect(on_done)
+    task.bridge.failed.connect(on_error or (lambda e: show_error(parent, e)))
+    pool.start(task)
+
+
+def read(parent: QWidget | None, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
+         on_error: Callable[[BaseException], None] | None = None) -> None:
+    _start(pools()[0], parent, fn, on_done, on_error)
+
+
+def write(parent: QWidget | None, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
+          on_error: Callable[[BaseException], None] | None = None) -> None:
+    _start(pools()[1], parent, fn, on_done, on_error)
+
+
+def wait_idle(msecs: int = 10_000) -> bool:
+    """Wait until every task has finished (shutdown and tests)."""
+    r, w = pools()
+    return r.waitForDone(msecs) and w.waitForDone(msecs)
