@@ -71,3 +71,44 @@ def test_tsql_compiles_with_nvarchar_for_chinese_text():
     assert "target NVARCHAR(200)" in sql
     assert "DATETIME2(6)" in sql                          # microseconds kept for the log hash
     assert " TEXT" not in sql and "NTEXT" not in sql
+
+
+def test_ledger_entries_cannot_be_edited_or_deleted(db):
+    """Triggers back the rule that entries are never edited or deleted."""
+    from models.accounts import Account
+    from models.archive import Customer
+    from models.ledger import LedgerEntry
+
+    with db.write() as s:
+        c = Customer(name="张三")
+        s.add(c)
+        s.flush()
+        a = Account(number="A1", customer_id=c.id)
+        s.add(a)
+        s.flush()
+        s.add(LedgerEntry(account_id=a.id, kind="purchase", amount_fen=1000, balance_after_fen=1000,
+                          operator="root"))
+    for sql in ("UPDATE ledger_entries SET amount_fen = 1", "DELETE FROM ledger_entries"):
+        with pytest.raises(Exception, match="never"):
+            with db.writer.begin() as c:
+                c.execute(sa.text(sql))
+    with db.read() as s:
+        assert s.execute(sa.select(LedgerEntry.amount_fen)).scalar_one() == 1000
+
+
+def test_one_active_binding_per_meter(db):
+    from models.accounts import Account, AccountMeter
+    from models.archive import Customer, Meter
+
+    with db.write() as s:
+        c = Customer(name="李四")
+        m = Meter(number="M1", protocol="dlt645-2007", address="000000000001")
+        s.add_all([c, m])
+        s.flush()
+        a1, a2 = Account(number="A1", customer_id=c.id), Account(number="A2", customer_id=c.id)
+        s.add_all([a1, a2])
+        s.flush()
+        s.add(AccountMeter(account_id=a1.id, meter_id=m.id, opening_milli=0))
+    with pytest.raises(Exception):
+        with db.write() as s:
+            s.add(AccountMeter(account_id=a2.id, meter_id=m.id, opening_milli=0))
