@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "ui.cli.cmd_operator",
     "ui.cli.cmd_log",
     "ui.cli.cmd_settings",
+    "ui.cli.cmd_comms",
     "ui.cli.cmd_screenshot",
 ]
 

@@ -1,0 +1,240 @@
+"""MeterDriver for DL/T 645-2007 and -1997 electricity meters.
+
+Reads map quantities to data identifiers (QUANTITY_DI); several energies at once use the
+0001FF00 / 901F block. Quantities the protocol does not offer, or that the meter answers with
+"no such data" (ERR bit1), are left out of read()'s result; every other fault raises.
+
+Control uses the plain-text 1C command (trip 1A, close 1C or 1B by option close_code,
+keep-power 3A/3B) with the meter's password level, password and operator code, valid for
+`control_valid_minutes`, then polls status word 3 (04000503) until bit4 (relay open) or bit12
+(keep-power) shows the new state.
+
+Recharge convention (vendor-style, our own - DL/T 645 has no standard plain-text purchase
+command for meters without ESAM): a C=14 write to DI 03330201 (option recharge_di) whose data is
+amount XXXXXX.XX (4 bytes BCD) followed by the purchase count NNNN (2 bytes BCD). The meter applies
+it only when count == its purchase count + 1 and answers 94; any other count gets D4 ERR 01. We
+read the count first, so repeating a purchase is harmless: when the meter already has that count
+we only read back (applied=False). 03330201 is a read-only record on real meters, so a meter that
+does not know this convention refuses cleanly instead of taking the money some other way.
+The simulator (comms.simulator.dlt645_meter) implements the same convention.
+
+Options: password_level (02), password (000000), operator (00000000), timeout (1.5 s),
+retries (1), close_code (1C), control_valid_minutes (1440), confirm_polls (5),
+confirm_interval (0.5 s), recharge_di (03330201), preamble (4).
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Callable, Sequence
+
+from comms import dlt645
+from comms import dlt645_requests as rq
+from comms.bcd import encode_bcd
+from comms.dlt645_data import decode_value, lookup, status3_flags
+from comms.driver import (QUANTITIES, ControlResult, MeterConfig, MeterDriver, Reading,
+                          RechargeResult)
+from comms.errors import MeterRefused, ProtocolError, Unsupported
+from comms.options import opt_float, opt_int, opt_str
+from comms.transaction import Channel
+from resources.i18n import N_, _
+
+ENERGIES = ("energy", "energy_t1", "energy_t2", "energy_t3", "energy_t4")
+QUANTITY_DI = {
+    "2007": {"energy": "00010000", **{f"energy_t{t}": f"00010{t}00" for t in range(1, 5)},
+             "voltage": "02010100", "current": "02020100", "power": "02030000", "pf": "02060000",
+             "frequency": "02800002", "balance": "00900200", "relay": "04000503",
+             "status": "04000503", "purchase_count": "03330201"},
+    "1997": {"energy": "9010", **{f"energy_t{t}": f"901{t}" for t in range(1, 5)},
+             "voltage": "B611", "current": "B621", "power": "B630", "pf": "B650"},
+}
+BLOCK_DI = {"2007": "0001FF00", "1997": "901F"}
+NOT_CONFIRMED = {
+    "trip": N_("The meter accepted the trip command but its relay is still closed"),
+    "close": N_("The meter accepted the close command but its relay is still open (no credit "
+                "left, or the customer must press the button on the meter)"),
+    "keep-power": N_("The meter accepted keep-power but its status does not show it"),
+    "keep-power-off": N_("The meter accepted keep-power-off but its status still shows "
+                         "keep-power"),
+}
+ACTION_CODES = {"trip": "trip", "keep-power": "keep-power", "keep-power-off": "keep-power-off"}
+
+
+class DLT645Driver(MeterDriver):
+    def __init__(self, config: MeterConfig, channel: Channel, version: str = "2007",
+                 now: Callable[[], datetime] = datetime.now) -> None:
+        super().__init__(config)
+        self.channel = channel
+        self.version = version
+        self.now = now
+        self.address = dlt645.address_to_wire_text(config.address)
+        self.timeout = opt_float(config, "timeout", 1.5)
+        self.retries = opt_int(config, "retries", 1)
+        self.preamble = opt_int(config, "preamble", 4)
+
+    # -- transactions ----------------------------------------------------------------
+    def _transact(self, request: bytes, function: int) -> dlt645.Frame:
+        def match(raw: bytes) -> bool:
+            try:
+                return dlt645.is_reply_to(dlt645.parse_frame(raw), function, self.address)
+            except ProtocolError:
+                return False
+        raw = self.channel.exchange(request, dlt645.extract_frame, match, self.timeout,
+                                    self.retries)
+        return dlt645.raise_if_error(dlt645.parse_frame(raw))
+
+    def read_di(self, di: str):
+        """The decoded value of one data identifier (follow-up frames joined)."""
+        fn = dlt645.F1997 if self.version == "1997" else dlt645.F2007
+        item = lookup(di, self.version)
+        if item is None:
+            raise Unsupported(_("Data identifier {di} is not known").format(di=di))
+        frame = self._transact(rq.read_request(self.address, di, self.version, self.preamble),
+                               fn["read"])
+        reply = rq.parse_read_reply(frame, self.version)
+        data, seq = reply.data, 0
+        while reply.more and seq < 16:
+            seq += 1
+            frame = self._transact(rq.read_more_request(self.address, di, seq, self.version,
+                                                        self.preamble), fn["read_more"])
+            reply = rq.parse_read_reply(frame, self.version)
+            data += reply.data
+        if reply.di != item.di:
+            raise ProtocolError(_("Meter answered {got} to a request for {di}")
+                                .format(got=reply.di, di=item.di))
+        return decode_value(item, data)
+
+    def _try_di(self, di: str):
+        """Like read_di, but None when the meter has no such data."""
+        try:
+            return self.read_di(di)
+        except MeterRefused as exc:
+            if exc.details.get("err", 0) & dlt645.ERR_NO_DATA:
+                return None
+            raise
+
+    # -- MeterDriver -----------------------------------------------------------------
+    def read(self, quantities: Sequence[str]) -> dict[str, Reading]:
+        table = QUANTITY_DI[self.version]
+        for q in quantities:
+            if q not in QUANTITIES:
+                raise Unsupported(_("Unknown quantity {q}").format(q=q))
+        wanted = [q for q in dict.fromkeys(quantities) if q in table]
+        out: dict[str, Reading] = {}
+        energies = [q for q in wanted if q in ENERGIES]
+        if len(energies) > 1:
+            block = self._try_di(BLOCK_DI[self.version])
+            for q, value in zip(ENERGIES, block or []):
+                if q in energies and value is not None:
+                    out[q] = Reading(q, value, "kWh")
+        status_word = None
+        for q in wanted:
+            if q in out:
+                continue
+            if q in ("relay", "status"):
+                if status_word is None:
+                    status_word = self._try_di(table[q])
+                if status_word is not None:
+                    value = status_word if q == "status" else \
+                        ("open" if status3_flags(status_word)["relay_open"] else "closed")
+                    out[q] = Reading(q, value, QUANTITIES[q])
+                continue
+            value = self._try_di(table[q])
+            if q == "balance" and value == 0:
+                overdraft = self._try_di("00900201")
+                value = -overdraft if overdraft else value
+            if value is not None:
+                out[q] = Reading(q, value, QUANTITIES[q])
+        return out
+
+    def _credentials(self) -> dict[str, str]:
+        return {"level": opt_str(self.config, "password_level", "02"),
+                "password": opt_str(self.config, "password", "000000"),
+                "operator": opt_str(self.config, "operator", "00000000")}
+
+    def _status3(self) -> dict[str, bool]:
+        word = self.read_di("04000503")
+        return status3_flags(word)
+
+    def control(self, action: str) -> ControlResult:
+        if self.version == "1997" or action not in ("trip", "close", "keep-power",
+                                                     "keep-power-off"):
+            raise Unsupported(_("Action {action} is not offered by {protocol}")
+                              .format(action=action, protocol=self.config.protocol))
+        code: str | int = ACTION_CODES.get(action, "")
+        if action == "close":
+            code = opt_str(self.config, "close_code", "1C").upper()
+            if code not in ("1B", "1C"):
+                raise ProtocolError(_("Meter option close_code must be 1B or 1C"))
+            code = int(code, 16)
+        minutes = opt_int(self.config, "control_valid_minutes", 1440)
+        request = rq.control_request(self.address, code, **self._credentials(),
+                                     valid_until=self.now() + timedelta(minutes=minutes),
+                                     preamble=self.preamble)
+        try:
+            self._transact(request, dlt645.F2007["control"])
+        except MeterRefused as exc:
+            return ControlResult(action, False, False, str(exc))
+        key, want = {"trip": ("relay_open", True), "close": ("relay_open", False),
+                     "keep-power": ("keep_power", True),
+                     "keep-power-off": ("keep_power", False)}[action]
+        polls = max(1, opt_int(self.config, "confirm_polls", 5))
+        interval = opt_float(self.config, "confirm_interval", 0.5)
+        for attempt in range(polls):
+            if attempt:
+                time.sleep(interval)
+            if self._status3()[key] == want:
+                return ControlResult(action, True, True)
+        return ControlResult(action, True, False, _(NOT_CONFIRMED[action]))
+
+    def recharge(self, amount: Decimal, purchase_count: int) -> RechargeResult:
+        if self.version == "1997":
+            raise Unsupported(_("Recharge is not offered by {protocol}")
+                              .format(protocol=self.config.protocol))
+        amount = Decimal(amount)
+        if amount <= 0 or amount != amount.quantize(Decimal("0.01")) or \
+                not 1 <= purchase_count <= 9999:
+            raise ProtocolError(_("Purchase {count} of {amount} cannot be written to a meter")
+                                .format(count=purchase_count, amount=amount))
+        payload = encode_bcd(amount, 4, 2)
+        count = int(self.read_di("03330201"))
+        if count < purchase_count:
+            if count != purchase_count - 1:
+                raise MeterRefused(_("Meter {address} has purchase count {count}; purchase "
+                                     "{n} must wait for the ones before it").format(
+                    address=self.address, count=count, n=purchase_count))
+            di = opt_str(self.config, "recharge_di", "03330201")
+            request = rq.write_request(self.address, di, payload + encode_bcd(purchase_count, 2),
+                                       **self._credentials(), preamble=self.preamble)
+            self._transact(request, dlt645.F2007["write"])
+            count = int(self.read_di("03330201"))
+            if count != purchase_count:
+                raise MeterRefused(_("Meter {address} acknowledged purchase {n} but its count is "
+                                     "{count}").format(address=self.address, n=purchase_count,
+                                                       count=count))
+            return RechargeResult(count, self._balance(), True)
+        return RechargeResult(count, self._balance(), False)
+
+    def _balance(self) -> Decimal:
+        reading = self.read(["balance"]).get("balance")
+        if reading is None:
+            raise MeterRefused(_("Meter {address} does not report a balance")
+                               .format(address=self.address))
+        return Decimal(reading.value)
+
+    def sync_clock(self, when: datetime) -> None:
+        self.channel.send_only(rq.broadcast_time_request(when, self.preamble))
+
+    def read_frozen(self, kind: str, index: int) -> dict[str, Reading]:
+        if self.version == "1997":
+            raise Unsupported(_("Frozen data is not offered by {protocol}")
+                              .format(protocol=self.config.protocol))
+        if kind == "daily" and 1 <= index <= 62:
+            values = self.read_di(f"050601{index:02X}")
+        elif kind == "monthly" and 1 <= index <= 12:
+            values = [self.read_di(f"000100{index:02X}")]
+        else:
+            raise Unsupported(_("Frozen data {kind} {index} does not exist")
+                              .format(kind=kind, index=index))
+        return {q: Reading(q, v, "kWh") for q, v in zip(ENERGIES, values) if v is not None}

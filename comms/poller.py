@@ -1,0 +1,300 @@
+"""The poller: one worker thread per link (a half-duplex bus: one exchange at a time on it),
+links in parallel. It only schedules: protocols are in the drivers, storage in a PollSink,
+commands come from a CommandSource (the persisted outbox) and jump ahead of routine reads.
+
+    poller = Poller(plans, sink, commands=outbox_source, events=bus)
+    poller.start() ... poller.stop()          # the service (GUI background, `meterstation poll`)
+    summary = poller.run_once()               # every meter once, with 补抄 retries (poll --once)
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Protocol
+
+from comms import events as ev
+from comms.driver import Reading
+from comms.errors import CommsError, LinkError
+from comms.schedule import LinkPlan, LinkSchedule, MeterPlan
+from comms.session import LinkSession
+
+log = logging.getLogger(__name__)
+
+
+class PollSink(Protocol):
+    def reading(self, link: LinkPlan, meter: MeterPlan, at: datetime, values: dict[str, Reading]) -> None: ...
+    def failure(self, link: LinkPlan, meter: MeterPlan, at: datetime, error: CommsError) -> None: ...
+    def meter_state(self, meter: MeterPlan, state: str) -> None: ...
+    def link_state(self, link: LinkPlan, state: str) -> None: ...
+
+
+@dataclass
+class Command:
+    """A side effect for one meter (from the outbox): kind is "control:trip", "recharge" ..."""
+    item_id: int
+    meter_id: int
+    kind: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+class CommandSource(Protocol):
+    def take(self, link_id: int) -> Command | None: ...
+    def finished(self, command: Command, result: Any, error: CommsError | None) -> None: ...
+
+
+@dataclass
+class CycleSummary:
+    meters: int = 0
+    ok: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    commands: int = 0
+
+
+class NullSink:
+    def reading(self, *a: Any) -> None: ...
+    def failure(self, *a: Any) -> None: ...
+    def meter_state(self, *a: Any) -> None: ...
+    def link_state(self, *a: Any) -> None: ...
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class LinkWorker:
+    """Polls one link. Not shared between threads except through wake()/stop()."""
+
+    LINK_RETRY = (5.0, 15.0, 60.0)      # seconds before reconnecting a lost converter
+
+    def __init__(self, plan: LinkPlan, sink: PollSink, *, events: ev.EventBus | None = None,
+                 commands: CommandSource | None = None, lost_after: int = 3, retry_base: float = 30.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.plan = plan
+        self.sink = sink
+        self.events = events or ev.EventBus()
+        self.commands = commands
+        self.clock = clock
+        self.schedule = LinkSchedule(plan.meters, now=clock(), lost_after=lost_after, retry_base=retry_base)
+        self.session = LinkSession(plan.url)
+        self.link_state = "unknown"
+        self._link_failures = 0
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._by_id = {m.meter_id: m for m in plan.meters}
+        self._online: set[int] = set()
+
+    # -- one exchange's worth of work ----------------------------------------------------
+    def _config(self, meter: MeterPlan):
+        cfg = meter.config
+        if self.plan.timeout is None and self.plan.retries is None and not meter.lost:
+            return cfg
+        from dataclasses import replace
+
+        opts = dict(cfg.options)
+        if meter.lost:                   # a lost meter gets one attempt: one timeout per cycle
+            opts["retries"] = "0"
+        if self.plan.timeout is not None:
+            opts.setdefault("timeout", str(self.plan.timeout))
+        if self.plan.retries is not None:
+            opts.setdefault("retries", str(self.plan.retries))
+        return replace(cfg, options=opts)
+
+    def _set_link(self, state: str) -> None:
+        if state != self.link_state:
+            self.link_state = state
+            self.sink.link_state(self.plan, state)
+            self.events.publish(ev.LINK_STATE, link_id=self.plan.link_id, state=state)
+
+    def read_meter(self, meter: MeterPlan) -> bool:
+        """Read one meter now; record the result in the schedule, the sink and the events."""
+        try:
+            values = self.session.driver(self._config(meter)).read(meter.quantities)
+        except LinkError as e:
+            self._link_failures += 1
+            self._set_link("lost")
+            # a dead converter is not the meter's fault: its schedule and streak stay as they are
+            self.sink.failure(self.plan, meter, _now(), e)
+            self.events.publish(ev.READ_FAILED, meter_id=meter.meter_id, error=str(e), link=True)
+            raise
+        except CommsError as e:
+            became_lost = self.schedule.failed(meter, self.clock())
+            self.sink.failure(self.plan, meter, _now(), e)
+            self.events.publish(ev.READ_FAILED, meter_id=meter.meter_id, error=str(e))
+            if became_lost:
+                self.sink.meter_state(meter, "lost")
+                self.events.publish(ev.METER_STATE, meter_id=meter.meter_id, state="lost")
+            return False
+        self._link_failures = 0
+        self._set_link("online")
+        came_back = self.schedule.succeeded(meter, self.clock())
+        self.sink.reading(self.plan, meter, _now(), values)
+        self.events.publish(ev.READING, meter_id=meter.meter_id,
+                            values={k: str(v.value) for k, v in values.items()})
+        if came_back or meter.meter_id not in self._online:
+            self._online.add(meter.meter_id)
+            self.sink.meter_state(meter, "online")
+            self.events.publish(ev.METER_STATE, meter_id=meter.meter_id, state="online")
+        return True
+
+    def run_command(self, command: Command) -> None:
+        from comms.commands import execute
+
+        meter = self._by_id.get(command.meter_id)
+        if meter is None:
+            return
+        try:
+            result = execute(self.session.driver(self._config(meter)), command)
+        except CommsError as e:
+            if isinstance(e, LinkError):
+                self._set_link("lost")
+            if self.commands is not None:
+                self.commands.finished(command, None, e)
+            return
+        self._set_link("online")
+        if self.commands is not None:
+            self.commands.finished(command, result, None)
+
+    def _next_command(self) -> Command | None:
+        return self.commands.take(self.plan.link_id) if self.commands is not None else None
+
+    # -- modes ---------------------------------------------------------------------------
+    def cycle_once(self) -> CycleSummary:
+        """Every meter once, then one 补抄 pass over the failures that are not lost; pending
+        commands first and between reads."""
+        start = time.monotonic()
+        summary = CycleSummary(meters=len(self.plan.meters))
+        failed: list[MeterPlan] = []
+        read_ok: set[int] = set()
+
+        def commands() -> None:
+            while (cmd := self._next_command()) is not None:
+                summary.commands += 1
+                self.run_command(cmd)
+
+        try:
+            commands()
+            for meter in self.plan.meters:
+                commands()
+                if self.read_meter(meter):
+                    read_ok.add(meter.meter_id)
+                else:
+                    failed.append(meter)
+            for meter in [m for m in failed if not m.lost]:      # 补抄
+                commands()
+                if self.read_meter(meter):
+                    read_ok.add(meter.meter_id)
+                    failed.remove(meter)
+            commands()
+        except LinkError:        # the converter is gone: nothing more can be read this cycle
+            summary.ok = len(read_ok)
+            summary.failed = summary.meters - summary.ok
+            summary.seconds = time.monotonic() - start
+            self.session.close()
+            return summary
+        summary.failed = len(failed)
+        summary.ok = summary.meters - summary.failed
+        summary.seconds = time.monotonic() - start
+        self.events.publish(ev.CYCLE_DONE, link_id=self.plan.link_id, meters=summary.meters,
+                            ok=summary.ok, failed=summary.failed, seconds=summary.seconds)
+        return summary
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                cmd = self._next_command()
+                if cmd is not None:
+                    self.run_command(cmd)
+                    continue
+                meter = self.schedule.pop_due(self.clock())
+                if meter is not None:
+                    self.read_meter(meter)
+                    continue
+                due = self.schedule.next_due()
+                wait = 1.0 if due is None else max(0.0, min(due - self.clock(), 1.0))
+                self._wake.wait(wait)
+                self._wake.clear()
+            except LinkError:
+                self.session.close()
+                pause = self.LINK_RETRY[min(self._link_failures, len(self.LINK_RETRY)) - 1]
+                self._stop.wait(pause)
+            except Exception:  # noqa: BLE001 - a bug must not kill the link's worker
+                log.exception("poller worker for %s failed; continuing", self.plan.name)
+                self._stop.wait(1.0)
+        self.session.close()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name=f"poll-{self.plan.name}", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def read_now(self, meter_id: int) -> None:
+        self.schedule.read_now(meter_id, self.clock())
+        self.wake()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+
+class Poller:
+    """All links: one LinkWorker each."""
+
+    def __init__(self, plans: list[LinkPlan], sink: PollSink | None = None, *,
+                 commands: CommandSource | None = None, events: ev.EventBus | None = None,
+                 **worker_options: Any) -> None:
+        self.events = events or ev.EventBus()
+        self.workers = [LinkWorker(p, sink or NullSink(), events=self.events, commands=commands,
+                                   **worker_options) for p in plans]
+
+    def run_once(self, link_names: set[str] | None = None) -> CycleSummary:
+        """Poll every meter (of the named links) once, links in parallel; sum the results."""
+        chosen = [w for w in self.workers if link_names is None or w.plan.name in link_names]
+        results: dict[int, CycleSummary] = {}
+        start = time.monotonic()
+
+        def run(w: LinkWorker) -> None:
+            try:
+                results[w.plan.link_id] = w.cycle_once()
+            finally:
+                w.session.close()
+
+        threads = [threading.Thread(target=run, args=(w,), name=f"poll-once-{w.plan.name}") for w in chosen]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        total = CycleSummary(seconds=time.monotonic() - start)
+        for r in results.values():
+            total.meters += r.meters
+            total.ok += r.ok
+            total.failed += r.failed
+            total.commands += r.commands
+        return total
+
+    def start(self) -> None:
+        for w in self.workers:
+            w.start()
+
+    def stop(self) -> None:
+        for w in self.workers:
+            w._stop.set()
+            w._wake.set()
+        for w in self.workers:
+            w.stop()
+
+    def wake(self) -> None:
+        for w in self.workers:
+            w.wake()
+
+    def worker_for_meter(self, meter_id: int) -> LinkWorker | None:
+        return next((w for w in self.workers if meter_id in w._by_id), None)

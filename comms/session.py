@@ -1,0 +1,63 @@
+"""A link opened for work: its Channel (or Modbus TCP client) and one driver per meter.
+
+    with LinkSession("tcp://127.0.0.1:9000") as link:
+        link.driver(MeterConfig("dlt645-2007", "000000000001")).read(["energy"])
+
+Used by the poller (one session per link worker), and by `meterstation read` / `control`.
+"""
+from __future__ import annotations
+
+from comms.driver import MeterConfig, MeterDriver
+from comms.links import parse_link_url
+
+
+class LinkSession:
+    def __init__(self, url: str) -> None:
+        self.spec = parse_link_url(url)
+        self.url = url
+        self._channel = None
+        self._tcp_link = None
+        self._drivers: dict[tuple, MeterDriver] = {}
+
+    @property
+    def channel(self):
+        if self._channel is None:
+            from comms.transaction import Channel
+            from comms.transport import open_transport
+
+            self._channel = Channel(open_transport(self.spec))
+        return self._channel
+
+    def driver(self, config: MeterConfig) -> MeterDriver:
+        key = (config.protocol, config.address, config.profile, tuple(sorted(config.options.items())))
+        driver = self._drivers.get(key)
+        if driver is None:
+            if self.spec.scheme == "modbus-tcp":
+                from comms.modbus_driver import ModbusDriver
+                from comms.modbus_links import TcpLink
+
+                if self._tcp_link is None:
+                    self._tcp_link = TcpLink(self.spec)
+                driver = ModbusDriver(config, self._tcp_link)
+            else:
+                from comms.drivers import make_driver
+
+                driver = make_driver(config, self.channel)
+            self._drivers[key] = driver
+        return driver
+
+    def stats(self):
+        return None if self._channel is None else self._channel.stats
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+        if self._tcp_link is not None:
+            self._tcp_link.close()
+        self._drivers.clear()
+
+    def __enter__(self) -> "LinkSession":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,156 @@
+"""One request at a time on one link: write, wait for the matching reply, retry, count.
+
+A Channel wraps one Transport and is used by one worker thread at a time (the lock only guards
+against misuse). `exchange` discards stale input, writes the request, then reads until the frame
+extractor yields a frame that `match` accepts; frames for other meters are skipped. Outcome per
+attempt: a matching frame -> returned; silence until the timeout -> NoReply; garbage or bad
+checksums (a dropped 68 start byte) and then a short silence -> ProtocolError; stray noise bytes
+alone (RS-485 turnaround glitches) do not count as garbage. Failed attempts are retried
+`retries` times with the idle gap between them. A LinkError (port gone, converter dropped the connection) is not retried:
+it ends the exchange at once, and the next exchange reopens the transport.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from comms.driver import FrameExtractor, Transport
+from comms.errors import CommsError, LinkError, NoReply, ProtocolError
+from resources.i18n import _
+
+log = logging.getLogger(__name__)
+PREAMBLE = 0xFE
+START = 0x68          # a dropped start byte means a frame failed its checks
+
+
+@dataclass
+class ChannelStats:
+    exchanges: int = 0
+    ok: int = 0
+    failed: int = 0
+    retries: int = 0
+    timeouts: int = 0
+    bad_frames: int = 0
+    link_errors: int = 0
+
+
+class Channel:
+    """Transactions over one link. Times are seconds and adjustable per call or per channel."""
+
+    def __init__(self, transport: Transport, *, idle_gap: float = 0.02,
+                 garbage_quiet: float = 0.15, inter_byte_timeout: float = 0.5) -> None:
+        self.transport = transport
+        self.idle_gap = idle_gap                  # bus idle time before every request
+        self.garbage_quiet = garbage_quiet        # silence after garbage that ends an attempt
+        self.inter_byte_timeout = inter_byte_timeout
+        self.stats = ChannelStats()
+        self._lock = threading.Lock()
+        self._last_activity = 0.0
+
+    # -- helpers -------------------------------------------------------------------------
+    def _prepare(self) -> None:
+        """Open (or reopen) the link and drop stale bytes; reconnect once if it died idle."""
+        self.transport.open()
+        try:
+            self.transport.discard_input()
+        except LinkError:
+            self.transport.close()
+            self.transport.open()
+            self.transport.discard_input()
+
+    def _wait_idle(self) -> None:
+        pause = self._last_activity + self.idle_gap - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+
+    def _send(self, request: bytes) -> float:
+        """Write and return when the request has left the line (by byte time)."""
+        self._wait_idle()
+        self._prepare()
+        self.transport.write(request)
+        log.debug("%s > %s", self.transport.url, request.hex(" ").upper())
+        return time.monotonic() + len(request) * self.transport.byte_time()
+
+    def _receive(self, sent_at: float, extractor: FrameExtractor,
+                 match: Callable[[bytes], bool], timeout: float) -> bytes:
+        buf = b""
+        garbage = False
+        deadline = sent_at + timeout
+        last_rx = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if buf:
+                deadline = max(deadline, last_rx + min(self.inter_byte_timeout, timeout))
+            if garbage and now - last_rx >= self.garbage_quiet:
+                break
+            if now >= deadline:
+                break
+            chunk = self.transport.read_some(min(deadline - now, 0.05))
+            if not chunk:
+                continue
+            last_rx = time.monotonic()
+            buf += chunk
+            while buf:
+                frame, consumed = extractor(buf)
+                dropped, buf = buf[:consumed], buf[consumed:]
+                if frame is None:
+                    garbage = garbage or START in dropped
+                    if consumed == 0 or not buf:
+                        break
+                    continue
+                log.debug("%s < %s", self.transport.url, frame.hex(" ").upper())
+                if match(frame):
+                    return frame
+                garbage = garbage or START in dropped[:len(dropped) - len(frame)]
+        self._last_activity = time.monotonic()
+        if garbage or buf.strip(bytes([PREAMBLE])):
+            self.stats.bad_frames += 1
+            raise ProtocolError(_("The reply from {url} was garbled (bad checksum or length)")
+                                .format(url=self.transport.url))
+        self.stats.timeouts += 1
+        raise NoReply(_("No reply on {url} within {seconds} s").format(
+            url=self.transport.url, seconds=f"{timeout:g}"))
+
+    # -- public --------------------------------------------------------------------------
+    def exchange(self, request: bytes, extractor: FrameExtractor, match: Callable[[bytes], bool],
+                 timeout: float = 1.0, retries: int = 1) -> bytes:
+        """Send request and return the first reply frame for which match(frame) is true."""
+        with self._lock:
+            self.stats.exchanges += 1
+            error: CommsError | None = None
+            for attempt in range(retries + 1):
+                if attempt:
+                    self.stats.retries += 1
+                try:
+                    sent_at = self._send(request)
+                    frame = self._receive(sent_at, extractor, match, timeout)
+                except LinkError:
+                    self.stats.link_errors += 1
+                    self.stats.failed += 1
+                    self._last_activity = time.monotonic()
+                    raise
+                except (NoReply, ProtocolError) as exc:
+                    error = exc
+                    continue
+                self.stats.ok += 1
+                self._last_activity = time.monotonic()
+                return frame
+            self.stats.failed += 1
+            assert error is not None
+            raise error
+
+    def send_only(self, request: bytes) -> None:
+        """Send a frame that gets no reply (broadcast) and keep the bus idle while it leaves."""
+        with self._lock:
+            done = self._send(request)
+            pause = done - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            self._last_activity = time.monotonic()
+
+    def close(self) -> None:
+        with self._lock:
+            self.transport.close()

@@ -1,0 +1,197 @@
+"""Meter I/O from the command line: `read`, `control`, `poll`, `simulate`.
+
+`read`/`control` take either --url/--protocol/--address (no database needed: commissioning a
+meter on the bench) or a METER_NO from the archive (rights checked, control logged).
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+import time
+
+from comms.driver import ACTIONS, PROTOCOLS, QUANTITIES, MeterConfig
+from comms.errors import CommsError
+from comms.session import LinkSession
+from models.errors import InvalidInput, NotFound
+from resources.i18n import _
+from ui.cli.context import CliContext
+
+
+def _target(p: argparse.ArgumentParser) -> None:
+    p.add_argument("meter", nargs="?", metavar="METER_NO", help=_("meter number in the archive"))
+    p.add_argument("--url", help="serial:///dev/ttyUSB0?baud=2400&parity=E | tcp://HOST:PORT | modbus-tcp://HOST:PORT")
+    p.add_argument("--protocol", choices=PROTOCOLS)
+    p.add_argument("--profile", help=_("Modbus register profile, e.g. eastron-sdm630"))
+    p.add_argument("--address", help=_("nameplate address (12/14 digits) or Modbus unit id"))
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help=_("meter option, e.g. password=000000 (repeatable)"))
+    p.add_argument("--json", action="store_true")
+
+
+def register(sub) -> None:
+    r = sub.add_parser("read", help=_("read a meter now"))
+    _target(r)
+    r.add_argument("--quantity", default="energy", help=", ".join(QUANTITIES))
+    r.set_defaults(func=read)
+    c = sub.add_parser("control", help=_("send a relay or valve command and confirm it"))
+    _target(c)
+    c.add_argument("action", choices=ACTIONS)
+    c.set_defaults(func=control)
+    p = sub.add_parser("poll", help=_("poll the meters (--once: one pass, then exit)"))
+    p.add_argument("--once", action="store_true")
+    p.add_argument("--link", action="append", help=_("only this link (repeatable)"))
+    p.add_argument("--quantity", help=_("read these quantities instead of each meter's defaults"))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=poll)
+    s = sub.add_parser("simulate", help=_("run a bus of simulated meters (tests and demos only)"))
+    where = s.add_mutually_exclusive_group(required=True)
+    where.add_argument("--listen", metavar="HOST:PORT")
+    where.add_argument("--pty", action="store_true")
+    s.add_argument("--meters", metavar="SPEC", help=_("e.g. dlt645-2007:000000000001-000000000040,cjt188:00000000000001-00000000000008"))
+    s.add_argument("--baud", type=int, default=2400)
+    s.add_argument("--latency", type=float, default=0.03)
+    s.set_defaults(func=simulate)
+
+
+def _options(args) -> dict[str, str]:
+    out = {}
+    for item in args.option:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InvalidInput(_("Meter option {item} must be KEY=VALUE").format(item=item))
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _resolve(ctx: CliContext, args, right: str):
+    """(url, config, meter_id, actor) for --url... or METER_NO."""
+    if args.url:
+        if args.meter or not args.protocol or not args.address:
+            raise InvalidInput(_("Give either METER_NO, or --url with --protocol and --address"))
+        return args.url, MeterConfig(args.protocol, args.address, args.profile, _options(args)), None, None
+    if not args.meter:
+        raise InvalidInput(_("Give either METER_NO, or --url with --protocol and --address"))
+    import sqlalchemy as sa
+
+    from comms.plans import meter_config
+    from models.archive import Link, Meter
+
+    actor = ctx.optional_actor() if right == "meter_read" else ctx.actor()
+    if actor is not None:
+        actor.require(right)
+    with ctx.db().read() as s:
+        row = s.execute(sa.select(Meter, Link.url).join(Link, Link.id == Meter.link_id, isouter=True)
+                        .where(Meter.number == args.meter)).first()
+    if row is None:
+        raise NotFound(_("There is no meter {number}").format(number=args.meter))
+    meter, url = row
+    if not url:
+        raise InvalidInput(_("Meter {number} is on no link").format(number=args.meter))
+    return url, meter_config(meter), meter.id, actor
+
+
+def read(ctx: CliContext, args) -> int:
+    quantities = [q.strip() for q in args.quantity.split(",") if q.strip()]
+    unknown = [q for q in quantities if q not in QUANTITIES]
+    if unknown:
+        raise InvalidInput(_("Unknown quantity {q}; choose from {known}").format(q=unknown[0], known=", ".join(QUANTITIES)))
+    url, config, _id, _actor = _resolve(ctx, args, "meter_read")
+    with LinkSession(url) as link:
+        values = link.driver(config).read(quantities)
+    if ctx.json:
+        ctx.emit({q: str(v.value) for q, v in values.items()})
+    else:
+        for q, v in values.items():
+            ctx.say(f"{q:<12} {v.value} {v.unit or ''}".rstrip())
+    return 0
+
+
+def control(ctx: CliContext, args) -> int:
+    url, config, meter_id, actor = _resolve(ctx, args, "relay_control")
+    result, error = None, None
+    with LinkSession(url) as link:
+        try:
+            result = link.driver(config).control(args.action)
+        except CommsError as e:
+            error = e
+    if actor is not None:
+        from models.audit import audited, record
+
+        with audited(ctx.db(), actor, "meter.control", args.meter) as s:
+            record(s, actor, "meter.control", args.meter, {
+                "action": args.action, "meter_id": meter_id, "confirmed": bool(result and result.confirmed),
+                "error": str(error) if error else None})
+    if error is not None:
+        raise error
+    assert result is not None
+    if ctx.json:
+        ctx.emit({"action": args.action, "accepted": result.accepted, "confirmed": result.confirmed,
+                  "detail": result.detail})
+    else:
+        ctx.say(_("{action}: confirmed by the meter").format(action=args.action) if result.confirmed
+                else _("{action}: not confirmed ({detail})").format(action=args.action, detail=result.detail))
+    return 0 if result.confirmed else 1
+
+
+def poll(ctx: CliContext, args) -> int:
+    from comms.outbox_source import OutboxSource
+    from comms.plans import load_plans
+    from comms.poll_store import PollStore
+    from comms.poller import Poller
+
+    db = ctx.db()
+    quantities = tuple(q.strip() for q in args.quantity.split(",")) if args.quantity else None
+    plans = load_plans(db, link_names=set(args.link) if args.link else None, quantities=quantities)
+    store = PollStore(db)
+    commands = OutboxSource(db, {m.meter_id: p.link_id for p in plans for m in p.meters}, station=ctx.station)
+    poller = Poller(plans, store, commands=commands)
+    try:
+        if args.once:
+            summary = poller.run_once()
+        else:
+            stop = threading.Event()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, lambda *_a: stop.set())
+            poller.start()
+            ctx.say(_("Polling {n} meters on {links} links; stop with Ctrl-C").format(
+                n=sum(len(p.meters) for p in plans), links=len(plans)))
+            stop.wait()
+            poller.stop()
+            return 0
+    finally:
+        store.close()
+    if ctx.json:
+        ctx.emit({"meters": summary.meters, "ok": summary.ok, "failed": summary.failed,
+                  "seconds": f"{summary.seconds:.2f}"})
+    else:
+        ctx.say(_("{meters} meters: {ok} read, {failed} failed in {seconds} s").format(
+            meters=summary.meters, ok=summary.ok, failed=summary.failed, seconds=f"{summary.seconds:.1f}"))
+    return 0
+
+
+def simulate(ctx: CliContext, args) -> int:
+    from comms.simulator import start_simulator
+
+    host, port = "127.0.0.1", 0
+    if args.listen:
+        host, _sep, port_text = args.listen.rpartition(":")
+        try:
+            port = int(port_text)
+        except ValueError:
+            raise InvalidInput(_("--listen needs HOST:PORT")) from None
+    sim = start_simulator(args.meters, pty=args.pty, host=host or "127.0.0.1", port=port, baud=args.baud,
+                          latency=args.latency, explicit_cli=True)
+    print(sim.url, flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_a: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        sim.stop()
+    return 0
+
+
+__all__ = ["register", "time"]
