@@ -22,8 +22,9 @@ COMMAND_MODULES = [
     "ui.cli.cmd_log",
     "ui.cli.cmd_settings",
     "ui.cli.cmd_comms",
-    "ui.cli.cmd_archive",
     "ui.cli.cmd_screenshot",
+    "ui.cli.cmd_billing",
+    "ui.cli.cmd_archive",
 ]
 
 

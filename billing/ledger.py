@@ -1,0 +1,93 @@
+"""The ledger: the ONLY code that inserts LedgerEntry rows and moves an account's cached balance.
+
+    account = lock_account(session, account_id)          # SELECT ... FOR UPDATE, fresh values
+    entry = post(session, account, "purchase", 10000, actor=actor, method="cash", ...)
+
+Both run inside the caller's transaction (one use case = one transaction with its log row).
+lock_account takes the account row lock first (PostgreSQL / SQL Server: SELECT ... FOR UPDATE;
+SQLite: the writer's BEGIN IMMEDIATE already serialises all writers) and re-reads the row, so
+the balance a service decides on is the committed one. post() refuses an account that was not
+locked in this session: a balance can only move under its lock.
+
+Invariants kept here (and proved by tests/billing): account.balance_fen == SUM(amount_fen) and
+account.subsidy_fen == SUM(subsidy_fen) over its entries; subsidy_fen never negative; every
+entry records balance_after/subsidy_after. Subsidy money is spent first (split_debit).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from models.accounts import Account
+from models.base import utcnow
+from models.errors import NotFound
+from models.ledger import ENTRY_KINDS, LedgerEntry
+from models.rights import Actor
+from resources.i18n import _
+
+_LOCKED = "billing.locked_accounts"
+
+
+def lock_account(session: Session, account_id: int) -> Account:
+    """Lock the account row for the rest of the transaction and return it with fresh values."""
+    account = session.execute(
+        sa.select(Account).where(Account.id == account_id).with_for_update()
+        .execution_options(populate_existing=True)).scalar_one_or_none()
+    if account is None:
+        raise NotFound(_("There is no account {account}").format(account=account_id))
+    session.info.setdefault(_LOCKED, set()).add(account_id)
+    return account
+
+
+def lock_accounts(session: Session, account_ids: list[int]) -> dict[int, Account]:
+    """Lock several accounts in id order (the one order every service uses: no deadlocks)."""
+    return {i: lock_account(session, i) for i in sorted(set(account_ids))}
+
+
+def split_debit(account: Account, fen: int) -> int:
+    """How much of a debit of `fen` (> 0) is paid from subsidy money: subsidy is spent first."""
+    return min(max(account.subsidy_fen, 0), max(fen, 0))
+
+
+def paid_balance_fen(account: Account) -> int:
+    """The account's own (non-subsidy) money; what may be refunded when positive."""
+    return account.balance_fen - account.subsidy_fen
+
+
+def post(session: Session, account: Account, kind: str, amount_fen: int, *, actor: Actor,
+         subsidy_fen: int = 0, method: str = "", reference: str = "", receipt_no: str | None = None,
+         reverses_id: int | None = None, idempotency_key: str | None = None,
+         period_key: str | None = None, shift_id: int | None = None, meter_id: int | None = None,
+         energy_milli: int | None = None, note: str = "", at: datetime | None = None) -> LedgerEntry:
+    """Insert one entry and move the cached balances by it, in the caller's transaction."""
+    if kind not in ENTRY_KINDS:
+        raise ValueError(f"unknown entry kind {kind!r}")
+    for name, value in (("amount_fen", amount_fen), ("subsidy_fen", subsidy_fen)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} must be int fen, not {type(value).__name__}")
+    if account.id not in session.info.get(_LOCKED, set()):
+        raise RuntimeError("post() on an account that was not locked with lock_account()")
+    balance, subsidy = account.balance_fen + amount_fen, account.subsidy_fen + subsidy_fen
+    if subsidy < 0:
+        raise RuntimeError(f"subsidy would go negative on account {account.number}")
+    entry = LedgerEntry(
+        account_id=account.id, kind=kind, amount_fen=amount_fen, subsidy_fen=subsidy_fen,
+        balance_after_fen=balance, subsidy_after_fen=subsidy, energy_milli=energy_milli,
+        at=at or utcnow(), operator=actor.name, station=actor.station, method=method,
+        reference=reference[:100], receipt_no=receipt_no, reverses_id=reverses_id,
+        idempotency_key=idempotency_key, period_key=period_key, shift_id=shift_id,
+        meter_id=meter_id, note=note[:200])
+    session.add(entry)
+    account.balance_fen, account.subsidy_fen = balance, subsidy
+    session.flush()
+    return entry
+
+
+def entry_sums(session: Session, account_id: int) -> tuple[int, int]:
+    """(SUM(amount_fen), SUM(subsidy_fen)) of an account's entries, as ints on every backend."""
+    row = session.execute(sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_fen), 0),
+                                    sa.func.coalesce(sa.func.sum(LedgerEntry.subsidy_fen), 0))
+                          .where(LedgerEntry.account_id == account_id)).one()
+    return int(row[0]), int(row[1])

@@ -1,0 +1,126 @@
+"""Finding what a cashier names: an account (number, customer name or room number), a meter,
+a room; plus the small reads every money service shares (building for rights, open shift,
+active meter bindings, the per-operation amount limit).
+"""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from billing.money import DEFAULT_MAX_AMOUNT, parse_amount
+from models.accounts import Account, AccountMeter
+from models.archive import Customer, Floor, Meter, Room
+from models.errors import Conflict, InvalidInput, NotFound
+from models.ledger import Shift
+from models.settings_store import SettingRow
+from resources.i18n import _
+
+
+def find_account(session: Session, text: str | int) -> Account:
+    """The account named by its number, its id (int), or an unambiguous customer name or room."""
+    if isinstance(text, int):
+        account = session.get(Account, text)
+        if account is None:
+            raise NotFound(_("There is no account {account}").format(account=text))
+        return account
+    key = str(text).strip()
+    if not key:
+        raise InvalidInput(_("Name an account"))
+    found = session.execute(sa.select(Account).where(Account.number == key)).scalar_one_or_none()
+    if found is not None:
+        return found
+    by_customer = sa.select(Account).join(Customer, Customer.id == Account.customer_id) \
+        .where(Customer.name == key)
+    by_room = sa.select(Account).join(Room, Room.id == Account.room_id).where(Room.number == key)
+    for query in (by_customer, by_room):
+        rows = list(session.execute(query.order_by(Account.id)).scalars())
+        live = [a for a in rows if a.state == "open"] or rows
+        if len(live) == 1:
+            return live[0]
+        if len(live) > 1:
+            raise InvalidInput(_("{name} matches several accounts ({numbers}); give the account number")
+                               .format(name=key, numbers=", ".join(a.number for a in live[:5])))
+    raise NotFound(_("There is no account {account}").format(account=key))
+
+
+def require_open(account: Account) -> None:
+    if account.state != "open":
+        raise Conflict(_("Account {account} is closed").format(account=account.number))
+
+
+def find_meter(session: Session, number: str | int) -> Meter:
+    if isinstance(number, int):
+        meter = session.get(Meter, number)
+    else:
+        meter = session.execute(sa.select(Meter).where(Meter.number == str(number).strip())).scalar_one_or_none()
+    if meter is None:
+        raise NotFound(_("There is no meter {meter}").format(meter=number))
+    return meter
+
+
+def find_customer(session: Session, text: str | int) -> Customer:
+    key = str(text).strip()
+    if isinstance(text, int) or key.isdigit():
+        by_id = session.get(Customer, int(key))
+        if by_id is not None:
+            return by_id
+    rows = list(session.execute(sa.select(Customer).where(Customer.name == key)).scalars())
+    if len(rows) > 1:
+        raise InvalidInput(_("Several customers are named {name}; give the customer id").format(name=key))
+    if not rows:
+        raise NotFound(_("There is no customer {name}").format(name=key))
+    return rows[0]
+
+
+def room_building(session: Session, room_id: int | None) -> int | None:
+    if room_id is None:
+        return None
+    return session.execute(sa.select(Floor.building_id).join(Room, Room.floor_id == Floor.id)
+                           .where(Room.id == room_id)).scalar_one_or_none()
+
+
+def account_building(session: Session, account: Account) -> int | None:
+    """The building an account lies in (for area rights), None when it has no room."""
+    return room_building(session, account.room_id)
+
+
+def active_bindings(session: Session, account_id: int) -> list[AccountMeter]:
+    return list(session.execute(sa.select(AccountMeter).where(AccountMeter.account_id == account_id,
+                                                              AccountMeter.closed_at.is_(None))
+                                .order_by(AccountMeter.id)
+                                .execution_options(populate_existing=True)).scalars())
+
+
+def binding_of_meter(session: Session, meter_id: int) -> AccountMeter | None:
+    return session.execute(sa.select(AccountMeter).where(AccountMeter.meter_id == meter_id,
+                                                         AccountMeter.closed_at.is_(None))
+                           .execution_options(populate_existing=True)).scalar_one_or_none()
+
+
+def open_shift_id(session: Session, station: str) -> int | None:
+    return session.execute(sa.select(Shift.id).where(Shift.station == station, Shift.state == "open")
+                           ).scalar_one_or_none()
+
+
+def max_amount(session: Session) -> Decimal:
+    """The setting money.max_amount (largest single sale or refund)."""
+    row = session.get(SettingRow, "money.max_amount")
+    if row is None:
+        return DEFAULT_MAX_AMOUNT
+    try:
+        return Decimal(str(json.loads(row.value)))
+    except (ValueError, ArithmeticError):
+        return DEFAULT_MAX_AMOUNT
+
+
+def amount_arg(session: Session, amount: Decimal | str) -> Decimal:
+    """A positive amount of money (typed text or Decimal) within the per-operation limit."""
+    limit = max_amount(session)
+    value = parse_amount(amount, maximum=limit) if isinstance(amount, str) else \
+        parse_amount(str(amount), maximum=limit)
+    if value <= 0:
+        raise InvalidInput(_("The amount must be above zero"))
+    return value

@@ -1,0 +1,104 @@
+"""An account's tariff applied: sale previews (energy for money and back) and the price of a
+reading interval, with the consumption already counted in the running tier cycle.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from fractions import Fraction
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from billing.lookup import find_account
+from billing.money import to_fen
+from billing.tariff import TariffPlan as PlanModel
+from billing.tariff import amount_for_energy, energy_for_amount, price_consumption
+from billing.plan_store import load_plan
+from billing.units import from_milli
+from models.accounts import Account
+from models.base import utcnow
+from models.db import Database
+from models.errors import Conflict
+from models.ledger import LedgerEntry
+from resources.i18n import _
+
+CHARGE_KINDS = ("consumption", "bill")
+
+
+def account_plan(session: Session, account: Account, *, required: bool = False) -> PlanModel | None:
+    if account.tariff_plan_id is None:
+        if required:
+            raise Conflict(_("Account {account} has no tariff").format(account=account.number))
+        return None
+    cache = session.info.setdefault("billing.plans", {})
+    if account.tariff_plan_id not in cache:
+        cache[account.tariff_plan_id] = load_plan(session, account.tariff_plan_id)
+    return cache[account.tariff_plan_id]
+
+
+def _local(when: datetime) -> datetime:
+    return when.astimezone().replace(tzinfo=None)
+
+
+def cycle_start(plan: PlanModel, when_local: datetime) -> datetime:
+    """Local start of the tier cycle running at when_local (month, or year for yearly tiers)."""
+    version = plan.version_at(when_local)
+    if version.tiers is not None and version.tiers.basis == "yearly":
+        return datetime(when_local.year, 1, 1)
+    return datetime(when_local.year, when_local.month, 1)
+
+
+def cycle_consumption(session: Session, account: Account, plan: PlanModel, when: datetime) -> Fraction:
+    """Energy already charged to the account in the tier cycle running at `when` (UTC aware)."""
+    local = _local(when)
+    if not any(v.tiers is not None for v in plan.versions):
+        return Fraction(0)
+    start = cycle_start(plan, local).astimezone(timezone.utc)
+    milli = session.execute(sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.energy_milli), 0))
+                            .where(LedgerEntry.account_id == account.id,
+                                   LedgerEntry.kind.in_(CHARGE_KINDS),
+                                   LedgerEntry.at >= start, LedgerEntry.at < when)).scalar()
+    return Fraction(int(milli or 0), 1000)
+
+
+@dataclass(frozen=True)
+class Preview:
+    amount: Decimal
+    energy: Decimal | None
+
+
+def preview_in(session: Session, account: Account, *, amount: Decimal | None = None,
+               energy: Decimal | None = None, when: datetime | None = None) -> Preview:
+    """Energy `amount` buys, or the amount `energy` costs, under the account's tariff now."""
+    when = when or utcnow()
+    plan = account_plan(session, account, required=energy is not None)
+    if plan is None:
+        return Preview(amount or Decimal("0.00"), None)
+    used = cycle_consumption(session, account, plan, when)
+    if energy is not None:
+        return Preview(amount_for_energy(plan, _local(when), energy, used), energy)
+    assert amount is not None
+    return Preview(amount, energy_for_amount(plan, _local(when), amount, used))
+
+
+def preview(db: Database, account_ref: str, *, amount: Decimal | None = None,
+            energy: Decimal | None = None) -> Preview:
+    with db.read() as s:
+        return preview_in(s, find_account(s, account_ref), amount=amount, energy=energy)
+
+
+def price_interval(session: Session, account: Account, start: datetime, end: datetime,
+                   milli: int) -> int:
+    """The charge in fen for `milli` thousandths consumed in [start, end) (UTC aware)."""
+    plan = account_plan(session, account, required=True)
+    assert plan is not None
+    if end <= start:                      # clock trouble: price it as one second's use
+        start = end - timedelta(seconds=1)
+    lstart, lend = _local(start), _local(end)
+    used = cycle_consumption(session, account, plan, start)
+    if used and cycle_start(plan, lstart) == lstart:
+        used = Fraction(0)
+    charge = price_consumption(plan, lstart, lend, from_milli(milli), cumulative_before=used)
+    return to_fen(charge.amount)

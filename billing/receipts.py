@@ -1,0 +1,122 @@
+"""Receipt numbers and the printable snapshot of each receipt; reprints.
+
+A number comes from the gapless 'receipt' counter in the same transaction as the entry it
+belongs to: if the sale rolls back, so does the number (never skipped, never reused). The
+Receipt row keeps the snapshot that was printed (payload), so a reprint prints the same receipt
+marked as a copy and takes no new number (Receipt.reprints += 1, logged).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from billing.lookup import active_bindings
+from billing.money import from_fen
+from models.accounts import Account
+from models.archive import Customer, Meter, Room
+from models.audit import audited, record
+from models.base import utcnow
+from models.counters import next_value
+from models.db import Database
+from models.errors import NotFound
+from models.ledger import LedgerEntry, Receipt
+from models.rights import Actor
+from resources.i18n import _
+
+
+def format_number(value: int) -> str:
+    return f"{value:08d}"
+
+
+def next_receipt_number(session: Session) -> str:
+    return format_number(next_value(session, "receipt"))
+
+
+@dataclass(frozen=True)
+class ReceiptInfo:
+    number: str
+    kind: str
+    payload: dict[str, Any]
+    reprints: int = 0
+
+
+def _header(session: Session, account: Account) -> dict[str, Any]:
+    customer = session.get(Customer, account.customer_id)
+    room = session.get(Room, account.room_id) if account.room_id else None
+    meters = [session.get(Meter, b.meter_id) for b in active_bindings(session, account.id)]
+    return {"account": account.number, "customer": customer.name if customer else "",
+            "room": room.number if room else "", "meters": [m.number for m in meters if m]}
+
+
+def issue(session: Session, account: Account, entry: LedgerEntry | None, kind: str, number: str,
+          *, amount_fen: int, energy: Decimal | None = None, original: str = "",
+          actor: Actor | None = None) -> Receipt:
+    """Store the receipt `number` (already taken in this transaction) with its snapshot."""
+    payload = dict(_header(session, account), kind=kind, receipt_no=number,
+                   printed_at=(entry.at if entry else utcnow()).isoformat(),
+                   operator=entry.operator if entry else (actor.name if actor else ""), amount=str(from_fen(amount_fen)),
+                   balance_after=str(from_fen(account.balance_fen)),
+                   method=entry.method if entry else "", reference=entry.reference if entry else "",
+                   station=entry.station if entry else (actor.station if actor else ""),
+                   energy=None if energy is None else str(energy), original_receipt_no=original)
+    receipt = Receipt(number=number, kind=kind, account_id=account.id,
+                      entry_id=entry.id if entry else None, issued_at=utcnow(),
+                      operator=payload["operator"], payload=json.dumps(payload, ensure_ascii=False))
+    session.add(receipt)
+    session.flush()
+    return receipt
+
+
+def receipt_data(payload: dict[str, Any], *, copy: bool = False, company: str = ""):
+    """printing.receipt.ReceiptData from a stored snapshot."""
+    from printing.receipt import ReceiptData
+
+    return ReceiptData(
+        kind=payload["kind"], receipt_no=payload["receipt_no"],
+        printed_at=datetime.fromisoformat(payload["printed_at"]).astimezone(),
+        operator=payload.get("operator", ""), amount=Decimal(payload["amount"]),
+        balance_after=Decimal(payload["balance_after"]),
+        payment_method=payload.get("method") or "cash", company=company,
+        station=payload.get("station", ""), customer=payload.get("customer", ""),
+        room=payload.get("room", ""), meter_numbers=list(payload.get("meters", [])),
+        reference=payload.get("reference", ""),
+        energy=Decimal(payload["energy"]) if payload.get("energy") else None,
+        original_receipt_no=payload.get("original_receipt_no", ""), is_copy=copy)
+
+
+def load(db: Database, number: str) -> ReceiptInfo:
+    with db.read() as s:
+        r = s.execute(sa.select(Receipt).where(Receipt.number == number.strip())).scalar_one_or_none()
+        if r is None:
+            raise NotFound(_("There is no receipt {number}").format(number=number))
+        return ReceiptInfo(r.number, r.kind, json.loads(r.payload), r.reprints)
+
+
+def reprint(db: Database, actor: Actor, number: str) -> ReceiptInfo:
+    """Count and log a reprint; the same number and snapshot come back (print it as a copy)."""
+    with audited(db, actor, "receipt.reprint", number) as s:
+        actor.require("sell")
+        r = s.execute(sa.select(Receipt).where(Receipt.number == number.strip())
+                      .with_for_update()).scalar_one_or_none()
+        if r is None:
+            raise NotFound(_("There is no receipt {number}").format(number=number))
+        r.reprints += 1
+        record(s, actor, "receipt.reprint", r.number, {"reprints": r.reprints})
+        return ReceiptInfo(r.number, r.kind, json.loads(r.payload), r.reprints)
+
+
+def write_pdf(db: Database, info: ReceiptInfo, path: str, *, copy: bool = False) -> None:
+    """Render the receipt with the stored layout settings into path (atomic write)."""
+    from models import settings
+    from printing.layouts import ReceiptLayout
+    from printing.receipt import write_receipt_pdf
+
+    company = str(settings.get(db, "company.name") or "")
+    layout = ReceiptLayout(paper=str(settings.get(db, "receipt.paper")), company_name=company)
+    write_receipt_pdf(path, receipt_data(info.payload, copy=copy, company=company), layout)

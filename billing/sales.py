@@ -1,0 +1,137 @@
+"""Selling (售电/充值): by amount or by energy, in one transaction with its receipt number, its
+operation-log row, and the meter commands it needs (outbox).
+
+    result = sell(db, actor, "000012", Decimal("100.00"), method="wechat", reference="4200...")
+
+Each sale carries an idempotency key (generated when the caller gives none). A retry with the
+same key returns the original result (replayed=True) and sells nothing; the same key for a
+different account or amount is refused. A postpaid account's payment is a bill_payment entry;
+otherwise a purchase. Meter-side prepaid: a "meter.recharge" (amount, purchase number) is queued
+for the account's first meter. An account in arrears whose balance becomes positive gets a
+"meter.close" for each of its meters. Both are priority 0 so they jump the polling queue.
+"""
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy import exc
+from sqlalchemy.orm import Session
+
+from billing import outbox, receipts
+from billing.alarms import level
+from billing.ledger import lock_account, post
+from billing.lookup import (account_building, active_bindings, amount_arg, find_account,
+                            open_shift_id, require_open)
+from billing.money import from_fen, parse_quantity, to_fen
+from billing.pricing import preview_in
+from billing.results import MoneyResult
+from billing.units import from_milli, to_milli
+from models.accounts import Account
+from models.audit import audited, record
+from models.db import Database
+from models.errors import Conflict, InvalidInput
+from models.ledger import LedgerEntry, OutboxItem
+from models.rights import Actor
+from resources.i18n import N_, _
+
+METHODS = {"cash": N_("Cash"), "card": N_("Bank card"), "wechat": N_("WeChat Pay"),
+           "alipay": N_("Alipay"), "transfer": N_("Bank transfer")}
+
+
+def check_method(method: str) -> str:
+    if method not in METHODS:
+        raise InvalidInput(_("Unknown payment method {method}; use one of {methods}")
+                           .format(method=method, methods=", ".join(METHODS)))
+    return method
+
+
+def result_of(session: Session, entry: LedgerEntry, *, replayed: bool = False) -> MoneyResult:
+    account = session.get(Account, entry.account_id)
+    assert account is not None
+    items = session.execute(sa.select(OutboxItem.id).where(OutboxItem.entry_id == entry.id)
+                            .order_by(OutboxItem.id)).scalars()
+    return MoneyResult(account=account.number, kind=entry.kind, entry_id=entry.id,
+                       receipt=entry.receipt_no, amount=from_fen(entry.amount_fen),
+                       balance=from_fen(entry.balance_after_fen),
+                       subsidy=from_fen(entry.subsidy_after_fen),
+                       energy=None if entry.energy_milli is None else from_milli(entry.energy_milli),
+                       replayed=replayed, outbox=tuple(items), alarm=level(account))
+
+
+def _replay(session: Session, key: str, account_id: int | None, fen: int | None) -> MoneyResult | None:
+    entry = session.execute(sa.select(LedgerEntry).where(LedgerEntry.idempotency_key == key)
+                            ).scalar_one_or_none()
+    if entry is None:
+        return None
+    if (account_id is not None and entry.account_id != account_id) or \
+            (fen is not None and abs(entry.amount_fen) != fen):
+        raise Conflict(_("The idempotency key {key} was already used for another operation").format(key=key))
+    return result_of(session, entry, replayed=True)
+
+
+def queue_after_credit(session: Session, account: Account, entry: LedgerEntry, before_fen: int) -> None:
+    """The meter commands a credit needs: recharge (meter-side prepaid), close (out of arrears)."""
+    bindings = active_bindings(session, account.id)
+    if account.mode == "meter-prepaid" and bindings and entry.amount_fen > 0:
+        meter_id = bindings[0].meter_id
+        outbox.enqueue(session, outbox.RECHARGE, account_id=account.id, meter_id=meter_id,
+                       entry_id=entry.id, payload={
+                           "amount": str(from_fen(entry.amount_fen)),
+                           "purchase_no": outbox.next_purchase_number(session, meter_id),
+                           "receipt": entry.receipt_no})
+    if account.mode != "postpaid" and before_fen <= 0 < account.balance_fen:
+        for b in bindings:
+            outbox.enqueue(session, outbox.CLOSE, account_id=account.id, meter_id=b.meter_id,
+                           entry_id=entry.id, payload={"reason": "balance positive"})
+
+
+def sell(db: Database, actor: Actor, account_ref: str | int, amount: Decimal | str | None = None, *,
+         energy: Decimal | str | None = None, method: str = "cash", reference: str = "",
+         idempotency_key: str | None = None) -> MoneyResult:
+    """Sell `amount` yuan (or `energy` kWh priced by the tariff) to an account."""
+    check_method(method)
+    if (amount is None) == (energy is None):
+        raise InvalidInput(_("Give either an amount or an energy to sell"))
+    key = (idempotency_key or uuid.uuid4().hex).strip()
+    if not key or len(key) > 80:
+        raise InvalidInput(_("An idempotency key has 1 to 80 characters"))
+    try:
+        with audited(db, actor, "sale", str(account_ref)) as s:
+            account = find_account(s, account_ref)
+            actor.require("sell", account_building(s, account))
+            account = lock_account(s, account.id)
+            replay = _replay(s, key, account.id, None)
+            if replay is not None:
+                record(s, actor, "sale.replay", account.number, {"key": key, "receipt": replay.receipt})
+                return replay
+            require_open(account)
+            if energy is not None:
+                kwh = parse_quantity(energy) if isinstance(energy, str) else energy
+                quote = preview_in(s, account, energy=kwh)
+                value = amount_arg(s, quote.amount)
+            else:
+                value = amount_arg(s, amount)   # type: ignore[arg-type]
+                quote = preview_in(s, account, amount=value)
+            number = receipts.next_receipt_number(s)
+            before = account.balance_fen
+            kind = "bill_payment" if account.mode == "postpaid" else "purchase"
+            entry = post(s, account, kind, to_fen(value), actor=actor, method=method,
+                         reference=reference, receipt_no=number, idempotency_key=key,
+                         shift_id=open_shift_id(s, actor.station),
+                         energy_milli=None if quote.energy is None else to_milli(quote.energy))
+            queue_after_credit(s, account, entry, before)
+            receipts.issue(s, account, entry, "sale", number, amount_fen=entry.amount_fen,
+                           energy=quote.energy)
+            record(s, actor, "sale", account.number,
+                   {"receipt": number, "amount": str(value), "method": method, "reference": reference,
+                    "balance": str(from_fen(account.balance_fen)), "key": key})
+            return result_of(s, entry)
+    except exc.IntegrityError:
+        # a concurrent twin with the same key won the race: answer with the original
+        with db.read() as s:
+            replay = _replay(s, key, None, None)
+        if replay is None:
+            raise
+        return replay
