@@ -83,6 +83,10 @@ class Meter(Base):
     is_common: Mapped[bool] = mapped_column(default=False)               # 公摊表
     comm_state: Mapped[str] = mapped_column(sa.String(10), default="unknown")  # online | lost | unknown
     fail_streak: Mapped[int] = mapped_column(default=0)
+    relay_state: Mapped[str] = mapped_column(sa.String(8), default="unknown")   # closed | open | unknown
+    keep_power: Mapped[bool] = mapped_column(default=False)                # 保电: never tripped for arrears
+    last_values: Mapped[str] = mapped_column(LongText, default="{}")     # live values of the last read (JSON)
+    last_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -13,10 +13,15 @@ from ui.session import StationSession
 
 
 def page_classes() -> list[type[Page]]:
+    from ui.pages.accounts_page import AccountsPage
+    from ui.pages.alarms_page import AlarmsPage
+    from ui.pages.control_page import ControlPage
+    from ui.pages.counter_page import CounterPage
+    from ui.pages.meters_page import MetersPage
+    from ui.pages.reports_page import ReportsPage
     from ui.pages.settings_page import SettingsPage
-    from ui.pages.upcoming import PAGES
 
-    return [*PAGES, SettingsPage]
+    return [CounterPage, AccountsPage, MetersPage, ControlPage, ReportsPage, AlarmsPage, SettingsPage]
 
 
 class MainWindow(QMainWindow):

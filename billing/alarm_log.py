@@ -1,0 +1,175 @@
+"""The alarm log: raising, clearing and acknowledging alarms (models.automation.Alarm).
+
+Alarms are raised by the station's own work (settlement after a reading, the poller's lost
+meters and links, failed commands) inside the transaction that discovered the condition, so
+an alarm and its cause commit together. At most one alarm per (kind, account, meter, link) is
+not cleared at a time: raising it again is a no-op, and clear() closes it when the condition is
+gone (a purchase lifts the balance, a lost meter answers again).
+
+    raise_alarm(s, "arrears", account_id=a.id, message=...)   # inside a write transaction
+    sync_account(s, account)                                  # raise/clear alarm1/alarm2/arrears
+    acknowledge(db, actor, [ids])                             # an operator saw them
+    list_alarms(db, actor, open_only=True)                    # rows for pages and reports
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from billing import alarms
+from models.accounts import Account
+from models.archive import Customer, Floor, Link, Meter, Room
+from models.areas import Building
+from models.audit import audited, record
+from models.automation import ALARM_KINDS, Alarm
+from models.base import utcnow
+from models.db import Database
+from models.errors import InvalidInput
+from models.rights import Actor
+from resources.i18n import N_, _
+
+KIND_TITLES = {
+    "alarm1": N_("Low balance"),
+    "alarm2": N_("Very low balance"),
+    "arrears": N_("Arrears"),
+    "tripped": N_("Tripped for arrears"),
+    "meter_lost": N_("Meter not answering"),
+    "link_lost": N_("Link not answering"),
+    "reading_flag": N_("Suspicious reading"),
+    "command_failed": N_("Meter command failed"),
+}
+BALANCE_KINDS = ("alarm1", "alarm2", "arrears")
+
+
+@dataclass(frozen=True)
+class AlarmRow:
+    id: int
+    kind: str
+    title: str
+    state: str
+    raised_at: datetime
+    message: str
+    account: str           # account number or ""
+    customer: str
+    meter: str             # meter number or ""
+    link: str
+    building: str          # area the alarm is grouped by ("" when unknown)
+    acked_by: str
+    acked_at: datetime | None
+    cleared_at: datetime | None
+    details: dict[str, Any]
+
+
+def _building_of(session: Session, account_id: int | None, meter_id: int | None) -> int | None:
+    room_id = None
+    if meter_id is not None:
+        room_id = session.scalar(sa.select(Meter.room_id).where(Meter.id == meter_id))
+    if room_id is None and account_id is not None:
+        room_id = session.scalar(sa.select(Account.room_id).where(Account.id == account_id))
+    if room_id is None:
+        return None
+    return session.scalar(sa.select(Floor.building_id).join(Room, Room.floor_id == Floor.id)
+                          .where(Room.id == room_id))
+
+
+def _same(kind: str, account_id: int | None, meter_id: int | None, link_id: int | None):
+    def eq(col, v):
+        return col.is_(None) if v is None else col == v
+    return sa.and_(Alarm.kind == kind, Alarm.state != "cleared", eq(Alarm.account_id, account_id),
+                   eq(Alarm.meter_id, meter_id), eq(Alarm.link_id, link_id))
+
+
+def raise_alarm(session: Session, kind: str, *, account_id: int | None = None, meter_id: int | None = None,
+                link_id: int | None = None, message: str = "", details: dict[str, Any] | None = None,
+                at: datetime | None = None) -> Alarm | None:
+    """Raise an alarm unless the same one is already raised; returns the new row or None."""
+    if kind not in ALARM_KINDS:
+        raise ValueError(f"unknown alarm kind {kind!r}")
+    if session.scalar(sa.select(Alarm.id).where(_same(kind, account_id, meter_id, link_id)).limit(1)):
+        return None
+    row = Alarm(kind=kind, account_id=account_id, meter_id=meter_id, link_id=link_id,
+                building_id=_building_of(session, account_id, meter_id), message=message[:300],
+                details=json.dumps(details or {}, ensure_ascii=False), raised_at=at or utcnow(), state="open")
+    session.add(row)
+    session.flush()
+    return row
+
+
+def clear(session: Session, kind: str, *, account_id: int | None = None, meter_id: int | None = None,
+          link_id: int | None = None, at: datetime | None = None) -> int:
+    """Clear the raised alarm of this kind and subject (the condition is gone); returns how many."""
+    result = session.execute(sa.update(Alarm).where(_same(kind, account_id, meter_id, link_id))
+                             .values(state="cleared", cleared_at=at or utcnow())
+                             .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+def sync_account(session: Session, account: Account, at: datetime | None = None) -> str:
+    """Make the balance alarms of an account match its level now; returns the level.
+
+    Only the current level's alarm stays raised (arrears replaces alarm2 replaces alarm1); a
+    closed account has none."""
+    lvl = alarms.level(account) if account.state == "open" else "normal"
+    for kind in BALANCE_KINDS:
+        if kind == lvl:
+            raise_alarm(session, kind, account_id=account.id, at=at,
+                        message=_("Account {account}: balance {balance}").format(
+                            account=account.number, balance=f"{account.balance_fen / 100:.2f}"),
+                        details={"balance_fen": account.balance_fen})
+        else:
+            clear(session, kind, account_id=account.id, at=at)
+    return lvl
+
+
+def acknowledge(db: Database, actor: Actor, alarm_ids: Iterable[int]) -> int:
+    """Mark alarms as seen by the operator (they stay raised until their condition clears)."""
+    ids = sorted({int(i) for i in alarm_ids})
+    if not ids:
+        raise InvalidInput(_("No alarm selected"))
+    with audited(db, actor, "alarm.ack", ",".join(map(str, ids[:20]))) as s:
+        actor.require("report_view")
+        n = s.execute(sa.update(Alarm).where(Alarm.id.in_(ids), Alarm.state == "open")
+                      .values(state="acknowledged", acked_by=actor.name, acked_at=utcnow())
+                      .execution_options(synchronize_session=False)).rowcount or 0
+        record(s, actor, "alarm.ack", ",".join(map(str, ids[:20])), {"count": n})
+        return n
+
+
+def list_alarms(db: Database, actor: Actor | None = None, *, open_only: bool = False,
+                since: datetime | None = None, until: datetime | None = None,
+                kinds: Iterable[str] | None = None, after_id: int | None = None,
+                limit: int = 5000) -> list[AlarmRow]:
+    """Alarms newest first: open_only = not cleared; after_id = only newer than that id
+    (for pop-ups); since/until bound raised_at."""
+    if actor is not None:
+        actor.require("report_view")
+    meter_link = sa.orm.aliased(Link)
+    q = (sa.select(Alarm, Account.number, Customer.name, Meter.number, sa.func.coalesce(Link.name, meter_link.name),
+                   Building.name)
+         .outerjoin(Account, Account.id == Alarm.account_id)
+         .outerjoin(Customer, Customer.id == Account.customer_id)
+         .outerjoin(Meter, Meter.id == Alarm.meter_id)
+         .outerjoin(Link, Link.id == Alarm.link_id)
+         .outerjoin(meter_link, meter_link.id == Meter.link_id)
+         .outerjoin(Building, Building.id == Alarm.building_id)
+         .order_by(Alarm.id.desc()).limit(limit))
+    if open_only:
+        q = q.where(Alarm.state != "cleared")
+    if since is not None:
+        q = q.where(Alarm.raised_at >= since)
+    if until is not None:
+        q = q.where(Alarm.raised_at < until)
+    if kinds:
+        q = q.where(Alarm.kind.in_(list(kinds)))
+    if after_id is not None:
+        q = q.where(Alarm.id > after_id)
+    with db.read() as s:
+        return [AlarmRow(a.id, a.kind, _(KIND_TITLES.get(a.kind, a.kind)), a.state, a.raised_at, a.message,
+                         acc or "", cust or "", met or "", link or "", bld or "", a.acked_by, a.acked_at,
+                         a.cleared_at, json.loads(a.details or "{}"))
+                for a, acc, cust, met, link, bld in s.execute(q)]
