@@ -133,7 +133,11 @@ def acknowledge(db: Database, actor: Actor, alarm_ids: Iterable[int]) -> int:
         raise InvalidInput(_("No alarm selected"))
     with audited(db, actor, "alarm.ack", ",".join(map(str, ids[:20]))) as s:
         actor.require("report_view")
-        n = s.execute(sa.update(Alarm).where(Alarm.id.in_(ids), Alarm.state == "open")
+        visible = actor.visible_buildings()
+        where = [Alarm.id.in_(ids), Alarm.state == "open"]
+        if visible is not None:
+            where.append(Alarm.building_id.in_(sorted(visible)))
+        n = s.execute(sa.update(Alarm).where(*where)
                       .values(state="acknowledged", acked_by=actor.name, acked_at=utcnow())
                       .execution_options(synchronize_session=False)).rowcount or 0
         record(s, actor, "alarm.ack", ",".join(map(str, ids[:20])), {"count": n})
@@ -146,8 +150,10 @@ def list_alarms(db: Database, actor: Actor | None = None, *, open_only: bool = F
                 limit: int = 5000) -> list[AlarmRow]:
     """Alarms newest first: open_only = not cleared; after_id = only newer than that id
     (for pop-ups); since/until bound raised_at."""
+    visible = None
     if actor is not None:
         actor.require("report_view")
+        visible = actor.visible_buildings()
     meter_link = sa.orm.aliased(Link)
     q = (sa.select(Alarm, Account.number, Customer.name, Meter.number, sa.func.coalesce(Link.name, meter_link.name),
                    Building.name)
@@ -168,6 +174,8 @@ def list_alarms(db: Database, actor: Actor | None = None, *, open_only: bool = F
         q = q.where(Alarm.kind.in_(list(kinds)))
     if after_id is not None:
         q = q.where(Alarm.id > after_id)
+    if visible is not None:     # an operator limited to some buildings sees their alarms (and no unplaced ones)
+        q = q.where(Alarm.building_id.in_(sorted(visible)))
     with db.read() as s:
         return [AlarmRow(a.id, a.kind, _(KIND_TITLES.get(a.kind, a.kind)), a.state, a.raised_at, a.message,
                          acc or "", cust or "", met or "", link or "", bld or "", a.acked_by, a.acked_at,

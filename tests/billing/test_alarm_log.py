@@ -64,3 +64,20 @@ def test_viewer_without_report_right_cannot_list(db, root):
     nobody = Actor("x", "custom", frozenset(), "TEST")
     with pytest.raises(PermissionDenied):
         alarm_log.list_alarms(db, nobody)
+
+
+def test_area_limited_operator_sees_only_its_buildings(db, root):
+    import dataclasses
+    rooms_a = factories.place(db)
+    rooms_b = factories.place(db)
+    a = factories.account(db, root, room_id=rooms_a[0])
+    b = factories.account(db, root, room_id=rooms_b[0])
+    _sync(db, a.number)
+    _sync(db, b.number)
+    from billing.lookup import room_building
+    with db.read() as s:
+        building_a = room_building(s, rooms_a[0])
+    limited = dataclasses.replace(root, all_areas=False, areas=frozenset({building_a}))
+    assert [r.account for r in alarm_log.list_alarms(db, limited)] == [a.number]
+    other = next(r for r in alarm_log.list_alarms(db, root) if r.account == b.number)
+    assert alarm_log.acknowledge(db, limited, [other.id]) == 0

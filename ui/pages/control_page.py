@@ -1,14 +1,232 @@
-"""The control page (placeholder until its work lands)."""
+"""Control (控制): pick meters, send trip / close / keep power / restore prepaid / price or
+settings download / read now / sync clock, and watch each meter's result.
+
+Meters are picked from the page's own filterable list (multi-select; "select all shown" for a
+floor or a building), or taken from the Meters page's selection. The command goes to
+billing.control.send_command on the writer thread; the progress view polls command_status
+off-thread every second until every item has finished (at once when the poller's bridge
+reports a command done or failed). Buttons follow the operator's rights; the service checks
+them anyway.
+"""
 from __future__ import annotations
 
-from resources.i18n import N_, _
-from ui.pages.upcoming import UpcomingPage
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QTimer
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QMessageBox, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget)
+
+from billing import control
+from billing.monitor_query import BOARD_STATES, monitor_rows
+from resources.i18n import _
+from ui import tasks
+from ui.models.command_progress import CommandProgressModel
+from ui.models.meter_table import STATE_TITLES, MeterFilter, MeterTableModel
+from ui.pages.base import Page
+from ui.pages.meters_page import make_meter_view
+
+POLL_MS = 1000
+ORDER = ("trip", "close", "keep-power", "keep-power-off", "restore-prepaid", "price", "settings", "read",
+         "sync_clock", "valve-open", "valve-close")
+CONFIRM_ALWAYS = ("trip", "valve-close")
 
 
-class ControlPage(UpcomingPage):
+class ControlPage(Page):
     key = "control"
-    purpose = N_("Trip, close, keep power, download prices and settings, read now and sync clocks, for one meter or many.")
 
     @property
     def title(self) -> str:
         return _("Control")
+
+    def __init__(self, session, parent=None) -> None:
+        super().__init__(session, parent)
+        self.meters = MeterTableModel(self, columns=("number", "place", "customer", "state", "balance", "link"))
+        self.proxy = MeterFilter(self)
+        self.text = QLineEdit()
+        self.text.setPlaceholderText(_("Meter, room, customer, account or tag"))
+        self.state = QComboBox()
+        self.state.addItem(_("All states"), None)
+        for s in BOARD_STATES:
+            self.state.addItem(_(STATE_TITLES[s]), s)
+        self.text.textChanged.connect(self._filter)
+        self.state.currentIndexChanged.connect(self._filter)
+        select_all = QPushButton(_("Select all shown"))
+        from_board = QPushButton(_("Use the Meters page selection"))
+        self.view = make_meter_view(self.meters, self.proxy)
+        select_all.clicked.connect(self.view.selectAll)
+        from_board.clicked.connect(self.take_board_selection)
+        self.action = QComboBox()
+        for a in ORDER:
+            self.action.addItem(_(control.ACTION_TITLES[a]), a)
+        self.send_button = QPushButton(_("Send"))
+        self.send_button.setObjectName("primary")
+        self.send_button.clicked.connect(self.send)
+        self.action.currentIndexChanged.connect(self._rights)
+        self.view.selectionModel().selectionChanged.connect(self._rights)
+        self.picked = QLabel("")
+        top = QHBoxLayout()
+        for w in (self.text, self.state, select_all, from_board):
+            top.addWidget(w, 1 if w is self.text else 0)
+        act = QHBoxLayout()
+        for w in (QLabel(_("Command")), self.action, self.send_button, self.picked):
+            act.addWidget(w)
+        act.addStretch(1)
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addLayout(top)
+        lv.addWidget(self.view, 1)
+        lv.addLayout(act)
+        self.progress = CommandProgressModel(self)
+        self.progress_view = QTableView()
+        self.progress_view.setModel(self.progress)
+        self.progress_view.verticalHeader().setVisible(False)
+        self.progress_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.progress_view.horizontalHeader().setStretchLastSection(True)
+        self.progress_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.result = QLabel("")
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        rv.addWidget(QLabel(_("Progress")))
+        rv.addWidget(self.progress_view, 1)
+        rv.addWidget(self.result)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        self.layout_.addWidget(split, 1)
+        self.poll_timer = QTimer(self, interval=POLL_MS, timeout=self.poll)
+        self._polling = False
+        self.confirm = self._ask                 # tests replace these two dialogs
+        self.report_error = lambda e: tasks.show_error(self, e)
+        self._connect_bridge()
+        self._rights()
+
+    # --- meters
+    def refresh(self) -> None:
+        db, actor = self.session.db, self.session.actor
+        tasks.read(self, lambda: monitor_rows(db, actor), on_done=self.meters.merge)
+
+    def _filter(self) -> None:
+        self.proxy.set_filters(state=self.state.currentData(), text=self.text.text())
+
+    def selected_ids(self) -> list[int]:
+        return self.proxy.meter_ids(sorted({i.row() for i in self.view.selectionModel().selectedRows()}))
+
+    def select_meters(self, meter_ids: list[int]) -> None:
+        """Select these meters in the list (clears the filters so all of them are shown)."""
+        self.text.clear()
+        self.state.setCurrentIndex(0)
+        self.proxy.set_filters()
+        self.view.clearSelection()
+        sel = self.view.selectionModel()
+        selection = QItemSelection()
+        for mid in meter_ids:
+            row = self.meters.row_of(mid)
+            if row is not None:
+                ix = self.proxy.mapFromSource(self.meters.index(row, 0))
+                selection.select(ix, ix)
+        sel.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+
+    def take_board_selection(self) -> None:
+        board = getattr(self.window(), "page", None)
+        if board is None:
+            return
+        try:
+            ids = board("meters").selected_meter_ids()
+        except StopIteration:
+            return
+        self.select_meters(ids)
+
+    def _rights(self, *_args) -> None:
+        action = self.action.currentData()
+        allowed = self.session.can(control.RIGHT_OF[action])
+        n = len(self.view.selectionModel().selectedRows())
+        self.send_button.setEnabled(allowed and n > 0)
+        self.send_button.setToolTip("" if allowed else _("You have no right to send this command"))
+        self.picked.setText(_("{n} meters selected").format(n=n))
+
+    # --- sending
+    def _ask(self, text: str) -> bool:
+        answer = QMessageBox.question(self, _("MeterStation"), text)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def send(self) -> None:
+        action = self.action.currentData()
+        ids = self.selected_ids()
+        if not ids:
+            return
+        title = _(control.ACTION_TITLES[action])
+        if (action in CONFIRM_ALWAYS or (len(ids) > 1 and action != "read")) and not self.confirm(
+                _("{command}: {n} meters. Send?").format(command=title, n=len(ids))):
+            return
+        db, actor = self.session.db, self.session.actor
+        self.send_button.setEnabled(False)
+
+        def run():
+            items = control.send_command(db, actor, ids, action)
+            return control.command_status(db, items), items
+
+        tasks.write(self, run, on_done=self._sent, on_error=self._send_failed)
+
+    def _send_failed(self, error: BaseException) -> None:
+        self._rights()
+        self.result.setText(str(error) if error.args else type(error).__name__)
+        self.report_error(error)
+
+    def _sent(self, result) -> None:
+        statuses, items = result
+        numbers = {r.meter_id: r.number for r in self.meters.rows}
+        self.progress.start([(i, numbers.get(statuses[i].meter_id, str(statuses[i].meter_id)), statuses[i].kind)
+                             for i in items if i in statuses])
+        self._rights()
+        self._wake()
+        self._show_counts()
+        self.poll_timer.start()
+
+    def _wake(self) -> None:
+        for key in ("outbox", "poller"):
+            service = self.session.services.get(key)
+            if service is not None and hasattr(service, "wake"):
+                service.wake()
+
+    # --- progress
+    def _connect_bridge(self) -> None:
+        bridge = self.session.services.get("bridge")
+        for name in ("command_done", "command_failed"):
+            signal = getattr(bridge, name, None) if bridge is not None else None
+            if signal is not None:
+                signal.connect(lambda *_a: self.poll())
+
+    def poll(self) -> None:
+        pending = self.progress.unfinished()
+        if not pending:
+            self.poll_timer.stop()
+            return
+        if self._polling:
+            return
+        self._polling = True
+        db = self.session.db
+        tasks.read(self, lambda: control.command_status(db, pending), on_done=self._polled,
+                   on_error=self._poll_failed)
+
+    def _poll_failed(self, error: BaseException) -> None:
+        self._polling = False
+        self.result.setText(str(error))
+
+    def _polled(self, statuses) -> None:
+        self._polling = False
+        self.progress.update(statuses)
+        self._show_counts()
+        if not self.progress.unfinished():
+            self.poll_timer.stop()
+            self.refresh()                      # relay states changed: reload the list
+
+    def _show_counts(self) -> None:
+        c = self.progress.counts()
+        self.result.setText(_("{done} done, {failed} failed, {pending} pending").format(
+            done=c["done"], failed=c["failed"] + c["expired"], pending=c["pending"] + c["sending"]))
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt name
+        self.poll_timer.stop()
+        super().closeEvent(event)

@@ -1,14 +1,202 @@
-"""The meters page (placeholder until its work lands)."""
+"""Meters / monitor board (表计/监控): every meter with its state colour, balance, last reading
+and its age, live values; filters by building, floor, state, tag and text; counts per state.
+
+Data comes from billing.monitor_query off the GUI thread. While the page is visible it reloads
+every REFRESH_MS and merges the result in place (only changed rows repaint); with the poller's
+bridge (session.services["bridge"]) readings and meter states patch rows as they arrive.
+"""
 from __future__ import annotations
 
-from resources.i18n import N_, _
-from ui.pages.upcoming import UpcomingPage
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QTableView)
+
+from billing.monitor_query import BOARD_STATES, monitor_rows
+from resources.i18n import _
+from ui import tasks
+from ui.models.meter_table import STATE_TITLES, MeterFilter, MeterTableModel
+from ui.pages.base import Page
+from ui.theme import STATE_COLOURS
+
+REFRESH_MS = 5000            # reload while visible, without the poller's bridge
+BRIDGED_REFRESH_MS = 30000   # with it: readings arrive live, the reload only catches the rest
 
 
-class MetersPage(UpcomingPage):
+def make_meter_view(model: MeterTableModel, proxy: MeterFilter) -> QTableView:
+    proxy.setSourceModel(model)
+    view = QTableView()
+    view.setModel(proxy)
+    view.setSortingEnabled(True)
+    view.sortByColumn(0, Qt.SortOrder.AscendingOrder)       # by meter number (Qt's default is descending)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().setVisible(False)
+    view.verticalHeader().setDefaultSectionSize(24)         # fixed heights: no per-row measuring
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    view.horizontalHeader().setStretchLastSection(True)
+    return view
+
+
+class MetersPage(Page):
     key = "meters"
-    purpose = N_("Every meter with its state colour, balance, last reading and live values.")
 
     @property
     def title(self) -> str:
         return _("Meters")
+
+    def __init__(self, session, parent=None) -> None:
+        super().__init__(session, parent)
+        self.model = MeterTableModel(self)
+        self.proxy = MeterFilter(self)
+        self.building, self.floor, self.state, self.tag = QComboBox(), QComboBox(), QComboBox(), QComboBox()
+        self.text = QLineEdit()
+        self.text.setPlaceholderText(_("Meter, room, customer, account or tag"))
+        self.state.addItem(_("All states"), None)
+        for s in BOARD_STATES:
+            self.state.addItem(_(STATE_TITLES[s]), s)
+        self._fill_places()
+        bar = QHBoxLayout()
+        for label, w in ((_("Building"), self.building), (_("Floor"), self.floor), (_("State"), self.state),
+                         (_("Tag"), self.tag)):
+            bar.addWidget(QLabel(label))
+            bar.addWidget(w)
+        bar.addWidget(self.text, 1)
+        self.layout_.addLayout(bar)
+        summary = QHBoxLayout()
+        self.summary: dict[str, QLabel] = {}
+        for s in BOARD_STATES:
+            bg, fg = STATE_COLOURS[s]
+            label = QLabel()
+            label.setStyleSheet(f"background: {bg}; color: {fg}; padding: 2px 8px; border-radius: 3px;")
+            self.summary[s] = label
+            summary.addWidget(label)
+        summary.addStretch(1)
+        self.status = QLabel("")
+        self.status.setObjectName("hint")
+        summary.addWidget(self.status)
+        self.layout_.addLayout(summary)
+        self.view = make_meter_view(self.model, self.proxy)
+        self.layout_.addWidget(self.view, 1)
+        self._debounce = QTimer(self, singleShot=True, interval=250, timeout=self.apply_filters)
+        self.timer = QTimer(self, interval=BRIDGED_REFRESH_MS if session.services.get("bridge") else REFRESH_MS,
+                            timeout=self.reload)
+        self._loading = False
+        self.building.currentIndexChanged.connect(self._building_changed)
+        for combo in (self.floor, self.state, self.tag):
+            combo.currentIndexChanged.connect(self.apply_filters)
+        self.text.textChanged.connect(lambda _t: self._debounce.start())
+        self.model.modelReset.connect(self._fill_places)
+        self.model.modelReset.connect(self._update_summary)
+        self.model.dataChanged.connect(self._update_summary)
+        self._connect_bridge()
+        self._update_summary()
+
+    # --- live updates
+    def _connect_bridge(self) -> None:
+        bridge = self.session.services.get("bridge")
+        if bridge is None:
+            return
+        for name, slot in (("readings", self._on_readings), ("meter_state", self._on_meter_state)):
+            signal = getattr(bridge, name, None)
+            if signal is not None:
+                signal.connect(slot)
+
+    def _on_readings(self, batch) -> None:
+        """A batch of readings: a list of events/dicts (meter_id, values[, at]) or {meter_id: values}."""
+        if isinstance(batch, dict) and "meter_id" not in batch:
+            batch = [{"meter_id": k, "values": v} for k, v in batch.items()]
+        items = batch if isinstance(batch, (list, tuple)) else [batch]
+        for item in items:
+            data = getattr(item, "data", item)
+            if isinstance(data, dict) and "meter_id" in data:
+                self.model.apply_reading(int(data["meter_id"]), dict(data.get("values") or {}), data.get("at"))
+
+    def _on_meter_state(self, *args) -> None:
+        data = args[0] if len(args) == 1 else {"meter_id": args[0], "state": args[1]}
+        data = getattr(data, "data", data)
+        if isinstance(data, dict) and data.get("state") in ("online", "lost"):
+            self.model.update_row(int(data["meter_id"]), comm_state=data["state"])
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt name
+        super().showEvent(event)
+        self.timer.start()
+
+    def hideEvent(self, event) -> None:  # noqa: N802 - Qt name
+        self.timer.stop()
+        super().hideEvent(event)
+
+    # --- loading
+    def refresh(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        if self._loading:
+            return
+        self._loading = True
+        db, actor = self.session.db, self.session.actor
+        tasks.read(self, lambda: monitor_rows(db, actor), on_done=self._loaded, on_error=self._failed)
+
+    def _failed(self, error: BaseException) -> None:
+        self._loading = False
+        self.status.setText(_("The board could not be loaded: {error}").format(error=error))
+
+    def _loaded(self, rows) -> None:
+        self._loading = False
+        self.model.tick()
+        self.model.merge(rows)          # a reset (other meters) refills the place and tag filters
+        self._update_summary()
+
+    # --- filters
+    def _fill_places(self) -> None:
+        rows = self.model.rows
+        keep_b, keep_t = self.building.currentData(), self.tag.currentData()
+        buildings = sorted({(r.building, r.building_id) for r in rows if r.building_id is not None})
+        tags = sorted({t for r in rows for t in r.tags})
+        for combo in (self.building, self.tag):
+            combo.blockSignals(True)
+            combo.clear()
+        self.building.addItem(_("All buildings"), None)
+        for name, bid in buildings:
+            self.building.addItem(name, bid)
+        self.tag.addItem(_("All tags"), None)
+        for t in tags:
+            self.tag.addItem(t, t)
+        for combo, keep in ((self.building, keep_b), (self.tag, keep_t)):
+            i = combo.findData(keep)
+            combo.setCurrentIndex(max(i, 0))
+            combo.blockSignals(False)
+        self._fill_floors()
+
+    def _fill_floors(self) -> None:
+        keep = self.floor.currentData()
+        bid = self.building.currentData()
+        floors = sorted({r.floor for r in self.model.rows if r.floor and (bid is None or r.building_id == bid)})
+        self.floor.blockSignals(True)
+        self.floor.clear()
+        self.floor.addItem(_("All floors"), None)
+        for f in floors:
+            self.floor.addItem(f, f)
+        self.floor.setCurrentIndex(max(self.floor.findData(keep), 0))
+        self.floor.blockSignals(False)
+
+    def _building_changed(self) -> None:
+        self._fill_floors()
+        self.apply_filters()
+
+    def apply_filters(self) -> None:
+        self.proxy.set_filters(building=self.building.currentData(), floor=self.floor.currentData(),
+                               state=self.state.currentData(), tag=self.tag.currentData(), text=self.text.text())
+        self._update_summary()
+
+    def _update_summary(self, *_args) -> None:
+        counts = self.model.counts
+        for s, label in self.summary.items():
+            label.setText(f"{_(STATE_TITLES[s])} {counts.get(s, 0)}")
+        self.status.setText(_("{shown} of {total} meters").format(shown=self.proxy.rowCount(),
+                                                                  total=self.model.rowCount()))
+
+    def selected_meter_ids(self) -> list[int]:
+        rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
+        return self.proxy.meter_ids(rows)

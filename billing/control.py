@@ -1,0 +1,143 @@
+"""Remote commands to meters (拉闸/合闸/保电/恢复预付费/下发/点抄/校时), single or batch.
+
+    ids = send_command(db, actor, [meter_id, ...], "trip")     # outbox item ids, in order
+    command_status(db, ids)                                    # {item_id: CommandStatus}
+
+Commands are persisted outbox items (billing/outbox.py) of kind "meter.<action>" at priority 0,
+so they jump ahead of routine polls and survive a restart; the poller delivers them
+(comms/outbox_source.py). Nothing here talks to a meter.
+
+Rights (decided here, checked per building of every meter):
+    trip, close, keep-power, keep-power-off, valve-open, valve-close, restore-prepaid,
+    sync_clock, price, settings                       relay_control (they change the meter)
+    read                                              meter_read
+Clock sync writes the meter, so it is a control command, not a station setting.
+
+restore-prepaid (恢复预付费) = "keep-power-off", then "close" only for a meter whose open account
+has a positive balance; a meter with no money is left as it is and the arrears policy decides
+(the poller trips it when its account's policy says so). Both items are queued together; the
+outbox delivers a meter's items in id order.
+
+price and settings downloads are queued as meter.price / meter.settings with their payload;
+when the comms layer cannot execute them for a meter's protocol the item fails with that
+reason (it never reports success it did not get).
+
+Interactive commands expire after COMMAND_EXPIRY (a trip delivered a day late would surprise
+everyone); reads after READ_EXPIRY.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+
+from billing import outbox
+from models.accounts import Account, AccountMeter
+from models.archive import Floor, Meter, Room
+from models.audit import audited, record
+from models.base import utcnow
+from models.db import Database
+from models.errors import InvalidInput, NotFound
+from models.ledger import OutboxItem
+from models.rights import Actor
+from resources.i18n import N_, _
+
+RELAY_ACTIONS = ("trip", "close", "keep-power", "keep-power-off", "valve-open", "valve-close")
+ACTION_TITLES = {
+    "trip": N_("Trip"), "close": N_("Close"), "keep-power": N_("Keep power"),
+    "keep-power-off": N_("Keep power off"), "restore-prepaid": N_("Restore prepaid"),
+    "valve-open": N_("Open valve"), "valve-close": N_("Close valve"),
+    "price": N_("Price download"), "settings": N_("Settings download"),
+    "read": N_("Read now"), "sync_clock": N_("Sync clock"),
+}
+ACTIONS = tuple(ACTION_TITLES)
+RIGHT_OF = {**{a: "relay_control" for a in ACTIONS}, "read": "meter_read"}
+COMMAND_EXPIRY = timedelta(hours=1)
+READ_EXPIRY = timedelta(minutes=10)
+PENDING_STATES = ("pending", "sending")
+
+
+@dataclass(frozen=True)
+class CommandStatus:
+    item_id: int
+    meter_id: int | None
+    kind: str                  # outbox kind, e.g. "meter.trip"
+    state: str                 # pending | sending | done | failed | expired
+    error: str
+    attempts: int
+    done_at: datetime | None
+
+    @property
+    def finished(self) -> bool:
+        return self.state not in PENDING_STATES
+
+
+def _meters(session, meter_ids: list[int]) -> list[tuple[int, str, int | None, int | None, int | None, int | None]]:
+    """(id, number, link_id, building_id, account_id, balance_fen) per meter, one query."""
+    binding = (sa.select(AccountMeter.meter_id, AccountMeter.account_id)
+               .where(AccountMeter.closed_at.is_(None)).subquery())
+    rows = session.execute(
+        sa.select(Meter.id, Meter.number, Meter.link_id, Floor.building_id, Account.id, Account.balance_fen)
+        .outerjoin(Room, Room.id == Meter.room_id).outerjoin(Floor, Floor.id == Room.floor_id)
+        .outerjoin(binding, binding.c.meter_id == Meter.id)
+        .outerjoin(Account, sa.and_(Account.id == binding.c.account_id, Account.state == "open"))
+        .where(Meter.id.in_(meter_ids))).all()
+    by_id = {r[0]: tuple(r) for r in rows}
+    missing = [m for m in meter_ids if m not in by_id]
+    if missing:
+        raise NotFound(_("There is no meter {meter}").format(meter=missing[0]))
+    return [by_id[m] for m in meter_ids]
+
+
+def send_command(db: Database, actor: Actor, meter_ids: Iterable[int], action: str,
+                 payload: dict[str, Any] | None = None) -> list[int]:
+    """Queue one command for each meter (restore-prepaid: up to two); returns the outbox ids."""
+    ids = list(dict.fromkeys(int(m) for m in meter_ids))
+    if action not in ACTIONS:
+        raise InvalidInput(_("Unknown meter command {action}").format(action=action))
+    if not ids:
+        raise InvalidInput(_("No meter selected"))
+    right = RIGHT_OF[action]
+    target = f"{len(ids)} meters" if len(ids) > 1 else str(ids[0])
+    with audited(db, actor, f"meter.{action}", target) as s:
+        actor.require(right)
+        meters = _meters(s, ids)
+        for building in sorted({m[3] for m in meters if m[3] is not None}):
+            actor.require(right, building_id=building)
+        if not actor.all_areas and any(m[3] is None for m in meters):
+            actor.require(right, building_id=-1)          # meters in no room: only for all-area operators
+        unlinked = [m[1] for m in meters if m[2] is None]
+        if unlinked:
+            raise InvalidInput(_("Meter {meter} is on no link; it cannot receive commands")
+                               .format(meter=", ".join(unlinked[:5])))
+        now = utcnow()
+        expires = now + (READ_EXPIRY if action == "read" else COMMAND_EXPIRY)
+        items: list[int] = []
+        for mid, _number, _link, _bld, account_id, balance in meters:
+            if action == "restore-prepaid":
+                steps = ["keep-power-off"] + (["close"] if account_id is not None and (balance or 0) > 0 else [])
+            else:
+                steps = [action]
+            for step in steps:
+                item = outbox.enqueue(s, f"meter.{step}", account_id=account_id, meter_id=mid,
+                                      payload=payload if step == action else None, priority=0)
+                item.expires_at = expires
+                items.append(item.id)
+        record(s, actor, f"meter.{action}", target,
+               {"meters": [m[1] for m in meters[:50]], "count": len(meters), "items": items[:100],
+                **({"payload": payload} if payload else {})})
+        return items
+
+
+def command_status(db: Database, item_ids: Iterable[int]) -> dict[int, CommandStatus]:
+    """The state of each outbox item (missing ids are left out)."""
+    ids = sorted({int(i) for i in item_ids})
+    out: dict[int, CommandStatus] = {}
+    with db.read() as s:
+        for chunk in range(0, len(ids), 500):
+            for item in s.execute(sa.select(OutboxItem).where(OutboxItem.id.in_(ids[chunk:chunk + 500]))).scalars():
+                out[item.id] = CommandStatus(item.id, item.meter_id, item.kind, item.state, item.last_error,
+                                             item.attempts, item.done_at)
+    return out

@@ -1,0 +1,149 @@
+"""The monitor board's read side: one row per meter with everything the board shows.
+
+    rows = monitor_rows(db, actor)            # every installed/stock meter the actor may see
+
+Set-based and cheap for 10,000 meters: one joined query for meters with their place, link and
+open account; one for tags; one for each meter's latest reading (a correlated newest-first
+LIMIT 1 per meter, an index seek on (meter_id, at) — never a scan of months of readings). No
+per-row round trips.
+
+The board state (one colour per meter) is derived by board_state(); precedence, first wins:
+
+    lost        the meter stopped answering (comm_state "lost"): everything else is stale
+    not_opened  no open account is bound to the meter (stock, vacant shop)
+    tripped     the relay is open (the customer has no power, whatever the reason)
+    keep_power  保电: the station never trips it for arrears, so a low balance is tolerated
+    arrears     balance at or below zero (prepaid accounts)
+    alarm2      balance at or below the second threshold
+    alarm1      balance at or below the first threshold
+    normal
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from billing import alarms
+from models.accounts import Account, AccountMeter
+from models.archive import Customer, Floor, Link, Meter, MeterTag, Reading, Room, Tag
+from models.areas import Building
+from models.db import Database
+from models.rights import Actor
+
+BOARD_STATES = ("not_opened", "normal", "alarm1", "alarm2", "arrears", "tripped", "keep_power", "lost")
+
+
+@dataclass(frozen=True)
+class MonitorRow:
+    meter_id: int
+    number: str
+    kind: str
+    protocol: str
+    link: str
+    building_id: int | None
+    building: str
+    floor: str
+    room: str
+    tags: tuple[str, ...]              # "kind:name"
+    account_id: int | None
+    account: str                       # account number, "" when not opened
+    customer: str
+    mode: str                          # billing mode, "" when not opened
+    account_state: str                 # "open" or "" (only open bindings are shown)
+    balance_fen: int | None
+    alarm_level: str                   # billing.alarms level, "" when not opened
+    comm_state: str                    # online | lost | unknown
+    relay_state: str                   # closed | open | unknown
+    keep_power: bool
+    energy_milli: int | None           # last reading (kWh × 1000 or litres)
+    read_at: datetime | None           # time of that reading (UTC)
+    last_values: dict[str, Any] = field(default_factory=dict, compare=True, hash=False)
+    last_read_at: datetime | None = None   # last successful poll (may be newer than the reading)
+    state: str = "normal"              # the board state (board_state)
+
+    def __hash__(self) -> int:
+        return hash(self.meter_id)
+
+
+def board_state(*, comm_state: str, account_open: bool, relay_state: str, keep_power: bool,
+                alarm_level: str) -> str:
+    """One board state per meter; precedence in the module docstring."""
+    if comm_state == "lost":
+        return "lost"
+    if not account_open:
+        return "not_opened"
+    if relay_state == "open":
+        return "tripped"
+    if keep_power:
+        return "keep_power"
+    return alarm_level if alarm_level in ("arrears", "alarm2", "alarm1") else "normal"
+
+
+def _values(text: str | None) -> dict[str, Any]:
+    if not text or text == "{}":
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def monitor_rows(db: Database, actor: Actor | None = None, *, meter_ids: list[int] | None = None) -> list[MonitorRow]:
+    """Rows ordered by meter number; actor limits them to its buildings (None: everything);
+    meter_ids limits them to those meters (for a refresh of a few)."""
+    binding = (sa.select(AccountMeter.meter_id, AccountMeter.account_id)
+               .where(AccountMeter.closed_at.is_(None)).subquery())
+    q = (sa.select(Meter.id, Meter.number, Meter.kind, Meter.protocol, Link.name, Building.id, Building.name,
+                   Floor.name, Room.number, Account.id, Account.number, Customer.name, Account.mode, Account.state,
+                   Account.balance_fen, Account.alarm1_fen, Account.alarm2_fen, Meter.comm_state,
+                   Meter.relay_state, Meter.keep_power, Meter.last_values, Meter.last_read_at)
+         .outerjoin(Link, Link.id == Meter.link_id).outerjoin(Room, Room.id == Meter.room_id)
+         .outerjoin(Floor, Floor.id == Room.floor_id).outerjoin(Building, Building.id == Floor.building_id)
+         .outerjoin(binding, binding.c.meter_id == Meter.id)
+         .outerjoin(Account, sa.and_(Account.id == binding.c.account_id, Account.state == "open"))
+         .outerjoin(Customer, Customer.id == Account.customer_id)
+         .where(Meter.state != "removed").order_by(Meter.number))
+    visible = None if actor is None else actor.visible_buildings()
+    if visible is not None:
+        q = q.where(Building.id.in_(sorted(visible) or [-1]))
+    if meter_ids is not None:
+        q = q.where(Meter.id.in_(list(meter_ids) or [-1]))
+    # each meter's latest reading: an index seek per meter on (meter_id, at), inside one query
+    # (a GROUP BY over the readings table would scan months of readings)
+    newest = (sa.select(Reading.id).where(Reading.meter_id == Meter.id)
+              .order_by(Reading.at.desc(), Reading.id.desc()).limit(1).correlate(Meter).scalar_subquery())
+    latest = sa.select(Meter.id.label("mid"), newest.label("rid")).where(Meter.state != "removed")
+    tag_q = sa.select(MeterTag.meter_id, Tag.kind, Tag.name).join(Tag, Tag.id == MeterTag.tag_id)
+    if meter_ids is not None:
+        latest = latest.where(Meter.id.in_(list(meter_ids) or [-1]))
+        tag_q = tag_q.where(MeterTag.meter_id.in_(list(meter_ids) or [-1]))
+    latest_sq = latest.subquery()
+    reading_q = (sa.select(Reading.meter_id, Reading.id, Reading.energy_milli, Reading.at)
+                 .join(latest_sq, latest_sq.c.rid == Reading.id))
+    with db.read() as s:
+        rows = s.execute(q).all()
+        tags: dict[int, list[str]] = {}
+        for mid, kind, name in s.execute(tag_q.order_by(MeterTag.meter_id, Tag.kind, Tag.name)):
+            tags.setdefault(mid, []).append(f"{kind}:{name}")
+        last: dict[int, tuple[int, int, datetime]] = {}
+        for mid, rid, energy, at in s.execute(reading_q):
+            last[mid] = (rid, energy, at)
+    out = []
+    for (mid, number, kind, protocol, link, bid, bname, fname, rnum, aid, anum, cust, mode, astate, bal, a1, a2,
+         comm, relay, keep, values, read_ok_at) in rows:
+        opened = aid is not None
+        level = alarms.level_for(bal, a1, a2, mode) if opened else ""
+        reading = last.get(mid)
+        out.append(MonitorRow(
+            mid, number, kind, protocol, link or "", bid, bname or "", fname or "", rnum or "",
+            tuple(tags.get(mid, ())), aid, anum or "", cust or "", mode or "", astate or "",
+            bal if opened else None, level, comm or "unknown", relay or "unknown", bool(keep),
+            reading[1] if reading else None, reading[2] if reading else None, _values(values), read_ok_at,
+            board_state(comm_state=comm or "", account_open=opened, relay_state=relay or "", keep_power=bool(keep),
+                        alarm_level=level)))
+    return out

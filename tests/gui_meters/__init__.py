@@ -1,0 +1,1 @@
+"""Meters / monitor board, control and alarms pages and their services."""

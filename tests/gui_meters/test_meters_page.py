@@ -1,0 +1,103 @@
+"""The Meters page on a database: loads the board off-thread, filters, counts per state, merges
+a reload in place, follows the bridge's live readings, stops its timer when hidden."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QObject, Signal
+
+from models import auth, operator_service
+from models.db import Database
+from ui import tasks
+from ui.pages.meters_page import MetersPage
+from ui.session import StationSession
+from tests.gui_meters import board_site
+
+
+class FakeBridge(QObject):
+    readings = Signal(object)
+    meter_state = Signal(object)
+
+
+@pytest.fixture
+def sqlite_db(tmp_path):
+    db = Database.open(f"sqlite:///{tmp_path / 'm.db'}", upgrade=True)
+    yield db
+    tasks.wait_idle()
+    db.dispose()
+
+
+def test_board_loads_filters_and_updates(qtbot, sqlite_db):
+    operator_service.create_first_operator(sqlite_db, "root", "secret-1", "T")
+    root = auth.login(sqlite_db, "root", "secret-1", "T")
+    site = board_site.build(sqlite_db, meters=240, buildings=2)
+    board_site.set_meter(sqlite_db, site.meters[0], relay_state="open")
+    bridge = FakeBridge()
+    page = MetersPage(StationSession(sqlite_db, root, "T", services={"bridge": bridge}))
+    qtbot.addWidget(page)
+    page.show()
+    assert page.timer.isActive()
+    page.refresh()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 240, timeout=5000)
+    assert page.model.counts["not_opened"] == 120 and page.model.counts["tripped"] == 1
+    assert page.summary["tripped"].text() == "Tripped 1"
+    assert page.building.count() == 3 and page.tag.count() == 2
+    page.building.setCurrentIndex(1)
+    assert page.floor.count() == 4                                # All + 3 floors of that building
+    assert 0 < page.proxy.rowCount() < 240
+    page.building.setCurrentIndex(0)
+    page.state.setCurrentIndex(page.state.findData("tripped"))
+    assert page.proxy.rowCount() == 1 and page.proxy.visible_ids() == [site.meters[0]]
+    page.state.setCurrentIndex(0)
+    page.text.setText(site.numbers[5])
+    qtbot.waitUntil(lambda: page.proxy.rowCount() == 1, timeout=2000)
+    assert "1 of 240" in page.status.text()
+    page.text.clear()
+    qtbot.waitUntil(lambda: page.proxy.rowCount() == 240, timeout=2000)
+    # a reload with one changed meter: dataChanged for it, no reset
+    resets, changed = [], []
+    page.model.modelReset.connect(lambda: resets.append(1))
+    page.model.dataChanged.connect(lambda a, b, roles=None: changed.append((a.row(), b.row())))
+    board_site.set_account(sqlite_db, site.meters[2], balance_fen=0)
+    page.reload()
+    row = page.model.row_of(site.meters[2])
+    qtbot.waitUntil(lambda: (row, row) in changed, timeout=5000)
+    assert not resets and page.model.rows[row].state == "arrears" and page.model.counts["arrears"] == 1
+    # live events from the poller's bridge
+    bridge.readings.emit([{"meter_id": site.meters[4], "values": {"voltage": "231.4", "energy": "55.5"}}])
+    r4 = page.model.rows[page.model.row_of(site.meters[4])]
+    assert r4.last_values["voltage"] == "231.4" and r4.energy_milli == 55500
+    bridge.meter_state.emit({"meter_id": site.meters[4], "state": "lost"})
+    assert page.model.rows[page.model.row_of(site.meters[4])].state == "lost"
+    page.hide()
+    assert not page.timer.isActive()
+    tasks.wait_idle()
+
+
+def test_main_window_shows_my_pages_for_a_cashier(qtbot, sqlite_db):
+    from ui.main_window import MainWindow
+
+    operator_service.create_first_operator(sqlite_db, "root", "secret-1", "T")
+    root = auth.login(sqlite_db, "root", "secret-1", "T")
+    operator_service.add_operator(sqlite_db, root, "cas", "pass-123", "cashier")
+    cas = auth.login(sqlite_db, "cas", "pass-123", "T")
+    board_site.build(sqlite_db, meters=10)
+    win = MainWindow(StationSession(sqlite_db, cas, "T"))
+    qtbot.addWidget(win)
+    win.show()
+    keys = [p.key for p in win.pages]
+    for key in ("meters", "control", "alarms"):
+        win.nav.setCurrentRow(keys.index(key))
+    qtbot.waitUntil(lambda: win.page("meters").model.rowCount() == 10, timeout=5000)
+    qtbot.waitUntil(lambda: win.page("control").meters.rowCount() == 10, timeout=5000)
+    control = win.page("control")
+    board = win.page("meters")
+    board.view.selectRow(2)
+    control.take_board_selection()
+    assert control.selected_ids() == board.selected_meter_ids() and len(control.selected_ids()) == 1
+    control.view.selectAll()
+    control.action.setCurrentIndex(control.action.findData("trip"))
+    assert not control.send_button.isEnabled()
+    win.nav.setCurrentRow(keys.index("counter"))
+    assert not win.page("meters").timer.isActive()
+    win.page("alarms").watch_timer.stop()
+    tasks.wait_idle()

@@ -1,0 +1,297 @@
+"""The monitor board's Qt model: billing.monitor_query rows in a QAbstractTableModel.
+
+Built for 10,000 meters: data() formats only what the view asks for (the visible rows);
+merge() updates a reloaded list in place (dataChanged on the rows that differ, a reset only when
+the set of meters changed); apply_reading()/apply_state() patch one row from a live event.
+MeterFilter is the proxy: building/floor/state/tag and a lower-cased search text per row.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterable, Sequence
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from billing.monitor_query import BOARD_STATES, MonitorRow, board_state
+from resources.i18n import N_, _
+from ui.theme import STATE_COLOURS
+
+STATE_TITLES = {
+    "not_opened": N_("Not opened"), "normal": N_("Normal"), "alarm1": N_("Alarm 1"), "alarm2": N_("Alarm 2"),
+    "arrears": N_("Arrears"), "tripped": N_("Tripped"), "keep_power": N_("Keep power"), "lost": N_("Lost"),
+}
+COLUMNS = ("number", "place", "customer", "state", "balance", "reading", "age", "voltage", "current", "power",
+           "link")
+HEADERS = {
+    "number": N_("Meter"), "place": N_("Room"), "customer": N_("Customer"), "state": N_("State"),
+    "balance": N_("Balance"), "reading": N_("Last reading"), "age": N_("Age"), "voltage": N_("Voltage (V)"),
+    "current": N_("Current (A)"), "power": N_("Power (kW)"), "link": N_("Link"),
+}
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+ROW_ROLE = Qt.ItemDataRole.UserRole + 2
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_NUMERIC = {"balance", "reading", "age", "voltage", "current", "power"}
+
+
+def age_text(at: datetime | None, now: datetime) -> str:
+    if at is None:
+        return ""
+    seconds = max(0, int((now - at).total_seconds()))
+    if seconds < 60:
+        return _("{n} s").format(n=seconds)
+    if seconds < 3600:
+        return _("{n} min").format(n=seconds // 60)
+    if seconds < 86400:
+        return _("{n} h").format(n=seconds // 3600)
+    return _("{n} d").format(n=seconds // 86400)
+
+
+def _dec(text: Any) -> Decimal | None:
+    if text is None or text == "":
+        return None
+    try:
+        return Decimal(str(text))
+    except InvalidOperation:
+        return None
+
+
+class MeterTableModel(QAbstractTableModel):
+    def __init__(self, parent=None, columns: Sequence[str] = COLUMNS) -> None:
+        super().__init__(parent)
+        self.columns = tuple(columns)
+        self.rows: list[MonitorRow] = []
+        self.search: list[str] = []            # lower-cased text each row is searched by
+        self._index: dict[int, int] = {}        # meter_id -> row
+        self.counts: Counter[str] = Counter()
+        self.now = datetime.now(timezone.utc)   # the age column's "now" (set by tick())
+        self._brushes = {s: (QBrush(QColor(bg)), QBrush(QColor(fg))) for s, (bg, fg) in STATE_COLOURS.items()}
+        self._state_titles = {s: _(t) for s, t in STATE_TITLES.items()}
+        self._sort: tuple[int, Qt.SortOrder] | None = None
+
+    # --- Qt model interface
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return _(HEADERS[self.columns[section]])
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        col = self.columns[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, col)
+        if role == SORT_ROLE:
+            return self._sort_key(row, col)
+        if role == ROW_ROLE:
+            return row
+        if col == "state" and role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole):
+            pair = self._brushes.get(row.state)
+            if pair is not None:
+                return pair[0] if role == Qt.ItemDataRole.BackgroundRole else pair[1]
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in _NUMERIC:
+            return _RIGHT
+        return None
+
+    def _display(self, row: MonitorRow, col: str) -> str:
+        if col == "number":
+            return row.number
+        if col == "place":
+            return " ".join(p for p in (row.building, row.floor, row.room) if p)
+        if col == "customer":
+            return row.customer
+        if col == "state":
+            return self._state_titles.get(row.state, row.state)
+        if col == "balance":
+            return "" if row.balance_fen is None else f"{row.balance_fen / 100:.2f}"
+        if col == "reading":
+            return "" if row.energy_milli is None else f"{Decimal(row.energy_milli).scaleb(-3):f}"
+        if col == "age":
+            return age_text(row.last_read_at or row.read_at, self.now)
+        if col in ("voltage", "current", "power"):
+            return str(row.last_values.get(col, ""))
+        if col == "link":
+            return row.link
+        return ""
+
+    def _sort_key(self, row: MonitorRow, col: str) -> Any:
+        if col == "state":
+            return BOARD_STATES.index(row.state) if row.state in BOARD_STATES else 99
+        if col == "balance":
+            return row.balance_fen if row.balance_fen is not None else -(10 ** 15)
+        if col == "reading":
+            return row.energy_milli if row.energy_milli is not None else -1
+        if col == "age":
+            at = row.last_read_at or row.read_at
+            return -at.timestamp() if at is not None else -1e18
+        if col in ("voltage", "current", "power"):
+            d = _dec(row.last_values.get(col))
+            return float(d) if d is not None else -1e18
+        return self._display(row, col)
+
+    # --- loading and updating
+    @staticmethod
+    def search_text(row: MonitorRow) -> str:
+        return " ".join((row.number, row.room, row.customer, row.account, row.building, row.floor, row.link,
+                         " ".join(row.tags))).lower()
+
+    def load(self, rows: Iterable[MonitorRow]) -> None:
+        """Replace everything (a model reset)."""
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.search = [self.search_text(r) for r in self.rows]
+        self._index = {r.meter_id: i for i, r in enumerate(self.rows)}
+        self.counts = Counter(r.state for r in self.rows)
+        self.endResetModel()
+
+    def merge(self, rows: Sequence[MonitorRow]) -> int:
+        """Take a reloaded list: when it holds the same meters only the rows that differ are
+        signalled (dataChanged), in the model's current order; otherwise the model is reset
+        (and re-sorted). Returns how many rows changed."""
+        if len(rows) != len(self.rows) or any(r.meter_id not in self._index for r in rows):
+            self.load(rows)
+            if self._sort is not None:
+                self.sort(*self._sort)
+            return len(rows)
+        changed = []
+        for new in rows:
+            i = self._index[new.meter_id]
+            if self.rows[i] != new:
+                self._set(i, new, signal=False)
+                changed.append(i)
+        self._signal_rows(changed)
+        return len(changed)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort the rows themselves (a key per row: fast for 10,000, unlike pairwise compares)."""
+        if not 0 <= column < len(self.columns):
+            return
+        self._sort = (column, order)
+        col = self.columns[column]
+        self.layoutAboutToBeChanged.emit()
+        keyed = [(self._sort_key(r, col), i) for i, r in enumerate(self.rows)]
+        try:
+            keyed.sort(reverse=order == Qt.SortOrder.DescendingOrder)
+        except TypeError:                       # mixed key types: compare as text
+            keyed = sorted(((str(k), i) for k, i in keyed), reverse=order == Qt.SortOrder.DescendingOrder)
+        perm = [i for _k, i in keyed]
+        new_pos = {old: new for new, old in enumerate(perm)}
+        self.rows = [self.rows[i] for i in perm]
+        self.search = [self.search[i] for i in perm]
+        self._index = {r.meter_id: i for i, r in enumerate(self.rows)}
+        old_idx = self.persistentIndexList()
+        self.changePersistentIndexList(old_idx, [self.index(new_pos[ix.row()], ix.column()) for ix in old_idx])
+        self.layoutChanged.emit()
+
+    def _set(self, i: int, row: MonitorRow, *, signal: bool = True) -> None:
+        old = self.rows[i]
+        if old.state != row.state:
+            self.counts[old.state] -= 1
+            self.counts[row.state] += 1
+        self.rows[i] = row
+        self.search[i] = self.search_text(row)
+        if signal:
+            self._signal_rows([i])
+
+    def _signal_rows(self, rows: list[int]) -> None:
+        """dataChanged over runs of consecutive rows (few signals for a batch)."""
+        last = len(self.columns) - 1
+        start = prev = None
+        for i in sorted(rows) + [None]:
+            if start is not None and (i is None or i != prev + 1):
+                self.dataChanged.emit(self.index(start, 0), self.index(prev, last))
+                start = None
+            if i is not None and start is None:
+                start = i
+            prev = i
+
+    def row_of(self, meter_id: int) -> int | None:
+        return self._index.get(meter_id)
+
+    def update_row(self, meter_id: int, **changes: Any) -> bool:
+        """Patch one meter's row (live event); recomputes its board state. False if unknown."""
+        i = self._index.get(meter_id)
+        if i is None:
+            return False
+        row = dataclasses.replace(self.rows[i], **changes)
+        row = dataclasses.replace(row, state=board_state(
+            comm_state=row.comm_state, account_open=row.account_id is not None, relay_state=row.relay_state,
+            keep_power=row.keep_power, alarm_level=row.alarm_level))
+        if row != self.rows[i]:
+            self._set(i, row)
+        return True
+
+    def apply_reading(self, meter_id: int, values: dict[str, Any], at: datetime | None = None) -> bool:
+        """A reading arrived: live values, energy, relay state, time; the comm state is online."""
+        plain = {q: str(getattr(v, "value", v)) for q, v in values.items() if q != "units"}
+        changes: dict[str, Any] = {"last_values": plain, "comm_state": "online",
+                                   "last_read_at": at or datetime.now(timezone.utc)}
+        if plain.get("relay") in ("open", "closed"):
+            changes["relay_state"] = plain["relay"]
+        energy = _dec(plain.get("energy") if "energy" in plain else plain.get("volume"))
+        if energy is not None:
+            changes["energy_milli"] = int(energy.scaleb(3))
+            changes["read_at"] = changes["last_read_at"]
+        return self.update_row(meter_id, **changes)
+
+    def tick(self, now: datetime | None = None) -> None:
+        """Advance the age column's clock and repaint it."""
+        self.now = now or datetime.now(timezone.utc)
+        if "age" in self.columns and self.rows:
+            c = self.columns.index("age")
+            self.dataChanged.emit(self.index(0, c), self.index(len(self.rows) - 1, c),
+                                  [Qt.ItemDataRole.DisplayRole])
+
+
+class MeterFilter(QSortFilterProxyModel):
+    """Filters by building (id), floor (name), state, tag ("kind:name") and text; sorts by raw value."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.building: int | None = None
+        self.floor: str | None = None
+        self.state: str | None = None
+        self.tag: str | None = None
+        self.text = ""
+        self.setSortRole(SORT_ROLE)
+
+    def set_filters(self, *, building: int | None = None, floor: str | None = None, state: str | None = None,
+                    tag: str | None = None, text: str = "") -> None:
+        self.beginFilterChange()
+        self.building, self.floor, self.state, self.tag = building, floor or None, state or None, tag or None
+        self.text = text.strip().lower()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sorting is the source model's (one key per row); the proxy keeps its order."""
+        self.sourceModel().sort(column, order)
+
+    def filterAcceptsRow(self, source_row: int, source_parent) -> bool:  # noqa: N802 - Qt name
+        model: MeterTableModel = self.sourceModel()   # type: ignore[assignment]
+        row = model.rows[source_row]
+        if self.state is not None and row.state != self.state:
+            return False
+        if self.building is not None and row.building_id != self.building:
+            return False
+        if self.floor is not None and row.floor != self.floor:
+            return False
+        if self.tag is not None and self.tag not in row.tags:
+            return False
+        return not self.text or self.text in model.search[source_row]
+
+    def meter_ids(self, proxy_rows: Iterable[int]) -> list[int]:
+        model: MeterTableModel = self.sourceModel()   # type: ignore[assignment]
+        return [model.rows[self.mapToSource(self.index(r, 0)).row()].meter_id for r in proxy_rows]
+
+    def visible_ids(self) -> list[int]:
+        return self.meter_ids(range(self.rowCount()))
