@@ -116,7 +116,7 @@ def replace_meter(db: Database, actor: Actor, account_ref: str | int, old_meter:
         if account.mode == "meter-prepaid" and account.balance_fen > 0:
             outbox.enqueue(s, outbox.RECHARGE, account_id=account.id, meter_id=new.meter_id, payload={
                 "amount": str(from_fen(account.balance_fen)), "carried": True,
-                "purchase_no": outbox.next_purchase_number(s, new.meter_id)})
+                "purchase_count": outbox.next_purchase_number(s, new.meter_id)})
         record(s, actor, "meter.replace", account.number, {
             "old": old.number, "old_final": str(old_final), "new": new_meter, "new_initial": str(new_initial),
             "balance": str(from_fen(account.balance_fen))})

@@ -39,3 +39,43 @@ def next_purchase_number(session: Session, meter_id: int) -> int:
 def pending_for_entry(session: Session, entry_id: int) -> list[OutboxItem]:
     return list(session.execute(sa.select(OutboxItem).where(OutboxItem.entry_id == entry_id)
                                 .with_for_update()).scalars())
+
+
+RETRY_WINDOW_HOURS = 24
+
+
+def retry(db, actor, item_id: int) -> str:
+    """Send a failed or expired meter command again now (the cashier's Retry button).
+
+    Needs the right to sell in the account's building. A recharge keeps its purchase number, so
+    a meter that did apply it the first time ignores the repeat. A command withdrawn by a
+    reversal is never re-sent. Returns the item's new state ("pending").
+    """
+    from datetime import timedelta
+
+    from billing.lookup import room_building
+    from models.accounts import Account
+    from models.audit import audited, record
+    from models.base import utcnow
+    from models.errors import Conflict, NotFound
+    from models.ledger import LedgerEntry
+    from resources.i18n import _
+
+    with audited(db, actor, "outbox.retry", str(item_id)) as s:
+        item = s.get(OutboxItem, item_id, with_for_update=True)
+        if item is None:
+            raise NotFound(_("There is no meter command {item}").format(item=item_id))
+        account = s.get(Account, item.account_id) if item.account_id is not None else None
+        actor.require("sell", room_building(s, account.room_id) if account else None)
+        reversed_ = item.entry_id is not None and s.execute(
+            sa.select(LedgerEntry.id).where(LedgerEntry.reverses_id == item.entry_id)).first() is not None
+        if item.last_error == "reversed" or reversed_:
+            raise Conflict(_("The sale of this command was reversed; it is not sent again"))
+        if item.state in ("done", "sending"):
+            raise Conflict(_("Meter command {item} is already {state}").format(item=item_id, state=item.state))
+        now = utcnow()
+        item.state, item.next_at = "pending", now
+        item.expires_at = now + timedelta(hours=RETRY_WINDOW_HOURS)
+        record(s, actor, "outbox.retry", str(item_id), {"kind": item.kind, "meter": item.meter_id,
+                                                         "attempts": item.attempts})
+        return item.state

@@ -1,10 +1,12 @@
-"""Sales reports: takings by day, operator and payment method over a date range.
+"""Sales reports: takings by day, operator and payment method over a date range, and summaries
+by day, month, year, operator or method. Shared helpers of every report_* module live here.
 
 Days are local days of this station (entries are stored in UTC; the offset is applied in SQL,
 with the station's current UTC offset — China has no daylight saving). The grouping runs in the
 database over the existing ix_ledger_at index; a month of 100,000 sales takes about 0.2 s on
-SQLite (tests/benchmarks/bench_sales.py), so no extra index was needed. Sales are purchases and bill payments; refunds and reversals are reported in
-their own columns so net = sales - refunds + reversals (reversals are signed).
+SQLite (tests/benchmarks/bench_sales.py), so no extra index was needed. Sales are purchases and
+bill payments; refunds and reversals are reported in their own columns so
+net = sales - refunds + reversals (reversals are signed).
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from resources.i18n import _
 
 SALE_KINDS = ("purchase", "bill_payment")
 MONEY_KINDS = SALE_KINDS + ("refund", "reversal")
+SALES_GROUPS = ("day", "month", "year", "operator", "method")
 
 
 @dataclass(frozen=True)
@@ -37,12 +40,39 @@ class SalesRow:
     net: Decimal
 
 
+@dataclass(frozen=True)
+class SalesSummaryRow:
+    key: str                  # "2026-11-21", "2026-11", "2026", an operator or a method
+    count: int
+    sales: Decimal
+    refunds: Decimal
+    reversals: Decimal
+    net: Decimal
+
+
+def check_range(start: date, end: date, actor: Actor | None) -> tuple[datetime, datetime]:
+    """Refuse a reversed range or a missing right; the UTC bounds [lo, hi) of local days start..end."""
+    if end < start:
+        raise InvalidInput(_("The end date {end} is before the start date {start}").format(end=end, start=start))
+    if actor is not None:
+        actor.require("report_view")
+    return utc_bounds(start, end)
+
+
+def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    lo = datetime.combine(start, time()).astimezone(timezone.utc)
+    hi = datetime.combine(end + timedelta(days=1), time()).astimezone(timezone.utc)
+    return lo, hi
+
+
 def _utc_offset_minutes() -> int:
     offset = datetime.now().astimezone().utcoffset() or timedelta(0)
     return int(offset.total_seconds() // 60)
 
 
-def _local_day(dialect: str, column, minutes: int):
+def local_day(dialect: str, column, minutes: int | None = None):
+    """SQL expression: the station-local calendar day of a UTC timestamp column."""
+    minutes = _utc_offset_minutes() if minutes is None else minutes
     if dialect == "sqlite":
         return sa.func.date(column, f"{minutes:+d} minutes")
     if dialect == "mssql":
@@ -50,17 +80,28 @@ def _local_day(dialect: str, column, minutes: int):
     return sa.cast(column + sa.text(f"interval '{minutes} minutes'"), sa.Date)
 
 
+_local_day = local_day   # the old private name
+
+
+def local_month(dialect: str, column, minutes: int | None = None):
+    """SQL expression: the station-local month "YYYY-MM" of a UTC timestamp column."""
+    minutes = _utc_offset_minutes() if minutes is None else minutes
+    if dialect == "sqlite":
+        return sa.func.strftime("%Y-%m", column, f"{minutes:+d} minutes")
+    if dialect == "mssql":
+        return sa.func.format(sa.func.dateadd(sa.text("minute"), minutes, column), "yyyy-MM")
+    return sa.func.to_char(column + sa.text(f"interval '{minutes} minutes'"), "YYYY-MM")
+
+
+def as_date(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
 def sales(db: Database, start: date, end: date, *, actor: Actor | None = None) -> list[SalesRow]:
     """Rows for local days start..end inclusive, ordered by day, operator, method."""
-    if end < start:
-        raise InvalidInput(_("The end date {end} is before the start date {start}").format(end=end, start=start))
-    if actor is not None:
-        actor.require("report_view")
-    minutes = _utc_offset_minutes()
-    lo = datetime.combine(start, time()).astimezone(timezone.utc)
-    hi = datetime.combine(end + timedelta(days=1), time()).astimezone(timezone.utc)
+    lo, hi = check_range(start, end, actor)
     e = LedgerEntry
-    day = _local_day(db.dialect, e.at, minutes).label("day")
+    day = local_day(db.dialect, e.at).label("day")
     kind_sum = lambda kinds: sa.func.sum(sa.case((e.kind.in_(kinds), e.amount_fen), else_=0))  # noqa: E731
     q = (sa.select(day, e.operator, e.method, sa.func.count(), kind_sum(SALE_KINDS),
                    kind_sum(("refund",)), kind_sum(("reversal",)), sa.func.sum(e.amount_fen))
@@ -69,7 +110,29 @@ def sales(db: Database, start: date, end: date, *, actor: Actor | None = None) -
     out = []
     with db.read() as s:
         for d, op, method, n, sold, refunded, reversed_, net in s.execute(q):
-            d = d if isinstance(d, date) else date.fromisoformat(str(d))
-            out.append(SalesRow(d, op, method, int(n), from_fen(int(sold)), from_fen(-int(refunded)),
+            out.append(SalesRow(as_date(d), op, method, int(n), from_fen(int(sold)), from_fen(-int(refunded)),
                                 from_fen(int(reversed_)), from_fen(int(net))))
     return out
+
+
+def sales_summary(db: Database, start: date, end: date, group: str = "day", *,
+                  actor: Actor | None = None) -> list[SalesSummaryRow]:
+    """Sales of local days start..end summed by day, month, year, operator or method.
+
+    Built on the day/operator/method grouping done in SQL (at most days × operators × methods
+    rows), then folded here, so every backend gives the same keys."""
+    if group not in SALES_GROUPS:
+        raise InvalidInput(_("Unknown grouping {group}; choose one of {choices}").format(
+            group=group, choices=", ".join(SALES_GROUPS)))
+    key_of = {"day": lambda r: r.day.isoformat(), "month": lambda r: r.day.isoformat()[:7],
+              "year": lambda r: r.day.isoformat()[:4], "operator": lambda r: r.operator,
+              "method": lambda r: r.method or "cash"}[group]
+    acc: dict[str, list] = {}
+    for r in sales(db, start, end, actor=actor):
+        a = acc.setdefault(key_of(r), [0, Decimal(0), Decimal(0), Decimal(0), Decimal(0)])
+        a[0] += r.count
+        a[1] += r.sales
+        a[2] += r.refunds
+        a[3] += r.reversals
+        a[4] += r.net
+    return [SalesSummaryRow(k, *v) for k, v in sorted(acc.items())]

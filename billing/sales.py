@@ -79,7 +79,7 @@ def queue_after_credit(session: Session, account: Account, entry: LedgerEntry, b
         outbox.enqueue(session, outbox.RECHARGE, account_id=account.id, meter_id=meter_id,
                        entry_id=entry.id, payload={
                            "amount": str(from_fen(entry.amount_fen)),
-                           "purchase_no": outbox.next_purchase_number(session, meter_id),
+                           "purchase_count": outbox.next_purchase_number(session, meter_id),
                            "receipt": entry.receipt_no})
     if account.mode != "postpaid" and before_fen <= 0 < account.balance_fen:
         for b in bindings:

@@ -230,11 +230,16 @@ class DLT645Driver(MeterDriver):
         if self.version == "1997":
             raise Unsupported(_("Frozen data is not offered by {protocol}")
                               .format(protocol=self.config.protocol))
+        frozen_at = None
         if kind == "daily" and 1 <= index <= 62:
             values = self.read_di(f"050601{index:02X}")
+            frozen_at = self._try_di(f"050600{index:02X}")     # "YYYY-MM-DD hh:mm" of the freeze
         elif kind == "monthly" and 1 <= index <= 12:
             values = [self.read_di(f"000100{index:02X}")]
         else:
             raise Unsupported(_("Frozen data {kind} {index} does not exist")
                               .format(kind=kind, index=index))
-        return {q: Reading(q, v, "kWh") for q, v in zip(ENERGIES, values) if v is not None}
+        out = {q: Reading(q, v, "kWh") for q, v in zip(ENERGIES, values) if v is not None}
+        if frozen_at is not None:
+            out["frozen_at"] = Reading("frozen_at", frozen_at, None)
+        return out

@@ -16,6 +16,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Callable, Mapping, Sequence
 
+from comms.errors import Unsupported
+from resources.i18n import N_, _
+
 # quantity -> unit ("" for dimensionless, None for a state string)
 QUANTITIES: Mapping[str, str | None] = {
     "energy": "kWh", "energy_t1": "kWh", "energy_t2": "kWh", "energy_t3": "kWh", "energy_t4": "kWh",
@@ -109,11 +112,16 @@ class MeterDriver(abc.ABC):
 
     def recharge(self, amount: Decimal, purchase_count: int) -> RechargeResult:
         """Write a purchase into a meter that keeps the money; applied exactly once by count."""
-        raise NotImplementedError
+        raise self._unsupported(N_("recharge"))
 
     def sync_clock(self, when: datetime) -> None:
-        raise NotImplementedError
+        raise self._unsupported(N_("clock synchronisation"))
 
     def read_frozen(self, kind: str, index: int) -> dict[str, Reading]:
-        """kind 'daily' (index 1..31) or 'monthly' (1..12): frozen energy of that day/month."""
-        raise NotImplementedError
+        """kind 'daily' (index 1..62) or 'monthly' (1..12): frozen energy of that day/month;
+        daily data may add a "frozen_at" Reading ("YYYY-MM-DD hh:mm", the meter's freeze time)."""
+        raise self._unsupported(N_("frozen data"))
+
+    def _unsupported(self, what: str) -> Exception:
+        return Unsupported(_("{protocol} meters do not offer {what}")
+                           .format(protocol=self.config.protocol, what=_(what)))

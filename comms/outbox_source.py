@@ -2,11 +2,17 @@
 
 Due items (state pending, next_at reached) for meters are claimed (state "sending") and handed
 to the link worker of their meter ahead of routine reads. A confirmed command becomes "done"
-with an operation-log row; a failure is retried with back-off until it expires (default
-24 hours), then "expired". Items claimed by a station that died are released on start.
+with an operation-log row, and what it changed on the meter (relay state, keep-power, a frozen
+reading) is written in that same transaction. A failure is retried with back-off until it
+expires (default 24 hours), then "expired"; a command that can never succeed (unsupported by
+the meter's protocol, bad payload) is "failed" at once. Items claimed by a station that died are
+released on start.
 
-Outbox kinds understood: meter.recharge (payload amount, purchase_count), meter.control
-(payload action), meter.<action> for the actions in comms.driver.ACTIONS, meter.sync_clock.
+Outbox kinds understood (payload in brackets):
+    meter.recharge {amount, purchase_count}      meter.control {action}
+    meter.<action> for comms.driver.ACTIONS      meter.sync_clock
+    meter.read {quantities?}                     read now, stored like a routine read
+    meter.read_frozen {kind: daily|monthly, n}   stored as a models.automation.FrozenReading
 """
 from __future__ import annotations
 
@@ -14,22 +20,32 @@ import json
 import threading
 import time
 from collections import defaultdict, deque
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
 from comms import events as ev
+from comms.commands import PERMANENT
 from comms.driver import ACTIONS
 from comms.errors import CommsError
 from comms.poller import Command
 from models import oplog
+from models.archive import Meter
+from models.automation import FrozenReading
 from models.base import utcnow
 from models.db import Database
 from models.ledger import OutboxItem
 
 BACKOFF = (10, 30, 60, 120, 300, 600)     # seconds after the 1st, 2nd... failure
 DEFAULT_EXPIRY = timedelta(hours=24)
+SIMPLE_KINDS = ("recharge", "sync_clock", "read", "read_frozen", "control")
+# what a confirmed control action leaves on the meter's row
+CONTROL_EFFECT: dict[str, dict[str, Any]] = {
+    "trip": {"relay_state": "open"}, "close": {"relay_state": "closed"},
+    "keep-power": {"keep_power": True}, "keep-power-off": {"keep_power": False},
+}
 
 
 def to_command(item: OutboxItem) -> Command | None:
@@ -37,13 +53,42 @@ def to_command(item: OutboxItem) -> Command | None:
     if item.meter_id is None or not item.kind.startswith("meter."):
         return None
     sub = item.kind.removeprefix("meter.")
-    if sub in ("recharge", "sync_clock"):
+    if sub in SIMPLE_KINDS:
         return Command(item.id, item.meter_id, sub, payload)
-    if sub == "control":
-        return Command(item.id, item.meter_id, "control", payload)
     if sub in ACTIONS:
         return Command(item.id, item.meter_id, "control", {**payload, "action": sub})
     return None
+
+
+def _milli(text: str | None) -> int | None:
+    return None if text is None else int((Decimal(text) * 1000).to_integral_value())
+
+
+def store_frozen(s, meter_id: int, result: dict[str, Any]) -> None:
+    """Insert or refresh the FrozenReading of one meter/kind/period (a re-read is no error)."""
+    values = result["values"]
+    columns = {"energy_milli": _milli(values["energy"]),
+               **{f"t{t}_milli": _milli(values.get(f"energy_t{t}")) for t in range(1, 5)},
+               "read_at": utcnow()}
+    period = date.fromisoformat(result["period"])
+    row = s.execute(sa.select(FrozenReading).where(
+        FrozenReading.meter_id == meter_id, FrozenReading.kind == result["kind"],
+        FrozenReading.period == period)).scalar_one_or_none()
+    if row is None:
+        s.add(FrozenReading(meter_id=meter_id, kind=result["kind"], period=period, **columns))
+    else:
+        for key, value in columns.items():
+            setattr(row, key, value)
+
+
+def apply_effect(s, command: Command, result: Any) -> None:
+    """What a confirmed command changed on the meter, into the archive (same transaction)."""
+    if command.kind == "control":
+        effect = CONTROL_EFFECT.get(command.payload.get("action", ""))
+        if effect:
+            s.execute(sa.update(Meter).where(Meter.id == command.meter_id).values(**effect))
+    elif command.kind == "read_frozen" and isinstance(result, dict):
+        store_frozen(s, command.meter_id, result)
 
 
 class OutboxSource:
@@ -105,6 +150,7 @@ class OutboxSource:
             item.attempts += 1
             if error is None:
                 item.state, item.done_at, item.last_error = "done", now, ""
+                apply_effect(s, command, result)
                 oplog.append(s, operator="system", station=self.station, action=f"meter.{command.kind}",
                              target=str(command.meter_id), details={"item": item.id, "result": result,
                                                                    "payload": command.payload})
@@ -112,9 +158,10 @@ class OutboxSource:
                 expires = item.expires_at or (item.created_at + DEFAULT_EXPIRY)
                 nxt = now + timedelta(seconds=BACKOFF[min(item.attempts, len(BACKOFF)) - 1])
                 item.last_error = str(error)[:300]
-                if nxt >= expires:
-                    item.state = "expired"
-                    oplog.append(s, operator="system", station=self.station, action=f"meter.{command.kind}.expired",
+                if isinstance(error, PERMANENT) or nxt >= expires:
+                    item.state = "failed" if isinstance(error, PERMANENT) else "expired"
+                    oplog.append(s, operator="system", station=self.station,
+                                 action=f"meter.{command.kind}.{item.state}",
                                  target=str(command.meter_id), details={"item": item.id, "error": str(error)})
                 else:
                     item.state, item.next_at = "pending", nxt
@@ -124,4 +171,4 @@ class OutboxSource:
                                 kind=command.kind, result=result)
         else:
             self.events.publish(ev.COMMAND_FAILED, item_id=command.item_id, meter_id=command.meter_id,
-                                kind=command.kind, error=str(error), final=final == "expired")
+                                kind=command.kind, error=str(error), final=final in ("expired", "failed"))

@@ -5,9 +5,16 @@ short transactions, so a hundred link workers never contend for the database.
 A reading is flagged "backwards" when it is lower than the last good one, and "jump" when it
 implies more than `max_kw` (meter option, default 200 kW) over the time since the last good
 reading, plus 1 kWh of slack.
+
+Each successful read also refreshes the meter's live columns (what the GUI shows without reading
+the readings table): last_read_at, relay_state (when `relay` was read) and last_values, a JSON
+object of the quantities read as decimal strings plus their units, e.g.
+``{"energy": "1234.56", "relay": "closed", "units": {"energy": "kWh"}}`` (see live_values()).
+The meter updates of a batch go out as one executemany, in the batch's one transaction.
 """
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -18,19 +25,44 @@ from typing import Any, Callable
 import sqlalchemy as sa
 
 from comms.driver import Reading as Value
-from comms.errors import CommsError
+from comms.errors import CommsError, LinkError
 from comms.schedule import LinkPlan, MeterPlan
 from models.archive import Link, Meter, Reading
+from models.base import utcnow
 from models.db import Database
 
 log = logging.getLogger(__name__)
 MILLI = Decimal(1000)
 
 
+def live_values_json(values: dict[str, Value]) -> str:
+    """Meter.last_values for one read: values as strings (Decimal text, never float), units apart."""
+    out: dict[str, Any] = {q: str(v.value) for q, v in values.items()}
+    units = {q: v.unit for q, v in values.items() if v.unit}
+    if units:
+        out["units"] = units
+    return json.dumps(out, ensure_ascii=False, sort_keys=True)
+
+
+def live_values(text: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    """(values, units) of a Meter.last_values column; empty for bad or missing JSON."""
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        return {}, {}
+    if not isinstance(data, dict):
+        return {}, {}
+    units = data.pop("units", {})
+    return {str(k): str(v) for k, v in data.items()}, (units if isinstance(units, dict) else {})
+
+
 def _milli(v: Value | None) -> int | None:
     if v is None or not isinstance(v.value, Decimal):
         return None
     return int((v.value * MILLI).to_integral_value())
+
+
+_FLUSH = "flush"
 
 
 class PollStore:
@@ -41,6 +73,7 @@ class PollStore:
         self.on_committed = on_committed
         self._queue: queue.Queue[tuple[str, Any] | None] = queue.Queue()
         self._last: dict[int, tuple[int, datetime]] = {}
+        self._known: set[int] = set()            # meters whose last good reading is in _last (or none)
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._writer, name="poll-store", daemon=True)
         self._thread.start()
@@ -52,7 +85,8 @@ class PollStore:
         self._queue.put(("reading", (meter, at, values)))
 
     def failure(self, link: LinkPlan, meter: MeterPlan, at: datetime, error: CommsError) -> None:
-        self._queue.put(("failure", meter.meter_id))
+        if not isinstance(error, LinkError):     # a dead converter is not the meter's failure
+            self._queue.put(("failure", meter.meter_id))
 
     def meter_state(self, meter: MeterPlan, state: str) -> None:
         self._queue.put(("meter_state", (meter.meter_id, state)))
@@ -62,13 +96,23 @@ class PollStore:
 
     # --- writer --------------------------------------------------------------------------
     def _last_good(self, s, meter_id: int) -> tuple[int, datetime] | None:
-        if meter_id not in self._last:
-            row = s.execute(sa.select(Reading.energy_milli, Reading.at)
-                            .where(Reading.meter_id == meter_id, Reading.flag == "")
-                            .order_by(Reading.at.desc()).limit(1)).first()
-            if row is not None:
-                self._last[meter_id] = (row[0], row[1])
+        if meter_id not in self._known:
+            self._prefetch(s, [meter_id])
         return self._last.get(meter_id)
+
+    def _prefetch(self, s, meter_ids: list[int]) -> None:
+        """Last good reading of each meter not seen yet, in one query (not one per meter)."""
+        ids = [m for m in dict.fromkeys(meter_ids) if m not in self._known]
+        if not ids:
+            return
+        newest = (sa.select(Reading.meter_id, sa.func.max(Reading.at).label("at"))
+                  .where(Reading.flag == "", Reading.meter_id.in_(ids)).group_by(Reading.meter_id).subquery())
+        rows = s.execute(sa.select(Reading.meter_id, Reading.energy_milli, Reading.at)
+                         .join(newest, sa.and_(Reading.meter_id == newest.c.meter_id, Reading.at == newest.c.at))
+                         .where(Reading.flag == "").order_by(Reading.id)).all()
+        for meter_id, energy, at in rows:
+            self._last[meter_id] = (energy, at)
+        self._known.update(ids)
 
     def _reading_row(self, s, meter: MeterPlan, at: datetime, values: dict[str, Value]) -> Reading | None:
         energy = _milli(values.get("energy")) if "energy" in values else _milli(values.get("volume"))
@@ -96,6 +140,9 @@ class PollStore:
 
     def _apply(self, s, batch: list[tuple[str, Any]]) -> list[Reading]:
         rows: list[Reading] = []
+        meters: dict[int, dict[str, Any]] = {}      # meter id -> columns to set (last wins)
+        streak_up: dict[int, int] = {}
+        self._prefetch(s, [data[0].meter_id for kind, data in batch if kind == "reading"])
         for kind, data in batch:
             if kind == "reading":
                 meter, at, values = data
@@ -103,18 +150,30 @@ class PollStore:
                 if row is not None:
                     s.add(row)
                     rows.append(row)
-                s.execute(sa.update(Meter).where(Meter.id == meter.meter_id).values(fail_streak=0))
+                update = meters.setdefault(meter.meter_id, {})
+                update.update(fail_streak=0, last_read_at=at, last_values=live_values_json(values))
+                relay = values.get("relay")
+                if relay is not None and relay.value in ("open", "closed"):
+                    update["relay_state"] = relay.value
+                streak_up.pop(meter.meter_id, None)
             elif kind == "failure":
-                s.execute(sa.update(Meter).where(Meter.id == data).values(fail_streak=Meter.fail_streak + 1))
+                streak_up[data] = streak_up.get(data, 0) + 1
             elif kind == "meter_state":
-                s.execute(sa.update(Meter).where(Meter.id == data[0]).values(comm_state=data[1]))
+                meters.setdefault(data[0], {})["comm_state"] = data[1]
             elif kind == "link_state":
-                from models.base import utcnow
-
-                values = {"state": data[1]}
+                link_values: dict[str, Any] = {"state": data[1]}
                 if data[1] == "online":
-                    values["last_ok_at"] = utcnow()
-                s.execute(sa.update(Link).where(Link.id == data[0]).values(**values))
+                    link_values["last_ok_at"] = utcnow()
+                s.execute(sa.update(Link).where(Link.id == data[0]).values(**link_values))
+        # a failure after a good read in the same batch still counts: streaks add to 0 or to the old value
+        for meter_id, update in meters.items():
+            if meter_id in streak_up and "fail_streak" in update:
+                update["fail_streak"] = streak_up.pop(meter_id)
+        for columns in {frozenset(u) for u in meters.values()}:
+            group = [{"id": mid, **u} for mid, u in meters.items() if frozenset(u) == columns]
+            s.execute(sa.update(Meter), group)
+        for meter_id, n in streak_up.items():
+            s.execute(sa.update(Meter).where(Meter.id == meter_id).values(fail_streak=Meter.fail_streak + n))
         return rows
 
     def _writer(self) -> None:
@@ -133,22 +192,36 @@ class PollStore:
                     batch.append(nxt)
             except queue.Empty:
                 pass
-            try:
-                with self.db.write() as s:
-                    rows = self._apply(s, batch)
-                    s.flush()
-                    ids = [r.id for r in rows]
-                    self.stored += len(rows)
-                    self.flagged += sum(1 for r in rows if r.flag)
-            except Exception:  # noqa: BLE001 - keep polling; the rows are lost only from this batch
-                log.exception("storing %d poll results failed", len(batch))
-                self._last.clear()
-                continue
+            flushes = [data for kind, data in batch if kind == _FLUSH]
+            batch = [(kind, data) for kind, data in batch if kind != _FLUSH]
+            ids: list[int] = []
+            if batch:
+                try:
+                    with self.db.write() as s:
+                        rows = self._apply(s, batch)
+                        s.flush()
+                        ids = [r.id for r in rows]
+                        self.stored += len(rows)
+                        self.flagged += sum(1 for r in rows if r.flag)
+                except Exception:  # noqa: BLE001 - keep polling; the rows are lost only from this batch
+                    log.exception("storing %d poll results failed", len(batch))
+                    self._last.clear()
+                    self._known.clear()
+                    ids = []
             if self.on_committed is not None and ids:
                 try:
                     self.on_committed(ids)
                 except Exception:  # noqa: BLE001
                     log.exception("after-reading hook failed")
+            for event in flushes:
+                event.set()
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Block until every result queued before this call is committed and the after-commit
+        hook (settlement) has run for it; False on timeout."""
+        event = threading.Event()
+        self._queue.put((_FLUSH, event))
+        return event.wait(timeout)
 
     def close(self, timeout: float = 30.0) -> None:
         """Write everything queued, then stop the writer."""

@@ -13,13 +13,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Protocol, Sequence
 
 from comms import events as ev
-from comms.driver import Reading
+from comms.driver import QUANTITIES, Reading
 from comms.errors import CommsError, LinkError
 from comms.schedule import LinkPlan, LinkSchedule, MeterPlan
 from comms.session import LinkSession
+from resources.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -87,16 +88,24 @@ class LinkWorker:
         self._thread: threading.Thread | None = None
         self._by_id = {m.meter_id: m for m in plan.meters}
         self._online: set[int] = set()
+        self._configs: dict[tuple, Any] = {}
 
     # -- one exchange's worth of work ----------------------------------------------------
     def _config(self, meter: MeterPlan):
         cfg = meter.config
         if self.plan.timeout is None and self.plan.retries is None and not meter.lost:
             return cfg
+        key = (meter.meter_id, meter.lost)
+        cached = self._configs.get(key)
+        if cached is None or cached[0] is not cfg:     # built once per meter and state, not per read
+            cached = self._configs[key] = (cfg, self._with_link_options(cfg, meter.lost))
+        return cached[1]
+
+    def _with_link_options(self, cfg, lost: bool):
         from dataclasses import replace
 
         opts = dict(cfg.options)
-        if meter.lost:                   # a lost meter gets one attempt: one timeout per cycle
+        if lost:                         # a lost meter gets one attempt: one timeout per cycle
             opts["retries"] = "0"
         if self.plan.timeout is not None:
             opts.setdefault("timeout", str(self.plan.timeout))
@@ -112,8 +121,13 @@ class LinkWorker:
 
     def read_meter(self, meter: MeterPlan) -> bool:
         """Read one meter now; record the result in the schedule, the sink and the events."""
+        return self._read(meter, meter.quantities)[1] is None
+
+    def _read(self, meter: MeterPlan, quantities: Sequence[str]
+              ) -> tuple[dict[str, Reading] | None, CommsError | None]:
+        """(values, None) or (None, error), recorded; a LinkError is recorded and raised."""
         try:
-            values = self.session.driver(self._config(meter)).read(meter.quantities)
+            values = self.session.driver(self._config(meter)).read(quantities)
         except LinkError as e:
             self._link_failures += 1
             self._set_link("lost")
@@ -128,7 +142,7 @@ class LinkWorker:
             if became_lost:
                 self.sink.meter_state(meter, "lost")
                 self.events.publish(ev.METER_STATE, meter_id=meter.meter_id, state="lost")
-            return False
+            return None, e
         self._link_failures = 0
         self._set_link("online")
         came_back = self.schedule.succeeded(meter, self.clock())
@@ -139,25 +153,36 @@ class LinkWorker:
             self._online.add(meter.meter_id)
             self.sink.meter_state(meter, "online")
             self.events.publish(ev.METER_STATE, meter_id=meter.meter_id, state="online")
-        return True
+        return values, None
 
     def run_command(self, command: Command) -> None:
-        from comms.commands import execute
+        from comms.commands import BadCommand, execute
 
         meter = self._by_id.get(command.meter_id)
         if meter is None:
             return
+        result: Any = None
+        error: CommsError | None = None
         try:
-            result = execute(self.session.driver(self._config(meter)), command)
+            if command.kind == "read":          # 点抄 from the outbox: stored like a routine read
+                quantities = tuple(command.payload.get("quantities") or meter.quantities)
+                unknown = [q for q in quantities if q not in QUANTITIES]
+                if unknown:                     # the request is wrong, not the meter
+                    raise BadCommand(_("Unknown quantity {q}").format(q=unknown[0]))
+                values, error = self._read(meter, quantities)
+                result = None if values is None else {"values": {k: str(v.value) for k, v in values.items()}}
+            else:
+                result = execute(self.session.driver(self._config(meter)), command)
+                self._set_link("online")
         except CommsError as e:
             if isinstance(e, LinkError):
                 self._set_link("lost")
-            if self.commands is not None:
-                self.commands.finished(command, None, e)
-            return
-        self._set_link("online")
+            error = e
+        except (KeyError, ValueError, TypeError, ArithmeticError) as e:     # a payload that makes no sense
+            log.warning("outbox item %s (%s) is malformed: %r", command.item_id, command.kind, e)
+            error = BadCommand(_("The command {kind} is malformed: {reason}").format(kind=command.kind, reason=e))
         if self.commands is not None:
-            self.commands.finished(command, result, None)
+            self.commands.finished(command, result if error is None else None, error)
 
     def _next_command(self) -> Command | None:
         return self.commands.take(self.plan.link_id) if self.commands is not None else None

@@ -61,6 +61,7 @@ class LinkSchedule:
         self._heap: list[_Due] = []
         self._seq = 0
         self._regular: dict[int, float] = {}
+        self._retries: dict[int, int] = {}      # meter id -> retries queued (skip needless rebuilds)
         for i, m in enumerate(meters):
             offset = (m.interval * i / max(len(meters), 1)) if spread else 0.0
             self._push(m.meter_id, now + offset)
@@ -68,7 +69,9 @@ class LinkSchedule:
     def _push(self, meter_id: int, at: float, retry: bool = False) -> None:
         self._seq += 1
         heapq.heappush(self._heap, _Due(at, self._seq, meter_id, retry))
-        if not retry:
+        if retry:
+            self._retries[meter_id] = self._retries.get(meter_id, 0) + 1
+        else:
             self._regular[meter_id] = at
 
     def next_due(self) -> float | None:
@@ -84,9 +87,11 @@ class LinkSchedule:
         item = heapq.heappop(self._heap)
         if not item.retry:
             self._regular.pop(item.meter_id, None)
-        else:
+        elif self._retries.get(item.meter_id, 0) > 1:
             # a retry that overtook nothing: fine; if a regular read is also queued, keep it
-            pass
+            self._retries[item.meter_id] -= 1
+        else:
+            self._retries.pop(item.meter_id, None)
         return self.meters[item.meter_id]
 
     def succeeded(self, plan: MeterPlan, now: float) -> bool:
@@ -114,6 +119,8 @@ class LinkSchedule:
         return became_lost
 
     def _drop_retries(self, meter_id: int) -> None:
+        if not self._retries.pop(meter_id, 0):      # the usual case: O(1), not a heap rebuild per read
+            return
         self._heap = [d for d in self._heap if not (d.retry and d.meter_id == meter_id)]
         heapq.heapify(self._heap)
 

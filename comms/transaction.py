@@ -6,7 +6,9 @@ extractor yields a frame that `match` accepts; frames for other meters are skipp
 attempt: a matching frame -> returned; silence until the timeout -> NoReply; garbage or bad
 checksums (a dropped 68 start byte) and then a short silence -> ProtocolError; stray noise bytes
 alone (RS-485 turnaround glitches) do not count as garbage. Failed attempts are retried
-`retries` times with the idle gap between them. A LinkError (port gone, converter dropped the connection) is not retried:
+`retries` times with the idle gap between them. The idle gap before every request is 4 byte
+times (at least 3 ms) unless given: 18 ms at 2400 baud, 5 ms at 9600 - a fixed 20 ms cost a
+9600 baud line a fifth of its capacity (tests/benchmarks/bench_poll.py). A LinkError (port gone, converter dropped the connection) is not retried:
 it ends the exchange at once, and the next exchange reopens the transport.
 """
 from __future__ import annotations
@@ -40,10 +42,16 @@ class ChannelStats:
 class Channel:
     """Transactions over one link. Times are seconds and adjustable per call or per channel."""
 
-    def __init__(self, transport: Transport, *, idle_gap: float = 0.02,
+    GAP_BYTES = 4          # bus idle before a request, in byte times (Modbus asks 3.5)
+    MIN_GAP = 0.003
+
+    def __init__(self, transport: Transport, *, idle_gap: float | None = None,
                  garbage_quiet: float = 0.15, inter_byte_timeout: float = 0.5) -> None:
         self.transport = transport
-        self.idle_gap = idle_gap                  # bus idle time before every request
+        # bus idle time before every request: a few byte times lets the last meter's transceiver
+        # turn around (DL/T 645 sets no master gap; its 20 ms minimum is the meter's reply delay)
+        self.idle_gap = idle_gap if idle_gap is not None else \
+            max(self.MIN_GAP, self.GAP_BYTES * transport.byte_time())
         self.garbage_quiet = garbage_quiet        # silence after garbage that ends an attempt
         self.inter_byte_timeout = inter_byte_timeout
         self.stats = ChannelStats()

@@ -35,6 +35,44 @@ class Setting:
     check: Callable[[Any], bool] = lambda v: True
 
 
+def _hhmm_ok(v: str) -> bool:
+    import re
+
+    m = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)", v)
+    return m is not None
+
+
+def _quiet_ok(v: str) -> bool:
+    if not v:
+        return True
+    start, sep, end = v.partition("-")
+    return bool(sep) and _hhmm_ok(start.strip()) and _hhmm_ok(end.strip())
+
+
+def _amounts_ok(v: str) -> bool:
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        data = json.loads(v)
+        return isinstance(data, dict) and all(isinstance(k, str) and Decimal(str(a)) >= 0
+                                              for k, a in data.items())
+    except (ValueError, InvalidOperation):
+        return False
+
+
+def _layout_ok(v: str) -> bool:
+    if not v:
+        return True
+    from models.errors import InvalidInput
+    from printing.layouts import ReceiptLayout   # Qt-free; imported late (printing builds on models)
+
+    try:
+        ReceiptLayout.from_json(v)
+    except InvalidInput:
+        return False
+    return True
+
+
 SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("station.name", str, "", N_("Name of this station in the operation log"), True,
             lambda v: len(v) <= 80),
@@ -47,9 +85,57 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             lambda v: len(v) <= 100),
     Setting("receipt.paper", str, "continuous-241x93", N_("Receipt paper"), False,
             lambda v: v in ("continuous-241x93", "a4")),
+    Setting("receipt.layout", str, "", N_("Receipt texts and fields (JSON, printing/layouts.py; empty: defaults)"),
+            False, lambda v: _layout_ok(v)),
     Setting("money.max_amount", str, "100000.00", N_("Largest amount of one sale or refund"), False),
     Setting("security.lock_after", int, 5, N_("Failed logins before an operator is locked"), False,
             lambda v: 1 <= v <= 20),
+    # --- the station's unattended work (billing/automation) ---------------------------------
+    Setting("automation.job_station", str, "", N_("Station that runs the scheduled jobs (empty: any)"), False,
+            lambda v: len(v) <= 80),
+    Setting("automation.quiet_hours", str, "22:00-07:00",
+            N_("Quiet hours without arrears trips, HH:MM-HH:MM (empty: none)"), False,
+            lambda v: _quiet_ok(v)),
+    Setting("automation.default_read_minutes", int, 30, N_("Minutes between readings of meters in no group"),
+            False, lambda v: 1 <= v <= 1440),
+    Setting("automation.frozen_daily_at", str, "00:10", N_("Time of day to collect frozen data"), False,
+            lambda v: _hhmm_ok(v)),
+    Setting("automation.clock_sync_at", str, "03:00", N_("Time of day to synchronise meter clocks"), False,
+            lambda v: _hhmm_ok(v)),
+    Setting("automation.subsidy_day", int, 1, N_("Day of the month monthly subsidies are granted"), False,
+            lambda v: 1 <= v <= 28),
+    Setting("automation.subsidy_time", str, "00:05", N_("Time of day monthly subsidies are granted"), False,
+            lambda v: _hhmm_ok(v)),
+    Setting("automation.subsidy_amounts", str, "{}",
+            N_("Monthly subsidy per account type (JSON object: type -> amount)"), False,
+            lambda v: _amounts_ok(v)),
+    Setting("automation.subsidy_carry", str, "", N_("Account types that keep unspent subsidy (comma-separated)"),
+            False, lambda v: len(v) <= 200),
+    Setting("automation.postpaid_day", int, 1, N_("Day of the month postpaid accounts are billed"), False,
+            lambda v: 1 <= v <= 28),
+    Setting("automation.postpaid_time", str, "01:00", N_("Time of day postpaid accounts are billed"), False,
+            lambda v: _hhmm_ok(v)),
+    # --- SMS notices and backups (billing/notices.py, comms/sms/, models/backup.py) ---
+    Setting("sms.sender", str, "none", N_("How SMS notices are sent: none, modem or file"), True,
+            lambda v: v in ("none", "modem", "file")),
+    Setting("sms.port", str, "", N_("Serial port of the GSM modem (e.g. /dev/ttyUSB0 or COM3)"), True,
+            lambda v: len(v) <= 200),
+    Setting("sms.baud", int, 115200, N_("Baud rate of the GSM modem"), True,
+            lambda v: v in (9600, 19200, 38400, 57600, 115200)),
+    Setting("sms.file_dir", str, "", N_("Folder the file sender writes SMS notices to"), True),
+    Setting("sms.template_low", str, "", N_("Text of the low-balance SMS (empty: built-in text; "
+                                            "{customer} {account} {balance})"), False,
+            lambda v: len(v) <= 300),
+    Setting("sms.template_arrears", str, "", N_("Text of the arrears SMS (empty: built-in text; "
+                                                "{customer} {account} {balance})"), False,
+            lambda v: len(v) <= 300),
+    Setting("backup.folder", str, "", N_("Folder of the scheduled backups (empty: backups in the data folder)"),
+            True),
+    Setting("backup.keep", int, 14, N_("How many scheduled backups to keep"), True,
+            lambda v: 1 <= v <= 1000),
+    Setting("backup.at", str, "02:30", N_("Time of day of the scheduled backup (HH:MM)"), True,
+            lambda v: len(v) == 5 and v[2] == ":" and v[:2].isdigit() and v[3:].isdigit()
+            and int(v[:2]) < 24 and int(v[3:]) < 60),
 ]}
 
 

@@ -170,3 +170,13 @@ class ReceiptLayout:
             raise InvalidInput(
                 _("Malformed receipt layout: {error}").format(error=type(data).__name__))
         return cls.from_dict(data)
+
+
+def stored_layout(paper: str, company: str, stored: str) -> ReceiptLayout:
+    """The layout to print with: the stored texts and fields (setting receipt.layout, JSON; ""
+    = defaults), on the paper of setting receipt.paper, with the company name of setting
+    company.name unless the layout names its own."""
+    layout = ReceiptLayout.from_json(stored) if stored else ReceiptLayout()
+    layout.paper = paper if paper in PAPERS else layout.paper
+    layout.company_name = layout.company_name or company
+    return layout

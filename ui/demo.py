@@ -1,20 +1,51 @@
-"""Demo mode: a fresh station database in a temporary folder, with a demo administrator.
+"""Demo mode: a fresh, filled station in a temporary folder, its meters simulated on loopback.
 
-Later work fills it with buildings, meters on simulated links, accounts, tariffs and months of
-readings and sales; the simulator refuses to run outside demo or test mode.
+    demo = create_demo_station("收费窗口1")     # METERSTATION_DEMO=1, operator demo / demo-admin
+    ... Database.open(demo.url) ...
+    demo.stop()                                 # stops the four simulators (also demo.close())
+
+What it builds (seeded, so every demo looks the same): a site with two buildings, their floors,
+flats and shops; 144 meters on 4 links — 96 DL/T 645-2007 electricity meters, 24 Modbus meters
+of the simulator's prepaid profile, 24 CJ/T 188 water meters; customers with phones; flat,
+time-of-use, tiered and water tariffs; accounts in every billing mode and state (normal, alarm 1,
+alarm 2, arrears/tripped, keep-power, closed, not opened, lost meter); and three months of
+history (ui/demo_history.py): a reading every day per meter, station-side settlement, postpaid
+bills, and sales with receipts. The archive, customers, tariffs, accounts and closes go through
+the services (one operation-log row each); the history is one bulk transaction of real billing
+calls (ledger.post, settlement.charge_binding, receipts.issue, the outbox) with backdated
+times, logged as one "demo.history" row; past scheduled jobs are recorded as run. The simulators start with each meter's energy at its
+last stored reading, so the first live poll neither jumps nor goes backwards.
 """
 from __future__ import annotations
 
 import os
+import random
 import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as dtime
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from models import operator_service
+import sqlalchemy as sa
+
+from models import archive_places, archive_service, auth, operator_service
 from models.db import Database
+from ui.demo_history import (DAYS, FLAT, PRICES, TIERED, TOU, WATER, DemoMeter, close_accounts, jobs_done,
+                             replay)
 
 DEMO_OPERATOR = "demo"
 DEMO_PASSWORD = "demo-admin"
+CASHIER_PASSWORD = "demo-cashier"
+CASHIERS = ("wang", "li")
+LINKS = (("A栋电表总线", "dlt645-2007", 9600), ("B栋商铺电表总线", "dlt645-2007", 9600),
+         ("B栋三层预付费表(Modbus)", "modbus", 9600), ("A栋水表集中器", "cjt188", 2400))
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红梅鹏飞建国志文斌"
+SHOPS = ("便利店", "水果店", "面馆", "服装店", "理发店", "药店", "五金店", "奶茶店", "眼镜店", "花店",
+         "烟酒店", "早餐店", "干洗店", "文具店", "手机店", "母婴店")
 
 
 @dataclass
@@ -23,17 +54,243 @@ class DemoStation:
     url: str
     operator: str = DEMO_OPERATOR
     password: str = DEMO_PASSWORD
+    simulators: list[Any] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def stop(self) -> None:
+        """Stop the simulators (idempotent)."""
+        while self.simulators:
+            self.simulators.pop().stop()
+
+    close = stop
+
+    def __enter__(self) -> DemoStation:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
-def create_demo_station(station: str, folder: str | None = None) -> DemoStation:
-    """Create the demo database (schema, demo admin) and return where it is."""
+def create_demo_station(station: str, folder: str | None = None, *, simulate: bool = True,
+                        seed: int = 20240901) -> DemoStation:
+    """Create and fill the demo database; with simulate=True also start its four simulators."""
+    started = time.perf_counter()
     path = Path(folder or tempfile.mkdtemp(prefix="meterstation-demo-"))
     path.mkdir(parents=True, exist_ok=True)
     os.environ["METERSTATION_DEMO"] = "1"
     url = f"sqlite:///{path / 'demo.db'}"
+    demo = DemoStation(path, url)
     db = Database.open(url, upgrade=True)
     try:
         operator_service.create_first_operator(db, DEMO_OPERATOR, DEMO_PASSWORD, station)
+        admin = auth.login(db, DEMO_OPERATOR, DEMO_PASSWORD, station)
+        rng = random.Random(seed)
+        meters = _plan(rng)
+        times = _reading_times(datetime.now(timezone.utc))
+        _plan_uses(rng, meters, times)
+        _archive(db, admin, meters)
+        cashiers = [_cashier(db, admin, name, station) for name in CASHIERS]
+        _open_accounts(db, admin, meters)
+        demo.counts = replay(db, admin, cashiers, meters, times, rng)
+        close_accounts(db, admin, meters)
+        demo.counts["jobs"] = jobs_done(db, station)
+        if simulate:
+            try:
+                _simulate(db, admin, demo, meters)
+            except BaseException:
+                demo.stop()
+                raise
     finally:
         db.dispose()
-    return DemoStation(path, url)
+    demo.counts["meters"] = len(meters)
+    demo.seconds = time.perf_counter() - started
+    return demo
+
+
+# --- the plan (pure data) ---------------------------------------------------------------------
+def _person(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+
+
+def _phone(rng: random.Random) -> str:
+    return rng.choice(("138", "139", "150", "186", "177", "135")) + f"{rng.randrange(10 ** 8):08d}"
+
+
+def _dec(rng: random.Random, low: float, high: float, places: int = 3) -> Decimal:
+    step = 10 ** places
+    return Decimal(rng.randrange(int(low * step), int(high * step))).scaleb(-places)
+
+
+def _plan(rng: random.Random) -> list[DemoMeter]:
+    out: list[DemoMeter] = []
+    flats: list[DemoMeter] = []
+    a_targets = {5: "closed", 17: "closed", 11: "keep-power", 23: "arrears", 36: "alarm1"}
+    for i in range(48):                       # A building: 6 floors x 8 flats, tiered tariff
+        floor, k = i // 8 + 1, i % 8 + 1
+        m = DemoMeter(f"{240100000000 + i + 1:012d}", f"{240100000000 + i + 1:012d}", "dlt645-2007", 0,
+                   ("A栋", f"{floor}F", f"{floor}{k:02d}"), _dec(rng, 0.15, 0.55),
+                   None if i in (30, 41) else "station-prepaid", TIERED, a_targets.get(i, "normal"),
+                   (_person(rng), _phone(rng), "resident"))
+        if m.target == "alarm1":
+            m.tariff = FLAT
+        out.append(m)
+        flats.append(m)
+    b_targets = {3: "arrears", 9: "arrears", 15: "arrears", 20: "lost", 24: "alarm1", 25: "alarm1",
+                 26: "alarm1", 27: "alarm2", 28: "alarm2", 29: "alarm2", 44: "alarm1", 46: "arrears"}
+    for i in range(48):                       # B building 1F-2F shops: TOU, flat, postpaid, meter-prepaid
+        floor, k = i // 24 + 1, i % 24 + 1
+        mode, tariff = (("station-prepaid", TOU) if i < 24 else ("station-prepaid", FLAT) if i < 32
+                        else ("postpaid", FLAT) if i < 40 else ("meter-prepaid", FLAT))
+        out.append(DemoMeter(f"{240200000000 + i + 1:012d}", f"{240200000000 + i + 1:012d}", "dlt645-2007", 1,
+                          ("B栋", f"{floor}F", f"B{floor}{k:02d}"), _dec(rng, 0.4, 2.0), mode, tariff,
+                          b_targets.get(i, "normal"),
+                          (_person(rng) + "·" + rng.choice(SHOPS), _phone(rng), "merchant")))
+    m_targets = {2: "alarm1", 13: "alarm1", 5: "alarm2", 18: "alarm2", 9: "arrears", 21: "arrears"}
+    for i in range(24):                       # B building 3F: Modbus meters that keep the money
+        out.append(DemoMeter(f"MB-3F{i + 1:02d}", str(i + 1), "modbus", 2, ("B栋", "3F", f"B3{i + 1:02d}"),
+                          _dec(rng, 0.3, 1.5), "meter-prepaid", FLAT, m_targets.get(i, "normal"),
+                          (_person(rng) + "·" + rng.choice(SHOPS), _phone(rng), "merchant")))
+    w_targets = {6: "alarm1", 14: "alarm2"}
+    for i in range(24):                       # water meters of the flats on A 1F-3F
+        flat = flats[i]
+        out.append(DemoMeter(f"{24010000000000 + i + 1:014d}", f"{24010000000000 + i + 1:014d}", "cjt188", 3,
+                          flat.room, _dec(rng, 0.006, 0.02, 4), "station-prepaid", WATER,
+                          w_targets.get(i, "normal"), flat.customer))
+    return out
+
+
+def _reading_times(now: datetime) -> list[datetime]:
+    """A reading at 00:30 local every day for DAYS days, and one five minutes ago."""
+    today = now.astimezone().date()
+    out = []
+    for back in range(DAYS, -1, -1):
+        at = datetime.combine(today - timedelta(days=back), dtime(0, 30)).astimezone().astimezone(timezone.utc)
+        if at < now - timedelta(minutes=20):
+            out.append(at)
+    out.append((now - timedelta(minutes=5)).replace(second=0, microsecond=0))
+    return out
+
+
+def _plan_uses(rng: random.Random, meters: list[DemoMeter], times: list[datetime]) -> None:
+    for m in meters:
+        water = m.protocol == "cjt188"
+        m.start_milli = rng.randrange(50_000, 800_000) * 10 if not water else rng.randrange(5_000, 80_000) * 10
+        for a, b in zip(times, times[1:]):
+            hours = Decimal((b - a).total_seconds()) / 3600
+            weekend = a.astimezone().weekday() >= 5
+            factor = Decimal(rng.randrange(60, 140)) / 100 * (Decimal("1.15") if weekend else 1)
+            m.uses.append(int(m.load * hours * factor * 100) * 10)
+
+
+# --- archive, operators, accounts through the services ----------------------------------------
+def _archive(db: Database, admin, meters: list[DemoMeter]) -> None:
+    from billing import plan_store
+
+    archive_places.add_site(db, admin, "演示园区")
+    rooms: dict[tuple[str, str], list[str]] = {}
+    for m in meters:
+        if m.room and m.room[2] not in rooms.setdefault(m.room[:2], []):
+            rooms[m.room[:2]].append(m.room[2])
+    for building in ("A栋", "B栋"):
+        archive_places.add_building(db, admin, building, site="演示园区")
+    for (building, floor), numbers in rooms.items():
+        archive_places.add_floor(db, admin, building, floor)
+        for number in numbers:
+            shop = building == "B栋"
+            archive_places.add_room(db, admin, building, floor, number, name="商铺" if shop else "住宅",
+                                    area="36.50" if shop else "89.00", people="" if shop else "3")
+    for i, (name, protocol, _baud) in enumerate(LINKS):
+        archive_service.add_link(db, admin, name, f"tcp://127.0.0.1:{i + 1}", protocol)
+    installed = (date.today() - timedelta(days=DAYS + 30)).isoformat()
+    for m in meters:
+        m.meter_id = archive_service.add_meter(
+            db, admin, m.number, address=m.address, link=LINKS[m.link][0], protocol=m.protocol,
+            profile="meterstation-sim-prepaid" if m.protocol == "modbus" else "",
+            kind="water" if m.protocol == "cjt188" else "electricity",
+            initial=str(Decimal(m.start_milli).scaleb(-3)), install_date=installed,
+            room="/".join(m.room) if m.room else None)
+    for name, body in _tariffs().items():
+        plan_store.add_version(db, admin, name, body)
+
+
+def _tariffs() -> dict[str, dict[str, Any]]:
+    def periods(*rows: tuple[str, str, str]) -> list[dict[str, str]]:
+        return [{"start": s, "end": e, "rate": r} for s, e, r in rows]
+
+    workday = periods(("23:00", "07:00", "valley"), ("07:00", "10:00", "flat"), ("10:00", "12:00", "peak"),
+                      ("12:00", "17:00", "flat"), ("17:00", "19:00", "sharp"), ("19:00", "21:00", "peak"),
+                      ("21:00", "23:00", "flat"))
+    rest = periods(("23:00", "07:00", "valley"), ("07:00", "23:00", "flat"))
+    tou = {"prices": {"sharp": "1.1500", "peak": "0.9500", "flat": "0.6500", "valley": "0.3200"},
+           "schedules": {"workday": workday, "rest": rest},
+           "seasons": [{"name": "all", "start": "01-01", "end": "12-31", "schedule": "workday"}],
+           "weekend_days": [6, 7], "weekend_schedule": "rest"}
+    tiers = {"basis": "monthly", "steps": [{"upto": "200", "add": "0"}, {"upto": "400", "add": "0.0500"},
+                                           {"add": "0.3000"}]}
+    return {FLAT: {"kind": "flat", "price": "0.8500"}, TOU: {"kind": "tou", "tou": tou},
+            TIERED: {"kind": "tiered", "price": "0.5283", "tiers": tiers},
+            WATER: {"kind": "flat", "price": "3.5000"}}
+
+
+def _cashier(db: Database, admin, name: str, station: str):
+    full = {"wang": "王丽", "li": "李强"}[name]
+    operator_service.add_operator(db, admin, name, CASHIER_PASSWORD, "cashier", display_name=full)
+    return auth.login(db, name, CASHIER_PASSWORD, station)
+
+
+def _open_accounts(db: Database, admin, meters: list[DemoMeter]) -> None:
+    from billing.accounts_open import MeterOpening, open_account
+    from models.accounts import Account
+
+    customers: dict[tuple[str, str, str], int] = {}
+    for m in meters:
+        if m.customer not in customers:
+            name, phone, kind = m.customer
+            customers[m.customer] = archive_service.add_customer(db, admin, name, phone=phone, type=kind)
+    for i, m in enumerate(meters):
+        if m.mode is None:
+            continue
+        arrears = "never" if m.target == "keep-power" else ("trip-at=22:00" if i % 7 == 3 else "trip-now")
+        view = open_account(db, admin, customers[m.customer],
+                            [MeterOpening(m.number, Decimal(m.start_milli).scaleb(-3), "given")],
+                            mode=m.mode, tariff=m.tariff, arrears=arrears, account_type=m.customer[2])
+        m.account_id = -int(view.number)
+    with db.read() as s:
+        ids = dict(s.execute(sa.select(Account.number, Account.id)).all())
+    for m in meters:
+        if m.account_id:
+            m.account_id = ids[f"{-m.account_id:06d}"]
+
+
+# --- the simulators ---------------------------------------------------------------------------
+def _sim_spec(m: DemoMeter) -> str:
+    energy = Decimal(m.milli).scaleb(-3)
+    balance = Decimal(m.balance_fen).scaleb(-2)
+    if m.protocol == "cjt188":
+        return f"cjt188:{m.address}/flow={m.load}/volume={energy}"
+    if m.protocol == "modbus":
+        return (f"modbus:{m.address}/kw={m.load}/energy={energy}/balance={balance}/price={PRICES[FLAT]}"
+                f"/purchase_count={m.sales}")
+    prepaid = m.mode == "meter-prepaid"
+    extra = f"/balance={balance}/price={PRICES[FLAT]}" if prepaid else ""
+    return f"dlt645-2007:{m.address}/kw={m.load}/energy={energy}/prepaid={int(prepaid)}{extra}"
+
+
+def _simulate(db: Database, admin, demo: DemoStation, meters: list[DemoMeter]) -> None:
+    from comms.simulator import start_simulator
+
+    for li, (name, protocol, baud) in enumerate(LINKS):
+        group = [m for m in meters if m.link == li]
+        sim = start_simulator(",".join(_sim_spec(m) for m in group), baud=baud, latency=0.03, demo=True)
+        demo.simulators.append(sim)
+        for m in group:
+            meter = sim.bus.meter(m.address)
+            if m.protocol == "dlt645-2007":
+                meter.purchase_count = m.sales
+                meter.keep_power = m.target == "keep-power"
+                if m.tripped_at is not None:
+                    meter.relay_open = meter.command_open = True
+            if m.target == "lost":
+                sim.bus.set_fault(m.address, "silent")
+        archive_service.update_link(db, admin, name, url=f"{sim.url}?baud={baud}")

@@ -1,4 +1,9 @@
-"""Starting the windows: open the database, first-start or login dialog, main window."""
+"""Starting the windows: open the database, first-start or login dialog, main window, and the
+station's runtime (poller, settlement, scheduler) in the background (ui/bridge.py).
+
+--demo: a fresh filled demo database with simulated meters (ui/demo.py), logged in as the demo
+administrator; closing the window stops the runtime, then the simulators.
+"""
 from __future__ import annotations
 
 import argparse
@@ -21,29 +26,79 @@ def make_app():
     return app
 
 
+def collect_garbage_on_gui_thread(app):
+    """Run Python's cyclic garbage collector only on the GUI thread (Anki's approach).
+
+    Left automatic, a collection can start on a worker thread (a big query, an import) and
+    destroy Qt widgets there, which crashes Qt. Young objects are collected every second, the
+    whole heap once a minute."""
+    import gc
+
+    from PySide6.QtCore import QTimer
+
+    gc.disable()
+    timer = QTimer(app)
+    ticks = [0]
+
+    def tick() -> None:
+        ticks[0] += 1
+        gc.collect(2 if ticks[0] % 60 == 0 else 1)
+
+    timer.timeout.connect(tick)
+    timer.start(1000)
+
+    def undo() -> None:
+        timer.stop()
+        timer.deleteLater()
+        gc.enable()
+
+    return undo
+
+
 def run_gui(args: argparse.Namespace) -> int:
+    app = make_app()
+    gc_undo = collect_garbage_on_gui_thread(app)
+    try:
+        return _run(app, args)
+    finally:
+        gc_undo()
+
+
+def _run(app, args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QDialog, QMessageBox
 
     from ui import tasks
+    from ui.bridge import RuntimeHost, shutdown
     from ui.login import FirstStartDialog, LoginDialog
     from ui.main_window import MainWindow
     from ui.session import StationSession
 
-    app = make_app()
     station = str(settings.get_local("station.name"))
     demo = None
     try:
         if args.demo:
+            from PySide6.QtWidgets import QSplashScreen
+
             from ui.demo import create_demo_station
 
-            demo = create_demo_station(station)
+            splash = QSplashScreen()
+            splash.showMessage(_("Preparing the demo station: meters, accounts and three months of history…"))
+            splash.show()
+            app.processEvents()
+            try:
+                demo = create_demo_station(station)
+            finally:
+                splash.close()
             url = demo.url
         else:
             url = args.db or settings.get_local("station.db_url") or None
         db = Database.open(url, upgrade=True)
     except StationError as e:
+        if demo is not None:
+            demo.stop()
         QMessageBox.critical(None, _("MeterStation"), str(e))
         return 1
+    session = None
     try:
         if demo is not None:
             actor = auth.login(db, demo.operator, demo.password, station)
@@ -54,13 +109,24 @@ def run_gui(args: argparse.Namespace) -> int:
             if login.exec() != QDialog.DialogCode.Accepted or login.actor is None:
                 return 1
             actor = login.actor
-        window = MainWindow(StationSession(db=db, actor=actor, station=station, demo=demo is not None))
+        session = StationSession(db=db, actor=actor, station=station, demo=demo is not None)
+        if demo is not None:
+            session.services["demo"] = demo
+        host = RuntimeHost(session)
+        window = MainWindow(session)
         window.show()
+        host.start()
         code = app.exec()
+        shutdown(session)
         tasks.wait_idle()
         return code
     except StationError as e:
         QMessageBox.critical(None, _("MeterStation"), str(e))
         return 1
     finally:
+        if session is not None:
+            shutdown(session)
+        if demo is not None:
+            demo.stop()
+        tasks.wait_idle()
         db.dispose()

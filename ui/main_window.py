@@ -64,7 +64,31 @@ class MainWindow(QMainWindow):
         if session.demo:
             status = _("DEMO") + "   " + status
         self.statusBar().showMessage(status)
+        self.comm_status = QLabel(_("Meters: not polling"))
+        self.comm_status.setObjectName("commStatus")
+        self.statusBar().addPermanentWidget(self.comm_status)
+        bridge = session.services.get("bridge")
+        if bridge is not None:
+            bridge.status_changed.connect(self.show_comm_status)
+            bridge.runtime_ready.connect(self._runtime_ready)
         self.nav.setCurrentRow(0)
+
+    def _runtime_ready(self, _runtime) -> None:
+        bridge = self.session.services.get("bridge")
+        if bridge is not None and bridge.links:
+            self.show_comm_status(bridge.status())
+        else:
+            self.comm_status.setText(_("Meters: polling started"))
+
+    def show_comm_status(self, st: dict) -> None:
+        text = _("Links {online}/{total} online, {lost} lost   Meters {m_online} online, {m_lost} lost").format(
+            online=st["links_online"], total=st["links_total"], lost=st["links_lost"],
+            m_online=st["meters_online"], m_lost=st["meters_lost"])
+        if st.get("last_reading"):
+            text += "   " + _("last reading {time}").format(time=st["last_reading"])
+        if self.session.demo:
+            text = _("DEMO") + "   " + text
+        self.comm_status.setText(text)
 
     def show_page(self, index: int) -> None:
         self.stack.setCurrentIndex(index)
@@ -74,7 +98,10 @@ class MainWindow(QMainWindow):
         return next(p for p in self.pages if p.key == key)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt name
+        from ui.bridge import shutdown
+
         s = self.session
+        shutdown(s)                      # the runtime's threads and the demo's simulators
         tasks.write(None, lambda: auth.logout(s.db, s.actor))
         tasks.wait_idle(5000)
         super().closeEvent(event)

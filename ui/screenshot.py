@@ -1,4 +1,8 @@
-"""Render the login dialog and every main page to PNG files, offscreen (README, reviews)."""
+"""Render the login dialog and every main page to PNG files, offscreen (README, reviews).
+
+With demo=True: a fresh demo station (ui/demo.py), the runtime run once over all its meters so
+the pages show live values, then every page; the simulators are stopped afterwards.
+"""
 from __future__ import annotations
 
 import os
@@ -30,17 +34,25 @@ def render_all(folder: str, *, demo: bool, url: str | None) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     app = make_app()
     station = str(settings.get_local("station.name"))
+    d = bridge = None
     if demo:
         from ui.demo import create_demo_station
 
         d = create_demo_station(station)
-        db = Database.open(d.url, upgrade=True)
-        actor = auth.login(db, d.operator, d.password, station)
+        try:
+            db = Database.open(d.url, upgrade=True)
+            actor = auth.login(db, d.operator, d.password, station)
+        except BaseException:
+            d.stop()
+            raise
     else:
         db = Database.open(url)
         actor = system_actor(station)
     files: list[Path] = []
+    session = StationSession(db=db, actor=actor, station=station, demo=demo)
     try:
+        if d is not None:
+            bridge = _poll_once(session)
         login = LoginDialog(db, station)
         login.name.setText(actor.name)
         login.show()
@@ -48,11 +60,18 @@ def render_all(folder: str, *, demo: bool, url: str | None) -> list[Path]:
         files.append(out / "00-login.png")
         login.grab().save(str(files[-1]))
         login.close()
-        window = MainWindow(StationSession(db=db, actor=actor, station=station, demo=demo))
+        window = MainWindow(session)
+        if bridge is not None:
+            window.show_comm_status(bridge.status())
         window.resize(1280, 800)
         window.show()
         for i, page in enumerate(window.pages):
             window.nav.setCurrentRow(i)
+            if d is not None and page.key == "counter" and hasattr(page, "pick"):
+                _settle(app)
+                page.search.setText("B1")       # a shop customer found as the cashier types
+                page.run_search()
+                page.pick("000047")
             _settle(app)
             files.append(out / f"{i + 1:02d}-{page.key}.png")
             window.grab().save(str(files[-1]))
@@ -60,5 +79,28 @@ def render_all(folder: str, *, demo: bool, url: str | None) -> list[Path]:
         window.deleteLater()
         _settle(app, 2)
     finally:
+        if bridge is not None:
+            bridge.close()
+        if d is not None:
+            d.stop()
+        _settle(app, 1)
         db.dispose()
     return files
+
+
+def _poll_once(session):
+    """Every demo meter read once by the real runtime (settlement and commands included)."""
+    from billing.automation.runtime import StationRuntime
+    from comms.events import EventBus
+    from ui.bridge import EventBridge
+
+    bus = EventBus()
+    bridge = EventBridge(bus, session.db)
+    session.services["bridge"] = bridge
+    runtime = StationRuntime(session.db, station=session.station, events=bus, run_jobs=False)
+    try:
+        runtime.run_once()
+    finally:
+        runtime.stop()
+    bridge.flush()
+    return bridge

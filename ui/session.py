@@ -15,7 +15,9 @@ class StationSession:
     actor: Actor
     station: str
     demo: bool = False
-    services: dict[str, Any] = field(default_factory=dict)   # poller, scheduler... (later issues)
+    # "runtime": billing.automation.runtime.StationRuntime once started (ui/bridge.RuntimeHost),
+    # "bridge": ui.bridge.EventBridge (live Qt signals), "runtime_host", "demo": ui.demo.DemoStation
+    services: dict[str, Any] = field(default_factory=dict)
 
     def can(self, right: str) -> bool:
         return self.actor.can(right)

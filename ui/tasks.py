@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
@@ -77,9 +78,13 @@ def _start(pool: QThreadPool, parent: QWidget | None, fn: Callable[[], Any],
 
     task.bridge.done.connect(finish)
     task.bridge.failed.connect(finish)
+    def alive() -> bool:       # the widget that asked may have been closed while the task ran
+        return parent is None or shiboken6.isValid(parent)
+
     if on_done is not None:
-        task.bridge.done.connect(on_done)
-    task.bridge.failed.connect(on_error or (lambda e: show_error(parent, e)))
+        task.bridge.done.connect(lambda result: on_done(result) if alive() else None)
+    handler = on_error or (lambda e: show_error(parent, e))
+    task.bridge.failed.connect(lambda error: handler(error) if alive() else None)
     pool.start(task)
 
 

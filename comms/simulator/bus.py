@@ -35,6 +35,8 @@ class Bus:
         self.faults: dict[str, str] = {}
         self.frames_seen = 0
         self._buf = b""
+        self._kinds: dict[type, SimMeter] = {}
+        self._routes: dict[tuple[type, bytes], list[SimMeter]] | None = None
         self.lock = threading.RLock()
         for m in meters:
             self.add(m)
@@ -42,6 +44,24 @@ class Bus:
     def add(self, meter: SimMeter) -> None:
         with self.lock:
             self.meters.append(meter)
+            self._kinds.setdefault(type(meter), meter)
+            self._routes = None
+
+    def _candidates(self, frame: bytes, meters: list[SimMeter]) -> list[SimMeter]:
+        """The meters a frame can concern: found by its address when the meter type offers
+        route(frame) (a hundred meters on a bus then cost one dict look-up, not a hundred
+        parses); every meter for wildcard and broadcast frames."""
+        route = getattr(type(meters[0]), "route", None) if meters else None
+        key = route(frame) if route is not None else None
+        if key is None:
+            return meters
+        if self._routes is None:
+            self._routes = {}
+            for m in self.meters:
+                r = getattr(m, "wire", None)
+                if r is not None:
+                    self._routes.setdefault((type(m), bytes(r)), []).append(m)
+        return self._routes.get((type(meters[0]), key), [])
 
     def meter(self, address: str) -> SimMeter:
         for m in self.meters:
@@ -60,7 +80,8 @@ class Bus:
                 self.faults[key] = fault
 
     def byte_time(self) -> float:
-        return BITS_PER_BYTE / self.baud
+        """Seconds per byte on the line; 0 for baud 0 (no line delay: load tests)."""
+        return BITS_PER_BYTE / self.baud if self.baud > 0 else 0.0
 
     def reset(self) -> None:
         """Forget partial input (the line was idle for a while)."""
@@ -69,11 +90,15 @@ class Bus:
 
     def _next_frame(self) -> tuple[bytes, int, list[SimMeter]] | None:
         best = None
-        for extractor in {type(m): m for m in self.meters}.values():
+        for kind, extractor in self._kinds.items():
             frame, consumed = extractor.extract_frame(self._buf)
             if frame is not None and (best is None or consumed < best[1]):
-                best = (frame, consumed, [m for m in self.meters if type(m) is type(extractor)])
-        return best
+                best = (frame, consumed, kind)
+        if best is None:
+            return None
+        frame, consumed, kind = best
+        return frame, consumed, self._candidates(frame, [m for m in self.meters if type(m) is kind]
+                                                 if len(self._kinds) > 1 else self.meters)
 
     def feed(self, data: bytes) -> list[Response]:
         out: list[Response] = []

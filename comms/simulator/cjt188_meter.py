@@ -56,6 +56,12 @@ class Cjt188Meter:
     def extract_frame(self, buf: bytes) -> tuple[bytes | None, int]:
         return cjt188.extract_frame(buf)
 
+    @staticmethod
+    def route(frame: bytes) -> bytes | None:
+        """The wire address a frame (68 T A0..A6 ...) is for; None for AA wildcards."""
+        wire = bytes(frame[2:9])
+        return None if len(wire) < 7 or 0xAA in wire else wire
+
     def _addressed(self, frame: cjt188.Frame) -> bool:
         return all(w in (0xAA, o) for w, o in zip(frame.address_wire, self.wire))
 

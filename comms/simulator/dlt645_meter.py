@@ -5,11 +5,14 @@ tariff. A prepaid meter keeps a money balance that falls by energy x price and t
 <= 0 unless keep-power is on; a purchase (our C=14 convention, see comms.dlt645_driver) adds money
 only when its count is the meter's count + 1, and closes a relay that was open for lack of money.
 1C commands check the password level and password (ERR bit2 otherwise). Unknown DIs get ERR 02.
-With split_blocks=True block reads come in two frames (B1, then 12 + SEQ -> 92).
+With split_blocks=True block reads come in two frames (B1, then 12 + SEQ -> 92). Frozen data
+(daily 050601nn with its time 050600nn, monthly 000100nn) comes from freeze_daily()/
+freeze_monthly() or, for demos, seed_history() (spec option frozen=DAYS).
 """
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from comms import dlt645
@@ -52,6 +55,7 @@ class Dlt645Meter:
         self.purchase_count = 0
         self.split_blocks, self.preamble = split_blocks, preamble
         self.daily_frozen: list[list[Decimal]] = []      # [0] = last-1
+        self.daily_frozen_at: list[datetime] = []        # the meter's clock at each daily freeze
         self.monthly_frozen: list[Decimal] = []
         self.clock = clock or monotonic_clock
         self.wall = WallClock()
@@ -80,15 +84,41 @@ class Dlt645Meter:
     def energy(self) -> Decimal:
         return sum(self.energy_t.values(), Decimal(0))
 
-    def freeze_daily(self) -> None:
+    def freeze_daily(self, at: datetime | None = None) -> None:
+        """Freeze today's energies (as the meter does at 00:00); `at` is the freeze time."""
         with self.lock:
             self.advance()
             self.daily_frozen.insert(0, self.energy_block())
+            when = at or self.wall.now()
+            self.daily_frozen_at.insert(0, when.replace(second=0, microsecond=0))
 
     def freeze_monthly(self) -> None:
         with self.lock:
             self.advance()
             self.monthly_frozen.insert(0, _q(self.energy, CENT))
+
+    def seed_history(self, days: int, months: int = 0) -> None:
+        """Made-up frozen data as if the meter had run at `kw` for a while: daily freezes at
+        00:00 of the last `days` days, settlement values of the last `months` month starts."""
+        with self.lock:
+            self.advance()
+            now = self.wall.now()
+            midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+            def block_at(when: datetime) -> list[Decimal]:
+                used = self.kw * Decimal((now - when).total_seconds()) / 3600
+                total = max(Decimal(0), self.energy - used)
+                tariffs = [Decimal(0)] * 4
+                tariffs[self.tariff - 1] = total
+                return [_q(total, CENT)] + [_q(t, CENT) for t in tariffs]
+
+            self.daily_frozen_at = [midnight - timedelta(days=d) for d in range(min(days, 62))]
+            self.daily_frozen = [block_at(at) for at in self.daily_frozen_at]
+            starts, first = [], midnight.replace(day=1)
+            for _m in range(min(months, 12)):
+                starts.append(first)
+                first = (first - timedelta(days=1)).replace(day=1)
+            self.monthly_frozen = [block_at(at)[0] for at in starts]
 
     def energy_block(self) -> list[Decimal]:
         return [_q(self.energy, CENT)] + [_q(self.energy_t[t], CENT) for t in range(1, 5)]
@@ -121,6 +151,8 @@ class Dlt645Meter:
         n = int(di[6:], 16)
         if di.startswith("050601") and 1 <= n <= len(self.daily_frozen):
             return self.daily_frozen[n - 1]
+        if di.startswith("050600") and 1 <= n <= len(self.daily_frozen_at):
+            return self.daily_frozen_at[n - 1]
         if di.startswith("000100") and 1 <= n <= len(self.monthly_frozen):
             return self.monthly_frozen[n - 1]
         money = _q(self.balance, CENT)
@@ -141,6 +173,13 @@ class Dlt645Meter:
     # -- protocol ----------------------------------------------------------------------
     def extract_frame(self, buf: bytes) -> tuple[bytes | None, int]:
         return dlt645.extract_frame(buf)
+
+    @staticmethod
+    def route(frame: bytes) -> bytes | None:
+        """The wire address a frame (from extract_frame) is for; None for AA wildcards and the
+        99..99 broadcast (every meter must see those)."""
+        wire = bytes(frame[1:7])
+        return None if len(wire) < 6 or 0xAA in wire or wire == b"\x99" * 6 else wire
 
     def _addressed(self, wire: bytes) -> bool:
         """Own address, or AA wildcards in place of some pairs (short addressing)."""

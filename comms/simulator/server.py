@@ -56,9 +56,12 @@ class _Endpoint:
             if drop():
                 return
             for response in self.bus.feed(data):
-                if self._stop.wait(response.wait) or response.reply is None:
+                if (response.wait > 0 and self._stop.wait(response.wait)) or response.reply is None:
                     continue
                 reply, step = response.reply, self.bus.byte_time()
+                if step <= 0:
+                    send(reply)
+                    continue
                 for i in range(0, len(reply), CHUNK):
                     part = reply[i:i + CHUNK]
                     if self._stop.wait(len(part) * step):
@@ -112,6 +115,9 @@ class TcpSimulator(_Endpoint):
                 continue
             except OSError:
                 return
+            # paced replies go out in small writes: without NODELAY, Nagle holds each one back
+            # until the station's delayed ACK (~40 ms), which no serial converter does
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.connections += 1
             self._conns.append(conn)
             self._spawn(self._connection, f"sim-tcp-conn-{self.port}-{self.connections}", conn)

@@ -9,6 +9,7 @@ comms.simulator.modbus_meter.ModbusMeter). FIRST..LAST is an inclusive range of 
 addresses (12 digits for DL/T 645, 14 for CJ/T 188; leading zeros kept). Options per group:
 
     dlt645:  kw=1.5  balance=100  price=1  prepaid=1|0  energy=0  split=1|0 (follow-up frames)
+             frozen=DAYS (made-up daily frozen data for DAYS days and up to 12 months)
     cjt188:  flow=0.5  volume=0  type=10  di_order=big|little  heat=1|0  layout=value-unit|unit-value
 
 Example: "dlt645-2007:000000000001-000000000040/kw=2,cjt188:00000000000001-00000000000008".
@@ -24,7 +25,7 @@ from resources.i18n import _
 DEFAULT_SPEC = "dlt645-2007:000000000001-000000000004,cjt188:00000000000001-00000000000002"
 MAX_METERS = 10000
 WIDTH = {"dlt645-2007": 12, "dlt645-1997": 12, "cjt188": 14}
-OPTIONS = {"dlt645": {"kw", "balance", "price", "prepaid", "energy", "split"},
+OPTIONS = {"dlt645": {"kw", "balance", "price", "prepaid", "energy", "split", "frozen"},
            "cjt188": {"flow", "volume", "type", "di_order", "heat", "layout"}}
 
 
@@ -101,10 +102,14 @@ def _make_meter(g: SimGroup, address: str, clock):
     o = g.options
     if g.protocol.startswith("dlt645"):
         from comms.simulator.dlt645_meter import Dlt645Meter
-        return Dlt645Meter(address, version=g.protocol[-4:], kw=_dec(o, "kw", "1"),
-                           balance=_dec(o, "balance", "100"), price=_dec(o, "price", "1"),
-                           energy=_dec(o, "energy", "0"), prepaid=o.get("prepaid", "1") == "1",
-                           split_blocks=o.get("split") == "1", clock=clock)
+        meter = Dlt645Meter(address, version=g.protocol[-4:], kw=_dec(o, "kw", "1"),
+                            balance=_dec(o, "balance", "100"), price=_dec(o, "price", "1"),
+                            energy=_dec(o, "energy", "0"), prepaid=o.get("prepaid", "1") == "1",
+                            split_blocks=o.get("split") == "1", clock=clock)
+        days = int(_dec(o, "frozen", "0"))
+        if days > 0:
+            meter.seed_history(days, months=(days + 29) // 30)
+        return meter
     if g.protocol == "cjt188":
         from comms.simulator.cjt188_meter import Cjt188Meter
         try:

@@ -134,7 +134,7 @@ def test_meter_prepaid_sale_queues_recharge_with_purchase_numbers(db, root):
     with db.read() as s:
         items = s.execute(sa.select(OutboxItem).order_by(OutboxItem.id)).scalars().all()
     recharges = [json.loads(i.payload) for i in items if i.kind == "meter.recharge"]
-    assert [(p["amount"], p["purchase_no"]) for p in recharges] == [("10.00", 1), ("20.00", 2)]
+    assert [(p["amount"], p["purchase_count"]) for p in recharges] == [("10.00", 1), ("20.00", 2)]
     assert all(i.priority == 0 and i.state == "pending" for i in items)
     assert [i.kind for i in items].count("meter.close") == 1        # only when leaving arrears
     assert set(a.outbox) | set(b.outbox) == {i.id for i in items}

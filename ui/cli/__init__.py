@@ -25,6 +25,8 @@ COMMAND_MODULES = [
     "ui.cli.cmd_screenshot",
     "ui.cli.cmd_billing",
     "ui.cli.cmd_archive",
+    "ui.cli.cmd_backup",
+    "ui.cli.cmd_report",
 ]
 
 

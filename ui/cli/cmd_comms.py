@@ -122,6 +122,11 @@ def control(ctx: CliContext, args) -> int:
             record(s, actor, "meter.control", args.meter, {
                 "action": args.action, "meter_id": meter_id, "confirmed": bool(result and result.confirmed),
                 "error": str(error) if error else None})
+            if result is not None and result.confirmed and meter_id is not None:
+                from comms.outbox_source import apply_effect
+                from comms.poller import Command
+
+                apply_effect(s, Command(0, meter_id, "control", {"action": args.action}), None)
     if error is not None:
         raise error
     assert result is not None
@@ -135,32 +140,35 @@ def control(ctx: CliContext, args) -> int:
 
 
 def poll(ctx: CliContext, args) -> int:
-    from comms.outbox_source import OutboxSource
-    from comms.plans import load_plans
-    from comms.poll_store import PollStore
-    from comms.poller import Poller
+    """--once: poll every meter once, settle, apply arrears, deliver the outbox, print the summary;
+    otherwise the headless service (poller + the scheduler on the job station) until a signal."""
+    from billing.automation.runtime import StationRuntime
+    from models import settings
 
     db = ctx.db()
-    quantities = tuple(q.strip() for q in args.quantity.split(",")) if args.quantity else None
-    plans = load_plans(db, link_names=set(args.link) if args.link else None, quantities=quantities)
-    store = PollStore(db)
-    commands = OutboxSource(db, {m.meter_id: p.link_id for p in plans for m in p.meters}, station=ctx.station)
-    poller = Poller(plans, store, commands=commands)
+    quantities = tuple(q.strip() for q in args.quantity.split(",") if q.strip()) if args.quantity else None
+    unknown = [q for q in quantities or () if q not in QUANTITIES]
+    if unknown:
+        raise InvalidInput(_("Unknown quantity {q}; choose from {known}").format(q=unknown[0], known=", ".join(QUANTITIES)))
+    runs_jobs = not args.once and bool(settings.get_local("station.runs_jobs")) and not args.link
+    runtime = StationRuntime(db, station=ctx.station, run_jobs=runs_jobs,
+                             link_names=set(args.link) if args.link else None, quantities=quantities)
     try:
         if args.once:
-            summary = poller.run_once()
+            summary = runtime.run_once()
         else:
             stop = threading.Event()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, lambda *_a: stop.set())
-            poller.start()
+            runtime.start()
             ctx.say(_("Polling {n} meters on {links} links; stop with Ctrl-C").format(
-                n=sum(len(p.meters) for p in plans), links=len(plans)))
+                n=sum(len(p.meters) for p in runtime.plans), links=len(runtime.plans)))
+            if runtime.runs_jobs:
+                ctx.say(_("This station runs the scheduled jobs"))
             stop.wait()
-            poller.stop()
             return 0
     finally:
-        store.close()
+        runtime.stop()
     if ctx.json:
         ctx.emit({"meters": summary.meters, "ok": summary.ok, "failed": summary.failed,
                   "seconds": f"{summary.seconds:.2f}"})

@@ -79,9 +79,9 @@ class CliContext:
     def operator_name(self) -> str | None:
         return getattr(self.args, "operator", None) or os.environ.get("METERSTATION_OPERATOR")
 
-    def actor(self) -> Actor:
-        """Authenticate the acting operator (--operator / METERSTATION_OPERATOR, password from
-        METERSTATION_PASSWORD or the first line of standard input)."""
+    def credentials(self) -> tuple[str, str]:
+        """The acting operator's name (--operator / METERSTATION_OPERATOR) and password
+        (METERSTATION_PASSWORD or the first line of standard input)."""
         name = self.operator_name()
         if not name:
             raise AuthenticationFailed(_("This command changes data: name the operator with --operator "
@@ -92,6 +92,11 @@ class CliContext:
         if not password:
             raise AuthenticationFailed(_("No password given: set METERSTATION_PASSWORD or pass it on "
                                          "standard input"))
+        return name, password
+
+    def actor(self) -> Actor:
+        """Authenticate the acting operator (see credentials())."""
+        name, password = self.credentials()
         return auth.login(self.db(), name, password, self.station)
 
     def optional_actor(self) -> Actor | None:

@@ -1,14 +1,234 @@
-"""The accounts page (placeholder until its work lands)."""
+"""Accounts (账户): the list with a filter; open (开户), close with final settlement and refund
+(销户), move shop (调换商铺), replace a meter (换表), bind another meter (一户多表); the selected
+account's ledger history (every entry). Opening and closing print their receipts.
+
+Buttons follow the operator's rights (account_open, account_close, account_edit); the services
+check them again. Every database call runs off the GUI thread (ui.tasks).
+"""
 from __future__ import annotations
 
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QComboBox, QDialog, QHBoxLayout, QLineEdit, QPushButton, QSplitter
+
+from billing import account_changes, accounts_open, counter_query, plan_store, sales
+from billing.account_receipts import issue_open_receipt
+from billing.accounts_open import MeterOpening
+from models import archive_query, archive_service
+from models.errors import StationError
+from printing.formatting import money, when
 from resources.i18n import N_, _
-from ui.pages.upcoming import UpcomingPage
+from ui import tasks
+from ui.widgets import counter_tasks as safe
+from ui.pages.base import Page, fill, make_table
+from ui.printing_qt import ReceiptOutput
+from ui.widgets.account_card import LEVEL_LABELS, MODE_LABELS
+from ui.widgets.account_dialogs import (BindMeterDialog, CloseAccountDialog, MoveDialog, OpenAccountDialog,
+                                        ReplaceMeterDialog)
+
+ENTRY_KINDS = {"purchase": N_("Purchase"), "refund": N_("Refund"), "reversal": N_("Reversal"),
+               "consumption": N_("Consumption"), "subsidy_grant": N_("Subsidy granted"),
+               "subsidy_expiry": N_("Subsidy expired"), "transfer_in": N_("Transfer in"),
+               "transfer_out": N_("Transfer out"), "opening_balance": N_("Opening balance"),
+               "bill": N_("Bill"), "bill_payment": N_("Bill payment"), "apportion": N_("Apportioned cost")}
 
 
-class AccountsPage(UpcomingPage):
+class AccountsPage(Page):
     key = "accounts"
-    purpose = N_("Open and close accounts, move tenants, replace and bind meters, and see every ledger entry.")
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]
         return _("Accounts")
+
+    def __init__(self, session, parent=None) -> None:
+        super().__init__(session, parent)
+        self.hits: list = []
+        self.card = None
+        self.keep: str | None = None          # the account to select after the next reload
+        self.last_result = None
+        self.printer = ReceiptOutput(session, self)
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText(_("Filter: name, room/shop, meter number, phone or account number"))
+        self.filter.textEdited.connect(lambda _t: self._timer.start())
+        self.state = QComboBox()
+        for label, code in ((_("All accounts"), None), (_("Open accounts"), "open"), (_("Closed accounts"), "closed")):
+            self.state.addItem(label, code)
+        self.state.currentIndexChanged.connect(lambda _i: self.refresh())
+        self._timer = QTimer(self, singleShot=True, interval=200)
+        self._timer.timeout.connect(self.refresh)
+        self.view, self.model = make_table([_("Account"), _("Customer"), _("Phone"), _("Room/Shop"), _("Building"),
+                                            _("Meters"), _("Mode"), _("State"), _("Balance")])
+        self.view.selectionModel().selectionChanged.connect(lambda *_a: self._selected_changed())
+        self.ledger_view, self.ledger_model = make_table([_("Time"), _("Kind"), _("Amount"), _("Balance after"),
+                                                          _("Energy"), _("Operator"), _("Receipt No."),
+                                                          _("Payment method"), _("Note")])
+        self.buttons: dict[str, QPushButton] = {}
+        bar = QHBoxLayout()
+        bar.addWidget(self.filter, 2)
+        bar.addWidget(self.state)
+        for key, text, right, slot in (("open", _("Open account…"), "account_open", self.ask_open),
+                                       ("close", _("Close…"), "account_close", self.ask_close),
+                                       ("move", _("Move shop…"), "account_edit", self.ask_move),
+                                       ("replace", _("Replace meter…"), "account_edit", self.ask_replace),
+                                       ("bind", _("Bind meter…"), "account_edit", self.ask_bind)):
+            b = QPushButton(text)
+            b.setProperty("right", right)
+            b.clicked.connect(slot)
+            bar.addWidget(b)
+            self.buttons[key] = b
+        self.layout_.addLayout(bar)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.view)
+        split.addWidget(self.ledger_view)
+        self.layout_.addWidget(split, 1)
+        self._enable()
+
+    # --- list and selection ------------------------------------------------------------
+    def refresh(self) -> None:
+        s, text, state = self.session, self.filter.text(), self.state.currentData()
+        safe.read(self, lambda: counter_query.list_accounts(s.db, s.actor, text, state=state), on_done=self._show)
+
+    def _show(self, hits) -> None:
+        keep = self.keep or (self.card.number if self.card else None)
+        self.keep = None
+        self.hits = hits
+        fill(self.model, [[h.number, h.customer, h.phone, h.room, h.building, ",".join(h.meters),
+                           _(MODE_LABELS.get(h.mode, h.mode)), _(LEVEL_LABELS.get(h.level, h.level)),
+                           money(h.balance)] for h in hits])
+        self.view.resizeColumnsToContents()
+        if keep is not None:
+            self.select(keep)
+
+    def select(self, number: str) -> None:
+        for row, h in enumerate(self.hits):
+            if h.number == number:
+                self.view.selectRow(row)
+                return
+
+    def _selected_changed(self) -> None:
+        rows = self.view.selectionModel().selectedRows()
+        if not rows:
+            self.card = None
+            fill(self.ledger_model, [])
+            self._enable()
+            return
+        number, s = self.hits[rows[0].row()].number, self.session
+        safe.read(self, lambda: (counter_query.account_card(s.db, s.actor, number),
+                                  counter_query.ledger_history(s.db, s.actor, number)), on_done=self._show_account)
+
+    def _show_account(self, result) -> None:
+        self.card, lines = result
+        fill(self.ledger_model, [[when(e.at), _(ENTRY_KINDS.get(e.kind, e.kind)), money(e.amount),
+                                  money(e.balance_after), "" if e.energy is None else str(e.energy), e.operator,
+                                  e.receipt_no, _(sales.METHODS[e.method]) if e.method in sales.METHODS else e.method,
+                                  e.note] for e in lines])
+        self.ledger_view.resizeColumnsToContents()
+        self._enable()
+
+    def _enable(self) -> None:
+        card = self.card
+        building = None if card is None else card.building_id
+        for key, b in self.buttons.items():
+            allowed = self.session.actor.can(b.property("right"), building if key != "open" else None)
+            b.setEnabled(allowed and (key == "open" or (card is not None and card.state == "open")))
+
+    # --- running the services ---------------------------------------------------------------
+    def _run(self, job, *, receipt: bool = False) -> None:
+        """Run a service off-thread; then print its receipt (if any) and show the account again.
+        The job returns an AccountView, a MoneyResult, or (AccountView, receipt number)."""
+        def done(result) -> None:
+            view, number = result if isinstance(result, tuple) else (result, getattr(result, "receipt", None))
+            if receipt and number:
+                self.printer.output(number)
+            self.keep = getattr(view, "account", None) or getattr(view, "number", None)
+            self.last_result = result
+            self.card = None
+            self.refresh()
+        safe.write(self, job, on_done=done)
+
+    def _with_choices(self, then, *, rooms=False, customers=False, plans=False) -> None:
+        s = self.session
+
+        def load():
+            return {"free": counter_query.free_meters(s.db, s.actor),
+                    "rooms": archive_query.list_rooms(s.db, s.actor) if rooms else [],
+                    "customers": archive_query.search_customers(s.db, limit=5000) if customers else [],
+                    "plans": plan_store.list_plans(s.db) if plans else []}
+        safe.read(self, load, on_done=then)
+
+    def ask_open(self) -> None:
+        def show(c) -> None:
+            dlg = OpenAccountDialog(c["customers"], c["rooms"], c["free"], c["plans"], self)
+            if dlg.exec() == QDialog.DialogCode.Accepted:
+                self.submit_open(dlg)
+        self._with_choices(show, rooms=True, customers=True, plans=True)
+
+    def submit_open(self, dlg: OpenAccountDialog) -> None:
+        s = self.session
+        cust_id, name = dlg.chosen_customer()
+        phone, openings = dlg.phone.text().strip(), dlg.meters.openings()
+        try:
+            options = dlg.options()
+        except StationError as e:
+            tasks.show_error(self, e)
+            return
+
+        def job():
+            customer = cust_id if cust_id is not None else archive_service.add_customer(s.db, s.actor, name,
+                                                                                        phone=phone)
+            view = accounts_open.open_account(s.db, s.actor, customer, openings, **options)
+            return view, issue_open_receipt(s.db, s.actor, view.number)
+        self._run(job, receipt=True)
+
+    def ask_close(self) -> None:
+        if self.card is None:
+            return
+        dlg = CloseAccountDialog(self.card, self)
+        if dlg.exec() == QDialog.DialogCode.Accepted:
+            self.close_account(dlg.finals(), dlg.method.currentData())
+
+    def close_account(self, finals: dict[str, str], method: str = "cash") -> None:
+        s, number = self.session, self.card.number
+        self._run(lambda: account_changes.close_account(s.db, s.actor, number, finals, method=method), receipt=True)
+
+    def ask_move(self) -> None:
+        if self.card is None:
+            return
+
+        def show(c) -> None:
+            dlg = MoveDialog(self.card, c["rooms"], c["free"], self)
+            if dlg.exec() == QDialog.DialogCode.Accepted:
+                self.move(dlg.room.currentData(), {n: r for n, r in dlg.old.rows() if r}, dlg.new.openings())
+        self._with_choices(show, rooms=True)
+
+    def move(self, room_id: int, finals: dict[str, str], new_meters: list[MeterOpening]) -> None:
+        s, number = self.session, self.card.number
+        self._run(lambda: account_changes.move_tenant(s.db, s.actor, number, room_id, finals, new_meters))
+
+    def ask_replace(self) -> None:
+        if self.card is None:
+            return
+
+        def show(c) -> None:
+            dlg = ReplaceMeterDialog(self.card, c["free"], self)
+            if dlg.exec() == QDialog.DialogCode.Accepted:
+                self.replace(dlg.old.currentText(), dlg.old_final.text().strip(), dlg.new.currentData(),
+                             dlg.new_initial.text().strip())
+        self._with_choices(show)
+
+    def replace(self, old: str, old_final: str, new: str, new_initial: str) -> None:
+        s, number = self.session, self.card.number
+        self._run(lambda: account_changes.replace_meter(s.db, s.actor, number, old, old_final, new, new_initial))
+
+    def ask_bind(self) -> None:
+        if self.card is None:
+            return
+
+        def show(c) -> None:
+            dlg = BindMeterDialog(self.card, c["free"], self)
+            if dlg.exec() == QDialog.DialogCode.Accepted:
+                self.bind(dlg.opening())
+        self._with_choices(show)
+
+    def bind(self, opening: MeterOpening) -> None:
+        s, number = self.session, self.card.number
+        self._run(lambda: accounts_open.bind_meter(s.db, s.actor, number, opening))

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from ui.session import StationSession
@@ -36,9 +35,69 @@ class Page(QWidget):
         """Reload data (called when the page is shown)."""
 
 
-def make_table(headers: Sequence[str]) -> tuple[QTableView, QStandardItemModel]:
-    model = QStandardItemModel(0, len(headers))
-    model.setHorizontalHeaderLabels(list(headers))
+class _Cell:
+    """What QStandardItemModel.item() gave callers: the cell's text."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def text(self) -> str:
+        return self._text
+
+
+class RowsModel(QAbstractTableModel):
+    """A read-only table of rows for pages' result lists.
+
+    Replacing the rows is one model reset and the cells are plain strings handed to the view on
+    demand, so refreshing a page with thousands of rows costs no per-cell Qt objects (a
+    QStandardItem per cell made refreshes stall the event loop for 100-250 ms)."""
+
+    _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+    def __init__(self, headers: Sequence[str], parent=None) -> None:
+        super().__init__(parent)
+        self._headers = list(headers)
+        self._rows: list[tuple[str, ...]] = []
+        self._right: list[tuple[bool, ...]] = []
+
+    def set_rows(self, rows: Sequence[Sequence[object]]) -> None:
+        self.beginResetModel()
+        self._rows = [tuple("" if v is None else str(v) for v in row) for row in rows]
+        self._right = [tuple(isinstance(v, (int, float)) and not isinstance(v, bool) for v in row) for row in rows]
+        self.endResetModel()
+
+    def item(self, row: int, column: int) -> _Cell:
+        return _Cell(self._rows[row][column])
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt name
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt name
+        return 0 if parent.isValid() else len(self._headers)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        r, c = index.row(), index.column()
+        if c >= len(self._rows[r]):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._rows[r][c]
+        if role == Qt.ItemDataRole.TextAlignmentRole and self._right[r][c]:
+            return self._RIGHT
+        return None
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802 - Qt name
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
+                and section < len(self._headers):
+            return self._headers[section]
+        return None
+
+
+def make_table(headers: Sequence[str]) -> tuple[QTableView, RowsModel]:
+    model = RowsModel(headers)
     view = QTableView()
     view.setModel(model)
     view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
@@ -47,16 +106,9 @@ def make_table(headers: Sequence[str]) -> tuple[QTableView, QStandardItemModel]:
     view.verticalHeader().setVisible(False)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     view.horizontalHeader().setStretchLastSection(True)
+    view.horizontalHeader().setResizeContentsPrecision(50)   # size columns from the first rows only
     return view, model
 
 
-def fill(model: QStandardItemModel, rows: Sequence[Sequence[object]]) -> None:
-    model.removeRows(0, model.rowCount())
-    for row in rows:
-        items = []
-        for value in row:
-            item = QStandardItem("" if value is None else str(value))
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            items.append(item)
-        model.appendRow(items)
+def fill(model: RowsModel, rows: Sequence[Sequence[object]]) -> None:
+    model.set_rows(rows)

@@ -1,14 +1,195 @@
-"""The counter page (placeholder until its work lands)."""
+"""The counter (收费): find an account as you type, see its card, sell, print, watch the delivery.
+
+A whole sale without the mouse: type a name, room, meter number, phone or account number →
+Up/Down → Enter → amount (or Tab to energy) → Tab → method (Up/Down or 1-5) → Enter → Enter.
+Esc goes back to the search box. Every database call runs off the GUI thread (ui.tasks).
+"""
 from __future__ import annotations
 
-from resources.i18n import N_, _
-from ui.pages.upcoming import UpcomingPage
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
+
+from billing import counter_query
+from billing.counter_query import AccountCard, AccountHit
+from printing.formatting import money
+from resources.i18n import _
+from ui.widgets import counter_tasks as safe
+from ui.pages.base import Page
+from ui.printing_qt import ReceiptOutput
+from ui.widgets.account_card import AccountCardView
+from ui.widgets.counter_delivery import DeliveryView
+from ui.widgets.counter_receipts import ReceiptsView
+from ui.widgets.counter_sale import SaleForm
 
 
-class CounterPage(UpcomingPage):
+class CounterPage(Page):
     key = "counter"
-    purpose = N_("Find an account by name, room, meter number or phone; sell, refund and reverse; print the three-part receipt.")
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]
         return _("Counter")
+
+    def __init__(self, session, parent=None) -> None:
+        super().__init__(session, parent)
+        self.hits: list[AccountHit] = []
+        self.card: AccountCard | None = None
+        self._seq = 0
+        self._pick_when_found = False
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(_("Name, room/shop, meter number, phone or account number"))
+        self.search.setClearButtonEnabled(True)
+        self.search.installEventFilter(self)
+        self.search.textEdited.connect(self._typed)
+        self.results = QListWidget()
+        self.results.itemActivated.connect(lambda item: self.pick(item.data(Qt.ItemDataRole.UserRole)))
+        self._timer = QTimer(self, singleShot=True, interval=150)
+        self._timer.timeout.connect(self.run_search)
+        self.printer = ReceiptOutput(session, self)
+        self.card_view = AccountCardView()
+        self.sale = SaleForm(session)
+        self.sale.sold.connect(self._sold)
+        self.delivery = DeliveryView(session)
+        self.delivery.changed.connect(self.reload_card)
+        self.receipts = ReceiptsView(session, self.printer)
+        self.receipts.changed.connect(self._money_moved)
+        self.status = QLabel("")
+        self.status.setObjectName("hint")
+        self.status.setWordWrap(True)
+        keys = QLabel(_("Enter: choose · Tab: next field · 1-5: payment method · Enter/F9: sell · Esc: search"))
+        keys.setObjectName("hint")
+        keys.setWordWrap(True)
+        left = QVBoxLayout()
+        left.addWidget(self.search)
+        left.addWidget(self.results, 1)
+        left.addWidget(keys)
+        right = QVBoxLayout()
+        right.addWidget(self.card_view)
+        right.addWidget(self.sale)
+        right.addWidget(self.status)
+        right.addWidget(self.delivery)
+        right.addWidget(self.receipts, 1)
+        row = QHBoxLayout()
+        row.addLayout(left, 2)
+        row.addLayout(right, 5)
+        self.layout_.addLayout(row, 1)
+        bridge = session.services.get("bridge")          # ui.bridge.EventBridge: live settlement
+        if bridge is not None and hasattr(bridge, "settled"):
+            bridge.settled.connect(self._settled)
+        QShortcut(QKeySequence("F9"), self, activated=self.sale.request_confirm,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        QShortcut(QKeySequence("Esc"), self, activated=self.focus_search,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+
+    # --- searching ---------------------------------------------------------------------
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt name
+        super().showEvent(event)
+        QTimer.singleShot(0, self.focus_search)
+
+    def refresh(self) -> None:
+        self.focus_search()
+        self.reload_card()
+
+    def _typed(self, _text: str) -> None:
+        self._seq += 1
+        self._timer.start()
+
+    def run_search(self) -> None:
+        self._timer.stop()
+        seq, text, s = self._seq, self.search.text(), self.session
+        safe.read(self, lambda: counter_query.search(s.db, s.actor, text, limit=20),
+                   on_done=lambda hits: self._found(seq, hits))
+
+    def _found(self, seq: int, hits: list[AccountHit]) -> None:
+        if seq != self._seq:
+            return
+        self.hits = hits
+        self.results.clear()
+        for h in hits:
+            meters = ",".join(h.meters)
+            item = QListWidgetItem(f"{h.number}  {h.customer}  {h.room}  {meters}  {money(h.balance)}")
+            item.setData(Qt.ItemDataRole.UserRole, h.number)
+            item.setToolTip(h.phone)
+            self.results.addItem(item)
+        if hits:
+            self.results.setCurrentRow(0)
+        if self._pick_when_found:
+            self._pick_when_found = False
+            if hits:
+                self.pick(hits[0].number)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt name
+        if obj is self.search and event.type() == QEvent.Type.KeyPress:
+            key = event.key()
+            if key in (Qt.Key.Key_Down, Qt.Key.Key_Up) and self.results.count():
+                step = 1 if key == Qt.Key.Key_Down else -1
+                self.results.setCurrentRow(max(0, min(self.results.count() - 1, self.results.currentRow() + step)))
+                return True
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                if self._timer.isActive() or not self.hits:
+                    self._pick_when_found = True       # Enter before the results came: take the first
+                    self.run_search()
+                else:
+                    item = self.results.currentItem() or self.results.item(0)
+                    self.pick(item.data(Qt.ItemDataRole.UserRole))
+                return True
+        return super().eventFilter(obj, event)
+
+    # --- the card ------------------------------------------------------------------------
+    def pick(self, number: str) -> None:
+        s = self.session
+        safe.read(self, lambda: counter_query.account_card(s.db, s.actor, number), on_done=self._show_card)
+
+    def _show_card(self, card: AccountCard, *, focus: bool = True) -> None:
+        same = self.card is not None and self.card.number == card.number
+        self.card = card
+        self.card_view.show_card(card)
+        self.sale.set_account(card.number, sellable=card.state == "open")
+        self.receipts.show_card(card)
+        if not same:
+            self.delivery.show_items(card.deliveries)
+        if focus and not same:
+            self.status.setText("")
+            self.sale.amount.setFocus()
+
+    def reload_card(self) -> None:
+        if self.card is None:
+            return
+        s, number = self.session, self.card.number
+        safe.read(self, lambda: counter_query.account_card(s.db, s.actor, number),
+                   on_done=lambda c: self._show_card(c, focus=False))
+
+    def _settled(self, batch: list[dict]) -> None:
+        """The runtime charged readings: reload the card if its account was among them."""
+        if self.card is not None and any(self.card.account_id in (d.get("accounts") or ()) for d in batch):
+            self.reload_card()
+
+    # --- after a money movement -------------------------------------------------------------
+    def _sold(self, result) -> None:
+        if result.replayed:
+            self.status.setText(_("Already sold (receipt {receipt}); nothing was sold twice").format(
+                receipt=result.receipt))
+            return
+        self.status.setText(_("Sold {amount}: receipt {receipt}, balance now {balance}").format(
+            amount=money(result.amount), receipt=result.receipt, balance=money(result.balance)))
+        self._after(result)
+        QTimer.singleShot(0, self.focus_search)          # after the confirmation box gave focus back
+
+    def _money_moved(self, result) -> None:
+        self.status.setText(_("Done: receipt {receipt}, balance now {balance}").format(
+            receipt=result.receipt, balance=money(result.balance)))
+        self._after(result)
+
+    def _after(self, result) -> None:
+        if result.receipt:
+            self.printer.output(result.receipt)
+        if result.outbox:
+            self.delivery.track(result.outbox)
+            runtime = self.session.services.get("runtime")
+            if runtime is not None and hasattr(runtime, "wake"):
+                runtime.wake()
+        self.reload_card()

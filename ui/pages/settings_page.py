@@ -1,4 +1,6 @@
-"""Settings (设置): station settings, business settings, operators and roles, operation log."""
+"""Settings (设置): an overview of every setting, and editors for the station, links, tariffs,
+reading schedules, the receipt layout and backups; operators and roles; the operation log.
+Each editor tab saves through a service that checks the right and logs the change."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QFormLayout, QLabel, QPushButton, QTabWidget, QWidget
@@ -9,6 +11,12 @@ from ui import tasks
 from ui.pages.base import Page
 from ui.pages.log_tab import LogTab
 from ui.pages.operators_tab import OperatorsTab
+from ui.pages.settings_backup_tab import BackupTab
+from ui.pages.settings_links_tab import LinksTab
+from ui.pages.settings_receipt_tab import ReceiptTab
+from ui.pages.settings_schedules_tab import SchedulesTab
+from ui.pages.settings_station_tab import StationEditTab
+from ui.pages.settings_tariffs_tab import TariffsTab
 
 
 class StationTab(QWidget):
@@ -60,12 +68,31 @@ class SettingsPage(Page):
         self.station_tab = StationTab(session)
         self.operators_tab = OperatorsTab(session)
         self.log_tab = LogTab(session)
-        self.tabs.addTab(self.station_tab, _("Station"))
+        self.station_edit = StationEditTab(session)
+        self.links_tab = LinksTab(session)
+        self.tariffs_tab = TariffsTab(session)
+        self.schedules_tab = SchedulesTab(session)
+        self.receipt_tab = ReceiptTab(session)
+        self.backup_tab = BackupTab(session)
+        self.tabs.addTab(self.station_tab, _("Overview"))
+        self.tabs.addTab(self.station_edit, _("Station"))
+        self.tabs.addTab(self.links_tab, _("Links"))
+        self.tabs.addTab(self.tariffs_tab, _("Tariffs"))
+        self.tabs.addTab(self.schedules_tab, _("Reading schedules"))
+        self.tabs.addTab(self.receipt_tab, _("Receipt layout"))
+        self.tabs.addTab(self.backup_tab, _("Backup"))
         self.tabs.addTab(self.operators_tab, _("Operators and roles"))
         self.tabs.addTab(self.log_tab, _("Operation log"))
+        self.tabs.currentChanged.connect(lambda _i: self._refresh_current())
         self.layout_.addWidget(self.tabs)
+
+    def _refresh_current(self) -> None:
+        tab = self.tabs.currentWidget()
+        if hasattr(tab, "refresh"):
+            tab.refresh()
 
     def refresh(self) -> None:
         self.station_tab.refresh()
         self.operators_tab.refresh()
         self.log_tab.refresh()
+        self._refresh_current()

@@ -1,0 +1,337 @@
+"""Read-side queries of the counter and the accounts page (no writes, no Qt).
+
+    hits = search(db, actor, "张", limit=20)       # as the cashier types
+    card = account_card(db, actor, hits[0].number)   # balance, level, meters, usage, receipts
+    lines = ledger_history(db, actor, card.number)   # every entry of the account
+
+Search matches the account number, the customer's name or phone, the room/shop number or a
+bound meter's number (case-insensitive, part of the text), within the operator's buildings.
+Usage of a month is the rise of each bound meter's reading over that month (× CT ratio):
+the last reading before the month's end minus the last reading before its start (or the first
+reading in it); flagged readings (backwards, jump) are ignored.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from billing.alarms import level
+from billing.ledger import paid_balance_fen
+from billing.lookup import account_building, active_bindings, find_account
+from billing.money import from_fen
+from billing.refunds import REVERSIBLE
+from billing.units import from_milli
+from models.accounts import Account, AccountMeter, TariffPlan
+from models.areas import Building
+from models.archive import Customer, Floor, Meter, Reading, Room
+from models.base import utcnow
+from models.db import Database
+from models.errors import PermissionDenied
+from models.ledger import LedgerEntry, OutboxItem, Receipt
+from models.rights import Actor
+from resources.i18n import _
+
+FINAL_STATES = ("done", "failed", "expired")
+
+
+@dataclass(frozen=True)
+class AccountHit:
+    id: int
+    number: str
+    customer: str
+    phone: str
+    room: str
+    building: str
+    meters: tuple[str, ...]
+    state: str
+    mode: str
+    balance: Decimal
+    level: str
+
+
+@dataclass(frozen=True)
+class MeterLine:
+    number: str
+    kind: str
+    reading: Decimal | None
+    read_at: datetime | None
+    age_seconds: int | None
+    relay: str
+    comm: str
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    number: str
+    kind: str
+    at: datetime
+    amount: Decimal
+    method: str
+    reversed_by: str | None
+    reversible: bool
+
+
+@dataclass(frozen=True)
+class Delivery:
+    item_id: int
+    kind: str
+    meter: str
+    state: str
+    attempts: int
+    error: str
+
+
+@dataclass(frozen=True)
+class AccountCard:
+    account_id: int
+    number: str
+    customer: str
+    phone: str
+    room: str
+    building_id: int | None
+    mode: str
+    state: str
+    tariff: str
+    balance: Decimal
+    subsidy: Decimal
+    refundable: Decimal
+    level: str
+    arrears: str
+    meters: tuple[MeterLine, ...]
+    usage: tuple[tuple[str, Decimal], ...]     # ("2026-09", kWh) oldest first, this month last
+    receipts: tuple[ReceiptLine, ...]           # newest first
+    deliveries: tuple[Delivery, ...]            # meter commands not yet done, newest first
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    at: datetime
+    kind: str
+    amount: Decimal
+    balance_after: Decimal
+    operator: str
+    receipt_no: str
+    method: str
+    energy: Decimal | None
+    note: str
+
+
+def _like(text: str) -> str:
+    return "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _base_query():
+    return (sa.select(Account, Customer, Room.number, Building.id, Building.name)
+            .join(Customer, Customer.id == Account.customer_id)
+            .outerjoin(Room, Room.id == Account.room_id).outerjoin(Floor, Floor.id == Room.floor_id)
+            .outerjoin(Building, Building.id == Floor.building_id))
+
+
+def _visible(q, actor: Actor | None):
+    visible = None if actor is None else actor.visible_buildings()
+    if visible is not None:
+        q = q.where(Building.id.in_(sorted(visible) or [-1]))
+    return q
+
+
+def _hits(s: Session, rows) -> list[AccountHit]:
+    ids = [r[0].id for r in rows]
+    meters: dict[int, list[str]] = {}
+    if ids:
+        for aid, num in s.execute(sa.select(AccountMeter.account_id, Meter.number)
+                                  .join(Meter, Meter.id == AccountMeter.meter_id)
+                                  .where(AccountMeter.account_id.in_(ids), AccountMeter.closed_at.is_(None))
+                                  .order_by(AccountMeter.id)):
+            meters.setdefault(aid, []).append(num)
+    return [AccountHit(a.id, a.number, c.name, c.phone, rnum or "", bname or "", tuple(meters.get(a.id, ())),
+                       a.state, a.mode, from_fen(a.balance_fen), level(a) if a.state == "open" else "not_opened")
+            for a, c, rnum, _bid, bname in rows]
+
+
+def search(db: Database, actor: Actor | None, text: str, *, limit: int = 20,
+           include_closed: bool = False) -> list[AccountHit]:
+    """Accounts matching `text` (number, name, phone, room, meter number), open ones first."""
+    key = text.strip()
+    if not key:
+        return []
+    pattern = _like(key)
+    by_meter = (sa.select(AccountMeter.account_id).join(Meter, Meter.id == AccountMeter.meter_id)
+                .where(AccountMeter.closed_at.is_(None), sa.func.lower(Meter.number).like(pattern, escape="\\")))
+    cond = sa.or_(Account.number.like(_like(key)[1:], escape="\\"),
+                  sa.func.lower(Customer.name).like(pattern, escape="\\"),
+                  Customer.phone.like(pattern, escape="\\"),
+                  sa.func.lower(Room.number).like(pattern, escape="\\"),
+                  Account.id.in_(by_meter))
+    q = _visible(_base_query().where(cond), actor)
+    if not include_closed:
+        q = q.where(Account.state == "open")
+    exact_first = sa.case((Account.number == key, 0), (Room.number == key, 1), (Customer.name == key, 1), else_=2)
+    q = q.order_by(exact_first, Account.state.desc(), Account.number).limit(limit)
+    with db.read() as s:
+        return _hits(s, s.execute(q).all())
+
+
+def list_accounts(db: Database, actor: Actor | None, text: str = "", *, state: str | None = None,
+                  limit: int = 2000) -> list[AccountHit]:
+    """The accounts page's list: every account (or those matching text), by number."""
+    if text.strip():
+        return [h for h in search(db, actor, text, limit=limit, include_closed=True)
+                if state is None or h.state == state]
+    q = _visible(_base_query(), actor)
+    if state:
+        q = q.where(Account.state == state)
+    with db.read() as s:
+        return _hits(s, s.execute(q.order_by(Account.number).limit(limit)).all())
+
+
+def _month_starts(today: date, count: int = 3) -> list[date]:
+    y, m = today.year, today.month
+    out = []
+    for _i in range(count + 1):
+        out.append(date(y, m, 1))
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    return list(reversed(out))   # count+1 starts: oldest first, the last is this month's
+
+
+def _utc(d: date) -> datetime:
+    return datetime.combine(d, time()).astimezone(timezone.utc)
+
+
+def _reading_before(s: Session, meter_id: int, when: datetime, after: datetime | None = None) -> int | None:
+    q = sa.select(Reading.energy_milli).where(Reading.meter_id == meter_id, Reading.flag == "", Reading.at < when)
+    if after is not None:
+        q = q.where(Reading.at >= after)
+    return s.execute(q.order_by(Reading.at.desc(), Reading.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def _first_in(s: Session, meter_id: int, start: datetime, end: datetime) -> int | None:
+    return s.execute(sa.select(Reading.energy_milli).where(Reading.meter_id == meter_id, Reading.flag == "",
+                                                           Reading.at >= start, Reading.at < end)
+                     .order_by(Reading.at, Reading.id).limit(1)).scalar_one_or_none()
+
+
+def month_usage(s: Session, meters: list[Meter], today: date | None = None) -> list[tuple[str, Decimal]]:
+    """This month's and the two previous months' usage of `meters` (oldest first)."""
+    starts = _month_starts(today or datetime.now().date())
+    bounds = [_utc(d) for d in starts[1:]] + [utcnow()]
+    out = []
+    for i, start_day in enumerate(starts[1:]):
+        lo, hi = bounds[i], bounds[i + 1]
+        total = 0
+        for m in meters:
+            end = _reading_before(s, m.id, hi)
+            begin = _reading_before(s, m.id, lo)
+            if begin is None:
+                begin = _first_in(s, m.id, lo, hi)
+            if end is not None and begin is not None and end > begin:
+                total += (end - begin) * m.ct_ratio
+        out.append((start_day.strftime("%Y-%m"), from_milli(total)))
+    return out
+
+
+def _meter_line(s: Session, m: Meter, now: datetime) -> MeterLine:
+    last = s.execute(sa.select(Reading.energy_milli, Reading.at).where(Reading.meter_id == m.id, Reading.flag == "")
+                     .order_by(Reading.at.desc(), Reading.id.desc()).limit(1)).first()
+    reading, at = (from_milli(last[0]), last[1]) if last else (None, None)
+    age = None if at is None else max(int((now - at).total_seconds()), 0)
+    return MeterLine(m.number, m.kind, reading, at, age, m.relay_state, m.comm_state)
+
+
+def _receipts(s: Session, account_id: int, limit: int) -> list[ReceiptLine]:
+    reversal = aliased(LedgerEntry)
+    q = (sa.select(Receipt.number, Receipt.kind, Receipt.issued_at, LedgerEntry.amount_fen, LedgerEntry.method,
+                   LedgerEntry.kind, reversal.receipt_no, Receipt.payload)
+         .outerjoin(LedgerEntry, LedgerEntry.id == Receipt.entry_id)
+         .outerjoin(reversal, reversal.reverses_id == LedgerEntry.id)
+         .where(Receipt.account_id == account_id).order_by(Receipt.id.desc()).limit(limit))
+    out = []
+    for number, kind, at, fen, method, ekind, rev_no, payload in s.execute(q):
+        if fen is None:
+            amount = Decimal(json.loads(payload or "{}").get("amount", "0"))
+        else:
+            amount = from_fen(fen)
+        out.append(ReceiptLine(number, kind, at, amount, method or "", rev_no,
+                               rev_no is None and ekind in REVERSIBLE))
+    return out
+
+
+def deliveries(s: Session, account_id: int, limit: int = 10) -> list[Delivery]:
+    rows = s.execute(sa.select(OutboxItem, Meter.number).outerjoin(Meter, Meter.id == OutboxItem.meter_id)
+                     .where(OutboxItem.account_id == account_id).order_by(OutboxItem.id.desc()).limit(limit)).all()
+    return [Delivery(i.id, i.kind, num or "", i.state, i.attempts, i.last_error) for i, num in rows]
+
+
+def delivery_states(db: Database, item_ids: list[int]) -> dict[int, Delivery]:
+    """The state of outbox items (the counter polls these while a delivery is under way)."""
+    if not item_ids:
+        return {}
+    with db.read() as s:
+        rows = s.execute(sa.select(OutboxItem, Meter.number).outerjoin(Meter, Meter.id == OutboxItem.meter_id)
+                         .where(OutboxItem.id.in_(item_ids))).all()
+        return {i.id: Delivery(i.id, i.kind, num or "", i.state, i.attempts, i.last_error) for i, num in rows}
+
+
+def _check_visible(s: Session, actor: Actor | None, account: Account) -> int | None:
+    building = account_building(s, account)
+    visible = None if actor is None else actor.visible_buildings()
+    if visible is not None and building is not None and building not in visible:
+        assert actor is not None
+        raise PermissionDenied(_("Operator {name} may not act on this building").format(name=actor.name))
+    return building
+
+
+def account_card(db: Database, actor: Actor | None, account_ref: str | int, *, receipts: int = 20) -> AccountCard:
+    """Everything the counter shows of one account."""
+    now = utcnow()
+    with db.read() as s:
+        a = find_account(s, account_ref)
+        building = _check_visible(s, actor, a)
+        c = s.get(Customer, a.customer_id)
+        room = s.get(Room, a.room_id) if a.room_id else None
+        plan = s.get(TariffPlan, a.tariff_plan_id) if a.tariff_plan_id else None
+        meters = [m for m in (s.get(Meter, b.meter_id) for b in active_bindings(s, a.id)) if m is not None]
+        arrears = a.arrears_policy + (f"={a.arrears_time}" if a.arrears_policy == "trip-at" else "")
+        return AccountCard(
+            account_id=a.id, number=a.number, customer=c.name if c else "", phone=c.phone if c else "",
+            room=room.number if room else "", building_id=building, mode=a.mode, state=a.state,
+            tariff=plan.name if plan else "", balance=from_fen(a.balance_fen), subsidy=from_fen(a.subsidy_fen),
+            refundable=from_fen(max(paid_balance_fen(a), 0)),
+            level=level(a) if a.state == "open" else "not_opened", arrears=arrears,
+            meters=tuple(_meter_line(s, m, now) for m in meters), usage=tuple(month_usage(s, meters)),
+            receipts=tuple(_receipts(s, a.id, receipts)),
+            deliveries=tuple(d for d in deliveries(s, a.id)
+                             if d.state != "done" and d.error != "reversed"))   # withdrawn: not news
+
+
+def ledger_history(db: Database, actor: Actor | None, account_ref: str | int, *,
+                   limit: int = 5000) -> list[LedgerLine]:
+    """Every entry of the account, newest first."""
+    with db.read() as s:
+        a = find_account(s, account_ref)
+        _check_visible(s, actor, a)
+        rows = s.execute(sa.select(LedgerEntry).where(LedgerEntry.account_id == a.id)
+                         .order_by(LedgerEntry.id.desc()).limit(limit)).scalars()
+        return [LedgerLine(e.at, e.kind, from_fen(e.amount_fen), from_fen(e.balance_after_fen), e.operator,
+                           e.receipt_no or "", e.method,
+                           None if e.energy_milli is None else from_milli(e.energy_milli), e.note)
+                for e in rows]
+
+
+def free_meters(db: Database, actor: Actor | None, text: str = "", *, limit: int = 500) -> list[tuple[str, str, str]]:
+    """Meters that can be bound: no open binding, not a common meter. (number, kind, room)."""
+    bound = sa.select(AccountMeter.meter_id).where(AccountMeter.closed_at.is_(None))
+    q = (sa.select(Meter.number, Meter.kind, Room.number, Building.id).outerjoin(Room, Room.id == Meter.room_id)
+         .outerjoin(Floor, Floor.id == Room.floor_id).outerjoin(Building, Building.id == Floor.building_id)
+         .where(Meter.id.not_in(bound), Meter.is_common.is_(False), Meter.state != "removed"))
+    q = _visible(q, actor)
+    if text.strip():
+        pattern = _like(text.strip())
+        q = q.where(sa.or_(sa.func.lower(Meter.number).like(pattern, escape="\\"),
+                           sa.func.lower(Room.number).like(pattern, escape="\\")))
+    with db.read() as s:
+        return [(n, k, r or "") for n, k, r, _b in s.execute(q.order_by(Meter.number).limit(limit))]

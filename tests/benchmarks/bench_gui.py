@@ -1,0 +1,109 @@
+"""How responsive the window stays while the demo station polls its 144 meters.
+
+    python -m tests.benchmarks.bench_gui [--pause-ms MS] [--profile]
+
+Creates the demo station (timed), opens the real MainWindow offscreen, starts the real runtime
+off the GUI thread, and switches through every page while the first sweep of all meters and a
+second "read all now" sweep flood readings and events in. A 10 ms QTimer measures how late the
+event loop is; prints the longest stall, the 99th percentile, the stalls over 50 ms with the
+page being shown, demo creation time and sweep time. --profile: cProfile of the GUI thread.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--pause-ms", type=int, default=150, help="time on each page")
+    args = parser.parse_args()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("METERSTATION_CONFIG_DIR", tempfile.mkdtemp(prefix="ms-bench-cfg-"))
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from models import auth
+    from models.db import Database
+    from tests.gui_runtime.probe import StallProbe
+    from ui import tasks
+    from ui.bridge import RuntimeHost
+    from ui.demo import create_demo_station
+    from ui.gui_main import make_app
+    from ui.main_window import MainWindow
+    from ui.session import StationSession
+
+    make_app()
+
+    def wait(ms: int) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
+    demo = create_demo_station("BENCH")
+    print(f"demo creation: {demo.seconds:.2f} s  {demo.counts}")
+    db = Database.open(demo.url)
+    session = StationSession(db, auth.login(db, demo.operator, demo.password, "BENCH"), "BENCH", demo=True)
+    session.services["demo"] = demo
+    host = RuntimeHost(session)
+    seen: set[int] = set()
+    host.bridge.readings.connect(lambda rows: seen.update(r["meter_id"] for r in rows))
+    window = MainWindow(session)
+    window.show()
+    probe = StallProbe()
+    marks: list[tuple[float, str]] = []
+    switch: dict[str, list[float]] = {}
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    probe.start()
+    started = time.perf_counter()
+    host.start()
+    sweep_times: list[float] = []
+    while len(sweep_times) < 2 and time.perf_counter() - started < 90:
+        for i, page in enumerate(window.pages):
+            marks.append((time.perf_counter(), page.key))
+            window.nav.setCurrentRow(i)
+            switch.setdefault(page.key, []).append(time.perf_counter() - marks[-1][0])
+            wait(args.pause_ms)
+        if len(seen) >= 143:                    # every meter but the silent one
+            sweep_times.append(time.perf_counter() - started)
+            rt = session.services.get("runtime")
+            if rt is not None and len(sweep_times) < 2:
+                seen.clear()
+                rt.read_group(None)             # "read all now": a second flood
+                started = time.perf_counter()
+    probe.stop()
+    if profiler is not None:
+        profiler.disable()
+    events = host.bridge.received
+    window.close()
+    tasks.wait_idle()
+    db.dispose()
+    times = [t for t, _ in marks]
+    print(f"sweeps of 143 meters: {', '.join(f'{s:.1f} s' for s in sweep_times)}; {events} events")
+    print(f"longest stall {probe.longest * 1000:.0f} ms; 99th percentile {probe.percentile(99) * 1000:.0f} ms; "
+          f"{len(probe.gaps)} probes")
+    import bisect
+
+    print("stalls over 50 ms (page being shown, ms after switching to it):")
+    for end, gap in probe.stalls(0.05):
+        i = bisect.bisect_right(times, end - gap) - 1
+        key, since = (marks[i][1], (end - gap - times[i]) * 1000) if i >= 0 else ("-", 0.0)
+        print(f"  {gap * 1000:5.0f} ms  {key:10s} +{since:.0f} ms")
+    print("page switch (synchronous part, ms, first / worst of the rest):",
+          ", ".join(f"{k} {v[0] * 1000:.0f}/{max(v[1:], default=0) * 1000:.0f}" for k, v in switch.items()))
+    if profiler is not None:
+        import pstats
+
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

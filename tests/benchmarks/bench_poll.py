@@ -1,0 +1,212 @@
+"""Benchmark (not a test): the poller against simulated lines.
+
+    python -m tests.benchmarks.bench_poll [--meters 20] [--bauds 2400,9600] [--latency 0.03]
+                                          [--parallel 4] [--big-links 100] [--big-meters 100]
+                                          [--skip line,parallel,big,store] [--profile FILE]
+
+(a) line use: one poll cycle of N meters (energy, one exchange each) on one link at each baud,
+    against the line's own limit = sum over exchanges of (request + reply bytes) x 11 / baud +
+    meter latency. Aim >= 0.9.
+(b) parallel links: the same N meters on each of 4 links polled at once vs 1 link; speedup =
+    4 x t(1 link) / t(4 links). Aim >= 3.6.
+(c) scale: 10,000 meters on 100 links with no line delay (baud 0, latency 0): cycle time and
+    the station process's CPU seconds (the simulators run in a child process, whose CPU is shown
+    apart); (c') the same through PollStore into a file-backed SQLite archive, timed until the
+    last reading is committed.
+
+The simulators always run in a child process (`--serve`), so the station's CPU figures are its
+own and the GIL of one does not pace the other. Figures depend on the machine's load: run it on
+a quiet machine.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import resource
+import subprocess
+import sys
+import time
+
+BITS = 11
+
+
+def serve(links: int, meters: int, baud: int, latency: float) -> None:
+    """Child: `links` simulators of `meters` DL/T 645 meters each; URLs on stdout; stop at EOF."""
+    from comms.simulator import start_simulator
+
+    spec = f"dlt645-2007:000000000001-{meters:012d}/kw=0"
+    sims = [start_simulator(spec, baud=baud, latency=latency, explicit_cli=True) for _ in range(links)]
+    for s in sims:
+        print(s.url, flush=True)
+    print("ready", flush=True)
+    sys.stdin.read()
+    for s in sims:
+        s.stop()
+
+
+class Child:
+    def __init__(self, links: int, meters: int, baud: int, latency: float) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.benchmarks.bench_poll", "--serve", str(links), str(meters),
+             str(baud), str(latency)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.urls = []
+        for line in self.proc.stdout:
+            if line.strip() == "ready":
+                break
+            self.urls.append(line.strip())
+
+    def close(self) -> float:
+        """Stop the child; its CPU seconds."""
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(60)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def plans(urls: list[str], meters: int, baud: int):
+    from comms.driver import MeterConfig
+    from comms.schedule import LinkPlan, MeterPlan
+
+    out = []
+    for i, url in enumerate(urls):
+        plan = LinkPlan(i + 1, f"L{i + 1}", f"{url}?baud={baud or 115200}", timeout=2.0, retries=0)
+        for n in range(1, meters + 1):
+            address = f"{n:012d}"
+            plan.meters.append(MeterPlan(i * meters + n, address, MeterConfig("dlt645-2007", address),
+                                         ("energy",)))
+        out.append(plan)
+    return out
+
+
+def line_limit(meters: int, baud: int, latency: float) -> float:
+    """The line's own time for one read of energy from each meter (request + reply + latency)."""
+    from comms import dlt645
+    from comms import dlt645_requests as rq
+    from comms.simulator.dlt645_meter import Dlt645Meter
+
+    total = 0.0
+    for n in range(1, meters + 1):
+        address = f"{n:012d}"
+        request = rq.read_request(address, "00010000")
+        frame, _used = dlt645.extract_frame(request)
+        reply = Dlt645Meter(address, kw="0").handle(frame)
+        assert reply is not None
+        total += (len(request) + len(reply)) * BITS / baud + latency
+    return total
+
+
+def cycle(urls: list[str], meters: int, baud: int, db=None):
+    """One run_once; with db, through a PollStore, timed until the last row is committed."""
+    from comms.poll_store import PollStore
+    from comms.poller import Poller
+
+    store = PollStore(db) if db is not None else None
+    poller = Poller(plans(urls, meters, baud), store)
+    cpu, start = time.process_time(), time.perf_counter()
+    summary = poller.run_once()
+    if store is not None:
+        store.close(timeout=600)
+        assert store.stored == summary.ok, (store.stored, summary)
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    assert summary.failed == 0, summary
+    return wall, cpu, summary
+
+
+def archive(folder: str, links: list[str], meters: int):
+    """A file-backed SQLite station whose links and meters match plans() (ids included)."""
+    import sqlalchemy as sa
+
+    from models.archive import Link, Meter
+    from models.db import Database
+
+    db = Database.open(f"sqlite:///{folder}/bench.db", upgrade=True)
+    with db.write() as s:
+        s.execute(sa.insert(Link), [{"id": i + 1, "name": f"L{i + 1}", "url": u} for i, u in enumerate(links)])
+        s.execute(sa.insert(Meter), [{"id": i * meters + n, "number": f"M{i * meters + n}",
+                                      "protocol": "dlt645-2007", "address": f"{n:012d}", "link_id": i + 1}
+                                     for i in range(len(links)) for n in range(1, meters + 1)])
+    return db
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--serve", nargs=4, metavar=("LINKS", "METERS", "BAUD", "LATENCY"))
+    ap.add_argument("--meters", type=int, default=20)
+    ap.add_argument("--bauds", default="2400,9600")
+    ap.add_argument("--latency", type=float, default=0.03)
+    ap.add_argument("--parallel", type=int, default=4)
+    ap.add_argument("--big-links", type=int, default=100)
+    ap.add_argument("--big-meters", type=int, default=100)
+    ap.add_argument("--skip", default="")
+    ap.add_argument("--profile", metavar="FILE", help="cProfile the scale run into FILE")
+    o = ap.parse_args()
+    if o.serve:
+        links, meters, baud, latency = o.serve
+        serve(int(links), int(meters), int(baud), float(latency))
+        return
+    skip = set(o.skip.split(","))
+    rows = []
+    print(f"load: {os.getloadavg()[0]:.2f} (1-min average), {os.cpu_count()} CPUs")
+    if "line" not in skip:
+        for baud in (int(b) for b in o.bauds.split(",")):
+            child = Child(1, o.meters, baud, o.latency)
+            try:
+                wall, _cpu, _s = cycle(child.urls, o.meters, baud)
+            finally:
+                child.close()
+            limit = line_limit(o.meters, baud, o.latency)
+            rows.append((f"(a) {o.meters} meters, 1 link, {baud} baud", f"{wall:.2f} s",
+                         f"line limit {limit:.2f} s", f"ratio {limit / wall:.2f}", "aim >= 0.9"))
+    if "parallel" not in skip:
+        baud = 9600
+        child = Child(o.parallel, o.meters, baud, o.latency)
+        try:
+            one, _c, _s = cycle(child.urls[:1], o.meters, baud)
+            many, _c, _s = cycle(child.urls, o.meters, baud)
+        finally:
+            child.close()
+        rows.append((f"(b) {o.parallel} links x {o.meters} meters, {baud} baud", f"{many:.2f} s",
+                     f"1 link {one:.2f} s", f"speedup {o.parallel * one / many:.2f}x",
+                     f"aim >= {0.9 * o.parallel:.1f}x"))
+    if "big" not in skip:
+        child = Child(o.big_links, o.big_meters, 0, 0.0)
+        profiler = cProfile.Profile() if o.profile else None
+        try:
+            if profiler:
+                profiler.enable()
+            wall, cpu, summary = cycle(child.urls, o.big_meters, 0)
+            if profiler:
+                profiler.disable()
+                profiler.dump_stats(o.profile)
+        finally:
+            sim_cpu = child.close()
+        n = summary.ok
+        rows.append((f"(c) {n} meters on {o.big_links} links, no line delay", f"{wall:.2f} s",
+                     f"station CPU {cpu:.2f} s ({1e3 * cpu / n:.2f} ms/read)",
+                     f"{n / wall:.0f} reads/s", f"simulators' CPU {sim_cpu:.2f} s"))
+    if "store" not in skip:
+        import tempfile
+
+        child = Child(o.big_links, o.big_meters, 0, 0.0)
+        try:
+            with tempfile.TemporaryDirectory() as folder:
+                db = archive(folder, child.urls, o.big_meters)
+                cycle(child.urls, o.big_meters, 0, db)           # first pass: no last readings yet
+                wall, cpu, summary = cycle(child.urls, o.big_meters, 0, db)
+                db.dispose()
+        finally:
+            child.close()
+        rows.append(("(c') the same, stored by PollStore (SQLite file), 2nd pass", f"{wall:.2f} s",
+                     f"station CPU {cpu:.2f} s ({1e3 * cpu / summary.ok:.2f} ms/read)",
+                     f"{summary.ok / wall:.0f} reads/s", ""))
+    width = [max(len(r[i]) for r in rows) for i in range(5)]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, width)))
+
+
+if __name__ == "__main__":
+    main()

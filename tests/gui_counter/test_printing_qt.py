@@ -1,0 +1,53 @@
+"""ui.printing_qt: receipt PDFs rendered (pypdfium2) onto QPrinter pages at the paper's size,
+the station.printer setting (preview / PDF only / a printer), the non-modal print preview."""
+from __future__ import annotations
+
+import subprocess
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+from PySide6.QtGui import QImage
+
+from printing.receipt import ReceiptData, render_receipt_pdf
+from ui import printing_qt
+
+
+def _pdf() -> bytes:
+    return render_receipt_pdf(ReceiptData(kind="sale", receipt_no="00000042", printed_at=datetime.now().astimezone(),
+                                          operator="root", amount=Decimal("12.50"), balance_after=Decimal("20.00"),
+                                          customer="张三"))
+
+
+def test_destination():
+    assert printing_qt.destination("") == printing_qt.PREVIEW
+    assert printing_qt.destination(" pdf ") == printing_qt.SAVE_ONLY
+    assert printing_qt.destination("EPSON LQ-630K") == "EPSON LQ-630K"
+
+
+def test_pages_are_painted_at_the_paper_size(qapp, tmp_path):
+    out = tmp_path / "printed.pdf"
+    assert printing_qt.print_pdf(_pdf(), "", output_file=str(out)) == 3
+    info = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True, check=True).stdout
+    assert "Pages:           3" in info and "683 x 264 pts" in info           # 241 x 93 mm
+    subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", str(out), str(tmp_path / "p")], check=True)
+    img = QImage(str(next(tmp_path.glob("p*.png"))))
+    dark = sum(1 for x in range(img.width()) for y in range(img.height())
+               if img.pixelColor(x, y).lightness() < 128)
+    assert dark > 200                                      # the receipt is on the page, not a blank sheet
+
+
+def test_unknown_printer_is_one_clear_error(qapp):
+    from models.errors import StationError
+
+    with pytest.raises(StationError, match="no printer"):
+        printing_qt.print_pdf(_pdf(), "No Such Printer 123")
+
+
+def test_preview_opens_without_blocking(qtbot, tmp_path):
+    path = tmp_path / "r.pdf"
+    path.write_bytes(_pdf())
+    dlg = printing_qt.preview(None, path)
+    qtbot.addWidget(dlg)
+    qtbot.waitUntil(dlg.isVisible, timeout=5000)
+    dlg.close()

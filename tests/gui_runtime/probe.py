@@ -1,0 +1,50 @@
+"""StallProbe: how long the GUI event loop was blocked, measured with a 10 ms QTimer.
+
+Each timeout records how late it fired (gap - interval); the longest gap is the longest stall a
+user would feel. Used by test_stall.py and tests/benchmarks/bench_gui.py.
+"""
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QObject, Qt, QTimer
+
+
+class StallProbe(QObject):
+    def __init__(self, interval_ms: int = 10) -> None:
+        super().__init__()
+        self.interval = interval_ms / 1000
+        self.gaps: list[float] = []
+        self.at: list[float] = []               # perf_counter() when each gap ended
+        self._last = 0.0
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._tick)
+
+    def start(self) -> None:
+        self._last = time.perf_counter()
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append(max(0.0, now - self._last - self.interval))
+        self.at.append(now)
+        self._last = now
+
+    @property
+    def longest(self) -> float:
+        return max(self.gaps, default=0.0)
+
+    def stalls(self, over: float = 0.05) -> list[tuple[float, float]]:
+        """(end time, stall) of every stall longer than `over` seconds."""
+        return [(t, g) for t, g in zip(self.at, self.gaps) if g > over]
+
+    def percentile(self, p: float) -> float:
+        if not self.gaps:
+            return 0.0
+        ordered = sorted(self.gaps)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]

@@ -1,0 +1,38 @@
+"""`meterstation --demo`: run_gui opens the main window on the demo station, logged in as the
+demo administrator, says DEMO in the title and the status bar, starts the runtime off the GUI
+thread; closing the window stops the runtime and the simulators (no thread left behind)."""
+from __future__ import annotations
+
+import argparse
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from ui.gui_main import run_gui
+from ui.main_window import MainWindow
+
+
+def test_demo_gui_starts_polls_and_stops(qapp, qtbot):
+    seen: dict = {}
+
+    def watch() -> None:
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        if not windows:
+            QTimer.singleShot(100, watch)
+            return
+        window = windows[0]
+        s = window.session
+        if "runtime" in s.services and "Links" in window.comm_status.text():
+            seen.update(title=window.windowTitle(), status=window.comm_status.text(),
+                        message=window.statusBar().currentMessage(), operator=s.actor.name,
+                        demo=s.services.get("demo"))
+            window.close()
+        else:
+            QTimer.singleShot(100, watch)
+
+    QTimer.singleShot(0, watch)
+    code = run_gui(argparse.Namespace(demo=True, db=None))
+    assert code == 0
+    assert seen["operator"] == "demo"
+    assert "DEMO" in seen["title"] and "DEMO" in seen["status"] and "DEMO" in seen["message"]
+    assert seen["demo"].simulators == []          # stopped with the window

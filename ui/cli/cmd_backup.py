@@ -1,0 +1,62 @@
+"""`backup FILE`, `restore FILE` — the station's SQLite database (models/backup.py).
+
+restore replaces the database file: run it with the station and the polling service stopped.
+The acting operator needs the "restore" right in the current database; when there is no
+database file at all (a new PC, a lost disk), the operator logs in on the verified backup.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from models import auth, backup as backups
+from models.db import Database
+from resources.i18n import _
+from ui.cli.context import CliContext
+
+
+def register(sub) -> None:
+    b = sub.add_parser("backup", help=_("back the database up into FILE (the station keeps working)"))
+    b.add_argument("file", metavar="FILE")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=backup_)
+    r = sub.add_parser("restore", help=_("replace the database with the backup FILE (stop the station first)"))
+    r.add_argument("file", metavar="FILE")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=restore_)
+
+
+def backup_(ctx: CliContext, args) -> int:
+    actor = ctx.actor()
+    path = backups.backup(ctx.db(), actor, args.file)
+    size = path.stat().st_size
+    if ctx.json:
+        ctx.emit({"file": str(path.absolute()), "bytes": size})
+    else:
+        ctx.say(_("Backup written to {file} ({size} bytes)").format(file=path.absolute(), size=size))
+    return 0
+
+
+def _login(ctx: CliContext):
+    name, password = ctx.credentials()
+
+    def login(db: Database):
+        return auth.login(db, name, password, ctx.station)
+    return login
+
+
+def restore_(ctx: CliContext, args) -> int:
+    login = _login(ctx)
+    target = backups.sqlite_path(ctx.url)
+    if target is not None and target.exists() and target.stat().st_size > 0:
+        where = ctx.db()
+    else:
+        where = ctx.url
+    kept = backups.restore(where, login, args.file)
+    ctx.close()
+    if ctx.json:
+        ctx.emit({"restored": str(Path(args.file).absolute()), "kept": str(kept) if kept else None})
+    elif kept:
+        ctx.say(_("Restored from {file}; the old database is kept as {kept}").format(file=args.file, kept=kept))
+    else:
+        ctx.say(_("Restored from {file}").format(file=args.file))
+    return 0

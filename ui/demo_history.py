@@ -1,0 +1,264 @@
+"""Three months of demo history in one backdated transaction (see ui/demo.py).
+
+_History replays the days: a reading per meter each day at 00:30 (and one five minutes ago),
+station-side settlement of each reading through billing.settlement.charge_binding (older than
+two weeks: weekly, the same totals), postpaid bills on the 1st, bill payments a few days later
+(the last month left unpaid for some), and sales through ledger.post + receipts.issue + the
+outbox with their real times. Meters meant for arrears stop buying and trip when their
+balance reaches zero (no more consumption); a purchase closes the relay again.
+"""
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from models.db import Database
+from resources.i18n import _
+
+DAYS = 90
+FLAT, TOU, TIERED, WATER = "商业平价电费", "商铺分时电价", "居民阶梯电价", "居民水费"
+PRICES = {FLAT: Decimal("0.85"), TOU: Decimal("0.70"), TIERED: Decimal("0.60"), WATER: Decimal("3.50")}
+TARGET_BALANCE = {"alarm1": Decimal("13.00"), "alarm2": Decimal("3.20")}
+METHODS = ("cash", "wechat", "alipay", "card", "cash", "wechat", "transfer")
+
+
+@dataclass
+class DemoMeter:
+    """One demo meter: where it is, what it is, and how its account should end up."""
+    number: str
+    address: str
+    protocol: str
+    link: int
+    room: tuple[str, str, str] | None        # building, floor, room number
+    load: Decimal                             # kW, or m³/h for water
+    mode: str | None = None                   # None: not opened
+    tariff: str = ""
+    target: str = "normal"   # normal alarm1 alarm2 arrears keep-power closed lost
+    customer: tuple[str, str, str] = ("", "", "resident")
+    uses: list[int] = field(default_factory=list)     # milli per history interval
+    start_milli: int = 0
+    milli: int = 0
+    meter_id: int = 0
+    account_id: int = 0
+    tripped_at: datetime | None = None
+    last_read: datetime | None = None
+    sales: int = 0
+    balance_fen: int = 0
+
+
+# --- three months of history, backdated, in one transaction ------------------------------------
+def _ceil_to(fen: int, step: int) -> int:
+    return max(step, -(-fen // step) * step)
+
+
+class _History:
+    """The day-by-day replay: readings, settlement, bills, sales (all with their real times).
+
+    Accounts meant to end in alarm 1 or 2 (flat tariffs) buy little until 30 days before the
+    end; then one sale tops them up to what the remaining consumption will bring down to the
+    target balance, so their balance falls steadily and ends on it."""
+
+    def __init__(self, s, admin, cashiers, meters: list[DemoMeter], times: list[datetime],
+                 rng: random.Random) -> None:
+        from models.rights import system_actor
+
+        self.s, self.admin, self.cashiers, self.meters, self.times, self.rng = s, admin, cashiers, meters, times, rng
+        self.system = system_actor(admin.station)
+        self.accounts: dict[str, Any] = {}
+        self.bindings: dict[str, Any] = {}
+        self.readings: list[dict[str, Any]] = []
+        self.bills: list[tuple[datetime, DemoMeter, int, bool]] = []
+        self.counts = {"readings": 0, "charges": 0, "bills": 0, "sales": 0}
+
+    def open(self) -> None:
+        from billing.ledger import lock_account
+        from billing.lookup import binding_of_meter
+        from models.archive import Meter, Reading
+
+        t0 = self.times[0]
+        self.keep = list(self.s.execute(sa.select(Meter)).scalars())   # the identity map is weak
+        for m in self.meters:
+            m.milli = m.start_milli
+            if m.account_id:
+                acc = lock_account(self.s, m.account_id)
+                acc.opened_at = t0 - timedelta(hours=1)
+                binding = binding_of_meter(self.s, m.meter_id)
+                binding.opened_at = binding.last_settled_at = t0
+                self.accounts[m.number], self.bindings[m.number] = acc, binding
+        self.s.execute(sa.update(Reading).where(Reading.source == "open").values(at=t0))
+
+    def run(self) -> None:
+        times = self.times
+        for i, at in enumerate(times[1:]):
+            for m in self.meters:
+                self.read(m, i, at)
+            if i + 2 < len(times):
+                self.sales(i, at, times[i + 2])
+
+    def read(self, m: DemoMeter, i: int, at: datetime) -> None:
+        from billing.settlement import charge_binding
+
+        if m.target == "lost" and i >= len(self.times) - 4:
+            return                                      # silent for the last two days
+        m.milli += 0 if m.tripped_at else m.uses[i]
+        m.last_read = at
+        row = {"meter_id": m.meter_id, "at": at, "source": "poll", "energy_milli": m.milli,
+               "meter_balance_fen": None, "flag": ""}
+        self.readings.append(row)
+        acc = self.accounts.get(m.number)
+        if acc is None:
+            return
+        binding = self.bindings[m.number]
+        if m.mode == "postpaid":
+            local = at.astimezone()
+            if local.day == 1 and local.hour == 0:
+                month = (local - timedelta(days=1)).strftime("%Y-%m")
+                entry = charge_binding(self.s, acc, binding, m.milli, at, actor=self.system, kind="bill",
+                                       period_key=f"{month}/m{m.meter_id}")
+                if entry is not None:
+                    self.counts["bills"] += 1
+                    due = at + timedelta(days=self.rng.randint(2, 9), hours=self.rng.randint(8, 17))
+                    self.bills.append((due, m, -entry.amount_fen, False))
+            return
+        if i < len(self.times) - 16 and i % 7 != 6 and m.target not in ("arrears", "keep-power"):
+            return                                      # older history is settled once a week
+        if charge_binding(self.s, acc, binding, m.milli, at, actor=self.system) is not None:
+            self.counts["charges"] += 1
+        if m.mode == "meter-prepaid":
+            row["meter_balance_fen"] = acc.balance_fen
+        if acc.balance_fen <= 0 and m.target == "arrears" and m.tripped_at is None:
+            m.tripped_at = at
+
+    def sales(self, i: int, at: datetime, nxt: datetime) -> None:
+        left = len(self.times) - 2 - i                   # readings still to come
+        for m in self.meters:
+            acc = self.accounts.get(m.number)
+            if acc is None or m.mode == "postpaid":
+                continue
+            price = PRICES[m.tariff]
+            daily = int(m.load * 24 * price * 100)
+            fen = 0
+            if m.target in TARGET_BALANCE:            # land on the target: see _History docstring
+                if left == 30:
+                    end_milli = m.start_milli + sum(m.uses)
+                    settled = self.bindings[m.number].last_settled_milli
+                    cost = price * Decimal(end_milli - settled) / 1000
+                    need = TARGET_BALANCE[m.target] + cost - Decimal(acc.balance_fen) / 100
+                    fen = max(0, int(need.to_integral_value(rounding=ROUND_CEILING)) * 100)
+                elif left > 30 and acc.balance_fen < 9 * daily:
+                    fen = _ceil_to(10 * daily, 1000)
+            elif m.target in ("arrears", "keep-power") and left <= 35:
+                fen = 0
+            elif acc.balance_fen < 9 * daily:
+                fen = _ceil_to(25 * daily, 5000)
+            if fen > 0:
+                when = at + timedelta(minutes=self.rng.randrange(8 * 60, 17 * 60))
+                self.sale(m, fen, min(when, nxt - timedelta(minutes=15)))
+        for n, (due, m, fen, paid) in enumerate(self.bills):
+            last = due > self.times[-1] - timedelta(days=20)
+            if not paid and due < nxt and not (last and int(m.number[-2:]) % 3 == 0):
+                self.sale(m, fen, max(due, at + timedelta(minutes=1)))
+                self.bills[n] = (due, m, fen, True)
+
+    def sale(self, m: DemoMeter, fen: int, at: datetime) -> None:
+        from billing import receipts
+        from billing.ledger import post
+        from billing.money import from_fen
+        from billing.pricing import preview_in
+        from billing.sales import queue_after_credit
+        from billing.units import to_milli
+        from models.ledger import OutboxItem
+
+        acc, rng = self.accounts[m.number], self.rng
+        method = rng.choice(METHODS)
+        reference = f"42000{rng.randrange(10 ** 12):012d}" if method in ("wechat", "alipay") else ""
+        actor = rng.choice(self.cashiers)
+        number = receipts.next_receipt_number(self.s)
+        quote = preview_in(self.s, acc, amount=from_fen(fen), when=at)
+        before = acc.balance_fen
+        entry = post(self.s, acc, "bill_payment" if acc.mode == "postpaid" else "purchase", fen, actor=actor,
+                     method=method, reference=reference, receipt_no=number, idempotency_key=uuid.uuid4().hex,
+                     energy_milli=None if quote.energy is None else to_milli(quote.energy), at=at)
+        queue_after_credit(self.s, acc, entry, before)
+        self.s.execute(sa.update(OutboxItem).where(OutboxItem.entry_id == entry.id).values(
+            state="done", attempts=1, created_at=at, next_at=at, done_at=at + timedelta(seconds=40)))
+        receipts.issue(self.s, acc, entry, "sale", number, amount_fen=fen, energy=quote.energy).issued_at = at
+        if m.mode == "meter-prepaid":
+            m.sales += 1
+        if acc.balance_fen > 0:
+            m.tripped_at = None                         # the purchase closed the relay
+        self.counts["sales"] += 1
+
+    def finish(self) -> None:
+        from billing import alarm_log
+        from models.archive import Link, Meter, Reading
+        from models.audit import record
+
+        self.s.execute(sa.insert(Reading), self.readings)
+        self.counts["readings"] = len(self.readings)
+        end = self.times[-1]
+        for m in self.meters:
+            acc = self.accounts.get(m.number)
+            m.balance_fen = acc.balance_fen if acc is not None else 0
+            values = {"volume" if m.protocol == "cjt188" else "energy": str(Decimal(m.milli).scaleb(-3))}
+            if m.protocol != "cjt188":
+                values["relay"] = "open" if m.tripped_at else "closed"
+            if m.mode == "meter-prepaid":
+                values["balance"] = str(Decimal(m.balance_fen).scaleb(-2))
+            self.s.execute(sa.update(Meter).where(Meter.id == m.meter_id).values(
+                comm_state="lost" if m.target == "lost" else "online", fail_streak=3 if m.target == "lost" else 0,
+                relay_state="open" if m.tripped_at else "closed", keep_power=m.target == "keep-power",
+                last_read_at=m.last_read, last_values=json.dumps(values)))
+            if acc is not None:
+                alarm_log.sync_account(self.s, acc, at=end)
+            if m.tripped_at is not None:
+                alarm_log.raise_alarm(self.s, "tripped", account_id=m.account_id, meter_id=m.meter_id,
+                                      at=m.tripped_at, message=_("Meter {meter} tripped for arrears")
+                                      .format(meter=m.number))
+            if m.target == "lost":
+                alarm_log.raise_alarm(self.s, "meter_lost", meter_id=m.meter_id, at=m.last_read,
+                                      message=_("Meter {meter} does not answer").format(meter=m.number))
+        self.s.execute(sa.update(Link).values(state="online", last_ok_at=end))
+        record(self.s, self.admin, "demo.history", "", {"days": DAYS, **self.counts})
+
+
+def replay(db: Database, admin, cashiers, meters: list[DemoMeter], times: list[datetime],
+             rng: random.Random) -> dict[str, int]:
+    with db.write() as s:
+        h = _History(s, admin, cashiers, meters, times, rng)
+        h.open()
+        h.run()
+        h.finish()
+        return dict(h.counts)
+
+
+def close_accounts(db: Database, admin, meters: list[DemoMeter]) -> None:
+    from billing.account_changes import close_account
+
+    for m in meters:
+        if m.target == "closed":
+            close_account(db, admin, m.account_id, {m.number: Decimal(m.milli).scaleb(-3)}, method="cash")
+
+
+def jobs_done(db: Database, station: str) -> int:
+    """Record the scheduled jobs of the past as run (the demo station ran all along), so the
+    runtime's catch-up does not replay three months of frozen reads and clock syncs."""
+    from billing.automation.jobs import JobContext, due_now
+    from models.automation import JobRun
+
+    now = datetime.now(timezone.utc)
+    due = due_now(JobContext(db, station), now)
+    with db.write() as s:
+        for occ in due:
+            s.add(JobRun(job=occ.job, period=occ.period, station=station, started_at=now, finished_at=now,
+                         details=json.dumps({"demo": "history"})))
+    return len(due)
+
+

@@ -1,0 +1,122 @@
+"""The account card of the counter: who, where, the balance (big, in the state colour), the
+meters with their last reading and its age, and the usage of the last three months."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
+
+from billing.counter_query import AccountCard
+from printing.formatting import money
+from resources.i18n import N_, _
+from ui.pages.base import fill, make_table
+from ui.theme import STATE_COLOURS
+from ui.widgets.usage_chart import UsageChart
+
+LEVEL_LABELS = {"normal": N_("Normal"), "alarm1": N_("Low balance (alarm 1)"),
+                "alarm2": N_("Low balance (alarm 2)"), "arrears": N_("Arrears"),
+                "not_opened": N_("Closed"), "tripped": N_("Tripped"), "keep_power": N_("Keep power"),
+                "lost": N_("Lost contact")}
+MODE_LABELS = {"meter-prepaid": N_("Meter-side prepaid"), "station-prepaid": N_("Station-side prepaid"),
+               "postpaid": N_("Postpaid")}
+RELAY_LABELS = {"closed": N_("Closed (power on)"), "open": N_("Open (tripped)"), "unknown": N_("Unknown")}
+COMM_LABELS = {"online": N_("Online"), "lost": N_("Lost contact"), "unknown": N_("Unknown")}
+
+
+def age_text(seconds: int | None) -> str:
+    if seconds is None:
+        return _("never read")
+    if seconds < 60:
+        return _("just now")
+    if seconds < 3600:
+        return _("{n} min ago").format(n=seconds // 60)
+    if seconds < 86400:
+        return _("{n} h ago").format(n=seconds // 3600)
+    return _("{n} d ago").format(n=seconds // 86400)
+
+
+def card_state(card: AccountCard) -> str:
+    """The colour key of the card: the account level, or tripped/lost when a meter says so."""
+    if card.state != "open":
+        return "not_opened"
+    if any(m.comm == "lost" for m in card.meters):
+        return "lost"
+    if card.level == "normal" and any(m.relay == "open" for m in card.meters):
+        return "tripped"
+    return card.level
+
+
+class AccountCardView(QFrame):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.card: AccountCard | None = None
+        self.title = QLabel(_("No account chosen"))
+        self.title.setStyleSheet("font-size: 17px; font-weight: bold;")
+        self.details = QLabel("")
+        self.details.setObjectName("hint")
+        self.details.setWordWrap(True)
+        self.balance = QLabel("—")
+        self.balance.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.balance.setMinimumWidth(220)
+        self.state = QLabel("")
+        self.state.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.meters_view, self.meters_model = make_table(
+            [_("Meter No."), _("Last reading"), _("Read"), _("Relay"), _("Communication")])
+        self.meters_view.setMaximumHeight(110)
+        self.chart = UsageChart()
+        top = QHBoxLayout()
+        who = QVBoxLayout()
+        who.addWidget(self.title)
+        who.addWidget(self.details)
+        who.addStretch(1)
+        top.addLayout(who, 1)
+        money_box = QVBoxLayout()
+        money_box.addWidget(self.balance)
+        money_box.addWidget(self.state)
+        top.addLayout(money_box)
+        grid = QGridLayout(self)
+        grid.addLayout(top, 0, 0, 1, 2)
+        grid.addWidget(self.meters_view, 1, 0)
+        grid.addWidget(self.chart, 1, 1)
+        grid.setColumnStretch(0, 3)
+        grid.setColumnStretch(1, 2)
+        self._paint("not_opened")
+
+    def _paint(self, key: str) -> None:
+        bg, fg = STATE_COLOURS.get(key, STATE_COLOURS["normal"])
+        self.balance.setStyleSheet(f"background: {bg}; color: {fg}; font-size: 30px; font-weight: bold;"
+                                   " padding: 6px 14px; border-radius: 4px;")
+        self.state.setStyleSheet(f"color: {fg}; font-weight: bold;")
+
+    def clear(self) -> None:
+        self.card = None
+        self.title.setText(_("No account chosen"))
+        self.details.setText("")
+        self.balance.setText("—")
+        self.state.setText("")
+        fill(self.meters_model, [])
+        self.chart.set_usage([])
+        self._paint("not_opened")
+
+    def show_card(self, card: AccountCard) -> None:
+        self.card = card
+        self.title.setText(f"{card.customer}  ·  {card.room or '—'}  ·  {_('Account')} {card.number}")
+        parts = [_(MODE_LABELS.get(card.mode, card.mode)), _("Tariff: {name}").format(name=card.tariff or "—")]
+        if card.phone:
+            parts.append(_("Phone: {phone}").format(phone=card.phone))
+        if card.subsidy:
+            parts.append(_("of which subsidy {amount}").format(amount=money(card.subsidy)))
+        parts.append(_("Refundable: {amount}").format(amount=money(card.refundable)))
+        self.details.setText("   ".join(parts))
+        self.balance.setText(money(card.balance))
+        key = card_state(card)
+        self.state.setText(_(LEVEL_LABELS.get(key, key)))
+        self._paint(key)
+        unit = "m³" if card.meters and all(m.kind in ("water", "gas") for m in card.meters) else "kWh"
+        fill(self.meters_model, [[m.number, "—" if m.reading is None else f"{m.reading} {unit}",
+                                  age_text(m.age_seconds), _(RELAY_LABELS.get(m.relay, m.relay)),
+                                  _(COMM_LABELS.get(m.comm, m.comm))] for m in card.meters])
+        self.meters_view.resizeColumnsToContents()
+        self.chart.set_usage([(month, Decimal(v)) for month, v in card.usage], unit)

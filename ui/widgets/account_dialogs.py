@@ -1,0 +1,221 @@
+"""Dialogs of the accounts page: open an account, close it, move the tenant, replace a meter,
+bind another meter. They only collect what the operator typed; the page runs the services
+(billing.accounts_open, billing.account_changes) off the GUI thread, and those check it all."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTime
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit,
+                               QTableWidget, QTableWidgetItem, QTimeEdit)
+
+from billing import sales
+from billing.accounts_open import MeterOpening
+from billing.money import parse_amount
+from models.accounts import MODES
+from printing.formatting import money
+from resources.i18n import N_, _
+from ui.widgets.account_card import MODE_LABELS
+
+ARREARS_LABELS = {"trip-now": N_("Trip at once"), "never": N_("Never trip"), "trip-at": N_("Trip at a set time")}
+
+
+class ReadingsTable(QTableWidget):
+    """Meters with a reading each; checkable rows when `pick` (free meters to bind)."""
+
+    def __init__(self, meters: list[tuple[str, str]], header: str, *, pick: bool = False) -> None:
+        super().__init__(len(meters), 3)
+        self.pick = pick
+        self.setHorizontalHeaderLabels([_("Meter No."), _("Room/Shop"), header])
+        self.verticalHeader().setVisible(False)
+        for row, (number, room) in enumerate(meters):
+            item = QTableWidgetItem(number)
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled | (Qt.ItemFlag.ItemIsUserCheckable if pick else Qt.ItemFlag.NoItemFlags))
+            if pick:
+                item.setCheckState(Qt.CheckState.Unchecked)
+            self.setItem(row, 0, item)
+            room_item = QTableWidgetItem(room)
+            room_item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self.setItem(row, 1, room_item)
+            self.setItem(row, 2, QTableWidgetItem(""))
+        self.resizeColumnsToContents()
+        self.horizontalHeader().setStretchLastSection(True)
+        self.setMinimumHeight(120)
+
+    def set_checked(self, number: str, reading: str = "") -> None:
+        for row in range(self.rowCount()):
+            if self.item(row, 0).text() == number:
+                self.item(row, 0).setCheckState(Qt.CheckState.Checked)
+                self.item(row, 2).setText(reading)
+
+    def set_reading(self, row: int, text: str) -> None:
+        self.item(row, 2).setText(text)
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(meter number, typed reading) of every row (only the checked ones when picking)."""
+        out = []
+        for row in range(self.rowCount()):
+            if self.pick and self.item(row, 0).checkState() != Qt.CheckState.Checked:
+                continue
+            out.append((self.item(row, 0).text(), self.item(row, 2).text().strip()))
+        return out
+
+    def openings(self) -> list[MeterOpening]:
+        return [MeterOpening(n, r or None) for n, r in self.rows()]
+
+
+def _threshold(text: str):
+    """A typed alarm threshold (yuan) as Decimal; empty: the default. Raises InvalidInput."""
+    return parse_amount(text) if text.strip() else None
+
+
+def _buttons(dialog: QDialog, form: QFormLayout) -> QDialogButtonBox:
+    box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    box.accepted.connect(dialog.accept)
+    box.rejected.connect(dialog.reject)
+    form.addRow(box)
+    return box
+
+
+def _method_combo() -> QComboBox:
+    combo = QComboBox()
+    for code, label in sales.METHODS.items():
+        combo.addItem(_(label), code)
+    return combo
+
+
+class OpenAccountDialog(QDialog):
+    def __init__(self, customers, rooms, meters, plans, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_("Open an account"))
+        self.resize(560, 560)
+        self.customer = QComboBox()
+        self.customer.setEditable(True)
+        for c in customers:
+            self.customer.addItem(f"{c.name}  {c.phone}".strip(), c.id)
+        self.customer.setCurrentIndex(-1)
+        self.customer.setPlaceholderText(_("Existing customer, or type a new name"))
+        self.phone = QLineEdit()
+        self.phone.setPlaceholderText(_("Phone of a new customer"))
+        self.room = QComboBox()
+        self.room.addItem("—", None)
+        for r in rooms:
+            self.room.addItem(f"{r.building} {r.floor} {r.number}", r.id)
+        self.meters = ReadingsTable([(n, room) for n, _k, room in meters], _("Opening reading"), pick=True)
+        self.tariff = QComboBox()
+        self.tariff.addItem("—", None)
+        for p in plans:
+            self.tariff.addItem(p.name, p.name)
+        self.mode = QComboBox()
+        for m in MODES:
+            self.mode.addItem(_(MODE_LABELS[m]), m)
+        self.mode.setCurrentIndex(MODES.index("station-prepaid"))
+        self.arrears = QComboBox()
+        for code, label in ARREARS_LABELS.items():
+            self.arrears.addItem(_(label), code)
+        self.trip_time = QTimeEdit(QTime(9, 0))
+        self.trip_time.setDisplayFormat("HH:mm")
+        self.alarm1, self.alarm2 = QLineEdit("20.00"), QLineEdit("5.00")
+        form = QFormLayout(self)
+        form.addRow(_("Customer"), self.customer)
+        form.addRow(_("Phone"), self.phone)
+        form.addRow(_("Room/Shop"), self.room)
+        form.addRow(_("Meters (tick; opening reading empty: the first poll's)"), self.meters)
+        form.addRow(_("Tariff"), self.tariff)
+        form.addRow(_("Billing mode"), self.mode)
+        form.addRow(_("Arrears policy"), self.arrears)
+        form.addRow(_("Trip time"), self.trip_time)
+        form.addRow(_("First alarm below (yuan)"), self.alarm1)
+        form.addRow(_("Second alarm below (yuan)"), self.alarm2)
+        _buttons(self, form)
+
+    def chosen_customer(self) -> tuple[int | None, str]:
+        """(existing customer id, or None for a new one; the typed name)."""
+        text = self.customer.currentText().strip()
+        index = self.customer.findText(text)
+        if index >= 0:
+            return self.customer.itemData(index), text
+        return None, text
+
+    def arrears_text(self) -> str:
+        code = self.arrears.currentData()
+        return f"trip-at={self.trip_time.time().toString('HH:mm')}" if code == "trip-at" else code
+
+    def options(self) -> dict:
+        return {"room": self.room.currentData(), "mode": self.mode.currentData(),
+                "tariff": self.tariff.currentData(), "arrears": self.arrears_text(),
+                "alarm1": _threshold(self.alarm1.text()), "alarm2": _threshold(self.alarm2.text())}
+
+
+class CloseAccountDialog(QDialog):
+    def __init__(self, card, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_("Close account {account}").format(account=card.number))
+        self.readings = ReadingsTable([(m.number, "") for m in card.meters], _("Final reading"))
+        for row, m in enumerate(card.meters):
+            self.readings.set_reading(row, "" if m.reading is None else str(m.reading))
+        self.method = _method_combo()
+        form = QFormLayout(self)
+        form.addRow(QLabel(_("Balance {balance}; refundable {refundable} (subsidy is not refunded)").format(
+            balance=money(card.balance), refundable=money(card.refundable))))
+        form.addRow(_("Final readings"), self.readings)
+        form.addRow(_("Refund paid by"), self.method)
+        _buttons(self, form)
+
+    def finals(self) -> dict[str, str]:
+        return {n: r for n, r in self.readings.rows() if r}
+
+
+class MoveDialog(QDialog):
+    def __init__(self, card, rooms, free, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_("Move account {account} to another shop").format(account=card.number))
+        self.room = QComboBox()
+        for r in rooms:
+            self.room.addItem(f"{r.building} {r.floor} {r.number}", r.id)
+        self.old = ReadingsTable([(m.number, "") for m in card.meters], _("Final reading"))
+        for row, m in enumerate(card.meters):
+            self.old.set_reading(row, "" if m.reading is None else str(m.reading))
+        self.new = ReadingsTable([(n, room) for n, _k, room in free], _("Opening reading"), pick=True)
+        form = QFormLayout(self)
+        form.addRow(_("New room/shop"), self.room)
+        form.addRow(_("Final readings of the old meters"), self.old)
+        form.addRow(_("Meters of the new shop"), self.new)
+        _buttons(self, form)
+
+
+class ReplaceMeterDialog(QDialog):
+    def __init__(self, card, free, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_("Replace a meter of account {account}").format(account=card.number))
+        self.old = QComboBox()
+        for m in card.meters:
+            self.old.addItem(m.number, str(m.reading or ""))
+        self.old_final = QLineEdit(self.old.currentData() or "")
+        self.old.currentIndexChanged.connect(lambda _i: self.old_final.setText(self.old.currentData() or ""))
+        self.new = QComboBox()
+        for n, _k, room in free:
+            self.new.addItem(f"{n}  {room}".strip(), n)
+        self.new_initial = QLineEdit("0")
+        form = QFormLayout(self)
+        form.addRow(_("Old meter"), self.old)
+        form.addRow(_("Final reading of the old meter"), self.old_final)
+        form.addRow(_("New meter"), self.new)
+        form.addRow(_("Initial reading of the new meter"), self.new_initial)
+        _buttons(self, form)
+
+
+class BindMeterDialog(QDialog):
+    def __init__(self, card, free, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_("Bind another meter to account {account}").format(account=card.number))
+        self.meter = QComboBox()
+        for n, _k, room in free:
+            self.meter.addItem(f"{n}  {room}".strip(), n)
+        self.reading = QLineEdit()
+        self.reading.setPlaceholderText(_("Empty: the first poll's reading"))
+        form = QFormLayout(self)
+        form.addRow(_("Meter"), self.meter)
+        form.addRow(_("Opening reading"), self.reading)
+        _buttons(self, form)
+
+    def opening(self) -> MeterOpening:
+        return MeterOpening(self.meter.currentData(), self.reading.text().strip() or None)
