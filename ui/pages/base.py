@@ -96,9 +96,24 @@ class RowsModel(QAbstractTableModel):
         return None
 
 
+class RowsView(QTableView):
+    """A table view that sizes its columns to the contents once, on the first rows it shows.
+
+    Measuring every refresh made each page switch stall for 10-100 ms (Qt asks the model for
+    every cell); after the first fit the operator's own column widths are kept."""
+
+    _fitted = False
+
+    def resizeColumnsToContents(self) -> None:  # noqa: N802 - Qt name
+        if self._fitted or self.model() is None or self.model().rowCount() == 0:
+            return
+        self._fitted = True
+        super().resizeColumnsToContents()
+
+
 def make_table(headers: Sequence[str]) -> tuple[QTableView, RowsModel]:
     model = RowsModel(headers)
-    view = QTableView()
+    view = RowsView()
     view.setModel(model)
     view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
     view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
