@@ -202,35 +202,19 @@ def _utc(d: date) -> datetime:
     return datetime.combine(d, time()).astimezone(timezone.utc)
 
 
-def _reading_before(s: Session, meter_id: int, when: datetime, after: datetime | None = None) -> int | None:
-    q = sa.select(Reading.energy_milli).where(Reading.meter_id == meter_id, Reading.flag == "", Reading.at < when)
-    if after is not None:
-        q = q.where(Reading.at >= after)
-    return s.execute(q.order_by(Reading.at.desc(), Reading.id.desc()).limit(1)).scalar_one_or_none()
-
-
-def _first_in(s: Session, meter_id: int, start: datetime, end: datetime) -> int | None:
-    return s.execute(sa.select(Reading.energy_milli).where(Reading.meter_id == meter_id, Reading.flag == "",
-                                                           Reading.at >= start, Reading.at < end)
-                     .order_by(Reading.at, Reading.id).limit(1)).scalar_one_or_none()
-
-
 def month_usage(s: Session, meters: list[Meter], today: date | None = None) -> list[tuple[str, Decimal]]:
-    """This month's and the two previous months' usage of `meters` (oldest first)."""
+    """This month's and the two previous months' usage of `meters` (oldest first), by the
+    consumption reports' own rule (billing/report_consumption.py)."""
+    from billing.report_consumption import meter_figures
+
     starts = _month_starts(today or datetime.now().date())
     bounds = [_utc(d) for d in starts[1:]] + [utcnow()]
+    ids = [m.id for m in meters]
     out = []
     for i, start_day in enumerate(starts[1:]):
-        lo, hi = bounds[i], bounds[i + 1]
-        total = 0
-        for m in meters:
-            end = _reading_before(s, m.id, hi)
-            begin = _reading_before(s, m.id, lo)
-            if begin is None:
-                begin = _first_in(s, m.id, lo, hi)
-            if end is not None and begin is not None and end > begin:
-                total += (end - begin) * m.ct_ratio
-        out.append((start_day.strftime("%Y-%m"), from_milli(total)))
+        figures = meter_figures(s, bounds[i], bounds[i + 1], kind=None, meter_ids=ids)
+        total = sum((f.consumption for f in figures if f.consumption is not None), Decimal(0))
+        out.append((start_day.strftime("%Y-%m"), total))
     return out
 
 
