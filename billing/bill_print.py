@@ -115,6 +115,13 @@ def print_bill(db: Database, actor: Actor, account_ref: str | int, month: str) -
         return PrintedBill(doc, True, reprints + 1, company)
 
 
+def require_print(db: Database, actor: Actor, accounts: list[str]) -> None:
+    """Refuse (and log the refusal) unless actor may print every one of these accounts' bills."""
+    with audited(db, actor, "bill.print", ",".join(accounts)[:200]) as s:
+        for number in accounts:
+            actor.require("sell", account_building(s, find_account(s, number)))
+
+
 def preview_bill(db: Database, account_ref: str | int, month: str) -> BillDocument:
     """The bill as it would print (nothing logged; for --json and the account page)."""
     check_month(month)
@@ -182,23 +189,37 @@ def write_new(printed: PrintedBill, path: Path) -> bool:
         os.unlink(tmp)
 
 
+def _record_issue(db: Database, actor: Actor, number: str, month: str) -> bool:
+    """Log the issue of a bill whose original was just saved; False if it was issued meanwhile."""
+    with audited(db, actor, "bill.print", f"{number} {month}") as s:
+        account = find_account(s, number)
+        actor.require("sell", account_building(s, account))
+        account = lock_account(s, account.id)
+        bill_no = bill_number(month, account.number)
+        if _counts(s, [bill_no])[bill_no][0]:
+            return False
+        record(s, actor, ISSUE, bill_no, {"account": account.number, "month": month, "file": "bills folder"})
+        return True
+
+
 def issue_period(db: Database, actor: Actor, month: str, accounts: list[str],
                  folder: Path | None = None) -> dict[str, str]:
-    """The settlement day's documents: each billed account's bill issued and saved in the bills
-    folder (<bill no>.pdf). A bill already issued is left alone. Returns account -> file or error."""
-    folder = folder or bill_folder()
+    """The settlement day's documents: each billed account's bill saved in the bills folder as
+    <bill no>.pdf, then logged as issued (a bill already issued is left alone; a file already
+    there is never overwritten). Returns account -> file, or "error: ..." for one not written."""
+    company = _company(db)
     out: dict[str, str] = {}
     for number in accounts:
         try:
             with db.read() as s:
-                account = find_account(s, number)
-                doc = gather(s, account, month)
+                doc = gather(s, find_account(s, number), month, company=company)
                 if doc is None or _counts(s, [doc.bill_no])[doc.bill_no][0]:
                     continue
-            printed = print_bill(db, actor, number, month)
-            path = folder / printed.file_name
+            printed = PrintedBill(doc, False, 0, company)
+            path = (folder or bill_folder()) / printed.file_name
             write_new(printed, path)
-            out[number] = str(path)
+            if _record_issue(db, actor, number, month):
+                out[number] = str(path)
         except (OSError, ValueError, StationError) as e:   # the bill is posted; print it later
             out[number] = f"error: {e}"
     return out
