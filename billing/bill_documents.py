@@ -46,6 +46,8 @@ from resources.i18n import N_, _
 
 UNITS = {"electricity": "kWh", "water": "m³", "gas": "m³", "heat": "kWh"}
 KIND_LABELS = {"electricity": N_("Electricity"), "water": N_("Water"), "gas": N_("Gas"), "heat": N_("Heat")}
+CHARGE_LABELS = {"electricity": N_("electricity charge"), "water": N_("water charge"), "gas": N_("gas charge"),
+                 "heat": N_("heating charge")}
 
 
 def bill_number(month: str, account_no: str) -> str:
@@ -222,17 +224,17 @@ def gather(session: Session, account: Account, month: str, *, company: str = "")
 
 
 # --- to the printed form -----------------------------------------------------------------------
-def line_label(line: Line, tou: bool) -> str:
+def line_label(line: Line, tou: bool, kind: str = "electricity") -> str:
     """"M0001 峰 第2档": the meter, the rate when time of use is in play, the tier when tiered."""
     if not line.rate:
-        return _("{meter} energy charge").format(meter=line.meter_no)
+        return f"{line.meter_no} {_(CHARGE_LABELS.get(kind, CHARGE_LABELS['electricity']))}"
     parts = [line.meter_no]
     if tou:
         parts.append(_(RATE_LABELS.get(line.rate, line.rate)))
     if line.tier:
         parts.append(_("tier {tier}").format(tier=line.tier))
     if len(parts) == 1:
-        parts.append(_("energy charge"))
+        parts.append(_(CHARGE_LABELS.get(kind, CHARGE_LABELS["electricity"])))
     return " ".join(parts)
 
 
@@ -241,7 +243,7 @@ def bill_data(doc: BillDocument, *, copy: bool = False, reprints: int = 0, compa
     from printing.bill import BillData, ChargeLine, MeterReadingLine
 
     unit = {m.meter_no: UNITS.get(m.kind, "kWh") for m in doc.meters}
-    charges = [ChargeLine(line_label(line, any(x.rate not in ("flat", "") for x in m.lines)), line.energy,
+    charges = [ChargeLine(line_label(line, any(x.rate not in ("flat", "") for x in m.lines), m.kind), line.energy,
                           unit[line.meter_no], line.unit_price, line.amount)
                for m in doc.meters for line in m.lines]
     meters = [MeterReadingLine(m.meter_no, m.start, m.end, unit[m.meter_no], _(KIND_LABELS.get(m.kind, m.kind)),
