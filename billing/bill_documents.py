@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from billing import pricing
 from billing.money import from_fen, round_to, to_fen
 from billing.plan_store import load_plan
-from billing.tariff import RATE_LABELS, price_consumption
+from billing.tariff import RATE_LABELS, RATES, price_consumption
 from billing.units import from_milli
 from models.accounts import Account, AccountMeter
 from models.archive import Customer, Meter, Reading, Room
@@ -243,9 +243,11 @@ def bill_data(doc: BillDocument, *, copy: bool = False, reprints: int = 0, compa
     from printing.bill import BillData, ChargeLine, MeterReadingLine
 
     unit = {m.meter_no: UNITS.get(m.kind, "kWh") for m in doc.meters}
+    order = {r: i for i, r in enumerate(RATES)}
     charges = [ChargeLine(line_label(line, any(x.rate not in ("flat", "") for x in m.lines), m.kind), line.energy,
                           unit[line.meter_no], line.unit_price, line.amount)
-               for m in doc.meters for line in m.lines]
+               for m in doc.meters
+               for line in sorted(m.lines, key=lambda x: (x.tier, order.get(x.rate, len(order))))]
     meters = [MeterReadingLine(m.meter_no, m.start, m.end, unit[m.meter_no], _(KIND_LABELS.get(m.kind, m.kind)),
                                Decimal(m.multiplier), m.energy) for m in doc.meters]
     adjustments: list[tuple[str, Decimal]] = []
@@ -253,6 +255,8 @@ def bill_data(doc: BillDocument, *, copy: bool = False, reprints: int = 0, compa
         adjustments.append((_("Previous balance owed"), -doc.previous_balance))
     elif doc.previous_balance > 0:
         adjustments.append((_("Credit brought forward"), -doc.previous_balance))
+    else:
+        adjustments.append((_("Previous balance"), Decimal("0.00")))
     if doc.balance_after > 0:
         adjustments.append((_("Credit carried forward"), doc.balance_after))
     return BillData(
