@@ -264,4 +264,5 @@ def bill_data(doc: BillDocument, *, copy: bool = False, reprints: int = 0, compa
         customer=doc.customer, period_start=doc.period_start.astimezone().date(),
         period_end=doc.period_end.astimezone().date(), amount_due=doc.amount_due, charges=charges,
         meters=meters, adjustments=adjustments, company=company, room=doc.room, operator=doc.operator,
-        period_label=doc.month, station=doc.station, is_copy=copy, copy_no=reprints)
+        period_label=doc.month, extra_info=[(_("Station"), doc.station)] if doc.station else [],
+        copy_mark=_("[REPRINT #{n}] Copy of bill {number}").format(n=reprints, number=doc.bill_no) if copy else "")

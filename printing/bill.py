@@ -72,9 +72,8 @@ class BillData:
     operator: str = ""
     notes: str = ""
     period_label: str = ""             # "2026-10": the month the bill is for
-    station: str = ""
-    is_copy: bool = False              # a reprint: marked 重打, same number
-    copy_no: int = 0
+    extra_info: list[tuple[str, str]] = field(default_factory=list)   # more (label, value) rows
+    copy_mark: str = ""                # a reprint: the line that marks it (重打 #2 ...), same number
 
     def __post_init__(self) -> None:
         total = sum(to_fen(c.amount) for c in self.charges)
@@ -96,16 +95,15 @@ def render_bill_pdf(bill: BillData) -> bytes:
     if bill.period_label:
         period = f"{bill.period_label} ({period})"
     story = d.title_block(bill.company, title)
-    if bill.is_copy:
-        mark = _("REPRINT") + (f" #{bill.copy_no}" if bill.copy_no else "")
-        story.append(d.para(f"[{mark}]  " + _("Copy of bill {number}").format(number=bill.bill_no), 11, "center"))
+    if bill.copy_mark:
+        story.append(d.para(bill.copy_mark, 11, "center"))
     story.append(Spacer(1, 4))
     story.append(d.info_table([
         (_("Bill No."), bill.bill_no), (_("Issued"), fmt.when(bill.issued_at, seconds=False)),
         (_("Account No."), bill.account_no), (_("Customer"), bill.customer),
         (_("Room/Shop"), bill.room), (_("Billing period"), period),
         (_("Due date"), fmt.when(bill.due_date)), (_("Prepared by"), bill.operator),
-    ] + ([(_("Station"), bill.station)] if bill.station else []), width))
+    ] + list(bill.extra_info), width))
     if bill.meters:
         story += [Spacer(1, 8), d.para(_("Meter readings"), 11), Spacer(1, 3)]
         rows: list[list[object]] = [[_("Meter No."), _("Description"), _("Start reading"),
