@@ -6,8 +6,8 @@ import sqlalchemy as sa
 
 from models.oplog import OpLogEntry
 from resources import i18n
-from tests.bills.conftest import bill, local, pdf_text, postpaid
 from tests.billing import factories
+from tests.bills.conftest import bill, local, pdf_text, postpaid
 from tests.gui_counter.conftest import login_as
 from ui.main_window import MainWindow
 from ui.session import StationSession
