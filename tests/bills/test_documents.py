@@ -134,3 +134,31 @@ def test_a_bill_posted_without_logged_span_is_rebuilt_from_the_readings(db, root
     (meter,) = doc.meters
     assert (meter.start, meter.end, meter.breakdown) == (D("100.00"), D("400.00"), True)
     assert [(x.tier, x.amount) for x in meter.lines] == [(1, D("100.00")), (2, D("55.00"))]
+
+
+def test_two_stations_printing_at_once_issue_one_original(db, root, cashier, monkeypatch):
+    """The account lock serialises the issue: one original, one counted copy, never two originals
+    (gathering is slowed down so that both prints would otherwise see the bill not yet issued)."""
+    import threading
+    import time
+
+    real = bill_print.gather
+    monkeypatch.setattr(bill_print, "gather", lambda *a, **k: time.sleep(0.3) or real(*a, **k))
+    acc = postpaid(db, root)
+    bill(db, root, acc, "2026-10", {acc.meters[0]: "160"}, local(2026, 10, 25, 8))
+    start, got, errors = threading.Barrier(2), [], []
+
+    def run(actor):
+        try:
+            start.wait(5)
+            got.append(bill_print.print_bill(db, actor, acc.number, "2026-10"))
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+    threads = [threading.Thread(target=run, args=(a,)) for a in (root, cashier)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert sorted((p.copy, p.reprints) for p in got) == [(False, 0), (True, 1)]
+    assert len(_log(db, "bill.issue")) == 1 and len(_log(db, "bill.reprint")) == 1

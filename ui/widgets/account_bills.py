@@ -26,7 +26,7 @@ class AccountBills(QWidget):
         self.bills: list[bill_print.BillSummary] = []
         self.output = BillOutput(session, self)
         self.output.failed.connect(lambda _e: self._enable())
-        self.view, self.model = make_table([_("Month"), _("Bill No."), _("Charges"), _("Amount due"),
+        self.view, self.model = make_table([_("Month"), _("Bill No."), _("Charges this period"), _("Amount due"),
                                             _("Printed")])
         self.view.selectionModel().selectionChanged.connect(lambda *_a: self._enable())
         self.print_button = QPushButton(_("Print bill"))
