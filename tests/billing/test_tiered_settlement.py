@@ -9,17 +9,21 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal as D
 
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from billing import plan_store
 from billing.automation.settle_after_read import settle_readings
 from billing.lookup import find_account, find_meter
 from billing.pricing import preview_in
 from billing.sales import sell
+from billing.money import Rounding
 from billing.units import to_milli
 from models.archive import Reading
 from models.ledger import TierCycle
 from tests.billing import factories as f
 from tests.billing.helpers import check_books, entries
+from tests.billing_engine import plans as P
+from tests.billing_engine.test_additivity import read_and_charge, unsplit_charge
 
 SMALL = [{"upto": "1.5", "price": "1.0000"}, {"upto": "2.5", "price": "1.2000"}, {"price": "1.6000"}]
 REAL = [{"upto": "200", "price": "0.5000"}, {"upto": "400", "price": "0.5500"}, {"price": "0.8000"}]
@@ -107,3 +111,42 @@ def test_two_meters_share_the_account_tiers(db, root):
         got.append(read(db, a if i % 2 else b, t + timedelta(hours=i), str(100 * ((i + 1) // 2))))
     assert got == [D("50.00"), D("50.00"), D("55.00"), D("55.00"), D("80.00"), D("80.00")]
     assert sum(got) == D("370.00")             # 600 kWh read once: 100 + 110 + 160
+
+
+DB_PLANS = {"flat": {"kind": "flat", "price": "0.5283"},
+            "tiered": {"kind": "tiered", "tiers": {"basis": "monthly", "steps": REAL}},
+            "tiered_add": {"kind": "tiered", "price": "0.5000", "tiers": P.MONTHLY_ADD},
+            "yearly": {"kind": "tiered", "price": "0.5000", "tiers": P.YEARLY_ADD},
+            "tiered_tou": {"kind": "tiered_tou", "tou": P.TOU, "tiers": P.MONTHLY_ADD}}
+_names = iter(range(10**6))
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(kind=st.sampled_from(sorted(DB_PLANS)),
+       start=st.datetimes(min_value=datetime(2027, 1, 1), max_value=datetime(2027, 12, 1)),
+       steps=st.lists(st.tuples(st.integers(60, 20 * 86400), st.integers(0, 300_000)), min_size=1, max_size=6))
+def test_settled_readings_add_up_to_the_unsplit_history(db, root, kind, start, steps):
+    """Any readings of one meter, settled one by one, cost what the history read once costs."""
+    name = f"{kind}-{next(_names)}"
+    plan_store.add_version(db, root, name, DB_PLANS[kind])
+    view = f.account(db, root, tariff=name, reading="0")
+    meter = view.meters[0]
+    t0 = start.astimezone().astimezone(timezone.utc)
+    read(db, meter, t0, "0")
+    t, milli, got = t0, 0, D("0.00")
+    for seconds, wh in steps:
+        t, milli = t + timedelta(seconds=seconds), milli + wh
+        got += read(db, meter, t, str(D(milli) / 1000))
+    whole = P.load(P.plan({"effective": "2000-01-01T00:00", **DB_PLANS[kind]})["versions"][0])
+    us = (t - t0) // timedelta(microseconds=1)
+    expected = unsplit_charge(whole, t0.astimezone().replace(tzinfo=None), [(us, D(milli) / 1000)],
+                              Rounding.HALF_UP) if len(steps) == 1 else None
+    assert sum(charges(db, view.number)) == got
+    if expected is not None:
+        assert got == expected
+    # the same history read by the station at every reading, as the engine alone charges it
+    readings = [(t0.astimezone().replace(tzinfo=None) + timedelta(seconds=sum(x for x, _w in steps[:i + 1])),
+                 D(steps[i][1]) / 1000) for i in range(len(steps))]
+    assert got == sum(read_and_charge(whole, t0.astimezone().replace(tzinfo=None), readings, Rounding.HALF_UP),
+                      D("0.00"))

@@ -30,7 +30,7 @@ from tests.billing_engine.test_properties import VERSIONED
 PLANS = {"flat": P.FLAT, "tou": P.TOU_PLAN, "tiered": P.TIERED, "tiered_abs": P.TIERED_ABS,
          "yearly": P.YEARLY, "tiered_tou": P.TIERED_TOU, "versioned": VERSIONED}
 US = timedelta(microseconds=1)
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _cycle_starts(plan, start: dt, end: dt) -> list[dt]:
@@ -94,7 +94,8 @@ starts = st.one_of(st.builds(lambda a, mins: max(dt(2024, 1, 1), a + timedelta(m
 lengths = st.one_of(st.integers(1, 3_600_000_000),                         # up to an hour
                     st.integers(1, 40 * 86_400).map(lambda s: s * 1_000_000 + 123))   # up to 40 days
 energies = st.one_of(st.integers(0, 600_000).map(lambda m: D(m) / 1000),   # kWh to the Wh
-                     st.integers(0, 3).map(D))
+                     st.integers(0, 3).map(D),
+                     st.integers(0, 5_000_000).map(lambda m: D(m) / 1000))  # past the yearly tiers
 segments = st.lists(st.tuples(lengths, energies), min_size=1, max_size=4)
 cuts = st.lists(st.floats(0.0, 1.0, allow_nan=False), max_size=4)
 
