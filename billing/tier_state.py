@@ -2,9 +2,10 @@
 charges additive (billing/span_charges.py), read and moved under the account lock.
 
 A cycle's row holds the energy charged in it so far and that energy's exact amount, as exact text
-("0.125", "1/3"); a value that is not a decimal of at most 12 places, or too long for the column,
-is kept rounded half-even to 12 places (a cycle only gets such values from time-proportional
-shares: a span cut at a cycle start, or spread over time-of-use periods).
+("0.125", "123457/3"); a value whose exact text is longer than the column (40 characters) is kept
+rounded half-even to 12 places (a cycle only gets such values from time-proportional shares: a
+span cut at a cycle start, or spread over time-of-use periods), so the carried remainder may be
+off by 1e-12 yuan there — the engine alone (billing/span_charges.py) is exact.
 
 A cycle with no row (charged before this state existed, schema 0004) is read from the ledger:
 its energy is that of the 'consumption' entries from the cycle start up to AND INCLUDING the
@@ -34,7 +35,7 @@ _PLACES = Decimal("1e-12")
 def state_text(value: Fraction) -> str:
     """What is stored for an exact value: itself when a short decimal, else rounded to 1e-12."""
     text = fraction_text(value)
-    if "/" not in text and len(text) <= _WIDTH and len(text.partition(".")[2]) <= 12:
+    if len(text) <= _WIDTH:
         return text
     return fraction_text(Fraction(_quantize(value)))
 
