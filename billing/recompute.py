@@ -23,6 +23,7 @@ too; each account's adjustment is written to the operation log.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -80,15 +81,40 @@ def period_key(first: date, last: date) -> str:
     return f"recompute:{first.isoformat()}:{last.isoformat()}"
 
 
-def _span_start(s: Session, entry: LedgerEntry, previous: dict[int, datetime]) -> datetime:
-    found = _SPAN_KEY.match(entry.period_key or "")
-    if found and int(found.group(1)) == entry.meter_id:
-        at = s.scalar(sa.select(sa.func.max(Reading.at)).where(
-            Reading.meter_id == entry.meter_id, Reading.flag == "", Reading.at < entry.at,
-            Reading.energy_milli == int(found.group(2))))
-        if at is not None:
-            return at
-    return previous.get(entry.meter_id) or entry.at - timedelta(seconds=1)
+class _Starts:
+    """When each span began: readings of the account's meters loaded once per meter, in time order."""
+
+    def __init__(self, s: Session, since: datetime, until: datetime) -> None:
+        self.s, self.since, self.until = s, since, until
+        self.readings: dict[int, list[tuple[datetime, int]]] = {}
+        self.previous: dict[int, datetime] = {}
+
+    def _of(self, meter_id: int) -> list[tuple[datetime, int]]:
+        if meter_id not in self.readings:
+            self.readings[meter_id] = [tuple(r) for r in self.s.execute(
+                sa.select(Reading.at, Reading.energy_milli).where(
+                    Reading.meter_id == meter_id, Reading.flag == "", Reading.at >= self.since,
+                    Reading.at < self.until).order_by(Reading.at, Reading.id))]
+        return self.readings[meter_id]
+
+    def start_of(self, entry: LedgerEntry) -> datetime:
+        found = _SPAN_KEY.match(entry.period_key or "")
+        start = None
+        if found and int(found.group(1)) == entry.meter_id:
+            want, rows = int(found.group(2)), self._of(entry.meter_id)
+            i = bisect.bisect_left(rows, (entry.at,)) - 1          # readings before the entry
+            while i >= 0 and rows[i][1] >= want:
+                if rows[i][1] == want:
+                    start = rows[i][0]
+                    break
+                i -= 1
+            if start is None:                                      # older than what was loaded
+                start = self.s.scalar(sa.select(sa.func.max(Reading.at)).where(
+                    Reading.meter_id == entry.meter_id, Reading.flag == "", Reading.at < entry.at,
+                    Reading.energy_milli == want))
+        start = start or self.previous.get(entry.meter_id) or entry.at - timedelta(seconds=1)
+        self.previous[entry.meter_id] = entry.at
+        return start if start < entry.at else entry.at - timedelta(seconds=1)
 
 
 def _prior_adjustments(s: Session, account: Account, start: date, end: date) -> tuple[int, bool]:
@@ -123,15 +149,12 @@ def _recompute_account(s: Session, account: Account, start: date, end: date) -> 
         LedgerEntry.account_id == account.id, LedgerEntry.kind == "consumption",
         LedgerEntry.at >= lo, LedgerEntry.at < hi).order_by(LedgerEntry.id)).scalars().all()
     states: dict[datetime, CycleState] = {}
-    previous: dict[int, datetime] = {}
+    starts = _Starts(s, lo - timedelta(days=62), hi)
     spans = charged = recomputed = 0
     for e in rows:
-        since = _span_start(s, e, previous)
-        previous[e.meter_id] = e.at
+        since = starts.start_of(e)
         if e.energy_milli is None:
             continue
-        if since >= e.at:
-            since = e.at - timedelta(seconds=1)
         charge = charge_span(plan, _local(since), _local(e.at), from_milli(e.energy_milli), states.get)
         for part in charge.parts:
             states[part.after.start] = part.after
