@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "ui.cli.cmd_backup",
     "ui.cli.cmd_report",
     "ui.cli.cmd_bills",
+    "ui.cli.cmd_corrections",
 ]
 
 
