@@ -49,14 +49,24 @@ class CJT188Driver(MeterDriver):
         self._ser = (self._ser + 1) & 0xFF
         return self._ser
 
-    def _transact(self, request: bytes, function: int) -> cjt188.Frame:
+    def _transact(self, request: bytes, function: int, retries: int | None = None) -> cjt188.Frame:
+        """One exchange; the reply must come from this meter for this function and echo the
+        request's SER (after DI in a normal reply, first in an error reply): a late reply to an
+        earlier request is dropped, never taken as this one's answer."""
+        ser = cjt188.parse_frame(request).data[2]
+
         def match(raw: bytes) -> bool:
             try:
-                return cjt188.is_reply_to(cjt188.parse_frame(raw), function, self.address)
+                frame = cjt188.parse_frame(raw)
             except ProtocolError:
                 return False
+            if not cjt188.is_reply_to(frame, function, self.address):
+                return False
+            # an error reply is SER ST (3 bytes) on most meters, DI SER ST on some
+            at = 0 if frame.error and len(frame.data) <= 3 else 2
+            return frame.data[at:at + 1] == bytes([ser])
         raw = self.channel.exchange(request, cjt188.extract_frame, match, self.timeout,
-                                    self.retries)
+                                    self.retries if retries is None else retries)
         return cjt188.raise_if_error(cjt188.parse_frame(raw))
 
     def read_data(self) -> MeterData:

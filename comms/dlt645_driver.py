@@ -74,14 +74,21 @@ class DLT645Driver(MeterDriver):
         self.preamble = opt_int(config, "preamble", 4)
 
     # -- transactions ----------------------------------------------------------------
-    def _transact(self, request: bytes, function: int) -> dlt645.Frame:
+    def _transact(self, request: bytes, function: int, retries: int | None = None) -> dlt645.Frame:
+        """One exchange; the reply must come from this meter, for this function and - for reads -
+        carry the DI (and SEQ) asked for: a late reply to an earlier request is dropped."""
+        echo = _echo(request, function, self.version)
+
         def match(raw: bytes) -> bool:
             try:
-                return dlt645.is_reply_to(dlt645.parse_frame(raw), function, self.address)
+                frame = dlt645.parse_frame(raw)
             except ProtocolError:
                 return False
+            if not dlt645.is_reply_to(frame, function, self.address):
+                return False
+            return frame.ctrl.error or echo is None or echo(frame.data)
         raw = self.channel.exchange(request, dlt645.extract_frame, match, self.timeout,
-                                    self.retries)
+                                    self.retries if retries is None else retries)
         return dlt645.raise_if_error(dlt645.parse_frame(raw))
 
     def read_di(self, di: str):
@@ -243,3 +250,18 @@ class DLT645Driver(MeterDriver):
         if frozen_at is not None:
             out["frozen_at"] = Reading("frozen_at", frozen_at, None)
         return out
+
+
+def _echo(request: bytes, function: int, version: str) -> Callable[[bytes], bool] | None:
+    """What a normal reply to a read must echo: its DI (2007: 4 bytes; 1997: 2) and, for a
+    2007 follow-up read, the SEQ byte last. None for commands whose reply carries no DI."""
+    fn = dlt645.F1997 if version == "1997" else dlt645.F2007
+    if function not in (fn["read"], fn["read_more"]):
+        return None
+    data = dlt645.parse_frame(request).data
+    width = 2 if version == "1997" else 4
+    di = data[:width]
+    if function == fn["read_more"] and version != "1997":
+        seq = data[width:width + 1]
+        return lambda reply: reply[:width] == di and reply[-1:] == seq
+    return lambda reply: reply[:width] == di
