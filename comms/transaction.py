@@ -10,6 +10,12 @@ alone (RS-485 turnaround glitches) do not count as garbage. Failed attempts are 
 times (at least 3 ms) unless given: 18 ms at 2400 baud, 5 ms at 9600 - a fixed 20 ms cost a
 9600 baud line a fifth of its capacity (tests/benchmarks/bench_poll.py). A LinkError (port gone, converter dropped the connection) is not retried:
 it ends the exchange at once, and the next exchange reopens the transport.
+
+Late replies: input is discarded before every request and again after a timeout, and `match`
+checks address, function and the request's DI / SER, so a reply that comes after its timeout is
+dropped as foreign, never taken as the answer to the next request. `retry_silence=False` (the
+poller's routine reads) makes a timeout final for that exchange: a silent meter costs one timeout,
+and its re-read (补抄) waits for the end of the cycle instead of delaying the live meters.
 """
 from __future__ import annotations
 
@@ -55,6 +61,7 @@ class Channel:
         self.garbage_quiet = garbage_quiet        # silence after garbage that ends an attempt
         self.inter_byte_timeout = inter_byte_timeout
         self.stats = ChannelStats()
+        self.retry_silence = True       # False: a timeout is not retried within the exchange
         self._lock = threading.Lock()
         self._last_activity = 0.0
 
@@ -122,6 +129,13 @@ class Channel:
         raise NoReply(_("No reply on {url} within {seconds} s").format(
             url=self.transport.url, seconds=f"{timeout:g}"))
 
+    def _discard_late(self) -> None:
+        """After a timeout: drop whatever has arrived (the start of a late reply)."""
+        try:
+            self.transport.discard_input()
+        except LinkError:
+            self.transport.close()          # the next exchange reconnects
+
     # -- public --------------------------------------------------------------------------
     def exchange(self, request: bytes, extractor: FrameExtractor, match: Callable[[bytes], bool],
                  timeout: float = 1.0, retries: int = 1) -> bytes:
@@ -140,7 +154,13 @@ class Channel:
                     self.stats.failed += 1
                     self._last_activity = time.monotonic()
                     raise
-                except (NoReply, ProtocolError) as exc:
+                except NoReply as exc:
+                    error = exc
+                    self._discard_late()
+                    if not self.retry_silence:
+                        break
+                    continue
+                except ProtocolError as exc:
                     error = exc
                     continue
                 self.stats.ok += 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
 import time
 
@@ -175,6 +176,11 @@ def poll(ctx: CliContext, args) -> int:
     else:
         ctx.say(_("{meters} meters: {ok} read, {failed} failed in {seconds} s").format(
             meters=summary.meters, ok=summary.ok, failed=summary.failed, seconds=f"{summary.seconds:.1f}"))
+    if summary.failed_links:            # a link that failed is a failed poll, never a silent 0
+        print(_("meterstation: {n} link(s) failed, {unreachable} meter(s) unreachable: {links}").format(
+            n=len(summary.failed_links), unreachable=summary.unreachable,
+            links="; ".join(summary.failed_links)), file=sys.stderr)
+        return 1
     return 0
 
 
