@@ -83,4 +83,4 @@ def test_read_and_control_from_the_archive(cli, sim):
     assert json.loads(out)["entries"][0]["target"] == "E1"
     sim.bus.set_fault(E1, "silent")
     code, _out, err = cli("control", "E1", "close")
-    assert code == 1 and "No reply" in err and len(err.strip().splitlines()) == 1
+    assert code == 4 and "No reply" in err and len(err.strip().splitlines()) == 1      # 4: no reply

@@ -108,36 +108,64 @@ def read(ctx: CliContext, args) -> int:
     return 0
 
 
+# control outcomes (issue 15.5): status -> exit code; 2 stays "wrong usage"
+CONTROL_EXIT = {"confirmed": 0, "refused": 1, "unsupported": 1, "unconfirmed": 3, "no-reply": 4,
+                "garbled": 5, "link-error": 6}
+
+
+def _control_outcome(result, error: CommsError | None) -> tuple[str, str]:
+    """(status, translated one-line message) of a control attempt."""
+    from comms.errors import LinkError, MeterRefused, NoReply, ProtocolError, Unsupported
+
+    if error is None:
+        if result.status == "confirmed":
+            return "confirmed", _("{action}: confirmed by the meter").format(action=result.action)
+        if result.status == "unconfirmed":
+            return "unconfirmed", _("{action}: accepted by the meter but not confirmed ({detail})").format(
+                action=result.action, detail=result.detail)
+        return "refused", _("{action}: refused by the meter ({detail})").format(
+            action=result.action, detail=result.detail)
+    for kind, status in ((NoReply, "no-reply"), (ProtocolError, "garbled"), (LinkError, "link-error"),
+                         (MeterRefused, "refused"), (Unsupported, "unsupported")):
+        if isinstance(error, kind):
+            return status, str(error)
+    return "refused", str(error)
+
+
 def control(ctx: CliContext, args) -> int:
+    """Exit 0 confirmed, 1 refused (or not offered), 3 accepted but not confirmed, 4 no reply,
+    5 garbled reply, 6 link failed; --json prints {"action", "status", "accepted", "confirmed",
+    "detail"} in every one of these outcomes."""
     url, config, meter_id, actor = _resolve(ctx, args, "relay_control")
     result, error = None, None
     with LinkSession(url) as link:
+        driver = link.driver(config)        # a bad address or option: one line, exit 1
         try:
-            result = link.driver(config).control(args.action)
+            result = driver.control(args.action)
         except CommsError as e:
             error = e
+    status, message = _control_outcome(result, error)
     if actor is not None:
         from models.audit import audited, record
 
         with audited(ctx.db(), actor, "meter.control", args.meter) as s:
             record(s, actor, "meter.control", args.meter, {
-                "action": args.action, "meter_id": meter_id, "confirmed": bool(result and result.confirmed),
-                "error": str(error) if error else None})
-            if result is not None and result.confirmed and meter_id is not None:
+                "action": args.action, "meter_id": meter_id, "confirmed": status == "confirmed",
+                "status": status, "error": str(error) if error else None})
+            if status == "confirmed" and meter_id is not None:
                 from comms.outbox_source import apply_effect
                 from comms.poller import Command
 
                 apply_effect(s, Command(0, meter_id, "control", {"action": args.action}), None)
-    if error is not None:
-        raise error
-    assert result is not None
     if ctx.json:
-        ctx.emit({"action": args.action, "accepted": result.accepted, "confirmed": result.confirmed,
-                  "detail": result.detail})
-    else:
-        ctx.say(_("{action}: confirmed by the meter").format(action=args.action) if result.confirmed
-                else _("{action}: not confirmed ({detail})").format(action=args.action, detail=result.detail))
-    return 0 if result.confirmed else 1
+        ctx.emit({"action": args.action, "status": status,
+                  "accepted": bool(result and result.accepted), "confirmed": status == "confirmed",
+                  "detail": "" if status == "confirmed" else (result.detail if result else str(error))})
+    elif status == "confirmed":
+        ctx.say(message)
+    if status != "confirmed":
+        print(f"meterstation: {message}", file=sys.stderr)
+    return CONTROL_EXIT[status]
 
 
 def poll(ctx: CliContext, args) -> int:
