@@ -135,3 +135,19 @@ class _NullSink:
     def failure(self, *a): ...
     def meter_state(self, *a): ...
     def link_state(self, *a): ...
+
+
+def test_read_a_water_meter_defaults_to_volume(cli, sim):
+    """Issue 15.12: `read W1` on a CJ/T 188 water meter printed nothing (the default was energy)."""
+    server = sim("cjt188:00000000000001/volume=12.5,dlt645-2007:000000000001/energy=3")
+    cli("link", "add", "bus1", server.url)
+    cli("meter", "add", "W1", "--link", "bus1", "--protocol", "cjt188", "--address", "00000000000001",
+        "--kind", "water")
+    cli("meter", "add", "E1", "--link", "bus1", "--protocol", "dlt645-2007", "--address", E1)
+    code, out, err = cli("read", "W1", "--json")
+    assert code == 0, err
+    assert json.loads(out) == {"volume": "12.50", "valve": "open"}
+    code, out, err = cli("read", "--url", server.url, "--protocol", "cjt188", "--address", "00000000000001", "--json")
+    assert json.loads(out) == {"volume": "12.50", "valve": "open"}
+    code, out, err = cli("read", "E1", "--json")
+    assert json.loads(out) == {"energy": "3.00"}

@@ -33,7 +33,8 @@ def _target(p: argparse.ArgumentParser) -> None:
 def register(sub) -> None:
     r = sub.add_parser("read", help=_("read a meter now"))
     _target(r)
-    r.add_argument("--quantity", default="energy", help=", ".join(QUANTITIES))
+    r.add_argument("--quantity", help=_("default: by meter kind (electricity: energy; water, gas: "
+                                        "volume, valve; heat: volume)") + "; " + ", ".join(QUANTITIES))
     r.set_defaults(func=read)
     c = sub.add_parser("control", help=_("send a relay or valve command and confirm it"))
     _target(c)
@@ -92,12 +93,33 @@ def _resolve(ctx: CliContext, args, right: str):
     return url, meter_config(meter), meter.id, actor
 
 
+# what `read` reads when --quantity is not given and the meter's kind is not known (--url)
+PROTOCOL_KIND = {"cjt188": "water"}
+
+
+def _default_quantities(ctx: CliContext, args, protocol: str) -> list[str]:
+    """The poller's quantities for the meter's kind (comms.plans.quantities_for)."""
+    from comms.plans import quantities_for
+
+    kind = PROTOCOL_KIND.get(protocol, "electricity")
+    if args.meter:
+        import sqlalchemy as sa
+
+        from models.archive import Meter
+
+        with ctx.db().read() as s:
+            kind = s.execute(sa.select(Meter.kind).where(Meter.number == args.meter)).scalar_one_or_none() or kind
+    return list(quantities_for(kind, None))
+
+
 def read(ctx: CliContext, args) -> int:
-    quantities = [q.strip() for q in args.quantity.split(",") if q.strip()]
+    quantities = [q.strip() for q in (args.quantity or "").split(",") if q.strip()]
     unknown = [q for q in quantities if q not in QUANTITIES]
     if unknown:
         raise InvalidInput(_("Unknown quantity {q}; choose from {known}").format(q=unknown[0], known=", ".join(QUANTITIES)))
     url, config, _id, _actor = _resolve(ctx, args, "meter_read")
+    if not quantities:
+        quantities = _default_quantities(ctx, args, config.protocol)
     with LinkSession(url) as link:
         values = link.driver(config).read(quantities)
     if ctx.json:
