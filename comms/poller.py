@@ -313,7 +313,7 @@ class LinkWorker:
                     continue
                 meter = self.schedule.pop_due(self.clock())
                 if meter is not None:
-                    self.read_meter(meter)
+                    self._service_read(meter)
                     continue
                 due = self.schedule.next_due()
                 wait = 1.0 if due is None else max(0.0, min(due - self.clock(), 1.0))
@@ -321,12 +321,27 @@ class LinkWorker:
                 self._wake.clear()
             except LinkError:
                 self.session.close()
-                pause = self.LINK_RETRY[min(self._link_failures, len(self.LINK_RETRY)) - 1]
+                pause = self.LINK_RETRY[max(1, min(self._link_failures, len(self.LINK_RETRY))) - 1]
                 self._stop.wait(pause)
             except Exception:  # noqa: BLE001 - a bug must not kill the link's worker
                 log.exception("poller worker for %s failed; continuing", self.plan.name)
                 self._stop.wait(1.0)
         self.session.close()
+
+    def _service_read(self, meter: MeterPlan) -> None:
+        """read_meter for the service loop: the meter was taken off the schedule, so whatever
+        happens it goes back on it - after a link failure it is read first when the link
+        returns; after an exception in the worker it counts as a failed read (logged)."""
+        try:
+            self.read_meter(meter)
+        except LinkError:
+            self.schedule.requeue(meter, self.clock())
+            raise
+        except Exception as exc:
+            error = LinkFailed(_("Link {link} failed: {reason}").format(link=self.plan.name, reason=_describe(exc)))
+            self.schedule.failed(meter, self.clock())
+            self.sink.failure(self.plan, meter, _now(), error)
+            raise
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name=f"poll-{self.plan.name}", daemon=True)

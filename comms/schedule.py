@@ -126,6 +126,12 @@ class LinkSchedule:
         self._heap = [d for d in self._heap if not (d.retry and d.meter_id == meter_id)]
         heapq.heapify(self._heap)
 
+    def requeue(self, plan: MeterPlan, now: float) -> None:
+        """Put back a meter whose read could not happen (its link was down): due at `now`,
+        its streak untouched."""
+        if plan.meter_id not in self._regular:
+            self._push(plan.meter_id, now)
+
     def add(self, plan: MeterPlan, now: float) -> None:
         self.meters[plan.meter_id] = plan
         self._push(plan.meter_id, now)

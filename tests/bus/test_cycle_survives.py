@@ -3,6 +3,8 @@ the link's cycle; a silent meter costs one timeout per cycle, the first included
 come after every live meter."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from comms.driver import MeterConfig
@@ -100,3 +102,24 @@ def test_re_reads_wait_for_the_end_of_the_cycle(six):
     assert (summary.ok, summary.failed) == (5, 1)
     reads = [e for e in log.events if e[0] != "link"]
     assert reads == [("ProtocolError", 1), *[("ok", i) for i in range(2, 7)], ("ProtocolError", 1)]
+
+
+def test_service_mode_reads_a_meter_again_after_its_link_came_back(six):
+    """The meter whose read met the dead link was taken off the schedule and never put back."""
+    log = Log()
+    plan = _plan(six.url, 2)
+    for m in plan.meters:
+        m.interval = 3600.0                   # one regular read each within the test
+    poller = Poller([plan], log)
+    worker = poller.workers[0]
+    worker.LINK_RETRY = (0.2,)
+    six.drop_next_request()                   # the first connection dies on the first request
+    poller.start()
+    try:
+        deadline = time.monotonic() + 5
+        while log.events.count(("ok", 1)) + log.events.count(("ok", 2)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        poller.stop()
+    assert ("LinkError", 1) in log.events
+    assert ("ok", 1) in log.events and ("ok", 2) in log.events
