@@ -36,7 +36,9 @@ def register(sub) -> None:
     r.add_argument("--quantity", help=_("default: by meter kind (electricity: energy; water, gas: "
                                         "volume, valve; heat: volume)") + "; " + ", ".join(QUANTITIES))
     r.set_defaults(func=read)
-    c = sub.add_parser("control", help=_("send a relay or valve command and confirm it"))
+    c = sub.add_parser("control", help=_("send a relay or valve command and confirm it"),
+                       epilog=_("Exit status: 0 confirmed, 1 refused by the meter, 3 accepted but not "
+                                "confirmed, 4 no reply, 5 garbled reply, 6 link failed."))
     _target(c)
     c.add_argument("action", choices=ACTIONS)
     c.set_defaults(func=control)
