@@ -11,8 +11,8 @@ the 'bill' row of the operation log that postpaid.bill_account writes; for bills
 it (older stations, the demo) it is rebuilt from the readings and the previous charge.
 
 The consumption by tier / time-of-use rate is the tariff engine's own breakdown
-(billing.tariff.price_consumption, called the way billing.pricing.price_interval calls it for a
-reading span) under the plan the bill was priced with. The engine's lines are exact fractions;
+(billing.span_charges.charge_span, as billing.pricing.price_interval calls it for a reading
+span, from the cycle's state before the span taken from the ledger) under the plan the bill was priced with. The engine's lines are exact fractions;
 they are shown to the fen, split so they add up to exactly what was charged. If the engine does
 not give back the charged amount (the account's pricing has changed since), the meter's charge
 is shown as one line with its average price: the bill shows what was charged, never a
@@ -33,9 +33,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from billing import pricing
-from billing.money import from_fen, round_to, to_fen
+from billing import pricing, tier_state
+from billing.money import from_fen, round_to
 from billing.plan_store import load_plan
+from billing.span_charges import CycleState, charge_span
 from billing.tariff import RATE_LABELS, RATES, price_consumption
 from billing.units import from_milli
 from models.accounts import Account, AccountMeter
@@ -145,7 +146,7 @@ def _rebuilt_span(session: Session, account: Account, entry: LedgerEntry, meter:
         end = energy // ct
     prev = session.execute(sa.select(sa.func.max(LedgerEntry.at)).where(
         LedgerEntry.account_id == account.id, LedgerEntry.meter_id == meter.id,
-        LedgerEntry.kind.in_(pricing.CHARGE_KINDS), LedgerEntry.at < entry.at)).scalar()
+        LedgerEntry.kind.in_(("consumption", "bill")), LedgerEntry.at < entry.at)).scalar()
     opened = session.execute(sa.select(sa.func.max(AccountMeter.opened_at)).where(
         AccountMeter.account_id == account.id, AccountMeter.meter_id == meter.id,
         AccountMeter.opened_at <= entry.at)).scalar()
@@ -165,8 +166,11 @@ def _split_fen(amounts: list[Fraction], total_fen: int) -> list[int]:
 
 
 def _quote(session: Session, account: Account, meter_no: str, span: dict[str, Any], until: datetime,
-           energy_milli: int, fen: int) -> tuple[tuple[Line, ...], bool]:
-    """The engine's breakdown of the span as price_interval priced it, or one line if it disagrees."""
+           energy_milli: int, fen: int, states: dict[datetime, CycleState]) -> tuple[tuple[Line, ...], bool]:
+    """The engine's breakdown of the span as price_interval priced it (billing/span_charges.py: the
+    span cut at cycle starts, each part priced from its cycle's state before it), or one line if it
+    disagrees with what was charged by a fen or more. `states` carries the cycle states from one
+    meter of the bill to the next (they were charged in that order)."""
     energy = from_milli(energy_milli)
     since = datetime.fromisoformat(span["since"])
     try:
@@ -175,27 +179,44 @@ def _quote(session: Session, account: Account, meter_no: str, span: dict[str, An
         if until <= since:
             since = until - timedelta(seconds=1)
         lstart, lend = since.astimezone().replace(tzinfo=None), until.astimezone().replace(tzinfo=None)
-        used = pricing.cycle_consumption(session, account, plan, since)
-        if used and pricing.cycle_start(plan, lstart) == lstart:
-            used = Fraction(0)
-        charge = price_consumption(plan, lstart, lend, energy, cumulative_before=used)
+
+        def state_of(cycle: datetime) -> CycleState | None:
+            if cycle not in states:
+                found = tier_state.ledger_state(session, account, cycle, since)
+                states[cycle] = found or CycleState(cycle)
+            return states[cycle]
+
+        charge = charge_span(plan, lstart, lend, energy, state_of)
+        lines = [line for part in charge.parts
+                 for line in price_consumption(plan, part.start, part.end, part.energy,
+                                               cumulative_before=part.before.energy, cycle_open=True).lines]
+        for part in charge.parts:
+            states[part.after.start] = part.after
     except Exception:  # noqa: BLE001 - no plan any more, or pricing refuses: show the charge as stored
-        charge = None
-    if charge is not None and to_fen(charge.amount) == fen and charge.lines:
-        parts = _split_fen([line.amount for line in charge.lines], fen)
-        return tuple(Line(meter_no, line.rate, line.tier, round_to(line.energy, 3), line.unit_price,
-                          from_fen(part)) for line, part in zip(charge.lines, parts)), True
+        lines = []
+    exact = sum((line.amount for line in lines), Fraction(0))
+    if lines and abs(exact * 100 - fen) < 1:
+        merged: dict[tuple[str, int, Decimal], list[Fraction]] = {}
+        for line in lines:              # a span cut at a cycle start gives the same rate/tier twice
+            acc = merged.setdefault((line.rate, line.tier, line.unit_price), [Fraction(0), Fraction(0)])
+            acc[0] += line.energy
+            acc[1] += line.amount
+        keys = list(merged)
+        parts = _split_fen([merged[k][1] for k in keys], fen)
+        return tuple(Line(meter_no, k[0], k[1], round_to(merged[k][0], 3), k[2], from_fen(part))
+                     for k, part in zip(keys, parts)), True
     price = round_to(Fraction(fen, 100) / Fraction(energy_milli, 1000), 4) if energy_milli else Decimal(0)
     return (Line(meter_no, "", 0, energy, price, from_fen(fen)),), False
 
 
 def _meter_bill(session: Session, account: Account, entry: LedgerEntry,
-                spans: dict[str, dict[str, Any]]) -> MeterBill:
+                spans: dict[str, dict[str, Any]], states: dict[datetime, CycleState]) -> MeterBill:
     meter = session.get(Meter, entry.meter_id)
     assert meter is not None
     span = spans.get(meter.number) or _rebuilt_span(session, account, entry, meter)
     fen = -entry.amount_fen
-    lines, exact = _quote(session, account, meter.number, span, entry.at, entry.energy_milli or 0, fen)
+    lines, exact = _quote(session, account, meter.number, span, entry.at, entry.energy_milli or 0, fen,
+                          states)
     return MeterBill(meter.number, meter.kind, from_milli(int(span["from"])), from_milli(int(span["to"])),
                      int(span.get("ct") or 1), from_milli(entry.energy_milli or 0),
                      datetime.fromisoformat(span["since"]), entry.at, from_fen(fen), lines, exact)
@@ -207,7 +228,8 @@ def gather(session: Session, account: Account, month: str, *, company: str = "")
     if not entries:
         return None
     spans = _logged_spans(session, account, month)
-    meters = tuple(_meter_bill(session, account, e, spans) for e in entries)
+    states: dict[datetime, CycleState] = {}
+    meters = tuple(_meter_bill(session, account, e, spans, states) for e in entries)
     charged = -sum(e.amount_fen for e in entries)
     previous = entries[0].balance_after_fen - entries[0].amount_fen
     after = previous - charged
