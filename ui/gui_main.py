@@ -7,6 +7,7 @@ administrator; closing the window stops the runtime, then the simulators.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from models import auth, settings
@@ -64,6 +65,20 @@ def run_gui(args: argparse.Namespace) -> int:
         gc_undo()
 
 
+def _startup_probe(dialog) -> None:
+    """METERSTATION_STARTUP_PROBE=1 measures the cold start (installer/INSTALL.md): as soon as the
+    first dialog is on screen, say so on stdout and close it (the program then exits)."""
+    if os.environ.get("METERSTATION_STARTUP_PROBE") != "1":
+        return
+    from PySide6.QtCore import QTimer
+
+    def shown() -> None:
+        print(f"startup-probe: {type(dialog).__name__} shown", flush=True)
+        dialog.reject()
+
+    QTimer.singleShot(0, shown)
+
+
 def _run(app, args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QDialog, QMessageBox
 
@@ -103,9 +118,13 @@ def _run(app, args: argparse.Namespace) -> int:
         if demo is not None:
             actor = auth.login(db, demo.operator, demo.password, station)
         else:
-            if not auth.has_operators(db) and FirstStartDialog(db, station).exec() != QDialog.DialogCode.Accepted:
-                return 1
+            if not auth.has_operators(db):
+                first = FirstStartDialog(db, station)
+                _startup_probe(first)
+                if first.exec() != QDialog.DialogCode.Accepted:
+                    return 1
             login = LoginDialog(db, station)
+            _startup_probe(login)
             if login.exec() != QDialog.DialogCode.Accepted or login.actor is None:
                 return 1
             actor = login.actor

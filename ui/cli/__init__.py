@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "ui.cli.cmd_archive",
     "ui.cli.cmd_backup",
     "ui.cli.cmd_report",
+    "ui.cli.cmd_service",
 ]
 
 
