@@ -54,9 +54,33 @@ def _unit_path(args) -> Path:
     return Path(args.unit_dir or su.UNIT_DIR) / su.UNIT_NAME
 
 
+def _as_service_user(args, user: str) -> None:
+    """`sudo meterstation service install [--user NAME]`: the service runs as that account (default
+    the one that called sudo) on ITS settings and database, not root's, unless given explicitly."""
+    if sys.platform == "win32" or os.geteuid() != 0 or user == "root":
+        return
+    import pwd
+
+    try:
+        home = Path(pwd.getpwnam(user).pw_dir)
+    except KeyError:
+        raise InvalidInput(_("There is no account {user} on this computer").format(user=user)) from None
+    if not os.environ.get("METERSTATION_CONFIG_DIR"):
+        os.environ["METERSTATION_CONFIG_DIR"] = str(home / ".config" / "MeterStation")
+    if not getattr(args, "db", None) and not os.environ.get("METERSTATION_DB"):
+        args.db = settings.get_local("station.db_url") or f"sqlite:///{home / '.local/share/MeterStation/station.db'}"
+    if args.db.startswith("sqlite:///") and not Path(args.db.removeprefix("sqlite:///")).exists():
+        # root must not create the account's database (it would own it)
+        raise InvalidInput(_("The database {url} does not exist yet: start the station once as {user}, "
+                             "or give --db").format(url=args.db, user=user))
+
+
 def _plan(ctx: CliContext, args) -> su.ServicePlan:
+    user = args.user or su.default_user()
+    if not args.dry_run:
+        _as_service_user(args, user)
     return su.ServicePlan(program=su.this_program(), db_url=su.absolute_url(ctx.url),
-                          config_dir=str(settings.config_dir().resolve()), user=args.user or su.default_user())
+                          config_dir=str(settings.config_dir().resolve()), user=user)
 
 
 def _run(ctx: CliContext, commands: list[list[str]], dry_run: bool, *, check: bool = True) -> None:
@@ -133,6 +157,8 @@ def install(ctx: CliContext, args) -> int:
     if not args.no_enable:
         _run(ctx, su.systemctl_install(), False)
     ctx.say(_("Service unit written to {path}").format(path=path))
+    ctx.say(_("The service polls {url} as {user} (settings in {folder})").format(
+        url=plan.db_url, user=plan.user, folder=plan.config_dir))
     _say_jobs(ctx, info)
     return 0
 

@@ -181,4 +181,6 @@ def default_user() -> str:
         return os.environ.get("USERNAME") or "SYSTEM"
     import getpass
 
+    if os.geteuid() == 0 and os.environ.get("SUDO_USER"):      # `sudo meterstation service install`
+        return os.environ["SUDO_USER"]
     return getpass.getuser()
