@@ -22,8 +22,10 @@ if ! "$PY" -c "import PyInstaller" 2>/dev/null; then
 fi
 
 mkdir -p "$DIST_DIR" "$WORK_DIR"
-exec 9>"$DIST_DIR/.build-lock"          # two builds into one folder wait for each other
-flock 9
+if command -v flock >/dev/null; then     # two builds into one folder wait for each other
+    exec 9>"$DIST_DIR/.build-lock"
+    flock 9
+fi
 
 HASH="$("$PY" installer/inputs_hash.py)"
 STAMP="$DIST_DIR/meterstation/.inputs-hash"
