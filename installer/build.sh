@@ -18,7 +18,8 @@ PY="${PYTHON:-.venv/bin/python}"
 [ -x "$PY" ] || bash installer/bootstrap.sh
 if ! "$PY" -c "import PyInstaller" 2>/dev/null; then
     echo "build: installing PyInstaller (extra 'build') into .venv" >&2
-    "$PY" -m pip install -q -e ".[build]"
+    CONSTRAINTS=(); [ -f installer/constraints.txt ] && CONSTRAINTS=(-c installer/constraints.txt)
+    "$PY" -m pip install -q ${CONSTRAINTS[@]+"${CONSTRAINTS[@]}"} -e ".[build]"
 fi
 
 mkdir -p "$DIST_DIR" "$WORK_DIR"
