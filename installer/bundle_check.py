@@ -72,7 +72,10 @@ def missing(bundle: Path, root: Path = ROOT) -> list[str]:
             problems.append(f"data file {rel.as_posix()}")
         elif there.read_bytes() != (root / rel).read_bytes():
             problems.append(f"data file {rel.as_posix()} differs from the source")
-    qt_files = [q.replace(".so", ".dll").replace("/libq", "/q") if sys.platform == "win32" else q for q in QT_FILES]
+    qt_files = QT_FILES
+    if sys.platform == "win32":      # PySide6 on Windows: no Qt/ level, plugins are qNAME.dll
+        qt_files = tuple(q.replace("PySide6/Qt/", "PySide6/").replace("/libqoffscreen.so", "/qoffscreen.dll")
+                         for q in QT_FILES)
     problems += [f"Qt file {q}" for q in qt_files if not (internal / q).is_file()]
     return problems
 
