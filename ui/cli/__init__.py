@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "ui.cli.cmd_report",
     "ui.cli.cmd_bills",
     "ui.cli.cmd_corrections",
+    "ui.cli.cmd_service",
 ]
 
 

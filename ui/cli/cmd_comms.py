@@ -213,12 +213,21 @@ def poll(ctx: CliContext, args) -> int:
             stop = threading.Event()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, lambda *_a: stop.set())
+            from ui.cli import service_log
+
+            service_log.configure()
+            cycle_log = service_log.CycleLog(runtime.events, service_log.cycle_seconds(runtime.plans),
+                                             {p.link_id: p.name for p in runtime.plans})
             runtime.start()
             ctx.say(_("Polling {n} meters on {links} links; stop with Ctrl-C").format(
                 n=sum(len(p.meters) for p in runtime.plans), links=len(runtime.plans)))
             if runtime.runs_jobs:
                 ctx.say(_("This station runs the scheduled jobs"))
-            stop.wait()
+            sys.stdout.flush()
+            try:
+                stop.wait()
+            finally:
+                cycle_log.stop()
             return 0
     finally:
         runtime.stop()
