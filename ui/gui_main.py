@@ -115,6 +115,9 @@ def _run(app, args: argparse.Namespace) -> int:
         host = RuntimeHost(session)
         window = MainWindow(session)
         window.show()
+        from ui import probe
+
+        probe.install(window)                   # tests driving the real window only
         host.start()
         code = app.exec()
         shutdown(session)
