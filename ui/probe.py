@@ -55,7 +55,7 @@ def snapshot(window) -> dict:
     return {"time": time.time(), "pid": os.getpid(), "screen": [g.x(), g.y(), g.width(), g.height()],
             "window": [window.frameGeometry().x(), window.frameGeometry().y(), window.frameGeometry().width(),
                        window.frameGeometry().height()],
-            "page": window.stack.currentWidget().key, "windows": top, "controls": controls,
+            "page": window.current_page().key, "windows": top, "controls": controls,
             "card": None if card is None else card.number, "receipt": counter.printer.last_path}
 
 
