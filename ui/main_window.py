@@ -3,7 +3,8 @@
 It fits the smallest common counter screen, 1366x768: every page sits in a scroll area, so a page
 taller or wider than the window scrolls instead of pushing the window (and the status bar) off
 the screen; the counter itself is laid out to need no scrolling at that size. The window's
-geometry is remembered in window.ini in the station's config folder (settings.config_dir()).
+geometry is remembered in window.ini in the station's config folder (settings.config_dir()),
+except by the demo.
 """
 from __future__ import annotations
 
@@ -86,7 +87,7 @@ class MainWindow(QMainWindow):
         return QSettings(str(settings.config_dir() / "window.ini"), QSettings.Format.IniFormat)
 
     def restore_geometry(self) -> None:
-        saved = self.window_settings().value("main/geometry")
+        saved = None if self.session.demo else self.window_settings().value("main/geometry")
         if saved is not None and self.restoreGeometry(saved):
             area = self.screen().availableGeometry()
             if area.contains(self.frameGeometry()):
@@ -98,6 +99,8 @@ class MainWindow(QMainWindow):
                   area.y() + max((area.height() - frame.height()) // 2, 0))
 
     def save_geometry(self) -> None:
+        if self.session.demo:            # the demo leaves nothing of its own in the user's folders
+            return
         store = self.window_settings()
         store.setValue("main/geometry", self.saveGeometry())
         store.sync()
