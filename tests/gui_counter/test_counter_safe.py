@@ -161,3 +161,18 @@ def test_quick_amounts_follow_the_station_setting(qtbot, station):
     db, root = station
     win, page = _window(qtbot, db, root)
     assert [btn.text() for btn in page.sale.quick_buttons] == ["20", "30"]
+
+
+def test_result_list_shows_the_balance_after_a_sale(qtbot, station):
+    i18n.set_language("zh_CN")
+    db, win, page, a, b = _two(qtbot, station)
+    _click(qtbot, page, a.number)
+    qtbot.waitUntil(lambda: _card_is(page, a.number), timeout=5000)
+    assert "¥0.00" in _row(page, a.number).text()
+    qtbot.keyClicks(page.sale.amount, "100")
+    qtbot.keyClick(page.sale.amount, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.sale.confirm_box is not None and page.sale.confirm_box.isVisible(), timeout=5000)
+    qtbot.keyClick(page.sale.confirm_box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "¥100.00" in _row(page, a.number).text(), timeout=5000)
+    assert _card_is(page, a.number)                      # the refreshed list keeps the account chosen
+    assert page.results.currentItem().data(Qt.ItemDataRole.UserRole) == a.number

@@ -123,10 +123,10 @@ class CounterPage(Page):
         try:
             self.results.clear()
             for h in hits:
-                meters = ",".join(h.meters)
-                item = QListWidgetItem(f"{h.number}  {h.customer}  {h.room}  {meters}  {money(h.balance)}")
+                meters = ",".join(h.meters)            # last: a narrow list cuts meters, not balances
+                item = QListWidgetItem(f"{h.number}  {h.customer}  {h.room}  {money(h.balance)}  {meters}")
                 item.setData(Qt.ItemDataRole.UserRole, h.number)
-                item.setToolTip(h.phone)
+                item.setToolTip(f"{h.customer}  {h.room}  {h.phone}\n{meters}\n{money(h.balance)}")
                 self.results.addItem(item)
             numbers = [h.number for h in hits]
             keep = numbers.index(self._wanted) if self._wanted in numbers else 0
@@ -231,6 +231,9 @@ class CounterPage(Page):
         self._after(result)
 
     def _after(self, result) -> None:
+        if self.search.text().strip():
+            self._seq += 1
+            self.run_search()                          # the balances in the list are not stale
         if result.receipt:
             self.printer.output(result.receipt)
         if result.outbox:
