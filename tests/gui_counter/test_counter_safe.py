@@ -176,3 +176,16 @@ def test_result_list_shows_the_balance_after_a_sale(qtbot, station):
     qtbot.waitUntil(lambda: "¥100.00" in _row(page, a.number).text(), timeout=5000)
     assert _card_is(page, a.number)                      # the refreshed list keeps the account chosen
     assert page.results.currentItem().data(Qt.ItemDataRole.UserRole) == a.number
+
+
+def test_enter_before_the_results_takes_the_first_and_highlights_it(qtbot, station):
+    db, win, page, a, b = _two(qtbot, station)
+    second = page.results.item(1).data(Qt.ItemDataRole.UserRole)
+    _click(qtbot, page, second)
+    qtbot.waitUntil(lambda: _card_is(page, second), timeout=5000)
+    page.search.clear()
+    type_text(qtbot, page.search, "王")
+    qtbot.keyClick(page.search, Qt.Key.Key_Return)          # before the search has answered
+    qtbot.waitUntil(lambda: page.card.number == page.hits[0].number and page.sale.amount.hasFocus(),
+                    timeout=5000)
+    assert page.results.currentRow() == 0 and _card_is(page, page.hits[0].number)

@@ -129,7 +129,7 @@ class CounterPage(Page):
                 item.setToolTip(f"{h.customer}  {h.room}  {h.phone}\n{meters}\n{money(h.balance)}")
                 self.results.addItem(item)
             numbers = [h.number for h in hits]
-            keep = numbers.index(self._wanted) if self._wanted in numbers else 0
+            keep = 0 if self._pick_when_found or self._wanted not in numbers else numbers.index(self._wanted)
             if hits:
                 self.results.setCurrentRow(keep)
         finally:
@@ -137,7 +137,7 @@ class CounterPage(Page):
         if self._pick_when_found:
             self._pick_when_found = False
             if hits:
-                self.pick(hits[0].number, focus=True)
+                self.pick(hits[0].number, focus=True)      # Enter came first: the first result, highlighted
         elif hits and hits[keep].number != self._wanted:
             self.pick(hits[keep].number)           # the card shows the highlighted result
 
