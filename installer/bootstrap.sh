@@ -6,11 +6,27 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
+#   --gui   what a station with a screen needs: Qt's xcb plugin libraries and libcups2 (printers)
+#   --test  (implies --gui; also when CI is set) what the real-window tests need: an X server
+#           (Xvfb), real key presses (xdotool), screenshots (imagemagick) and a real print queue
+#           (CUPS with cups-pdf). A counter PC does not need them, so a plain run leaves them out.
+GUI=0; TEST=0
+for arg in "$@"; do
+    case "$arg" in
+        --gui) GUI=1 ;;
+        --test) GUI=1; TEST=1 ;;
+        *) echo "bootstrap: unknown option $arg (use --gui, --test)" >&2; exit 2 ;;
+    esac
+done
+if [ -n "${CI:-}" ]; then GUI=1; TEST=1; fi
 APT_PKGS=(libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-wqy-microhei poppler-utils python3-venv)
-if [ "${1:-}" = "--gui" ]; then   # what Qt's xcb plugin needs to open real windows
+if [ "$GUI" = 1 ]; then
     APT_PKGS+=(libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-glx0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
                libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1
-               libxcb-util1 libxcb-xfixes0 libxcb-xkb1 libxkbcommon-x11-0)
+               libxcb-util1 libxcb-xfixes0 libxcb-xkb1 libxkbcommon-x11-0 libcups2)
+fi
+if [ "$TEST" = 1 ]; then
+    APT_PKGS+=(xvfb xauth xdotool imagemagick x11-utils cups cups-client printer-driver-cups-pdf)
 fi
 missing=()
 for p in "${APT_PKGS[@]}"; do

@@ -60,6 +60,17 @@ def _amounts_ok(v: str) -> bool:
         return False
 
 
+def _quick_ok(v: str) -> bool:
+    parts = [p.strip() for p in v.split(",") if p.strip()]
+    return len(parts) <= 8 and all(p.isdigit() and 0 < int(p) <= 100000 for p in parts)
+
+
+def quick_amounts() -> list[int]:
+    """The counter's quick amount buttons (station setting counter.quick_amounts)."""
+    value = str(get_local("counter.quick_amounts") or "")
+    return [int(p) for p in value.split(",") if p.strip()] if _quick_ok(value) else [50, 100, 200, 500]
+
+
 def _layout_ok(v: str) -> bool:
     if not v:
         return True
@@ -80,6 +91,8 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("station.language", str, "zh_CN", N_("Language of the windows and receipts"), True,
             lambda v: v in LANGS),
     Setting("station.printer", str, "", N_("Receipt printer (empty: save PDF / preview)"), True),
+    Setting("counter.quick_amounts", str, "50,100,200,500",
+            N_("Quick amount buttons at the counter (yuan, comma-separated)"), True, lambda v: _quick_ok(v)),
     Setting("station.runs_jobs", bool, True, N_("This station runs the scheduled jobs"), True),
     Setting("company.name", str, "", N_("Company name printed on receipts"), False,
             lambda v: len(v) <= 100),

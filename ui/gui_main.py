@@ -19,10 +19,12 @@ from resources.i18n import _
 def make_app():
     from PySide6.QtWidgets import QApplication
 
-    from ui import theme
+    from resources import i18n
+    from ui import qt_translations, theme
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("MeterStation")
+    qt_translations.install(app, i18n.language())     # Qt's own buttons and dialogs in that language
     theme.apply(app)
     install_qt_translations(app)
     return app
@@ -155,6 +157,9 @@ def _run(app, args: argparse.Namespace) -> int:
         host = RuntimeHost(session)
         window = MainWindow(session)
         window.show()
+        from ui import probe
+
+        probe.install(window)                   # tests driving the real window only
         host.start()
         code = app.exec()
         shutdown(session)

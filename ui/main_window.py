@@ -1,11 +1,19 @@
-"""The station's main window: navigation on the left, one page at a time on the right."""
+"""The station's main window: navigation on the left, one page at a time on the right.
+
+It fits the smallest common counter screen, 1366x768: every page sits in a scroll area, so a page
+taller or wider than the window scrolls instead of pushing the window (and the status bar) off
+the screen; the counter itself is laid out to need no scrolling at that size. The window's
+geometry is remembered in window.ini in the station's config folder (settings.config_dir()),
+except by the demo.
+"""
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent, QSettings, QSize, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QMainWindow, QStackedWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QListWidget, QMainWindow, QScrollArea,
+                               QStackedWidget, QVBoxLayout, QWidget)
 
-from models import auth
+from models import auth, settings
 from resources.i18n import _
 from ui import tasks
 from ui.pages.base import Page
@@ -32,7 +40,6 @@ class MainWindow(QMainWindow):
         if session.demo:
             title += " — " + _("DEMO (simulated meters, temporary database)")
         self.setWindowTitle(title)
-        self.resize(1280, 800)
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
         self.nav.setFixedWidth(150)
@@ -41,7 +48,7 @@ class MainWindow(QMainWindow):
         for i, cls in enumerate(page_classes()):
             page = cls(session)
             self.pages.append(page)
-            self.stack.addWidget(page)
+            self.stack.addWidget(scrolled(page))
             self.nav.addItem(f"{page.title}")
             QShortcut(QKeySequence(f"F{i + 1}"), self, activated=lambda i=i: self.nav.setCurrentRow(i))
         self.nav.currentRowChanged.connect(self.show_page)
@@ -72,6 +79,31 @@ class MainWindow(QMainWindow):
             bridge.status_changed.connect(self.show_comm_status)
             bridge.runtime_ready.connect(self._runtime_ready)
         self.nav.setCurrentRow(0)
+        self.restore_geometry()
+
+    # --- size and place --------------------------------------------------------------------
+    @staticmethod
+    def window_settings() -> QSettings:
+        return QSettings(str(settings.config_dir() / "window.ini"), QSettings.Format.IniFormat)
+
+    def restore_geometry(self) -> None:
+        saved = None if self.session.demo else self.window_settings().value("main/geometry")
+        if saved is not None and self.restoreGeometry(saved):
+            area = self.screen().availableGeometry()
+            if area.contains(self.frameGeometry()):
+                return
+        area = self.screen().availableGeometry()
+        self.resize(min(1280, area.width()), min(800, area.height()))
+        frame = self.frameGeometry()
+        self.move(area.x() + max((area.width() - frame.width()) // 2, 0),
+                  area.y() + max((area.height() - frame.height()) // 2, 0))
+
+    def save_geometry(self) -> None:
+        if self.session.demo:            # the demo leaves nothing of its own in the user's folders
+            return
+        store = self.window_settings()
+        store.setValue("main/geometry", self.saveGeometry())
+        store.sync()
 
     def _runtime_ready(self, _runtime) -> None:
         bridge = self.session.services.get("bridge")
@@ -90,6 +122,9 @@ class MainWindow(QMainWindow):
             text = _("DEMO") + "   " + text
         self.comm_status.setText(text)
 
+    def current_page(self) -> Page:
+        return self.pages[self.stack.currentIndex()]
+
     def show_page(self, index: int) -> None:
         self.stack.setCurrentIndex(index)
         self.pages[index].refresh()
@@ -100,8 +135,54 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt name
         from ui.bridge import shutdown
 
+        self.save_geometry()
         s = self.session
         shutdown(s)                      # the runtime's threads and the demo's simulators
         tasks.write(None, lambda: auth.logout(s.db, s.actor))
         tasks.wait_idle(5000)
         super().closeEvent(event)
+
+
+class PageScroll(QScrollArea):
+    """A page in a frameless scroll area: the page fills the window when the window is at least
+    the page's minimum size, and scrolls when it is smaller.
+
+    (QScrollArea's own widgetResizable sizes a page whose layout has height-for-width, which any
+    word-wrapped label gives it, to its preferred height rather than its minimum, so the counter
+    scrolled on a 768-pixel screen although it fits.)"""
+
+    def __init__(self, page: QWidget) -> None:
+        super().__init__()
+        self.page = page
+        self.setObjectName("pageScroll")
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidgetResizable(False)
+        self.setWidget(page)
+        page.installEventFilter(self)
+
+    def fit(self) -> None:
+        need = self.page.minimumSizeHint().expandedTo(self.page.minimumSize())
+        view = self.maximumViewportSize()
+        w, h = max(view.width(), need.width()), max(view.height(), need.height())
+        if w > view.width():            # a horizontal scroll bar takes height from the view
+            h = max(view.height() - self.horizontalScrollBar().sizeHint().height(), need.height())
+        if h > view.height():
+            w = max(view.width() - self.verticalScrollBar().sizeHint().width(), need.width())
+        if self.page.size() != QSize(w, h):
+            self.page.resize(w, h)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt name
+        super().resizeEvent(event)
+        self.fit()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt name
+        if obj is self.page and event.type() == QEvent.Type.LayoutRequest:
+            QTimer.singleShot(0, self.fit)
+        return super().eventFilter(obj, event)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt name
+        return self.page.sizeHint()
+
+
+def scrolled(page: QWidget) -> PageScroll:
+    return PageScroll(page)

@@ -51,3 +51,50 @@ def test_preview_opens_without_blocking(qtbot, tmp_path):
     qtbot.addWidget(dlg)
     qtbot.waitUntil(dlg.isVisible, timeout=5000)
     dlg.close()
+
+
+def test_preview_outlives_the_call_that_made_it(qtbot, tmp_path):
+    """The preview's pages are painted long after preview() returned (the crash of issue 16:
+    its QPrinter was a Python local, freed at return, and the dialog painted from freed memory)."""
+    import gc
+
+    import shiboken6
+    from PySide6.QtWidgets import QWidget
+
+    path = tmp_path / "r.pdf"
+    path.write_bytes(_pdf())
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    dlg = printing_qt.preview(parent, path)
+    qtbot.waitUntil(dlg.isVisible, timeout=5000)
+    gc.collect()
+    for _ in range(3):                         # repaint the pages again and again, as the dialog does
+        qtbot.wait(200)
+        image = dlg.grab().toImage()
+        assert image.width() > 300
+    dark = sum(1 for x in range(0, image.width(), 4) for y in range(0, image.height(), 4)
+               if image.pixelColor(x, y).lightness() < 100)
+    assert dark > 50                           # the receipt is drawn in the preview, not an empty page
+    assert dlg.property("pageCount") == 3
+    dlg.close()                                # deletes itself, with its printer
+    qtbot.waitUntil(lambda: not shiboken6.isValid(dlg), timeout=5000)
+
+
+def test_preview_fits_a_1366x768_screen(qtbot, tmp_path):
+    path = tmp_path / "r.pdf"
+    path.write_bytes(_pdf())
+    dlg = printing_qt.preview(None, path)
+    qtbot.addWidget(dlg)
+    area = dlg.screen().availableGeometry()
+    assert dlg.width() <= area.width() and dlg.height() <= area.height()
+    dlg.close()
+
+
+def test_pages_rendered_in_threads_at_once(qapp):
+    """PDFium is not thread-safe: renders from several threads at once go through one lock."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = _pdf()
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _i: printing_qt.RenderedPages.render(data, 100), range(8)))
+    assert all(len(r.images) == 3 and r.images[0].width() == results[0].images[0].width() for r in results)

@@ -3,6 +3,11 @@
 A whole sale without the mouse: type a name, room, meter number, phone or account number →
 Up/Down → Enter → amount (or Tab to energy) → Tab → method (Up/Down or 1-5) → Enter → Enter.
 Esc goes back to the search box. Every database call runs off the GUI thread (ui.tasks).
+
+The card always shows the highlighted result: a click, an arrow key or new results load that
+account; Enter (or a click) then goes on to the amount. Only the newest request's card is shown,
+and selling is off from the moment another row is chosen until its card has arrived, so a sale
+can never go to the account that was on the card before.
 """
 from __future__ import annotations
 
@@ -35,6 +40,10 @@ class CounterPage(Page):
         self.hits: list[AccountHit] = []
         self.card: AccountCard | None = None
         self._seq = 0
+        self._pick_seq = 0                 # the newest card request; older answers are dropped
+        self._wanted: str | None = None    # the account of that request
+        self._focus_on_card = False
+        self._filling = False
         self._pick_when_found = False
         self.search = QLineEdit()
         self.search.setPlaceholderText(_("Name, room/shop, meter number, phone or account number"))
@@ -42,7 +51,9 @@ class CounterPage(Page):
         self.search.installEventFilter(self)
         self.search.textEdited.connect(self._typed)
         self.results = QListWidget()
-        self.results.itemActivated.connect(lambda item: self.pick(item.data(Qt.ItemDataRole.UserRole)))
+        self.results.currentRowChanged.connect(self._row_changed)
+        self.results.itemClicked.connect(lambda item: self.pick(item.data(Qt.ItemDataRole.UserRole), focus=True))
+        self.results.itemActivated.connect(lambda item: self.pick(item.data(Qt.ItemDataRole.UserRole), focus=True))
         self._timer = QTimer(self, singleShot=True, interval=150)
         self._timer.timeout.connect(self.run_search)
         self.printer = ReceiptOutput(session, self)
@@ -108,19 +119,32 @@ class CounterPage(Page):
         if seq != self._seq:
             return
         self.hits = hits
-        self.results.clear()
-        for h in hits:
-            meters = ",".join(h.meters)
-            item = QListWidgetItem(f"{h.number}  {h.customer}  {h.room}  {meters}  {money(h.balance)}")
-            item.setData(Qt.ItemDataRole.UserRole, h.number)
-            item.setToolTip(h.phone)
-            self.results.addItem(item)
-        if hits:
-            self.results.setCurrentRow(0)
+        self._filling = True
+        try:
+            self.results.clear()
+            for h in hits:
+                meters = ",".join(h.meters)            # last: a narrow list cuts meters, not balances
+                item = QListWidgetItem(f"{h.number}  {h.customer}  {h.room}  {money(h.balance)}  {meters}")
+                item.setData(Qt.ItemDataRole.UserRole, h.number)
+                item.setToolTip(f"{h.customer}  {h.room}  {h.phone}\n{meters}\n{money(h.balance)}")
+                self.results.addItem(item)
+            numbers = [h.number for h in hits]
+            keep = 0 if self._pick_when_found or self._wanted not in numbers else numbers.index(self._wanted)
+            if hits:
+                self.results.setCurrentRow(keep)
+        finally:
+            self._filling = False
         if self._pick_when_found:
             self._pick_when_found = False
             if hits:
-                self.pick(hits[0].number)
+                self.pick(hits[0].number, focus=True)      # Enter came first: the first result, highlighted
+        elif hits and hits[keep].number != self._wanted:
+            self.pick(hits[keep].number)           # the card shows the highlighted result
+
+    def _row_changed(self, row: int) -> None:
+        if self._filling or row < 0:
+            return
+        self.pick(self.results.item(row).data(Qt.ItemDataRole.UserRole))
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt name
         if obj is self.search and event.type() == QEvent.Type.KeyPress:
@@ -135,33 +159,55 @@ class CounterPage(Page):
                     self.run_search()
                 else:
                     item = self.results.currentItem() or self.results.item(0)
-                    self.pick(item.data(Qt.ItemDataRole.UserRole))
+                    self.pick(item.data(Qt.ItemDataRole.UserRole), focus=True)
                 return True
         return super().eventFilter(obj, event)
 
     # --- the card ------------------------------------------------------------------------
-    def pick(self, number: str) -> None:
-        s = self.session
-        safe.read(self, lambda: counter_query.account_card(s.db, s.actor, number), on_done=self._show_card)
+    def pick(self, number: str, *, focus: bool = False) -> None:
+        """Show that account's card; focus: then go on to the amount (Enter, a click)."""
+        if number == self._wanted:
+            if focus:
+                if self.card is not None and self.card.number == number:
+                    self.sale.amount.setFocus()
+                else:
+                    self._focus_on_card = True         # when the card comes
+            return
+        self._wanted = number
+        self._focus_on_card = focus
+        if self.card is not None and self.card.number != number:
+            self.sale.set_account(None)                # no selling until this account's card is here
+        self._load(number)
+
+    def _load(self, number: str) -> None:
+        self._pick_seq += 1
+        seq, s = self._pick_seq, self.session
+        safe.read(self, lambda: counter_query.account_card(s.db, s.actor, number),
+                   on_done=lambda c: self._card_arrived(seq, c))
+
+    def _card_arrived(self, seq: int, card: AccountCard) -> None:
+        if seq != self._pick_seq:
+            return                                     # another row was chosen meanwhile
+        focus, self._focus_on_card = self._focus_on_card, False
+        self._show_card(card, focus=focus)
 
     def _show_card(self, card: AccountCard, *, focus: bool = True) -> None:
         same = self.card is not None and self.card.number == card.number
         self.card = card
+        self._wanted = card.number
         self.card_view.show_card(card)
-        self.sale.set_account(card.number, sellable=card.state == "open")
+        self.sale.set_account(card.number, sellable=card.state == "open", card=card)
         self.receipts.show_card(card)
         if not same:
             self.delivery.show_items(card.deliveries)
-        if focus and not same:
             self.status.setText("")
+        if focus:
             self.sale.amount.setFocus()
 
     def reload_card(self) -> None:
-        if self.card is None:
+        if self._wanted is None:
             return
-        s, number = self.session, self.card.number
-        safe.read(self, lambda: counter_query.account_card(s.db, s.actor, number),
-                   on_done=lambda c: self._show_card(c, focus=False))
+        self._load(self._wanted)
 
     def _settled(self, batch: list[dict]) -> None:
         """The runtime charged readings: reload the card if its account was among them."""
@@ -185,6 +231,9 @@ class CounterPage(Page):
         self._after(result)
 
     def _after(self, result) -> None:
+        if self.search.text().strip():
+            self._seq += 1
+            self.run_search()                          # the balances in the list are not stale
         if result.receipt:
             self.printer.output(result.receipt)
         if result.outbox:

@@ -16,7 +16,7 @@ from ui.widgets.usage_chart import UsageChart
 
 LEVEL_LABELS = {"normal": N_("Normal"), "alarm1": N_("Low balance (alarm 1)"),
                 "alarm2": N_("Low balance (alarm 2)"), "arrears": N_("Arrears"),
-                "not_opened": N_("Closed"), "tripped": N_("Tripped"), "keep_power": N_("Keep power"),
+                "not_opened": N_("Account closed"), "tripped": N_("Tripped"), "keep_power": N_("Keep power"),
                 "lost": N_("Lost contact")}
 MODE_LABELS = {"meter-prepaid": N_("Meter-side prepaid"), "station-prepaid": N_("Station-side prepaid"),
                "postpaid": N_("Postpaid")}

@@ -9,8 +9,9 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
 
 from billing import sales
 from billing.accounts_open import MeterOpening
-from billing.money import parse_amount
+from billing.money import parse_amount, parse_quantity
 from models.accounts import MODES
+from models.errors import InvalidInput, StationError
 from printing.formatting import money
 from resources.i18n import N_, _
 from ui.widgets.account_card import MODE_LABELS
@@ -67,6 +68,12 @@ def _threshold(text: str):
     return parse_amount(text) if text.strip() else None
 
 
+class _Mistake(InvalidInput):
+    def __init__(self, field, message: str) -> None:
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
 def _buttons(dialog: QDialog, form: QFormLayout) -> QDialogButtonBox:
     box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
     box.accepted.connect(dialog.accept)
@@ -114,7 +121,14 @@ class OpenAccountDialog(QDialog):
         self.trip_time = QTimeEdit(QTime(9, 0))
         self.trip_time.setDisplayFormat("HH:mm")
         self.alarm1, self.alarm2 = QLineEdit("20.00"), QLineEdit("5.00")
+        self.error = QLabel("")
+        self.error.setObjectName("error")
+        self.error.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        self.marked = None
         form = QFormLayout(self)
+        form.addRow(self.error)
         form.addRow(_("Customer"), self.customer)
         form.addRow(_("Phone"), self.phone)
         form.addRow(_("Room/Shop"), self.room)
@@ -138,6 +152,51 @@ class OpenAccountDialog(QDialog):
     def arrears_text(self) -> str:
         code = self.arrears.currentData()
         return f"trip-at={self.trip_time.time().toString('HH:mm')}" if code == "trip-at" else code
+
+    # --- checks before the dialog closes: a mistake keeps what was typed ------------------------
+    def accept(self) -> None:
+        if self.check():
+            super().accept()
+
+    def check(self) -> bool:
+        """Check what can be checked here; on a mistake mark the field, say why, stay open."""
+        self._mark(None, "")
+        try:
+            if not self.chosen_customer()[1]:
+                raise _Mistake(self.customer, _("Choose a customer or type the name of a new one"))
+            for number, reading in self.meters.rows():
+                if reading:
+                    try:
+                        parse_quantity(reading)
+                    except StationError as e:
+                        raise _Mistake(self.meters, _("Meter {meter}: {error}").format(meter=number, error=e)) from e
+            mode = self.mode.currentData()
+            if mode != "meter-prepaid" and self.tariff.currentData() is None and self.meters.rows():
+                raise _Mistake(self.tariff, _("A {mode} account needs a tariff").format(mode=_(MODE_LABELS[mode])))
+            limits = []
+            for field in (self.alarm1, self.alarm2):
+                try:
+                    limits.append(_threshold(field.text()))
+                except StationError as e:
+                    raise _Mistake(field, str(e)) from e
+            first, second = (v if v is not None else d for v, d in zip(limits, (20, 5)))
+            if second < 0 or first < second:
+                raise _Mistake(self.alarm1, _("The first alarm threshold must be at or above the second, "
+                                              "and both at or above zero"))
+        except _Mistake as m:
+            self._mark(m.field, m.message)
+            return False
+        return True
+
+    def _mark(self, field, message: str) -> None:
+        if self.marked is not None:
+            self.marked.setStyleSheet("")
+        self.marked = field
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
+        if field is not None:
+            field.setStyleSheet("border: 2px solid #b00020;")
+            field.setFocus()
 
     def options(self) -> dict:
         return {"room": self.room.currentData(), "mode": self.mode.currentData(),

@@ -44,7 +44,8 @@ class DeliveryView(QWidget):
         self.session = session
         self.items: dict[int, Delivery] = {}
         self.list = QListWidget()
-        self.list.setMaximumHeight(90)
+        self.list.setMaximumHeight(64)             # two lines; the receipts get the rest
+        self.list.setMinimumHeight(40)
         self.retry_button = QPushButton(_("Retry"))
         self.retry_button.setEnabled(False)
         self.retry_button.clicked.connect(self.retry)

@@ -53,6 +53,7 @@ class ReceiptsView(QWidget):
         self.view, self.model = make_table([_("Receipt No."), _("Kind"), _("Time"), _("Amount"),
                                             _("Payment method"), _("Reversed by")])
         self.view.setMaximumHeight(170)
+        self.view.setMinimumHeight(84)             # header and two receipts at 1366x768
         self.refund_button = QPushButton(_("Refund…"))
         self.reverse_button = QPushButton(_("Reverse"))
         self.reprint_button = QPushButton(_("Reprint"))

@@ -1,5 +1,11 @@
-"""The counter's sale form: amount and energy linked through the tariff preview, the payment
-method, a confirmation naming the amount in figures and in Chinese capitals, and the sale.
+"""The counter's sale form: amount and energy linked through the tariff preview, quick amounts
+(station setting counter.quick_amounts), the payment method, for cash the money received and the
+change, a confirmation naming the customer, room/shop, meter(s), the amount in figures and in
+Chinese capitals and the method, and the sale.
+
+A wrong amount (not a number, 0, negative, above the limit, less received than due) is refused
+in the form, in red under the fields, and never reaches the confirmation; the other field of the
+amount/energy pair is cleared so it never shows a value of an earlier amount.
 
 Keyboard: type the amount (or Tab to the energy), Tab to the method (Up/Down, or 1-5), Enter or
 F9 asks for confirmation, Enter confirms. One idempotency key belongs to one sale form: it is
@@ -17,7 +23,8 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QLin
 
 from billing import pricing, sales
 from billing.money import parse_amount, parse_quantity
-from models.errors import StationError
+from models import settings
+from models.errors import InvalidInput, StationError
 from printing.capitals import amount_in_capitals
 from printing.formatting import money
 from resources.i18n import _
@@ -37,7 +44,9 @@ class SaleForm(QWidget):
         self.key = uuid.uuid4().hex
         self.busy = False
         self.confirm_box: QMessageBox | None = None
+        self.card = None                       # billing.counter_query.AccountCard of self.account
         self._basis = "amount"
+        self._received_error = ""
         self._seq = 0
         self.amount = QLineEdit()
         self.amount.setPlaceholderText(_("Amount (yuan)"))
@@ -48,8 +57,26 @@ class SaleForm(QWidget):
             self.method.addItem(f"{i + 1}  {_(sales.METHODS[code])}", code)
         self.reference = QLineEdit()
         self.reference.setPlaceholderText(_("Payment reference (optional)"))
+        self.received = QLineEdit()
+        self.received.setPlaceholderText(_("Received (yuan)"))
+        self.received.setMaximumWidth(130)
+        self.change = QLabel("")
+        self.change.setObjectName("change")
+        self.received_label = QLabel(_("Received"))
+        self.quick_buttons: list[QPushButton] = []
+        for value in settings.quick_amounts():
+            b = QPushButton(str(value))
+            b.setObjectName("quick")
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)     # Tab goes amount -> energy -> method
+            b.setMaximumWidth(56)
+            b.clicked.connect(lambda _c=False, v=value: self.quick(v))
+            self.quick_buttons.append(b)
         self.note = QLabel("")
         self.note.setObjectName("hint")
+        self.error = QLabel("")
+        self.error.setObjectName("error")
+        self.error.setStyleSheet("color: #b00020;")
+        self.error.setWordWrap(True)
         self.sell_button = QPushButton(_("Sell (Enter / F9)"))
         self.sell_button.setObjectName("primary")
         self.sell_button.clicked.connect(self.request_confirm)
@@ -57,37 +84,108 @@ class SaleForm(QWidget):
         self._timer.timeout.connect(self._preview)
         self.amount.textEdited.connect(lambda _t: self._edited("amount"))
         self.energy.textEdited.connect(lambda _t: self._edited("energy"))
-        for w in (self.amount, self.energy, self.reference):
+        self.received.textEdited.connect(lambda _t: self._show_change())
+        self.method.currentIndexChanged.connect(lambda _i: self._method_changed())
+        for w in (self.amount, self.energy, self.reference, self.received):
             w.returnPressed.connect(self.request_confirm)
         self.method.installEventFilter(self)
         form = QFormLayout(self)
+        form.setContentsMargins(9, 4, 9, 4)
+        form.setVerticalSpacing(5)
         pair = QHBoxLayout()
-        pair.addWidget(self.amount)
+        pair.addWidget(self.amount, 3)
         pair.addWidget(QLabel("⇄"))
-        pair.addWidget(self.energy)
+        pair.addWidget(self.energy, 3)
+        for b in self.quick_buttons:
+            pair.addWidget(b)
         form.addRow(_("Amount / energy"), pair)
-        form.addRow(_("Payment method"), self.method)
+        pay = QHBoxLayout()
+        pay.addWidget(self.method, 3)
+        pay.addWidget(self.received_label)
+        pay.addWidget(self.received, 1)
+        pay.addWidget(self.change, 1)
+        form.addRow(_("Payment method"), pay)
         form.addRow(_("Reference"), self.reference)
-        form.addRow(self.note)
+        notes = QHBoxLayout()
+        notes.addWidget(self.note)
+        notes.addWidget(self.error, 1)
+        form.addRow(notes)
         form.addRow(self.sell_button)
+        QWidget.setTabOrder(self.method, self.received)
+        QWidget.setTabOrder(self.received, self.reference)
         self.set_account(None)
+        self._method_changed()
 
     # --- account and fields -------------------------------------------------------------
-    def set_account(self, number: str | None, *, sellable: bool = True) -> None:
+    def set_account(self, number: str | None, *, sellable: bool = True, card=None) -> None:
         if number != self.account:
             self.key = uuid.uuid4().hex
             self.clear()
         self.account = number
+        self.card = card if number is not None else None
         enabled = number is not None and sellable and self.session.can("sell")
-        for w in (self.amount, self.energy, self.method, self.reference, self.sell_button):
+        for w in (self.amount, self.energy, self.method, self.reference, self.received, self.sell_button,
+                  *self.quick_buttons):
             w.setEnabled(enabled)
 
     def clear(self) -> None:
         self.amount.clear()
         self.energy.clear()
         self.reference.clear()
+        self.received.clear()
+        self.change.setText("")
         self.note.setText("")
+        self.error.setText("")
         self._basis = "amount"
+
+    def quick(self, value: int) -> None:
+        """A quick amount button: that amount, its energy previewed; focus stays on the amount."""
+        self.amount.setText(f"{value}")
+        self._edited("amount")
+        self.amount.setFocus()
+
+    def _method_changed(self) -> None:
+        cash = self.method.currentData() == "cash"
+        for w in (self.received_label, self.received, self.change):
+            w.setVisible(cash)
+        self._show_change()
+
+    def _refuse(self, message: str) -> None:
+        """Refuse the amount inline; the other field must not show a value of an earlier amount."""
+        self.error.setText(message)
+        self.note.setText("")
+        (self.energy if self._basis == "amount" else self.amount).clear()
+
+    def _received(self, due: Decimal | None) -> tuple[Decimal | None, Decimal | None]:
+        """(received, change) for cash; raises InvalidInput if less was received than is due."""
+        text = self.received.text().strip()
+        if self.method.currentData() != "cash" or not text:
+            return None, None
+        got = parse_amount(text)
+        if due is not None and got < due:
+            raise InvalidInput(_("Received {received} is less than the amount {amount}").format(
+                received=money(got), amount=money(due)))
+        return got, None if due is None else got - due
+
+    def _due(self) -> Decimal | None:
+        try:
+            text = self.amount.text().strip()
+            return parse_amount(text) if text else None
+        except StationError:
+            return None
+
+    def _show_change(self) -> None:
+        try:
+            got, change = self._received(self._due())
+        except StationError as e:
+            self.change.setText("")
+            self._received_error = str(e)
+            self.error.setText(self._received_error)
+            return
+        if self._received_error and self.error.text() == self._received_error:
+            self.error.setText("")
+        self._received_error = ""
+        self.change.setText("" if change is None else _("Change {amount}").format(amount=money(change)))
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt name
         if obj is self.method and event.type() == QEvent.Type.KeyPress:
@@ -119,13 +217,18 @@ class SaleForm(QWidget):
         try:
             amount, energy = self._parse()
         except StationError as e:
-            self.note.setText(str(e))
+            self._refuse(str(e))
             return
         other = self.energy if self._basis == "amount" else self.amount
         if amount is None and energy is None:
             other.clear()
             self.note.setText("")
+            self.error.setText("")
             return
+        if (amount if energy is None else energy) == 0:
+            self._refuse(_("Enter an amount above 0"))
+            return
+        self.error.setText("")
         seq, db, number = self._seq, self.session.db, self.account
         safe.read(self, lambda: pricing.preview(db, number, amount=amount, energy=energy),
                    on_done=lambda p: self._show_preview(seq, p),
@@ -139,10 +242,11 @@ class SaleForm(QWidget):
         else:
             self.amount.setText(str(p.amount))
         self.note.setText(amount_in_capitals(p.amount))
+        self._show_change()
 
     def _preview_failed(self, seq: int, error: BaseException) -> None:
         if seq == self._seq:
-            self.note.setText(str(error) if isinstance(error, StationError) else _("No preview"))
+            self._refuse(str(error) if isinstance(error, StationError) else _("No preview"))
 
     # --- confirmation and sale -----------------------------------------------------------
     def request_confirm(self) -> None:
@@ -152,26 +256,69 @@ class SaleForm(QWidget):
             return
         try:
             amount, energy = self._parse()
+            if amount is not None and energy is None:
+                self._received(amount)
         except StationError as e:
-            tasks.show_error(self, e)
+            self._refuse(str(e))
+            self.amount.setFocus()
             return
         if amount is None and energy is None:
+            self.amount.setFocus()
+            return
+        if (amount if energy is None else energy) == 0:
+            self._refuse(_("Enter an amount above 0"))
             self.amount.setFocus()
             return
         number, code = self.account, self.method.currentData()
         self.busy = True
         db = self.session.db
         safe.read(self, lambda: pricing.preview(db, number, amount=amount, energy=energy),
-                   on_done=lambda p: self._ask(number, code, amount, energy, p),
-                   on_error=self._failed)
+                   on_done=lambda p: self._checked(number, code, amount, energy, p),
+                   on_error=self._preview_refused)
 
-    def _ask(self, number: str, code: str, amount, energy, p) -> None:
-        energy_text = "" if p.energy is None else _("Energy: {energy} kWh").format(energy=p.energy) + "\n"
-        text = (_("Sell to account {account}?").format(account=number) + "\n\n"
-                + _("Amount: {amount}").format(amount=money(p.amount)) + "\n"
-                + _("In words: {capitals}").format(capitals=amount_in_capitals(p.amount)) + "\n"
-                + energy_text
-                + _("Payment method: {method}").format(method=_(sales.METHODS[code])))
+    def _preview_refused(self, error: BaseException) -> None:
+        self.busy = False
+        if isinstance(error, StationError):
+            self._refuse(str(error))
+        else:
+            tasks.show_error(self, error)
+
+    def _checked(self, number: str, code: str, amount, energy, p) -> None:
+        """The priced amount: refused inline if 0 or if less cash was received, else confirmed."""
+        try:
+            if p.amount <= 0:
+                raise InvalidInput(_("Enter an amount above 0"))
+            received, change = self._received(p.amount)
+        except StationError as e:
+            self.busy = False
+            self._refuse(str(e))
+            return
+        self.error.setText("")
+        self._ask(number, code, amount, energy, p, received, change)
+
+    def confirmation_text(self, number: str, code: str, p, received=None, change=None) -> str:
+        card = self.card if self.card is not None and self.card.number == number else None
+        lines = []
+        if card is not None:
+            lines.append(_("Sell to {customer}, {room}, account {account}?").format(
+                customer=card.customer or "—", room=card.room or "—", account=number))
+            meters = ", ".join(m.number for m in card.meters) or "—"
+            lines.append(_("Meter(s): {meters}").format(meters=meters))
+        else:
+            lines.append(_("Sell to account {account}?").format(account=number))
+        lines.append("")
+        lines.append(_("Amount: {amount}").format(amount=money(p.amount)))
+        lines.append(_("In words: {capitals}").format(capitals=amount_in_capitals(p.amount)))
+        if p.energy is not None:
+            lines.append(_("Energy: {energy} kWh").format(energy=p.energy))
+        lines.append(_("Payment method: {method}").format(method=_(sales.METHODS[code])))
+        if received is not None:
+            lines.append(_("Received {received}, change {change}").format(received=money(received),
+                                                                         change=money(change)))
+        return "\n".join(lines)
+
+    def _ask(self, number: str, code: str, amount, energy, p, received=None, change=None) -> None:
+        text = self.confirmation_text(number, code, p, received, change)
         box = QMessageBox(QMessageBox.Icon.Question, _("Confirm the sale"), text,
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
         box.setDefaultButton(QMessageBox.StandardButton.Yes)
