@@ -26,26 +26,7 @@ def make_app():
     app.setApplicationName("MeterStation")
     qt_translations.install(app, i18n.language())     # Qt's own buttons and dialogs in that language
     theme.apply(app)
-    install_qt_translations(app)
     return app
-
-
-def install_qt_translations(app) -> bool:
-    """Qt's own texts (standard dialog buttons, context menus) in the station's language, from the
-    qtbase_*.qm files shipped with PySide6 (and bundled into the frozen program). Once per app."""
-    from PySide6.QtCore import QLibraryInfo, QTranslator
-
-    from resources import i18n
-
-    lang = i18n.language()
-    if lang == "en" or getattr(app, "_qt_translator", None) is not None:
-        return False
-    translator = QTranslator(app)
-    if not translator.load(f"qtbase_{lang}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
-        return False
-    app.installTranslator(translator)
-    app._qt_translator = translator
-    return True
 
 
 def collect_garbage_on_gui_thread(app):

@@ -94,7 +94,7 @@ class AccountBills(QWidget):
         self.output.output(self.account, chosen.month, on_done=self._printed)
 
     def _printed(self, result) -> None:
-        path, _dest, copy = result
+        path, _dest, copy, _pages = result
         self.status.setText((_("Copy saved: {file}") if copy else _("Bill saved: {file}")).format(file=path))
         self.reload()
 
