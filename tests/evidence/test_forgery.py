@@ -151,3 +151,20 @@ def test_another_key_is_refused(db, cashier, tmp_path, monkeypatch):
         assert oplog.verify(s, key=other).problem == "key"
     with pytest.raises(DatabaseError, match="station.key"):
         sell(db, cashier, acc.number, D("1"))
+
+
+def test_shift_report_carries_an_anchor_that_catches_a_truncated_log(db, cashier):
+    from billing import shifts
+
+    shifts.open_shift(db, cashier)
+    _sales(db, cashier, 2)
+    report = shifts.close_shift(db, cashier, "21.00")
+    anchor = oplog.Anchor.parse(report.to_json()["chain"])
+    assert _verify(db, anchor).ok and anchor.seq == _anchor(db).seq
+    kept = anchor.seq - 1
+    tamper(db, f"DELETE FROM oplog WHERE seq > {kept}")
+    with db.writer.begin() as c:
+        h = c.execute(sa.text(f"SELECT hash FROM oplog WHERE seq = {kept}")).scalar_one()
+        c.execute(sa.text("UPDATE oplog_head SET seq = :s, hash = :h"), {"s": kept, "h": h})
+    assert _verify(db).ok                  # without an anchor a reset head cannot be told apart ...
+    assert _verify(db, anchor).problem == "anchor"     # ... with the shift report's, it can
