@@ -33,6 +33,7 @@ from resources.i18n import _
 
 GENESIS = "0" * 64
 _BUCKETS, _COMMITTED = "oplog.buckets", "oplog.committed_nested"
+_RIGHTS_TABLES = {"operators", "roles", "operator_areas"}
 
 
 class OpLogEntry(Base):
@@ -147,6 +148,15 @@ def _track(session: Session, _ctx) -> None:
             break
 
 
+@event.listens_for(Session, "do_orm_execute")
+def _track_statements(state) -> None:
+    """A bulk UPDATE/DELETE/INSERT on a rights table through the session changes rights too."""
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in _RIGHTS_TABLES:
+            _bucket(state.session).rights = True
+
+
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
     nested = session.get_nested_transaction()
@@ -219,7 +229,7 @@ def verify(session: Session, *, key: bytes | None = None, anchor: Anchor | None 
     covered: set[int] = set()
     rights: str | None = None
     t = OpLogEntry.__table__.c
-    cols = (t.seq, t.at, t.operator, t.station, t.action, t.target, t.details, t.prev_hash, t.hash, t.covers)
+    cols = (t.seq, sa.type_coerce(t.at, sa.DateTime()), t.operator, t.station, t.action, t.target, t.details, t.prev_hash, t.hash, t.covers)
     expected_prev, expected_seq, rows, last = GENESIS, 1, 0, 0
     while True:
         chunk = session.execute(sa.select(*cols).where(t.seq > last).order_by(t.seq).limit(batch)).all()

@@ -48,6 +48,7 @@ def entry_digest(values: dict[str, Any] | Any) -> str:
 def ledger_digests(session: Session, batch: int = 20000) -> Iterator[tuple[int, str]]:
     """(id, digest) of every ledger entry, in id order."""
     cols = [getattr(LedgerEntry.__table__.c, f) for f in LEDGER_FIELDS]
+    cols[LEDGER_FIELDS.index("at")] = sa.type_coerce(cols[LEDGER_FIELDS.index("at")], sa.DateTime())  # naive UTC
     last = 0
     while True:
         rows = session.execute(sa.select(*cols).where(LedgerEntry.__table__.c.id > last)

@@ -11,7 +11,6 @@ server share the key: copy station.key from the first station's config folder.
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import secrets
@@ -89,7 +88,7 @@ def ensure() -> bytes:
 
 
 def mac(key: bytes, data: bytes) -> str:
-    return hmac.new(key, data, hashlib.sha256).hexdigest()
+    return hmac.digest(key, data, "sha256").hex()
 
 
 def key_id(key: bytes) -> str:

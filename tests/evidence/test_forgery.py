@@ -139,6 +139,22 @@ def test_rights_changed_through_the_service_verify(db, root, cashier):
     operator_service.update_operator(db, root, "cas", role="super-admin")
     operator_service.update_operator(db, root, "cas", role="cashier")
     assert _verify(db).ok
+    with db.read() as s:
+        building = s.execute(sa.text("SELECT id FROM buildings")).scalars().first()
+    if building is None:
+        f.place(db)
+        with db.read() as s:
+            building = s.execute(sa.text("SELECT id FROM buildings")).scalars().first()
+    operator_service.update_operator(db, root, "cas", buildings=[building])
+    operator_service.update_operator(db, root, "cas", buildings=None)
+    operator_service.update_operator(db, root, "cas", password="new-pass-1")
+    operator_service.define_role(db, root, "reader2", "Reader", ["report_view"])
+    assert _verify(db).ok
+    tamper(db, "DELETE FROM operator_areas")
+    assert _verify(db).ok                  # nothing to delete: rights unchanged
+    tamper(db, "UPDATE operators SET password_hash = (SELECT password_hash FROM operators WHERE name = 'root') "
+               "WHERE name = 'cas'")
+    assert _verify(db).problem == "rights"      # a known password put on another operator
 
 
 def test_another_key_is_refused(db, cashier, tmp_path, monkeypatch):
