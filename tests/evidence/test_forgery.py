@@ -44,6 +44,10 @@ def test_honest_station_verifies(db, cashier):
     _sales(db, cashier)
     r = _verify(db)
     assert r.ok and r.rows > 5
+    from models import station_key
+
+    path = station_key.key_path()          # created by db upgrade, outside the database, private
+    assert path.stat().st_mode & 0o777 == 0o600 and path.parent.stat().st_mode & 0o077 == 0
 
 
 def test_triggers_refuse_update_and_delete_on_the_log(db, cashier):
