@@ -26,7 +26,7 @@ from models.accounts import Account, AccountMeter
 from models.archive import Meter, Room
 from models.audit import audited, record
 from models.base import utcnow
-from models.db import Database
+from models.db import Database, retrying
 from models.errors import Conflict, InvalidInput
 from models.ledger import LedgerEntry
 from models.rights import Actor
@@ -66,6 +66,7 @@ def _sharers(s, meter: Meter, accounts: list[str] | None) -> list[Account]:
     return list(s.execute(q).scalars())
 
 
+@retrying
 def apportion(db: Database, actor: Actor, meter_ref: str, reading: Decimal | str, *, tariff: str,
               by: str = "area", accounts: list[str] | None = None,
               at: datetime | None = None) -> Apportionment:

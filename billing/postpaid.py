@@ -22,7 +22,7 @@ from models.accounts import Account
 from models.archive import Meter
 from models.audit import audited, record
 from models.base import utcnow
-from models.db import Database
+from models.db import Database, retrying
 from models.errors import Conflict, InvalidInput
 from models.ledger import LedgerEntry
 from models.rights import Actor
@@ -38,6 +38,7 @@ class Bill:
     lines: dict[str, Decimal]  # meter number -> amount
 
 
+@retrying
 def bill_account(db: Database, actor: Actor, account_ref: str | int, month: str,
                  readings: dict[str, Decimal | str], at: datetime | None = None) -> Bill:
     """Bill a postpaid account for `month` from each meter's reading on the settlement day."""

@@ -31,7 +31,7 @@ from billing.sales import _replay, check_method, result_of
 from models.accounts import Account
 from models.audit import audited, record
 from models.base import utcnow
-from models.db import Database
+from models.db import Database, retrying
 from models.errors import Conflict, InvalidInput, NotFound
 from models.ledger import LedgerEntry, Receipt
 from models.rights import Actor
@@ -40,6 +40,7 @@ from resources.i18n import _
 REVERSIBLE = ("purchase", "bill_payment", "refund")
 
 
+@retrying
 def refund(db: Database, actor: Actor, account_ref: str | int, amount: Decimal | str, *,
            method: str = "cash", reference: str = "", idempotency_key: str | None = None) -> MoneyResult:
     """Pay `amount` of the account's own money back to the customer."""
@@ -86,6 +87,7 @@ def queue_meter_refund(s, account: Account, entry_id: int, fen: int) -> None:
                        entry_id=entry_id, payload={"amount": str(from_fen(fen))})
 
 
+@retrying
 def reverse(db: Database, actor: Actor, receipt_no: str, *, reason: str = "") -> MoneyResult:
     """Cancel the entry of receipt `receipt_no` with a linked, exactly opposite entry."""
     number = receipt_no.strip()

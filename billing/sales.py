@@ -30,7 +30,7 @@ from billing.results import MoneyResult
 from billing.units import from_milli, to_milli
 from models.accounts import Account
 from models.audit import audited, record
-from models.db import Database
+from models.db import Database, retrying
 from models.errors import Conflict, InvalidInput
 from models.ledger import LedgerEntry, OutboxItem
 from models.rights import Actor
@@ -87,6 +87,7 @@ def queue_after_credit(session: Session, account: Account, entry: LedgerEntry, b
                            entry_id=entry.id, payload={"reason": "balance positive"})
 
 
+@retrying
 def sell(db: Database, actor: Actor, account_ref: str | int, amount: Decimal | str | None = None, *,
          energy: Decimal | str | None = None, method: str = "cash", reference: str = "",
          idempotency_key: str | None = None) -> MoneyResult:

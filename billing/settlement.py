@@ -29,7 +29,7 @@ from models.accounts import Account, AccountMeter
 from models.archive import Meter, Reading
 from models.audit import audited, record
 from models.base import utcnow
-from models.db import Database
+from models.db import Database, retrying
 from models.errors import NotFound
 from models.ledger import LedgerEntry
 from models.rights import Actor
@@ -65,6 +65,7 @@ def charge_binding(session: Session, account: Account, binding: AccountMeter, re
     return entry
 
 
+@retrying
 def settle_reading(db: Database, actor: Actor, meter_ref: str | int, reading: Decimal | str,
                    at: datetime | None = None) -> LedgerEntry | None:
     """Record one reading of a bound meter and charge its consumption (one transaction)."""

@@ -6,7 +6,7 @@ the cash paid out; the counted cash is entered and the difference (counted - exp
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -16,6 +16,7 @@ from sqlalchemy import exc
 from sqlalchemy.orm import Session
 
 from billing.money import check_amount, from_fen, parse_amount, to_fen
+from models import oplog
 from models.audit import audited, record
 from models.base import utcnow
 from models.db import Database
@@ -40,6 +41,7 @@ class ShiftReport:
     expected_cash: Decimal | None = None
     counted_cash: Decimal | None = None
     difference: Decimal | None = None
+    chain: str = ""        # the log's chain head after the close (SEQ:HASH): an anchor kept on paper
 
     def to_json(self) -> dict[str, Any]:
         money = lambda v: None if v is None else str(v)  # noqa: E731
@@ -48,7 +50,7 @@ class ShiftReport:
                 "closed_at": self.closed_at.isoformat() if self.closed_at else None,
                 "takings": {k: str(v) for k, v in self.takings.items()}, "count": self.count,
                 "expected_cash": money(self.expected_cash), "counted_cash": money(self.counted_cash),
-                "difference": money(self.difference)}
+                "difference": money(self.difference), "chain": self.chain or None}
 
 
 def takings(session: Session, shift_id: int) -> tuple[dict[str, int], int]:
@@ -102,7 +104,9 @@ def close_shift(db: Database, actor: Actor, counted: Decimal | str) -> ShiftRepo
         shift.state, shift.closed_at = "closed", utcnow()
         report = _report(s, shift)
         record(s, actor, "shift.close", actor.station, report.to_json())
-        return report
+    with db.read() as s:                      # the head now includes the close itself
+        anchor = oplog.head_anchor(s)
+    return replace(report, chain=str(anchor))
 
 
 def current(db: Database, station: str) -> ShiftReport | None:

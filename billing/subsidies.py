@@ -22,7 +22,7 @@ from billing.lookup import account_building, find_account, require_open
 from billing.money import check_amount, from_fen, to_fen
 from models.accounts import Account
 from models.audit import audited, record
-from models.db import Database
+from models.db import Database, retrying
 from models.errors import Conflict, InvalidInput
 from models.ledger import LedgerEntry
 from models.rights import Actor
@@ -64,6 +64,7 @@ def _grant_one(s: Session, actor: Actor, account_id: int, month: str, fen: int) 
         return False
 
 
+@retrying
 def grant_monthly(db: Database, actor: Actor, month: str, amounts: dict[str, Decimal]) -> SubsidyRun:
     """Grant each open account of a listed type its monthly amount (one transaction)."""
     check_month(month)
@@ -85,6 +86,7 @@ def grant_monthly(db: Database, actor: Actor, month: str, amounts: dict[str, Dec
     return run
 
 
+@retrying
 def grant(db: Database, actor: Actor, account_ref: str | int, month: str, amount: Decimal) -> Decimal:
     """Grant one account its subsidy for `month`; a second grant is a Conflict."""
     check_month(month)
@@ -100,6 +102,7 @@ def grant(db: Database, actor: Actor, account_ref: str | int, month: str, amount
         return from_fen(account.subsidy_fen)
 
 
+@retrying
 def expire_month(db: Database, actor: Actor, month: str, *, carry_types: tuple[str, ...] = ()) -> SubsidyRun:
     """Month end: take away the unspent subsidy of every account (types in carry_types keep it)."""
     check_month(month)

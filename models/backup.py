@@ -34,7 +34,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from models import oplog, settings
+from models import backup_sign, oplog, settings
 from models.audit import audited, record
 from models.db import Database
 from models.errors import Conflict, DatabaseError, InvalidInput
@@ -104,7 +104,7 @@ def _copy_online(source: Path, target: Path) -> dict[str, object]:
     try:
         src.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
         src.execute("BEGIN")                                    # one snapshot for every step
-        head = src.execute("SELECT seq FROM oplog_head WHERE id = 1").fetchone()
+        head = src.execute("SELECT seq, hash FROM oplog_head WHERE id = 1").fetchone()
         dst = sqlite3.connect(target, isolation_level=None)
         try:
             src.backup(dst, pages=STEP_PAGES, sleep=STEP_SLEEP)
@@ -118,7 +118,7 @@ def _copy_online(source: Path, target: Path) -> dict[str, object]:
         src.execute("ROLLBACK")
     finally:
         src.close()
-    return {"oplog_seq": int(head[0]) if head else 0}
+    return {"oplog_seq": int(head[0]) if head else 0, "oplog_hash": str(head[1]) if head else oplog.GENESIS}
 
 
 def _backup_file(db: Database, target: Path) -> dict[str, object]:
@@ -143,6 +143,7 @@ def _backup_file(db: Database, target: Path) -> dict[str, object]:
         info = _copy_online(source, tmp)
         _fsync_file(tmp)
         os.replace(tmp, target)
+        backup_sign.sign(target, oplog.Anchor(int(info["oplog_seq"]), str(info["oplog_hash"])))
         _fsync_dir(target.parent)
     except sqlite3.Error as exc:
         raise DatabaseError(_("The backup failed: {reason}").format(reason=exc)) from None
@@ -182,6 +183,7 @@ def prune(folder: Path, keep: int) -> list[Path]:
     doomed = files[:-keep] if keep > 0 else files
     for p in doomed:
         p.unlink(missing_ok=True)
+        backup_sign.sig_path(p).unlink(missing_ok=True)
     return doomed
 
 
@@ -262,8 +264,9 @@ def inspect_backup(path: Path) -> str:
     return rev
 
 
-def check_books(db: Database) -> None:
-    """Refuse (InvalidInput) a database whose ledger or operation log does not hold together."""
+def check_books(db: Database, anchor: oplog.Anchor | None = None) -> None:
+    """Refuse (InvalidInput) a database whose ledger or operation log does not hold together
+    (the keyed chain, what it covers, and the backup's signed chain head)."""
     from models.accounts import Account
     from models.ledger import LedgerEntry
 
@@ -281,7 +284,7 @@ def check_books(db: Database) -> None:
         if bad:
             raise InvalidInput(_("The backup's ledger does not add up (account {account}: the balance is not "
                                  "the sum of its entries); it was not restored").format(account=bad[0]))
-        result = oplog.verify(s)
+        result = oplog.verify(s, anchor=anchor)
         if not result.ok:
             raise InvalidInput(_("The backup's operation log is broken at row {seq} ({problem}); it was not "
                                  "restored").format(seq=result.bad_seq, problem=result.problem))
@@ -303,7 +306,7 @@ def _checkpoint_alone(path: Path) -> None:
                              "polling service running?); stop it and try again").format(path=path))
 
 
-def _prepare_copy(backup_path: Path, work: Path) -> None:
+def _prepare_copy(backup_path: Path, work: Path, anchor: oplog.Anchor) -> None:
     """Copy the backup to `work`, migrated to this program's schema, unmarked as a backup."""
     from models import migrate
 
@@ -313,9 +316,31 @@ def _prepare_copy(backup_path: Path, work: Path) -> None:
     try:
         migrate.upgrade(copy)
         migrate.check_schema(copy)
-        check_books(copy)
+        check_books(copy, anchor)
     finally:
         copy.dispose()
+
+
+def _receipts_issued(db: Database) -> int:
+    """The highest receipt number the live database has issued (its counter; numbers are gapless)."""
+    from models.counters import peek
+
+    with db.read() as s:
+        return peek(s, "receipt")
+
+
+def _continue_receipts(session, issued: int) -> int:
+    """Raise the restored database's receipt counter past every number the replaced database
+    issued, so no receipt number is ever printed twice (issue 11 item 10). Returns the counter."""
+    from models.counters import Counter, peek
+
+    mine = peek(session, "receipt")
+    if issued > mine:
+        table = Counter.__table__
+        if session.execute(sa.update(table).where(table.c.name == "receipt").values(value=issued)).rowcount == 0:
+            session.execute(sa.insert(table).values(name="receipt", value=issued))
+        return issued
+    return mine
 
 
 def _finish_copy(work: Path) -> None:
@@ -353,11 +378,12 @@ def restore(url_or_db: str | Database, actor: Actor | Callable[[Database], Actor
         if source.exists() and target.exists() and source.resolve() == target.resolve():
             raise InvalidInput(_("The backup file cannot be the database itself"))
         rev = inspect_backup(source)
+        anchor = backup_sign.check(source)           # signed with this station's key, unchanged
         has_current = target.exists() and target.stat().st_size > 0
         work = target.with_name(f".{target.name}.restore-{os.getpid()}")
         try:
             try:
-                _prepare_copy(source, work)
+                _prepare_copy(source, work, anchor)
             except (sqlite3.Error, sa.exc.DBAPIError) as exc:
                 raise InvalidInput(_("{path} is damaged and cannot be restored: {reason}")
                                    .format(path=source, reason=str(exc)[:200])) from None
@@ -367,6 +393,7 @@ def restore(url_or_db: str | Database, actor: Actor | Callable[[Database], Actor
                 who = actor(check_db) if callable(actor) else actor
                 with audited(check_db, who, "restore", str(source)[:200]):
                     who.require("restore")
+                issued = _receipts_issued(db) if has_current else 0
                 kept = (_free_name(target.with_name(f"{target.name}.before-restore-{_stamp(when)}"))
                         if has_current else None)
                 details = {"file": str(source), "schema": rev, "kept": str(kept) if kept else None}
@@ -376,6 +403,7 @@ def restore(url_or_db: str | Database, actor: Actor | Callable[[Database], Actor
                     with db.write() as s:
                         record(s, who, "restore", str(source)[:200], {**details, "replaced": True})
                 with copy.write() as s:
+                    details["receipts_from"] = _continue_receipts(s, issued) + 1
                     record(s, who, "restore", str(source)[:200], details)
             finally:
                 copy.dispose()

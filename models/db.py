@@ -2,8 +2,18 @@
 
 SQLite (the one-PC default, in the user's data folder) runs with WAL, synchronous=FULL,
 foreign keys and a busy timeout; every write transaction starts with BEGIN IMMEDIATE so two
-writers queue instead of failing half-way. PostgreSQL and SQL Server serve several stations
-sharing one database; there, counters and chain heads are locked with SELECT ... FOR UPDATE.
+writers queue instead of failing half-way. SQLite's busy handler is not fair (a writer may be
+passed over again and again while each lock is held only briefly), so a BEGIN IMMEDIATE that
+times out is tried again with backoff for up to WRITE_QUEUE_SECONDS: writers queue, they do not
+fail. PostgreSQL and SQL Server serve several stations sharing one database; there, counters
+and chain heads are locked with SELECT ... FOR UPDATE.
+
+Lock order (PostgreSQL, SQL Server): every transaction locks accounts first (in id order,
+billing.ledger.lock_accounts), then counters, the operation log's counter and head last (its
+rows are written at commit, models/oplog.py). A deadlock or serialization failure that still
+happens (other rows, other servers' choices) is a RetryableConflict; services that move money
+are wrapped in @retrying, which runs the whole unit of work again (bounded, logged), so a
+cashier never sees it.
 
     db = Database.open(url)          # refuses a schema newer than this program
     with db.write() as s: ...        # one transaction, committed at the end, rolled back on error
@@ -11,10 +21,14 @@ sharing one database; there, counters and chain heads are locked with SELECT ...
 """
 from __future__ import annotations
 
+import functools
+import logging
 import os
+import random
+import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
@@ -24,7 +38,16 @@ from models.errors import DatabaseError
 from resources.i18n import _
 
 BUSY_TIMEOUT_MS = 10_000
+WRITE_QUEUE_SECONDS = float(os.environ.get("METERSTATION_WRITE_QUEUE_SECONDS", "180"))
+RETRY_ATTEMPTS = 8
 APP_NAME = "MeterStation"
+RETRYABLE_SQLSTATES = ("40P01", "40001")          # deadlock_detected, serialization_failure
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class RetryableConflict(DatabaseError):
+    """A deadlock or serialization failure: the transaction was rolled back; run it again."""
 
 
 def default_url() -> str:
@@ -61,8 +84,10 @@ def make_engine(url: str, *, immediate: bool) -> sa.Engine:
         raise DatabaseError(_driver_missing(url, e)) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-        begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin))
+        if immediate:
+            event.listen(engine, "begin", _begin_immediate)
+        else:
+            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
     return engine
 
 
@@ -89,6 +114,60 @@ def _odbc_driver_missing(e: exc.DBAPIError) -> DatabaseError | None:
                                "install Microsoft's ODBC Driver 18 for SQL Server and name it in the URL "
                                "(?driver=ODBC+Driver+18+for+SQL+Server)"))
     return None
+
+
+def _is_busy(e: exc.OperationalError) -> bool:
+    text = str(e.orig).lower() if e.orig is not None else str(e).lower()
+    return "locked" in text or "busy" in text
+
+
+def _begin_immediate(conn) -> None:
+    """BEGIN IMMEDIATE, waiting in line: after each busy timeout, back off and try again until
+    WRITE_QUEUE_SECONDS have passed (then the usual "busy" error)."""
+    deadline = time.monotonic() + WRITE_QUEUE_SECONDS
+    pause, tries = 0.01, 0
+    while True:
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if tries:
+                log.info("SQLite writer got its turn after %d retries", tries)
+            return
+        except exc.OperationalError as e:
+            if not _is_busy(e) or time.monotonic() + pause > deadline:
+                raise
+            tries += 1
+            log.info("SQLite writer still waiting for the write lock (try %d)", tries)
+            time.sleep(pause * (0.5 + random.random()))
+            pause = min(pause * 2, 0.5)
+
+
+def is_retryable(e: BaseException) -> bool:
+    """A deadlock or serialization failure, raw (sqlalchemy) or translated."""
+    if isinstance(e, RetryableConflict):
+        return True
+    orig = getattr(e, "orig", None)
+    return getattr(orig, "sqlstate", None) in RETRYABLE_SQLSTATES or \
+        getattr(orig, "pgcode", None) in RETRYABLE_SQLSTATES
+
+
+def retrying(fn: Callable[..., T]) -> Callable[..., T]:
+    """Run a unit of work again after a deadlock or serialization failure (PostgreSQL, SQL
+    Server): the transaction was rolled back whole, so running it again is safe. Bounded
+    (RETRY_ATTEMPTS) with jittered backoff; each retry is logged."""
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        pause = 0.02
+        for attempt in range(1, RETRY_ATTEMPTS + 1):
+            try:
+                return fn(*args, **kwargs)
+            except RetryableConflict as e:
+                if attempt == RETRY_ATTEMPTS:
+                    raise
+                log.warning("%s: %s; retrying (attempt %d)", fn.__qualname__, e.__cause__ or e, attempt + 1)
+                time.sleep(pause * (0.5 + random.random()))
+                pause = min(pause * 2, 1.0)
+        raise AssertionError("unreachable")
+    return run
 
 
 class Database:
@@ -150,9 +229,16 @@ def translate_db_errors() -> Iterator[None]:
     """Turn driver faults (locked, unreachable, disk full) into one clear DatabaseError."""
     try:
         yield
-    except exc.OperationalError as e:
-        if (missing := _odbc_driver_missing(e)) is not None:
+    except exc.DBAPIError as e:
+        if getattr(e.orig, "sqlstate", None) in RETRYABLE_SQLSTATES or \
+                getattr(e.orig, "pgcode", None) in RETRYABLE_SQLSTATES:
+            raise RetryableConflict(_("The database was busy with another transaction; try again")) from e
+        if (missing := _odbc_driver_missing(e)) is not None:   # pyodbc: a missing ODBC driver
             raise missing from e
+        if not isinstance(e, exc.OperationalError):
+            if isinstance(e, exc.ProgrammingError):
+                _programming(e)
+            raise
         text = str(e.orig).lower() if e.orig is not None else str(e).lower()
         if "locked" in text or "busy" in text:
             raise DatabaseError(_("The database is busy (locked by another program); try again")) from e
@@ -161,13 +247,9 @@ def translate_db_errors() -> Iterator[None]:
         if "no such table" in text or "does not exist" in text and "relation" in text:
             raise DatabaseError(_("The database has no station schema; run 'meterstation db upgrade'")) from e
         raise DatabaseError(_("The database cannot be reached: {reason}").format(reason=str(e.orig or e)[:200])) from e
-    except exc.ProgrammingError as e:
-        text = str(e.orig).lower() if e.orig is not None else ""
-        if "does not exist" in text or "undefined" in text:
-            raise DatabaseError(_("The database has no station schema; run 'meterstation db upgrade'")) from e
-        raise
-    except exc.DBAPIError as e:      # pyodbc reports a missing ODBC driver as a plain Error / InterfaceError
-        missing = _odbc_driver_missing(e)
-        if missing is not None:
-            raise missing from e
-        raise
+
+
+def _programming(e: exc.ProgrammingError) -> None:
+    text = str(e.orig).lower() if e.orig is not None else ""
+    if "does not exist" in text or "undefined" in text:
+        raise DatabaseError(_("The database has no station schema; run 'meterstation db upgrade'")) from e

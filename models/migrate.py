@@ -48,6 +48,9 @@ def upgrade(db: Database, target: str = "head") -> tuple[str | None, str]:
     before = current_revision(db)
     if before is not None and before not in known_revisions():
         raise _too_new(before)
+    from models import station_key
+
+    station_key.ensure()                 # the log's key, outside the database (0600)
     cfg = _config()
     with translate_db_errors(), db.writer.begin() as conn:
         cfg.attributes["connection"] = conn

@@ -1,26 +1,39 @@
-"""The operation log (操作日志): one append-only, hash-chained row per action.
+"""The operation log (操作日志): one append-only row per action, in a keyed chain.
 
-Every login, logout, money movement, meter command and archive change appends a row inside
-the same transaction as the change itself. Row n stores the hash of row n-1; the sequence
-number comes from the gapless "oplog" counter, and the counter row also keeps the hash of the
-newest row. `verify()` recomputes the chain: an edited row breaks its own hash, a deleted row
-leaves a gap in the sequence or a broken link, a deleted newest row disagrees with the head.
+Every login, money movement, meter command and archive or rights change appends a row in the
+same transaction as the change itself. The rows are written when the transaction commits, after
+every other lock it took (accounts first, counters last: one lock order for every transaction,
+so the poller and the counter cannot deadlock): the sequence number comes from the gapless
+"oplog" counter, and row n stores HMAC-SHA256(station key, row n's fields + row n-1's hash). The
+key is kept outside the database (models/station_key.py), so nobody who can only write the
+database can recompute the chain. The newest row of a transaction also covers the ledger
+entries it inserted and the rights state it changed (models/oplog_cover.py).
+
+`verify()` recomputes the chain: an edited row breaks its own hash, a deleted row leaves a gap
+or a broken link, a deleted newest row disagrees with the head — and, when someone also reset
+the head, with an anchor kept outside the database (a backup's signature, a shift report:
+`log verify --anchor SEQ:HASH`). Triggers refuse UPDATE and DELETE on this table (0005).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from models import oplog_cover as cover, station_key
 from models.base import Base, LongText, Text_, UTCDateTime, utcnow
 from models.counters import next_value
+from models.errors import DatabaseError
+from resources.i18n import _
 
 GENESIS = "0" * 64
+_BUCKETS, _COMMITTED = "oplog.buckets", "oplog.committed_nested"
+_RIGHTS_TABLES = {"operators", "roles", "operator_areas"}
 
 
 class OpLogEntry(Base):
@@ -34,82 +47,228 @@ class OpLogEntry(Base):
     details: Mapped[str] = mapped_column(LongText, default="{}")
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
+    covers: Mapped[str] = mapped_column(LongText, default="")
 
 
 class OpLogHead(Base):
-    """The hash of the newest row (one row, id 1), updated with each append."""
+    """The newest row's sequence and hash (one row, id 1), and which key wrote the chain."""
     __tablename__ = "oplog_head"
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     hash: Mapped[str] = mapped_column(sa.String(64), default=GENESIS)
+    key_id: Mapped[str] = mapped_column(sa.String(16), default="")
 
 
-def _digest(seq: int, at: datetime, operator: str, station: str, action: str, target: str,
-            details: str, prev_hash: str) -> str:
-    stamp = at.isoformat(timespec="microseconds")
-    canon = json.dumps([seq, stamp, operator, station, action, target, details, prev_hash],
+def _stamp(at: datetime) -> str:
+    return cover._plain(at)
+
+
+def digest(key: bytes, seq: int, at: datetime, operator: str, station: str, action: str, target: str,
+           details: str, prev_hash: str, covers: str) -> str:
+    canon = json.dumps([seq, _stamp(at), operator, station, action, target, details, prev_hash, covers],
                        ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+    return station_key.mac(key, canon.encode("utf-8"))
 
 
-def _naive(at: datetime) -> datetime:
-    return at.replace(tzinfo=None)
+# --- appending (written at commit) ---------------------------------------------------------------
+class _Bucket:
+    __slots__ = ("rows", "ledger", "rights")
+
+    def __init__(self) -> None:
+        self.rows: list[OpLogEntry] = []
+        self.ledger: list[Any] = []
+        self.rights = False
+
+    def merge(self, other: "_Bucket") -> None:
+        self.rows += other.rows
+        self.ledger += other.ledger
+        self.rights = self.rights or other.rights
+
+
+def _bucket(session: Session) -> _Bucket:
+    trans = session.get_nested_transaction() or session.get_transaction()
+    return session.info.setdefault(_BUCKETS, {}).setdefault(trans, _Bucket())
 
 
 def append(session: Session, *, operator: str, station: str, action: str, target: str = "",
            details: dict[str, Any] | None = None, at: datetime | None = None) -> OpLogEntry:
-    """Append one row in the caller's transaction (the counter lock serialises writers)."""
-    seq = next_value(session, "oplog")
-    head = session.execute(sa.select(OpLogHead).where(OpLogHead.id == 1)
-                           .with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = OpLogHead(id=1, seq=0, hash=GENESIS)
-        session.add(head)
-    prev = head.hash
-    when = at or utcnow()
+    """Queue one row in the caller's transaction; it is numbered and chained at commit."""
     text = json.dumps(details or {}, ensure_ascii=False, sort_keys=True, default=str)
-    entry = OpLogEntry(seq=seq, at=when, operator=operator, station=station, action=action,
-                       target=target[:200], details=text, prev_hash=prev,
-                       hash=_digest(seq, _naive(when), operator, station, action, target[:200], text, prev))
-    session.add(entry)
-    head.seq, head.hash = seq, entry.hash
-    session.flush()
+    entry = OpLogEntry(at=at or utcnow(), operator=operator, station=station, action=action,
+                       target=target[:200], details=text, covers="")
+    _bucket(session).rows.append(entry)
     return entry
+
+
+def _head(session: Session, key: bytes) -> OpLogHead:
+    head = session.execute(sa.select(OpLogHead).where(OpLogHead.id == 1).with_for_update()
+                           .execution_options(populate_existing=True)).scalar_one_or_none()
+    if head is None:
+        head = OpLogHead(id=1, seq=0, hash=GENESIS, key_id="")
+        session.add(head)
+    kid = station_key.key_id(key)
+    if head.key_id and head.key_id != kid:
+        raise DatabaseError(_("This station's key ({path}) is not the key this database's log is kept with: "
+                              "copy station.key from the station that set the database up")
+                            .format(path=station_key.key_path()))
+    head.key_id = kid
+    return head
+
+
+def _write(session: Session, bucket: _Bucket) -> None:
+    if not (bucket.rows or bucket.ledger or bucket.rights):
+        return
+    key = station_key.load()
+    rows = bucket.rows or [OpLogEntry(at=utcnow(), operator="system", station="", action="chain.cover",
+                                      target="", details="{}", covers="")]
+    ledger = [(e.id, cover.entry_digest(e)) for e in bucket.ledger]
+    rows[-1].covers = cover.covers_json(ledger, cover.rights_digest(session) if bucket.rights else None)
+    seqs = [next_value(session, "oplog") for _row in rows]       # counters last
+    head = _head(session, key)
+    prev = head.hash
+    for seq, row in zip(seqs, rows):
+        row.seq, row.prev_hash = seq, prev
+        row.hash = prev = digest(key, seq, row.at, row.operator, row.station, row.action, row.target,
+                                 row.details, row.prev_hash, row.covers)
+        session.add(row)
+    head.seq, head.hash = seqs[-1], prev
+    session.flush()
+
+
+@event.listens_for(Session, "after_flush")
+def _track(session: Session, _ctx) -> None:
+    bucket = None
+    for obj in session.new:
+        if isinstance(obj, cover.LedgerEntry):
+            bucket = bucket or _bucket(session)
+            bucket.ledger.append(obj)
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, cover.RIGHTS_CLASSES):
+            (bucket or _bucket(session)).rights = True
+            break
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _track_statements(state) -> None:
+    """A bulk UPDATE/DELETE/INSERT on a rights table through the session changes rights too."""
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in _RIGHTS_TABLES:
+            _bucket(state.session).rights = True
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    nested = session.get_nested_transaction()
+    if nested is not None:
+        session.info.setdefault(_COMMITTED, set()).add(nested)
+        return
+    buckets = session.info.get(_BUCKETS)
+    if not buckets:
+        session.flush()
+        buckets = session.info.get(_BUCKETS)
+        if not buckets:
+            return
+    session.flush()
+    root = session.get_transaction()
+    bucket = buckets.pop(root, None)
+    if bucket is not None:
+        _write(session, bucket)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _transaction_end(session: Session, trans) -> None:
+    buckets = session.info.get(_BUCKETS)
+    committed = session.info.get(_COMMITTED, set())
+    done = buckets.pop(trans, None) if buckets else None
+    if done is not None and trans.nested and trans in committed and trans.parent is not None:
+        buckets.setdefault(trans.parent, _Bucket()).merge(done)
+    committed.discard(trans)
+
+
+# --- checking ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Anchor:
+    seq: int
+    hash: str
+
+    @classmethod
+    def parse(cls, text: str) -> "Anchor":
+        seq, _sep, value = text.strip().partition(":")
+        value = value.strip().lower()
+        if not seq.strip().isdigit() or len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+            raise ValueError(text)
+        return cls(int(seq), value)
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
 
 
 @dataclass(frozen=True)
 class VerifyResult:
     ok: bool
     rows: int
-    problem: str = ""        # English, for logs; the CLI translates by kind
+    problem: str = ""        # a kind, translated by the CLI
     bad_seq: int | None = None
+    entry: int | None = None  # the ledger entry of a ledger problem
 
 
-def verify(session: Session, batch: int = 5000) -> VerifyResult:
-    """Recompute the whole chain; report the first broken row."""
-    expected_prev, expected_seq, rows = GENESIS, 1, 0
-    last = 0
+def head_anchor(session: Session) -> Anchor:
+    head = session.get(OpLogHead, 1)
+    return Anchor(head.seq, head.hash) if head else Anchor(0, GENESIS)
+
+
+def verify(session: Session, *, key: bytes | None = None, anchor: Anchor | None = None,
+           batch: int = 20000) -> VerifyResult:
+    """Recompute the whole chain and what it covers; report the first problem."""
+    key = key if key is not None else station_key.load()
+    head = session.get(OpLogHead, 1)
+    if head is not None and head.key_id and head.key_id != station_key.key_id(key):
+        return VerifyResult(False, 0, "key")
+    ledger = dict(cover.ledger_digests(session))
+    covered: set[int] = set()
+    rights: str | None = None
+    t = OpLogEntry.__table__.c
+    cols = (t.seq, sa.type_coerce(t.at, sa.DateTime()), t.operator, t.station, t.action, t.target, t.details, t.prev_hash, t.hash, t.covers)
+    expected_prev, expected_seq, rows, last = GENESIS, 1, 0, 0
     while True:
-        chunk = session.execute(sa.select(OpLogEntry).where(OpLogEntry.seq > last)
-                                .order_by(OpLogEntry.seq).limit(batch)).scalars().all()
+        chunk = session.execute(sa.select(*cols).where(t.seq > last).order_by(t.seq).limit(batch)).all()
         if not chunk:
             break
-        for e in chunk:
-            if e.seq != expected_seq:
+        for seq, at, operator, station, action, target, details, prev_hash, hsh, covers in chunk:
+            if seq != expected_seq:
                 return VerifyResult(False, rows, "missing", expected_seq)
-            if e.prev_hash != expected_prev:
-                return VerifyResult(False, rows, "link", e.seq)
-            if _digest(e.seq, _naive(e.at), e.operator, e.station, e.action, e.target, e.details,
-                       e.prev_hash) != e.hash:
-                return VerifyResult(False, rows, "edited", e.seq)
-            expected_prev, expected_seq, rows = e.hash, e.seq + 1, rows + 1
-            last = e.seq
-        session.expunge_all()
-    head = session.get(OpLogHead, 1)
+            if prev_hash != expected_prev:
+                return VerifyResult(False, rows, "link", seq)
+            if digest(key, seq, at, operator, station, action, target, details, prev_hash, covers or "") != hsh:
+                return VerifyResult(False, rows, "edited", seq)
+            if anchor is not None and seq == anchor.seq and hsh != anchor.hash:
+                return VerifyResult(False, rows, "anchor", seq)
+            if covers:
+                body = json.loads(covers)
+                for entry_id, d in body.get("ledger", ()):
+                    if entry_id not in ledger:
+                        return VerifyResult(False, rows, "ledger-missing", seq, entry_id)
+                    if ledger[entry_id] != d or entry_id in covered:
+                        return VerifyResult(False, rows, "ledger-edited", seq, entry_id)
+                    covered.add(entry_id)
+                rights = body.get("rights", rights)
+            expected_prev, expected_seq, rows, last = hsh, seq + 1, rows + 1, seq
+    if anchor is not None and anchor.seq > rows:
+        return VerifyResult(False, rows, "anchor", rows + 1)
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
     if head_seq != rows or head_hash != expected_prev:
         return VerifyResult(False, rows, "truncated", rows + 1)
+    unlogged = sorted(set(ledger) - covered)
+    if unlogged:
+        return VerifyResult(False, rows, "ledger-unlogged", None, unlogged[0])
+    if rights != cover.rights_digest(session) and (rights is not None or _has_rights_rows(session)):
+        return VerifyResult(False, rows, "rights")
     return VerifyResult(True, rows)
+
+
+def _has_rights_rows(session: Session) -> bool:
+    return session.execute(sa.select(sa.func.count()).select_from(cover.Operator)).scalar_one() > 0
 
 
 def search(session: Session, *, operator: str | None = None, action: str | None = None,

@@ -68,19 +68,21 @@ def db(db_url):
 @pytest.fixture
 def station_config(tmp_path, monkeypatch):
     """Station-local settings in a private folder, never the user's real config."""
-    folder = tmp_path / "config"
+    folder = tmp_path / "cfg"               # the same folder as _private_config: one station key
     monkeypatch.setenv("METERSTATION_CONFIG_DIR", str(folder))
     monkeypatch.setenv("METERSTATION_DB", f"sqlite:///{tmp_path / 'default.db'}")
     return folder
 
 
 @pytest.fixture(autouse=True)
-def _private_config(tmp_path_factory, monkeypatch):
-    """No test reads or writes the real user's settings or database."""
+def _private_config(tmp_path, monkeypatch):
+    """No test reads or writes the real user's settings or database. The folder is the test's
+    tmp_path/cfg, the one CLI subprocesses of the test are given too: they share the station
+    key (station.key) that keys the database's log."""
     if "METERSTATION_CONFIG_DIR" not in os.environ:
-        monkeypatch.setenv("METERSTATION_CONFIG_DIR", str(tmp_path_factory.mktemp("cfg")))
+        monkeypatch.setenv("METERSTATION_CONFIG_DIR", str(tmp_path / "cfg"))
     if "METERSTATION_BILL_DIR" not in os.environ:      # bill documents of the settlement-day job
-        monkeypatch.setenv("METERSTATION_BILL_DIR", str(tmp_path_factory.mktemp("bills")))
+        monkeypatch.setenv("METERSTATION_BILL_DIR", str(tmp_path / "bills"))
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from billing.settlement import charge_binding
 from models.accounts import Account, AccountMeter
 from models.archive import Meter, Reading
 from models.audit import record
-from models.db import Database
+from models.db import Database, is_retryable, retrying
 from models.rights import Actor, system_actor
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ def _newest_per_meter(session, reading_ids: list[int]) -> dict[int, Reading]:
     return newest
 
 
+@retrying
 def settle_readings(db: Database, reading_ids: list[int], *, actor: Actor | None = None,
                     now: datetime | None = None) -> SettleResult:
     """Charge what the readings measured, update alarms, apply arrears (one transaction)."""
@@ -79,7 +80,9 @@ def settle_readings(db: Database, reading_ids: list[int], *, actor: Actor | None
             try:
                 with s.begin_nested():
                     _settle_account(s, account_id, by_account[account_id], actor, now, quiet, result)
-            except Exception:  # noqa: BLE001 - one account's fault must not stop the batch
+            except Exception as e:  # noqa: BLE001 - one account's fault must not stop the batch
+                if is_retryable(e):
+                    raise                                   # the whole batch runs again (@retrying)
                 log.exception("settling account %s failed", account_id)
                 number = s.scalar(sa.select(Account.number).where(Account.id == account_id))
                 result.failed.append(number or str(account_id))

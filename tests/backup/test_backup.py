@@ -166,26 +166,34 @@ def _tamper(path, sql, drop_trigger=None):
         c.close()
 
 
+def _copy(good, path):
+    """A copy of a backup with its signature: only the file is then changed."""
+    shutil.copyfile(good, path)
+    shutil.copyfile(f"{good}.sig", f"{path}.sig")
+    return path
+
+
 def test_restore_refuses_a_tampered_ledger_or_log(station, tmp_path):
     db, root = station
     acc = factories.account(db, root).number
     sell(db, root, acc, Decimal("10"), method="cash")
     good = backup.backup(db, root, tmp_path / "good.db")
-    ledger = tmp_path / "ledger.db"
-    shutil.copyfile(good, ledger)
+    ledger = _copy(good, tmp_path / "ledger.db")
     _tamper(ledger, "update ledger_entries set amount_fen = 999900", drop_trigger="ledger_entries")
-    with pytest.raises(InvalidInput, match="ledger"):
+    with pytest.raises(InvalidInput, match="signature"):
         backup.restore(db.url, root, ledger)
-    balance = tmp_path / "balance.db"
-    shutil.copyfile(good, balance)
+    balance = _copy(good, tmp_path / "balance.db")
     _tamper(balance, "update accounts set balance_fen = balance_fen + 100")
-    with pytest.raises(InvalidInput, match="ledger"):
+    with pytest.raises(InvalidInput, match="signature"):
         backup.restore(db.url, root, balance)
-    log = tmp_path / "log.db"
-    shutil.copyfile(good, log)
+    log = _copy(good, tmp_path / "log.db")
     _tamper(log, "update oplog set target = 'someone else' where seq = 2", drop_trigger="oplog")
-    with pytest.raises(InvalidInput, match="operation log"):
+    with pytest.raises(InvalidInput, match="signature"):
         backup.restore(db.url, root, log)
+    unsigned = tmp_path / "unsigned.db"
+    shutil.copyfile(good, unsigned)
+    with pytest.raises(InvalidInput, match="no signature"):
+        backup.restore(db.url, root, unsigned)
     assert _balances(db)[acc] == 1000                   # nothing was replaced
     assert not any("before-restore" in p.name or ".restore-" in p.name for p in tmp_path.iterdir())
 
@@ -241,7 +249,7 @@ def test_scheduled_backup_keeps_the_newest(station, tmp_path):
     start = datetime(2026, 11, 1, 2, 30, tzinfo=timezone.utc)
     made = [backup.scheduled_backup(db, start + timedelta(days=i)) for i in range(5)]
     names = sorted(p.name for p in (tmp_path / "bk").iterdir())
-    assert names == ["mine.db"] + [p.name for p in made[-3:]]
+    assert names == sorted(["mine.db"] + [n for p in made[-3:] for n in (p.name, p.name + ".sig")])
     assert made[-1].name == "station-20261105T023000Z.db"
     assert backup.inspect_backup(made[-1])
     assert _actions(db, "backup.scheduled") == 5

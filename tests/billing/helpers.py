@@ -26,6 +26,10 @@ def check_books(db) -> None:
         on_entries = [n for n in s.execute(sa.select(LedgerEntry.receipt_no)
                                            .where(LedgerEntry.receipt_no.is_not(None))).scalars()]
         assert len(on_entries) == len(set(on_entries))
+        from models import oplog
+
+        result = oplog.verify(s)          # every entry and rights change is in the keyed chain
+        assert result.ok, result
 
 
 def entries(db, number: str) -> list[LedgerEntry]:

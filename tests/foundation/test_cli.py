@@ -73,7 +73,10 @@ def test_log_verify_fails_on_tampering(cli, tmp_path):
     cli("operator", "add", "root", "--role", "super-admin", stdin="secret-1\n")
     import sqlite3
 
+    from tests.tamper import drop_guards_sqlite
+
     con = sqlite3.connect(tmp_path / "cli.db")
+    drop_guards_sqlite(con)
     con.execute("UPDATE oplog SET target = 'mallory' WHERE seq = 1")
     con.commit()
     con.close()

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from models import oplog
 from models.rights import system_actor
 from models.audit import record
+from tests.tamper import drop_guards
 
 
 def _append(db, n, who="root"):
@@ -26,11 +27,12 @@ def _verify(db):
 def test_chain_intact(db):
     _append(db, 20)
     r = _verify(db)
-    assert r.ok and r.rows == 20
+    assert r.ok and r.rows == 21          # + the baseline row of migration 0005
 
 
 def test_edited_row_detected(db):
     _append(db, 10)
+    drop_guards(db)
     with db.writer.begin() as c:
         c.execute(sa.text("UPDATE oplog SET details = '{\"i\": 99}' WHERE seq = 4"))
     r = _verify(db)
@@ -39,6 +41,7 @@ def test_edited_row_detected(db):
 
 def test_edited_time_detected(db):
     _append(db, 5)
+    drop_guards(db)
     with db.writer.begin() as c:
         c.execute(sa.text("UPDATE oplog SET operator = 'someone' WHERE seq = 2"))
     assert _verify(db).bad_seq == 2
@@ -46,6 +49,7 @@ def test_edited_time_detected(db):
 
 def test_deleted_row_detected(db):
     _append(db, 10)
+    drop_guards(db)
     with db.writer.begin() as c:
         c.execute(sa.text("DELETE FROM oplog WHERE seq = 6"))
     r = _verify(db)
@@ -54,14 +58,16 @@ def test_deleted_row_detected(db):
 
 def test_deleted_last_row_detected(db):
     _append(db, 10)
+    drop_guards(db)
     with db.writer.begin() as c:
-        c.execute(sa.text("DELETE FROM oplog WHERE seq = 10"))
+        c.execute(sa.text("DELETE FROM oplog WHERE seq = 11"))
     r = _verify(db)
     assert not r.ok and r.problem == "truncated"
 
 
 def test_rebuilt_row_with_renumbering_detected(db):
     _append(db, 6)
+    drop_guards(db)
     with db.writer.begin() as c:
         c.execute(sa.text("DELETE FROM oplog WHERE seq = 3"))
         c.execute(sa.text("UPDATE oplog SET seq = seq - 1 WHERE seq > 3"))
@@ -84,7 +90,7 @@ def test_concurrent_writers_keep_the_chain(db):
         t.join()
     assert not errors
     r = _verify(db)
-    assert r.ok and r.rows == 100
+    assert r.ok and r.rows == 101
 
 
 def test_search_filters(db):

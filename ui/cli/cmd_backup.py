@@ -1,6 +1,8 @@
 """`backup FILE`, `restore FILE` — the station's SQLite database (models/backup.py).
 
 restore replaces the database file: run it with the station and the polling service stopped.
+A backup is signed with the station key (FILE.sig, beside it, carrying the log's chain head);
+restore refuses a backup without a valid signature or whose log does not reach that head.
 The acting operator needs the "restore" right in the current database; when there is no
 database file at all (a new PC, a lost disk), the operator logs in on the verified backup.
 """
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from models import auth, backup as backups
+from models import auth, backup as backups, backup_sign
 from models.db import Database
 from resources.i18n import _
 from ui.cli.context import CliContext
@@ -29,10 +31,14 @@ def backup_(ctx: CliContext, args) -> int:
     actor = ctx.actor()
     path = backups.backup(ctx.db(), actor, args.file)
     size = path.stat().st_size
+    anchor = backup_sign.check(path)
+    sig = backup_sign.sig_path(path.absolute())
     if ctx.json:
-        ctx.emit({"file": str(path.absolute()), "bytes": size})
+        ctx.emit({"file": str(path.absolute()), "bytes": size, "signature": str(sig), "anchor": str(anchor)})
     else:
         ctx.say(_("Backup written to {file} ({size} bytes)").format(file=path.absolute(), size=size))
+        ctx.say(_("Signed in {sig}; log head {anchor} (keep it: 'log verify --anchor' checks against it)")
+                .format(sig=sig, anchor=anchor))
     return 0
 
 

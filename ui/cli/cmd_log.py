@@ -26,9 +26,16 @@ def register(sub) -> None:
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=show_)
     export.set_defaults(func=export_)
-    v = s.add_parser("verify", help=_("check the hash chain; exit 1 if a row was edited or deleted"))
+    v = s.add_parser("verify", help=_("check the keyed chain, the ledger and rights it covers; exit 1 on any "
+                                      "edited, deleted or inserted row"))
+    v.add_argument("--anchor", metavar="SEQ:HASH",
+                   help=_("a chain head kept outside the database (from a backup's .sig file, a shift report "
+                          "or an earlier 'log head'): the log must still reach it"))
     v.add_argument("--json", action="store_true")
     v.set_defaults(func=verify)
+    h = s.add_parser("head", help=_("print the chain head (SEQ:HASH) to keep outside the database"))
+    h.add_argument("--json", action="store_true")
+    h.set_defaults(func=head)
 
 
 def _day(text: str | None, *, end: bool = False) -> datetime | None:
@@ -75,20 +82,53 @@ def export_(ctx: CliContext, args) -> int:
     return 0
 
 
-def verify(ctx: CliContext, args) -> int:
+def _anchor(text: str | None) -> oplog.Anchor | None:
+    if not text:
+        return None
+    try:
+        return oplog.Anchor.parse(text)
+    except ValueError:
+        raise InvalidInput(_("{text} is not a chain head: give SEQ:HASH (a number, a colon and 64 hex digits)")
+                           .format(text=text[:100])) from None
+
+
+def head(ctx: CliContext, args) -> int:
+    actor = ctx.optional_actor()
+    if actor is not None:
+        actor.require("log_view")
     with ctx.db().read() as s:
-        result = oplog.verify(s)
+        anchor = oplog.head_anchor(s)
+    if ctx.json:
+        ctx.emit({"seq": anchor.seq, "hash": anchor.hash, "anchor": str(anchor)})
+    else:
+        ctx.say(str(anchor))
+    return 0
+
+
+def verify(ctx: CliContext, args) -> int:
+    anchor = _anchor(args.anchor)
+    with ctx.db().read() as s:
+        result = oplog.verify(s, anchor=anchor)
     if ctx.json:
         ctx.emit({"ok": result.ok, "rows": result.rows, "problem": result.problem or None,
-                  "seq": result.bad_seq})
+                  "seq": result.bad_seq, "entry": result.entry})
     elif result.ok:
         ctx.say(_("The operation log is intact: {n} rows").format(n=result.rows))
     else:
         messages = {"missing": _("row {seq} is missing (deleted)"), "link": _("row {seq} does not follow "
                     "the row before it (a row was deleted or replaced)"),
-                    "edited": _("row {seq} was edited"), "truncated": _("rows from {seq} on were deleted")}
+                    "edited": _("row {seq} was edited (or written without this station's key)"),
+                    "truncated": _("rows from {seq} on were deleted"),
+                    "anchor": _("the log no longer reaches the given chain head at row {seq} (rows were deleted "
+                                "or rewritten)"),
+                    "key": _("it was written with another station key"),
+                    "ledger-missing": _("ledger entry {entry} logged in row {seq} is missing"),
+                    "ledger-edited": _("ledger entry {entry} logged in row {seq} was changed"),
+                    "ledger-unlogged": _("ledger entry {entry} is in no log row (inserted behind the station's "
+                                         "back)"),
+                    "rights": _("operators, roles or rights differ from the last change the log recorded")}
         import sys
 
         print(_("The operation log is broken: {what}").format(
-            what=messages[result.problem].format(seq=result.bad_seq)), file=sys.stderr)
+            what=messages[result.problem].format(seq=result.bad_seq, entry=result.entry)), file=sys.stderr)
     return 0 if result.ok else 1
