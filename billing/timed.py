@@ -33,6 +33,7 @@ from resources.i18n import N_, _
 RIGHT = "relay_control"
 DAY_RULE_TITLES = {"every": N_("Every day"), "weekdays": N_("Monday to Friday"),
                    "school": N_("School days (working days)"), "dates": N_("Only on given dates")}
+ACTION_TITLES = {"off": N_("Power off"), "on": N_("Power on")}
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def _time(value: str) -> str:
 def check_spec(spec: TimedSpec) -> TimedSpec:
     name = spec.name.strip()
     if not name or len(name) > 60:
-        raise InvalidInput(_("A schedule name has 1 to 60 characters"))
+        raise InvalidInput(_("A timed schedule name has 1 to 60 characters"))
     if not spec.tag.strip():
         raise InvalidInput(_("Choose the meter group (tag) the schedule switches"))
     off_at, on_at = _time(spec.off_at), _time(spec.on_at)
@@ -131,7 +132,7 @@ def add_timed(db: Database, actor: Actor, spec: TimedSpec) -> int:
     with audited(db, actor, "timed.add", spec.name) as s:
         actor.require(RIGHT)
         if s.scalar(sa.select(TimedSchedule.id).where(TimedSchedule.name == spec.name)) is not None:
-            raise Conflict(_("Schedule {name} already exists").format(name=spec.name))
+            raise Conflict(_("Timed schedule {name} already exists").format(name=spec.name))
         row = TimedSchedule()
         details = _apply(s, row, spec)
         s.add(row)
@@ -147,7 +148,7 @@ def update_timed(db: Database, actor: Actor, name: str, spec: TimedSpec) -> None
         row = _by_name(s, name)
         other = s.scalar(sa.select(TimedSchedule.id).where(TimedSchedule.name == spec.name))
         if other is not None and other != row.id:
-            raise Conflict(_("Schedule {name} already exists").format(name=spec.name))
+            raise Conflict(_("Timed schedule {name} already exists").format(name=spec.name))
         record(s, actor, "timed.update", spec.name, {"old_name": row.name, **_apply(s, row, spec)})
 
 

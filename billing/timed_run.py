@@ -36,6 +36,7 @@ from models.accounts import Account, AccountMeter
 from models.archive import Meter, MeterTag
 from models.audit import record
 from models.automation import JobRun
+from models.base import utcnow
 from models.db import Database
 from models.ledger import OutboxItem
 from models.rights import Actor
@@ -118,7 +119,7 @@ def switch(s, row: TimedRow, occ: Occurrence, now: datetime) -> dict:
             kind = outbox.CLOSE
         item = outbox.enqueue(s, kind, account_id=_account_of(s, meter.id), meter_id=meter.id,
                               payload=payload, priority=0)
-        item.expires_at = now + COMMAND_EXPIRY
+        item.expires_at = utcnow() + COMMAND_EXPIRY        # the outbox's clock, like billing/control.py
         items.append(item.id)
     counts["queued"] = len(items)
     return {"items": items[:200], **counts}

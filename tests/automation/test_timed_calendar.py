@@ -26,7 +26,8 @@ def test_school_days_follow_holidays_and_make_up_days():
     assert not is_school_day(date(2026, 10, 3), GOLDEN_WEEK, frozenset({date(2026, 10, 3)}))  # holiday wins
 
 
-def test_dormitory_nights_over_golden_week(shanghai):
+@pytest.mark.usefixtures("shanghai")
+def test_dormitory_nights_over_golden_week():
     spec = DaySpec(off_at="23:00", on_at="06:00", days="school")
     occ = occurrences(spec, date(2026, 9, 26), date(2026, 10, 11), GOLDEN_WEEK, MAKE_UP)
     offs = [o.day for o in occ if o.action == "off"]
@@ -38,7 +39,8 @@ def test_dormitory_nights_over_golden_week(shanghai):
     assert occ[-1].key == "2026-10-10T06:00 on" and occ[-1].at == utc(2026, 10, 10, 22, 0)
 
 
-def test_every_weekdays_dates_and_skips(shanghai):
+@pytest.mark.usefixtures("shanghai")
+def test_every_weekdays_dates_and_skips():
     week = (date(2026, 11, 16), date(2026, 11, 22))                            # Mon..Sun
     every = occurrences(DaySpec(off_at="21:30", days="every"), *week, frozenset(), frozenset())
     assert len(every) == 7 and every[0].at == utc(2026, 11, 16, 13, 30) and {o.action for o in every} == {"off"}
@@ -50,7 +52,8 @@ def test_every_weekdays_dates_and_skips(shanghai):
     assert [(o.action, o.at) for o in dates] == [("on", utc(2026, 11, 20, 23, 0))]
 
 
-def test_same_day_window_and_keys(shanghai):
+@pytest.mark.usefixtures("shanghai")
+def test_same_day_window_and_keys():
     occ = occurrences(DaySpec(off_at="12:00", on_at="13:30"), date(2026, 11, 20), date(2026, 11, 20),
                       frozenset(), frozenset())
     assert [(o.action, o.at, o.key) for o in occ] == [

@@ -54,7 +54,8 @@ def _items(db) -> list[tuple[str, str, str]]:
     return [(k, n, json.loads(p or "{}").get("reason", "")) for k, n, p in rows]
 
 
-def test_off_then_on_respects_holds_and_runs_once(db, superadmin, shanghai):
+@pytest.mark.usefixtures("shanghai")
+def test_off_then_on_respects_holds_and_runs_once(db, superadmin):
     actor = superadmin
     ids = _setup(db, actor)
     with db.write() as s:                                                  # arrears trips ARREARS at 14:00
@@ -87,8 +88,9 @@ def test_off_then_on_respects_holds_and_runs_once(db, superadmin, shanghai):
     assert (on["queued"], on["held_arrears"], on["held_other"]) == (1, 2, 2)
 
 
+@pytest.mark.usefixtures("shanghai")
 @pytest.mark.parametrize("stations", [2])
-def test_two_stations_queue_each_occurrence_once(db, db_url, superadmin, shanghai, stations):
+def test_two_stations_queue_each_occurrence_once(db, db_url, superadmin, stations):
     _setup(db, superadmin)
     others = [Database.open(db_url) for _ in range(stations)]
     barrier = threading.Barrier(stations)
@@ -115,7 +117,8 @@ def test_two_stations_queue_each_occurrence_once(db, db_url, superadmin, shangha
         assert s.scalar(sa.select(sa.func.count()).select_from(JobRun).where(JobRun.job.like("timed:%"))) == 1
 
 
-def test_catch_up_applies_only_the_latest_state(db, superadmin, shanghai):
+@pytest.mark.usefixtures("shanghai")
+def test_catch_up_applies_only_the_latest_state(db, superadmin):
     actor = superadmin
     _setup(db, actor)
     # station off from 22:00 to 06:30: the 23:00 off was missed, the 06:00 on is the latest -> no trip
@@ -132,7 +135,8 @@ def test_catch_up_applies_only_the_latest_state(db, superadmin, shanghai):
     assert r.applied == [("商铺关门", "2026-11-22T08:00 off")] and len(_items(db)) == 5
 
 
-def test_workdays_and_next_occurrences(db, superadmin, shanghai):
+@pytest.mark.usefixtures("shanghai")
+def test_workdays_and_next_occurrences(db, superadmin):
     _setup(db, superadmin)
     set_workdays(db, superadmin, [(date(2026, 11, 22), "调休")])          # Sunday worked
     nxt = next_occurrences(db, local(2026, 11, 21, 12, 0), 3)
