@@ -10,7 +10,8 @@ and not applied. The occurrence's JobRun ("timed:<id>", key) is inserted in the 
 transaction as its outbox items: a second run, a restart or a second station hits the unique
 (job, period) constraint and queues nothing.
 
-What is switched (the meters of the schedule's tag, on a link):
+What is switched (the electricity meters of the schedule's tag that are on a link; valves of
+water/gas/heat meters are not switched by schedules):
 - off: a meter.trip (payload reason "timed") for each meter not already tripped; keep-power
   (保电) meters are left on.
 - on: a meter.close only for a meter whose last relay command is a timed trip. A meter that
@@ -90,10 +91,13 @@ def switch(s, row: TimedRow, occ: Occurrence, now: datetime) -> dict:
     meters = s.execute(sa.select(Meter).join(MeterTag, MeterTag.meter_id == Meter.id)
                        .join(TimedSchedule, TimedSchedule.tag_id == MeterTag.tag_id)
                        .where(TimedSchedule.id == row.id).order_by(Meter.id)).scalars().all()
-    counts = {"queued": 0, "no_link": 0, "keep_power": 0, "already": 0, "held_arrears": 0, "held_other": 0}
+    counts = {"queued": 0, "not_relay": 0, "no_link": 0, "keep_power": 0, "already": 0, "held_arrears": 0, "held_other": 0}
     items: list[int] = []
     payload = {"reason": REASON, "schedule": row.name, "occurrence": occ.key}
     for meter in meters:
+        if meter.kind != "electricity":            # water/gas/heat valves are not switched by schedules
+            counts["not_relay"] += 1
+            continue
         if meter.link_id is None:
             counts["no_link"] += 1
             continue

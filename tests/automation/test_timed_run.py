@@ -33,7 +33,8 @@ def _setup(db, actor):
     numbers = {k: add_meter(db, link, f"00000000000{i}", number=k, keep_power=(k == "KEEP"))
                for i, k in enumerate(["PLAIN", "KEEP", "MANUAL", "OWES", "LATER", "ARREARS"], 1)}
     add_meter(db, link, "000000000099", number="OTHER")                  # not in the group
-    tag_meters(db, DORM, list(numbers))
+    water = add_meter(db, link, "00000000000000", number="WATER", kind="water")   # a valve: not switched
+    tag_meters(db, DORM, [*numbers, water])
     open_prepaid(db, actor, ["OWES"], arrears="trip-at=23:59")            # balance 0: in arrears
     open_prepaid(db, actor, ["ARREARS"], arrears="trip-now")
     add_timed(db, actor, TimedSpec("宿舍熄灯", DORM, off_at="23:00", on_at="06:00", days="school"))
