@@ -12,7 +12,8 @@ Periodic jobs (each occurrence recorded as JobRun(job, period), unique):
     backup          daily at backup.time (if declared) or 02:00: models.backup.scheduled_backup
 
 Minute jobs (state-driven, no JobRun): arrears (trip-at times, quiet hours ending), notices
-(billing.notices, when that module exists).
+(billing.notices, when that module exists), timed (timed remote control, billing/timed_run.py:
+each schedule occurrence has its own JobRun "timed:<id>").
 
 run_due(ctx) runs every missed occurrence of every periodic job in time order (an expiry before
 the next month's grant), each once: jobs whose effect is ours write their JobRun in the same
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 
 PERIODIC = ("subsidy_expire", "subsidy_grant", "frozen_daily", "frozen_monthly", "clock_sync",
             "postpaid_bill", "backup")
-MINUTE = ("arrears", "notices")
+MINUTE = ("arrears", "notices", "timed")
 
 
 @dataclass
@@ -224,6 +225,13 @@ def run_minute(ctx: JobContext, name: str, now: datetime | None = None) -> Any:
         if result.tripped and ctx.runtime is not None:
             ctx.runtime.wake()
         return result
+    if name == "timed":
+        from billing.timed_run import run_due as run_timed
+
+        timed = run_timed(ctx.db, now, ctx.actor, ctx.station)
+        if timed.queued and ctx.runtime is not None:
+            ctx.runtime.wake()
+        return timed
     if name == "notices":
         out = []
         for fn_name in ("notify_new_alarms", "send_due_notices"):

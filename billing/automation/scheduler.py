@@ -1,7 +1,7 @@
 """APScheduler 3 for the station's jobs, with its job store in the station's database.
 
 Periodic jobs and reading schedules live in the SQLAlchemyJobStore ("apscheduler_jobs", on the
-database's writer engine) so schedules survive restarts; the minute jobs (arrears, notices) and
+database's writer engine) so schedules survive restarts; the minute jobs (arrears, notices, timed) and
 the catch-up on start are in memory. Every job is a textual reference to
 billing.automation.jobs:fire with the job's name as its only argument; the running context is
 found through billing.automation.jobs.register(). Ids start with "ms." and each start replaces
@@ -23,7 +23,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from billing.automation.calendar import parse_hhmm, setting
-from billing.automation.jobs import JobContext, backup_time, register
+from billing.automation.jobs import MINUTE, JobContext, backup_time, register
 from models.automation import ReadSchedule
 from models.db import Database
 
@@ -94,7 +94,7 @@ class StationScheduler:
         self._scheduler = self._make()
         self._scheduler.start(paused=True)
         self.sync_jobs()
-        for name in ("arrears", "notices"):
+        for name in MINUTE:
             self._scheduler.add_job(FIRE, IntervalTrigger(minutes=1), args=[name], id=PREFIX + name,
                                     jobstore="memory", replace_existing=True)
         if self.catch_up:

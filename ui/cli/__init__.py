@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "ui.cli.cmd_bills",
     "ui.cli.cmd_corrections",
     "ui.cli.cmd_service",
+    "ui.cli.cmd_timed",
 ]
 
 

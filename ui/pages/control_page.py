@@ -22,6 +22,7 @@ from ui.models.command_progress import CommandProgressModel
 from ui.models.meter_table import STATE_TITLES, MeterFilter, MeterTableModel
 from ui.pages.base import Page
 from ui.pages.meters_page import make_meter_view
+from ui.pages.timed_panel import NextScheduledPanel
 
 POLL_MS = 1000
 ORDER = ("trip", "close", "keep-power", "keep-power-off", "restore-prepaid", "price", "settings", "read",
@@ -89,6 +90,8 @@ class ControlPage(Page):
         rv.addWidget(QLabel(_("Progress")))
         rv.addWidget(self.progress_view, 1)
         rv.addWidget(self.result)
+        self.timed_panel = NextScheduledPanel(session)     # timed control: what is next
+        rv.addWidget(self.timed_panel, 1)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(right)
@@ -106,6 +109,7 @@ class ControlPage(Page):
     def refresh(self) -> None:
         db, actor = self.session.db, self.session.actor
         tasks.read(self, lambda: monitor_rows(db, actor), on_done=self.meters.merge)
+        self.timed_panel.refresh()
 
     def _filter(self) -> None:
         self.proxy.set_filters(state=self.state.currentData(), text=self.text.text())

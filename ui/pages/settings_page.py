@@ -17,6 +17,7 @@ from ui.pages.settings_receipt_tab import ReceiptTab
 from ui.pages.settings_schedules_tab import SchedulesTab
 from ui.pages.settings_station_tab import StationEditTab
 from ui.pages.settings_tariffs_tab import TariffsTab
+from ui.pages.settings_timed_tab import TimedTab
 
 
 class StationTab(QWidget):
@@ -79,6 +80,8 @@ class SettingsPage(Page):
         self.tabs.addTab(self.links_tab, _("Links"))
         self.tabs.addTab(self.tariffs_tab, _("Tariffs"))
         self.tabs.addTab(self.schedules_tab, _("Reading schedules"))
+        self.timed_tab = TimedTab(session)
+        self.tabs.addTab(self.timed_tab, _("Timed control"))
         self.tabs.addTab(self.receipt_tab, _("Receipt layout"))
         self.tabs.addTab(self.backup_tab, _("Backup"))
         self.tabs.addTab(self.operators_tab, _("Operators and roles"))
