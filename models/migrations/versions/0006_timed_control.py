@@ -1,11 +1,7 @@
 """Timed remote control (定时通断电): timed_schedules, and workdays (调休 make-up working days).
 
-MERGE NOTE: written as revision '0005t' on top of '0004'. Another branch adds a '0005'; when
-both are merged, set down_revision to that migration's revision (and rename this file
-0006_timed_control.py) so the history stays linear.
-
-Revision ID: 0005t
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-30 04:40:00
 """
 from alembic import op
@@ -14,8 +10,8 @@ import sqlalchemy as sa
 import models.base
 
 
-revision = '0005t'
-down_revision = '0004'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
