@@ -34,8 +34,9 @@ def default_url() -> str:
         return env
     import platformdirs
 
-    folder = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    folder.mkdir(parents=True, exist_ok=True)
+    from models.station_files import private_dir
+
+    folder = private_dir(Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)))
     return f"sqlite:///{folder / 'station.db'}"
 
 
@@ -45,7 +46,14 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     for pragma in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
                    "PRAGMA foreign_keys=ON", f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}"):
         cur.execute(pragma)
+    files = [row[2] for row in cur.execute("PRAGMA database_list") if row[1] == "main" and row[2]]
     cur.close()
+    for name in files:                     # the database and its -wal/-shm: the station's user only
+        from models.station_files import SQLITE_SIDE_FILES, private_file
+
+        for side in SQLITE_SIDE_FILES:
+            if os.path.exists(name + side):
+                private_file(Path(name + side))
 
 
 def make_engine(url: str, *, immediate: bool) -> sa.Engine:
