@@ -12,6 +12,7 @@ sharing one database; there, counters and chain heads are locked with SELECT ...
 from __future__ import annotations
 
 import os
+import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -20,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.errors import DatabaseError
+from models.errors import DatabaseError, InvalidInput
 from resources.i18n import _
 
 BUSY_TIMEOUT_MS = 10_000
@@ -45,7 +46,13 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     for pragma in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
                    "PRAGMA foreign_keys=ON", f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}"):
-        cur.execute(pragma)
+        try:
+            cur.execute(pragma)
+        except sqlite3.OperationalError as e:
+            # a read-only file (media, permissions) not yet in WAL mode: reading still works;
+            # a write then fails with "cannot be opened for writing" (translate_db_errors)
+            if "journal_mode" not in pragma or "readonly" not in str(e).lower():
+                raise
     files = [row[2] for row in cur.execute("PRAGMA database_list") if row[1] == "main" and row[2]]
     cur.close()
     for name in files:                     # the database and its -wal/-shm: the station's user only
@@ -143,4 +150,15 @@ def translate_db_errors() -> Iterator[None]:
         text = str(e.orig).lower() if e.orig is not None else ""
         if "does not exist" in text or "undefined" in text:
             raise DatabaseError(_("The database has no station schema; run 'meterstation db upgrade'")) from e
+        raise
+    except exc.DataError as e:
+        text = str(e.orig).lower() if e.orig is not None else ""
+        if "too long" in text:               # PostgreSQL: value too long for type character varying(n)
+            raise InvalidInput(_("A value is longer than the database allows for it")) from e
+        raise
+    except exc.DatabaseError as e:
+        text = str(e.orig).lower() if e.orig is not None else str(e).lower()
+        if any(w in text for w in ("not a database", "malformed", "disk image", "file is encrypted")):
+            raise DatabaseError(_("The database file is damaged or is not a station database; "
+                                  "restore a backup")) from e
         raise

@@ -49,6 +49,17 @@ def _quiet_ok(v: str) -> bool:
     return bool(sep) and _hhmm_ok(start.strip()) and _hhmm_ok(end.strip())
 
 
+def _money_limit_ok(v: str) -> bool:
+    """A positive amount of yuan with at most 2 decimals (money.max_amount)."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        d = Decimal(v.strip())
+    except (InvalidOperation, ValueError):
+        return False
+    return d.is_finite() and 0 < d <= Decimal("100000000") and d == d.quantize(Decimal("0.01"))
+
+
 def _amounts_ok(v: str) -> bool:
     from decimal import Decimal, InvalidOperation
 
@@ -87,7 +98,8 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             lambda v: v in ("continuous-241x93", "a4")),
     Setting("receipt.layout", str, "", N_("Receipt texts and fields (JSON, printing/layouts.py; empty: defaults)"),
             False, lambda v: _layout_ok(v)),
-    Setting("money.max_amount", str, "100000.00", N_("Largest amount of one sale or refund"), False),
+    Setting("money.max_amount", str, "100000.00", N_("Largest amount of one sale or refund"), False,
+            lambda v: _money_limit_ok(v)),
     Setting("security.lock_after", int, 5, N_("Failed logins before an operator is locked"), False,
             lambda v: 1 <= v <= 20),
     # --- the station's unattended work (billing/automation) ---------------------------------
@@ -134,8 +146,7 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("backup.keep", int, 14, N_("How many scheduled backups to keep"), True,
             lambda v: 1 <= v <= 1000),
     Setting("backup.at", str, "02:30", N_("Time of day of the scheduled backup (HH:MM)"), True,
-            lambda v: len(v) == 5 and v[2] == ":" and v[:2].isdigit() and v[3:].isdigit()
-            and int(v[:2]) < 24 and int(v[3:]) < 60),
+            lambda v: _hhmm_ok(v)),
 ]}
 
 
@@ -168,7 +179,8 @@ def coerce(key: str, value: Any) -> Any:
     except (KeyError, ValueError, TypeError):
         ok = False
     if not ok:
-        raise InvalidInput(_("{value} is not a valid value for {key}").format(value=value, key=key))
+        raise InvalidInput(_("{value} is not a valid value for {key} ({description})").format(
+            value=value, key=key, description=_(spec.description)))
     return value
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from models import auth, settings
-from models.db import Database, default_url
+from models.db import Database, default_url, translate_db_errors
 from models.errors import AuthenticationFailed, DatabaseError, InvalidInput
 from models.rights import Actor
 from resources.i18n import _
@@ -49,10 +49,11 @@ class CliContext:
 
             db = Database(self.url)
             try:
-                rev = migrate.current_revision(db)
-                if rev != migrate.head_revision():
-                    migrate.upgrade(db)
-                migrate.check_schema(db)
+                with translate_db_errors():      # a damaged file, a server away: one clear line
+                    rev = migrate.current_revision(db)
+                    if rev != migrate.head_revision():
+                        migrate.upgrade(db)
+                    migrate.check_schema(db)
             except Exception:
                 db.dispose()
                 raise
