@@ -33,6 +33,7 @@ class Setting:
     description: str
     local: bool                                  # True: station file; False: database
     check: Callable[[Any], bool] = lambda v: True
+    right: str = "settings_edit"                 # the right needed to change it (models/rights.py)
 
 
 def _hhmm_ok(v: str) -> bool:
@@ -87,7 +88,9 @@ def _layout_ok(v: str) -> bool:
 SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("station.name", str, "", N_("Name of this station in the operation log"), True,
             lambda v: len(v) <= 80),
-    Setting("station.db_url", str, "", N_("Database URL (empty: SQLite in the data folder)"), True),
+    # choosing the database is swapping the station's books: only who may restore may do it
+    Setting("station.db_url", str, "", N_("Database URL (empty: SQLite in the data folder)"), True,
+            lambda v: len(v) <= 500 and not any(ord(c) < 32 for c in v), "restore"),
     Setting("station.language", str, "zh_CN", N_("Language of the windows and receipts"), True,
             lambda v: v in LANGS),
     Setting("station.printer", str, "", N_("Receipt printer (empty: save PDF / preview)"), True),
@@ -142,11 +145,11 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
                                                 "{customer} {account} {balance})"), False,
             lambda v: len(v) <= 300),
     Setting("backup.folder", str, "", N_("Folder of the scheduled backups (empty: backups in the data folder)"),
-            True),
+            True, right="backup"),
     Setting("backup.keep", int, 14, N_("How many scheduled backups to keep"), True,
-            lambda v: 1 <= v <= 1000),
+            lambda v: 1 <= v <= 1000, "backup"),
     Setting("backup.at", str, "02:30", N_("Time of day of the scheduled backup (HH:MM)"), True,
-            lambda v: _hhmm_ok(v)),
+            lambda v: _hhmm_ok(v), "backup"),
 ]}
 
 
@@ -225,13 +228,19 @@ def get(db: Database, key: str) -> Any:
 
 
 def put(db: Database, actor: Actor, key: str, value: Any) -> None:
+    """Change a setting as `actor`: the setting's right is needed and the change is logged —
+    station-local ones too (their file is written inside the logging transaction, so a refused
+    or failed write leaves no log row, and a change never goes unlogged)."""
     spec = _spec(key)
-    if spec.local:
-        set_local(key, value)
-        return
     value = coerce(key, value)
+    if spec.local:
+        with audited(db, actor, "setting.change", key) as s:
+            actor.require(spec.right)
+            record(s, actor, "setting.change", key, {"old": get_local(key), "new": value, "local": True})
+            set_local(key, value)
+        return
     with audited(db, actor, "setting.change", key) as s:
-        actor.require("settings_edit")
+        actor.require(spec.right)
         row = s.get(SettingRow, key)
         old = None if row is None else json.loads(row.value)
         if row is None:
