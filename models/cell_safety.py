@@ -25,7 +25,11 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
 def dangerous(text: str) -> bool:
     """Would a spreadsheet read this text as (the start of) a formula?"""
-    return bool(text) and text[0] in TRIGGERS and not _PLAIN_NUMBER.fullmatch(text)
+    if not text or text[0] not in TRIGGERS:
+        return False
+    if text[0] in "+-" and all(c in "+- " for c in text):
+        return False                    # "-" or "--" placeholders: nothing to calculate
+    return not _PLAIN_NUMBER.fullmatch(text)
 
 
 def csv_cell(value: Any) -> Any:
