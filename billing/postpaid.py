@@ -65,6 +65,7 @@ def _bill(db: Database, actor: Actor, account_ref: str | int, month: str,
             raise Conflict(_("Account {account} was already billed for {month}")
                            .format(account=account.number, month=month))
         lines: dict[str, Decimal] = {}
+        spans: dict[str, dict[str, object]] = {}
         for b in active_bindings(s, account.id):
             meter = s.get(Meter, b.meter_id)
             assert meter is not None
@@ -72,10 +73,25 @@ def _bill(db: Database, actor: Actor, account_ref: str | int, month: str,
                 raise InvalidInput(_("Give the reading of meter {meter}").format(meter=meter.number))
             milli = to_milli(readings[meter.number])
             record_reading(s, meter.id, milli, at, "manual")
+            span = _span(b, meter, account, milli)
             entry = charge_binding(s, account, b, milli, at, actor=actor, kind="bill",
                                    period_key=f"{month}/m{meter.id}")
             lines[meter.number] = from_fen(-entry.amount_fen) if entry else Decimal("0.00")
+            if entry is not None and span is not None:
+                spans[meter.number] = span
         total = sum(lines.values(), Decimal("0.00"))
         record(s, actor, "bill", account.number, {"month": month, "amount": str(total),
-                                                  "lines": {k: str(v) for k, v in lines.items()}})
+                                                  "lines": {k: str(v) for k, v in lines.items()},
+                                                  "spans": spans})
         return Bill(account.number, month, total, from_fen(account.balance_fen), lines)
+
+
+def _span(binding, meter: Meter, account: Account, milli: int) -> dict[str, object] | None:
+    """What the bill document needs to show and explain the charge (billing/bill_documents.py):
+    the span charge_binding is about to price, as it stands before it moves on."""
+    start = binding.last_settled_milli if binding.last_settled_milli is not None else binding.opening_milli
+    if start is None:
+        return None
+    since = binding.last_settled_at or binding.opened_at
+    return {"since": since.isoformat(), "from": start, "to": milli, "ct": meter.ct_ratio or 1,
+            "plan": account.tariff_plan_id}

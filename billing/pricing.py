@@ -4,27 +4,25 @@ reading interval, with the consumption already counted in the running tier cycle
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from billing import tier_state
 from billing.lookup import find_account
 from billing.money import to_fen
 from billing.tariff import TariffPlan as PlanModel
-from billing.tariff import amount_for_energy, energy_for_amount, price_consumption
+from billing.tariff import amount_for_energy, energy_for_amount
 from billing.plan_store import load_plan
+from billing.span_charges import charge_span, cycle_start_of
 from billing.units import from_milli
 from models.accounts import Account
 from models.base import utcnow
 from models.db import Database
 from models.errors import Conflict
-from models.ledger import LedgerEntry
 from resources.i18n import _
-
-CHARGE_KINDS = ("consumption", "bill")
 
 
 def account_plan(session: Session, account: Account, *, required: bool = False) -> PlanModel | None:
@@ -42,25 +40,13 @@ def _local(when: datetime) -> datetime:
     return when.astimezone().replace(tzinfo=None)
 
 
-def cycle_start(plan: PlanModel, when_local: datetime) -> datetime:
-    """Local start of the tier cycle running at when_local (month, or year for yearly tiers)."""
-    version = plan.version_at(when_local)
-    if version.tiers is not None and version.tiers.basis == "yearly":
-        return datetime(when_local.year, 1, 1)
-    return datetime(when_local.year, when_local.month, 1)
-
-
 def cycle_consumption(session: Session, account: Account, plan: PlanModel, when: datetime) -> Fraction:
-    """Energy already charged to the account in the tier cycle running at `when` (UTC aware)."""
-    local = _local(when)
+    """Energy already charged to the account in the tier cycle running at `when` (UTC aware),
+    including a charge made exactly at `when` (billing/tier_state.py)."""
     if not any(v.tiers is not None for v in plan.versions):
         return Fraction(0)
-    start = cycle_start(plan, local).astimezone(timezone.utc)
-    milli = session.execute(sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.energy_milli), 0))
-                            .where(LedgerEntry.account_id == account.id,
-                                   LedgerEntry.kind.in_(CHARGE_KINDS),
-                                   LedgerEntry.at >= start, LedgerEntry.at < when)).scalar()
-    return Fraction(int(milli or 0), 1000)
+    state = tier_state.load(session, account, cycle_start_of(plan, _local(when)), when)
+    return state.energy if state is not None else Fraction(0)
 
 
 @dataclass(frozen=True)
@@ -91,14 +77,15 @@ def preview(db: Database, account_ref: str, *, amount: Decimal | None = None,
 
 def price_interval(session: Session, account: Account, start: datetime, end: datetime,
                    milli: int) -> int:
-    """The charge in fen for `milli` thousandths consumed in [start, end) (UTC aware)."""
+    """The charge in fen for `milli` thousandths consumed in [start, end) (UTC aware), priced from
+    the account's tier cycles as they stand (every earlier charge counted) and moving them on:
+    call it only to post the charge (billing/span_charges.py has the rules)."""
     plan = account_plan(session, account, required=True)
     assert plan is not None
     if end <= start:                      # clock trouble: price it as one second's use
         start = end - timedelta(seconds=1)
-    lstart, lend = _local(start), _local(end)
-    used = cycle_consumption(session, account, plan, start)
-    if used and cycle_start(plan, lstart) == lstart:
-        used = Fraction(0)
-    charge = price_consumption(plan, lstart, lend, from_milli(milli), cumulative_before=used)
+    charge = charge_span(plan, _local(start), _local(end), from_milli(milli),
+                         lambda cycle: tier_state.load(session, account, cycle, start))
+    for part in charge.parts:
+        tier_state.save(session, account, part.after)
     return to_fen(charge.amount)

@@ -31,7 +31,7 @@ from models.ledger import LedgerEntry
 from models.rights import Actor
 from resources.i18n import _
 
-CHARGE_KINDS = ("consumption", "bill", "apportion")
+CHARGE_KINDS = ("consumption", "bill", "apportion", "adjustment")   # adjustment: billing/recompute.py
 RECEIVABLE_GROUPS = ("month", "building", "mode")
 
 

@@ -197,8 +197,12 @@ def _charge(sums: _Sums, total: Fraction, rule: Rounding, cum: Fraction) -> Pric
 def price_consumption(plan: TariffPlan, start: datetime, end: datetime, kwh: Decimal, *,
                       period_energy: Mapping[str, Decimal] | None = None,
                       cumulative_before: Decimal | int | Fraction = 0,
-                      rule: Rounding | str = DEFAULT_ROUNDING) -> PricedCharge:
-    """The charge for `kwh` consumed in [start, end) (see the module docstring for the rules)."""
+                      rule: Rounding | str = DEFAULT_ROUNDING, cycle_open: bool = False) -> PricedCharge:
+    """The charge for `kwh` consumed in [start, end) (see the module docstring for the rules).
+
+    cycle_open=True: a tier cycle starting exactly at `start` already counts cumulative_before
+    (another meter of the account was charged in it first; billing/span_charges.py).
+    """
     start, end, rule = _local(start, "start"), _local(end, "end"), Rounding(rule)
     total = as_fraction(kwh, "kwh")
     cum = as_fraction(cumulative_before, "cumulative_before")
@@ -209,7 +213,7 @@ def price_consumption(plan: TariffPlan, start: datetime, end: datetime, kwh: Dec
         raise InvalidInput(_("The end of the interval ({end}) must be after its start ({start})")
                            .format(end=end.isoformat(sep=" "), start=start.isoformat(sep=" ")))
     atoms = _atoms(plan, start, end)
-    if cum and atoms[0].version.tiers is not None and _cycle_starts_at(atoms[0].version, start):
+    if cum and not cycle_open and atoms[0].version.tiers is not None and _cycle_starts_at(atoms[0].version, start):
         raise ValueError("cumulative_before must be 0 when start is the start of a tier cycle")
     pieces = _spread(atoms, total, period_energy)
     sums: _Sums = {}

@@ -19,7 +19,7 @@ from typing import Sequence
 from comms import cjt188
 from comms.cjt188_data import MeterData, parse_meter_data, valve_state
 from comms.driver import QUANTITIES, ControlResult, MeterConfig, MeterDriver, Reading
-from comms.errors import MeterRefused, ProtocolError, Unsupported
+from comms.errors import CommsError, MeterRefused, NoReply, ProtocolError, Unsupported
 from comms.options import opt_float, opt_int, opt_str
 from comms.transaction import Channel
 from resources.i18n import N_, _
@@ -27,6 +27,10 @@ from resources.i18n import N_, _
 OFFERED = ("volume", "valve", "status", "energy")
 STATE_LABELS = {"open": N_("valve open"), "closed": N_("valve closed"),
                 "abnormal": N_("valve abnormal")}
+
+
+class _ValveThere(Exception):
+    """The acknowledgement was lost or garbled but the valve is where it was sent."""
 
 
 class CJT188Driver(MeterDriver):
@@ -49,14 +53,24 @@ class CJT188Driver(MeterDriver):
         self._ser = (self._ser + 1) & 0xFF
         return self._ser
 
-    def _transact(self, request: bytes, function: int) -> cjt188.Frame:
+    def _transact(self, request: bytes, function: int, retries: int | None = None) -> cjt188.Frame:
+        """One exchange; the reply must come from this meter for this function and echo the
+        request's SER (after DI in a normal reply, first in an error reply): a late reply to an
+        earlier request is dropped, never taken as this one's answer."""
+        ser = cjt188.parse_frame(request).data[2]
+
         def match(raw: bytes) -> bool:
             try:
-                return cjt188.is_reply_to(cjt188.parse_frame(raw), function, self.address)
+                frame = cjt188.parse_frame(raw)
             except ProtocolError:
                 return False
+            if not cjt188.is_reply_to(frame, function, self.address):
+                return False
+            # an error reply is SER ST (3 bytes) on most meters, DI SER ST on some
+            at = 0 if frame.error and len(frame.data) <= 3 else 2
+            return frame.data[at:at + 1] == bytes([ser])
         raw = self.channel.exchange(request, cjt188.extract_frame, match, self.timeout,
-                                    self.retries)
+                                    self.retries if retries is None else retries)
         return cjt188.raise_if_error(cjt188.parse_frame(raw))
 
     def read_data(self) -> MeterData:
@@ -69,6 +83,32 @@ class CJT188Driver(MeterDriver):
             raise ProtocolError(_("Meter answered {got} to a request for {di}")
                                 .format(got=data.di, di=cjt188.DI_READ))
         return data
+
+    def _valve(self) -> tuple[str | None, CommsError | None]:
+        try:
+            return valve_state(self.read_data().status), None
+        except (MeterRefused, NoReply, ProtocolError) as exc:
+            return None, exc
+
+    def _send_valve(self, want: str) -> None:
+        """The A017 write, once; a lost or garbled acknowledgement is followed by reading the
+        valve back, not by a blind re-send (see DLT645Driver._send_command)."""
+        def send() -> None:
+            request = cjt188.valve_request(self.meter_type, self.address, want == "open",
+                                           self._next_ser(), self.di_order, self.preamble)
+            frame = self._transact(request, cjt188.C_WRITE, retries=0)
+            if len(frame.data) < 5:
+                raise ProtocolError(_("Valve reply is too short"))
+        try:
+            send()
+            return
+        except (NoReply, ProtocolError) as exc:
+            state, why = self._valve()
+            if state == want:
+                raise _ValveThere from exc
+            if not isinstance(exc, NoReply) or why is not None:
+                raise
+        send()
 
     def read(self, quantities: Sequence[str]) -> dict[str, Reading]:
         for q in quantities:
@@ -100,22 +140,23 @@ class CJT188Driver(MeterDriver):
             raise Unsupported(_("Action {action} is not offered by {protocol}")
                               .format(action=action, protocol=self.config.protocol))
         want = "open" if action == "valve-open" else "closed"
-        request = cjt188.valve_request(self.meter_type, self.address, want == "open",
-                                       self._next_ser(), self.di_order, self.preamble)
         try:
-            frame = self._transact(request, cjt188.C_WRITE)
+            self._send_valve(want)
         except MeterRefused as exc:
             return ControlResult(action, False, False, str(exc))
-        if len(frame.data) < 5:
-            raise ProtocolError(_("Valve reply is too short"))
-        reply_state = valve_state(frame.data[3:5])
+        except _ValveThere:
+            return ControlResult(action, True, True)
         polls = max(1, opt_int(self.config, "valve_polls", 3))
         interval = opt_float(self.config, "valve_interval", 1.0)
-        state = reply_state
+        state = want
         for attempt in range(polls):
             if attempt:
                 time.sleep(interval)
-            state = valve_state(self.read_data().status)
+            state, why = self._valve()
+            if why is not None:
+                return ControlResult(action, True, False, _(
+                    "The meter accepted {action} but its state cannot be read back: {reason}")
+                    .format(action=action, reason=why))
             if state == want:
                 return ControlResult(action, True, True)
         return ControlResult(action, True, False, _(

@@ -7,7 +7,11 @@ Reads map quantities to data identifiers (QUANTITY_DI); several energies at once
 Control uses the plain-text 1C command (trip 1A, close 1C or 1B by option close_code,
 keep-power 3A/3B) with the meter's password level, password and operator code, valid for
 `control_valid_minutes`, then polls status word 3 (04000503) until bit4 (relay open) or bit12
-(keep-power) shows the new state.
+(keep-power) shows the new state. Outcomes (ControlResult.status): confirmed; unconfirmed (the
+meter acknowledged, but its state did not change or cannot be read back - a meter without
+status word 3); refused (an error reply, its ERR word in words). A lost or garbled
+acknowledgement is never followed by a blind re-send: the state is read back first (done:
+confirmed; readable and not done after silence: sent once more; else NoReply / ProtocolError).
 
 Recharge convention (vendor-style, our own - DL/T 645 has no standard plain-text purchase
 command for meters without ESAM): a C=14 write to DI 03330201 (option recharge_di) whose data is
@@ -35,7 +39,7 @@ from comms.bcd import encode_bcd
 from comms.dlt645_data import decode_value, lookup, status3_flags
 from comms.driver import (QUANTITIES, ControlResult, MeterConfig, MeterDriver, Reading,
                           RechargeResult)
-from comms.errors import MeterRefused, ProtocolError, Unsupported
+from comms.errors import CommsError, MeterRefused, NoReply, ProtocolError, Unsupported
 from comms.options import opt_float, opt_int, opt_str
 from comms.transaction import Channel
 from resources.i18n import N_, _
@@ -61,6 +65,10 @@ NOT_CONFIRMED = {
 ACTION_CODES = {"trip": "trip", "keep-power": "keep-power", "keep-power-off": "keep-power-off"}
 
 
+class _ActedAnyway(Exception):
+    """The acknowledgement was lost or garbled but the meter's state shows the command done."""
+
+
 class DLT645Driver(MeterDriver):
     def __init__(self, config: MeterConfig, channel: Channel, version: str = "2007",
                  now: Callable[[], datetime] = datetime.now) -> None:
@@ -74,14 +82,21 @@ class DLT645Driver(MeterDriver):
         self.preamble = opt_int(config, "preamble", 4)
 
     # -- transactions ----------------------------------------------------------------
-    def _transact(self, request: bytes, function: int) -> dlt645.Frame:
+    def _transact(self, request: bytes, function: int, retries: int | None = None) -> dlt645.Frame:
+        """One exchange; the reply must come from this meter, for this function and - for reads -
+        carry the DI (and SEQ) asked for: a late reply to an earlier request is dropped."""
+        echo = _echo(request, function, self.version)
+
         def match(raw: bytes) -> bool:
             try:
-                return dlt645.is_reply_to(dlt645.parse_frame(raw), function, self.address)
+                frame = dlt645.parse_frame(raw)
             except ProtocolError:
                 return False
+            if not dlt645.is_reply_to(frame, function, self.address):
+                return False
+            return frame.ctrl.error or echo is None or echo(frame.data)
         raw = self.channel.exchange(request, dlt645.extract_frame, match, self.timeout,
-                                    self.retries)
+                                    self.retries if retries is None else retries)
         return dlt645.raise_if_error(dlt645.parse_frame(raw))
 
     def read_di(self, di: str):
@@ -157,6 +172,13 @@ class DLT645Driver(MeterDriver):
         word = self.read_di("04000503")
         return status3_flags(word)
 
+    def _state(self, key: str) -> tuple[bool | None, CommsError | None]:
+        """(flag of status word 3, None), or (None, why it cannot be read)."""
+        try:
+            return self._status3()[key], None
+        except (MeterRefused, NoReply, ProtocolError) as exc:
+            return None, exc
+
     def control(self, action: str) -> ControlResult:
         if self.version == "1997" or action not in ("trip", "close", "keep-power",
                                                      "keep-power-off"):
@@ -172,21 +194,47 @@ class DLT645Driver(MeterDriver):
         request = rq.control_request(self.address, code, **self._credentials(),
                                      valid_until=self.now() + timedelta(minutes=minutes),
                                      preamble=self.preamble)
-        try:
-            self._transact(request, dlt645.F2007["control"])
-        except MeterRefused as exc:
-            return ControlResult(action, False, False, str(exc))
         key, want = {"trip": ("relay_open", True), "close": ("relay_open", False),
                      "keep-power": ("keep_power", True),
                      "keep-power-off": ("keep_power", False)}[action]
+        try:
+            self._send_command(request, key, want)
+        except MeterRefused as exc:
+            return ControlResult(action, False, False, str(exc))
+        except _ActedAnyway:
+            return ControlResult(action, True, True)
         polls = max(1, opt_int(self.config, "confirm_polls", 5))
         interval = opt_float(self.config, "confirm_interval", 0.5)
         for attempt in range(polls):
             if attempt:
                 time.sleep(interval)
-            if self._status3()[key] == want:
+            state, why = self._state(key)
+            if why is not None:
+                reason = dlt645.err_text(why.details["err"]) if isinstance(why, MeterRefused) \
+                    and "err" in why.details else str(why)
+                return ControlResult(action, True, False, _(
+                    "The meter accepted {action} but its state cannot be read back: {reason}")
+                    .format(action=action, reason=reason))
+            if state == want:
                 return ControlResult(action, True, True)
         return ControlResult(action, True, False, _(NOT_CONFIRMED[action]))
+
+    def _send_command(self, request: bytes, key: str, want: bool) -> None:
+        """Send a 1C command once. No blind re-send: when the acknowledgement is lost or
+        garbled the meter may have acted, so its state is read back - already there: the
+        command worked (_ActedAnyway); a lost acknowledgement on a meter that answers the
+        read-back and has not acted: sent once more; otherwise the NoReply/ProtocolError."""
+        function = dlt645.F2007["control"]
+        try:
+            self._transact(request, function, retries=0)
+            return
+        except (NoReply, ProtocolError) as exc:
+            state, why = self._state(key)
+            if state == want:
+                raise _ActedAnyway from exc
+            if not isinstance(exc, NoReply) or why is not None:
+                raise
+        self._transact(request, function, retries=0)
 
     def recharge(self, amount: Decimal, purchase_count: int) -> RechargeResult:
         if self.version == "1997":
@@ -207,7 +255,11 @@ class DLT645Driver(MeterDriver):
             di = opt_str(self.config, "recharge_di", "03330201")
             request = rq.write_request(self.address, di, payload + encode_bcd(purchase_count, 2),
                                        **self._credentials(), preamble=self.preamble)
-            self._transact(request, dlt645.F2007["write"])
+            try:            # once: a re-send of a purchase the meter took is refused (count)
+                self._transact(request, dlt645.F2007["write"], retries=0)
+            except (NoReply, ProtocolError):
+                if int(self.read_di("03330201")) != purchase_count:   # read back, not re-sent
+                    raise
             count = int(self.read_di("03330201"))
             if count != purchase_count:
                 raise MeterRefused(_("Meter {address} acknowledged purchase {n} but its count is "
@@ -243,3 +295,18 @@ class DLT645Driver(MeterDriver):
         if frozen_at is not None:
             out["frozen_at"] = Reading("frozen_at", frozen_at, None)
         return out
+
+
+def _echo(request: bytes, function: int, version: str) -> Callable[[bytes], bool] | None:
+    """What a normal reply to a read must echo: its DI (2007: 4 bytes; 1997: 2) and, for a
+    2007 follow-up read, the SEQ byte last. None for commands whose reply carries no DI."""
+    fn = dlt645.F1997 if version == "1997" else dlt645.F2007
+    if function not in (fn["read"], fn["read_more"]):
+        return None
+    data = dlt645.parse_frame(request).data
+    width = 2 if version == "1997" else 4
+    di = data[:width]
+    if function == fn["read_more"] and version != "1997":
+        seq = data[width:width + 1]
+        return lambda reply: reply[:width] == di and reply[-1:] == seq
+    return lambda reply: reply[:width] == di

@@ -38,12 +38,23 @@ class Reading:
     unit: str | None
 
 
+# Outcomes of a command (issue 15.5). A ControlResult carries the first three; "no-reply" and
+# "garbled" are raised as NoReply / ProtocolError when the meter did not act as far as reading
+# it back can tell.
+CONTROL_STATUSES = ("confirmed", "unconfirmed", "refused", "no-reply", "garbled")
+
+
 @dataclass(frozen=True)
 class ControlResult:
     action: str
-    accepted: bool          # the meter acknowledged the command
+    accepted: bool          # the meter acknowledged the command (or reading back shows it acted)
     confirmed: bool         # reading back shows the new state
     detail: str = ""        # translated explanation when not confirmed
+
+    @property
+    def status(self) -> str:
+        """confirmed | unconfirmed (accepted, state unchanged or not readable) | refused."""
+        return "confirmed" if self.confirmed else "unconfirmed" if self.accepted else "refused"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
@@ -54,6 +55,9 @@ def parse_link_url(url: str) -> LinkSpec:
         raise InvalidInput(_("Link URL {url} has bad serial settings").format(url=url)) from None
     if parts.scheme == "serial":
         device = (parts.netloc + parts.path) if parts.netloc else parts.path
+        com = re.fullmatch(r"/?(?:\\\\\.\\)?(COM)(\d{1,3}):?", device, re.IGNORECASE)
+        if com:      # Windows: serial://COM3, serial:///COM3, com3, COM3:, \\.\COM12 -> "COM3"
+            device = f"COM{int(com.group(2))}"
         if not device:
             raise InvalidInput(_("Link URL {url} names no serial port").format(url=url))
         return LinkSpec("serial", url, port=device, baud=baud, parity=parity,

@@ -116,10 +116,18 @@ def reply_extractor(request: ModbusPDU) -> FrameExtractor:
 
 
 def reply_matches(request: ModbusPDU) -> Callable[[bytes], bool]:
-    """A Channel match check: the reply comes from the unit asked, for the function asked."""
+    """A Channel match check: the reply comes from the unit asked, for the function asked, with
+    the byte count (reads) or register address (writes) of this request."""
+    fc = request.function_code
+    echo = None if fc in READS else int(request.address).to_bytes(2, "big")
+
     def match(frame: bytes) -> bool:
-        return (len(frame) >= 2 and frame[0] == request.dev_id
-                and frame[1] & 0x7F == request.function_code)
+        if len(frame) < 3 or frame[0] != request.dev_id or frame[1] & 0x7F != fc:
+            return False
+        if frame[1] & 0x80:
+            return True
+        # a late reply to an earlier request: a read of another size, a write elsewhere
+        return frame[2] == 2 * request.count if echo is None else frame[2:4] == echo
     return match
 
 

@@ -5,6 +5,18 @@ commands come from a CommandSource (the persisted outbox) and jump ahead of rout
     poller = Poller(plans, sink, commands=outbox_source, events=bus)
     poller.start() ... poller.stop()          # the service (GUI background, `meterstation poll`)
     summary = poller.run_once()               # every meter once, with 补抄 retries (poll --once)
+
+What a bus does to a cycle (issue 15):
+- a silent meter costs one timeout per cycle, the first included: routine reads are not retried
+  on a timeout within the exchange, and a meter that timed out gets no 补抄 in that cycle; the
+  other failures (garbled, refused) are re-read once at the end of the cycle, after every live
+  meter;
+- a converter that drops the connection once is reconnected and the cycle goes on with the same
+  meter; a link that fails again right after, or any exception in the link's worker (a bug, a
+  port pyserial cannot configure), ends the link's cycle as a failed link: its meters that were
+  not read are counted failed, and `unreachable` unless they failed on their own before; the
+  summary names the link; an outbox command in flight is finished with the error (never left
+  "sending").
 """
 from __future__ import annotations
 
@@ -17,7 +29,7 @@ from typing import Any, Callable, Protocol, Sequence
 
 from comms import events as ev
 from comms.driver import QUANTITIES, Reading
-from comms.errors import CommsError, LinkError
+from comms.errors import CommsError, LinkError, NoReply
 from comms.schedule import LinkPlan, LinkSchedule, MeterPlan
 from comms.session import LinkSession
 from resources.i18n import _
@@ -50,9 +62,26 @@ class CommandSource(Protocol):
 class CycleSummary:
     meters: int = 0
     ok: int = 0
-    failed: int = 0
+    failed: int = 0                  # not read this cycle (unreachable ones included)
     seconds: float = 0.0
     commands: int = 0
+    unreachable: int = 0             # not read because their link failed
+    failed_links: list[str] = field(default_factory=list)      # "name: reason"
+    timeouts: int = 0                # NoReply failures this cycle
+
+    def add(self, other: "CycleSummary") -> None:
+        self.meters += other.meters
+        self.ok += other.ok
+        self.failed += other.failed
+        self.commands += other.commands
+        self.unreachable += other.unreachable
+        self.failed_links += other.failed_links
+        self.timeouts += other.timeouts
+
+
+class LinkFailed(CommsError):
+    """A link's worker stopped on something that is not a meter's fault (its message is shown
+    in the summary); the original exception is chained."""
 
 
 class NullSink:
@@ -89,6 +118,7 @@ class LinkWorker:
         self._by_id = {m.meter_id: m for m in plan.meters}
         self._online: set[int] = set()
         self._configs: dict[tuple, Any] = {}
+        self._link_up = False            # an exchange succeeded since the last (re)connect
 
     # -- one exchange's worth of work ----------------------------------------------------
     def _config(self, meter: MeterPlan):
@@ -121,22 +151,40 @@ class LinkWorker:
 
     def read_meter(self, meter: MeterPlan) -> bool:
         """Read one meter now; record the result in the schedule, the sink and the events."""
-        return self._read(meter, meter.quantities)[1] is None
+        return self._read_reconnecting(meter, meter.quantities)[1] is None
+
+    def _read_reconnecting(self, meter: MeterPlan, quantities: Sequence[str]
+                           ) -> tuple[dict[str, Reading] | None, CommsError | None]:
+        """_read; when a link that was working drops (a converter closing the connection), one
+        reconnect and the same meter again. A LinkError on a link that never came up, or again
+        right after the reconnect, is raised."""
+        was_up = self._link_up
+        try:
+            return self._read(meter, quantities)
+        except LinkError:
+            if not was_up:
+                raise
+            self.session.close()            # the next exchange reconnects
+            log.info("link %s dropped; reconnecting", self.plan.name)
+            return self._read(meter, quantities)
 
     def _read(self, meter: MeterPlan, quantities: Sequence[str]
               ) -> tuple[dict[str, Reading] | None, CommsError | None]:
         """(values, None) or (None, error), recorded; a LinkError is recorded and raised."""
         try:
+            self.session.retry_silence(False)       # one timeout per silent meter per read
             values = self.session.driver(self._config(meter)).read(quantities)
         except LinkError as e:
             self._link_failures += 1
+            self._link_up = False
             self._set_link("lost")
             # a dead converter is not the meter's fault: its schedule and streak stay as they are
             self.sink.failure(self.plan, meter, _now(), e)
             self.events.publish(ev.READ_FAILED, meter_id=meter.meter_id, error=str(e), link=True)
             raise
         except CommsError as e:
-            became_lost = self.schedule.failed(meter, self.clock())
+            self._link_up = True                    # the line works; the meter did not answer
+            became_lost = self.schedule.failed(meter, self.clock(), silent=isinstance(e, NoReply))
             self.sink.failure(self.plan, meter, _now(), e)
             self.events.publish(ev.READ_FAILED, meter_id=meter.meter_id, error=str(e))
             if became_lost:
@@ -144,6 +192,7 @@ class LinkWorker:
                 self.events.publish(ev.METER_STATE, meter_id=meter.meter_id, state="lost")
             return None, e
         self._link_failures = 0
+        self._link_up = True
         self._set_link("online")
         came_back = self.schedule.succeeded(meter, self.clock())
         self.sink.reading(self.plan, meter, _now(), values)
@@ -163,13 +212,16 @@ class LinkWorker:
             return
         result: Any = None
         error: CommsError | None = None
+        crash: Exception | None = None
+        self.session.retry_silence(True)
         try:
             if command.kind == "read":          # 点抄 from the outbox: stored like a routine read
                 quantities = tuple(command.payload.get("quantities") or meter.quantities)
                 unknown = [q for q in quantities if q not in QUANTITIES]
                 if unknown:                     # the request is wrong, not the meter
                     raise BadCommand(_("Unknown quantity {q}").format(q=unknown[0]))
-                values, error = self._read(meter, quantities)
+                values, error = self._read_reconnecting(meter, quantities)
+                self.session.retry_silence(True)
                 result = None if values is None else {"values": {k: str(v.value) for k, v in values.items()}}
             else:
                 result = execute(self.session.driver(self._config(meter)), command)
@@ -181,52 +233,76 @@ class LinkWorker:
         except (KeyError, ValueError, TypeError, ArithmeticError) as e:     # a payload that makes no sense
             log.warning("outbox item %s (%s) is malformed: %r", command.item_id, command.kind, e)
             error = BadCommand(_("The command {kind} is malformed: {reason}").format(kind=command.kind, reason=e))
+        except Exception as e:  # noqa: BLE001 - the item is finished with the error, then the link fails
+            crash = e
+            error = LinkFailed(_("Link {link} failed: {reason}").format(link=self.plan.name, reason=_describe(e)))
         if self.commands is not None:
             self.commands.finished(command, result if error is None else None, error)
+        if crash is not None:
+            raise crash
 
     def _next_command(self) -> Command | None:
         return self.commands.take(self.plan.link_id) if self.commands is not None else None
 
     # -- modes ---------------------------------------------------------------------------
     def cycle_once(self) -> CycleSummary:
-        """Every meter once, then one 补抄 pass over the failures that are not lost; pending
-        commands first and between reads."""
+        """Every meter once, then one 补抄 pass (at the end, after every live meter) over the
+        failures that cost no timeout and are not lost; pending commands first and between
+        reads. A link failure ends the link's cycle (see the module notes)."""
         start = time.monotonic()
         summary = CycleSummary(meters=len(self.plan.meters))
-        failed: list[MeterPlan] = []
         read_ok: set[int] = set()
+        meter_failed: set[int] = set()      # failed on their own (the line worked)
+        again: list[MeterPlan] = []
 
         def commands() -> None:
             while (cmd := self._next_command()) is not None:
                 summary.commands += 1
                 self.run_command(cmd)
 
+        def read(meter: MeterPlan) -> CommsError | None:
+            error = self._read_reconnecting(meter, meter.quantities)[1]
+            if error is None:
+                read_ok.add(meter.meter_id)
+                meter_failed.discard(meter.meter_id)
+            else:
+                meter_failed.add(meter.meter_id)
+                summary.timeouts += isinstance(error, NoReply)
+            return error
+
         try:
             commands()
             for meter in self.plan.meters:
                 commands()
-                if self.read_meter(meter):
-                    read_ok.add(meter.meter_id)
-                else:
-                    failed.append(meter)
-            for meter in [m for m in failed if not m.lost]:      # 补抄
+                error = read(meter)
+                if error is not None and not isinstance(error, NoReply) and not meter.lost:
+                    again.append(meter)
+            for meter in again:      # 补抄
                 commands()
-                if self.read_meter(meter):
-                    read_ok.add(meter.meter_id)
-                    failed.remove(meter)
+                read(meter)
             commands()
-        except LinkError:        # the converter is gone: nothing more can be read this cycle
-            summary.ok = len(read_ok)
-            summary.failed = summary.meters - summary.ok
-            summary.seconds = time.monotonic() - start
-            self.session.close()
-            return summary
-        summary.failed = len(failed)
-        summary.ok = summary.meters - summary.failed
+        except Exception as exc:  # noqa: BLE001 - a failed link, never a silent thread death
+            self._link_failed(summary, exc)
+            summary.unreachable = sum(m.meter_id not in read_ok and m.meter_id not in meter_failed
+                                      for m in self.plan.meters)
+        summary.ok = len(read_ok)
+        summary.failed = summary.meters - summary.ok
         summary.seconds = time.monotonic() - start
-        self.events.publish(ev.CYCLE_DONE, link_id=self.plan.link_id, meters=summary.meters,
-                            ok=summary.ok, failed=summary.failed, seconds=summary.seconds)
+        if not summary.failed_links:
+            self.events.publish(ev.CYCLE_DONE, link_id=self.plan.link_id, meters=summary.meters,
+                                ok=summary.ok, failed=summary.failed, seconds=summary.seconds)
         return summary
+
+    def _link_failed(self, summary: CycleSummary, exc: BaseException) -> None:
+        if not isinstance(exc, CommsError):
+            log.error("poller worker for %s failed", self.plan.name, exc_info=exc)
+        self._link_up = False
+        self._set_link("lost")
+        summary.failed_links.append(f"{self.plan.name}: {_describe(exc)}")
+        try:
+            self.session.close()
+        except Exception:  # noqa: BLE001 - closing a broken port must not hide the failure
+            log.debug("closing %s failed", self.plan.name, exc_info=True)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -237,7 +313,7 @@ class LinkWorker:
                     continue
                 meter = self.schedule.pop_due(self.clock())
                 if meter is not None:
-                    self.read_meter(meter)
+                    self._service_read(meter)
                     continue
                 due = self.schedule.next_due()
                 wait = 1.0 if due is None else max(0.0, min(due - self.clock(), 1.0))
@@ -245,12 +321,27 @@ class LinkWorker:
                 self._wake.clear()
             except LinkError:
                 self.session.close()
-                pause = self.LINK_RETRY[min(self._link_failures, len(self.LINK_RETRY)) - 1]
+                pause = self.LINK_RETRY[max(1, min(self._link_failures, len(self.LINK_RETRY))) - 1]
                 self._stop.wait(pause)
             except Exception:  # noqa: BLE001 - a bug must not kill the link's worker
                 log.exception("poller worker for %s failed; continuing", self.plan.name)
                 self._stop.wait(1.0)
         self.session.close()
+
+    def _service_read(self, meter: MeterPlan) -> None:
+        """read_meter for the service loop: the meter was taken off the schedule, so whatever
+        happens it goes back on it - after a link failure it is read first when the link
+        returns; after an exception in the worker it counts as a failed read (logged)."""
+        try:
+            self.read_meter(meter)
+        except LinkError:
+            self.schedule.requeue(meter, self.clock())
+            raise
+        except Exception as exc:
+            error = LinkFailed(_("Link {link} failed: {reason}").format(link=self.plan.name, reason=_describe(exc)))
+            self.schedule.failed(meter, self.clock())
+            self.sink.failure(self.plan, meter, _now(), error)
+            raise
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name=f"poll-{self.plan.name}", daemon=True)
@@ -290,8 +381,15 @@ class Poller:
         def run(w: LinkWorker) -> None:
             try:
                 results[w.plan.link_id] = w.cycle_once()
+            except Exception as exc:  # noqa: BLE001 - cycle_once contains its own; this is a last guard
+                failed = CycleSummary(meters=len(w.plan.meters), failed=len(w.plan.meters))
+                w._link_failed(failed, exc)
+                results[w.plan.link_id] = failed
             finally:
-                w.session.close()
+                try:
+                    w.session.close()
+                except Exception:  # noqa: BLE001
+                    log.debug("closing %s failed", w.plan.name, exc_info=True)
 
         threads = [threading.Thread(target=run, args=(w,), name=f"poll-once-{w.plan.name}") for w in chosen]
         for t in threads:
@@ -299,11 +397,8 @@ class Poller:
         for t in threads:
             t.join()
         total = CycleSummary(seconds=time.monotonic() - start)
-        for r in results.values():
-            total.meters += r.meters
-            total.ok += r.ok
-            total.failed += r.failed
-            total.commands += r.commands
+        for w in chosen:
+            total.add(results[w.plan.link_id])
         return total
 
     def start(self) -> None:
@@ -323,3 +418,11 @@ class Poller:
 
     def worker_for_meter(self, meter_id: int) -> LinkWorker | None:
         return next((w for w in self.workers if meter_id in w._by_id), None)
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for a failure: a CommsError's own message; otherwise its kind and text."""
+    if isinstance(exc, CommsError):
+        return str(exc)
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -2,9 +2,10 @@
 
 Rules:
 - Each meter has an interval (default 30 min). A successful read schedules the next one an
-  interval later.
-- A failed read is retried later in the cycle (补抄) with back-off: retry_base × 2^(n-1) seconds
-  after the n-th failure in a row, never later than the next regular read.
+  interval later. A read that timed out is not retried before the next regular read.
+- A failed read that cost no timeout (garbled, refused) is retried later (补抄) with back-off:
+  retry_base × 2^(n-1) seconds after the n-th failure in a row, never later than the next
+  regular read.
 - After `lost_after` failures in a row the meter is lost (失联): no more retries within a cycle,
   one attempt per interval — a dead meter costs its link at most one timeout per cycle.
 - Commands (relay, recharge...) are not scheduled here: they jump the queue in the worker.
@@ -103,8 +104,9 @@ class LinkSchedule:
             self._push(plan.meter_id, now + plan.interval)
         return came_back
 
-    def failed(self, plan: MeterPlan, now: float) -> bool:
-        """Record a failed read; True if the meter just became lost."""
+    def failed(self, plan: MeterPlan, now: float, *, silent: bool = False) -> bool:
+        """Record a failed read; True if the meter just became lost. A silent meter (the read
+        timed out) gets no retry before its next regular read: one timeout per interval."""
         plan.fail_streak += 1
         became_lost = not plan.lost and plan.fail_streak >= self.lost_after
         plan.lost = plan.lost or became_lost
@@ -112,7 +114,7 @@ class LinkSchedule:
         if regular is None:
             regular = now + plan.interval
             self._push(plan.meter_id, regular)
-        if not plan.lost:
+        if not plan.lost and not silent:
             retry_at = now + self.retry_base * (2 ** (plan.fail_streak - 1))
             if retry_at < regular:
                 self._push(plan.meter_id, retry_at, retry=True)
@@ -123,6 +125,12 @@ class LinkSchedule:
             return
         self._heap = [d for d in self._heap if not (d.retry and d.meter_id == meter_id)]
         heapq.heapify(self._heap)
+
+    def requeue(self, plan: MeterPlan, now: float) -> None:
+        """Put back a meter whose read could not happen (its link was down): due at `now`,
+        its streak untouched."""
+        if plan.meter_id not in self._regular:
+            self._push(plan.meter_id, now)
 
     def add(self, plan: MeterPlan, now: float) -> None:
         self.meters[plan.meter_id] = plan

@@ -18,6 +18,13 @@ class LinkSession:
         self._channel = None
         self._tcp_link = None
         self._drivers: dict[tuple, MeterDriver] = {}
+        self._retry_silence = True
+
+    def retry_silence(self, flag: bool) -> None:
+        """False for routine reads: a timeout ends the exchange (one timeout per silent meter)."""
+        self._retry_silence = flag
+        if self._channel is not None:
+            self._channel.retry_silence = flag
 
     @property
     def channel(self):
@@ -26,6 +33,7 @@ class LinkSession:
             from comms.transport import open_transport
 
             self._channel = Channel(open_transport(self.spec))
+            self._channel.retry_silence = self._retry_silence
         return self._channel
 
     def driver(self, config: MeterConfig) -> MeterDriver:

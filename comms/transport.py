@@ -9,11 +9,16 @@ converters.
   were handed out. Serial settings of a tcp:// link are configured on the converter itself; the
   LinkSpec's baud/parity still give byte_time() for timeouts.
 
+A port that cannot be opened or configured is a LinkError, whatever pyserial raises (it lets
+termios.error through on POSIX); a pseudo-terminal (/dev/pts/N, the simulator's --pty) refuses
+parity bits, so there the port is opened without parity rather than failing on the second open.
+
 open() is idempotent, so the transaction layer calls it before every exchange: after a dropped
 connection the next exchange reconnects. Every failure is a LinkError with a translated message.
 """
 from __future__ import annotations
 
+import os
 import socket
 import time
 
@@ -25,6 +30,22 @@ from comms.links import LinkSpec
 from resources.i18n import _
 
 _PARITY = {"N": serial.PARITY_NONE, "E": serial.PARITY_EVEN, "O": serial.PARITY_ODD}
+try:                    # pyserial lets termios.error (not an OSError) escape on POSIX
+    import termios
+    _PORT_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError, ValueError,
+                                                     termios.error)
+except ImportError:     # Windows
+    _PORT_ERRORS = (serial.SerialException, OSError, ValueError)
+_IO_ERRORS = tuple(e for e in _PORT_ERRORS if e is not ValueError)
+
+
+def _is_pty(device: str) -> bool:
+    """A Unix98 pseudo-terminal slave (the simulator's `--pty`): it has no line framing, so
+    parity cannot be set on it (the kernel refuses PARENB once nothing else changes)."""
+    try:
+        return os.path.realpath(device).startswith("/dev/pts/")
+    except (OSError, ValueError):
+        return False
 _SLICE = 0.05          # pyserial read timeout; read_some loops until its own deadline
 
 
@@ -44,20 +65,29 @@ class SerialTransport(Transport):
         if self._port is not None:
             return
         try:
-            self._port = serial.serial_for_url(
-                self.spec.port, baudrate=self.spec.baud, parity=_PARITY[self.spec.parity],
-                bytesize=self.spec.bytesize, stopbits=self.spec.stopbits, timeout=_SLICE,
-                write_timeout=2.0)
-        except (serial.SerialException, OSError, ValueError) as exc:
-            raise LinkError(_("Cannot open serial port {port}: {reason}")
-                            .format(port=self.spec.port, reason=exc)) from None
+            self._port = self._open(self.spec.parity)
+        except _PORT_ERRORS as exc:
+            if self.spec.parity == "N" or not _is_pty(self.spec.port):
+                raise LinkError(_("Cannot open serial port {port}: {reason}")
+                                .format(port=self.spec.port, reason=exc)) from None
+            try:                    # a pty carries bytes, not bits: parity means nothing there
+                self._port = self._open("N")
+            except _PORT_ERRORS as again:
+                raise LinkError(_("Cannot open serial port {port}: {reason}")
+                                .format(port=self.spec.port, reason=again)) from None
+
+    def _open(self, parity: str) -> serial.SerialBase:
+        return serial.serial_for_url(
+            self.spec.port, baudrate=self.spec.baud, parity=_PARITY[parity],
+            bytesize=self.spec.bytesize, stopbits=self.spec.stopbits, timeout=_SLICE,
+            write_timeout=2.0)
 
     def close(self) -> None:
         port, self._port = self._port, None
         if port is not None:
             try:
                 port.close()
-            except (serial.SerialException, OSError):
+            except _IO_ERRORS:
                 pass
 
     def _fail(self, exc: Exception) -> LinkError:
@@ -75,7 +105,7 @@ class SerialTransport(Transport):
         try:
             port.write(data)
             port.flush()
-        except (serial.SerialException, OSError) as exc:
+        except _IO_ERRORS as exc:
             raise self._fail(exc) from None
 
     def read_some(self, timeout: float) -> bytes:
@@ -86,14 +116,14 @@ class SerialTransport(Transport):
                 data = port.read(port.in_waiting or 1)
                 if data or time.monotonic() >= deadline:
                     return bytes(data)
-        except (serial.SerialException, OSError) as exc:
+        except _IO_ERRORS as exc:
             raise self._fail(exc) from None
 
     def discard_input(self) -> None:
         port = self._require()
         try:
             port.reset_input_buffer()
-        except (serial.SerialException, OSError) as exc:
+        except _IO_ERRORS as exc:
             raise self._fail(exc) from None
 
     def byte_time(self) -> float:

@@ -24,7 +24,7 @@ if ((${#missing[@]})); then
 fi
 
 PY="${PYTHON:-python3}"
-STAMP=".venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)"
+STAMP=".venv/.installed-$(cat pyproject.toml installer/constraints.txt | sha1sum | cut -c1-12)"
 if [ ! -x .venv/bin/python ]; then
     echo "bootstrap: creating .venv" >&2
     "$PY" -m venv .venv
@@ -32,7 +32,7 @@ fi
 if [ ! -f "$STAMP" ]; then
     echo "bootstrap: installing Python packages into .venv" >&2
     .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -e ".[test]"
+    .venv/bin/python -m pip install -q -c installer/constraints.txt -e ".[test]"
     rm -f .venv/.installed-*
     touch "$STAMP"
 fi

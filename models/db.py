@@ -70,12 +70,40 @@ def make_engine(url: str, *, immediate: bool) -> sa.Engine:
         kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
     else:
         kwargs["pool_pre_ping"] = True
-    engine = sa.create_engine(url, **kwargs)
+    try:
+        engine = sa.create_engine(url, **kwargs)
+    except ImportError as e:         # the Python driver (or the library it loads) is missing
+        raise DatabaseError(_driver_missing(url, e)) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin))
     return engine
+
+
+DRIVER_EXTRAS = {"pyodbc": "mssql", "psycopg": "postgres", "psycopg2": "postgres"}
+ODBC_DRIVER_MISSING = ("im002", "can't open lib", "data source name not found", "no default driver specified")
+
+
+def _driver_missing(url: str, e: ImportError) -> str:
+    module = (e.name or "").split(".")[0]
+    scheme = url.split(":", 1)[0]
+    if "pyodbc" in scheme or module == "pyodbc":
+        return _("SQL Server needs the pyodbc module and Microsoft's ODBC Driver 18 for SQL Server: install "
+                 "MeterStation with the mssql extra (pip install \"meterstation[mssql]\") and the ODBC driver "
+                 "({reason})").format(reason=str(e)[:200])
+    return _("The database driver for {scheme} is not installed: install MeterStation with the {extra} extra "
+             "({reason})").format(scheme=scheme, extra=DRIVER_EXTRAS.get(module, module or "?"),
+                                   reason=str(e)[:200])
+
+
+def _odbc_driver_missing(e: exc.DBAPIError) -> DatabaseError | None:
+    text = str(e.orig if e.orig is not None else e).lower()
+    if any(marker in text for marker in ODBC_DRIVER_MISSING):
+        return DatabaseError(_("The ODBC driver for SQL Server is not installed (or not the one the URL names): "
+                               "install Microsoft's ODBC Driver 18 for SQL Server and name it in the URL "
+                               "(?driver=ODBC+Driver+18+for+SQL+Server)"))
+    return None
 
 
 class Database:
@@ -138,6 +166,8 @@ def translate_db_errors() -> Iterator[None]:
     try:
         yield
     except exc.OperationalError as e:
+        if (missing := _odbc_driver_missing(e)) is not None:
+            raise missing from e
         text = str(e.orig).lower() if e.orig is not None else str(e).lower()
         if "locked" in text or "busy" in text:
             raise DatabaseError(_("The database is busy (locked by another program); try again")) from e
@@ -156,9 +186,13 @@ def translate_db_errors() -> Iterator[None]:
         if "too long" in text:               # PostgreSQL: value too long for type character varying(n)
             raise InvalidInput(_("A value is longer than the database allows for it")) from e
         raise
-    except exc.DatabaseError as e:
+    except exc.DBAPIError as e:      # pyodbc reports a missing ODBC driver as a plain Error / InterfaceError
+        missing = _odbc_driver_missing(e)
+        if missing is not None:
+            raise missing from e
         text = str(e.orig).lower() if e.orig is not None else str(e).lower()
-        if any(w in text for w in ("not a database", "malformed", "disk image", "file is encrypted")):
+        if isinstance(e, exc.DatabaseError) and any(
+                w in text for w in ("not a database", "malformed", "disk image", "file is encrypted")):
             raise DatabaseError(_("The database file is damaged or is not a station database; "
                                   "restore a backup")) from e
         raise

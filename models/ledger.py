@@ -8,7 +8,7 @@ the part of that movement that is subsidy money.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -16,7 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base, LongText, Text_, UTCDateTime, utcnow
 
 ENTRY_KINDS = ("purchase", "refund", "reversal", "consumption", "subsidy_grant", "subsidy_expiry",
-               "transfer_in", "transfer_out", "opening_balance", "bill", "bill_payment", "apportion")
+               "transfer_in", "transfer_out", "opening_balance", "bill", "bill_payment", "apportion",
+               "adjustment")
 
 
 def _partial_unique(name: str, *cols: str, where: str) -> sa.Index:
@@ -71,6 +72,19 @@ class LedgerEntry(Base):
     shift_id: Mapped[int | None] = mapped_column(sa.ForeignKey("shifts.id"), nullable=True, index=True)
     meter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("meters.id"), nullable=True)
     note: Mapped[str] = mapped_column(Text_(200), default="")
+
+
+class TierCycle(Base):
+    """An account's running tier cycle (阶梯周期): the energy charged in it so far and that energy's
+    exact, unrounded amount (billing/span_charges.py), kept as exact text ("0.125", "1/3"; rounded
+    to 12 places when longer than 40 characters, billing/tier_state.py). State like a binding's last_settled_milli: moved only by
+    settlement under the account lock; the money itself is in ledger_entries."""
+    __tablename__ = "tier_cycles"
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), primary_key=True)
+    cycle_start: Mapped[date] = mapped_column(sa.Date, primary_key=True)   # local first day of the cycle
+    energy: Mapped[str] = mapped_column(sa.String(40), default="0")
+    amount: Mapped[str] = mapped_column(sa.String(40), default="0")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Receipt(Base):

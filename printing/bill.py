@@ -71,6 +71,9 @@ class BillData:
     due_date: date | None = None
     operator: str = ""
     notes: str = ""
+    period_label: str = ""             # "2026-10": the month the bill is for
+    extra_info: list[tuple[str, str]] = field(default_factory=list)   # more (label, value) rows
+    copy_mark: str = ""                # a reprint: the line that marks it (重打 #2 ...), same number
 
     def __post_init__(self) -> None:
         total = sum(to_fen(c.amount) for c in self.charges)
@@ -89,13 +92,18 @@ def render_bill_pdf(bill: BillData) -> bytes:
     width = d.content_width()
     title = _("Utility Bill")
     period = f"{fmt.when(bill.period_start)} – {fmt.when(bill.period_end)}"
-    story = d.title_block(bill.company, title) + [Spacer(1, 4)]
+    if bill.period_label:
+        period = f"{bill.period_label} ({period})"
+    story = d.title_block(bill.company, title)
+    if bill.copy_mark:
+        story.append(d.para(bill.copy_mark, 11, "center"))
+    story.append(Spacer(1, 4))
     story.append(d.info_table([
         (_("Bill No."), bill.bill_no), (_("Issued"), fmt.when(bill.issued_at, seconds=False)),
         (_("Account No."), bill.account_no), (_("Customer"), bill.customer),
         (_("Room/Shop"), bill.room), (_("Billing period"), period),
         (_("Due date"), fmt.when(bill.due_date)), (_("Prepared by"), bill.operator),
-    ], width))
+    ] + list(bill.extra_info), width))
     if bill.meters:
         story += [Spacer(1, 8), d.para(_("Meter readings"), 11), Spacer(1, 3)]
         rows: list[list[object]] = [[_("Meter No."), _("Description"), _("Start reading"),

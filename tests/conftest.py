@@ -79,6 +79,8 @@ def _private_config(tmp_path_factory, monkeypatch):
     """No test reads or writes the real user's settings or database."""
     if "METERSTATION_CONFIG_DIR" not in os.environ:
         monkeypatch.setenv("METERSTATION_CONFIG_DIR", str(tmp_path_factory.mktemp("cfg")))
+    if "METERSTATION_BILL_DIR" not in os.environ:      # bill documents of the settlement-day job
+        monkeypatch.setenv("METERSTATION_BILL_DIR", str(tmp_path_factory.mktemp("bills")))
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ administrator; closing the window stops the runtime, then the simulators.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from models import auth, settings
@@ -23,7 +24,26 @@ def make_app():
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("MeterStation")
     theme.apply(app)
+    install_qt_translations(app)
     return app
+
+
+def install_qt_translations(app) -> bool:
+    """Qt's own texts (standard dialog buttons, context menus) in the station's language, from the
+    qtbase_*.qm files shipped with PySide6 (and bundled into the frozen program). Once per app."""
+    from PySide6.QtCore import QLibraryInfo, QTranslator
+
+    from resources import i18n
+
+    lang = i18n.language()
+    if lang == "en" or getattr(app, "_qt_translator", None) is not None:
+        return False
+    translator = QTranslator(app)
+    if not translator.load(f"qtbase_{lang}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+        return False
+    app.installTranslator(translator)
+    app._qt_translator = translator
+    return True
 
 
 def collect_garbage_on_gui_thread(app):
@@ -62,6 +82,22 @@ def run_gui(args: argparse.Namespace) -> int:
         return _run(app, args)
     finally:
         gc_undo()
+
+
+def _startup_probe(dialog) -> None:
+    """METERSTATION_STARTUP_PROBE=1 measures the cold start (installer/INSTALL.md): as soon as the
+    first dialog is on screen, say so on stdout (with Qt's own word for Cancel, which shows that
+    Qt's translations were found) and close it; the program then exits."""
+    if os.environ.get("METERSTATION_STARTUP_PROBE") != "1":
+        return
+    from PySide6.QtCore import QCoreApplication, QTimer
+
+    def shown() -> None:
+        cancel = QCoreApplication.translate("QPlatformTheme", "Cancel")
+        print(f"startup-probe: {type(dialog).__name__} shown; Qt: {cancel}", flush=True)
+        dialog.reject()
+
+    QTimer.singleShot(0, shown)
 
 
 def _run(app, args: argparse.Namespace) -> int:
@@ -103,9 +139,13 @@ def _run(app, args: argparse.Namespace) -> int:
         if demo is not None:
             actor = auth.login(db, demo.operator, demo.password, station)
         else:
-            if not auth.has_operators(db) and FirstStartDialog(db, station).exec() != QDialog.DialogCode.Accepted:
-                return 1
+            if not auth.has_operators(db):
+                first = FirstStartDialog(db, station)
+                _startup_probe(first)
+                if first.exec() != QDialog.DialogCode.Accepted:
+                    return 1
             login = LoginDialog(db, station)
+            _startup_probe(login)
             if login.exec() != QDialog.DialogCode.Accepted or login.actor is None:
                 return 1
             actor = login.actor

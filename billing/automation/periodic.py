@@ -118,7 +118,24 @@ def _postpaid_bill(ctx: JobContext, occ: Occurrence, now: datetime) -> bool:
         except StationError as e:                       # a meter without a reading: next time by hand
             log.warning("postpaid bill of %s for %s: %s", number, occ.period, e)
             skipped.append(number)
-    return record_done(ctx, occ, {"billed": billed, "skipped": skipped})
+    return record_done(ctx, occ, {"billed": billed, "skipped": skipped,
+                                  "documents": _bill_documents(ctx, occ.period, billed)})
+
+
+def _bill_documents(ctx: JobContext, month: str, accounts: list[str]) -> int:
+    """The bills just posted as documents in the bills folder (billing/bill_print.py). A bill
+    whose document cannot be written now is still posted: it is printed from the account page."""
+    from billing.bill_print import issue_period
+
+    try:
+        written = issue_period(ctx.db, ctx.actor, month, accounts)
+    except Exception:  # noqa: BLE001 - the bills are posted; their documents must not undo the job
+        log.exception("bill documents for %s", month)
+        return 0
+    for number, result in written.items():
+        if result.startswith("error:"):
+            log.warning("bill document of %s for %s: %s", number, month, result)
+    return sum(1 for r in written.values() if not r.startswith("error:"))
 
 
 def _backup(ctx: JobContext, occ: Occurrence, now: datetime) -> bool:

@@ -8,7 +8,8 @@ answer one frame (AA wildcard with several meters) their replies collide into ga
 real bus. Broadcasts get no reply because meters return None for them.
 
 Faults per meter address: "silent" (never answers), "garbled" (checksum broken), "slow" (answers
-after slow_delay seconds), None (healthy).
+after slow_delay seconds), "garbled-ack" (the meter acts on a command - DL/T 645 1C/14, CJ/T 188
+04 - but its acknowledgement is garbled; reads are answered normally), None (healthy).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 from comms.simulator.base import SimMeter
 
-FAULTS = ("silent", "garbled", "slow")
+FAULTS = ("silent", "garbled", "slow", "garbled-ack")
 BITS_PER_BYTE = 11
 
 
@@ -124,6 +125,9 @@ class Bus:
             fault = self.faults.get(m.address)
             if fault == "silent":
                 continue
+            if fault == "garbled-ack":
+                is_command = getattr(m, "is_command", None)
+                fault = "garbled" if is_command is not None and is_command(frame) else None
             if fault == "garbled":
                 broken = bytearray(reply)
                 broken[-2] ^= 0x5A

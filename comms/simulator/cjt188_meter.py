@@ -62,6 +62,11 @@ class Cjt188Meter:
         wire = bytes(frame[2:9])
         return None if len(wire) < 7 or 0xAA in wire else wire
 
+    @staticmethod
+    def is_command(frame: bytes) -> bool:
+        """A write (04, e.g. the valve): what the bus's "garbled-ack" fault garbles the reply of."""
+        return len(frame) > 9 and frame[9] == cjt188.C_WRITE
+
     def _addressed(self, frame: cjt188.Frame) -> bool:
         return all(w in (0xAA, o) for w, o in zip(frame.address_wire, self.wire))
 

@@ -61,6 +61,8 @@ class Dlt645Meter:
         self.wall = WallClock()
         self._last = self.clock()
         self._pending: bytes = b""
+        self.missing: set[str] = set()       # DIs this meter does not have (ERR 02), e.g. 04000503
+        self.commands_seen = 0               # 1C / 14 frames addressed to this meter
         self.lock = threading.RLock()
         self.advance()
 
@@ -137,6 +139,8 @@ class Dlt645Meter:
 
     def value(self, di: str):
         """The current value of a DI (None: no such data)."""
+        if di in self.missing:
+            return None
         power = Decimal(0) if self.relay_open else self.kw
         current = _q(power * 1000 / (self.voltage * self.pf), MILLI)
         block = self.energy_block()
@@ -180,6 +184,11 @@ class Dlt645Meter:
         99..99 broadcast (every meter must see those)."""
         wire = bytes(frame[1:7])
         return None if len(wire) < 6 or 0xAA in wire or wire == b"\x99" * 6 else wire
+
+    @staticmethod
+    def is_command(frame: bytes) -> bool:
+        """A remote-control (1C) or write (14) request: what "garbled-ack" garbles the reply of."""
+        return len(frame) > 8 and frame[8] in (0x1C, 0x14)
 
     def _addressed(self, wire: bytes) -> bool:
         """Own address, or AA wildcards in place of some pairs (short addressing)."""
@@ -227,8 +236,10 @@ class Dlt645Meter:
         if fn == 0x12 and len(frame.data) == 5:
             return self._follow_up(frame.data[:4], frame.data[4])
         if fn == 0x1C:
+            self.commands_seen += 1
             return self._control(frame)
         if fn == 0x14:
+            self.commands_seen += 1
             return self._write(frame)
         return self._error(fn, 0x01)
 

@@ -7,6 +7,9 @@
 (a) line use: one poll cycle of N meters (energy, one exchange each) on one link at each baud,
     against the line's own limit = sum over exchanges of (request + reply bytes) x 11 / baud +
     meter latency. Aim >= 0.9.
+    Same run, same simulator: a bare socket client (write a request, read its frame, next; no
+    gap, no checks) -> station / bare. And (a') a dead meter (an address nobody answers) added
+    to the link, the driver's own retries: timeouts it adds to cycles 1, 2, 3 (aim <= 1 each).
 (b) parallel links: the same N meters on each of 4 links polled at once vs 1 link; speedup =
     4 x t(1 link) / t(4 links). Aim >= 3.6.
 (c) scale: 10,000 meters on 100 links with no line delay (baud 0, latency 0): cycle time and
@@ -80,6 +83,53 @@ def plans(urls: list[str], meters: int, baud: int):
                                          ("energy",)))
         out.append(plan)
     return out
+
+
+def bare_client(url: str, meters: int) -> float:
+    """Seconds for one read of energy from each meter by a plain socket client."""
+    import socket
+
+    from comms import dlt645
+    from comms import dlt645_requests as rq
+    from comms.links import parse_link_url
+
+    spec = parse_link_url(url)
+    sock = socket.create_connection((spec.host, spec.tcp_port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    start = time.perf_counter()
+    for n in range(1, meters + 1):
+        sock.sendall(rq.read_request(f"{n:012d}", "00010000"))
+        buf = b""
+        while True:
+            buf += sock.recv(4096)
+            frame, _used = dlt645.extract_frame(buf)
+            if frame is not None:
+                break
+    took = time.perf_counter() - start
+    sock.close()
+    return took
+
+
+def dead_meter_timeouts(url: str, meters: int, baud: int, cycles: int = 3, timeout: float = 0.5):
+    """Timeouts a meter nobody answers adds to each of `cycles` cycles (driver's own retries)."""
+    from comms.driver import MeterConfig
+    from comms.poller import LinkWorker, NullSink
+    from comms.schedule import MeterPlan
+
+    plan = plans([url], meters, baud)[0]
+    plan.timeout, plan.retries = timeout, None
+    dead = f"{meters + 1:012d}"
+    plan.meters.insert(meters // 2, MeterPlan(meters + 1, dead, MeterConfig("dlt645-2007", dead), ("energy",)))
+    worker = LinkWorker(plan, NullSink())
+    try:
+        spent = []
+        for _c in range(cycles):
+            before = worker.session.channel.stats.timeouts
+            worker.cycle_once()
+            spent.append(worker.session.channel.stats.timeouts - before)
+    finally:
+        worker.session.close()
+    return spent
 
 
 def line_limit(meters: int, baud: int, latency: float) -> float:
@@ -156,11 +206,17 @@ def main() -> None:
             child = Child(1, o.meters, baud, o.latency)
             try:
                 wall, _cpu, _s = cycle(child.urls, o.meters, baud)
+                bare = bare_client(child.urls[0], o.meters)
+                dead = dead_meter_timeouts(child.urls[0], o.meters, baud)
             finally:
                 child.close()
             limit = line_limit(o.meters, baud, o.latency)
             rows.append((f"(a) {o.meters} meters, 1 link, {baud} baud", f"{wall:.2f} s",
                          f"line limit {limit:.2f} s", f"ratio {limit / wall:.2f}", "aim >= 0.9"))
+            rows.append((f"    bare socket client, {baud} baud", f"{bare:.2f} s",
+                         f"station / bare {bare / wall:.2f}", f"bare / line {limit / bare:.2f}", ""))
+            rows.append((f"(a') + a dead meter, {baud} baud", "timeouts per cycle",
+                         " ".join(str(n) for n in dead), "", "aim <= 1 each"))
     if "parallel" not in skip:
         baud = 9600
         child = Child(o.parallel, o.meters, baud, o.latency)

@@ -28,6 +28,9 @@ COMMAND_MODULES = [
     "ui.cli.cmd_archive",
     "ui.cli.cmd_backup",
     "ui.cli.cmd_report",
+    "ui.cli.cmd_bills",
+    "ui.cli.cmd_corrections",
+    "ui.cli.cmd_service",
 ]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
 import time
 
@@ -32,9 +33,12 @@ def _target(p: argparse.ArgumentParser) -> None:
 def register(sub) -> None:
     r = sub.add_parser("read", help=_("read a meter now"))
     _target(r)
-    r.add_argument("--quantity", default="energy", help=", ".join(QUANTITIES))
+    r.add_argument("--quantity", help=_("default: by meter kind (electricity: energy; water, gas: "
+                                        "volume, valve; heat: volume)") + "; " + ", ".join(QUANTITIES))
     r.set_defaults(func=read)
-    c = sub.add_parser("control", help=_("send a relay or valve command and confirm it"))
+    c = sub.add_parser("control", help=_("send a relay or valve command and confirm it"),
+                       epilog=_("Exit status: 0 confirmed, 1 refused by the meter, 3 accepted but not "
+                                "confirmed, 4 no reply, 5 garbled reply, 6 link failed."))
     _target(c)
     c.add_argument("action", choices=ACTIONS)
     c.set_defaults(func=control)
@@ -91,12 +95,33 @@ def _resolve(ctx: CliContext, args, right: str):
     return url, meter_config(meter), meter.id, actor
 
 
+# what `read` reads when --quantity is not given and the meter's kind is not known (--url)
+PROTOCOL_KIND = {"cjt188": "water"}
+
+
+def _default_quantities(ctx: CliContext, args, protocol: str) -> list[str]:
+    """The poller's quantities for the meter's kind (comms.plans.quantities_for)."""
+    from comms.plans import quantities_for
+
+    kind = PROTOCOL_KIND.get(protocol, "electricity")
+    if args.meter:
+        import sqlalchemy as sa
+
+        from models.archive import Meter
+
+        with ctx.db().read() as s:
+            kind = s.execute(sa.select(Meter.kind).where(Meter.number == args.meter)).scalar_one_or_none() or kind
+    return list(quantities_for(kind, None))
+
+
 def read(ctx: CliContext, args) -> int:
-    quantities = [q.strip() for q in args.quantity.split(",") if q.strip()]
+    quantities = [q.strip() for q in (args.quantity or "").split(",") if q.strip()]
     unknown = [q for q in quantities if q not in QUANTITIES]
     if unknown:
         raise InvalidInput(_("Unknown quantity {q}; choose from {known}").format(q=unknown[0], known=", ".join(QUANTITIES)))
     url, config, _id, _actor = _resolve(ctx, args, "meter_read")
+    if not quantities:
+        quantities = _default_quantities(ctx, args, config.protocol)
     with LinkSession(url) as link:
         values = link.driver(config).read(quantities)
     if ctx.json:
@@ -107,36 +132,64 @@ def read(ctx: CliContext, args) -> int:
     return 0
 
 
+# control outcomes (issue 15.5): status -> exit code; 2 stays "wrong usage"
+CONTROL_EXIT = {"confirmed": 0, "refused": 1, "unsupported": 1, "unconfirmed": 3, "no-reply": 4,
+                "garbled": 5, "link-error": 6}
+
+
+def _control_outcome(result, error: CommsError | None) -> tuple[str, str]:
+    """(status, translated one-line message) of a control attempt."""
+    from comms.errors import LinkError, MeterRefused, NoReply, ProtocolError, Unsupported
+
+    if error is None:
+        if result.status == "confirmed":
+            return "confirmed", _("{action}: confirmed by the meter").format(action=result.action)
+        if result.status == "unconfirmed":
+            return "unconfirmed", _("{action}: accepted by the meter but not confirmed ({detail})").format(
+                action=result.action, detail=result.detail)
+        return "refused", _("{action}: refused by the meter ({detail})").format(
+            action=result.action, detail=result.detail)
+    for kind, status in ((NoReply, "no-reply"), (ProtocolError, "garbled"), (LinkError, "link-error"),
+                         (MeterRefused, "refused"), (Unsupported, "unsupported")):
+        if isinstance(error, kind):
+            return status, str(error)
+    return "refused", str(error)
+
+
 def control(ctx: CliContext, args) -> int:
+    """Exit 0 confirmed, 1 refused (or not offered), 3 accepted but not confirmed, 4 no reply,
+    5 garbled reply, 6 link failed; --json prints {"action", "status", "accepted", "confirmed",
+    "detail"} in every one of these outcomes."""
     url, config, meter_id, actor = _resolve(ctx, args, "relay_control")
     result, error = None, None
     with LinkSession(url) as link:
+        driver = link.driver(config)        # a bad address or option: one line, exit 1
         try:
-            result = link.driver(config).control(args.action)
+            result = driver.control(args.action)
         except CommsError as e:
             error = e
+    status, message = _control_outcome(result, error)
     if actor is not None:
         from models.audit import audited, record
 
         with audited(ctx.db(), actor, "meter.control", args.meter) as s:
             record(s, actor, "meter.control", args.meter, {
-                "action": args.action, "meter_id": meter_id, "confirmed": bool(result and result.confirmed),
-                "error": str(error) if error else None})
-            if result is not None and result.confirmed and meter_id is not None:
+                "action": args.action, "meter_id": meter_id, "confirmed": status == "confirmed",
+                "status": status, "error": str(error) if error else None})
+            if status == "confirmed" and meter_id is not None:
                 from comms.outbox_source import apply_effect
                 from comms.poller import Command
 
                 apply_effect(s, Command(0, meter_id, "control", {"action": args.action}), None)
-    if error is not None:
-        raise error
-    assert result is not None
     if ctx.json:
-        ctx.emit({"action": args.action, "accepted": result.accepted, "confirmed": result.confirmed,
-                  "detail": result.detail})
-    else:
-        ctx.say(_("{action}: confirmed by the meter").format(action=args.action) if result.confirmed
-                else _("{action}: not confirmed ({detail})").format(action=args.action, detail=result.detail))
-    return 0 if result.confirmed else 1
+        ctx.emit({"action": args.action, "status": status,
+                  "accepted": bool(result and result.accepted), "confirmed": status == "confirmed",
+                  "detail": "" if status == "confirmed" else (result.detail if result else str(error))})
+    elif status == "confirmed":
+        ctx.say(message)
+    if status != "confirmed":
+        print(f"meterstation: {message}", file=sys.stderr)
+    return CONTROL_EXIT[status]
 
 
 def poll(ctx: CliContext, args) -> int:
@@ -160,12 +213,21 @@ def poll(ctx: CliContext, args) -> int:
             stop = threading.Event()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, lambda *_a: stop.set())
+            from ui.cli import service_log
+
+            service_log.configure()
+            cycle_log = service_log.CycleLog(runtime.events, service_log.cycle_seconds(runtime.plans),
+                                             {p.link_id: p.name for p in runtime.plans})
             runtime.start()
             ctx.say(_("Polling {n} meters on {links} links; stop with Ctrl-C").format(
                 n=sum(len(p.meters) for p in runtime.plans), links=len(runtime.plans)))
             if runtime.runs_jobs:
                 ctx.say(_("This station runs the scheduled jobs"))
-            stop.wait()
+            sys.stdout.flush()
+            try:
+                stop.wait()
+            finally:
+                cycle_log.stop()
             return 0
     finally:
         runtime.stop()
@@ -175,6 +237,11 @@ def poll(ctx: CliContext, args) -> int:
     else:
         ctx.say(_("{meters} meters: {ok} read, {failed} failed in {seconds} s").format(
             meters=summary.meters, ok=summary.ok, failed=summary.failed, seconds=f"{summary.seconds:.1f}"))
+    if summary.failed_links:            # a link that failed is a failed poll, never a silent 0
+        print(_("meterstation: {n} link(s) failed, {unreachable} meter(s) unreachable: {links}").format(
+            n=len(summary.failed_links), unreachable=summary.unreachable,
+            links="; ".join(summary.failed_links)), file=sys.stderr)
+        return 1
     return 0
 
 

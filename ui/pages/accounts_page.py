@@ -21,6 +21,7 @@ from ui import tasks
 from ui.widgets import counter_tasks as safe
 from ui.pages.base import Page, fill, make_table
 from ui.printing_qt import ReceiptOutput
+from ui.widgets.account_bills import AccountBills
 from ui.widgets.account_card import LEVEL_LABELS, MODE_LABELS
 from ui.widgets.account_dialogs import (BindMeterDialog, CloseAccountDialog, MoveDialog, OpenAccountDialog,
                                         ReplaceMeterDialog)
@@ -79,6 +80,8 @@ class AccountsPage(Page):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.view)
         split.addWidget(self.ledger_view)
+        self.bills = AccountBills(session, self)          # a postpaid account's bills
+        split.addWidget(self.bills)
         self.layout_.addWidget(split, 1)
         self._enable()
 
@@ -109,6 +112,7 @@ class AccountsPage(Page):
         if not rows:
             self.card = None
             fill(self.ledger_model, [])
+            self.bills.show_account(None)
             self._enable()
             return
         number, s = self.hits[rows[0].row()].number, self.session
@@ -122,6 +126,7 @@ class AccountsPage(Page):
                                   e.receipt_no, _(sales.METHODS[e.method]) if e.method in sales.METHODS else e.method,
                                   e.note] for e in lines])
         self.ledger_view.resizeColumnsToContents()
+        self.bills.show_account(self.card)
         self._enable()
 
     def _enable(self) -> None:

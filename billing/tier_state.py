@@ -1,0 +1,84 @@
+"""An account's tier cycles in the database (table tier_cycles): the state that makes station-side
+charges additive (billing/span_charges.py), read and moved under the account lock.
+
+A cycle's row holds the energy charged in it so far and that energy's exact amount, as exact text
+("0.125", "123457/3"); a value whose exact text is longer than the column (40 characters) is kept
+rounded half-even to 12 places (a cycle only gets such values from time-proportional shares: a
+span cut at a cycle start, or spread over time-of-use periods), so the carried remainder may be
+off by 1e-12 yuan there — the engine alone (billing/span_charges.py) is exact.
+
+A cycle with no row (charged before this state existed, schema 0004) is read from the ledger:
+its energy is that of the 'consumption' entries from the cycle start up to AND INCLUDING the
+span's start (the previous span's entry stands exactly there) and of the 'bill' entries before
+it (a bill settles the month before it); its exact amount is taken as what those entries
+charged, so the carried remainder starts at 0.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from billing.money import fraction_text
+from billing.span_charges import CycleState
+from models.accounts import Account
+from models.base import utcnow
+from models.ledger import LedgerEntry, TierCycle
+
+_WIDTH = 40
+_PLACES = Decimal("1e-12")
+
+
+def state_text(value: Fraction) -> str:
+    """What is stored for an exact value: itself when a short decimal, else rounded to 1e-12."""
+    text = fraction_text(value)
+    if len(text) <= _WIDTH:
+        return text
+    return fraction_text(Fraction(_quantize(value)))
+
+
+def _quantize(value: Fraction) -> Decimal:
+    scaled = value * 10**12
+    q, r = divmod(scaled.numerator, scaled.denominator)
+    twice = 2 * r
+    if twice > scaled.denominator or (twice == scaled.denominator and q % 2):
+        q += 1
+    return (Decimal(q) * _PLACES).quantize(_PLACES, rounding=ROUND_HALF_EVEN)
+
+
+def _utc(local: datetime) -> datetime:
+    return local.astimezone(timezone.utc)
+
+
+def ledger_state(session: Session, account: Account, cycle: datetime, upto: datetime) -> CycleState | None:
+    """A cycle's state from its ledger entries (no row): see the module docstring."""
+    e = LedgerEntry
+    lo = _utc(cycle)
+    row = session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(e.energy_milli), 0), sa.func.coalesce(sa.func.sum(e.amount_fen), 0),
+                  sa.func.count(e.id))
+        .where(e.account_id == account.id, e.at >= lo,
+               sa.or_(sa.and_(e.kind == "consumption", e.at <= upto), sa.and_(e.kind == "bill", e.at < upto)))
+    ).one()
+    if not row[2]:
+        return None
+    return CycleState(cycle, Fraction(int(row[0]), 1000), Fraction(-int(row[1]), 100))
+
+
+def load(session: Session, account: Account, cycle: datetime, upto: datetime) -> CycleState | None:
+    """The state of the account's cycle starting at local `cycle`, as of the instant `upto` (UTC)."""
+    row = session.get(TierCycle, (account.id, cycle.date()))
+    if row is not None:
+        return CycleState(cycle, Fraction(row.energy), Fraction(row.amount))
+    return ledger_state(session, account, cycle, upto)
+
+
+def save(session: Session, account: Account, state: CycleState) -> None:
+    row = session.get(TierCycle, (account.id, state.start.date()))
+    if row is None:
+        row = TierCycle(account_id=account.id, cycle_start=state.start.date())
+        session.add(row)
+    row.energy, row.amount, row.updated_at = state_text(state.energy), state_text(state.amount), utcnow()
