@@ -111,9 +111,11 @@ def max_amount(session: Session) -> Decimal:
     if row is None:
         return DEFAULT_MAX_AMOUNT
     try:
-        return Decimal(str(json.loads(row.value)))
+        value = Decimal(str(json.loads(row.value)))
     except (ValueError, ArithmeticError):
         return DEFAULT_MAX_AMOUNT
+    # a limit stored before settings were checked (-1, NaN) must not block every sale
+    return value if value.is_finite() and value > 0 else DEFAULT_MAX_AMOUNT
 
 
 def amount_arg(session: Session, amount: Decimal | str) -> Decimal:

@@ -16,7 +16,6 @@ rules where the issue left us to decide:
 """
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -27,12 +26,13 @@ from billing.ledger import lock_account, paid_balance_fen, post
 from billing.lookup import account_building, amount_arg, find_account, open_shift_id, require_open
 from billing.money import from_fen, to_fen
 from billing.results import MoneyResult
-from billing.sales import _replay, check_method, result_of
+from billing.idempotency import Binding, new_key
+from billing.sales import check_method, check_reference, replay_or_conflict, result_of
 from models.accounts import Account
 from models.audit import audited, record
 from models.base import utcnow
 from models.db import Database, retrying
-from models.errors import Conflict, InvalidInput, NotFound
+from models.errors import Conflict, NotFound
 from models.ledger import LedgerEntry, Receipt
 from models.rights import Actor
 from resources.i18n import _
@@ -45,19 +45,21 @@ def refund(db: Database, actor: Actor, account_ref: str | int, amount: Decimal |
            method: str = "cash", reference: str = "", idempotency_key: str | None = None) -> MoneyResult:
     """Pay `amount` of the account's own money back to the customer."""
     check_method(method)
-    key = (idempotency_key or uuid.uuid4().hex).strip()
-    if not key or len(key) > 80:
-        raise InvalidInput(_("An idempotency key has 1 to 80 characters"))
+    key = new_key(idempotency_key)
+    reference = check_reference(reference)
+    binding: Binding | None = None
     try:
         with audited(db, actor, "refund", str(account_ref)) as s:
             account = find_account(s, account_ref)
             actor.require("refund", account_building(s, account))
             account = lock_account(s, account.id)
-            replay = _replay(s, key, account.id, None)
+            fen = to_fen(amount_arg(s, amount))
+            binding = Binding("refund", account.id, method, fen=fen)
+            replay = replay_or_conflict(s, key, binding)
             if replay is not None:
+                record(s, actor, "refund.replay", account.number, {"key": key, "receipt": replay.receipt})
                 return replay
             require_open(account)
-            fen = to_fen(amount_arg(s, amount))
             refundable = max(paid_balance_fen(account), 0)
             if fen > refundable:
                 raise Conflict(_("At most {refundable} yuan can be refunded (subsidy money is never refunded)")
@@ -71,8 +73,10 @@ def refund(db: Database, actor: Actor, account_ref: str | int, amount: Decimal |
                                                         "method": method, "balance": str(from_fen(account.balance_fen))})
             return result_of(s, entry)
     except exc.IntegrityError:
+        if binding is None:
+            raise
         with db.read() as s:
-            replay = _replay(s, key, None, None)
+            replay = replay_or_conflict(s, key, binding)
         if replay is None:
             raise
         return replay

@@ -5,14 +5,13 @@ operation-log row, and the meter commands it needs (outbox).
 
 Each sale carries an idempotency key (generated when the caller gives none). A retry with the
 same key returns the original result (replayed=True) and sells nothing; the same key for a
-different account or amount is refused. A postpaid account's payment is a bill_payment entry;
+different account, amount, method or operation is a KeyConflict (billing/idempotency.py). A postpaid account's payment is a bill_payment entry;
 otherwise a purchase. Meter-side prepaid: a "meter.recharge" (amount, purchase number) is queued
 for the account's first meter. An account in arrears whose balance becomes positive gets a
 "meter.close" for each of its meters. Both are priority 0 so they jump the polling queue.
 """
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from billing import outbox, receipts
 from billing.alarms import level
+from billing.idempotency import Binding, check, new_key
 from billing.ledger import lock_account, post
 from billing.lookup import (account_building, active_bindings, amount_arg, find_account,
                             open_shift_id, require_open)
@@ -31,11 +31,12 @@ from billing.units import from_milli, to_milli
 from models.accounts import Account
 from models.audit import audited, record
 from models.db import Database, retrying
-from models.errors import Conflict, InvalidInput
+from models.errors import InvalidInput
 from models.ledger import LedgerEntry, OutboxItem
 from models.rights import Actor
 from resources.i18n import N_, _
 
+REFERENCE_MAX = 100
 METHODS = {"cash": N_("Cash"), "card": N_("Bank card"), "wechat": N_("WeChat Pay"),
            "alipay": N_("Alipay"), "transfer": N_("Bank transfer")}
 
@@ -60,15 +61,21 @@ def result_of(session: Session, entry: LedgerEntry, *, replayed: bool = False) -
                        replayed=replayed, outbox=tuple(items), alarm=level(account))
 
 
-def _replay(session: Session, key: str, account_id: int | None, fen: int | None) -> MoneyResult | None:
-    entry = session.execute(sa.select(LedgerEntry).where(LedgerEntry.idempotency_key == key)
-                            ).scalar_one_or_none()
-    if entry is None:
-        return None
-    if (account_id is not None and entry.account_id != account_id) or \
-            (fen is not None and abs(entry.amount_fen) != fen):
-        raise Conflict(_("The idempotency key {key} was already used for another operation").format(key=key))
-    return result_of(session, entry, replayed=True)
+def replay_or_conflict(session: Session, key: str, binding: Binding) -> MoneyResult | None:
+    """The original result when `key` was used for exactly this operation (billing/idempotency.py),
+    None when the key is new; KeyConflict when it was used for anything else."""
+    entry = check(session, key, binding)
+    return None if entry is None else result_of(session, entry, replayed=True)
+
+
+def check_reference(reference: str) -> str:
+    """A payment reference fits its column (100 characters) and is one line — refused, not cut."""
+    reference = reference.strip()
+    if len(reference) > REFERENCE_MAX:
+        raise InvalidInput(_("A payment reference has at most {n} characters").format(n=REFERENCE_MAX))
+    if any(ord(c) < 32 or ord(c) == 127 for c in reference):
+        raise InvalidInput(_("A payment reference cannot hold tabs, line breaks or control characters"))
+    return reference
 
 
 def queue_after_credit(session: Session, account: Account, entry: LedgerEntry, before_fen: int) -> None:
@@ -95,25 +102,29 @@ def sell(db: Database, actor: Actor, account_ref: str | int, amount: Decimal | s
     check_method(method)
     if (amount is None) == (energy is None):
         raise InvalidInput(_("Give either an amount or an energy to sell"))
-    key = (idempotency_key or uuid.uuid4().hex).strip()
-    if not key or len(key) > 80:
-        raise InvalidInput(_("An idempotency key has 1 to 80 characters"))
+    key = new_key(idempotency_key)
+    reference = check_reference(reference)
+    binding: Binding | None = None
     try:
         with audited(db, actor, "sale", str(account_ref)) as s:
             account = find_account(s, account_ref)
             actor.require("sell", account_building(s, account))
             account = lock_account(s, account.id)
-            replay = _replay(s, key, account.id, None)
+            if energy is not None:
+                kwh = parse_quantity(energy) if isinstance(energy, str) else energy
+                binding = Binding("sale", account.id, method, energy_milli=to_milli(kwh))
+            else:
+                value = amount_arg(s, amount)   # type: ignore[arg-type]
+                binding = Binding("sale", account.id, method, fen=to_fen(value))
+            replay = replay_or_conflict(s, key, binding)
             if replay is not None:
                 record(s, actor, "sale.replay", account.number, {"key": key, "receipt": replay.receipt})
                 return replay
             require_open(account)
             if energy is not None:
-                kwh = parse_quantity(energy) if isinstance(energy, str) else energy
                 quote = preview_in(s, account, energy=kwh)
                 value = amount_arg(s, quote.amount)
             else:
-                value = amount_arg(s, amount)   # type: ignore[arg-type]
                 quote = preview_in(s, account, amount=value)
             number = receipts.next_receipt_number(s)
             before = account.balance_fen
@@ -130,9 +141,12 @@ def sell(db: Database, actor: Actor, account_ref: str | int, amount: Decimal | s
                     "balance": str(from_fen(account.balance_fen)), "key": key})
             return result_of(s, entry)
     except exc.IntegrityError:
-        # a concurrent twin with the same key won the race: answer with the original
+        # a concurrent twin with the same key won the race: answer with the original only when
+        # it is the same operation; otherwise a KeyConflict
+        if binding is None:
+            raise
         with db.read() as s:
-            replay = _replay(s, key, None, None)
+            replay = replay_or_conflict(s, key, binding)
         if replay is None:
             raise
         return replay

@@ -167,6 +167,8 @@ def save_settings(db: Database, actor: Actor, values: dict[str, Any]) -> list[st
     with audited(db, actor, "setting.change", ",".join(sorted(checked))[:200]) as s:
         actor.require("settings_edit")          # refused (and logged) before anything is written
         for k in changed:
+            actor.require(settings.SETTINGS[k].right)     # e.g. backup.* needs "backup"
+        for k in changed:
             if settings.SETTINGS[k].local:
                 record(s, actor, "setting.change", k, {"old": settings.get_local(k), "new": checked[k],
                                                        "local": True})

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from models.cell_safety import csv_row, csv_unquote, safe_xlsx_row
 from models.errors import InvalidInput
 from resources.i18n import _
 
@@ -154,7 +155,11 @@ def read_tables(path: str | Path, kind: str | None = None) -> list[Table]:
     suffix = p.suffix.lower()
     if suffix == ".csv":
         text = _decode(p.read_bytes(), p.name)
-        t = _table(p.name, csv.reader(io.StringIO(text, newline="")), kind)
+        rows = ([csv_unquote(c) for c in row] for row in csv.reader(io.StringIO(text, newline="")))
+        try:
+            t = _table(p.name, rows, kind)
+        except csv.Error as e:       # e.g. a cell over the csv module's 128 KiB field limit
+            raise InvalidInput(_("{file} is not a readable CSV file: {reason}").format(file=p.name, reason=e)) from None
         return [t] if t else []
     if suffix in (".xlsx", ".xlsm"):
         return list(_xlsx_tables(p))
@@ -162,8 +167,9 @@ def read_tables(path: str | Path, kind: str | None = None) -> list[Table]:
 
 
 def _xlsx_tables(p: Path) -> Iterator[Table]:
-    import openpyxl
     from zipfile import BadZipFile
+
+    import openpyxl
 
     try:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
@@ -207,7 +213,7 @@ def write_tables(path: str | Path, tables: dict[str, list[list[Any]]]) -> list[P
             ws = wb.create_sheet(SHEET_NAMES[kind])
             ws.append(headers(kind))
             for row in rows:
-                ws.append(row)
+                ws.append(safe_xlsx_row(ws, row))
         wb.save(p)
         return [p]
     if suffix == ".csv":
@@ -231,4 +237,4 @@ def _write_csv(p: Path, kind: str, rows: list[list[Any]]) -> None:
         w = csv.writer(f)
         w.writerow(headers(kind))
         for row in rows:
-            w.writerow(["" if v is None else v.isoformat() if hasattr(v, "isoformat") else v for v in row])
+            w.writerow(csv_row("" if v is None else v.isoformat() if hasattr(v, "isoformat") else v for v in row))

@@ -45,6 +45,9 @@ def text(value: object, what: str, *, max_len: int, required: bool = True) -> st
         raise InvalidInput(_("{what} is missing").format(what=what))
     if len(s) > max_len:
         raise InvalidInput(_("{what} is longer than {n} characters").format(what=what, n=max_len))
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 or c in "\u2028\u2029" for c in s):
+        # a tab or line break in a name breaks receipts, exports and the log's one-line rows
+        raise InvalidInput(_("{what} cannot hold tabs, line breaks or control characters").format(what=what))
     return s
 
 

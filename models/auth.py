@@ -1,10 +1,11 @@
 """Logging in and out: password check, lockout after failed attempts, the session's Actor.
 
-Five failed logins in a row lock the operator for LOCK_MINUTES; every attempt, good or bad,
+security.lock_after (default five) failed logins in a row lock the operator for LOCK_MINUTES; every attempt, good or bad,
 is in the operation log. A wrong name and a wrong password give the same message.
 """
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -17,10 +18,12 @@ from models.errors import AuthenticationFailed
 from models.operators import Operator, OperatorArea
 from models.passwords import check_password
 from models.rights import Actor
+from models.settings_store import SettingRow
 from resources.i18n import _
 
 LOCK_AFTER = 5
 LOCK_MINUTES = 15
+NAME_MAX = 40          # operators.name is Text_(40)
 
 
 def actor_for(session: Session, op: Operator, station: str) -> Actor:
@@ -35,28 +38,61 @@ def has_operators(db: Database) -> bool:
         return s.execute(sa.select(sa.func.count()).select_from(Operator)).scalar_one() > 0
 
 
+def lock_after(session: Session) -> int:
+    """security.lock_after (models/settings.py), read in the caller's transaction."""
+    row = session.get(SettingRow, "security.lock_after")
+    try:
+        n = LOCK_AFTER if row is None else int(json.loads(row.value))
+    except (TypeError, ValueError):
+        n = LOCK_AFTER
+    return n if 1 <= n <= 20 else LOCK_AFTER
+
+
+def _plausible_name(name: str) -> bool:
+    return 0 < len(name) <= NAME_MAX and not any(ord(c) < 32 or ord(c) == 127 for c in name)
+
+
 def login(db: Database, name: str, password: str, station: str) -> Actor:
-    """Check name and password; return the Actor or raise AuthenticationFailed."""
+    """Check name and password; return the Actor or raise AuthenticationFailed.
+
+    The password is checked (scrypt, slow) outside any transaction; the outcome is then applied
+    with the operator's row locked (SELECT ... FOR UPDATE; on SQLite the write transaction is
+    BEGIN IMMEDIATE) and the failure counter raised by one UPDATE ... SET failed_logins =
+    failed_logins + 1 RETURNING, so parallel wrong passwords each count."""
     failure: str | None = None
     actor: Actor | None = None
     now = utcnow()
+    known = _plausible_name(name)
+    checked: tuple[str, bool] | None = None
+    if known:
+        with db.read() as s:
+            stored = s.execute(sa.select(Operator.password_hash).where(Operator.name == name)).scalar_one_or_none()
+        if stored is not None:
+            checked = (stored, check_password(password, stored))
     with db.write() as s:
-        op = s.execute(sa.select(Operator).where(Operator.name == name)).scalar_one_or_none()
-        log = dict(operator=name, station=station, target=name)
+        op = None if not known else s.execute(
+            sa.select(Operator).where(Operator.name == name).with_for_update(of=Operator)).scalar_one_or_none()
+        log = dict(operator=name[:NAME_MAX], station=station, target=name[:NAME_MAX])
+        limit = lock_after(s)
         if op is None or not op.active:
             oplog.append(s, action="login.failed", details={"reason": "unknown or inactive"}, **log)
             failure = _("Wrong operator name or password")
         elif op.locked_until is not None and op.locked_until > now:
             oplog.append(s, action="login.failed", details={"reason": "locked"}, **log)
             failure = _("Operator {name} is locked after {n} failed logins; try again after {time}").format(
-                name=name, n=LOCK_AFTER, time=op.locked_until.astimezone().strftime("%H:%M"))
-        elif not check_password(password, op.password_hash):
-            op.failed_logins += 1
-            details: dict[str, object] = {"reason": "password", "failed": op.failed_logins}
+                name=name, n=limit, time=op.locked_until.astimezone().strftime("%H:%M"))
+        elif not (checked[1] if checked is not None and checked[0] == op.password_hash
+                  else check_password(password, op.password_hash)):
+            failed = s.execute(sa.update(Operator).where(Operator.id == op.id)
+                               .values(failed_logins=Operator.failed_logins + 1)
+                               .returning(Operator.failed_logins)
+                               .execution_options(synchronize_session=False)).scalar_one()
+            details: dict[str, object] = {"reason": "password", "failed": failed}
             failure = _("Wrong operator name or password")
-            if op.failed_logins >= LOCK_AFTER:
-                op.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-                op.failed_logins = 0
+            if failed >= limit:
+                s.execute(sa.update(Operator).where(Operator.id == op.id)
+                          .values(locked_until=now + timedelta(minutes=LOCK_MINUTES), failed_logins=0)
+                          .execution_options(synchronize_session=False))
                 details["locked_minutes"] = LOCK_MINUTES
                 failure = _("Wrong password; operator {name} is now locked for {minutes} minutes").format(
                     name=name, minutes=LOCK_MINUTES)

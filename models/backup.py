@@ -39,6 +39,7 @@ from models.audit import audited, record
 from models.db import Database
 from models.errors import Conflict, DatabaseError, InvalidInput
 from models.rights import Actor, system_actor
+from models.station_files import private_dir, private_file
 from resources.i18n import _
 
 STATION_BACKUP_ID = 0x4D534244          # "MSBD": PRAGMA application_id of a station backup
@@ -141,6 +142,7 @@ def _backup_file(db: Database, target: Path) -> dict[str, object]:
     _remove(tmp)
     try:
         info = _copy_online(source, tmp)
+        private_file(tmp)                    # scrypt hashes and ID numbers: the station's user only
         _fsync_file(tmp)
         os.replace(tmp, target)
         backup_sign.sign(target, oplog.Anchor(int(info["oplog_seq"]), str(info["oplog_hash"])))
@@ -195,7 +197,7 @@ def scheduled_backup(db: Database, now: datetime) -> Path | None:
     station = str(settings.get_local("station.name"))
     folder = backup_folder()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)
     except OSError as exc:
         raise DatabaseError(_("Cannot create the backup folder {folder}: {reason}")
                             .format(folder=folder, reason=exc.strerror or exc)) from None

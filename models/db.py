@@ -25,6 +25,7 @@ import functools
 import logging
 import os
 import random
+import sqlite3
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,7 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.errors import DatabaseError
+from models.errors import DatabaseError, InvalidInput
 from resources.i18n import _
 
 BUSY_TIMEOUT_MS = 10_000
@@ -57,8 +58,9 @@ def default_url() -> str:
         return env
     import platformdirs
 
-    folder = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    folder.mkdir(parents=True, exist_ok=True)
+    from models.station_files import private_dir
+
+    folder = private_dir(Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)))
     return f"sqlite:///{folder / 'station.db'}"
 
 
@@ -67,8 +69,21 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     for pragma in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
                    "PRAGMA foreign_keys=ON", f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}"):
-        cur.execute(pragma)
+        try:
+            cur.execute(pragma)
+        except sqlite3.OperationalError as e:
+            # a read-only file (media, permissions) not yet in WAL mode: reading still works;
+            # a write then fails with "cannot be opened for writing" (translate_db_errors)
+            if "journal_mode" not in pragma or "readonly" not in str(e).lower():
+                raise
+    files = [row[2] for row in cur.execute("PRAGMA database_list") if row[1] == "main" and row[2]]
     cur.close()
+    for name in files:                     # the database and its -wal/-shm: the station's user only
+        from models.station_files import SQLITE_SIDE_FILES, private_file
+
+        for side in SQLITE_SIDE_FILES:
+            if os.path.exists(name + side):
+                private_file(Path(name + side))
 
 
 def make_engine(url: str, *, immediate: bool) -> sa.Engine:
@@ -226,7 +241,8 @@ class Database:
 
 @contextmanager
 def translate_db_errors() -> Iterator[None]:
-    """Turn driver faults (locked, unreachable, disk full) into one clear DatabaseError."""
+    """Turn driver faults (locked, unreachable, disk full, damaged file, value too long) into one
+    clear error; deadlocks and serialization failures into RetryableConflict (see retrying)."""
     try:
         yield
     except exc.DBAPIError as e:
@@ -235,11 +251,20 @@ def translate_db_errors() -> Iterator[None]:
             raise RetryableConflict(_("The database was busy with another transaction; try again")) from e
         if (missing := _odbc_driver_missing(e)) is not None:   # pyodbc: a missing ODBC driver
             raise missing from e
-        if not isinstance(e, exc.OperationalError):
-            if isinstance(e, exc.ProgrammingError):
-                _programming(e)
-            raise
         text = str(e.orig).lower() if e.orig is not None else str(e).lower()
+        if isinstance(e, exc.DatabaseError) and any(
+                w in text for w in ("not a database", "malformed", "disk image", "file is encrypted")):
+            raise DatabaseError(_("The database file is damaged or is not a station database; "
+                                  "restore a backup")) from e
+        if isinstance(e, exc.ProgrammingError):
+            _programming(e)
+            raise
+        if isinstance(e, exc.DataError):
+            if "too long" in text:           # PostgreSQL: value too long for type character varying(n)
+                raise InvalidInput(_("A value is longer than the database allows for it")) from e
+            raise
+        if not isinstance(e, exc.OperationalError):
+            raise
         if "locked" in text or "busy" in text:
             raise DatabaseError(_("The database is busy (locked by another program); try again")) from e
         if "unable to open" in text or "readonly" in text or "read-only" in text:

@@ -33,6 +33,7 @@ class Setting:
     description: str
     local: bool                                  # True: station file; False: database
     check: Callable[[Any], bool] = lambda v: True
+    right: str = "settings_edit"                 # the right needed to change it (models/rights.py)
 
 
 def _hhmm_ok(v: str) -> bool:
@@ -47,6 +48,17 @@ def _quiet_ok(v: str) -> bool:
         return True
     start, sep, end = v.partition("-")
     return bool(sep) and _hhmm_ok(start.strip()) and _hhmm_ok(end.strip())
+
+
+def _money_limit_ok(v: str) -> bool:
+    """A positive amount of yuan with at most 2 decimals (money.max_amount)."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        d = Decimal(v.strip())
+    except (InvalidOperation, ValueError):
+        return False
+    return d.is_finite() and 0 < d <= Decimal("100000000") and d == d.quantize(Decimal("0.01"))
 
 
 def _amounts_ok(v: str) -> bool:
@@ -87,7 +99,9 @@ def _layout_ok(v: str) -> bool:
 SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("station.name", str, "", N_("Name of this station in the operation log"), True,
             lambda v: len(v) <= 80),
-    Setting("station.db_url", str, "", N_("Database URL (empty: SQLite in the data folder)"), True),
+    # choosing the database is swapping the station's books: only who may restore may do it
+    Setting("station.db_url", str, "", N_("Database URL (empty: SQLite in the data folder)"), True,
+            lambda v: len(v) <= 500 and not any(ord(c) < 32 for c in v), "restore"),
     Setting("station.language", str, "zh_CN", N_("Language of the windows and receipts"), True,
             lambda v: v in LANGS),
     Setting("station.printer", str, "", N_("Receipt printer (empty: save PDF / preview)"), True),
@@ -100,7 +114,8 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             lambda v: v in ("continuous-241x93", "a4")),
     Setting("receipt.layout", str, "", N_("Receipt texts and fields (JSON, printing/layouts.py; empty: defaults)"),
             False, lambda v: _layout_ok(v)),
-    Setting("money.max_amount", str, "100000.00", N_("Largest amount of one sale or refund"), False),
+    Setting("money.max_amount", str, "100000.00", N_("Largest amount of one sale or refund"), False,
+            lambda v: _money_limit_ok(v)),
     Setting("security.lock_after", int, 5, N_("Failed logins before an operator is locked"), False,
             lambda v: 1 <= v <= 20),
     # --- the station's unattended work (billing/automation) ---------------------------------
@@ -143,12 +158,11 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
                                                 "{customer} {account} {balance})"), False,
             lambda v: len(v) <= 300),
     Setting("backup.folder", str, "", N_("Folder of the scheduled backups (empty: backups in the data folder)"),
-            True),
+            True, right="backup"),
     Setting("backup.keep", int, 14, N_("How many scheduled backups to keep"), True,
-            lambda v: 1 <= v <= 1000),
+            lambda v: 1 <= v <= 1000, "backup"),
     Setting("backup.at", str, "02:30", N_("Time of day of the scheduled backup (HH:MM)"), True,
-            lambda v: len(v) == 5 and v[2] == ":" and v[:2].isdigit() and v[3:].isdigit()
-            and int(v[:2]) < 24 and int(v[3:]) < 60),
+            lambda v: _hhmm_ok(v), "backup"),
 ]}
 
 
@@ -181,7 +195,8 @@ def coerce(key: str, value: Any) -> Any:
     except (KeyError, ValueError, TypeError):
         ok = False
     if not ok:
-        raise InvalidInput(_("{value} is not a valid value for {key}").format(value=value, key=key))
+        raise InvalidInput(_("{value} is not a valid value for {key} ({description})").format(
+            value=value, key=key, description=_(spec.description)))
     return value
 
 
@@ -226,13 +241,19 @@ def get(db: Database, key: str) -> Any:
 
 
 def put(db: Database, actor: Actor, key: str, value: Any) -> None:
+    """Change a setting as `actor`: the setting's right is needed and the change is logged —
+    station-local ones too (their file is written inside the logging transaction, so a refused
+    or failed write leaves no log row, and a change never goes unlogged)."""
     spec = _spec(key)
-    if spec.local:
-        set_local(key, value)
-        return
     value = coerce(key, value)
+    if spec.local:
+        with audited(db, actor, "setting.change", key) as s:
+            actor.require(spec.right)
+            record(s, actor, "setting.change", key, {"old": get_local(key), "new": value, "local": True})
+            set_local(key, value)
+        return
     with audited(db, actor, "setting.change", key) as s:
-        actor.require("settings_edit")
+        actor.require(spec.right)
         row = s.get(SettingRow, key)
         old = None if row is None else json.loads(row.value)
         if row is None:

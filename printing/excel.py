@@ -42,6 +42,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from models.cell_safety import dangerous
 from resources.i18n import _
 
 KINDS = ("text", "money", "energy", "int", "datetime", "date")
@@ -121,6 +122,7 @@ class _Writer:
     def __init__(self, ws, columns: Sequence[Column], totals: Sequence[Any]):
         self.columns = columns
         self.heads = []
+        self.quoted: list[str] = []      # text columns: the style with quotePrefix (models/cell_safety.py)
         for i, col in enumerate(columns, 1):
             cell = WriteOnlyCell(ws)
             style = ""
@@ -128,6 +130,11 @@ class _Writer:
                 cell.number_format = col.number_format or FORMATS[col.kind]
                 style = f' s="{cell.style_id}"'
             self.heads.append((get_column_letter(i), style))
+            quoted = WriteOnlyCell(ws)
+            if col.kind == "text" and col.number_format:
+                quoted.number_format = col.number_format
+            quoted.quotePrefix = True
+            self.quoted.append(f' s="{quoted.style_id}"')
         self.total_idx = [i for i, c in enumerate(columns) if c.key in totals]
         self.sums: dict[int, Any] = {i: (0 if columns[i].kind in ("money", "int") else Decimal(0))
                                      for i in self.total_idx}
@@ -141,6 +148,8 @@ class _Writer:
             kind = col.kind
             if kind == "text":
                 text = value if isinstance(value, str) else str(value)
+                if dangerous(text):      # shown as typed, never run as a formula, even after editing
+                    style = self.quoted[i]
                 out.append(f'<c r="{letter}\0"{style} t="inlineStr">{_xml_text(text)}</c>')
                 continue
             if kind == "money":

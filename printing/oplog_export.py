@@ -5,6 +5,7 @@ import csv
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from models.cell_safety import csv_row, safe_xlsx_row
 from models.errors import InvalidInput
 from resources.i18n import _
 
@@ -28,7 +29,7 @@ def export_rows(path: str | Path, rows: Iterable[Sequence[object]]) -> int:
         ws.freeze_panes = "A2"
         ws.append(headers())
         for r in rows:
-            ws.append(list(r))
+            ws.append(safe_xlsx_row(ws, r))
             count += 1
         wb.save(path)
     else:
@@ -36,6 +37,6 @@ def export_rows(path: str | Path, rows: Iterable[Sequence[object]]) -> int:
             w = csv.writer(f)
             w.writerow(headers())
             for r in rows:
-                w.writerow(r)
+                w.writerow(csv_row(r))
                 count += 1
     return count

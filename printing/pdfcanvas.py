@@ -103,7 +103,9 @@ def write_atomic(path: str | os.PathLike, content: bytes) -> Path:
     target = Path(path)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
-        with open(tmp, "xb") as f:
+        # 0600: a receipt names the customer and the money (the station's user only)
+        with os.fdopen(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_BINARY", 0), 0o600),
+                       "wb") as f:
             f.write(content)
             f.flush()
             os.fsync(f.fileno())

@@ -71,6 +71,7 @@ def test_archive_commands(station, tmp_path):
     r = run("meter", "export", str(tmp_path / "meters.csv"))
     assert r.returncode == 0 and (tmp_path / "meters.csv").read_text(encoding="utf-8-sig").startswith("表号")
     other = f"sqlite:///{tmp_path / 'other.db'}"
+    assert run("--db", other, "db", "upgrade").returncode == 0     # only db upgrade creates a database
     assert run("--db", other, "operator", "add", "root", "--role", "super-admin", stdin="secret-1\n",
                env={"METERSTATION_OPERATOR": ""}).returncode == 0
     r = run("--db", other, "archive", "import", str(xlsx), "--json")

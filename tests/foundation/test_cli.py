@@ -24,6 +24,7 @@ def cli(tmp_path):
         e = dict(base_env, **(env or {}))
         return subprocess.run([sys.executable, str(ROOT / "app.py"), "--lang", lang, "--db", url, *args],
                               input=stdin, capture_output=True, text=True, env=e, cwd=tmp_path, timeout=120)
+    assert run("db", "upgrade").returncode == 0      # only db upgrade creates a station database
     return run
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 import traceback
 
@@ -75,12 +76,16 @@ def _error_log(exc: BaseException) -> str:
     import platformdirs
     from pathlib import Path
 
+    from models.station_files import private_dir, private_file
+
     folder = Path(platformdirs.user_log_dir("MeterStation", appauthor=False))
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)
         path = folder / "errors.log"
-        with path.open("a", encoding="utf-8") as f:
+        fd = os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600)   # tracebacks may hold data
+        with os.fdopen(fd, "a", encoding="utf-8") as f:
             f.write("".join(traceback.format_exception(exc)))
+        private_file(path)
         return str(path)
     except OSError:
         return "-"
@@ -97,6 +102,16 @@ def run(args: argparse.Namespace) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `meterstation ... | head`: the reader left before the end; stdout is gone, so it goes to
+        # /dev/null (else Python's own flush at exit prints a second traceback)
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        print(_("meterstation: the output was closed before it was complete (broken pipe)"), file=sys.stderr)
+        return 1
     except Exception as e:  # a bug: one line for the user, the traceback to the log file
         logging.getLogger(__name__).debug("unexpected", exc_info=True)
         print(_("meterstation: internal error ({kind}); details in {file}").format(

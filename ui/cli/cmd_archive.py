@@ -15,9 +15,11 @@ with nothing imported.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from models import archive_places as places, archive_query as query, archive_service as svc
 from models.archive_import import ImportFailed
+from models import station_files
 from models.archive_io import export_archive, import_archive
 from resources.i18n import _
 from ui.cli.context import CliContext
@@ -32,6 +34,7 @@ def register(sub) -> None:
     s = p.add_subparsers(dest="archive_command", required=True, metavar="ACTION")
     e = s.add_parser("export", help=_("write buildings, links, meters and customers to .xlsx or a folder of .csv"))
     e.add_argument("file")
+    e.add_argument("--force", action="store_true", help=_("replace the file if it exists"))
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=export_, kinds=None)
     i = s.add_parser("import", help=_("read an .xlsx, a .csv or a folder of .csv; all rows or nothing"))
@@ -76,6 +79,7 @@ def _meters(sub) -> None:
     i.set_defaults(func=import_, kind="meters")
     e = s.add_parser("export", help=_("export meters to .xlsx or .csv"))
     e.add_argument("file")
+    e.add_argument("--force", action="store_true", help=_("replace the file if it exists"))
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=export_, kinds=("meters",))
     ls = s.add_parser("list", help=_("list meters"))
@@ -199,7 +203,13 @@ def import_(ctx: CliContext, args) -> int:
 
 
 def export_(ctx: CliContext, args) -> int:
+    from models.archive_io import CSV_NAMES
+
     kinds = args.kinds or ("places", "links", "meters", "customers")
+    if Path(args.file).suffix:
+        station_files.output_path(args.file, url=ctx.url, force=args.force)
+    else:
+        station_files.output_folder(args.file, [CSV_NAMES[k] for k in kinds], url=ctx.url, force=args.force)
     counts = export_archive(ctx.db(), ctx.actor(), args.file, kinds)
     text = ", ".join(f"{k} {v}" for k, v in counts.items())
     return _done(ctx, {"exported": counts}, _("Exported to {file}: {counts}").format(file=args.file, counts=text))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from models import auth, backup as backups, backup_sign
+from models import auth, backup as backups, backup_sign, station_files
 from models.db import Database
 from resources.i18n import _
 from ui.cli.context import CliContext
@@ -19,6 +19,7 @@ from ui.cli.context import CliContext
 def register(sub) -> None:
     b = sub.add_parser("backup", help=_("back the database up into FILE (the station keeps working)"))
     b.add_argument("file", metavar="FILE")
+    b.add_argument("--force", action="store_true", help=_("replace FILE if it is an older backup"))
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=backup_)
     r = sub.add_parser("restore", help=_("replace the database with the backup FILE (stop the station first)"))
@@ -28,6 +29,7 @@ def register(sub) -> None:
 
 
 def backup_(ctx: CliContext, args) -> int:
+    station_files.output_path(args.file, url=ctx.url, force=args.force, backup=True)
     actor = ctx.actor()
     path = backups.backup(ctx.db(), actor, args.file)
     size = path.stat().st_size

@@ -19,7 +19,8 @@ from billing.refunds import refund, reverse
 from billing.results import MoneyResult
 from billing.sales import METHODS, sell
 from models.accounts import MODES
-from models.errors import InvalidInput
+from models import station_files
+from models.errors import InvalidInput, StationError
 from resources.i18n import _
 from ui.cli.context import CliContext
 
@@ -50,7 +51,7 @@ def register(sub) -> None:
     c = a.add_parser("close", help=_("close an account: settle, expire subsidy, refund the rest"))
     c.add_argument("account")
     c.add_argument("--final", action="append", default=[], metavar="METER=READING")
-    c.add_argument("--receipt", metavar="FILE.pdf")
+    _receipt_options(c)
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=account_close)
 
@@ -62,26 +63,27 @@ def register(sub) -> None:
     s.add_argument("--energy", action="store_true", help=_("AMOUNT is the energy to buy"))
     s.add_argument("--preview", action="store_true", help=_("show what it buys; sell nothing"))
     s.add_argument("--idempotency-key", default=None)
-    s.add_argument("--receipt", metavar="FILE.pdf")
+    _receipt_options(s)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=do_sell)
     r = sub.add_parser("refund", help=_("refund the account's own money (never subsidy)"))
     r.add_argument("account")
     r.add_argument("amount")
     r.add_argument("--method", choices=list(METHODS), default="cash")
+    r.add_argument("--reference", default="")
     r.add_argument("--idempotency-key", default=None)
-    r.add_argument("--receipt", metavar="FILE.pdf")
+    _receipt_options(r)
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=do_refund)
     v = sub.add_parser("reverse", help=_("reverse (冲正) the sale of a receipt"))
     v.add_argument("receipt_no")
     v.add_argument("--reason", default="")
-    v.add_argument("--receipt", metavar="FILE.pdf")
+    _receipt_options(v)
     v.add_argument("--json", action="store_true")
     v.set_defaults(func=do_reverse)
     rp = sub.add_parser("reprint", help=_("reprint a receipt as a copy (same number)"))
     rp.add_argument("receipt_no")
-    rp.add_argument("--receipt", metavar="FILE.pdf", required=True)
+    _receipt_options(rp, always=True)
     rp.set_defaults(func=do_reprint)
 
     sf = sub.add_parser("shift", help=_("open and close the cashier's shift"))
@@ -110,6 +112,18 @@ def register(sub) -> None:
     tl.set_defaults(func=tariff_list)
 
 
+def _receipt_options(p, *, always: bool = False) -> None:
+    p.add_argument("--receipt", metavar="FILE.pdf", nargs="?", const="", default="" if always else None,
+                   help=_("write the receipt PDF to FILE.pdf (no FILE: into the receipts folder)"))
+    p.add_argument("--force", action="store_true", help=_("replace FILE.pdf if it exists"))
+
+
+def _check_receipt_file(ctx: CliContext, args) -> None:
+    """Refuse a receipt file the operator may not write before any money moves."""
+    if getattr(args, "receipt", None):
+        station_files.output_path(args.receipt, url=ctx.url, force=args.force)
+
+
 def _pairs(items: list[str]) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     for item in items:
@@ -120,8 +134,8 @@ def _pairs(items: list[str]) -> dict[str, str | None]:
 
 def _money_out(ctx: CliContext, args, result: MoneyResult, message: str) -> int:
     data = result.to_json()
-    if getattr(args, "receipt", None) and result.receipt:
-        data["receipt_file"] = _write_receipt(ctx, result.receipt, args.receipt)
+    if getattr(args, "receipt", None) is not None and result.receipt:
+        data["receipt_file"] = _write_receipt(ctx, args, result.receipt)
     if ctx.json:
         ctx.emit(data)
     else:
@@ -129,12 +143,14 @@ def _money_out(ctx: CliContext, args, result: MoneyResult, message: str) -> int:
     return 0
 
 
-def _write_receipt(ctx: CliContext, number: str, path: str, copy: bool = False) -> str | None:
+def _write_receipt(ctx: CliContext, args, number: str) -> str | None:
     """The money is already booked: a PDF that cannot be written is a warning, not a failure."""
     try:
-        receipts.write_pdf(ctx.db(), receipts.load(ctx.db(), number), path, copy=copy)
-        return str(Path(path))
-    except (OSError, ValueError, InvalidInput) as e:
+        target = station_files.receipt_target(args.receipt or None, number, url=ctx.url, force=args.force)
+        receipts.write_pdf(ctx.db(), receipts.load(ctx.db(), number), str(target))
+        station_files.private_file(target)
+        return str(target)
+    except (OSError, ValueError, StationError) as e:
         print(_("meterstation: receipt {number} was booked but the PDF could not be written ({error}); "
                 "reprint it").format(number=number, error=e), file=sys.stderr)
         return None
@@ -163,6 +179,7 @@ def account_show(ctx: CliContext, args) -> int:
 
 def account_close(ctx: CliContext, args) -> int:
     finals = {k: v for k, v in _pairs(args.final).items() if v is not None}
+    _check_receipt_file(ctx, args)
     result = close_account(ctx.db(), ctx.actor(), args.account, finals)
     return _money_out(ctx, args, result, _("Account {account} closed; refunded {amount} yuan")
                       .format(account=result.account, amount=-result.amount))
@@ -176,6 +193,7 @@ def do_sell(ctx: CliContext, args) -> int:
         ctx.emit(data) if ctx.json else ctx.say(json.dumps(data))
         return 0
     kw = {"energy": args.amount} if args.energy else {"amount": args.amount}
+    _check_receipt_file(ctx, args)
     result = sell(ctx.db(), ctx.actor(), args.account, method=args.method, reference=args.reference,
                   idempotency_key=args.idempotency_key, **kw)
     return _money_out(ctx, args, result, _("Receipt {receipt}: sold {amount} yuan, balance {balance} yuan")
@@ -183,22 +201,28 @@ def do_sell(ctx: CliContext, args) -> int:
 
 
 def do_refund(ctx: CliContext, args) -> int:
+    _check_receipt_file(ctx, args)
     result = refund(ctx.db(), ctx.actor(), args.account, args.amount, method=args.method,
-                    idempotency_key=args.idempotency_key)
+                    reference=args.reference, idempotency_key=args.idempotency_key)
     return _money_out(ctx, args, result, _("Receipt {receipt}: refunded {amount} yuan, balance {balance} yuan")
                       .format(receipt=result.receipt, amount=-result.amount, balance=result.balance))
 
 
 def do_reverse(ctx: CliContext, args) -> int:
+    _check_receipt_file(ctx, args)
     result = reverse(ctx.db(), ctx.actor(), args.receipt_no, reason=args.reason)
     return _money_out(ctx, args, result, _("Receipt {receipt}: reversed {original}, balance {balance} yuan")
                       .format(receipt=result.receipt, original=args.receipt_no, balance=result.balance))
 
 
 def do_reprint(ctx: CliContext, args) -> int:
+    _check_receipt_file(ctx, args)
     info = receipts.reprint(ctx.db(), ctx.actor(), args.receipt_no)
-    receipts.write_pdf(ctx.db(), info, args.receipt, copy=True)
-    ctx.say(_("Receipt {receipt} reprinted as a copy").format(receipt=info.number))
+    target = station_files.receipt_target(args.receipt or None, info.number, url=ctx.url, force=args.force,
+                                          copy=True)
+    receipts.write_pdf(ctx.db(), info, str(target), copy=True)
+    station_files.private_file(target)
+    ctx.say(_("Receipt {receipt} reprinted as a copy into {file}").format(receipt=info.number, file=target))
     return 0
 
 

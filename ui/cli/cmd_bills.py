@@ -13,6 +13,7 @@ from pathlib import Path
 
 from billing import bill_print
 from billing.subsidies import check_month
+from models import station_files
 from models.backup import sqlite_path
 from models.errors import Conflict, InvalidInput, NotFound
 from resources.i18n import _
@@ -50,6 +51,8 @@ def _own_files(ctx: CliContext) -> set[Path]:
 
 
 def _check_target(ctx: CliContext, path: Path, force: bool) -> Path:
+    # the station's own files and folders, links and any SQLite database: never, even with --force
+    station_files.check_target(path, url=ctx.url, force=True)
     resolved = path.resolve()
     if resolved in _own_files(ctx):
         raise Conflict(_("{file} is the station's database; choose another file").format(file=path))

@@ -34,6 +34,7 @@ def upgrade(ctx: CliContext, args) -> int:
 
 
 def status(ctx: CliContext, args) -> int:
+    ctx.require_station()                 # looking must not create an empty file
     db = Database(ctx.url)
     try:
         rev = migrate.current_revision(db)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
-from models import oplog
+from models import oplog, station_files
 from models.errors import InvalidInput
 from resources.i18n import _
 from ui.cli.context import CliContext
@@ -16,6 +16,7 @@ def register(sub) -> None:
     show = s.add_parser("show", help=_("search the log (newest first)"))
     export = s.add_parser("export", help=_("export the log to .csv or .xlsx"))
     export.add_argument("file")
+    export.add_argument("--force", action="store_true", help=_("replace the file if it exists"))
     for x in (show, export):
         x.add_argument("--by", dest="by_operator", help=_("only this operator's actions"))
         x.add_argument("--action", help=_("only this action (* wildcard), e.g. login*"))
@@ -75,8 +76,9 @@ def show_(ctx: CliContext, args) -> int:
 def export_(ctx: CliContext, args) -> int:
     from printing.oplog_export import export_rows
 
+    target = station_files.output_path(args.file, url=ctx.url, force=args.force)
     rows = _rows(ctx, args, None)
-    n = export_rows(args.file, ([r["seq"], r["at"][:19], r["operator"], r["station"], r["action"], r["target"],
+    n = export_rows(target, ([r["seq"], r["at"][:19], r["operator"], r["station"], r["action"], r["target"],
                                  json.dumps(r["details"], ensure_ascii=False)] for r in rows))
     ctx.say(_("{n} log rows written to {file}").format(n=n, file=args.file))
     return 0

@@ -12,6 +12,7 @@ import sys
 from datetime import date, datetime
 
 from billing.report_catalog import REPORTS, export_xlsx
+from models import station_files
 from resources.i18n import _
 from ui.cli.context import CliContext
 
@@ -37,6 +38,7 @@ def register(sub) -> None:
     p.add_argument("--group", choices=groups, help=_("grouping (sales: day|month|year|operator|method; "
                                                      "consumption: building|floor|room|meter|tag ...)"))
     p.add_argument("--xlsx", metavar="FILE", help=_("write the report to this Excel file"))
+    p.add_argument("--force", action="store_true", help=_("replace the --xlsx file if it exists"))
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
@@ -59,6 +61,8 @@ def run(ctx: CliContext, args) -> int:
         print(_("meterstation: report {name} has no grouping {group}").format(name=args.name, group=args.group),
               file=sys.stderr)
         return 2
+    if args.xlsx:
+        station_files.output_path(args.xlsx, url=ctx.url, force=args.force)
     db, actor = ctx.db(), ctx.actor()
     rows = spec.run(db, args.start, args.end, group, actor)
     cols = spec.cols(group)

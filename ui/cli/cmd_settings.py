@@ -30,10 +30,7 @@ def show(ctx: CliContext, args) -> int:
 
 
 def set_(ctx: CliContext, args) -> int:
-    spec = settings.SETTINGS[args.key]
-    if spec.local:
-        settings.set_local(args.key, args.value)
-    else:
-        settings.put(ctx.db(), ctx.actor(), args.key, args.value)
+    # every setting, station-local ones included, needs its right and is logged
+    settings.put(ctx.db(), ctx.actor(), args.key, args.value)
     ctx.say(_("{key} set").format(key=args.key))
     return 0

@@ -13,8 +13,8 @@ import sys
 from decimal import Decimal
 from typing import Any
 
-from models import auth, settings
-from models.db import Database, default_url
+from models import auth, settings, station_files
+from models.db import Database, default_url, translate_db_errors
 from models.errors import AuthenticationFailed, DatabaseError, InvalidInput
 from models.rights import Actor
 from resources.i18n import _
@@ -36,23 +36,38 @@ class CliContext:
 
     @property
     def url(self) -> str:
-        return getattr(self.args, "db", None) or settings.get_local("station.db_url") or default_url()
+        # chosen by who starts the program: --db, then METERSTATION_DB, then the station's
+        # config (written only by a logged `settings set` with the restore right), then the default
+        return (getattr(self.args, "db", None) or os.environ.get("METERSTATION_DB")
+                or settings.get_local("station.db_url") or default_url())
 
     @property
     def station(self) -> str:
         return str(settings.get_local("station.name"))
 
+    def require_station(self) -> None:
+        """Refuse a SQLite file that is absent or empty before anything opens (and so creates) it:
+        only `db upgrade` (and the windows' first start) create a station database — a
+        mistyped --db path must not silently become a fresh, empty station."""
+        path = station_files.sqlite_file(self.url)
+        if path is not None and (not path.exists() or path.stat().st_size == 0):
+            raise DatabaseError(no_station(str(path)))
+
     def db(self) -> Database:
-        """The database, created on first use if empty, migrated if older, refused if newer."""
+        """The station's database, migrated if older; refused if absent, empty or newer."""
         if self._db is None:
             from models import migrate
 
+            self.require_station()
             db = Database(self.url)
             try:
-                rev = migrate.current_revision(db)
-                if rev != migrate.head_revision():
-                    migrate.upgrade(db)
-                migrate.check_schema(db)
+                with translate_db_errors():      # a damaged file, a server away: one clear line
+                    rev = migrate.current_revision(db)
+                    if rev is None:
+                        raise DatabaseError(no_station(_shown_url(self.url)))
+                    if rev != migrate.head_revision():
+                        migrate.upgrade(db)
+                    migrate.check_schema(db)
             except Exception:
                 db.dispose()
                 raise
@@ -112,6 +127,20 @@ class CliContext:
 
     def say(self, text: str) -> None:
         print(text)
+
+
+def no_station(where: str) -> str:
+    return _("There is no station database at {where}; create it with 'meterstation db upgrade'").format(
+        where=where)
+
+
+def _shown_url(url: str) -> str:
+    try:
+        import sqlalchemy as sa
+
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - only for a message
+        return url.split("@")[-1]
 
 
 def fail_usage(message: str) -> InvalidInput:
