@@ -38,7 +38,10 @@ def _day(text: str) -> date:
 
 def register(sub) -> None:
     groups = sorted({g for s in REPORTS.values() for g in s.groups})
-    p = sub.add_parser("report", help=_("reports: to Excel (--xlsx), JSON or a table"))
+    # --operator after the name is sale-records' filter (cli.md); the acting operator is then named
+    # before the command (meterstation --operator NAME report ...) or by METERSTATION_OPERATOR.
+    # For the other reports it still names the acting operator, as before.
+    p = sub.add_parser("report", help=_("reports: to Excel (--xlsx), JSON or a table"), conflict_handler="resolve")
     p.add_argument("name", choices=list(NAMES), metavar="REPORT", help=" | ".join(NAMES))
     p.add_argument("--from", dest="start", type=_day, required=True, metavar="YYYY-MM-DD")
     p.add_argument("--to", dest="end", type=_day, required=True, metavar="YYYY-MM-DD")
@@ -48,7 +51,8 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--force", action="store_true", help=_("overwrite the --xlsx file if it exists"))
     p.add_argument("--account", default="", metavar="A", help=_("sale-records: only this account"))
-    p.add_argument("--operator", default="", metavar="O", help=_("sale-records: only this operator"))
+    p.add_argument("--operator", dest="by_operator", default="", metavar="O",
+                   help=_("sale-records: only this operator (other reports: act as this operator)"))
     p.add_argument("--method", default="", metavar="M", help=_("sale-records: cash|card|wechat|alipay|transfer"))
     p.add_argument("--kind", default="", metavar="K", help=_("sale-records: sale|refund|reversal"))
     p.set_defaults(func=run)
@@ -74,9 +78,11 @@ def run(ctx: CliContext, args) -> int:
         return 2
     filters = None
     if spec.filtered:
-        filters = RecordFilter(account=args.account, operator=args.operator, method=args.method, kind=args.kind)
-    elif args.account or args.operator or args.method or args.kind:
-        print(_("meterstation: --account, --operator, --method and --kind are for sale-records only"), file=sys.stderr)
+        filters = RecordFilter(account=args.account, operator=args.by_operator, method=args.method, kind=args.kind)
+    elif args.by_operator:
+        args.operator = args.by_operator
+    if not spec.filtered and (args.account or args.method or args.kind):
+        print(_("meterstation: --account, --method and --kind are for sale-records only"), file=sys.stderr)
         return 2
     if args.xlsx and Path(args.xlsx).exists() and not args.force:
         print(_("meterstation: {file} exists; use --force to overwrite it").format(file=args.xlsx), file=sys.stderr)
