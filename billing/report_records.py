@@ -72,7 +72,7 @@ class RecordFilter:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecordRow:
     receipt_no: str
     at: datetime
@@ -160,11 +160,14 @@ def sale_records(db: Database, start: date, end: date, filters: RecordFilter | N
         raw = s.execute(q).all()
         meters = _account_meters(s, {r[9] for r in raw if r[16] is None})
     out = []
+    rooms: dict[tuple, str] = {}
     for (no, at, kind, fen, milli, method, ref, op, station, acc_id, acc, cust, bname, fname, rnum, rname,
          meter, orig_no) in raw:
-        room = " ".join(p for p in (fname, rnum, rname) if p)
+        room = rooms.get((fname, rnum, rname))
+        if room is None:
+            room = rooms[(fname, rnum, rname)] = " ".join(p for p in (fname, rnum, rname) if p)
         out.append(RecordRow(no or "", at, _KIND_OF[kind], kind, acc, cust, bname or "", room,
-                             meter or meters.get(acc_id, ""), from_fen(fen),
+                             meter or meters.get(acc_id, ""), Decimal(fen).scaleb(-2),
                              None if milli is None else Decimal(milli).scaleb(-3), method or "", ref or "", op,
                              station or "", orig_no or ""))
     return out
@@ -198,4 +201,24 @@ def totals_lines(t: RecordTotals) -> list[str]:
     out = [_("{kind}: {count} records, ¥{amount}").format(kind=_(KIND_LABELS[k]), count=n, amount=f"{v:,.2f}")
            for k, (n, v) in t.by_kind.items()]
     out.append(_("Total: {count} records, net ¥{amount}").format(count=t.count, amount=f"{t.net:,.2f}"))
+    return out
+
+
+def places(db: Database, actor: Actor | None = None) -> list[tuple[str, int, int | None]]:
+    """(label, building id, floor id or None) of the buildings and floors the actor may see, for a
+    filter list: each building, then its floors as "building / floor"."""
+    visible = None if actor is None else actor.visible_buildings()
+    q = (sa.select(Building.id, Building.name, Floor.id, Floor.name).outerjoin(Floor, Floor.building_id == Building.id)
+         .order_by(Building.name, Building.id, Floor.level, Floor.name))
+    if visible is not None:
+        q = q.where(Building.id.in_(sorted(visible) or [-1]))
+    out: list[tuple[str, int, int | None]] = []
+    seen: set[int] = set()
+    with db.read() as s:
+        for b_id, b_name, f_id, f_name in s.execute(q):
+            if b_id not in seen:
+                seen.add(b_id)
+                out.append((b_name, b_id, None))
+            if f_id is not None:
+                out.append((f"{b_name} / {f_name}", b_id, f_id))
     return out
