@@ -166,3 +166,15 @@ def test_chart_labels_fit_and_empty_days_are_zero(qtbot, page):
     page.resize(1900, 720)
     qtbot.wait(50)
     assert chart.label_step() <= step                            # wider: as many labels as fit
+
+
+def test_too_many_rows_to_print_is_one_message(qtbot, page, shown_errors, monkeypatch):
+    from models.errors import InvalidInput
+    from ui.pages import report_print
+
+    monkeypatch.setattr(report_print, "MAX_ROWS", 2)
+    page.report.setCurrentIndex(page.report.findData("sale_records"))
+    qtbot.waitUntil(lambda: page.shown is not None, timeout=10_000)
+    page.print_report()
+    assert len(shown_errors) == 1 and isinstance(shown_errors[0], InvalidInput) and "5" in str(shown_errors[0])
+    assert page.printer.last_pdf is None

@@ -41,7 +41,10 @@ def register(sub) -> None:
     # --operator after the name is sale-records' filter (cli.md); the acting operator is then named
     # before the command (meterstation --operator NAME report ...) or by METERSTATION_OPERATOR.
     # For the other reports it still names the acting operator, as before.
-    p = sub.add_parser("report", help=_("reports: to Excel (--xlsx), JSON or a table"), conflict_handler="resolve")
+    # (so this parser does not take the shared --db/--operator parent: it declares --db itself)
+    p = sub.add_parser("report", help=_("reports: to Excel (--xlsx), JSON or a table"), parents=[])
+    p.add_argument("--db", metavar="URL", default=argparse.SUPPRESS,
+                   help=_("database URL (sqlite:///file.db, postgresql+psycopg://..., mssql+pyodbc://...)"))
     p.add_argument("name", choices=list(NAMES), metavar="REPORT", help=" | ".join(NAMES))
     p.add_argument("--from", dest="start", type=_day, required=True, metavar="YYYY-MM-DD")
     p.add_argument("--to", dest="end", type=_day, required=True, metavar="YYYY-MM-DD")

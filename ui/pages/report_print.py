@@ -14,8 +14,11 @@ from datetime import date
 import shiboken6
 from PySide6.QtCore import QObject, Signal
 
+from models.errors import InvalidInput
 from resources.i18n import _
 from ui import tasks
+
+MAX_ROWS = 5000         # about 130 pages; more is a case for the Excel export
 
 
 class ReportPrinter(QObject):
@@ -34,6 +37,11 @@ class ReportPrinter(QObject):
         from models import settings
         from ui.printing_qt import PREVIEW_DPI, RenderedPages
 
+        if len(rows) > MAX_ROWS:
+            tasks.show_error(self.parent_widget, InvalidInput(
+                _("{n} rows are too many to print (at most {max}); narrow the filters or export to Excel").format(
+                    n=len(rows), max=MAX_ROWS)))
+            return
         db = self.parent_widget.session.db
         title = _(REPORTS[key].title)
         want_preview = self.show_preview

@@ -175,12 +175,15 @@ class ReportsPage(Page):
 
         def job():
             if spec.filtered:
-                return spec.run(db, start, end, group, actor, filters=filters)
-            return spec.run(db, start, end, group, actor)
+                rows = spec.run(db, start, end, group, actor, filters=filters)
+            else:
+                rows = spec.run(db, start, end, group, actor)
+            return rows, spec.table(rows, group)       # cells made here, not on the GUI thread
 
-        def done(rows: list) -> None:
+        def done(result) -> None:
             if seq == self._seq:                       # else another report was chosen meanwhile
-                self.show_rows(spec.key, group, start, end, rows, described)
+                rows, table = result
+                self.show_rows(spec.key, group, start, end, rows, described, table=table)
 
         def failed(error: BaseException) -> None:
             if seq != self._seq:
@@ -190,14 +193,15 @@ class ReportsPage(Page):
         tasks.read(self, job, on_done=done, on_error=failed)
 
     def show_rows(self, key: str, group: str, start: date, end: date, rows: list,
-                  described: list[tuple[str, str]] | None = None) -> None:
+                  described: list[tuple[str, str]] | None = None, *, table: list | None = None) -> None:
         spec = REPORTS[key]
         cols = spec.cols(group)
         self.shown = (key, group, start, end, rows)
         self.shown_filters = list(described or [])
         self.summary.setText("    ".join(report_summary(key, rows)))
         self.print_button.setEnabled(True)
-        self.model.set_table([_(c.header) for c in cols], [c.kind for c in cols], spec.table(rows, group),
+        cells = table if table is not None else spec.table(rows, group)
+        self.model.set_table([_(c.header) for c in cols], [c.kind for c in cols], cells,
                              [i for i, c in enumerate(cols) if c.total])
         self.view.resizeColumnsToContents()
         self.export_button.setEnabled(bool(rows))
