@@ -75,3 +75,10 @@ def test_bad_input_is_one_message(db, superadmin, cli):
     assert len([x for x in r.stderr.splitlines() if x.strip()]) == 1
     r = cli("report", "sales", "--from", "2025-10-01", "--to", "2025-10-02", "--kind", "sale")
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_other_reports_still_take_the_acting_operator_after_the_name(db, superadmin, cli):
+    data.money_data(db, superadmin)
+    r = cli("report", "sales", "--from", "2025-10-01", "--to", "2025-11-30", "--operator", "root", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["rows"][-1][0] == "2025-11-01"
