@@ -87,6 +87,7 @@ class ReportsPage(Page):
         self.view.verticalHeader().setVisible(False)
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.view.horizontalHeader().setStretchLastSection(True)
+        self.view.horizontalHeader().setResizeContentsPrecision(200)   # fit columns to the first rows only
         self.chart = ReportChart()
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.view)
@@ -178,12 +179,13 @@ class ReportsPage(Page):
                 rows = spec.run(db, start, end, group, actor, filters=filters)
             else:
                 rows = spec.run(db, start, end, group, actor)
-            return rows, spec.table(rows, group)       # cells made here, not on the GUI thread
+            # cells and totals made here, not on the GUI thread
+            return rows, spec.table(rows, group), report_summary(spec.key, rows)
 
         def done(result) -> None:
             if seq == self._seq:                       # else another report was chosen meanwhile
-                rows, table = result
-                self.show_rows(spec.key, group, start, end, rows, described, table=table)
+                rows, table, summary = result
+                self.show_rows(spec.key, group, start, end, rows, described, table=table, summary=summary)
 
         def failed(error: BaseException) -> None:
             if seq != self._seq:
@@ -193,12 +195,13 @@ class ReportsPage(Page):
         tasks.read(self, job, on_done=done, on_error=failed)
 
     def show_rows(self, key: str, group: str, start: date, end: date, rows: list,
-                  described: list[tuple[str, str]] | None = None, *, table: list | None = None) -> None:
+                  described: list[tuple[str, str]] | None = None, *, table: list | None = None,
+                  summary: list[str] | None = None) -> None:
         spec = REPORTS[key]
         cols = spec.cols(group)
         self.shown = (key, group, start, end, rows)
         self.shown_filters = list(described or [])
-        self.summary.setText("    ".join(report_summary(key, rows)))
+        self.summary.setText("    ".join(summary if summary is not None else report_summary(key, rows)))
         self.print_button.setEnabled(True)
         cells = table if table is not None else spec.table(rows, group)
         self.model.set_table([_(c.header) for c in cols], [c.kind for c in cols], cells,
