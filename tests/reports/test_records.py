@@ -79,7 +79,7 @@ def test_area_rights(db, root):
 
 
 @pytest.mark.slow
-def test_cashiers_selling_at_once_all_listed(db, root, tmp_path):
+def test_cashiers_selling_at_once_all_listed(db, root, tmp_path, monkeypatch, capsys):
     from models import operator_service
     from models.base import utcnow
     from tests.billing import factories as f
@@ -113,6 +113,16 @@ def test_cashiers_selling_at_once_all_listed(db, root, tmp_path):
     for i in range(workers):
         mine = rr.sale_records(db, today, today, rr.RecordFilter(operator=f"cas{i}"), actor=root)
         assert {r.receipt_no for r in mine} == set(json.loads(outs[i].read_text()))
+    import app                                                      # the CLI twin lists the same
+
+    monkeypatch.setenv("METERSTATION_OPERATOR", "root")
+    monkeypatch.setenv("METERSTATION_PASSWORD", "secret-1")
+    capsys.readouterr()
+    assert app.main(["--db", db.url, "report", "sale-records", "--from", today.isoformat(), "--to",
+                     today.isoformat(), "--json"]) in (0, None)
+    out = json.loads(capsys.readouterr().out)
+    assert [row[0] for row in out["rows"]] == listed
+    assert out["totals"]["count"] == s.count and out["totals"]["net"] == str(s.net)
 
 
 def _cashier(*args):
