@@ -14,7 +14,7 @@ import argparse
 import random
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -55,7 +55,7 @@ def _seed(db, day: date, day_rows: int, other_rows: int) -> None:
             s.flush()
             s.add(AccountMeter(account_id=a.id, meter_id=m.id, opening_milli=0))
     rnd = random.Random(1)
-    lo = datetime.combine(day, datetime.min.time()).astimezone(timezone.utc)
+    lo = datetime.combine(day, datetime.min.time()).astimezone(UTC)
 
     def row(i: int, at: datetime) -> dict:
         kind = "purchase" if i % 10 else rnd.choice(["refund", "reversal"])

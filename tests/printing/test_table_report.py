@@ -3,7 +3,7 @@ totals; rows over several pages with the header row repeated; Chinese text kept 
 from __future__ import annotations
 
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal as D
 
 from printing.table_report import TableDoc, render_table_pdf
@@ -18,7 +18,7 @@ def _text(pdf: bytes, tmp_path) -> list[str]:
 
 
 def test_pages_header_and_totals(tmp_path):
-    rows = [[f"R{i:05d}", datetime(2026, 11, 1, 8, tzinfo=timezone.utc), "张三", D("1234.5"), D("2.125"), i]
+    rows = [[f"R{i:05d}", datetime(2026, 11, 1, 8, tzinfo=UTC), "张三", D("1234.5"), D("2.125"), i]
             for i in range(300)]
     doc = TableDoc(title="售电记录", headers=["收据号", "时间", "客户", "金额(元)", "电量", "序号"],
                    kinds=["text", "datetime", "text", "money", "energy", "int"], rows=rows,

@@ -49,7 +49,7 @@ def test_totals_equal_the_sales_report(db, root):
 def test_filters(db, root):
     names = data.money_data(db, root)
     ids = data.places(db)
-    q = lambda **kw: [r.receipt_no for r in rr.sale_records(db, *PERIOD, rr.RecordFilter(**kw), actor=root)]  # noqa: E731
+    q = lambda **kw: [r.receipt_no for r in rr.sale_records(db, *PERIOD, rr.RecordFilter(**kw), actor=root)]
     assert q(kind="refund") == ["T3"]
     assert q(kind="sale") == ["T1", "T2", "T4"]
     assert q(method="wechat") == ["T2"]
@@ -90,7 +90,7 @@ def test_cashiers_selling_at_once_all_listed(db, root, tmp_path, monkeypatch, ca
     accs = [f.account(db, root, reading="100").number for _i in range(3)]
     for a in accs:                                   # money to refund from
         from billing.sales import sell
-        sell(db, root, a, D("100"))
+        sell(db, root, a, D(100))
     ctx = mp.get_context("spawn")
     outs = [tmp_path / f"w{i}.json" for i in range(workers)]
     procs = [ctx.Process(target=_cashier, args=(db.url, i, accs, rounds, str(outs[i]))) for i in range(workers)]
@@ -113,7 +113,7 @@ def test_cashiers_selling_at_once_all_listed(db, root, tmp_path, monkeypatch, ca
     for i in range(workers):
         mine = rr.sale_records(db, today, today, rr.RecordFilter(operator=f"cas{i}"), actor=root)
         assert {r.receipt_no for r in mine} == set(json.loads(outs[i].read_text()))
-    import app                                                      # the CLI twin lists the same
+    import app  # the CLI twin lists the same
 
     monkeypatch.setenv("METERSTATION_OPERATOR", "root")
     monkeypatch.setenv("METERSTATION_PASSWORD", "secret-1")

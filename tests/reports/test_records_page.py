@@ -124,7 +124,7 @@ def test_chinese_printout_embeds_its_font(qtbot, page, tmp_path):
         page.print_report()
     text = _pdf_text(page.printer.last_pdf, tmp_path)
     assert "售电记录" in text and "收据号" in text and "甲" in text and "合计" in text
-    fonts = subprocess.run(["pdffonts", str(tmp_path / "r.pdf")], capture_output=True, text=True).stdout
+    fonts = subprocess.run(["pdffonts", str(tmp_path / "r.pdf")], capture_output=True, text=True, check=True).stdout
     assert "yes" in fonts.split("\n", 2)[2]                       # embedded
 
 

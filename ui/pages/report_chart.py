@@ -71,7 +71,7 @@ class ReportChart(pg.PlotWidget):
         self.ticks = [(x, k) for x, (k, _v) in enumerate(self.points) if x % step == 0]
         self.getPlotItem().getAxis("bottom").setTicks([self.ticks])
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt name
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if self.__dict__.get("points"):          # also called from the base constructor
             self._place_ticks()
