@@ -18,7 +18,7 @@ from models.errors import InvalidInput
 from resources.i18n import _
 from ui import tasks
 
-MAX_ROWS = 5000         # about 130 pages; more is a case for the Excel export
+MAX_ROWS = 1000         # about 25 A4 pages; each previewed page is a ~12 MB image at 200 dpi
 
 
 class ReportPrinter(QObject):
