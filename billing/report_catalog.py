@@ -19,7 +19,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from billing import report_comms, report_consumption, report_money, report_shifts, reports
+from billing import report_comms, report_consumption, report_money, report_records, report_shifts, reports
 from billing.alarm_log import KIND_TITLES
 from billing.sales import METHODS
 from models.db import Database
@@ -44,6 +44,7 @@ class ReportSpec:
     columns: Callable[[str], list[Col]]
     chart: tuple[int, int] | None = None          # (label column, value column) for a bar chart
     dated: bool = True                            # False: the state now, the range is ignored
+    filtered: bool = False                        # run() takes filters=RecordFilter (sale records)
 
     def cols(self, group: str) -> list[Col]:
         return self.columns(group or (self.groups[0] if self.groups else ""))
@@ -157,6 +158,19 @@ def _shift_cols(_group: str) -> list[Col]:
                Col(N_("Difference"), lambda r: r.difference, "money", True)])
 
 
+def _record_cols(_group: str) -> list[Col]:
+    kinds = report_records.KIND_LABELS
+    return [Col(N_("Receipt No."), lambda r: r.receipt_no), Col(N_("Time"), lambda r: r.at, "datetime"),
+            Col(N_("Kind"), lambda r: _(kinds.get(r.kind, r.kind))), Col(N_("Account"), lambda r: r.account),
+            Col(N_("Customer"), lambda r: r.customer), Col(N_("Building"), lambda r: r.building),
+            Col(N_("Room/shop"), lambda r: r.room), Col(N_("Meter No."), lambda r: r.meters),
+            Col(N_("Amount (¥)"), lambda r: r.amount, "money", True),
+            Col(N_("Energy (kWh)"), lambda r: r.energy, "energy", True),
+            Col(N_("Payment method"), lambda r: _(METHODS[r.method]) if r.method in METHODS else r.method),
+            Col(N_("Reference"), lambda r: r.reference), Col(N_("Operator"), lambda r: r.operator),
+            Col(N_("Station"), lambda r: r.station), Col(N_("Original receipt No."), lambda r: r.original_receipt)]
+
+
 REPORTS: dict[str, ReportSpec] = {s.key: s for s in [
     ReportSpec("sales", N_("Sales"), reports.SALES_GROUPS,
                lambda db, a, b, g, actor: reports.sales_summary(db, a, b, g or "day", actor=actor), _sales_cols, (0, 5)),
@@ -165,6 +179,9 @@ REPORTS: dict[str, ReportSpec] = {s.key: s for s in [
                _receivable_cols, (0, 3)),
     ReportSpec("corrections", N_("Refunds and reversals"), (),
                lambda db, a, b, g, actor: report_money.corrections(db, a, b, actor=actor), _correction_cols),
+    ReportSpec("sale_records", N_("Sales records"), (),
+               lambda db, a, b, g, actor, filters=None: report_records.sale_records(db, a, b, filters, actor=actor),
+               _record_cols, filtered=True),
     ReportSpec("consumption", N_("Consumption"), ("building", "floor", "room", "meter", "tag"),
                lambda db, a, b, g, actor: report_consumption.consumption(db, a, b, g or "building", actor=actor),
                _consumption_cols, (0, 1)),
@@ -197,7 +214,7 @@ def export_title(spec: ReportSpec, start: date, end: date, group: str = "") -> s
 
 
 def export_xlsx(path: str | os.PathLike, key: str, rows: Sequence[Any], start: date, end: date,
-                group: str = "", progress: Callable[[int], None] | None = None) -> int:
+                group: str = "", progress: Callable[[int], None] | None = None, title: str | None = None) -> int:
     """Write a report's rows to .xlsx (Chinese headers in zh_CN, number formats, totals, frozen header)."""
     from printing.excel import Column, write_table_xlsx
 
@@ -206,5 +223,39 @@ def export_xlsx(path: str | os.PathLike, key: str, rows: Sequence[Any], start: d
     columns = [Column(_(c.header), i, c.kind) for i, c in enumerate(cols)]
     totals = [i for i, c in enumerate(cols) if c.total] if rows else []
     data = ([c.get(r) for c in cols] for r in rows)
-    return write_table_xlsx(path, export_title(spec, start, end, group), columns, data, totals=totals,
+    return write_table_xlsx(path, title or export_title(spec, start, end, group), columns, data, totals=totals,
                             progress=progress)
+
+
+def report_summary(key: str, rows: Sequence[Any]) -> list[str]:
+    """Totals in words under a report's header (sales records: count and sum per kind)."""
+    if key == "sale_records":
+        return report_records.totals_lines(report_records.record_totals(list(rows)))
+    return []
+
+
+def report_pdf(key: str, rows: Sequence[Any], start: date, end: date, group: str = "", *,
+               filters: Sequence[tuple[str, str]] = (), company: str = "") -> bytes:
+    """A printable PDF of a report: title, period, filters, totals, the table (printing/table_report.py)."""
+    from printing.table_report import TableDoc, render_table_pdf
+
+    spec = REPORTS[key]
+    cols = spec.cols(group)
+    kinds = [c.kind for c in cols]
+    table = spec.table(rows, group)
+    totals = None
+    total_cols = [i for i, c in enumerate(cols) if c.total]
+    if table and total_cols:
+        totals = [None] * len(cols)
+        for i in total_cols:
+            totals[i] = sum((r[i] for r in table if r[i] is not None), 0 if kinds[i] == "int" else Decimal(0))
+        label = next((i for i in range(len(cols)) if i not in total_cols), None)
+        if label is not None:
+            totals[label] = _("Total")
+    title = _(spec.title)
+    if group and len(spec.groups) > 1:
+        title += " · " + _(GROUP_LABELS.get(group, group))
+    period = f"{start.isoformat()} — {end.isoformat()}" if spec.dated else ""
+    doc = TableDoc(title=title, headers=[_(c.header) for c in cols], kinds=kinds, rows=table, period=period,
+                   filters=list(filters), totals=totals, summary=report_summary(key, rows), company=company)
+    return render_table_pdf(doc)

@@ -36,7 +36,7 @@ def test_every_report_renders(qtbot, gui_db, gui_root, shown_errors):
     data.money_data(gui_db, gui_root)
     page = _page(qtbot, gui_db, gui_root)
     expected = {"sales": 3, "receivable": 2, "corrections": 2, "consumption": 2, "line_loss": 1, "alarms": 3,
-                "lost": 3, "read_success": 3, "shift": 0}
+                "lost": 3, "read_success": 3, "shift": 0, "sale_records": 5}
     for key, spec in REPORTS.items():
         for group in spec.groups or ("",):
             rows = _run(qtbot, page, key, group)
@@ -49,7 +49,9 @@ def test_every_report_renders(qtbot, gui_db, gui_root, shown_errors):
     _run(qtbot, page, "sales", "day")
     assert [page.model.index(r, 0).data() for r in range(4)] == ["2025-10-02", "2025-10-03", "2025-11-01", "Total"]
     assert page.model.index(3, 5).data() == "130.00"
-    assert [k for k, _v in page.chart.points] == ["2025-10-02", "2025-10-03", "2025-11-01"]
+    points = dict(page.chart.points)                         # every day of the range, empty days at 0
+    assert len(points) == 61 and points["2025-10-01"] == 0 and points["2025-10-02"] == 150
+    assert points["2025-10-03"] == -20 and points["2025-11-01"] == 0 and points["2025-11-30"] == 0
     _run(qtbot, page, "consumption", "meter")
     main = next(r for r in range(page.model.rowCount()) if page.model.index(r, 0).data() == "MAIN")
     assert page.model.index(main, 3).data() == "300.00"      # October and November
