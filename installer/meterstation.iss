@@ -50,7 +50,7 @@ Name: "service"; Description: "{cm:ServiceTask}"; Flags: unchecked
 [Files]
 ; both executables and the shared _internal folder of the one-folder build
 Source: "..\dist\meterstation\*"; DestDir: "{app}"; Flags: recursesubdirs ignoreversion createallsubdirs
-Source: "INSTALL.md"; DestDir: "{app}"; Flags: ignoreversion
+Source: "..\README.md"; DestDir: "{app}"; Flags: ignoreversion
 
 [Icons]
 Name: "{group}\MeterStation"; Filename: "{app}\meterstation.exe"
@@ -64,7 +64,7 @@ Name: "{autodesktop}\MeterStation"; Filename: "{app}\meterstation.exe"; Tasks: d
 
 [Run]
 ; the polling service: a start-at-boot task running `meterstation-cli.exe poll` as the installing
-; user on that user's database (meterstation-cli service install; see INSTALL.md)
+; user on that user's database (meterstation-cli service install; see README.md, "Install at a site")
 Filename: "{app}\meterstation-cli.exe"; Parameters: "service install"; Tasks: service; Flags: runhidden waituntilterminated; StatusMsg: "{cm:ServiceTask}"
 Filename: "{app}\meterstation.exe"; Description: "{cm:LaunchProgram,MeterStation}"; Flags: nowait postinstall skipifsilent
 

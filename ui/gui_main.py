@@ -68,7 +68,7 @@ def run_gui(args: argparse.Namespace) -> int:
 
 
 def _startup_probe(dialog) -> None:
-    """METERSTATION_STARTUP_PROBE=1 measures the cold start (installer/INSTALL.md): as soon as the
+    """METERSTATION_STARTUP_PROBE=1 measures the cold start (README.md, "Install at a site"): as soon as the
     first dialog is on screen, say so on stdout (with Qt's own word for Cancel, which shows that
     Qt's translations were found) and close it; the program then exits."""
     if os.environ.get("METERSTATION_STARTUP_PROBE") != "1":
