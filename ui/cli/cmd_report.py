@@ -63,7 +63,10 @@ def run(ctx: CliContext, args) -> int:
     rows = spec.run(db, args.start, args.end, group, actor)
     cols = spec.cols(group)
     if args.xlsx:
-        n = export_xlsx(args.xlsx, spec.key, rows, args.start, args.end, group)
+        from models import settings
+
+        company = str(settings.get(db, "company.name") or "")
+        n = export_xlsx(args.xlsx, spec.key, rows, args.start, args.end, group, company=company)
         if ctx.json:
             ctx.emit({"report": args.name, "rows": n, "file": args.xlsx})
         else:

@@ -1,4 +1,8 @@
-"""Settings → Operation log: search, verify the hash chain, export."""
+"""Settings → Operation log: search, verify the hash chain, export.
+
+Actions and details are shown in words (ui.pages.log_words); the filters are read from the
+widgets on the GUI thread and handed to the worker as plain values (Qt widgets are not
+thread-safe)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QDate
@@ -9,6 +13,7 @@ from models import oplog
 from resources.i18n import _
 from ui import tasks
 from ui.pages.base import fill, make_table
+from ui.pages.log_words import action_name, details_text
 from ui.session import StationSession
 
 
@@ -50,16 +55,18 @@ class LogTab(QWidget):
         return dict(operator=self.operator.text().strip() or None, action=self.action.text().strip() or None,
                     text=self.text.text().strip() or None, since=since, until=until)
 
-    def _query(self, limit: int | None) -> list[list[object]]:
+    def _query(self, filters: dict, limit: int | None) -> list[list[object]]:
+        """Runs on a worker: `filters` were read from the widgets beforehand."""
         self.session.actor.require("log_view")
         with self.session.db.read() as s:
-            return [[e.seq, e.at.astimezone().strftime("%Y-%m-%d %H:%M:%S"), e.operator, e.station, e.action,
-                     e.target, e.details if e.details != "{}" else ""]
-                    for e in oplog.search(s, limit=limit, **self._filters())]
+            return [[e.seq, e.at.astimezone().strftime("%Y-%m-%d %H:%M:%S"), e.operator, e.station,
+                     action_name(e.action), e.target, details_text(e.details)]
+                    for e in oplog.search(s, limit=limit, **filters)]
 
     def refresh(self) -> None:
         if self.session.can("log_view"):
-            tasks.read(self, lambda: self._query(500), on_done=self._show)
+            filters = self._filters()
+            tasks.read(self, lambda: self._query(filters, 500), on_done=self._show)
 
     def _show(self, rows) -> None:
         fill(self.model, rows)
@@ -78,11 +85,12 @@ class LogTab(QWidget):
         path, _filter = QFileDialog.getSaveFileName(self, _("Export"), "oplog.xlsx", "Excel (*.xlsx);;CSV (*.csv)")
         if not path:
             return
+        filters = self._filters()
 
         def run():
             from printing.oplog_export import export_rows
 
-            return export_rows(path, self._query(None))
+            return export_rows(path, self._query(filters, None))
         tasks.read(self, run, on_done=lambda n: self.status.setText(
             _("{n} log rows written to {file}").format(n=n, file=path)))
 
