@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from models.rights import BUILTIN_ROLES
 from printing.formatting import PAYMENT_METHODS
 from resources.i18n import N_, _
 
@@ -80,6 +81,7 @@ VALUES = {
     "postpaid": N_("Postpaid"), "electricity": N_("Electricity"), "water": N_("Water"),
     "flat": N_("Flat price"), "tou": N_("Time of use"), "tiered": N_("Tiered price"),
     "resident": N_("Resident"), "business": N_("Business"),
+    **{name: label for name, (label, _rights) in BUILTIN_ROLES.items()},
 }
 
 

@@ -3,7 +3,7 @@ reading schedules, the receipt layout and backups; operators and roles; the oper
 Each editor tab saves through a service that checks the right and logs the change."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFormLayout, QLabel, QPushButton, QTabWidget, QWidget
+from PySide6.QtWidgets import QFormLayout, QLabel, QPushButton, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from models import migrate, settings
 from resources.i18n import N_, _
@@ -60,7 +60,12 @@ class StationTab(QWidget):
     def __init__(self, session, parent=None) -> None:
         super().__init__(parent)
         self.session = session
-        self.form = QFormLayout(self)
+        inner = QWidget()
+        self.form = QFormLayout(inner)
+        scroll = QScrollArea()                 # the list is taller than a 768-pixel screen
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        QVBoxLayout(self).addWidget(scroll)
         self.labels: dict[str, QLabel] = {}
         for key, spec in settings.SETTINGS.items():
             label = QLabel("")

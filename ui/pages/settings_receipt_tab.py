@@ -118,14 +118,16 @@ class ReceiptTab(EditorTab):
         inner = QVBoxLayout(box)
         inner.addWidget(self.field_list)
         inner.addLayout(moves)
+        form_side = QVBoxLayout()
+        form_side.addLayout(form)
+        form_side.addStretch(1)
         top = QHBoxLayout()
-        top.addLayout(form, 1)
+        top.addLayout(form_side, 1)
         top.addWidget(box, 1)
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
+        layout.addLayout(top, 1)
         layout.addLayout(self.button_row((_("Save"), self.submit)))
         layout.addWidget(self.status)
-        layout.addStretch(1)
 
     def refresh(self) -> None:
         db = self.session.db

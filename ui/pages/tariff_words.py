@@ -32,13 +32,12 @@ def _price(value: Any) -> str:
 def _tou(tou: dict[str, Any]) -> str:
     prices = " · ".join(f"{rate_name(r)} {p}" for r, p in tou.get("prices", {}).items())
     text = _("{prices} yuan").format(prices=prices) if prices else ""
-    schedules = tou.get("schedules", {})
-    if len(schedules) == 1:
-        [periods] = schedules.values()
+    schedules = list(tou.get("schedules", {}).values())
+    for n, periods in enumerate(schedules, 1):
         spans = _(", ").join(f"{p['start']}–{p['end']} {rate_name(p['rate'])}" for p in periods)
+        if len(schedules) > 1:
+            spans = _("day schedule {n}: {periods}").format(n=n, periods=spans)
         text = _("{prices}; {periods}").format(prices=text, periods=spans) if spans else text
-    elif schedules:
-        text = _("{prices}; {n} day schedules").format(prices=text, n=len(schedules))
     return text
 
 
@@ -55,7 +54,7 @@ def _tiers(tiers: dict[str, Any]) -> str:
         low = upto if upto is not None else low
     basis = BASIS_NAMES.get(tiers.get("basis", ""))
     text = _(", ").join(parts)
-    return f"{text} ({_(basis)})" if basis else text
+    return _("{tiers} ({basis})").format(tiers=text, basis=_(basis)) if basis else text
 
 
 def describe(version: dict[str, Any]) -> str:
