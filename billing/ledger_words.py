@@ -4,6 +4,7 @@ closed"); entries are never edited, so the note is translated where it is shown.
 it is.
 
     note_text("account closed") -> "销户结清"
+    operator_text("system")     -> "系统自动"
 """
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ from resources.i18n import N_, _
 NOTES = {
     "account closed": N_("Settled at account closing"),
 }
+
+
+def operator_text(name: str) -> str:
+    """The operator of an entry as shown: the station's own service ("system") in words."""
+    return _("System (automatic)") if name == "system" else name
 
 
 def note_text(note: str) -> str:

@@ -136,3 +136,25 @@ def test_unknown_codes_are_shown_as_they_are():
     assert action_name("future.thing") == "future.thing"
     assert details_text('{"zz_new": 5, "amount": "1.00"}') == "zz_new：5；金额（元）：1.00"
     assert details_text("not json") == "not json" and details_text("{}") == ""
+
+
+def test_add_operator_dialog_stays_open_on_a_bad_name_or_password(qtbot):
+    from ui.pages.operators_tab import AddOperatorDialog
+
+    i18n.set_language("zh_CN")
+    dlg = AddOperatorDialog([("cashier", "收银员")])
+    qtbot.addWidget(dlg)
+    dlg.show()
+    ok = dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    dlg.name.setText("王 芳")                                  # a space is not allowed
+    dlg.password.setText("pass-1234")
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert dlg.isVisible() and dlg.marked is dlg.name and dlg.error.isVisible()
+    dlg.name.setText("wangfang")
+    dlg.password.setText("1")
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert dlg.isVisible() and dlg.marked is dlg.password and dlg.name.text() == "wangfang"
+    dlg.password.setText("pass-1234")
+    with qtbot.waitSignal(dlg.accepted, timeout=2000):
+        qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert dlg.role.currentData() == "cashier" and dlg.role.currentText() == "收银员"

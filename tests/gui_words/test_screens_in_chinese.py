@@ -112,6 +112,15 @@ def _screens(qapp, qtbot, db, actor):
     for i, page in enumerate(window.pages):
         window.nav.setCurrentRow(i)
         _settle(qapp)
+        if page.key == "counter" and hasattr(page, "pick"):     # a shop's card, as a cashier sees it
+            page.search.setText("B1")
+            page.run_search()
+            _settle(qapp)
+            page.pick("000047")
+            _settle(qapp)
+        if page.key == "accounts" and getattr(page, "view", None) is not None:
+            page.view.selectRow(0)
+            _settle(qapp)
         tabs = getattr(page, "tabs", None)
         if tabs is not None:
             for t in range(tabs.count()):
@@ -162,6 +171,7 @@ def test_every_screen_is_in_chinese(found):
     assert mine == {}, "\n".join(f"{screen}: {where} {text!r}" for (where, text), screen in sorted(mine.items()))
 
 
+@pytest.mark.skipif(not ELSEWHERE, reason="no English found in files owned by other branches")
 @pytest.mark.xfail(strict=True, reason="English left in files owned by other branches (see ELSEWHERE)")
 def test_english_left_elsewhere(found):
     assert not [k for k in ELSEWHERE if k in found]

@@ -9,6 +9,7 @@ from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (QDateEdit, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QVBoxLayout, QWidget)
 
+from billing.ledger_words import operator_text
 from models import oplog
 from resources.i18n import _
 from ui import tasks
@@ -59,7 +60,7 @@ class LogTab(QWidget):
         """Runs on a worker: `filters` were read from the widgets beforehand."""
         self.session.actor.require("log_view")
         with self.session.db.read() as s:
-            return [[e.seq, e.at.astimezone().strftime("%Y-%m-%d %H:%M:%S"), e.operator, e.station,
+            return [[e.seq, e.at.astimezone().strftime("%Y-%m-%d %H:%M:%S"), operator_text(e.operator), e.station,
                      action_name(e.action), e.target, details_text(e.details)]
                     for e in oplog.search(s, limit=limit, **filters)]
 

@@ -6,7 +6,7 @@ through models.operator_service, which checks the right again and logs the chang
 from __future__ import annotations
 
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout,
-                               QInputDialog, QLineEdit, QPushButton, QVBoxLayout, QWidget)
+                               QInputDialog, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
 from models import operator_service as ops
 from models.rights import RIGHTS
@@ -33,10 +33,35 @@ class AddOperatorDialog(QDialog):
         form.addRow(_("Display name"), self.display)
         form.addRow(_("Password"), self.password)
         form.addRow(_("Role"), self.role)
+        self.error = QLabel("")
+        self.error.setStyleSheet("color: #b00020;")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        form.addRow(self.error)
+        self.marked: QWidget | None = None
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def accept(self) -> None:
+        """Close only with a valid name and password; otherwise mark the field and stay open."""
+        from models.errors import InvalidInput
+
+        for widget, check in ((self.name, lambda: ops._check_name(self.name.text().strip())),
+                              (self.password, lambda: ops._check_password(self.password.text()))):
+            try:
+                check()
+            except InvalidInput as e:
+                if self.marked is not None:
+                    self.marked.setStyleSheet("")
+                self.marked = widget
+                widget.setStyleSheet("border: 2px solid #b00020;")
+                widget.setFocus()
+                self.error.setText(str(e))
+                self.error.show()
+                return
+        super().accept()
 
 
 class OperatorsTab(QWidget):
