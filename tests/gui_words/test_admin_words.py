@@ -158,3 +158,27 @@ def test_add_operator_dialog_stays_open_on_a_bad_name_or_password(qtbot):
     with qtbot.waitSignal(dlg.accepted, timeout=2000):
         qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
     assert dlg.role.currentData() == "cashier" and dlg.role.currentText() == "收银员"
+
+
+def test_operation_log_found_by_the_action_in_words(qtbot, gui_db, gui_root, session):
+    from decimal import Decimal
+
+    from billing import sales
+    from tests.billing import factories
+    from ui.pages.log_tab import LogTab
+
+    view = factories.account(gui_db, gui_root)
+    sales.sell(gui_db, gui_root, view.number, Decimal("50"))
+    i18n.set_language("zh_CN")
+    tab = LogTab(session)
+    qtbot.addWidget(tab)
+    tab.action.setText("售电")
+    tab.refresh()
+    qtbot.waitUntil(lambda: tab.model.rowCount() > 0, timeout=5000)
+    assert {tab.model.index(r, 4).data() for r in range(tab.model.rowCount())} == {"售电"}
+    tab.action.setText("login*")                                   # a code pattern still works
+    tab.refresh()
+    qtbot.waitUntil(lambda: tab.model.index(0, 4).data() == "登录", timeout=5000)
+    tab.action.setText("没有这种操作")
+    tab.refresh()
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 0, timeout=5000)

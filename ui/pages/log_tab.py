@@ -14,7 +14,7 @@ from models import oplog
 from resources.i18n import _
 from ui import tasks
 from ui.pages.base import fill, make_table
-from ui.pages.log_words import action_name, details_text
+from ui.pages.log_words import action_name, codes_named, details_text
 from ui.session import StationSession
 
 
@@ -24,7 +24,7 @@ class LogTab(QWidget):
         self.session = session
         self.operator, self.action, self.text = QLineEdit(), QLineEdit(), QLineEdit()
         self.operator.setPlaceholderText(_("Operator"))
-        self.action.setPlaceholderText(_("Action, e.g. login*"))
+        self.action.setPlaceholderText(_("Action: its name (售电) or code (login*)"))
         self.text.setPlaceholderText(_("Text in target or details"))
         self.since, self.until = QDateEdit(QDate.currentDate().addDays(-30)), QDateEdit(QDate.currentDate())
         for d in (self.since, self.until):
@@ -53,8 +53,10 @@ class LogTab(QWidget):
 
         since = datetime.combine(self.since.date().toPython(), time()).astimezone()
         until = datetime.combine(self.until.date().toPython() + timedelta(days=1), time()).astimezone()
-        return dict(operator=self.operator.text().strip() or None, action=self.action.text().strip() or None,
-                    text=self.text.text().strip() or None, since=since, until=until)
+        action = self.action.text().strip()
+        named = None if action.isascii() else codes_named(action)     # typed in words, not as a code
+        return dict(operator=self.operator.text().strip() or None, action=(action or None) if named is None else None,
+                    actions=named, text=self.text.text().strip() or None, since=since, until=until)
 
     def _query(self, filters: dict, limit: int | None) -> list[list[object]]:
         """Runs on a worker: `filters` were read from the widgets beforehand."""

@@ -90,6 +90,11 @@ def action_name(code: str) -> str:
     return _(msgid) if msgid else code
 
 
+def codes_named(text: str) -> list[str]:
+    """The action codes whose name in words contains text ("售电" -> sale, sale.replay)."""
+    return [code for code in ACTIONS if text in action_name(code)]
+
+
 def key_name(key: str) -> str:
     msgid = KEYS.get(key)
     return _(msgid) if msgid else key
