@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from billing.alarms import level
 from billing.ledger import paid_balance_fen
+from billing.ledger_words import note_text
 from billing.lookup import account_building, active_bindings, find_account
 from billing.money import from_fen
 from billing.refunds import REVERSIBLE
@@ -302,7 +303,7 @@ def ledger_history(db: Database, actor: Actor | None, account_ref: str | int, *,
                          .order_by(LedgerEntry.id.desc()).limit(limit)).scalars()
         return [LedgerLine(e.at, e.kind, from_fen(e.amount_fen), from_fen(e.balance_after_fen), e.operator,
                            e.receipt_no or "", e.method,
-                           None if e.energy_milli is None else from_milli(e.energy_milli), e.note)
+                           None if e.energy_milli is None else from_milli(e.energy_milli), note_text(e.note))
                 for e in rows]
 
 

@@ -10,7 +10,7 @@ and readings taken before the plan was typed in can still be priced.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -35,6 +35,7 @@ FIRST_EFFECTIVE = datetime(2000, 1, 1)
 class PlanInfo:
     name: str
     versions: tuple[tuple[str, str, str], ...]     # (effective local "YYYY-MM-DDTHH:MM", kind, summary)
+    bodies: tuple[dict[str, Any], ...] = field(default=(), compare=False)   # each version's dict, same order
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "versions": [{"effective": e, "kind": k, "summary": s}
@@ -134,5 +135,6 @@ def list_plans(db: Database) -> list[PlanInfo]:
             bodies = [json.loads(b) for b in s.execute(
                 sa.select(TariffVersion.body).where(TariffVersion.plan_id == plan.id)
                 .order_by(TariffVersion.effective_from)).scalars()]
-            out.append(PlanInfo(plan.name, tuple((b["effective"], b["kind"], _summary(b)) for b in bodies)))
+            out.append(PlanInfo(plan.name, tuple((b["effective"], b["kind"], _summary(b)) for b in bodies),
+                                tuple(bodies)))
     return out

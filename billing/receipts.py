@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from billing.lookup import active_bindings
 from billing.money import from_fen
-from models.accounts import Account
-from models.archive import Customer, Meter, Room
+from models.accounts import Account, TariffPlan, TariffVersion
+from models.archive import Customer, Floor, Meter, Room
+from models.areas import Building
 from models.audit import audited, record
 from models.base import utcnow
 from models.counters import next_value
@@ -46,12 +47,30 @@ class ReceiptInfo:
     reprints: int = 0
 
 
+def _tariff(session: Session, account: Account) -> dict[str, Any]:
+    """The account's tariff name and, when the version in force has one flat price, that price."""
+    if account.tariff_plan_id is None:
+        return {}
+    plan = session.get(TariffPlan, account.tariff_plan_id)
+    body = session.execute(
+        sa.select(TariffVersion.body).where(TariffVersion.plan_id == account.tariff_plan_id,
+                                            TariffVersion.effective_from <= utcnow())
+        .order_by(TariffVersion.effective_from.desc()).limit(1)).scalar()
+    version = json.loads(body) if body else {}
+    flat = version.get("kind") == "flat" and version.get("price") is not None
+    return {"tariff": plan.name if plan else "", "unit_price": str(version["price"]) if flat else None}
+
+
 def _header(session: Session, account: Account) -> dict[str, Any]:
     customer = session.get(Customer, account.customer_id)
     room = session.get(Room, account.room_id) if account.room_id else None
+    floor = session.get(Floor, room.floor_id) if room else None
+    building = session.get(Building, floor.building_id) if floor else None
     meters = [session.get(Meter, b.meter_id) for b in active_bindings(session, account.id)]
     return {"account": account.number, "customer": customer.name if customer else "",
-            "room": room.number if room else "", "meters": [m.number for m in meters if m]}
+            "building": building.name if building else "",
+            "room": room.number if room else "", "meters": [m.number for m in meters if m],
+            **_tariff(session, account)}
 
 
 def issue(session: Session, account: Account, entry: LedgerEntry | None, kind: str, number: str,
@@ -84,7 +103,9 @@ def receipt_data(payload: dict[str, Any], *, copy: bool = False, company: str = 
         balance_after=Decimal(payload["balance_after"]),
         payment_method=payload.get("method") or "cash", company=company,
         station=payload.get("station", ""), customer=payload.get("customer", ""),
-        room=payload.get("room", ""), meter_numbers=list(payload.get("meters", [])),
+        account=payload.get("account", ""), building=payload.get("building", ""),
+        unit_price=Decimal(payload["unit_price"]) if payload.get("unit_price") else None,
+        tariff=payload.get("tariff", ""), room=payload.get("room", ""), meter_numbers=list(payload.get("meters", [])),
         reference=payload.get("reference", ""),
         energy=Decimal(payload["energy"]) if payload.get("energy") else None,
         original_receipt_no=payload.get("original_receipt_no", ""), is_copy=copy)
@@ -114,9 +135,10 @@ def reprint(db: Database, actor: Actor, number: str) -> ReceiptInfo:
 def write_pdf(db: Database, info: ReceiptInfo, path: str, *, copy: bool = False) -> None:
     """Render the receipt with the stored layout settings into path (atomic write)."""
     from models import settings
-    from printing.layouts import ReceiptLayout
+    from printing.layouts import stored_layout
     from printing.receipt import write_receipt_pdf
 
     company = str(settings.get(db, "company.name") or "")
-    layout = ReceiptLayout(paper=str(settings.get(db, "receipt.paper")), company_name=company)
+    layout = stored_layout(str(settings.get(db, "receipt.paper")), company,
+                           str(settings.get(db, "receipt.layout") or ""))
     write_receipt_pdf(path, receipt_data(info.payload, copy=copy, company=company), layout)

@@ -214,8 +214,10 @@ def export_title(spec: ReportSpec, start: date, end: date, group: str = "") -> s
 
 
 def export_xlsx(path: str | os.PathLike, key: str, rows: Sequence[Any], start: date, end: date,
-                group: str = "", progress: Callable[[int], None] | None = None, title: str | None = None) -> int:
-    """Write a report's rows to .xlsx (Chinese headers in zh_CN, number formats, totals, frozen header)."""
+                group: str = "", progress: Callable[[int], None] | None = None, title: str | None = None, *,
+                company: str = "") -> int:
+    """Write a report's rows to .xlsx (Chinese headers in zh_CN, number formats, totals, frozen header);
+    `company` (setting company.name) heads the sheet when given."""
     from printing.excel import Column, write_table_xlsx
 
     spec = REPORTS[key]
@@ -224,7 +226,7 @@ def export_xlsx(path: str | os.PathLike, key: str, rows: Sequence[Any], start: d
     totals = [i for i, c in enumerate(cols) if c.total] if rows else []
     data = ([c.get(r) for c in cols] for r in rows)
     return write_table_xlsx(path, title or export_title(spec, start, end, group), columns, data, totals=totals,
-                            progress=progress)
+                            progress=progress, heading=[company])
 
 
 def report_summary(key: str, rows: Sequence[Any]) -> list[str]:

@@ -20,6 +20,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from billing.ledger_words import note_text
 from billing.money import from_fen
 from billing.reports import MONEY_KINDS, check_range, local_month
 from models.accounts import Account
@@ -108,5 +109,5 @@ def corrections(db: Database, start: date, end: date, *, actor: Actor | None = N
     q = _building_filter(q, actor)
     with db.read() as s:
         return [CorrectionRow(x.at, x.kind, x.receipt_no or "", o or "", acc, cust, x.operator, x.method,
-                              from_fen(x.amount_fen), x.note)
+                              from_fen(x.amount_fen), note_text(x.note))
                 for x, o, acc, cust in s.execute(q)]

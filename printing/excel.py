@@ -1,8 +1,9 @@
-"""Streaming Excel export: a title row, a frozen header row, typed columns, a totals row.
+"""Streaming Excel export: optional heading rows (the company name), a title row, a frozen
+header row, typed columns, a totals row.
 
     cols = [Column("表号", "meter"), Column("金额", "amount", "money"), Column("时间", "at", "datetime")]
     write_table_xlsx("sales.xlsx", "五月售电明细", cols, rows_from_a_cursor(), totals=["amount"],
-                     progress=report_to_gui)
+                     progress=report_to_gui, heading=["某某物业管理有限公司"])
 
 Rows are written as they come (openpyxl write_only mode), so 100,000 rows from a database cursor
 never sit in memory; ``progress(rows_done)`` is called every ``progress_every`` rows and at the
@@ -188,8 +189,12 @@ def sheet_title(title: str) -> str:
 def write_table_xlsx(path: str | os.PathLike, title: str, columns: Sequence[Column],
                      rows: Iterable[dict | Sequence], totals: Sequence[Any] | None = None,
                      progress: Callable[[int], None] | None = None, *,
-                     progress_every: int = 1000) -> int:
-    """Write rows to an .xlsx file at path; returns the number of data rows written."""
+                     progress_every: int = 1000, heading: Sequence[str] = ()) -> int:
+    """Write rows to an .xlsx file at path; returns the number of data rows written.
+
+    ``heading``: lines printed above the title, each a merged, centred row (e.g. the company
+    name, then "打印时间 …"); empty lines are skipped. Without it the sheet is as before: the
+    title in row 1, the column headers in row 2."""
     totals = list(totals or [])
     keyed = {c.key: c for c in columns}
     for key in totals:
@@ -202,11 +207,20 @@ def write_table_xlsx(path: str | os.PathLike, title: str, columns: Sequence[Colu
     for i, col in enumerate(columns, 1):
         ws.column_dimensions[get_column_letter(i)].width = col.width or max(
             WIDTHS[col.kind], min(40, 2 * len(col.header) + 2))
-    ws.freeze_panes = "A3"
-    ws.print_title_rows = "1:2"
+    lines = [str(line) for line in heading if str(line).strip()]
+    top = len(lines)                                   # rows above the title
+    ws.freeze_panes = f"A{top + 3}"
+    ws.print_title_rows = f"1:{top + 2}"
     if ncol > 1:
-        ws.merged_cells.add(f"A1:{get_column_letter(ncol)}1")
+        for r in range(1, top + 2):
+            ws.merged_cells.add(f"A{r}:{get_column_letter(ncol)}{r}")
     _fast_cells(ws)
+    for line in lines:
+        cell = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("", line))
+        cell.font = Font(size=12, bold=True)
+        cell.alignment = Alignment(horizontal="center")
+        cell.data_type = "s"
+        ws.append([cell])
     head = WriteOnlyCell(ws, value=title)
     head.font = Font(size=14, bold=True)
     head.alignment = Alignment(horizontal="center")

@@ -11,8 +11,10 @@ Papers:
   (three pages). The side margins leave the tractor-feed strips free.
 * ``a4`` — the three parts stacked on one A4 page, separated by dashed cut lines.
 
-Always printed whatever the layout says: receipt number, station, time, ply label, 重打 (reprint)
-mark, the 冲正 (reversal) mark and, on a reversal, the original receipt number.
+Always printed whatever the layout says: company name (when one is set), receipt number, station,
+time, ply label, 重打 (reprint) mark, the 冲正 (reversal) mark and, on a reversal, the original
+receipt number. Body fields: customer, account number, building, room/shop, meters, unit price
+(or tariff name), payment method, amount, quantity, amount in words, balance, reference.
 """
 from __future__ import annotations
 
@@ -28,8 +30,11 @@ KINDS = ("sale", "refund", "reversal", "account_open", "account_close")
 # body fields in their default order: key -> default label (msgid)
 FIELD_LABELS = {
     "customer": N_("Customer"),
+    "account": N_("Account No."),
+    "building": N_("Building"),
     "room": N_("Room/Shop"),
     "meters": N_("Meter No."),
+    "unit_price": N_("Unit price"),
     "payment_method": N_("Payment method"),
     "amount": N_("Amount"),
     "quantity": N_("Quantity"),

@@ -42,11 +42,15 @@ class ReceiptData:
     company: str = ""
     station: str = ""
     customer: str = ""
+    account: str = ""               # the account number (户号)
+    building: str = ""
     room: str = ""
     meter_numbers: list[str] = field(default_factory=list)
     reference: str = ""
     energy: Decimal | None = None   # the quantity bought/refunded, if any
     energy_unit: str = "kWh"
+    unit_price: Decimal | None = None   # yuan per energy_unit, if the tariff has one price
+    tariff: str = ""                # the tariff's name (printed with, or instead of, the price)
     original_receipt_no: str = ""   # required for a reversal
     is_copy: bool = False           # a reprint: marked 重打, same number
     extra: list[tuple[str, str]] = field(default_factory=list)
@@ -63,6 +67,9 @@ class ReceiptData:
         if self.energy is not None and (isinstance(self.energy, (bool, float))
                                         or not isinstance(self.energy, (Decimal, int))):
             raise TypeError("energy must be Decimal, int or None")
+        if self.unit_price is not None and (isinstance(self.unit_price, (bool, float))
+                                            or not isinstance(self.unit_price, (Decimal, int))):
+            raise TypeError("unit_price must be Decimal, int or None")
         if self.kind == "reversal" and not self.original_receipt_no:
             raise ValueError("a reversal must name the original receipt number")
 

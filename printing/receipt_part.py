@@ -42,12 +42,24 @@ class Cell(NamedTuple):
     strong: bool = False      # bold value
 
 
+def unit_price_text(data: ReceiptData) -> str:
+    """'0.5283 元/kWh（居民电价）', the price alone, the tariff name alone, or ''."""
+    price = "" if data.unit_price is None else _("{price} yuan/{unit}").format(
+        price=fmt.quantity(data.unit_price), unit=data.energy_unit)
+    if price and data.tariff:
+        return _("{price} ({tariff})").format(price=price, tariff=data.tariff)
+    return price or data.tariff
+
+
 def field_cells(data: ReceiptData, layout: ReceiptLayout) -> list[Cell]:
     """The body fields to print, in layout order, skipping those without a value."""
     values = {
         "customer": data.customer,
+        "account": data.account,
+        "building": data.building,
         "room": data.room,
         "meters": ", ".join(data.meter_numbers),
+        "unit_price": unit_price_text(data),
         "payment_method": fmt.payment_method(data.payment_method),
         "amount": fmt.money(data.amount),
         "quantity": "" if data.energy is None else fmt.quantity(data.energy, data.energy_unit),

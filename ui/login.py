@@ -2,18 +2,33 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit,
                                QVBoxLayout)
 
-from models import auth, operator_service
+from models import auth, operator_service, settings
 from models.db import Database
 from models.rights import Actor
 from resources.i18n import _
 from ui import tasks
 
 
+LOGO_HEIGHT = 96
+
+
+def logo_pixmap(path: str) -> QPixmap | None:
+    """The company logo scaled to the login screen, or None (no logo set, file gone or not an image)."""
+    if not path:
+        return None
+    pixmap = QPixmap(path)
+    if pixmap.isNull():
+        return None
+    return pixmap.scaledToHeight(min(LOGO_HEIGHT, pixmap.height()), Qt.TransformationMode.SmoothTransformation)
+
+
 class LoginDialog(QDialog):
-    """Name and password; the check runs off the GUI thread (scrypt takes ~50 ms)."""
+    """Name and password; the check runs off the GUI thread (scrypt takes ~50 ms). Above them the
+    company's logo (station setting company.logo) and name (setting company.name), when set."""
 
     def __init__(self, db: Database, station: str, parent=None) -> None:
         super().__init__(parent)
@@ -21,6 +36,18 @@ class LoginDialog(QDialog):
         self.actor: Actor | None = None
         self.setWindowTitle(_("MeterStation — log in"))
         self.setMinimumWidth(380)
+        self.logo = QLabel()
+        self.logo.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        pixmap = logo_pixmap(str(settings.get_local("company.logo") or ""))
+        if pixmap is not None:
+            self.logo.setPixmap(pixmap)
+        self.logo.setVisible(pixmap is not None)
+        self.company = QLabel("")
+        self.company.setObjectName("companyName")
+        self.company.setStyleSheet("font-size: 18pt; font-weight: bold;")
+        self.company.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.company.setWordWrap(True)
+        self.company.hide()
         title = QLabel(_("MeterStation"))
         title.setObjectName("pageTitle")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -46,11 +73,19 @@ class LoginDialog(QDialog):
         station_label = QLabel(_("Station: {name}").format(name=station))
         station_label.setObjectName("hint")
         layout = QVBoxLayout(self)
+        layout.addWidget(self.logo)
+        layout.addWidget(self.company)
         layout.addWidget(title)
         layout.addLayout(form)
         layout.addWidget(self.message)
         layout.addWidget(station_label)
         layout.addWidget(self.buttons)
+        tasks.read(self, lambda: str(settings.get(db, "company.name") or ""), on_done=self._show_company,
+                   on_error=lambda _e: None)
+
+    def _show_company(self, name: str) -> None:
+        self.company.setText(name)
+        self.company.setVisible(bool(name))
 
     def try_login(self) -> None:
         if not self.buttons.isEnabled():      # a check is already running (double Enter)

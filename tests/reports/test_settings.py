@@ -125,12 +125,18 @@ def test_schedules_receipt_station_backup_tabs(qtbot, gui_db, gui_root, tmp_path
     rec.paper.setCurrentIndex(rec.paper.findData("a4"))
     rec.footer.setText("谢谢惠顾")
     rec.titles["sale"].setText("购电凭证")
-    rec.shown["reference"].setChecked(False)
+    from PySide6.QtCore import Qt
+    keys = rec.field_list.keys()
+    rec.field_list.item(keys.index("reference"), 0).setCheckState(Qt.CheckState.Unchecked)
+    rec.field_list.selectRow(keys.index("account"))
+    rec.up.click()                                  # account number first
+    rec.field_list.item(0, 1).setText("户号")
     rec.submit()
     _saved(qtbot, rec)
     layout = stored_layout(settings.get(gui_db, "receipt.paper"), "公司", settings.get(gui_db, "receipt.layout"))
     assert (layout.paper, layout.footer, layout.title("sale"), layout.company_name) == ("a4", "谢谢惠顾", "购电凭证", "公司")
     assert "reference" not in [f.key for f in layout.visible()]
+    assert (layout.fields[0].key, layout.fields[0].text()) == ("account", "户号")
     assert isinstance(layout, ReceiptLayout)
 
     st = _tab(qtbot, StationEditTab, gui_db, gui_root)

@@ -98,7 +98,10 @@ def run(ctx: CliContext, args) -> int:
         if filters is not None:
             described = "  ".join(f"{_(k)}: {v}" for k, v in filters.describe())
             title = export_title(spec, args.start, args.end, group) + (f"  {described}" if described else "")
-        n = export_xlsx(args.xlsx, spec.key, rows, args.start, args.end, group, title=title)
+        from models import settings
+
+        company = str(settings.get(db, "company.name") or "")
+        n = export_xlsx(args.xlsx, spec.key, rows, args.start, args.end, group, title=title, company=company)
         if ctx.json:
             ctx.emit({"report": args.name, "rows": n, "file": args.xlsx, **_totals_json(totals)})
         else:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QComboBox, QDialog, QHBoxLayout, QLineEdit, QPushB
 from billing import account_changes, accounts_open, counter_query, plan_store, sales
 from billing.account_receipts import issue_open_receipt
 from billing.accounts_open import MeterOpening
+from billing.ledger_words import operator_text
 from models import archive_query, archive_service
 from models.errors import StationError
 from printing.formatting import money, when
@@ -122,7 +123,8 @@ class AccountsPage(Page):
     def _show_account(self, result) -> None:
         self.card, lines = result
         fill(self.ledger_model, [[when(e.at), _(ENTRY_KINDS.get(e.kind, e.kind)), money(e.amount),
-                                  money(e.balance_after), "" if e.energy is None else str(e.energy), e.operator,
+                                  money(e.balance_after), "" if e.energy is None else str(e.energy),
+                                  operator_text(e.operator),
                                   e.receipt_no, _(sales.METHODS[e.method]) if e.method in sales.METHODS else e.method,
                                   e.note] for e in lines])
         self.ledger_view.resizeColumnsToContents()

@@ -1,14 +1,20 @@
-"""Settings → Operation log: search, verify the hash chain, export."""
+"""Settings → Operation log: search, verify the hash chain, export.
+
+Actions and details are shown in words (ui.pages.log_words); the filters are read from the
+widgets on the GUI thread and handed to the worker as plain values (Qt widgets are not
+thread-safe)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (QDateEdit, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QVBoxLayout, QWidget)
 
+from billing.ledger_words import operator_text
 from models import oplog
 from resources.i18n import _
 from ui import tasks
 from ui.pages.base import fill, make_table
+from ui.pages.log_words import action_name, codes_named, details_text
 from ui.session import StationSession
 
 
@@ -18,7 +24,7 @@ class LogTab(QWidget):
         self.session = session
         self.operator, self.action, self.text = QLineEdit(), QLineEdit(), QLineEdit()
         self.operator.setPlaceholderText(_("Operator"))
-        self.action.setPlaceholderText(_("Action, e.g. login*"))
+        self.action.setPlaceholderText(_("Action: its name (售电) or code (login*)"))
         self.text.setPlaceholderText(_("Text in target or details"))
         self.since, self.until = QDateEdit(QDate.currentDate().addDays(-30)), QDateEdit(QDate.currentDate())
         for d in (self.since, self.until):
@@ -47,19 +53,23 @@ class LogTab(QWidget):
 
         since = datetime.combine(self.since.date().toPython(), time()).astimezone()
         until = datetime.combine(self.until.date().toPython() + timedelta(days=1), time()).astimezone()
-        return dict(operator=self.operator.text().strip() or None, action=self.action.text().strip() or None,
-                    text=self.text.text().strip() or None, since=since, until=until)
+        action = self.action.text().strip()
+        named = None if action.isascii() else codes_named(action)     # typed in words, not as a code
+        return dict(operator=self.operator.text().strip() or None, action=(action or None) if named is None else None,
+                    actions=named, text=self.text.text().strip() or None, since=since, until=until)
 
-    def _query(self, limit: int | None) -> list[list[object]]:
+    def _query(self, filters: dict, limit: int | None) -> list[list[object]]:
+        """Runs on a worker: `filters` were read from the widgets beforehand."""
         self.session.actor.require("log_view")
         with self.session.db.read() as s:
-            return [[e.seq, e.at.astimezone().strftime("%Y-%m-%d %H:%M:%S"), e.operator, e.station, e.action,
-                     e.target, e.details if e.details != "{}" else ""]
-                    for e in oplog.search(s, limit=limit, **self._filters())]
+            return [[e.seq, e.at.astimezone().strftime("%Y-%m-%d %H:%M:%S"), operator_text(e.operator), e.station,
+                     action_name(e.action), e.target, details_text(e.details)]
+                    for e in oplog.search(s, limit=limit, **filters)]
 
     def refresh(self) -> None:
         if self.session.can("log_view"):
-            tasks.read(self, lambda: self._query(500), on_done=self._show)
+            filters = self._filters()
+            tasks.read(self, lambda: self._query(filters, 500), on_done=self._show)
 
     def _show(self, rows) -> None:
         fill(self.model, rows)
@@ -78,11 +88,12 @@ class LogTab(QWidget):
         path, _filter = QFileDialog.getSaveFileName(self, _("Export"), "oplog.xlsx", "Excel (*.xlsx);;CSV (*.csv)")
         if not path:
             return
+        filters = self._filters()
 
         def run():
             from printing.oplog_export import export_rows
 
-            return export_rows(path, self._query(None))
+            return export_rows(path, self._query(filters, None))
         tasks.read(self, run, on_done=lambda n: self.status.setText(
             _("{n} log rows written to {file}").format(n=n, file=path)))
 

@@ -6,7 +6,7 @@ through models.operator_service, which checks the right again and logs the chang
 from __future__ import annotations
 
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout,
-                               QInputDialog, QLineEdit, QPushButton, QVBoxLayout, QWidget)
+                               QInputDialog, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
 from models import operator_service as ops
 from models.rights import RIGHTS
@@ -17,23 +17,51 @@ from ui.session import StationSession
 
 
 class AddOperatorDialog(QDialog):
-    def __init__(self, roles: list[str], parent=None) -> None:
+    def __init__(self, roles: list[str] | list[tuple[str, str]], parent=None) -> None:
+        """roles: role names, or (name, label in words) pairs; the list shows the words."""
         super().__init__(parent)
         self.setWindowTitle(_("Add operator"))
         self.name, self.display = QLineEdit(), QLineEdit()
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.role = QComboBox()
-        self.role.addItems(roles)
+        for role in roles:
+            name, label = role if isinstance(role, tuple) else (role, role)
+            self.role.addItem(label, name)
         form = QFormLayout(self)
         form.addRow(_("Name"), self.name)
         form.addRow(_("Display name"), self.display)
         form.addRow(_("Password"), self.password)
         form.addRow(_("Role"), self.role)
+        self.error = QLabel("")
+        self.error.setStyleSheet("color: #b00020;")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        form.addRow(self.error)
+        self.marked: QWidget | None = None
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def accept(self) -> None:
+        """Close only with a valid name and password; otherwise mark the field and stay open."""
+        from models.errors import InvalidInput
+
+        for widget, check in ((self.name, lambda: ops._check_name(self.name.text().strip())),
+                              (self.password, lambda: ops._check_password(self.password.text()))):
+            try:
+                check()
+            except InvalidInput as e:
+                if self.marked is not None:
+                    self.marked.setStyleSheet("")
+                self.marked = widget
+                widget.setStyleSheet("border: 2px solid #b00020;")
+                widget.setFocus()
+                self.error.setText(str(e))
+                self.error.show()
+                return
+        super().accept()
 
 
 class OperatorsTab(QWidget):
@@ -41,7 +69,7 @@ class OperatorsTab(QWidget):
         super().__init__(parent)
         self.session = session
         self.view, self.model = make_table([_("Name"), _("Display name"), _("Role"), _("State"), _("Buildings")])
-        self.roles_view, self.roles_model = make_table([_("Role"), _("Label"), _("Rights")])
+        self.roles_view, self.roles_model = make_table([_("Role"), _("Rights")])
         buttons = QHBoxLayout()
         self.actions: list[QPushButton] = []
         for text, slot in ((_("Add operator"), self.add), (_("Unlock"), self.unlock),
@@ -65,12 +93,13 @@ class OperatorsTab(QWidget):
 
     def _show(self, result) -> None:
         operators, roles = result
-        self._roles = [r.name for r in roles]
-        fill(self.model, [[o.name, o.display_name, o.role,
+        self._roles = [(r.name, _(r.label)) for r in roles]
+        labels = dict(self._roles)
+        fill(self.model, [[o.name, o.display_name, labels.get(o.role, o.role),
                            _("locked") if o.locked else (_("active") if o.active else _("disabled")),
                            _("all buildings") if o.all_areas else ", ".join(map(str, o.areas))]
                           for o in operators])
-        fill(self.roles_model, [[r.name, _(r.label), "、".join(_(RIGHTS[x]) for x in sorted(r.right_set()))]
+        fill(self.roles_model, [[_(r.label), "、".join(_(RIGHTS[x]) for x in sorted(r.right_set()))]
                                 for r in roles])
         self.view.resizeColumnsToContents()
 
@@ -85,7 +114,7 @@ class OperatorsTab(QWidget):
         dlg = AddOperatorDialog(getattr(self, "_roles", []), self)
         if dlg.exec() == QDialog.DialogCode.Accepted:
             s, name, pw = self.session, dlg.name.text().strip(), dlg.password.text()
-            role, display = dlg.role.currentText(), dlg.display.text().strip()
+            role, display = dlg.role.currentData(), dlg.display.text().strip()
             self._run(lambda: ops.add_operator(s.db, s.actor, name, pw, role, display))
 
     def update(self, **kw) -> None:

@@ -262,8 +262,14 @@ class ReportsPage(Page):
             else:
                 tasks.show_error(self, error)
         self.export_button.setEnabled(False)
-        tasks.read(self, lambda: export_xlsx(path, key, rows, start, end, group, progress=progress, title=title),
-                   on_done=done, on_error=failed)
+        db = self.session.db
+
+        def job() -> int:
+            from models import settings
+
+            company = str(settings.get(db, "company.name") or "")
+            return export_xlsx(path, key, rows, start, end, group, progress=progress, title=title, company=company)
+        tasks.read(self, job, on_done=done, on_error=failed)
 
     def start_folder(self) -> str:
         """Where the save dialog opens: the last folder used, else the user's documents folder."""

@@ -1,6 +1,7 @@
 """Settings → Links (通道): list, add, edit, enable/disable; the URL is checked as it is typed.
 
-Through models.archive_service (add_link / update_link: right archive_edit, logged).
+Through models.archive_service (add_link / update_link: right archive_edit, logged). States are
+shown in words (在线 / 失联 / 未知), protocols by their standard names (DL/T 645-2007 …).
 """
 from __future__ import annotations
 
@@ -11,10 +12,24 @@ from comms.driver import PROTOCOLS
 from comms.links import parse_link_url
 from models import archive_query, archive_service
 from models.errors import InvalidInput
-from resources.i18n import _
+from resources.i18n import N_, _
 from ui import tasks
 from ui.pages.base import fill, make_table
 from ui.pages.settings_form import EditorTab
+
+
+LINK_STATES = {"online": N_("Online"), "lost": N_("Lost"), "unknown": N_("Unknown")}
+PROTOCOL_NAMES = {"dlt645-2007": "DL/T 645-2007", "dlt645-1997": "DL/T 645-1997", "cjt188": "CJ/T 188",
+                  "modbus": "Modbus"}
+
+
+def state_name(state: str) -> str:
+    msgid = LINK_STATES.get(state)
+    return _(msgid) if msgid else state
+
+
+def protocol_name(code: str) -> str:
+    return PROTOCOL_NAMES.get(code, code)
 
 
 class LinkDialog(QDialog):
@@ -24,8 +39,9 @@ class LinkDialog(QDialog):
         self.name, self.url = QLineEdit(name), QLineEdit(url)
         self.url.setPlaceholderText("tcp://192.168.1.20:8001 · serial:///dev/ttyUSB0?baud=2400&parity=E")
         self.protocol = QComboBox()
-        self.protocol.addItems(list(PROTOCOLS))
-        self.protocol.setCurrentText(protocol)
+        for code in PROTOCOLS:
+            self.protocol.addItem(protocol_name(code), code)
+        self.protocol.setCurrentIndex(max(0, self.protocol.findData(protocol)))
         self.problem = QLabel("")
         self.problem.setObjectName("hint")
         self.problem.setWordWrap(True)
@@ -74,7 +90,8 @@ class LinksTab(EditorTab):
 
     def _show(self, rows) -> None:
         self.rows = rows
-        fill(self.model, [[r.name, r.url, r.protocol, _("yes") if r.enabled else _("no"), r.state, r.meters]
+        fill(self.model, [[r.name, r.url, protocol_name(r.protocol), _("yes") if r.enabled else _("no"),
+                           state_name(r.state), r.meters]
                           for r in rows])
         self.view.resizeColumnsToContents()
 
@@ -85,7 +102,7 @@ class LinksTab(EditorTab):
     def add(self, dialog: LinkDialog | None = None) -> None:
         dlg = dialog or LinkDialog(self)
         if dialog is not None or dlg.exec() == QDialog.DialogCode.Accepted:
-            s, name, url, proto = self.session, dlg.name.text(), dlg.url.text().strip(), dlg.protocol.currentText()
+            s, name, url, proto = self.session, dlg.name.text(), dlg.url.text().strip(), dlg.protocol.currentData()
             self.save(lambda: archive_service.add_link(s.db, s.actor, name, url, proto),
                       _("Link {name} added").format(name=name.strip()), self.refresh)
 
@@ -95,7 +112,7 @@ class LinksTab(EditorTab):
             return
         dlg = dialog or LinkDialog(self, row.name, row.url, row.protocol)
         if dialog is not None or dlg.exec() == QDialog.DialogCode.Accepted:
-            s, name, url, proto = self.session, dlg.name.text(), dlg.url.text().strip(), dlg.protocol.currentText()
+            s, name, url, proto = self.session, dlg.name.text(), dlg.url.text().strip(), dlg.protocol.currentData()
             self.save(lambda: archive_service.update_link(s.db, s.actor, row.id, name=name, url=url, protocol=proto),
                       _("Link {name} saved").format(name=name.strip()), self.refresh)
 

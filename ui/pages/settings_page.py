@@ -3,10 +3,10 @@ reading schedules, the receipt layout and backups; operators and roles; the oper
 Each editor tab saves through a service that checks the right and logs the change."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFormLayout, QLabel, QPushButton, QTabWidget, QWidget
+from PySide6.QtWidgets import QFormLayout, QLabel, QPushButton, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from models import migrate, settings
-from resources.i18n import _
+from resources.i18n import N_, _
 from ui import tasks
 from ui.pages.base import Page
 from ui.pages.log_tab import LogTab
@@ -20,13 +20,53 @@ from ui.pages.settings_tariffs_tab import TariffsTab
 from ui.pages.settings_timed_tab import TimedTab
 
 
+LANGUAGE_NAMES = {"zh_CN": "简体中文", "en": "English"}
+SMS_SENDERS = {"none": N_("No SMS"), "modem": N_("GSM modem"), "file": N_("Written to files")}
+
+
+def value_text(key: str, value) -> str:
+    """A setting's value as the overview shows it: in words, never JSON or an internal code."""
+    from ui.pages.settings_receipt_tab import PAPER_LABELS
+
+    if value is True or value is False:
+        return _("yes") if value else _("no")
+    if key == "station.language":
+        return LANGUAGE_NAMES.get(value, str(value))
+    if key == "receipt.paper" and value in PAPER_LABELS:
+        return _(PAPER_LABELS[value])
+    if key == "receipt.layout":
+        return _("Customised (see Receipt layout)") if value else _("Default")
+    if key == "sms.sender" and value in SMS_SENDERS:
+        return _(SMS_SENDERS[value])
+    if key == "automation.subsidy_amounts":
+        import json
+
+        try:
+            amounts = json.loads(value or "{}")
+        except ValueError:
+            return str(value)
+        from ui.pages.log_words import value_text as word
+
+        return _(", ").join(_("{label}: {value}").format(label=word(k), value=v) for k, v in amounts.items()) or "—"
+    if key == "automation.subsidy_carry" and value:
+        from ui.pages.log_words import value_text as word
+
+        return _(", ").join(word(t.strip()) for t in str(value).split(",") if t.strip())
+    return str(value if value not in (None, "") else "—")
+
+
 class StationTab(QWidget):
     """Read-only overview of the settings, with their descriptions; edited by admins."""
 
     def __init__(self, session, parent=None) -> None:
         super().__init__(parent)
         self.session = session
-        self.form = QFormLayout(self)
+        inner = QWidget()
+        self.form = QFormLayout(inner)
+        scroll = QScrollArea()                 # the list is taller than a 768-pixel screen
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        QVBoxLayout(self).addWidget(scroll)
         self.labels: dict[str, QLabel] = {}
         for key, spec in settings.SETTINGS.items():
             label = QLabel("")
@@ -51,8 +91,7 @@ class StationTab(QWidget):
     def _show(self, result) -> None:
         values, rev, dialect = result
         for key, label in self.labels.items():
-            value = values.get(key)
-            label.setText(_("yes") if value is True else _("no") if value is False else str(value or "—"))
+            label.setText(value_text(key, values.get(key)))
         self.schema.setText(_("{dialect}, schema {rev}").format(dialect=dialect, rev=rev))
 
 

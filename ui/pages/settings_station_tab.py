@@ -1,15 +1,16 @@
-"""Settings → Station (站点): company name, this station's name, quiet hours, the station that
-runs the scheduled jobs, and the holidays on which arrears trips wait. Saved through
-billing.schedules (save_settings, set_holidays: right settings_edit, logged).
+"""Settings → Station (站点): company name and logo (login screen), this station's name, quiet
+hours, the station that runs the scheduled jobs, and the holidays on which arrears trips wait.
+Saved through billing.schedules (save_settings, set_holidays: right settings_edit, logged); a
+newly chosen logo is first copied into the station's config folder (models.company_logo).
 """
 from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtWidgets import QFormLayout, QLineEdit, QPlainTextEdit, QVBoxLayout
+from PySide6.QtWidgets import QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QPlainTextEdit, QPushButton, QVBoxLayout
 
 from billing import schedules
-from models import settings
+from models import company_logo, settings
 from models.errors import InvalidInput
 from resources.i18n import _
 from ui import tasks
@@ -40,6 +41,15 @@ class StationEditTab(EditorTab):
         form = QFormLayout()
         for k, w in self.fields.items():
             form.addRow(_(settings.SETTINGS[k].description), w)
+        self.logo = QLineEdit()
+        self.logo.setPlaceholderText(_("No logo"))
+        pick, clear = QPushButton(_("Choose…")), QPushButton(_("Remove"))
+        pick.clicked.connect(self.pick_logo)
+        clear.clicked.connect(self.logo.clear)
+        logo_row = QHBoxLayout()
+        for w in (self.logo, pick, clear):
+            logo_row.addWidget(w)
+        form.addRow(_(settings.SETTINGS["company.logo"].description), logo_row)
         form.addRow(_("Holidays (one per line: YYYY-MM-DD name)"), self.holidays)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -49,13 +59,14 @@ class StationEditTab(EditorTab):
 
     def refresh(self) -> None:
         db = self.session.db
-        tasks.read(self, lambda: ({k: settings.get(db, k) for k in KEYS}, schedules.list_holidays(db)),
-                   on_done=self._show)
+        tasks.read(self, lambda: ({k: settings.get(db, k) for k in (*KEYS, "company.logo")},
+                                  schedules.list_holidays(db)), on_done=self._show)
 
     def _show(self, result) -> None:
         values, holidays = result
         for k, w in self.fields.items():
             w.setText(str(values.get(k) or ""))
+        self.logo.setText(str(values.get("company.logo") or ""))
         self.holidays.setPlainText("\n".join(f"{d.isoformat()} {n}".strip() for d, n in holidays))
 
     def submit(self) -> None:
@@ -66,8 +77,17 @@ class StationEditTab(EditorTab):
             return
         s = self.session
         values = {k: w.text().strip() for k, w in self.fields.items()}
+        logo = self.logo.text().strip()
 
         def run() -> None:
+            s.actor.require("settings_edit")
+            values["company.logo"] = str(company_logo.copy_logo(logo)) if logo else ""
             schedules.save_settings(s.db, s.actor, values)
             schedules.set_holidays(s.db, s.actor, days)
-        self.save(run, _("Station settings saved"))
+        self.save(run, _("Station settings saved"), self.refresh)
+
+    def pick_logo(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(self, _("Company logo"), self.logo.text(),
+                                                    _("Images (*.png *.jpg *.jpeg *.bmp *.gif)"))
+        if path:
+            self.logo.setText(path)

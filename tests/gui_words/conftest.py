@@ -1,0 +1,53 @@
+"""Fixtures of the words tests: a SQLite station with a super admin, Chinese on, errors collected."""
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def gui_db(tmp_path):
+    from models.db import Database
+    from ui import tasks
+
+    db = Database.open(f"sqlite:///{tmp_path / 'w.db'}", upgrade=True)
+    yield db
+    tasks.wait_idle()
+    db.dispose()
+
+
+@pytest.fixture
+def gui_root(gui_db):
+    from models import auth, operator_service
+
+    operator_service.create_first_operator(gui_db, "root", "secret-1", "一号窗口")
+    return auth.login(gui_db, "root", "secret-1", "一号窗口")
+
+
+@pytest.fixture
+def session(gui_db, gui_root):
+    from ui.session import StationSession
+
+    return StationSession(gui_db, gui_root, "一号窗口")
+
+
+@pytest.fixture(autouse=True)
+def shown_errors(monkeypatch):
+    """Errors a window would show in a modal box, collected instead (a test that expects none checks)."""
+    from ui import tasks
+
+    seen: list[BaseException] = []
+    monkeypatch.setattr(tasks, "show_error", lambda parent, e: seen.append(e))
+    return seen
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_gui_thread():
+    """Collect closed widgets here, on the GUI thread, never by chance in a worker."""
+    import gc
+
+    from ui import tasks
+
+    gc.collect()
+    yield
+    tasks.wait_idle()
+    gc.collect()
