@@ -5,8 +5,13 @@
 
 Reads run on a shared pool; database writes go through a single worker thread, because SQLite
 has one writer and because a sale must never race another sale from the same window. Callbacks
-run on the GUI thread; a StationError reaches on_error (default: a message box with its text),
-any other exception is a bug and is shown as an internal error, never as a traceback.
+run on the GUI thread; a StationError reaches on_error, any other exception is a bug and is shown
+as an internal error, never as a traceback.
+
+Without on_error, only what the person did opens a dialog: a write asked for by a widget (a
+button, a sale) shows a message box; a failed read (page loads, timers, live refreshes) and
+anything without a widget (parent None) is a background failure: logged and shown in the
+status bar through report_background(), never modal. Pass user=True/False to say otherwise.
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ log = logging.getLogger(__name__)
 _read_pool: QThreadPool | None = None
 _write_pool: QThreadPool | None = None
 _alive: set["_Task"] = set()
+_background_sinks: list[Callable[[str], None]] = []
 
 
 class _Bridge(QObject):
@@ -61,15 +67,36 @@ def pools() -> tuple[QThreadPool, QThreadPool]:
 
 
 def show_error(parent: QWidget | None, error: BaseException) -> None:
+    QMessageBox.warning(parent, _("MeterStation"), error_text(error))
+
+
+def error_text(error: BaseException) -> str:
     if isinstance(error, StationError):
-        text = str(error)
-    else:
-        text = _("Internal error ({kind}); the details are in the log file").format(kind=type(error).__name__)
-    QMessageBox.warning(parent, _("MeterStation"), text)
+        return str(error)
+    return _("Internal error ({kind}); the details are in the log file").format(kind=type(error).__name__)
+
+
+def add_background_sink(sink: Callable[[str], None]) -> Callable[[], None]:
+    """Where background failures are shown (the main window's status bar); returns the remover."""
+    _background_sinks.append(sink)
+    return lambda: _background_sinks.remove(sink) if sink in _background_sinks else None
+
+
+def report_background(error: BaseException | str) -> None:
+    """A failure the person did not cause (poller, refresh, "database is busy"): logged and shown
+    in the status bar, never a modal box. GUI thread."""
+    text = error if isinstance(error, str) else error_text(error)
+    log.warning("background failure: %s", text)
+    for sink in list(_background_sinks):
+        try:
+            sink(text)
+        except RuntimeError:            # its window is gone
+            _background_sinks.remove(sink)
 
 
 def _start(pool: QThreadPool, parent: QWidget | None, fn: Callable[[], Any],
-           on_done: Callable[[Any], None] | None, on_error: Callable[[BaseException], None] | None) -> None:
+           on_done: Callable[[Any], None] | None, on_error: Callable[[BaseException], None] | None,
+           user: bool) -> None:
     task = _Task(fn)
     _alive.add(task)
 
@@ -83,19 +110,20 @@ def _start(pool: QThreadPool, parent: QWidget | None, fn: Callable[[], Any],
 
     if on_done is not None:
         task.bridge.done.connect(lambda result: on_done(result) if alive() else None)
-    handler = on_error or (lambda e: show_error(parent, e))
+    handler = on_error or ((lambda e: show_error(parent, e)) if user and parent is not None
+                           else report_background)
     task.bridge.failed.connect(lambda error: handler(error) if alive() else None)
     pool.start(task)
 
 
 def read(parent: QWidget | None, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
-         on_error: Callable[[BaseException], None] | None = None) -> None:
-    _start(pools()[0], parent, fn, on_done, on_error)
+         on_error: Callable[[BaseException], None] | None = None, *, user: bool = False) -> None:
+    _start(pools()[0], parent, fn, on_done, on_error, user)
 
 
 def write(parent: QWidget | None, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
-          on_error: Callable[[BaseException], None] | None = None) -> None:
-    _start(pools()[1], parent, fn, on_done, on_error)
+          on_error: Callable[[BaseException], None] | None = None, *, user: bool = True) -> None:
+    _start(pools()[1], parent, fn, on_done, on_error, user)
 
 
 def wait_idle(msecs: int = 10_000) -> bool:
