@@ -218,8 +218,9 @@ class MeterTableModel(QAbstractTableModel):
     def row_of(self, meter_id: int) -> int | None:
         return self._index.get(meter_id)
 
-    def update_row(self, meter_id: int, **changes: Any) -> bool:
-        """Patch one meter's row (live event); recomputes its board state. False if unknown."""
+    def update_row(self, meter_id: int, *, signal: bool = True, **changes: Any) -> bool | int:
+        """Patch one meter's row (live event); recomputes its board state. False if unknown.
+        signal=False: returns the row number when it changed (True when not), for _signal_rows."""
         i = self._index.get(meter_id)
         if i is None:
             return False
@@ -228,10 +229,33 @@ class MeterTableModel(QAbstractTableModel):
             comm_state=row.comm_state, account_open=row.account_id is not None, relay_state=row.relay_state,
             keep_power=row.keep_power, alarm_level=row.alarm_level))
         if row != self.rows[i]:
-            self._set(i, row)
+            self._set(i, row, signal=signal)
+            if not signal:
+                return i
         return True
 
-    def apply_reading(self, meter_id: int, values: dict[str, Any], at: datetime | None = None) -> bool:
+    def apply_batch(self, readings: Iterable[dict[str, Any]] = (), states: dict[int, str] | None = None) -> int:
+        """What changed since the last frame (ui.bridge's coalesced batch): the last reading of
+        each meter and its last comm state, applied with one dataChanged per run of changed
+        rows. Returns how many rows changed."""
+        last: dict[int, dict[str, Any]] = {}
+        for r in readings:
+            last[int(r["meter_id"])] = r
+        changed: set[int] = set()
+        for meter_id, r in last.items():
+            i = self.apply_reading(meter_id, dict(r.get("values") or {}), r.get("at"), signal=False)
+            if i is not True and i is not False:
+                changed.add(i)
+        for meter_id, state in (states or {}).items():
+            if state in ("online", "lost"):
+                i = self.update_row(int(meter_id), signal=False, comm_state=state)
+                if i is not True and i is not False:
+                    changed.add(i)
+        self._signal_rows(list(changed))
+        return len(changed)
+
+    def apply_reading(self, meter_id: int, values: dict[str, Any], at: datetime | None = None, *,
+                      signal: bool = True) -> bool | int:
         """A reading arrived: live values, energy, relay state, time; the comm state is online."""
         plain = {q: str(getattr(v, "value", v)) for q, v in values.items() if q != "units"}
         changes: dict[str, Any] = {"last_values": plain, "comm_state": "online",
@@ -242,7 +266,7 @@ class MeterTableModel(QAbstractTableModel):
         if energy is not None:
             changes["energy_milli"] = int(energy.scaleb(3))
             changes["read_at"] = changes["last_read_at"]
-        return self.update_row(meter_id, **changes)
+        return self.update_row(meter_id, signal=signal, **changes)
 
     def tick(self, now: datetime | None = None) -> None:
         """Advance the age column's clock and repaint it."""
