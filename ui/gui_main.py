@@ -95,7 +95,8 @@ def _run(app, args: argparse.Namespace) -> int:
     station = str(settings.get_local("station.name"))
     demo = None
     try:
-        if args.demo:
+        meters = getattr(args, "demo_meters", None)
+        if args.demo or meters:
             from PySide6.QtWidgets import QSplashScreen
 
             from ui.demo import create_demo_station
@@ -105,7 +106,7 @@ def _run(app, args: argparse.Namespace) -> int:
             splash.show()
             app.processEvents()
             try:
-                demo = create_demo_station(station)
+                demo = create_demo_station(station, meters=meters or 144)
             finally:
                 splash.close()
             url = demo.url
