@@ -21,7 +21,9 @@ def make_app():
 
     from resources import i18n
     from ui import qt_translations, theme
+    from ui.qt_refcount import protect_singletons
 
+    protect_singletons()                                # the bool_dealloc abort: ui/qt_refcount.py
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("MeterStation")
     qt_translations.install(app, i18n.language())     # Qt's own buttons and dialogs in that language

@@ -24,6 +24,9 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from models.errors import StationError
 from resources.i18n import _
+from ui.qt_refcount import protect_singletons
+
+protect_singletons()            # every window path imports this module: see ui/qt_refcount.py
 
 log = logging.getLogger(__name__)
 _read_pool: QThreadPool | None = None
