@@ -36,6 +36,7 @@ def make_meter_view(model: MeterTableModel, proxy: MeterFilter) -> QTableView:
     view.verticalHeader().setDefaultSectionSize(24)         # fixed heights: no per-row measuring
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     view.horizontalHeader().setStretchLastSection(True)
+    model.aged.connect(view.viewport().update)              # the age column's clock moved
     return view
 
 
