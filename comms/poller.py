@@ -20,6 +20,7 @@ What a bus does to a cycle (issue 15):
 """
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 import time
@@ -113,6 +114,7 @@ class LinkWorker:
         self.link_state = "unknown"
         self._link_failures = 0
         self._wake = threading.Event()
+        self._asked: collections.deque[int] = collections.deque()   # read_now from other threads
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._by_id = {m.meter_id: m for m in plan.meters}
@@ -311,6 +313,8 @@ class LinkWorker:
                 if cmd is not None:
                     self.run_command(cmd)
                     continue
+                while self._asked:            # the schedule is this thread's alone
+                    self.schedule.read_now(self._asked.popleft(), self.clock())
                 meter = self.schedule.pop_due(self.clock())
                 if meter is not None:
                     self._service_read(meter)
@@ -351,7 +355,13 @@ class LinkWorker:
         self._wake.set()
 
     def read_now(self, meter_id: int) -> None:
-        self.schedule.read_now(meter_id, self.clock())
+        """点抄 from any thread: handed to the worker's loop (the schedule's heap is not
+        thread-safe: pushing from the GUI thread while the worker pops raised "list changed
+        size during iteration" at 10,000 meters)."""
+        if self._thread is None:
+            self.schedule.read_now(meter_id, self.clock())
+        else:
+            self._asked.append(meter_id)
         self.wake()
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -33,6 +33,8 @@ import sqlalchemy as sa
 
 from models import archive_places, archive_service, auth, operator_service
 from models.db import Database
+from ui import demo_cache
+from ui.demo_bulk import add_bulk_meters
 from ui.demo_history import (DAYS, FLAT, PRICES, TIERED, TOU, WATER, DemoMeter, close_accounts, jobs_done,
                              replay)
 
@@ -73,37 +75,53 @@ class DemoStation:
 
 
 def create_demo_station(station: str, folder: str | None = None, *, simulate: bool = True,
-                        seed: int = 20240901) -> DemoStation:
-    """Create and fill the demo database; with simulate=True also start its four simulators."""
-    started = time.perf_counter()
+                        seed: int = 20240901, meters: int = 144) -> DemoStation:
+    """Create and fill the demo database; with simulate=True also start its simulators.
+    meters > 144: the rest are plain meters without accounts on links of 100 (ui/demo_bulk.py)."""
+    started, total = time.perf_counter(), meters
     path = Path(folder or tempfile.mkdtemp(prefix="meterstation-demo-"))
     path.mkdir(parents=True, exist_ok=True)
     os.environ["METERSTATION_DEMO"] = "1"
     url = f"sqlite:///{path / 'demo.db'}"
     demo = DemoStation(path, url)
+    k = demo_cache.key(station, seed) if demo_cache.enabled() else ""
+    cached = demo_cache.load(k, path / "demo.db") if k else None
     db = Database.open(url, upgrade=True)
     try:
-        operator_service.create_first_operator(db, DEMO_OPERATOR, DEMO_PASSWORD, station)
-        admin = auth.login(db, DEMO_OPERATOR, DEMO_PASSWORD, station)
-        rng = random.Random(seed)
-        meters = _plan(rng)
-        times = _reading_times(datetime.now(timezone.utc))
-        _plan_uses(rng, meters, times)
-        _archive(db, admin, meters)
-        cashiers = [_cashier(db, admin, name, station) for name in CASHIERS]
-        _open_accounts(db, admin, meters)
-        demo.counts = replay(db, admin, cashiers, meters, times, rng)
-        close_accounts(db, admin, meters)
-        demo.counts["jobs"] = jobs_done(db, station)
-        if simulate:
+        admin = None
+        if cached is not None:
+            meters, demo.counts = cached
+            demo.counts = dict(demo.counts, cached=1)
+            admin = auth.login(db, DEMO_OPERATOR, DEMO_PASSWORD, station)
+        else:
+            operator_service.create_first_operator(db, DEMO_OPERATOR, DEMO_PASSWORD, station)
+            admin = auth.login(db, DEMO_OPERATOR, DEMO_PASSWORD, station)
+            rng = random.Random(seed)
+            meters = _plan(rng)
+            times = _reading_times(datetime.now(timezone.utc))
+            _plan_uses(rng, meters, times)
+            _archive(db, admin, meters)
+            cashiers = [_cashier(db, admin, name, station) for name in CASHIERS]
+            _open_accounts(db, admin, meters)
+            demo.counts = replay(db, admin, cashiers, meters, times, rng)
+            close_accounts(db, admin, meters)
+            demo.counts["jobs"] = jobs_done(db, station)
+            if k:
+                db.dispose()                    # a consistent file to copy
+                demo_cache.store(k, path / "demo.db", meters, demo.counts)
+        if not simulate:
+            demo.counts["bulk"] = add_bulk_meters(db, admin, demo, total - len(meters), days=DAYS,
+                                                  simulate=False)
+        else:
             try:
                 _simulate(db, admin, demo, meters)
+                demo.counts["bulk"] = add_bulk_meters(db, admin, demo, total - len(meters), days=DAYS)
             except BaseException:
                 demo.stop()
                 raise
     finally:
         db.dispose()
-    demo.counts["meters"] = len(meters)
+    demo.counts["meters"] = len(meters) + demo.counts.get("bulk", 0)
     demo.seconds = time.perf_counter() - started
     return demo
 

@@ -21,7 +21,9 @@ def make_app():
 
     from resources import i18n
     from ui import qt_translations, theme
+    from ui.qt_refcount import protect_singletons
 
+    protect_singletons()                                # the bool_dealloc abort: ui/qt_refcount.py
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("MeterStation")
     qt_translations.install(app, i18n.language())     # Qt's own buttons and dialogs in that language
@@ -95,7 +97,8 @@ def _run(app, args: argparse.Namespace) -> int:
     station = str(settings.get_local("station.name"))
     demo = None
     try:
-        if args.demo:
+        meters = getattr(args, "demo_meters", None)
+        if args.demo or meters:
             from PySide6.QtWidgets import QSplashScreen
 
             from ui.demo import create_demo_station
@@ -105,7 +108,7 @@ def _run(app, args: argparse.Namespace) -> int:
             splash.show()
             app.processEvents()
             try:
-                demo = create_demo_station(station)
+                demo = create_demo_station(station, meters=meters or 144)
             finally:
                 splash.close()
             url = demo.url

@@ -73,7 +73,14 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(status)
         self.comm_status = QLabel(_("Meters: not polling"))
         self.comm_status.setObjectName("commStatus")
+        self.problem = QLabel("")                # background failures: never a modal box
+        self.problem.setObjectName("backgroundProblem")
+        self.problem.setStyleSheet("color: #b00020;")
+        self.problems = 0
+        self._problem_timer = QTimer(self, singleShot=True, interval=60_000, timeout=lambda: self.problem.setText(""))
+        self.statusBar().addPermanentWidget(self.problem)
         self.statusBar().addPermanentWidget(self.comm_status)
+        self._drop_sink = tasks.add_background_sink(self.show_background_failure)
         bridge = session.services.get("bridge")
         if bridge is not None:
             bridge.status_changed.connect(self.show_comm_status)
@@ -122,6 +129,13 @@ class MainWindow(QMainWindow):
             text = _("DEMO") + "   " + text
         self.comm_status.setText(text)
 
+    def show_background_failure(self, text: str) -> None:
+        """A failure the person did not cause (ui.tasks.report_background): in the status bar."""
+        self.problems += 1
+        self.problem.setText(_("Background: {text}").format(text=text.splitlines()[0][:120]))
+        self.problem.setToolTip(text)
+        self._problem_timer.start()
+
     def current_page(self) -> Page:
         return self.pages[self.stack.currentIndex()]
 
@@ -136,6 +150,7 @@ class MainWindow(QMainWindow):
         from ui.bridge import shutdown
 
         self.save_geometry()
+        self._drop_sink()
         s = self.session
         shutdown(s)                      # the runtime's threads and the demo's simulators
         tasks.write(None, lambda: auth.logout(s.db, s.actor))

@@ -1,6 +1,12 @@
-"""How responsive the window stays while the demo station polls its 144 meters.
+"""How responsive the window stays while the demo station polls its 144 (or N) meters.
 
-    python -m tests.benchmarks.bench_gui [--pause-ms MS] [--profile]
+    python -m tests.benchmarks.bench_gui [--meters N] [--seconds S] [--pause-ms MS] [--profile]
+
+The floor, measured first in the same run: the same 10 ms probe on the idle event loop of the
+same process (FLOOR_S seconds, nothing else running), printed beside the figures.
+--meters N: the demo with N simulated meters (ui/demo_bulk.py); a sweep is complete when every
+meter but the silent one reached the meters page's model; --seconds bounds the run. A modal box
+seen at any page switch is counted (there must be none).
 
 Creates the demo station (timed), opens the real MainWindow offscreen, starts the real runtime
 off the GUI thread, and switches through every page while the first sweep of all meters and a
@@ -15,11 +21,16 @@ import os
 import tempfile
 import time
 
+FLOOR_S = 3.0
+
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--pause-ms", type=int, default=150, help="time on each page")
+    parser.add_argument("--meters", type=int, default=144)
+    parser.add_argument("--seconds", type=float, default=90.0)
+    parser.add_argument("--sweeps", type=int, default=2)
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("METERSTATION_CONFIG_DIR", tempfile.mkdtemp(prefix="ms-bench-cfg-"))
@@ -35,14 +46,20 @@ def main() -> int:
     from ui.main_window import MainWindow
     from ui.session import StationSession
 
-    make_app()
+    app = make_app()
 
     def wait(ms: int) -> None:
         loop = QEventLoop()
         QTimer.singleShot(ms, loop.quit)
         loop.exec()
 
-    demo = create_demo_station("BENCH")
+    floor = StallProbe()
+    floor.start()
+    wait(int(FLOOR_S * 1000))
+    floor.stop()
+    t0 = time.perf_counter()
+    demo = create_demo_station("BENCH", meters=args.meters)
+    print(f"demo creation (wall, this process): {time.perf_counter() - t0:.2f} s")
     print(f"demo creation: {demo.seconds:.2f} s  {demo.counts}")
     db = Database.open(demo.url)
     session = StationSession(db, auth.login(db, demo.operator, demo.password, "BENCH"), "BENCH", demo=True)
@@ -50,6 +67,7 @@ def main() -> int:
     host = RuntimeHost(session)
     seen: set[int] = set()
     host.bridge.readings.connect(lambda rows: seen.update(r["meter_id"] for r in rows))
+    want = args.meters - 1                       # every meter but the silent one
     window = MainWindow(session)
     window.show()
     probe = StallProbe()
@@ -65,16 +83,21 @@ def main() -> int:
     started = time.perf_counter()
     host.start()
     sweep_times: list[float] = []
-    while len(sweep_times) < 2 and time.perf_counter() - started < 90:
+    modal = 0
+    t_end = time.perf_counter() + args.seconds
+    while len(sweep_times) < args.sweeps and time.perf_counter() < t_end:
         for i, page in enumerate(window.pages):
+            if app.activeModalWidget() is not None:
+                modal += 1
+                app.activeModalWidget().close()
             marks.append((time.perf_counter(), page.key))
             window.nav.setCurrentRow(i)
             switch.setdefault(page.key, []).append(time.perf_counter() - marks[-1][0])
             wait(args.pause_ms)
-        if len(seen) >= 143:                    # every meter but the silent one
+        if len(seen) >= want:
             sweep_times.append(time.perf_counter() - started)
             rt = session.services.get("runtime")
-            if rt is not None and len(sweep_times) < 2:
+            if rt is not None and len(sweep_times) < args.sweeps:
                 seen.clear()
                 rt.read_group(None)             # "read all now": a second flood
                 started = time.perf_counter()
@@ -82,12 +105,17 @@ def main() -> int:
     if profiler is not None:
         profiler.disable()
     events = host.bridge.received
+    board = window.page("meters").model
+    shown = sum(1 for r in board.rows if r.last_read_at is not None and r.comm_state == "online")
     window.close()
     tasks.wait_idle()
     db.dispose()
     times = [t for t, _ in marks]
-    print(f"sweeps of 143 meters: {', '.join(f'{s:.1f} s' for s in sweep_times)}; {events} events")
-    print(f"longest stall {probe.longest * 1000:.0f} ms; 99th percentile {probe.percentile(99) * 1000:.0f} ms; "
+    print(f"sweeps of {want} meters: {', '.join(f'{s:.1f} s' for s in sweep_times) or 'none complete'}; "
+          f"{len(seen)} meters read in the last; {events} events; modal boxes: {modal}")
+    print(f"meters page: {shown} of {board.rowCount()} rows online with a reading")
+    print(f"longest stall {probe.longest * 1000:.0f} ms (floor {floor.longest * 1000:.0f} ms); "
+          f"99th percentile {probe.percentile(99) * 1000:.0f} ms (floor {floor.percentile(99) * 1000:.0f} ms); "
           f"{len(probe.gaps)} probes")
     import bisect
 
@@ -101,7 +129,7 @@ def main() -> int:
     if profiler is not None:
         import pstats
 
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(45)
     return 0
 
 

@@ -13,9 +13,9 @@ from ui.session import StationSession
 from tests.gui_meters import board_site
 
 
-class FakeBridge(QObject):
+class FakeBridge(QObject):          # the signals and payloads of ui.bridge.EventBridge
     readings = Signal(object)
-    meter_state = Signal(object)
+    meter_states = Signal(object)
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_board_loads_filters_and_updates(qtbot, sqlite_db):
     bridge.readings.emit([{"meter_id": site.meters[4], "values": {"voltage": "231.4", "energy": "55.5"}}])
     r4 = page.model.rows[page.model.row_of(site.meters[4])]
     assert r4.last_values["voltage"] == "231.4" and r4.energy_milli == 55500
-    bridge.meter_state.emit({"meter_id": site.meters[4], "state": "lost"})
+    bridge.meter_states.emit({site.meters[4]: "lost"})
     assert page.model.rows[page.model.row_of(site.meters[4])].state == "lost"
     page.hide()
     assert not page.timer.isActive()

@@ -50,12 +50,24 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {_('usage error')}: {message}\n")
 
 
+def _demo_meters(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 144 <= n <= 100_000:
+        raise argparse.ArgumentTypeError(_("the demo holds 144 to 100000 meters, not {text}").format(text=text))
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="meterstation",
                      description=_("MeterStation: prepaid and postpaid metering station"))
     _global_options(parser, sub=False)
     parser.add_argument("--lang", choices=i18n.LANGS, help=_("language (default zh_CN)"))
     parser.add_argument("--demo", action="store_true", help=_("open a fresh demo station with simulated meters"))
+    parser.add_argument("--demo-meters", type=_demo_meters, metavar="N",
+                        help=_("open the demo station with N simulated meters (implies --demo; at least 144)"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     common = _Parser(add_help=False)
     _global_options(common, sub=True)

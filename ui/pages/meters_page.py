@@ -36,6 +36,7 @@ def make_meter_view(model: MeterTableModel, proxy: MeterFilter) -> QTableView:
     view.verticalHeader().setDefaultSectionSize(24)         # fixed heights: no per-row measuring
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     view.horizontalHeader().setStretchLastSection(True)
+    model.aged.connect(view.viewport().update)              # the age column's clock moved
     return view
 
 
@@ -98,26 +99,23 @@ class MetersPage(Page):
         bridge = self.session.services.get("bridge")
         if bridge is None:
             return
-        for name, slot in (("readings", self._on_readings), ("meter_state", self._on_meter_state)):
+        for name, slot in (("readings", self._on_readings), ("meter_states", self._on_meter_states)):
             signal = getattr(bridge, name, None)
             if signal is not None:
                 signal.connect(slot)
 
     def _on_readings(self, batch) -> None:
-        """A batch of readings: a list of events/dicts (meter_id, values[, at]) or {meter_id: values}."""
+        """A coalesced batch of readings (ui.bridge: [{"meter_id", "values"[, "at"]}]) or {meter_id: values}."""
         if isinstance(batch, dict) and "meter_id" not in batch:
             batch = [{"meter_id": k, "values": v} for k, v in batch.items()]
         items = batch if isinstance(batch, (list, tuple)) else [batch]
-        for item in items:
-            data = getattr(item, "data", item)
-            if isinstance(data, dict) and "meter_id" in data:
-                self.model.apply_reading(int(data["meter_id"]), dict(data.get("values") or {}), data.get("at"))
+        rows = [d for d in (getattr(item, "data", item) for item in items) if isinstance(d, dict) and "meter_id" in d]
+        if rows:
+            self.model.apply_batch(rows)
 
-    def _on_meter_state(self, *args) -> None:
-        data = args[0] if len(args) == 1 else {"meter_id": args[0], "state": args[1]}
-        data = getattr(data, "data", data)
-        if isinstance(data, dict) and data.get("state") in ("online", "lost"):
-            self.model.update_row(int(data["meter_id"]), comm_state=data["state"])
+    def _on_meter_states(self, states) -> None:
+        """{meter_id: "online" | "lost"}: the last state of each meter since the last frame."""
+        self.model.apply_batch((), dict(states))
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt name
         super().showEvent(event)

@@ -1,0 +1,72 @@
+"""The demo's filled database, built once a day and copied (ui/demo.py).
+
+Building the 144-meter demo replays three months of real billing calls (≈ 20–40 s). The result
+depends only on the day (the history is backdated from today), the seed, the station name and
+the code that builds it, so it is kept in the temp folder under a key made of those, with the
+planned meters (their final energy, balance, relay) the simulators start from. A later demo
+the same day copies the file (well under a second). Only today's entries are kept; a changed
+source file, another day or another station builds a new one. METERSTATION_DEMO_CACHE=0 turns it off.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+_ROOT = Path(__file__).resolve().parent.parent
+_SOURCES = ("ui/demo.py", "ui/demo_history.py", "billing", "models")
+
+
+def enabled() -> bool:
+    return os.environ.get("METERSTATION_DEMO_CACHE", "1") != "0"
+
+
+def folder() -> Path:
+    return Path(tempfile.gettempdir()) / "meterstation-demo-cache"
+
+
+def key(station: str, seed: int) -> str:
+    h = hashlib.sha256(f"{date.today().isoformat()}|{station}|{seed}".encode())
+    for name in _SOURCES:
+        path = _ROOT / name
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        for f in files:
+            h.update(str(f.relative_to(_ROOT)).encode())
+            h.update(f.read_bytes())
+    return f"{date.today().isoformat()}-{h.hexdigest()[:24]}"
+
+
+def load(k: str, target_db: Path) -> tuple[list[Any], dict[str, int]] | None:
+    """Copy the cached database to target_db; returns (planned meters, counts), or None."""
+    entry = folder() / k
+    try:
+        with open(entry / "meters.pickle", "rb") as f:
+            meters, counts = pickle.load(f)
+        shutil.copyfile(entry / "demo.db", target_db)
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, AttributeError):
+        target_db.unlink(missing_ok=True)       # never half a copy
+        return None
+    return meters, counts
+
+
+def store(k: str, source_db: Path, meters: list[Any], counts: dict[str, int]) -> None:
+    """Keep this build (best effort: a full disk or a read-only temp folder only costs time)."""
+    root = folder()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        for old in root.iterdir():             # other days' builds (today's may be another checkout's)
+            if not old.name.startswith(k[:10]):
+                shutil.rmtree(old, ignore_errors=True)
+        part = root / f"{k}.part{os.getpid()}"
+        part.mkdir(exist_ok=True)
+        shutil.copyfile(source_db, part / "demo.db")
+        with open(part / "meters.pickle", "wb") as f:
+            pickle.dump((meters, dict(counts)), f)
+        os.replace(part, root / k)
+    except OSError:
+        shutil.rmtree(root / f"{k}.part{os.getpid()}", ignore_errors=True)
