@@ -155,8 +155,10 @@ class OutboxSource:
                         kind=item.kind)
                     continue
                 refusal = self._refusal(s, item)
-                if refusal is not None:
+                if refusal is not None:           # never sent: the model cannot do it
                     item.state, item.last_error = "failed", refusal[:300]
+                    oplog.append(s, operator="system", station=self.station, action=f"{item.kind}.failed",
+                                 target=str(item.meter_id), details={"item": item.id, "error": refusal})
                     continue
                 blocked = _blocked(s, item)
                 if blocked == "wait":
