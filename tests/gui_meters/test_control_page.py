@@ -93,12 +93,16 @@ def test_failed_command_shows_its_error(qtbot, sqlite_db):
     page.action.setCurrentIndex(page.action.findData("settings"))
     page.send()
     qtbot.waitUntil(lambda: page.progress.rowCount() == 1, timeout=5000)
+    import sqlalchemy as sa
+
+    from models.archive import Meter
+    with sqlite_db.write() as s:                      # the meter was re-archived as a 1997 meter meanwhile
+        s.execute(sa.update(Meter).where(Meter.id == site.meters[0]).values(protocol="dlt645-1997"))
     OutboxSource(sqlite_db, {site.meters[0]: site.link_id}, station="T").refresh()
     qtbot.waitUntil(lambda: not page.progress.unfinished(), timeout=5000)
-    state = page.progress.items[0][3]
-    if state == "failed":                             # the comms layer cannot download settings (yet)
-        assert "meter.settings" in page.progress.items[0][5]
-        assert "1 failed" in page.result.text()
+    assert page.progress.items[0][3] == "failed"      # refused before sending, with the model's reason
+    assert "dlt645-1997" in page.progress.items[0][5]
+    assert "1 failed" in page.result.text()
     tasks.wait_idle()
 
 
