@@ -66,9 +66,14 @@ def test_unknown_kind_or_wrong_payload_refused():
     assert json.loads(contract.to_json("meter.price", contract.PricePayload(("0.5",)))) == {"prices": ["0.5"]}
 
 
-@pytest.mark.parametrize("name", capabilities.model_names())
-def test_every_declared_capability_cites_a_source(name):
-    caps = capabilities.of_model(name, name)
+def _models():
+    from comms.profiles import profile_names
+    return [(n, n) for n in capabilities.model_names()] + [("modbus", n) for n in profile_names()]
+
+
+@pytest.mark.parametrize("protocol,name", _models())
+def test_every_declared_capability_cites_a_source(protocol, name):
+    caps = capabilities.of_model(protocol, name)
     for cap, spec in caps.offered.items():
         assert cap in capabilities.CAPABILITIES
         assert spec.get("source") and spec.get("how"), f"{name}.{cap} has no source"
