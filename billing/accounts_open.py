@@ -24,6 +24,7 @@ from billing.results import AccountView
 from billing.settlement import record_reading
 from billing.plan_store import find_plan_id
 from billing.units import to_milli
+from models import capabilities
 from models.accounts import MODES, Account, AccountMeter, TariffPlan
 from models.archive import CUSTOMER_TYPES, Customer, Meter, Room
 from models.audit import audited, record
@@ -66,6 +67,8 @@ def bind(session: Session, account: Account, opening: MeterOpening, at: datetime
     if meter.is_common:
         raise Conflict(_("Meter {meter} is a common meter; its cost is apportioned, not sold")
                        .format(meter=meter.number))
+    if account.mode == "meter-prepaid":       # the money goes into the meter: it must take purchases
+        capabilities.of_meter(meter).require("purchase", meter.number)
     source = opening.source if opening.reading is not None else "first-poll"
     if source not in SOURCES:
         raise InvalidInput(_("Unknown reading source {source}").format(source=source))

@@ -18,23 +18,29 @@ has a positive balance; a meter with no money is left as it is and the arrears p
 (the poller trips it when its account's policy says so). Both items are queued together; the
 outbox delivers a meter's items in id order.
 
-price and settings downloads are queued as meter.price / meter.settings with their payload;
-when the comms layer cannot execute them for a meter's protocol the item fails with that
-reason (it never reports success it did not get).
+Every step must be declared by each meter's model (models/capabilities.py): a command the
+model does not offer is refused here, up front, naming the meter and the reason. price and
+settings downloads are queued as meter.price / meter.settings with their payload (default:
+the account's flat tariff price on every rate / its alarm amounts 1 and 2).
 
 Interactive commands expire after COMMAND_EXPIRY (a trip delivered a day late would surprise
 everyone); reads after READ_EXPIRY.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, Iterable
 
 import sqlalchemy as sa
 
 from billing import outbox
-from models.accounts import Account, AccountMeter
+from billing.money import from_fen
+from models import capabilities
+from models import commands as contract
+from models.accounts import Account, AccountMeter, TariffVersion
 from models.archive import Floor, Meter, Room
 from models.audit import audited, record
 from models.base import utcnow
@@ -91,6 +97,52 @@ def _meters(session, meter_ids: list[int]) -> list[tuple[int, str, int | None, i
     return [by_id[m] for m in meter_ids]
 
 
+def _steps(action: str) -> list[str]:
+    return ["keep-power-off", "close"] if action == "restore-prepaid" else [action]
+
+
+def offered(meter: Meter) -> list[str]:
+    """The commands of ACTIONS the meter's model declares (models/capabilities.py)."""
+    try:
+        caps = capabilities.of_meter(meter)
+    except InvalidInput:
+        return []
+    return [a for a in ACTIONS if all(caps.can(contract.kind(f"meter.{st}").capability) for st in _steps(a))]
+
+
+def offered_map(db: Database) -> dict[int, tuple[str, ...]]:
+    """meter id -> the commands its model declares, for every meter (what the page offers)."""
+    with db.read() as s:
+        return {m.id: tuple(offered(m)) for m in s.execute(sa.select(Meter)).scalars()}
+
+
+def _check_capabilities(s, ids: list[int], action: str) -> None:
+    """Refuse up front a command the model of any of the meters does not declare."""
+    for meter in s.execute(sa.select(Meter).where(Meter.id.in_(ids)).order_by(Meter.id)).scalars():
+        caps = capabilities.of_meter(meter)
+        for step in _steps(action):
+            caps.require(contract.kind(f"meter.{step}").capability, meter.number)
+
+
+def default_payload(s, account_id: int | None, action: str) -> dict[str, Any] | None:
+    """Settings download without values: the account's alarm amounts 1 and 2. Price download
+    without prices: the flat price of the account's tariff (on every rate)."""
+    if action not in ("price", "settings"):
+        return None
+    account = s.get(Account, account_id) if account_id is not None else None
+    if account is not None and action == "settings":
+        return {"alarm1": str(from_fen(account.alarm1_fen)), "alarm2": str(from_fen(account.alarm2_fen))}
+    if account is not None and account.tariff_plan_id is not None:
+        body = s.execute(sa.select(TariffVersion.body).where(TariffVersion.plan_id == account.tariff_plan_id,
+                                                             TariffVersion.effective_from <= utcnow())
+                         .order_by(TariffVersion.effective_from.desc())).scalars().first()
+        data = json.loads(body or "{}")
+        if data.get("kind") == "flat" and data.get("price") is not None:
+            return {"prices": [str(Decimal(str(data["price"])).quantize(Decimal("0.0001")))] * 4}
+    raise InvalidInput(_("Give the values for {action}: the meter's account has none to send")
+                       .format(action=_(ACTION_TITLES[action])))
+
+
 def send_command(db: Database, actor: Actor, meter_ids: Iterable[int], action: str,
                  payload: dict[str, Any] | None = None) -> list[int]:
     """Queue one command for each meter (restore-prepaid: up to two); returns the outbox ids."""
@@ -112,6 +164,7 @@ def send_command(db: Database, actor: Actor, meter_ids: Iterable[int], action: s
         if unlinked:
             raise InvalidInput(_("Meter {meter} is on no link; it cannot receive commands")
                                .format(meter=", ".join(unlinked[:5])))
+        _check_capabilities(s, ids, action)
         now = utcnow()
         expires = now + (READ_EXPIRY if action == "read" else COMMAND_EXPIRY)
         items: list[int] = []
@@ -121,8 +174,9 @@ def send_command(db: Database, actor: Actor, meter_ids: Iterable[int], action: s
             else:
                 steps = [action]
             for step in steps:
+                given = payload if payload is not None else default_payload(s, account_id, action)
                 item = outbox.enqueue(s, f"meter.{step}", account_id=account_id, meter_id=mid,
-                                      payload=payload if step == action else None, priority=0)
+                                      payload=given if step == action else None, priority=0)
                 item.expires_at = expires
                 items.append(item.id)
         record(s, actor, f"meter.{action}", target,

@@ -6,33 +6,36 @@ account lock), so a meter applies each purchase exactly once however often it is
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from models import commands as contract
 from models.ledger import OutboxItem
 
-RECHARGE = "meter.recharge"
-CLOSE = "meter.close"
-REFUND = "meter.refund"
+RECHARGE, CLOSE, REFUND = contract.RECHARGE, contract.CLOSE, contract.REFUND
 
 
 def enqueue(session: Session, kind: str, *, account_id: int | None, meter_id: int | None,
-            entry_id: int | None = None, payload: dict[str, Any] | None = None,
+            entry_id: int | None = None, payload: Any = None,
             priority: int = 0) -> OutboxItem:
+    """Queue one meter command of the contract (models/commands.py): `payload` is its payload
+    dataclass or a dict of its fields; an unknown kind or a payload that does not fit it is
+    refused (InvalidInput) before anything is written."""
     item = OutboxItem(kind=kind, account_id=account_id, meter_id=meter_id, entry_id=entry_id,
-                      payload=json.dumps(payload or {}, ensure_ascii=False), priority=priority)
+                      payload=contract.to_json(kind, payload), priority=priority)
     session.add(item)
     session.flush()
     return item
 
 
 def next_purchase_number(session: Session, meter_id: int) -> int:
-    """The purchase number of the next recharge of this meter (1 for its first)."""
+    """The purchase number of the next recharge or refund of this meter (1 for its first):
+    the meter counts both, since a refund is written like a purchase."""
     count = session.execute(sa.select(sa.func.count()).select_from(OutboxItem)
-                            .where(OutboxItem.meter_id == meter_id, OutboxItem.kind == RECHARGE)).scalar()
+                            .where(OutboxItem.meter_id == meter_id,
+                                   OutboxItem.kind.in_((RECHARGE, REFUND)))).scalar()
     return int(count or 0) + 1
 
 

@@ -84,11 +84,16 @@ def refund(db: Database, actor: Actor, account_ref: str | int, amount: Decimal |
 
 def queue_meter_refund(s, account: Account, entry_id: int, fen: int) -> None:
     from billing.lookup import active_bindings
+    from models import capabilities
+    from models.archive import Meter
 
     bindings = active_bindings(s, account.id)
     if account.mode == "meter-prepaid" and bindings and fen > 0:
-        outbox.enqueue(s, outbox.REFUND, account_id=account.id, meter_id=bindings[0].meter_id,
-                       entry_id=entry_id, payload={"amount": str(from_fen(fen))})
+        meter_id = bindings[0].meter_id   # a meter that cannot take it: refused, no cash paid out
+        capabilities.of_meter(s.get(Meter, meter_id)).require("refund", s.get(Meter, meter_id).number)
+        outbox.enqueue(s, outbox.REFUND, account_id=account.id, meter_id=meter_id, entry_id=entry_id,
+                       payload={"amount": str(from_fen(fen)),
+                                "purchase_count": outbox.next_purchase_number(s, meter_id)})
 
 
 @retrying

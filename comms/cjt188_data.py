@@ -22,8 +22,10 @@ from resources.i18n import _
 UNITS = {
     0x02: ("Wh", Decimal("0.001"), "energy"), 0x05: ("kWh", Decimal(1), "energy"),
     0x08: ("MWh", Decimal(1000), "energy"), 0x0A: ("MWh*100", Decimal(100000), "energy"),
-    0x01: ("J", None, "energy"), 0x0B: ("kJ", None, "energy"), 0x0E: ("MJ", None, "energy"),
-    0x11: ("GJ", None, "energy"), 0x13: ("GJ*100", None, "energy"),
+    # heat in joules, converted to kWh (1 kWh = 3.6 MJ)
+    0x01: ("J", Decimal(1) / 3600000, "energy"), 0x0B: ("kJ", Decimal(1) / 3600, "energy"),
+    0x0E: ("MJ", Decimal(1) / Decimal("3.6"), "energy"), 0x11: ("GJ", Decimal(1000) / Decimal("3.6"), "energy"),
+    0x13: ("GJ*100", Decimal(100000) / Decimal("3.6"), "energy"),
     0x14: ("W", Decimal("0.001"), "power"), 0x17: ("kW", Decimal(1), "power"),
     0x1A: ("MW", Decimal(1000), "power"),
     0x29: ("L", Decimal("0.001"), "volume"), 0x2C: ("m3", Decimal(1), "volume"),
@@ -48,7 +50,12 @@ class Quantity:
     def in_base(self) -> Decimal | None:
         """The value in kWh / kW / m3 / m3/h, None when the unit has no such conversion."""
         factor = UNITS[self.unit_code][1]
-        return None if factor is None else self.value * factor
+        if factor is None:
+            return None
+        value = self.value * factor
+        if "J" in UNITS[self.unit_code][0]:       # J..GJ*100: kWh to the Wh (0.001)
+            value = value.quantize(Decimal("0.001"))
+        return value
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
 """Executing one command from the outbox on its meter, confirmed by reading the meter back.
 
-Kinds: "control" (payload action: trip | close | keep-power | keep-power-off | valve-open |
-valve-close), "recharge" (payload amount as a decimal string and purchase_count: applied
-exactly once, the meter compares counts), "sync_clock", "read_frozen" (payload kind daily |
-monthly and n, 1 = the last freeze). ("read" is run by the poller itself, because its values go
-through the poll sink like a routine read.) A command whose meter acknowledged but did not
+The kinds and their payloads are the outbox contract of models/commands.py; HANDLERS maps each
+one to its execution here ("read" is run by the poller itself, because its values go through
+the poll sink like a routine read): control (trip | close | keep-power | keep-power-off |
+valve-open | valve-close), recharge and refund (amount, purchase_count: applied exactly once,
+the meter compares counts), price (rate prices) and settings (alarm amounts, overdraft),
+each written and read back, sync_clock (set and read back, broadcast only as the fallback),
+read_frozen (kind daily | monthly and n, 1 = the last freeze). A command whose meter acknowledged but did not
 confirm raises NotConfirmed, so the outbox retries it; a command that can never succeed raises
 Unsupported or BadCommand, so the outbox fails it at once instead of retrying for a day.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 from comms.driver import ACTIONS, MeterDriver
 from comms.dlt645 import ERR_NO_DATA
@@ -70,23 +72,59 @@ def read_frozen(driver: MeterDriver, payload: dict[str, Any], today: date | None
             "values": {q: str(v.value) for q, v in values.items()}}
 
 
+def _control(driver: MeterDriver, payload: dict[str, Any]) -> dict[str, Any]:
+    action = payload.get("action", "")
+    if action not in ACTIONS:
+        raise BadCommand(_("Unknown control action {action}").format(action=action))
+    result = driver.control(action)
+    if not result.confirmed:
+        raise NotConfirmed(result.detail or _("The meter did not confirm {action}").format(action=action))
+    return {"action": action, "confirmed": True}
+
+
+def _recharge(driver: MeterDriver, payload: dict[str, Any]) -> dict[str, Any]:
+    result = driver.recharge(Decimal(str(payload["amount"])), int(payload["purchase_count"]))
+    return {"purchase_count": result.purchase_count, "balance": str(result.balance),
+            "applied": result.applied}
+
+
+def _refund(driver: MeterDriver, payload: dict[str, Any]) -> dict[str, Any]:
+    if "purchase_count" not in payload:
+        raise BadCommand(_("A meter refund needs its purchase number"))
+    result = driver.refund(Decimal(str(payload["amount"])), int(payload["purchase_count"]))
+    return {"purchase_count": result.purchase_count, "balance": str(result.balance),
+            "applied": result.applied}
+
+
+def _price(driver: MeterDriver, payload: dict[str, Any]) -> dict[str, Any]:
+    prices = [Decimal(str(p)) for p in payload.get("prices") or ()]
+    if not 1 <= len(prices) <= 4:
+        raise BadCommand(_("A price download has 1 to 4 rate prices"))
+    return {"prices": [str(p) for p in driver.write_prices(prices)], "confirmed": True}
+
+
+def _settings(driver: MeterDriver, payload: dict[str, Any]) -> dict[str, Any]:
+    values = {k: Decimal(str(v)) for k, v in payload.items() if v is not None}
+    if not values:
+        raise BadCommand(_("A settings download needs at least one value"))
+    return {"settings": {k: str(v) for k, v in driver.write_settings(values).items()}, "confirmed": True}
+
+
+def _sync_clock(driver: MeterDriver, payload: dict[str, Any]) -> dict[str, Any]:
+    return driver.set_clock(datetime.now().astimezone())
+
+
+# command kind (comms.poller.Command.kind) -> handler; "read" is run by the poller itself
+HANDLERS: dict[str, Callable[[MeterDriver, dict[str, Any]], dict[str, Any]]] = {
+    "control": _control, "recharge": _recharge, "refund": _refund, "price": _price,
+    "settings": _settings, "sync_clock": _sync_clock,
+    "read_frozen": lambda driver, payload: read_frozen(driver, payload),
+}
+POLLER_KINDS = ("read",)
+
+
 def execute(driver: MeterDriver, command: Any) -> dict[str, Any]:
-    kind, payload = command.kind, command.payload
-    if kind == "control":
-        action = payload.get("action", "")
-        if action not in ACTIONS:
-            raise BadCommand(_("Unknown control action {action}").format(action=action))
-        result = driver.control(action)
-        if not result.confirmed:
-            raise NotConfirmed(result.detail or _("The meter did not confirm {action}").format(action=action))
-        return {"action": action, "confirmed": True}
-    if kind == "recharge":
-        result = driver.recharge(Decimal(str(payload["amount"])), int(payload["purchase_count"]))
-        return {"purchase_count": result.purchase_count, "balance": str(result.balance),
-                "applied": result.applied}
-    if kind == "sync_clock":
-        driver.sync_clock(datetime.now().astimezone())
-        return {"synced": True}
-    if kind == "read_frozen":
-        return read_frozen(driver, payload)
-    raise BadCommand(_("Unknown command {kind}").format(kind=kind))
+    handler = HANDLERS.get(command.kind)
+    if handler is None:
+        raise BadCommand(_("Unknown command {kind}").format(kind=command.kind))
+    return handler(driver, command.payload)

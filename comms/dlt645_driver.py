@@ -13,32 +13,44 @@ status word 3); refused (an error reply, its ERR word in words). A lost or garbl
 acknowledgement is never followed by a blind re-send: the state is read back first (done:
 confirmed; readable and not done after silence: sent once more; else NoReply / ProtocolError).
 
-Recharge convention (vendor-style, our own - DL/T 645 has no standard plain-text purchase
-command for meters without ESAM): a C=14 write to DI 03330201 (option recharge_di) whose data is
-amount XXXXXX.XX (4 bytes BCD) followed by the purchase count NNNN (2 bytes BCD). The meter applies
-it only when count == its purchase count + 1 and answers 94; any other count gets D4 ERR 01. We
-read the count first, so repeating a purchase is harmless: when the meter already has that count
-we only read back (applied=False). 03330201 is a read-only record on real meters, so a meter that
-does not know this convention refuses cleanly instead of taking the money some other way.
-The simulator (comms.simulator.dlt645_meter) implements the same convention.
+Purchase and refund: DL/T 645-2007 has NO standard plain-text purchase (03330201 is a read-only
+purchase record; real prepaid meters take purchases through ESAM security commands C=03
+070102FF - see comms/security.py). recharge()/refund() speak only THIS PROJECT'S OWN convention
+of its simulated meter (comms.simulator.dlt645_meter; capability model
+resources/capabilities/meterstation-sim-dlt645.json): a C=14 write to DI 03330201 of amount
+XXXXXX.XX (sign bit set for a refund) then the purchase count NNNN, applied only when count ==
+the meter's count + 1, confirmed by reading the count back. Meters of other models are refused
+before anything is sent (models/capabilities.py).
+
+Parameter writes (standard C=14 with PA, password and operator code, protocols.md §1.6 / §6):
+rate prices 04050101..04, alarm amounts 04001001/04001002, overdraft limit 04001003, each read
+back with C=11 and compared. Clock: C=14 writes of 04000101 (date+weekday) and 04000102 (time),
+read back; when the meter refuses the write (password level) the broadcast C=08 is the
+fallback, sent only when the meter's clock is within BROADCAST_WINDOW of ours and not near
+midnight, then read back.
 
 Options: password_level (02), password (000000), operator (00000000), timeout (1.5 s),
 retries (1), close_code (1C), control_valid_minutes (1440), confirm_polls (5),
-confirm_interval (0.5 s), recharge_di (03330201), preamble (4).
+confirm_interval (0.5 s), preamble (4).
 """
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Callable, Sequence
 
 from comms import dlt645
 from comms import dlt645_requests as rq
-from comms.bcd import encode_bcd
 from comms.dlt645_data import decode_value, lookup, status3_flags
-from comms.driver import (QUANTITIES, ControlResult, MeterConfig, MeterDriver, Reading,
-                          RechargeResult)
+from comms.dlt645_writes import Dlt645Writes
+from comms.driver import (
+    QUANTITIES,
+    ControlResult,
+    MeterConfig,
+    MeterDriver,
+    Reading,
+)
 from comms.errors import CommsError, MeterRefused, NoReply, ProtocolError, Unsupported
 from comms.options import opt_float, opt_int, opt_str
 from comms.transaction import Channel
@@ -69,7 +81,7 @@ class _ActedAnyway(Exception):
     """The acknowledgement was lost or garbled but the meter's state shows the command done."""
 
 
-class DLT645Driver(MeterDriver):
+class DLT645Driver(Dlt645Writes, MeterDriver):
     def __init__(self, config: MeterConfig, channel: Channel, version: str = "2007",
                  now: Callable[[], datetime] = datetime.now) -> None:
         super().__init__(config)
@@ -235,38 +247,6 @@ class DLT645Driver(MeterDriver):
             if not isinstance(exc, NoReply) or why is not None:
                 raise
         self._transact(request, function, retries=0)
-
-    def recharge(self, amount: Decimal, purchase_count: int) -> RechargeResult:
-        if self.version == "1997":
-            raise Unsupported(_("Recharge is not offered by {protocol}")
-                              .format(protocol=self.config.protocol))
-        amount = Decimal(amount)
-        if amount <= 0 or amount != amount.quantize(Decimal("0.01")) or \
-                not 1 <= purchase_count <= 9999:
-            raise ProtocolError(_("Purchase {count} of {amount} cannot be written to a meter")
-                                .format(count=purchase_count, amount=amount))
-        payload = encode_bcd(amount, 4, 2)
-        count = int(self.read_di("03330201"))
-        if count < purchase_count:
-            if count != purchase_count - 1:
-                raise MeterRefused(_("Meter {address} has purchase count {count}; purchase "
-                                     "{n} must wait for the ones before it").format(
-                    address=self.address, count=count, n=purchase_count))
-            di = opt_str(self.config, "recharge_di", "03330201")
-            request = rq.write_request(self.address, di, payload + encode_bcd(purchase_count, 2),
-                                       **self._credentials(), preamble=self.preamble)
-            try:            # once: a re-send of a purchase the meter took is refused (count)
-                self._transact(request, dlt645.F2007["write"], retries=0)
-            except (NoReply, ProtocolError):
-                if int(self.read_di("03330201")) != purchase_count:   # read back, not re-sent
-                    raise
-            count = int(self.read_di("03330201"))
-            if count != purchase_count:
-                raise MeterRefused(_("Meter {address} acknowledged purchase {n} but its count is "
-                                     "{count}").format(address=self.address, n=purchase_count,
-                                                       count=count))
-            return RechargeResult(count, self._balance(), True)
-        return RechargeResult(count, self._balance(), False)
 
     def _balance(self) -> Decimal:
         reading = self.read(["balance"]).get("balance")

@@ -125,8 +125,26 @@ class MeterDriver(abc.ABC):
         """Write a purchase into a meter that keeps the money; applied exactly once by count."""
         raise self._unsupported(N_("recharge"))
 
+    def refund(self, amount: Decimal, purchase_count: int) -> RechargeResult:
+        """Take `amount` off a meter that keeps the money; applied once by purchase count."""
+        raise self._unsupported(N_("refunds"))
+
+    def write_prices(self, prices: Sequence[Decimal]) -> list[Decimal]:
+        """Write rate prices 1..n and return them as read back from the meter."""
+        raise self._unsupported(N_("price download"))
+
+    def write_settings(self, values: Mapping[str, Decimal]) -> dict[str, Decimal]:
+        """Write alarm amounts / overdraft / power limit; returns the values read back."""
+        raise self._unsupported(N_("settings download"))
+
     def sync_clock(self, when: datetime) -> None:
         raise self._unsupported(N_("clock synchronisation"))
+
+    def set_clock(self, when: datetime) -> dict[str, object]:
+        """Set the meter's clock; {"method": ..., "confirmed": bool}. The default syncs and
+        cannot read back."""
+        self.sync_clock(when)
+        return {"method": "sync", "confirmed": False}
 
     def read_frozen(self, kind: str, index: int) -> dict[str, Reading]:
         """kind 'daily' (index 1..62) or 'monthly' (1..12): frozen energy of that day/month;

@@ -180,6 +180,17 @@ class ModbusDriver(MeterDriver):
         words = [when.year, when.month, when.day, when.hour, when.minute, when.second]
         self.link.write(self.unit, 16, clock.address, words)
 
+    def set_clock(self, when: datetime) -> dict[str, object]:
+        """Write the clock registers, then read them back (within 5 s of what was written)."""
+        naive = when.replace(tzinfo=None, microsecond=0)
+        self.sync_clock(naive)
+        back = self.read_clock()
+        confirmed = abs((back - naive).total_seconds()) <= 5
+        if not confirmed:
+            raise MeterRefused(_("Meter {unit} took the clock write but reads back {back}").format(
+                unit=self.unit, back=back.isoformat(sep=" ")))
+        return {"method": "set", "confirmed": True, "clock": back.isoformat(sep=" ")}
+
     def read_clock(self) -> datetime:
         """The meter's clock (profiles with a clock)."""
         clock = self.profile.clock

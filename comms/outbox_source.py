@@ -8,15 +8,16 @@ expires (default 24 hours), then "expired"; a command that can never succeed (un
 the meter's protocol, bad payload) is "failed" at once. Items claimed by a station that died are
 released on start.
 
-Outbox kinds understood (payload in brackets):
-    meter.recharge {amount, purchase_count}      meter.control {action}
-    meter.<action> for comms.driver.ACTIONS      meter.sync_clock
-    meter.read {quantities?}                     read now, stored like a routine read
-    meter.read_frozen {kind: daily|monthly, n}   stored as a models.automation.FrozenReading
+Outbox kinds and their payloads: the contract of models/commands.py. Before an item is sent,
+its meter's model must declare the capability the kind needs (models/capabilities.py) - else it
+fails at once with the model's reason, never after a day of retries - and the kinds it waits for
+(a close waits for the purchases queued before it) must be done: it stays pending while they
+are, and fails when one of them failed or expired (the relay is never closed on money that is
+not in the meter).
 """
 from __future__ import annotations
 
-import json
+import dataclasses
 import threading
 import time
 from collections import defaultdict, deque
@@ -31,16 +32,20 @@ from comms.commands import PERMANENT
 from comms.driver import ACTIONS
 from comms.errors import CommsError
 from comms.poller import Command
-from models import oplog
+from models import capabilities, oplog
+from models import commands as contract
 from models.archive import Meter
 from models.automation import FrozenReading
 from models.base import utcnow
 from models.db import Database
+from models.errors import InvalidInput
 from models.ledger import OutboxItem
+from resources.i18n import _
 
 BACKOFF = (10, 30, 60, 120, 300, 600)     # seconds after the 1st, 2nd... failure
 DEFAULT_EXPIRY = timedelta(hours=24)
-SIMPLE_KINDS = ("recharge", "sync_clock", "read", "read_frozen", "control")
+SIMPLE_KINDS = ("recharge", "refund", "price", "settings", "sync_clock", "read", "read_frozen",
+                "control")
 # what a confirmed control action leaves on the meter's row
 CONTROL_EFFECT: dict[str, dict[str, Any]] = {
     "trip": {"relay_state": "open"}, "close": {"relay_state": "closed"},
@@ -49,14 +54,34 @@ CONTROL_EFFECT: dict[str, dict[str, Any]] = {
 
 
 def to_command(item: OutboxItem) -> Command | None:
-    payload = json.loads(item.payload or "{}")
-    if item.meter_id is None or not item.kind.startswith("meter."):
+    """The poller's Command for an item of the outbox contract (models/commands.py); None when
+    the kind is not in the contract. BadPayload (InvalidInput) when its payload does not fit."""
+    spec = contract.KINDS.get(item.kind)
+    if item.meter_id is None or spec is None:
         return None
-    sub = item.kind.removeprefix("meter.")
+    payload = dataclasses.asdict(contract.parse(item.kind, item.payload))
+    sub = spec.sub
     if sub in SIMPLE_KINDS:
         return Command(item.id, item.meter_id, sub, payload)
     if sub in ACTIONS:
         return Command(item.id, item.meter_id, "control", {**payload, "action": sub})
+    return None
+
+
+def _blocked(s, item: OutboxItem) -> str | None:
+    """"wait" while an earlier item this one waits for (same meter) is not done yet; the
+    translated reason when such an item failed or expired; None when it may go."""
+    spec = contract.KINDS[item.kind]
+    if not spec.waits_for:
+        return None
+    states = set(s.execute(sa.select(OutboxItem.state).where(
+        OutboxItem.meter_id == item.meter_id, OutboxItem.id < item.id,
+        OutboxItem.kind.in_(spec.waits_for), OutboxItem.state != "done")).scalars())
+    if states & {"pending", "sending"}:
+        return "wait"
+    if states:
+        return _("An earlier purchase was not confirmed in the meter; {kind} is not sent").format(
+            kind=item.kind)
     return None
 
 
@@ -120,15 +145,43 @@ class OutboxSource:
                 if item.expires_at is not None and item.expires_at <= now:
                     item.state, item.last_error = "expired", "expired before delivery"
                     continue
-                cmd = to_command(item)
+                try:
+                    cmd = to_command(item)
+                except InvalidInput as bad:
+                    item.state, item.last_error = "failed", str(bad)[:300]
+                    continue
                 if cmd is None:
-                    item.state, item.last_error = "failed", f"unknown command {item.kind}"
+                    item.state, item.last_error = "failed", _("Unknown meter command {kind}").format(
+                        kind=item.kind)
+                    continue
+                refusal = self._refusal(s, item)
+                if refusal is not None:           # never sent: the model cannot do it
+                    item.state, item.last_error = "failed", refusal[:300]
+                    oplog.append(s, operator="system", station=self.station, action=f"{item.kind}.failed",
+                                 target=str(item.meter_id), details={"item": item.id, "error": refusal})
+                    continue
+                blocked = _blocked(s, item)
+                if blocked == "wait":
+                    continue
+                if blocked is not None:
+                    item.state, item.last_error = "failed", blocked[:300]
                     continue
                 item.state = "sending"
                 self._queues[self.meter_links[item.meter_id]].append(cmd)
                 queued += 1
         self._last_refresh = time.monotonic()
         return queued
+
+    def _refusal(self, s, item: OutboxItem) -> str | None:
+        """The model's reason it cannot take this kind (models/capabilities.py), else None."""
+        meter = s.get(Meter, item.meter_id)
+        if meter is None:
+            return None
+        try:
+            caps = capabilities.of_meter(meter)
+        except InvalidInput as bad:
+            return str(bad)
+        return caps.refusal(contract.KINDS[item.kind].capability)
 
     def take(self, link_id: int) -> Command | None:
         with self._lock:

@@ -224,7 +224,8 @@ def _archive(db: Database, admin, meters: list[DemoMeter]) -> None:
     for m in meters:
         m.meter_id = archive_service.add_meter(
             db, admin, m.number, address=m.address, link=LINKS[m.link][0], protocol=m.protocol,
-            profile="meterstation-sim-prepaid" if m.protocol == "modbus" else "",
+            profile="meterstation-sim-prepaid" if m.protocol == "modbus" else
+            "meterstation-sim-dlt645" if m.mode == "meter-prepaid" else "",
             kind="water" if m.protocol == "cjt188" else "electricity",
             initial=str(Decimal(m.start_milli).scaleb(-3)), install_date=installed,
             room="/".join(m.room) if m.room else None)

@@ -15,6 +15,7 @@ from billing import outbox
 from billing.automation.calendar import setting
 from billing.automation.jobs import JobContext, is_done, optional, record_done, run_once_recorded
 from billing.automation.periods import Occurrence
+from models import capabilities
 from models.accounts import Account
 from models.archive import Meter, Reading
 from models.errors import Conflict, StationError
@@ -30,6 +31,13 @@ def _link_meters(s, kinds: tuple[str, ...] = ("electricity",)) -> list[int]:
                                                     Meter.kind.in_(kinds)).order_by(Meter.id)).scalars())
 
 
+def _can(meter: Meter, capability: str) -> bool:
+    try:
+        return capabilities.of_meter(meter).can(capability)
+    except StationError:
+        return False
+
+
 def _frozen(kind: str, limit: int):
     def run(ctx: JobContext, occ: Occurrence, now: datetime) -> bool:
         today = now.astimezone().date()
@@ -42,7 +50,8 @@ def _frozen(kind: str, limit: int):
             return record_done(ctx, occ, {"skipped": f"n={n}"})
 
         def effect(s) -> dict[str, Any]:
-            ids = _link_meters(s)
+            ids = [m.id for m in s.execute(sa.select(Meter).where(Meter.id.in_(_link_meters(s)))
+                                           .order_by(Meter.id)).scalars() if _can(m, "frozen")]
             for meter_id in ids:
                 outbox.enqueue(s, READ_FROZEN, account_id=None, meter_id=meter_id,
                                payload={"kind": kind, "n": n, "period": occ.period}, priority=5)
@@ -53,7 +62,9 @@ def _frozen(kind: str, limit: int):
 
 def _clock_sync(ctx: JobContext, occ: Occurrence, now: datetime) -> bool:
     def effect(s) -> dict[str, Any]:
-        ids = _link_meters(s, ("electricity", "water", "gas", "heat"))
+        ids = [m.id for m in s.execute(sa.select(Meter).where(Meter.id.in_(
+            _link_meters(s, ("electricity", "water", "gas", "heat")))).order_by(Meter.id)).scalars()
+            if _can(m, "clock")]           # CJ/T 188 meters declare no clock setting
         for meter_id in ids:
             outbox.enqueue(s, SYNC_CLOCK, account_id=None, meter_id=meter_id, payload={}, priority=5)
         return {"meters": len(ids)}

@@ -25,7 +25,8 @@ class Cjt188Meter:
     def __init__(self, address: str, *, meter_type: int = 0x10, flow: Decimal | str = "0.5",
                  volume: Decimal | str = "0", valve_open: bool = True, di_order: str = "big",
                  heat: bool = False, layout: str = "value-unit", heat_kw: Decimal | str = "5",
-                 clock: Clock | None = None, preamble: int = 2) -> None:
+                 clock: Clock | None = None, preamble: int = 2, heat_unit: str = "kWh") -> None:
+        self.heat_unit = heat_unit          # kWh, MJ or GJ: the unit its heat is sent in
         self.wire = address_to_wire(address, cjt188.ADDRESS_LEN)
         self.address = wire_to_address(self.wire)
         self.protocol = "cjt188"
@@ -105,9 +106,11 @@ class Cjt188Meter:
                       "settlement": Quantity(self.settlement_volume.quantize(CENT), 0x2C)}
             return encode_meter_data(self._di(cjt188.DI_READ), ser, fields, self.wall.now(),
                                      self.status())
-        heat = self.heat_kwh.quantize(CENT, rounding=ROUND_DOWN)
-        fields = {"settlement_heat": Quantity(Decimal(0), 0x05),
-                  "current_heat": Quantity(heat, 0x05),
+        factor, code = {"kWh": (Decimal(1), 0x05), "MJ": (Decimal("3.6"), 0x0E),
+                        "GJ": (Decimal("0.0036"), 0x11)}[self.heat_unit]
+        heat = (self.heat_kwh * factor).quantize(CENT, rounding=ROUND_DOWN)
+        fields = {"settlement_heat": Quantity(Decimal(0), code),
+                  "current_heat": Quantity(heat, code),
                   "heat_power": Quantity(self.heat_kw if self.valve_open else Decimal(0), 0x17),
                   "flow_rate": Quantity(self.flow if self.valve_open else Decimal(0), 0x35),
                   "volume": Quantity(volume, 0x2C)}

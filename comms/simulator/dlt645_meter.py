@@ -2,8 +2,11 @@
 
 Consumption advances with the clock at `kw` while the relay is closed and is booked on the current
 tariff. A prepaid meter keeps a money balance that falls by energy x price and trips the relay at
-<= 0 unless keep-power is on; a purchase (our C=14 convention, see comms.dlt645_driver) adds money
-only when its count is the meter's count + 1, and closes a relay that was open for lack of money.
+<= 0 unless keep-power is on; a purchase (this project's own C=14 convention on 03330201, see comms.dlt645_driver - no real
+meter takes it) adds money only when its count is the meter's count + 1, and closes a relay that
+was open for lack of money; a refund is the same write with the amount's sign bit set and is
+refused when the meter holds less. Standard C=14 writes of rate prices (040501xx), alarm amounts
+and overdraft limit (04001001..03), date and time (04000101/02) are taken with the right password.
 1C commands check the password level and password (ERR bit2 otherwise). Unknown DIs get ERR 02.
 With split_blocks=True block reads come in two frames (B1, then 12 + SEQ -> 92). Frozen data
 (daily 050601nn with its time 050600nn, monthly 000100nn) comes from freeze_daily()/
@@ -12,19 +15,23 @@ freeze_monthly() or, for demos, seed_history() (spec option frozen=DAYS).
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from comms import dlt645
 from comms import dlt645_requests as rq
 from comms.bcd import bcd_to_int, decode_bcd
 from comms.dlt645_data import (STATUS3_COMMAND_OPEN, STATUS3_KEEP_POWER, STATUS3_PRE_TRIP,
-                               STATUS3_RELAY_OPEN, di_from_bytes, encode_value, lookup)
+                               STATUS3_RELAY_OPEN, decode_value, di_from_bytes, encode_value,
+                               lookup)
 from comms.errors import ProtocolError
 from comms.simulator.base import Clock, WallClock, monotonic_clock
 
 CENT, MILLI = Decimal("0.01"), Decimal("0.001")
 RECHARGE_DI = "03330201"
+# standard C=14 parameters this meter takes (protocols.md §1.9, §6)
+WRITABLE = ("04000101", "04000102", *[f"0405010{i}" for i in range(1, 5)],
+            *[f"0400100{i}" for i in range(1, 4)])
 
 
 def _q(value: Decimal, step: Decimal) -> Decimal:
@@ -53,6 +60,9 @@ class Dlt645Meter:
         self.password_level, self.password = password_level.upper(), password.upper()
         self.relay_open = self.command_open = self.keep_power = False
         self.purchase_count = 0
+        self.params: dict[str, Decimal] = {       # written by C=14 (prices, alarm amounts)
+            **{f"0405010{i}": Decimal(price) for i in range(1, 5)},
+            "04001001": Decimal(alarm_limit), "04001002": Decimal(0), "04001003": Decimal(0)}
         self.split_blocks, self.preamble = split_blocks, preamble
         self.daily_frozen: list[list[Decimal]] = []      # [0] = last-1
         self.daily_frozen_at: list[datetime] = []        # the meter's clock at each daily freeze
@@ -167,7 +177,7 @@ class Dlt645Meter:
             "02800002": Decimal("50.00"), "04000101": self.wall.now(), "04000102": self.wall.now(),
             "04000401": self.address, "04000402": self.address, "04000501": "0000",
             "04000503": f"{self.status3():04X}",
-            **{f"00010{t}00": block[t] for t in range(1, 5)},
+            **{f"00010{t}00": block[t] for t in range(1, 5)}, **self.params,
         }
         if self.prepaid:
             values.update({"00900200": max(money, Decimal(0)), "00900201": max(-money, Decimal(0)),
@@ -295,17 +305,40 @@ class Dlt645Meter:
         return self._reply(0x9C)
 
     def _write(self, frame: dlt645.Frame) -> bytes:
+        """C=14: standard parameter writes (rate prices, alarm amounts, overdraft limit, date,
+        time) and this project's own purchase convention on 03330201. Wrong password level or
+        password: ERR bit2 (04); a DI the meter does not take: ERR bit1 (02)."""
         di, cred, payload = rq.parse_write(frame)
         if not self._authorised(cred):
             return self._error(0x14, 0x04)
-        if di != RECHARGE_DI or not self.prepaid or len(payload) != 6:
+        if di == RECHARGE_DI and self.prepaid and len(payload) == 6:
+            return self._purchase(payload)
+        item = lookup(di, self.version)
+        if di not in WRITABLE or di in self.missing or item is None or len(payload) != item.length:
             return self._error(0x14, 0x02)
-        amount, count = decode_bcd(payload[:4], 2), bcd_to_int(payload[4:6])
-        if count != self.purchase_count + 1:
+        value = decode_value(item, payload)
+        if value is None:
             return self._error(0x14, 0x01)
+        if di == "04000101":
+            now = self.wall.now()
+            self.wall.set(datetime.combine(date.fromisoformat(value[:10]), now.time()))
+        elif di == "04000102":
+            now = self.wall.now()
+            self.wall.set(datetime.combine(now.date(), time.fromisoformat(value)))
+        else:
+            self.params[di] = value
+            if di == "04001001":
+                self.alarm_limit = value
+            if di == f"0405010{self.tariff}":
+                self.price = value
+        return self._reply(0x94)
+
+    def _purchase(self, payload: bytes) -> bytes:
+        amount, count = decode_bcd(payload[:4], 2, True), bcd_to_int(payload[4:6])
+        if count != self.purchase_count + 1 or amount == 0 or self.balance + amount < 0:
+            return self._error(0x14, 0x01)      # a refund never takes more than the meter holds
         self.balance += amount
         self.purchase_count = count
         if self.balance > 0 and not self.command_open:
             self.relay_open = False
         return self._reply(0x94)
-

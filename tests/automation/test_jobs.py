@@ -14,7 +14,7 @@ from billing.automation.jobs import JobContext, run_due, run_minute
 from billing.automation.periods import add_months, month_label
 from models.automation import JobRun
 from models.ledger import LedgerEntry, OutboxItem
-from models.archive import Reading
+from models.archive import Meter, Reading
 from tests.automation.conftest import Clock, add_link, add_meter, balance, local, open_prepaid, set_setting
 
 
@@ -78,6 +78,8 @@ def test_frozen_data_and_clock_sync_after_three_days_off(db, superadmin):
     link = add_link(db, "tcp://127.0.0.1:9")
     add_meter(db, link, "000000000001")
     add_meter(db, None, "000000000002")               # on no link: not read
+    with db.write() as s:                             # CJ/T 188 declares no clock setting: no sync queued
+        s.add(Meter(number="W1", protocol="cjt188", address="00000000000001", link_id=link, kind="water"))
     clock = Clock(local(2026, 11, 20, 12))
     ctx = JobContext(db, "A", clock)
     jobs_ = ("frozen_daily", "frozen_monthly", "clock_sync")

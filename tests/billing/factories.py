@@ -43,7 +43,7 @@ def customer(db, name: str | None = None, type_: str = "resident") -> str:
 
 
 def meter(db, number: str | None = None, *, room_id: int | None = None, ct: int = 1,
-          common: bool = False, parent: str | None = None) -> str:
+          common: bool = False, parent: str | None = None, profile: str = "") -> str:
     number = number or f"M{next(_seq):05d}"
     with db.write() as s:
         parent_id = None
@@ -51,7 +51,7 @@ def meter(db, number: str | None = None, *, room_id: int | None = None, ct: int 
             from billing.lookup import find_meter
             parent_id = find_meter(s, parent).id
         s.add(Meter(number=number, protocol="dlt645-2007", address=f"{next(_seq):012d}", room_id=room_id,
-                    ct_ratio=ct, is_common=common, parent_id=parent_id))
+                    ct_ratio=ct, is_common=common, parent_id=parent_id, profile=profile))
     return number
 
 
@@ -66,6 +66,8 @@ def account(db, actor, *, mode: str = "station-prepaid", tariff: str | None = "f
     if tariff and tariff not in [p.name for p in plan_store.list_plans(db)]:
         flat_tariff(db, actor, tariff)
     cust = customer(db, name, type_)
-    ms = [meter(db, room_id=room_id) for _i in range(meters)]
+    # a meter-side prepaid account needs a meter that takes purchases: the project's own simulated one
+    profile = "meterstation-sim-dlt645" if mode == "meter-prepaid" else ""
+    ms = [meter(db, room_id=room_id, profile=profile) for _i in range(meters)]
     return open_account(db, actor, cust, [MeterOpening(m, Decimal(reading) if reading is not None else None)
                                           for m in ms], mode=mode, tariff=tariff, room=room_id)

@@ -103,7 +103,7 @@ def test_close_refused_while_owing(db, root):
 def test_replace_meter_settles_old_and_carries_balance(db, root):
     acc = f.account(db, root, mode="meter-prepaid")
     sell(db, root, acc.number, D("30"))
-    new = f.meter(db)
+    new = f.meter(db, profile="meterstation-sim-dlt645")      # the new meter takes purchases too
     v = replace_meter(db, root, acc.number, acc.meters[0], D("110"), new, D("0.5"))
     assert v.meters == (new,) and v.balance == D("25.00")
     assert settle_reading(db, root, new, D("2.5")).amount_fen == -100

@@ -43,6 +43,8 @@ def test_documented_facts():
     ddsu = load_profile("chint-ddsu666")
     assert ddsu.quantities["voltage"].address == 0x2000
     assert ddsu.quantities["energy"].address == 0x4000
+    # CHINT's manual reads with function 03H (protocols.md §6); Tasmota's 04H is not the maker's
+    assert {q.function for q in ddsu.quantities.values()} == {3}
     acrel = load_profile("acrel-ddsy1352")
     assert {"balance", "relay", "purchase_count"} <= set(acrel.absent)
     assert acrel.purchase is None and acrel.actions["trip"].confidence == "U"

@@ -45,7 +45,8 @@ def arrears_account(station, sim, mode):
     db, root = station
     svc.add_link(db, root, "bus1", sim.url)
     rooms = factories.place(db)
-    svc.add_meter(db, root, "E7", address=ADDR, link="bus1", protocol="dlt645-2007", kind="electricity")
+    svc.add_meter(db, root, "E7", address=ADDR, link="bus1", protocol="dlt645-2007", kind="electricity",
+                  profile="meterstation-sim-dlt645" if mode == "meter-prepaid" else "")
     factories.flat_tariff(db, root)
     factories.customer(db, "陈七")
     acc = open_account(db, root, "陈七", [MeterOpening("E7", None)], room=rooms[0],   # first poll's reading

@@ -93,12 +93,16 @@ def test_failed_command_shows_its_error(qtbot, sqlite_db):
     page.action.setCurrentIndex(page.action.findData("settings"))
     page.send()
     qtbot.waitUntil(lambda: page.progress.rowCount() == 1, timeout=5000)
+    import sqlalchemy as sa
+
+    from models.archive import Meter
+    with sqlite_db.write() as s:                      # the meter was re-archived as a 1997 meter meanwhile
+        s.execute(sa.update(Meter).where(Meter.id == site.meters[0]).values(protocol="dlt645-1997"))
     OutboxSource(sqlite_db, {site.meters[0]: site.link_id}, station="T").refresh()
     qtbot.waitUntil(lambda: not page.progress.unfinished(), timeout=5000)
-    state = page.progress.items[0][3]
-    if state == "failed":                             # the comms layer cannot download settings (yet)
-        assert "meter.settings" in page.progress.items[0][5]
-        assert "1 failed" in page.result.text()
+    assert page.progress.items[0][3] == "failed"      # refused before sending, with the model's reason
+    assert "dlt645-1997" in page.progress.items[0][5]
+    assert "1 failed" in page.result.text()
     tasks.wait_idle()
 
 
@@ -124,4 +128,32 @@ def test_cashier_cannot_trip(qtbot, sqlite_db):
     qtbot.waitUntil(lambda: bool(errors), timeout=5000)
     assert "no right" in str(errors[0]) and page.progress.rowCount() == 0
     assert len(monitor_rows(sqlite_db, cas)) == 2
+    tasks.wait_idle()
+
+
+def test_page_offers_only_what_the_meter_model_declares(qtbot, sqlite_db):
+    import sqlalchemy as sa
+
+    from models.archive import Meter
+
+    root = _root(sqlite_db)
+    site = board_site.build(sqlite_db, meters=2)
+    with sqlite_db.write() as s:                      # the second meter is a CJ/T 188 water meter
+        s.execute(sa.update(Meter).where(Meter.id == site.meters[1]).values(protocol="cjt188", kind="water"))
+    page = ControlPage(StationSession(sqlite_db, root, "T"))
+    qtbot.addWidget(page)
+    page.refresh()
+    qtbot.waitUntil(lambda: page.meters.rowCount() == 2 and page.offered is not None, timeout=5000)
+
+    def enabled(action):
+        return page.action.model().item(page.action.findData(action)).isEnabled()
+
+    page.select_meters(site.meters[1:])
+    page.action.setCurrentIndex(page.action.findData("trip"))
+    assert not enabled("trip") and not enabled("sync_clock") and not enabled("price")
+    assert enabled("valve-close") and enabled("read")
+    assert not page.send_button.isEnabled()
+    page.select_meters(site.meters[:1])
+    assert enabled("trip") and enabled("price") and enabled("sync_clock") and not enabled("valve-close")
+    assert page.send_button.isEnabled()
     tasks.wait_idle()

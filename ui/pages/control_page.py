@@ -54,6 +54,7 @@ class ControlPage(Page):
         self.view = make_meter_view(self.meters, self.proxy)
         select_all.clicked.connect(self.view.selectAll)
         from_board.clicked.connect(self.take_board_selection)
+        self.offered: dict[int, tuple[str, ...]] | None = None     # meter id -> commands its model offers
         self.action = QComboBox()
         for a in ORDER:
             self.action.addItem(_(control.ACTION_TITLES[a]), a)
@@ -108,8 +109,19 @@ class ControlPage(Page):
     # --- meters
     def refresh(self) -> None:
         db, actor = self.session.db, self.session.actor
-        tasks.read(self, lambda: monitor_rows(db, actor), on_done=self.meters.merge)
+        tasks.read(self, lambda: (monitor_rows(db, actor), control.offered_map(db)), on_done=self._loaded)
         self.timed_panel.refresh()
+
+    def _loaded(self, result) -> None:
+        rows, self.offered = result
+        self.meters.merge(rows)
+        self._rights()
+
+    def offered_actions(self) -> set[str]:
+        """The commands every selected meter's model declares (models/capabilities.py)."""
+        ids = self.selected_ids()
+        sets = [set(self.offered.get(i, ())) for i in ids]
+        return set.intersection(*sets) if sets else set(ORDER)
 
     def _filter(self) -> None:
         self.proxy.set_filters(state=self.state.currentData(), text=self.text.text())
@@ -146,8 +158,13 @@ class ControlPage(Page):
         action = self.action.currentData()
         allowed = self.session.can(control.RIGHT_OF[action])
         n = len(self.view.selectionModel().selectedRows())
-        self.send_button.setEnabled(allowed and n > 0)
-        self.send_button.setToolTip("" if allowed else _("You have no right to send this command"))
+        offered = self.offered_actions() if self.offered is not None else set(ORDER)
+        for i in range(self.action.count()):     # commands the selected meters' models lack: greyed
+            self.action.model().item(i).setEnabled(self.action.itemData(i) in offered)
+        self.send_button.setEnabled(allowed and n > 0 and action in offered)
+        self.send_button.setToolTip("" if allowed and action in offered else _(
+            "You have no right to send this command") if not allowed else _(
+            "The selected meters' model does not offer this command"))
         self.picked.setText(_("{n} meters selected").format(n=n))
 
     # --- sending
