@@ -26,6 +26,8 @@ from resources.i18n import N_, _
 class NoPayload:
     reason: str = ""                 # why it was queued (for the log), e.g. "arrears"
     balance_fen: int | None = None   # the account's balance when it was queued
+    schedule: str = ""               # timed control (billing/timed_run.py): the schedule's name
+    occurrence: str = ""             # and the occurrence ("YYYY-MM-DDTHH:MM off|on") it switches
 
 
 @dataclass(frozen=True)
