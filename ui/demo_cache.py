@@ -31,7 +31,13 @@ def folder() -> Path:
 
 
 def key(station: str, seed: int) -> str:
-    h = hashlib.sha256(f"{date.today().isoformat()}|{station}|{seed}".encode())
+    """The cache entry for this day, station, seed, demo/billing/models code and station key: the
+    cached database's operation log is keyed with the station key (models/station_key.py), so a
+    copy is only usable where the same key is."""
+    from models import station_key
+
+    kid = station_key.key_id(station_key.ensure())
+    h = hashlib.sha256(f"{date.today().isoformat()}|{station}|{seed}|{kid}".encode())
     for name in _SOURCES:
         path = _ROOT / name
         files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
