@@ -13,6 +13,7 @@ import hashlib
 import os
 import pickle
 import shutil
+import sys
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -23,6 +24,10 @@ _SOURCES = ("ui/demo.py", "ui/demo_history.py", "billing", "models")
 
 
 def enabled() -> bool:
+    """Off when METERSTATION_DEMO_CACHE=0, and in the frozen program (its sources, which key the
+    cache, are not files there)."""
+    if getattr(sys, "frozen", False):
+        return False
     return os.environ.get("METERSTATION_DEMO_CACHE", "1") != "0"
 
 

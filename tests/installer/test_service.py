@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import app
+from models import station_key
 
 ROOT = Path(__file__).resolve().parents[2]
 TASK_NS = {"t": "http://schemas.microsoft.com/windows/2004/02/mit/task"}
@@ -156,6 +157,7 @@ def test_two_stations_poll_one_database(station, capsys, tmp_path):
             cfg = tmp_path / f"svc-{name}"
             cfg.mkdir()
             (cfg / "settings.json").write_text(json.dumps({"station.name": name}), encoding="utf-8")
+            shutil.copy2(station_key.key_path(), cfg / "station.key")   # stations on one database share the key
             env = {k: v for k, v in os.environ.items() if not k.startswith("METERSTATION_")}
             env.update(METERSTATION_CONFIG_DIR=str(cfg), METERSTATION_CYCLE_LOG_SECONDS="1", HOME=str(tmp_path))
             logs = (open(cfg / "out.log", "w"), open(cfg / "err.log", "w"))
