@@ -101,14 +101,8 @@ def fire(name: str) -> None:
 
 # --- occurrences --------------------------------------------------------------------------------
 def backup_time(s) -> str:
-    from models.settings import SETTINGS
-
-    for key in ("backup.time", "backup.at", "automation.backup_at"):
-        if key in SETTINGS:
-            value = setting(s, key)
-            if isinstance(value, str) and ":" in value:
-                return value
-    return "02:00"
+    """backup.at (a station setting of the job station: where the backups are written)."""
+    return str(setting(s, "backup.at"))
 
 
 def occurrences(ctx: JobContext, job: str, now: datetime) -> list[Occurrence]:
