@@ -23,6 +23,7 @@ from models.db import Database
 from models.errors import InvalidInput, NotFound
 from models.rights import Actor
 from models.settings_store import SettingRow
+from models.station_paths import config_dir  # noqa: F401 - settings.config_dir() is used widely
 from resources.i18n import LANGS, N_, _
 
 
@@ -88,7 +89,7 @@ def _layout_ok(v: str) -> bool:
     if not v:
         return True
     from models.errors import InvalidInput
-    from printing.layouts import ReceiptLayout   # Qt-free; imported late (printing builds on models)
+    from models.receipt_layout import ReceiptLayout
 
     try:
         ReceiptLayout.from_json(v)
@@ -167,15 +168,6 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("backup.at", str, "02:30", N_("Time of day of the scheduled backup (HH:MM)"), True,
             lambda v: _hhmm_ok(v), "backup"),
 ]}
-
-
-def config_dir() -> Path:
-    env = os.environ.get("METERSTATION_CONFIG_DIR")
-    if env:
-        return Path(env)
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("MeterStation", appauthor=False))
 
 
 def _local_file() -> Path:
