@@ -4,18 +4,17 @@ active meter bindings, the per-operation amount limit).
 """
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from billing.money import DEFAULT_MAX_AMOUNT, parse_amount
+from billing.money import parse_amount
 from models.accounts import Account, AccountMeter
 from models.archive import Customer, Floor, Meter, Room
 from models.errors import Conflict, InvalidInput, NotFound
 from models.ledger import Shift
-from models.settings_store import SettingRow
+from models import settings
 from resources.i18n import _
 
 
@@ -107,15 +106,9 @@ def open_shift_id(session: Session, station: str) -> int | None:
 
 def max_amount(session: Session) -> Decimal:
     """The setting money.max_amount (largest single sale or refund)."""
-    row = session.get(SettingRow, "money.max_amount")
-    if row is None:
-        return DEFAULT_MAX_AMOUNT
-    try:
-        value = Decimal(str(json.loads(row.value)))
-    except (ValueError, ArithmeticError):
-        return DEFAULT_MAX_AMOUNT
-    # a limit stored before settings were checked (-1, NaN) must not block every sale
-    return value if value.is_finite() and value > 0 else DEFAULT_MAX_AMOUNT
+    # the reader falls back to the default for a value its check refuses (a limit stored
+    # before settings were checked, -1 or NaN, must not block every sale)
+    return Decimal(str(settings.read(session, "money.max_amount")))
 
 
 def amount_arg(session: Session, amount: Decimal | str) -> Decimal:

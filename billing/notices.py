@@ -3,7 +3,10 @@
 The scheduler calls both every minute (on the one station that runs the jobs):
 
     notify_new_alarms(db, now)           # newly raised alarm1/alarm2/arrears -> one "sms" item each
-    send_due_notices(db, now)            # due "sms" items -> the sender named by sms.sender
+    station.sms_delivery.send_due_notices(db, now)   # due "sms" items -> the sender (comms/sms)
+
+This module decides what is sent and keeps the outbox rows (claim_due, record_outcome, release);
+the sending itself talks to a modem, so it lives above billing and comms (station/sms_delivery.py).
 
 - One SMS per alarm, never two: queueing an item writes {"sms": {"item": id}} into the alarm's
   details in the same transaction (an alarm whose customer has no phone is marked
@@ -26,12 +29,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 
-from comms.errors import CommsError, LinkError
 from models import oplog, settings
 from models.accounts import Account
 from models.archive import Customer
@@ -49,39 +50,13 @@ LEASE = timedelta(minutes=10)
 BATCH = 200
 
 
-class Sender(Protocol):
-    def __enter__(self) -> "Sender": ...
-
-    def __exit__(self, *exc: object) -> None: ...
-
-    def send(self, phone: str, text: str, *, reference: int | None = None) -> list[int]: ...
-
-
-def _station() -> str:
+def station_name() -> str:
     return str(settings.get_local("station.name"))
 
 
 def sender_kind() -> str:
+    """The setting sms.sender: "none" (nothing is queued or sent), "modem" or "file"."""
     return str(settings.get_local("sms.sender"))
-
-
-def make_sender(kind: str | None = None) -> Sender | None:
-    """The sender configured in sms.sender (None for "none")."""
-    kind = kind or sender_kind()
-    if kind == "modem":
-        from comms.sms.modem import ModemSender
-
-        return ModemSender(str(settings.get_local("sms.port")), int(settings.get_local("sms.baud")))
-    if kind == "file":
-        from comms.sms.file_sender import FileSender
-
-        folder = str(settings.get_local("sms.file_dir"))
-        if not folder:
-            import platformdirs
-
-            folder = str(Path(platformdirs.user_data_dir("MeterStation", appauthor=False)) / "sms-outbox")
-        return FileSender(folder)
-    return None
 
 
 # --- texts ---------------------------------------------------------------------------------------
@@ -134,7 +109,7 @@ def notify_new_alarms(db: Database, now: datetime) -> int:
     templates = {"alarm1": stored.get("sms.template_low", ""), "alarm2": stored.get("sms.template_low", ""),
                  "arrears": stored.get("sms.template_arrears", "")}
     company = str(stored.get("company.name", "") or "")
-    station = _station()
+    station = station_name()
     queued = 0
     with db.write() as s:
         rows = s.execute(
@@ -181,7 +156,7 @@ class NoticeRun:
     deferred: int = 0        # not tried in this run (modem down); pending again, no attempt counted
 
 
-def _claim(db: Database, now: datetime, station: str, run: NoticeRun) -> list[tuple[int, str, str]]:
+def claim_due(db: Database, now: datetime, station: str, run: NoticeRun) -> list[tuple[int, str, str]]:
     claimed: list[tuple[int, str, str]] = []
     with db.write() as s:
         items = s.execute(
@@ -210,7 +185,7 @@ def _claim(db: Database, now: datetime, station: str, run: NoticeRun) -> list[tu
     return claimed
 
 
-def _finish(db: Database, now: datetime, station: str, item_id: int, error: CommsError | None,
+def record_outcome(db: Database, now: datetime, station: str, item_id: int, error: Exception | None,
             refs: list[int], run: NoticeRun) -> None:
     with db.write() as s:
         item = s.get(OutboxItem, item_id)
@@ -242,60 +217,10 @@ def _finish(db: Database, now: datetime, station: str, item_id: int, error: Comm
             run.failed += 1
 
 
-def _release(db: Database, now: datetime, ids: list[int], run: NoticeRun) -> None:
+def release(db: Database, now: datetime, ids: list[int], run: NoticeRun) -> None:
     if not ids:
         return
     with db.write() as s:
         s.execute(sa.update(OutboxItem).where(OutboxItem.id.in_(ids), OutboxItem.state == "sending")
                   .values(state="pending", next_at=now).execution_options(synchronize_session=False))
     run.deferred += len(ids)
-
-
-def send_due_notices(db: Database, now: datetime, sender: Sender | None = None) -> NoticeRun:
-    """Send the due "sms" items with `sender` (default: the one configured in sms.sender)."""
-    run = NoticeRun()
-    if sender is None:
-        if sender_kind() == "none":
-            return run
-        try:
-            sender = make_sender()
-        except CommsError as exc:      # no port / folder configured: every due item fails this run
-            sender, setup_error = None, exc
-        else:
-            setup_error = None
-    else:
-        setup_error = None
-    station = _station()
-    claimed = _claim(db, now, station, run)
-    if not claimed:
-        return run
-    if sender is None:
-        for item_id, _phone, _text in claimed:
-            _finish(db, now, station, item_id, setup_error, [], run)
-        return run
-    from comms.sms.modem import ModemNoReply
-
-    done: set[int] = set()
-    try:
-        with sender:
-            for item_id, phone, text in claimed:
-                try:
-                    refs = sender.send(phone, text, reference=item_id % 256)
-                except (ModemNoReply, LinkError) as exc:     # the modem/port is down: stop here
-                    done.add(item_id)
-                    _finish(db, now, station, item_id, exc, [], run)
-                    break
-                except CommsError as exc:                    # this message refused: go on
-                    done.add(item_id)
-                    _finish(db, now, station, item_id, exc, [], run)
-                    continue
-                done.add(item_id)
-                _finish(db, now, station, item_id, None, list(refs or []), run)
-    except CommsError as exc:                                # opening the modem failed
-        for item_id, _phone, _text in claimed:
-            if item_id not in done:
-                done.add(item_id)
-                _finish(db, now, station, item_id, exc, [], run)
-    finally:
-        _release(db, now, [i for i, _p, _t in claimed if i not in done], run)
-    return run

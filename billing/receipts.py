@@ -135,7 +135,7 @@ def reprint(db: Database, actor: Actor, number: str) -> ReceiptInfo:
 def write_pdf(db: Database, info: ReceiptInfo, path: str, *, copy: bool = False) -> None:
     """Render the receipt with the stored layout settings into path (atomic write)."""
     from models import settings
-    from printing.layouts import stored_layout
+    from models.receipt_layout import stored_layout
     from printing.receipt import write_receipt_pdf
 
     company = str(settings.get(db, "company.name") or "")

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Callable, Mapping, Sequence
 
 from comms.errors import Unsupported
+from models.archive import PROTOCOLS  # noqa: F401 - the Meter.protocol values, declared with the table
 from resources.i18n import N_, _
 
 # quantity -> unit ("" for dimensionless, None for a state string)
@@ -28,7 +29,6 @@ QUANTITIES: Mapping[str, str | None] = {
 }
 STATE_VALUES = {"relay": ("closed", "open"), "valve": ("open", "closed", "abnormal")}
 ACTIONS = ("trip", "close", "keep-power", "keep-power-off", "valve-open", "valve-close")
-PROTOCOLS = ("dlt645-2007", "dlt645-1997", "cjt188", "modbus")
 
 
 @dataclass(frozen=True)

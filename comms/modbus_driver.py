@@ -31,11 +31,12 @@ from comms.driver import (
     RechargeResult,
 )
 from comms.errors import MeterRefused, Unsupported
-from comms.links import LinkSpec, parse_link_url
+from models.link_urls import LinkSpec, parse_link_url
 from comms.modbus_links import ModbusLink, RtuLink, TcpLink
 from comms.modbus_values import decode_value, int_to_words, plan_reads
 from comms.options import opt_float, opt_int, opt_str
-from comms.profiles import Profile, load_profile
+from comms.modbus_schema import load_profile
+from comms.profiles import Profile
 from models.errors import InvalidInput
 from resources.i18n import N_, _
 

@@ -21,7 +21,7 @@ from pymodbus.pdu import ModbusPDU
 
 from comms import modbus_rtu as rtu
 from comms.errors import LinkError, NoReply, ProtocolError
-from comms.links import LinkSpec, parse_link_url
+from models.link_urls import LinkSpec, parse_link_url
 from resources.i18n import _
 
 

@@ -1,4 +1,9 @@
-"""Validation of Modbus device profile JSON (see comms/profiles.py for the data classes).
+"""Reading and validating Modbus device profile JSON (the data classes: comms/profiles.py).
+
+    load_profile("sdm120") / profile_names() / parse_profile(name, data)
+
+Files are loaded through importlib.resources (resources.path) so a frozen build finds them too;
+every problem is reported as one translated InvalidInput naming the profile and the field.
 
 Every field is checked strictly (unknown keys are refused, so a typo cannot silently drop a
 register); scales are decimal strings, never JSON floats; addresses are integers or "0x.."
@@ -6,6 +11,8 @@ strings. Each problem raises ProfileProblem with one translated sentence naming 
 """
 from __future__ import annotations
 
+import functools
+import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -22,6 +29,8 @@ from comms.profiles import (
     PurchaseSpec,
     RegisterSpec,
 )
+from models.errors import InvalidInput
+from resources import path, profile_names  # noqa: F401 - profile_names is part of this API
 from resources.i18n import _
 
 TOP_KEYS = {"format", "model", "title", "sources", "serial", "limits", "quantities", "absent",
@@ -213,3 +222,29 @@ def build_profile(name: str, data: Any) -> Profile:
         clock=clock,
         max_registers=_int(limits.get("max_registers", 120), "limits.max_registers", 2, 125),
         max_gap=_int(limits.get("max_gap", 0), "limits.max_gap", 0, 32))
+
+
+# --- the shipped profiles (resources/profiles/*.json) ------------------------------------------
+@functools.cache
+def load_profile(name: str) -> Profile:
+    """The shipped profile `name`; InvalidInput when it is unknown or not valid."""
+    if not NAME_PATTERN.match(name.replace("-", "_")):
+        raise InvalidInput(_("Unknown device profile {name}").format(name=name))
+    node = path("profiles", name + ".json")
+    if not node.is_file():
+        raise InvalidInput(_("Unknown device profile {name}").format(name=name))
+    try:
+        data = json.loads(node.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(_("Device profile {name} is not valid JSON: {error}").format(
+            name=name, error=exc)) from None
+    return parse_profile(name, data)
+
+
+def parse_profile(name: str, data: Any) -> Profile:
+    """Validate a profile's JSON data; raise InvalidInput naming the first bad field."""
+    try:
+        return build_profile(name, data)
+    except ProfileProblem as bad:
+        raise InvalidInput(_("Device profile {name} is not valid: {problem}").format(
+            name=name, problem=bad.problem)) from None

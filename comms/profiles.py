@@ -3,23 +3,18 @@
 A profile says where each quantity lives (function code 3/4, address, count, data type, word
 order, scale, decimals, unit), which register writes trip or close the relay, and, for a meter
 that keeps money, how a purchase and the clock are written. Quantities a model's documentation
-does not give are listed under "absent" with the reason, never guessed. Files are loaded
-through importlib.resources (resources.path) so a frozen build finds them too; every problem is
-reported as one translated InvalidInput naming the profile and the field.
+does not give are listed under "absent" with the reason, never guessed.
+
+This module holds what a profile is (the data classes); reading and checking the files is
+comms/modbus_schema.py (load_profile, profile_names, parse_profile).
 """
 from __future__ import annotations
 
-import functools
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
-from models.errors import InvalidInput
-from resources import path
-from resources.i18n import _
 
 TYPE_WORDS = {"uint16": 1, "int16": 1, "uint32": 2, "int32": 2, "float32": 2}
 WORD_ORDERS = ("big", "little")          # big = ABCD (high word first), little = CDAB
@@ -100,39 +95,5 @@ class Profile:
     max_gap: int = 0              # unread registers allowed between two grouped quantities
 
 
-def profile_names() -> list[str]:
-    """Names of the shipped profiles (file names without .json), sorted."""
-    folder = path("profiles")
-    return sorted(f.name[:-5] for f in folder.iterdir() if f.name.endswith(".json"))
 
-
-@functools.cache
-def load_profile(name: str) -> Profile:
-    """The shipped profile `name`; InvalidInput when it is unknown or not valid."""
-    if not NAME_PATTERN.match(name.replace("-", "_")):
-        raise InvalidInput(_("Unknown device profile {name}").format(name=name))
-    node = path("profiles", name + ".json")
-    if not node.is_file():
-        raise InvalidInput(_("Unknown device profile {name}").format(name=name))
-    try:
-        data = json.loads(node.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(_("Device profile {name} is not valid JSON: {error}").format(
-            name=name, error=exc)) from None
-    return parse_profile(name, data)
-
-
-def parse_profile(name: str, data: Any) -> Profile:
-    """Validate a profile's JSON data; raise InvalidInput naming the first bad field."""
-    from comms.modbus_schema import ProfileProblem, build_profile  # noqa: PLC0415 (cycle)
-
-    try:
-        return build_profile(name, data)
-    except ProfileProblem as bad:
-        raise InvalidInput(_("Device profile {name} is not valid: {problem}").format(
-            name=name, problem=bad.problem)) from None
-
-
-__all__ = ["ActionSpec", "ClockSpec", "Profile",
-           "PurchaseSpec", "RegisterSpec", "TYPE_WORDS", "load_profile", "parse_profile",
-           "profile_names"]
+__all__ = ["ActionSpec", "ClockSpec", "Profile", "PurchaseSpec", "RegisterSpec", "TYPE_WORDS"]

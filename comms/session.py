@@ -8,7 +8,7 @@ Used by the poller (one session per link worker), and by `meterstation read` / `
 from __future__ import annotations
 
 from comms.driver import MeterConfig, MeterDriver
-from comms.links import parse_link_url
+from models.link_urls import parse_link_url
 
 
 class LinkSession:

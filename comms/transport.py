@@ -26,7 +26,7 @@ import serial
 
 from comms.driver import Transport
 from comms.errors import LinkError
-from comms.links import LinkSpec
+from models.link_urls import LinkSpec
 from resources.i18n import _
 
 _PARITY = {"N": serial.PARITY_NONE, "E": serial.PARITY_EVEN, "O": serial.PARITY_ODD}

@@ -13,6 +13,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, LongText, Text_, UTCDateTime, utcnow
 
+# the protocols a meter may speak (Meter.protocol); comms/driver.py has a driver for each
+PROTOCOLS = ("dlt645-2007", "dlt645-1997", "cjt188", "modbus")
+
 METER_KINDS = ("electricity", "water", "gas", "heat")
 METER_STATES = ("stock", "installed", "removed")
 TAG_KINDS = ("line", "department", "area", "other")
@@ -51,7 +54,7 @@ class Tag(Base):
 
 
 class Link(Base):
-    """A bus: a serial port or a TCP converter (see comms/links.py for the URL forms)."""
+    """A bus: a serial port or a TCP converter (see models/link_urls.py for the URL forms)."""
     __tablename__ = "links"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(Text_(60), unique=True)

@@ -182,21 +182,6 @@ def _xlsx_tables(p: Path) -> Iterator[Table]:
     yield from (t for t in tables if t)
 
 
-def import_archive(db, actor, path: str | Path, kind: str | None = None) -> dict[str, int]:
-    """Read path and import every row or nothing (see the module docstring); counts of what was
-    added. Raises ImportFailed (an InvalidInput) listing every bad row."""
-    from models.archive_import import import_tables
-
-    return import_tables(db, actor, read_tables(path, kind), Path(path).name)
-
-
-def export_archive(db, actor, path: str | Path, kinds: tuple[str, ...] = KINDS) -> dict[str, int]:
-    """Write the archive (or the chosen kinds) to path; counts per kind."""
-    from models.archive_export import export_tables
-
-    return export_tables(db, actor, path, kinds)
-
-
 def headers(kind: str) -> list[str]:
     return [zh for _key, zh, _a in COLUMNS[kind]]
 

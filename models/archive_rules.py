@@ -14,8 +14,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from comms.driver import PROTOCOLS
-from models.archive import CUSTOMER_TYPES, METER_KINDS, METER_STATES, TAG_KINDS
+from models.archive import CUSTOMER_TYPES, METER_KINDS, METER_STATES, PROTOCOLS, TAG_KINDS
 from models.errors import InvalidInput
 from resources.i18n import _
 
@@ -136,7 +135,7 @@ def profile(value: object, proto: str) -> str:
     """A Modbus meter needs one of the shipped register profiles; others may name one freely."""
     s = text(value, _("Profile"), max_len=60, required=False)
     if proto == "modbus":
-        from comms.profiles import profile_names
+        from resources import profile_names
 
         names = profile_names()
         if not s:

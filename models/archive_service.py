@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from comms.links import parse_link_url
+from models.link_urls import parse_link_url
 from models import archive_rules as rules
 from models.archive import Customer, Link, Meter, MeterTag, Reading
 from models.archive_places import building_of_room, ensure_tag, find_room, flush_or_conflict, require_place

@@ -5,7 +5,6 @@ is in the operation log. A wrong name and a wrong password give the same message
 """
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -18,7 +17,6 @@ from models.errors import AuthenticationFailed
 from models.operators import Operator, OperatorArea
 from models.passwords import check_password
 from models.rights import Actor
-from models.settings_store import SettingRow
 from resources.i18n import _
 
 LOCK_AFTER = 5
@@ -40,12 +38,9 @@ def has_operators(db: Database) -> bool:
 
 def lock_after(session: Session) -> int:
     """security.lock_after (models/settings.py), read in the caller's transaction."""
-    row = session.get(SettingRow, "security.lock_after")
-    try:
-        n = LOCK_AFTER if row is None else int(json.loads(row.value))
-    except (TypeError, ValueError):
-        n = LOCK_AFTER
-    return n if 1 <= n <= 20 else LOCK_AFTER
+    from models.settings import read
+
+    return int(read(session, "security.lock_after"))
 
 
 def _plausible_name(name: str) -> bool:

@@ -39,7 +39,7 @@ from models.audit import audited, record
 from models.db import Database
 from models.errors import Conflict, DatabaseError, InvalidInput
 from models.rights import Actor, system_actor
-from models.station_files import private_dir, private_file
+from models.station_paths import private_dir, private_file
 from resources.i18n import _
 
 STATION_BACKUP_ID = 0x4D534244          # "MSBD": PRAGMA application_id of a station backup

@@ -35,20 +35,18 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.errors import DatabaseError, InvalidInput
+# the translation of driver faults lives below (models/db_errors.py) so migrations can use it
+from models.db_errors import (RETRYABLE_SQLSTATES, RetryableConflict,  # noqa: F401 - re-exported
+                              translate_db_errors)
+from models.errors import DatabaseError
 from resources.i18n import _
 
 BUSY_TIMEOUT_MS = 10_000
 WRITE_QUEUE_SECONDS = float(os.environ.get("METERSTATION_WRITE_QUEUE_SECONDS", "180"))
 RETRY_ATTEMPTS = 8
 APP_NAME = "MeterStation"
-RETRYABLE_SQLSTATES = ("40P01", "40001")          # deadlock_detected, serialization_failure
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-class RetryableConflict(DatabaseError):
-    """A deadlock or serialization failure: the transaction was rolled back; run it again."""
 
 
 def default_url() -> str:
@@ -58,7 +56,7 @@ def default_url() -> str:
         return env
     import platformdirs
 
-    from models.station_files import private_dir
+    from models.station_paths import private_dir
 
     folder = private_dir(Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)))
     return f"sqlite:///{folder / 'station.db'}"
@@ -79,7 +77,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     files = [row[2] for row in cur.execute("PRAGMA database_list") if row[1] == "main" and row[2]]
     cur.close()
     for name in files:                     # the database and its -wal/-shm: the station's user only
-        from models.station_files import SQLITE_SIDE_FILES, private_file
+        from models.station_paths import SQLITE_SIDE_FILES, private_file
 
         for side in SQLITE_SIDE_FILES:
             if os.path.exists(name + side):
@@ -107,7 +105,6 @@ def make_engine(url: str, *, immediate: bool) -> sa.Engine:
 
 
 DRIVER_EXTRAS = {"pyodbc": "mssql", "psycopg": "postgres", "psycopg2": "postgres"}
-ODBC_DRIVER_MISSING = ("im002", "can't open lib", "data source name not found", "no default driver specified")
 
 
 def _driver_missing(url: str, e: ImportError) -> str:
@@ -120,15 +117,6 @@ def _driver_missing(url: str, e: ImportError) -> str:
     return _("The database driver for {scheme} is not installed: install MeterStation with the {extra} extra "
              "({reason})").format(scheme=scheme, extra=DRIVER_EXTRAS.get(module, module or "?"),
                                    reason=str(e)[:200])
-
-
-def _odbc_driver_missing(e: exc.DBAPIError) -> DatabaseError | None:
-    text = str(e.orig if e.orig is not None else e).lower()
-    if any(marker in text for marker in ODBC_DRIVER_MISSING):
-        return DatabaseError(_("The ODBC driver for SQL Server is not installed (or not the one the URL names): "
-                               "install Microsoft's ODBC Driver 18 for SQL Server and name it in the URL "
-                               "(?driver=ODBC+Driver+18+for+SQL+Server)"))
-    return None
 
 
 def _is_busy(e: exc.OperationalError) -> bool:
@@ -237,44 +225,3 @@ class Database:
         self.writer.dispose()
         if self.reader is not self.writer:
             self.reader.dispose()
-
-
-@contextmanager
-def translate_db_errors() -> Iterator[None]:
-    """Turn driver faults (locked, unreachable, disk full, damaged file, value too long) into one
-    clear error; deadlocks and serialization failures into RetryableConflict (see retrying)."""
-    try:
-        yield
-    except exc.DBAPIError as e:
-        if getattr(e.orig, "sqlstate", None) in RETRYABLE_SQLSTATES or \
-                getattr(e.orig, "pgcode", None) in RETRYABLE_SQLSTATES:
-            raise RetryableConflict(_("The database was busy with another transaction; try again")) from e
-        if (missing := _odbc_driver_missing(e)) is not None:   # pyodbc: a missing ODBC driver
-            raise missing from e
-        text = str(e.orig).lower() if e.orig is not None else str(e).lower()
-        if isinstance(e, exc.DatabaseError) and any(
-                w in text for w in ("not a database", "malformed", "disk image", "file is encrypted")):
-            raise DatabaseError(_("The database file is damaged or is not a station database; "
-                                  "restore a backup")) from e
-        if isinstance(e, exc.ProgrammingError):
-            _programming(e)
-            raise
-        if isinstance(e, exc.DataError):
-            if "too long" in text:           # PostgreSQL: value too long for type character varying(n)
-                raise InvalidInput(_("A value is longer than the database allows for it")) from e
-            raise
-        if not isinstance(e, exc.OperationalError):
-            raise
-        if "locked" in text or "busy" in text:
-            raise DatabaseError(_("The database is busy (locked by another program); try again")) from e
-        if "unable to open" in text or "readonly" in text or "read-only" in text:
-            raise DatabaseError(_("The database file cannot be opened for writing")) from e
-        if "no such table" in text or "does not exist" in text and "relation" in text:
-            raise DatabaseError(_("The database has no station schema; run 'meterstation db upgrade'")) from e
-        raise DatabaseError(_("The database cannot be reached: {reason}").format(reason=str(e.orig or e)[:200])) from e
-
-
-def _programming(e: exc.ProgrammingError) -> None:
-    text = str(e.orig).lower() if e.orig is not None else ""
-    if "does not exist" in text or "undefined" in text:
-        raise DatabaseError(_("The database has no station schema; run 'meterstation db upgrade'")) from e

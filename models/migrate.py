@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from alembic import command
@@ -15,9 +16,12 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from models.db import Database, translate_db_errors
+from models.db_errors import translate_db_errors
 from models.errors import DatabaseError
 from resources.i18n import _
+
+if TYPE_CHECKING:
+    from models.db import Database
 
 SCRIPT_LOCATION = str(Path(__file__).parent / "migrations")
 

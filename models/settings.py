@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from models.audit import audited, record
 from models.base import utcnow
@@ -22,6 +23,7 @@ from models.db import Database
 from models.errors import InvalidInput, NotFound
 from models.rights import Actor
 from models.settings_store import SettingRow
+from models.station_paths import config_dir  # noqa: F401 - settings.config_dir() is used widely
 from resources.i18n import LANGS, N_, _
 
 
@@ -87,7 +89,7 @@ def _layout_ok(v: str) -> bool:
     if not v:
         return True
     from models.errors import InvalidInput
-    from printing.layouts import ReceiptLayout   # Qt-free; imported late (printing builds on models)
+    from models.receipt_layout import ReceiptLayout
 
     try:
         ReceiptLayout.from_json(v)
@@ -168,15 +170,6 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
 ]}
 
 
-def config_dir() -> Path:
-    env = os.environ.get("METERSTATION_CONFIG_DIR")
-    if env:
-        return Path(env)
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("MeterStation", appauthor=False))
-
-
 def _local_file() -> Path:
     return config_dir() / "settings.json"
 
@@ -210,9 +203,18 @@ def read_local() -> dict[str, Any]:
         return {}
 
 
+def _valid_or_default(spec: Setting, value: Any) -> Any:
+    """A stored value as its declared type; one that no longer passes its check (written by an
+    older version, or by hand) reads as the default instead of breaking whatever uses it."""
+    try:
+        return coerce(spec.key, value)
+    except InvalidInput:
+        return spec.default
+
+
 def get_local(key: str) -> Any:
     spec = _spec(key)
-    value = read_local().get(key, spec.default)
+    value = _valid_or_default(spec, read_local().get(key, spec.default))
     if key == "station.name" and not value:
         return socket.gethostname()[:80]
     return value
@@ -233,13 +235,30 @@ def set_local(key: str, value: Any) -> None:
     os.replace(tmp, _local_file())
 
 
-def get(db: Database, key: str) -> Any:
+def read(session: Session, key: str) -> Any:
+    """THE settings reader: the value of `key` as its declared type, wherever it lives (the
+    station file for local settings, else the database row read in the caller's session), the
+    default when unset or no longer valid. Every service, job and page reads settings through
+    this (or `get`, its own-session twin) — never a raw SettingRow."""
     spec = _spec(key)
     if spec.local:
         return get_local(key)
+    row = session.get(SettingRow, key)
+    if row is None:
+        return spec.default
+    try:
+        stored = json.loads(row.value)
+    except ValueError:
+        return spec.default
+    return _valid_or_default(spec, stored)
+
+
+def get(db: Database, key: str) -> Any:
+    """`read` in a short read transaction of its own."""
+    if _spec(key).local:
+        return get_local(key)
     with db.read() as s:
-        row = s.get(SettingRow, key)
-        return spec.default if row is None else json.loads(row.value)
+        return read(s, key)
 
 
 def put(db: Database, actor: Actor, key: str, value: Any) -> None:

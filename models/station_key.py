@@ -24,7 +24,7 @@ _cache: dict[Path, bytes] = {}
 
 
 def key_path() -> Path:
-    from models.settings import config_dir
+    from models.station_paths import config_dir
 
     return config_dir() / FILE_NAME
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from reportlab.lib.units import mm
 
 from printing.capitals import to_fen
-from printing.layouts import KINDS, ReceiptLayout
+from models.receipt_layout import KINDS, ReceiptLayout
 from printing.pdfcanvas import new_canvas, write_atomic
 from printing.receipt_part import draw_part
 

@@ -25,7 +25,7 @@ from reportlab.pdfgen.canvas import Canvas
 from printing import formatting as fmt
 from printing.capitals import amount_in_capitals
 from printing.fonts import text_width
-from printing.layouts import WIDE_FIELDS, ReceiptLayout
+from models.receipt_layout import WIDE_FIELDS, ReceiptLayout
 from printing.pdfcanvas import stamp, text, vertical_label
 from resources.i18n import _
 

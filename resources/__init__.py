@@ -11,3 +11,10 @@ def path(*parts: str):
     for p in parts:
         node = node / p
     return node
+
+
+def profile_names() -> list[str]:
+    """Names of the shipped device profiles (resources/profiles/*.json without .json), sorted:
+    the vocabulary the archive checks a meter's profile against and comms loads profiles by."""
+    folder = path("profiles")
+    return sorted(f.name[:-5] for f in folder.iterdir() if f.name.endswith(".json"))

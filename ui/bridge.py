@@ -226,7 +226,7 @@ class RuntimeHost:
         tasks.read(None, self._build, on_done=self._ready, on_error=self._failed)
 
     def _build(self):
-        from billing.automation.runtime import StationRuntime
+        from station.runtime import StationRuntime
 
         try:
             with self._lock:

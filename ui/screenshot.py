@@ -90,7 +90,7 @@ def render_all(folder: str, *, demo: bool, url: str | None) -> list[Path]:
 
 def _poll_once(session):
     """Every demo meter read once by the real runtime (settlement and commands included)."""
-    from billing.automation.runtime import StationRuntime
+    from station.runtime import StationRuntime
     from comms.events import EventBus
     from ui.bridge import EventBridge
 

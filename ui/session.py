@@ -15,7 +15,7 @@ class StationSession:
     actor: Actor
     station: str
     demo: bool = False
-    # "runtime": billing.automation.runtime.StationRuntime once started (ui/bridge.RuntimeHost),
+    # "runtime": station.runtime.StationRuntime once started (ui/bridge.RuntimeHost),
     # "bridge": ui.bridge.EventBridge (live Qt signals), "runtime_host", "demo": ui.demo.DemoStation
     services: dict[str, Any] = field(default_factory=dict)
 

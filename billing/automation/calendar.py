@@ -13,8 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from models.automation import Holiday
-from models.settings import SETTINGS
-from models.settings_store import SettingRow
+from models import settings
 
 
 def utcnow() -> datetime:
@@ -57,11 +56,8 @@ def in_quiet_hours(local: datetime, quiet: tuple[time, time] | None) -> bool:
 
 
 def setting(session: Session, key: str):
-    """A database setting read inside an open session (default when unset)."""
-    import json
-
-    row = session.get(SettingRow, key)
-    return SETTINGS[key].default if row is None else json.loads(row.value)
+    """A setting read inside an open session: models.settings.read, the one reader."""
+    return settings.read(session, key)
 
 
 def is_holiday(session: Session, day: date) -> bool:

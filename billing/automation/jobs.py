@@ -12,7 +12,7 @@ Periodic jobs (each occurrence recorded as JobRun(job, period), unique):
     backup          daily at backup.time (if declared) or 02:00: models.backup.scheduled_backup
 
 Minute jobs (state-driven, no JobRun): arrears (trip-at times, quiet hours ending), notices
-(billing.notices, when that module exists), timed (timed remote control, billing/timed_run.py:
+(billing.notices queues them; the runtime's send_notices sends them), timed (timed remote control, billing/timed_run.py:
 each schedule occurrence has its own JobRun "timed:<id>").
 
 run_due(ctx) runs every missed occurrence of every periodic job in time order (an expiry before
@@ -25,43 +25,24 @@ running context registered by the runtime.
 """
 from __future__ import annotations
 
-import importlib
-import json
 import logging
 import threading
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
 import sqlalchemy as sa
-from sqlalchemy import exc
 
 from billing.automation import arrears, periods
-from billing.automation.calendar import setting, utcnow
+from billing.automation.calendar import setting
+from billing.automation.job_runs import JobContext
 from billing.automation.periods import Occurrence
 from models.automation import JobRun
-from models.db import Database
-from models.rights import Actor, system_actor
 
 log = logging.getLogger(__name__)
 
 PERIODIC = ("subsidy_expire", "subsidy_grant", "frozen_daily", "frozen_monthly", "clock_sync",
             "postpaid_bill", "backup")
 MINUTE = ("arrears", "notices", "timed")
-
-
-@dataclass
-class JobContext:
-    """What a job needs: the database, who acts, what time it is, and the runtime (or None)."""
-    db: Database
-    station: str
-    clock: Callable[[], datetime] = utcnow
-    runtime: Any = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def actor(self) -> Actor:
-        return system_actor(self.station)
 
 
 # --- registry of the running context (APScheduler jobs are module:function references) ------
@@ -101,14 +82,8 @@ def fire(name: str) -> None:
 
 # --- occurrences --------------------------------------------------------------------------------
 def backup_time(s) -> str:
-    from models.settings import SETTINGS
-
-    for key in ("backup.time", "backup.at", "automation.backup_at"):
-        if key in SETTINGS:
-            value = setting(s, key)
-            if isinstance(value, str) and ":" in value:
-                return value
-    return "02:00"
+    """backup.at (a station setting of the job station: where the backups are written)."""
+    return str(setting(s, "backup.at"))
 
 
 def occurrences(ctx: JobContext, job: str, now: datetime) -> list[Occurrence]:
@@ -139,8 +114,6 @@ def due_now(ctx: JobContext, now: datetime | None = None, jobs: tuple[str, ...] 
     now = now or ctx.clock()
     todo: list[Occurrence] = []
     for job in jobs:
-        if job == "backup" and optional("models.backup", "scheduled_backup") is None:
-            continue
         occ = occurrences(ctx, job, now)
         with ctx.db.read() as s:
             done = set(s.execute(sa.select(JobRun.period).where(JobRun.job == job,
@@ -172,51 +145,7 @@ def run_due(ctx: JobContext, now: datetime | None = None, jobs: tuple[str, ...] 
         return ran
 
 
-# --- recording --------------------------------------------------------------------------------
-def _claim(s, ctx: JobContext, occ: Occurrence, details: dict[str, Any] | None = None) -> None:
-    s.add(JobRun(job=occ.job, period=occ.period, station=ctx.station, started_at=ctx.clock(),
-                 finished_at=ctx.clock(), details=json.dumps(details or {}, ensure_ascii=False, default=str)))
-    s.flush()
-
-
-def run_once_recorded(ctx: JobContext, occ: Occurrence, effect: Callable[[Any], dict[str, Any]]) -> bool:
-    """Effect and JobRun in one transaction; False if the period was done already."""
-    try:
-        with ctx.db.write() as s:
-            _claim(s, ctx, occ)
-            details = effect(s)
-            row = s.execute(sa.select(JobRun).where(JobRun.job == occ.job, JobRun.period == occ.period)).scalar_one()
-            row.details = json.dumps(details, ensure_ascii=False, default=str)
-        return True
-    except exc.IntegrityError:
-        return False
-
-
-def record_done(ctx: JobContext, occ: Occurrence, details: dict[str, Any]) -> bool:
-    """Record a period whose (idempotent) effect is done; False if another station recorded it."""
-    try:
-        with ctx.db.write() as s:
-            _claim(s, ctx, occ, details)
-        return True
-    except exc.IntegrityError:
-        return False
-
-
-def is_done(ctx: JobContext, occ: Occurrence) -> bool:
-    with ctx.db.read() as s:
-        return s.scalar(sa.select(JobRun.id).where(JobRun.job == occ.job, JobRun.period == occ.period)) is not None
-
-
 # --- minute jobs ------------------------------------------------------------------------------
-def optional(module: str, name: str) -> Callable | None:
-    """A function of a module another part of the station may not have yet (notices, backup)."""
-    try:
-        mod = importlib.import_module(module)
-    except ImportError:
-        return None
-    return getattr(mod, name, None)
-
-
 def run_minute(ctx: JobContext, name: str, now: datetime | None = None) -> Any:
     now = now or ctx.clock()
     if name == "arrears":
@@ -233,10 +162,10 @@ def run_minute(ctx: JobContext, name: str, now: datetime | None = None) -> Any:
             ctx.runtime.wake()
         return timed
     if name == "notices":
-        out = []
-        for fn_name in ("notify_new_alarms", "send_due_notices"):
-            fn = optional("billing.notices", fn_name)
-            if fn is not None:
-                out.append(fn(ctx.db, now))
+        from billing import notices
+
+        out = [notices.notify_new_alarms(ctx.db, now)]
+        if ctx.send_notices is not None:
+            out.append(ctx.send_notices(ctx.db, now))
         return out
     raise ValueError(f"unknown job {name!r}")

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from billing import outbox
 from billing.automation.calendar import setting
-from billing.automation.jobs import JobContext, is_done, optional, record_done, run_once_recorded
+from billing.automation.job_runs import JobContext, is_done, record_done, run_once_recorded
 from billing.automation.periods import Occurrence
 from models import capabilities
 from models.accounts import Account
@@ -150,10 +150,11 @@ def _bill_documents(ctx: JobContext, month: str, accounts: list[str]) -> int:
 
 
 def _backup(ctx: JobContext, occ: Occurrence, now: datetime) -> bool:
-    fn = optional("models.backup", "scheduled_backup")
-    if fn is None or is_done(ctx, occ):
+    from models.backup import scheduled_backup
+
+    if is_done(ctx, occ):
         return False
-    result = fn(ctx.db, now)
+    result = scheduled_backup(ctx.db, now)
     return record_done(ctx, occ, {"result": str(result)[:200]})
 
 

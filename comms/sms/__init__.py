@@ -1,7 +1,7 @@
 """SMS notices to customers: PDU encoding (pdu.py), a GSM modem sender over a serial port
 (modem.py) and a sender that writes JSON lines to a folder (file_sender.py).
 
-make_sender(kind, ...) builds the sender named by the setting sms.sender ("modem" or "file");
+station/sms_delivery.make_sender(kind) builds the sender named by the setting sms.sender ("modem" or "file");
 every sender has send(phone, text, reference=None) -> list of message references, and is a
 context manager (the modem port is held only while a batch is sent).
 """

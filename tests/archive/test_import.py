@@ -12,7 +12,8 @@ import pytest
 from models import archive_query as query, archive_service as svc
 from models.archive import Customer, Floor, Link, Meter, Room
 from models.archive_import import ImportFailed
-from models.archive_io import export_archive, import_archive, read_tables
+from models.archive_files import export_archive, import_archive
+from models.archive_io import read_tables
 from models.errors import InvalidInput, PermissionDenied
 from tests.archive.conftest import count, last_action
 

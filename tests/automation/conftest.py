@@ -109,7 +109,7 @@ def set_setting(db, actor, key, value):
 
 def runtime(db, clock=None, **kw):
     """A StationRuntime for tests: a daytime controlled clock and a quick store."""
-    from billing.automation.runtime import StationRuntime
+    from station.runtime import StationRuntime
 
     kw.setdefault("run_jobs", False)
     kw.setdefault("store_batch_seconds", 0.02)

@@ -91,7 +91,7 @@ def bare_client(url: str, meters: int) -> float:
 
     from comms import dlt645
     from comms import dlt645_requests as rq
-    from comms.links import parse_link_url
+    from models.link_urls import parse_link_url
 
     spec = parse_link_url(url)
     sock = socket.create_connection((spec.host, spec.tcp_port))

@@ -12,7 +12,7 @@ import pytest
 
 from billing import receipts, sales
 from billing.schedules import save_settings
-from printing.layouts import ReceiptLayout
+from models.receipt_layout import ReceiptLayout
 from resources import i18n
 from tests.billing import factories
 

@@ -8,7 +8,7 @@ import pytest
 
 from comms import dlt645_requests as rq
 from comms import modbus_rtu as rtu
-from comms.links import parse_link_url
+from models.link_urls import parse_link_url
 from comms.transaction import Channel
 from comms.transport import open_transport
 

@@ -6,7 +6,7 @@ import pytest
 
 from comms.driver import MeterConfig
 from comms.drivers import make_driver
-from comms.links import parse_link_url
+from models.link_urls import parse_link_url
 from comms.simulator import Bus, PtySimulator, TcpSimulator
 from comms.simulator.base import ManualClock
 from comms.simulator.spec import SimulatorSpec

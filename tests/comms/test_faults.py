@@ -10,7 +10,7 @@ import pytest
 from comms import dlt645
 from comms import dlt645_requests as rq
 from comms.errors import LinkError, NoReply, ProtocolError
-from comms.links import parse_link_url
+from models.link_urls import parse_link_url
 from comms.transaction import Channel
 from comms.transport import open_transport
 

@@ -67,7 +67,7 @@ def test_unknown_kind_or_wrong_payload_refused():
 
 
 def _models():
-    from comms.profiles import profile_names
+    from comms.modbus_schema import profile_names
     return [(n, n) for n in capabilities.model_names()] + [("modbus", n) for n in profile_names()]
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from comms.driver import QUANTITIES
-from comms.profiles import load_profile, parse_profile, profile_names
+from comms.modbus_schema import load_profile, parse_profile, profile_names
 from models.errors import InvalidInput
 from resources import path
 

@@ -11,7 +11,7 @@ from pymodbus import FramerType
 from comms.driver import MeterConfig
 from comms.drivers import make_driver
 from comms.errors import MeterRefused, NoReply, ProtocolError
-from comms.links import parse_link_url
+from models.link_urls import parse_link_url
 from comms.modbus_driver import ModbusDriver
 from comms.modbus_server import ModbusSimServer
 from comms.simulator import start_simulator

@@ -1,5 +1,5 @@
 """End to end with a simulated meter: an account in arrears whose meter's relay is open; the
-cashier sells at the counter; the station runtime (billing.automation.runtime.StationRuntime,
+cashier sells at the counter; the station runtime (station.runtime.StationRuntime,
 started by ui.bridge.RuntimeHost as the GUI does) delivers the relay close through the outbox;
 the simulated relay closes and the card shows "delivered", live through the event bridge."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from PySide6.QtCore import Qt
 
-import billing.automation.runtime  # noqa: F401 - imported here, not first in a worker thread
+import station.runtime  # noqa: F401 - imported here, not first in a worker thread
 from billing.accounts_open import MeterOpening, open_account
 from comms.simulator import Bus, TcpSimulator
 from comms.simulator.spec import SimulatorSpec

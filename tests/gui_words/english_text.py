@@ -4,7 +4,7 @@ window titles) and the rule for which of them are English words left untranslate
 
 A text is flagged when it is ASCII only and has a word of two or more letters that is not a
 unit, a format code or a short allow-listed token — "online", "flat", "sharp=1.1500",
-"JSON, see printing/layouts.py" are flagged; "12.50", "kWh", "PDF", "DL/T 645-2007",
+"JSON, see models/receipt_layout.py" are flagged; "12.50", "kWh", "PDF", "DL/T 645-2007",
 "tcp://10.0.0.9:8001" and "/tmp/x.pdf" are not.
 """
 from __future__ import annotations

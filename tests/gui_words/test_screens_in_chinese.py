@@ -21,7 +21,7 @@ ELSEWHERE: dict[tuple[str, str], str] = {}
 
 
 def test_the_rule():
-    flagged = ["online", "flat", "sharp=1.1500 peak=0.9000", "JSON, see printing/layouts.py", "Cancel",
+    flagged = ["online", "flat", "sharp=1.1500 peak=0.9000", "JSON, see models/receipt_layout.py", "Cancel",
                "tou", "login.failed"]
     passed = ["12.50", "kWh", "PDF", "DL/T 645-2007", "tcp://10.0.0.9:8001", "/tmp/x.pdf", "在线", "V", "A",
               "2026-10-01", "<b>售电</b>", "DEMO", "1.5 kW", "Excel (*.xlsx)"]

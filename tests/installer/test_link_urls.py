@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from comms.links import parse_link_url
+from models.link_urls import parse_link_url
 from models.errors import InvalidInput
 
 

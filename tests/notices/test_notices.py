@@ -19,6 +19,7 @@ from models.archive import Customer
 from models.automation import Alarm
 from models.ledger import OutboxItem
 from models.oplog import OpLogEntry, verify
+from station import sms_delivery
 from tests.billing import factories
 
 
@@ -96,7 +97,7 @@ def test_sender_none_queues_nothing(db, root):
     view = _account(db, root)
     _sync(db, view.number)
     assert notices.notify_new_alarms(db, _now()) == 0
-    assert notices.send_due_notices(db, _now()) == notices.NoticeRun()
+    assert sms_delivery.send_due_notices(db, _now()) == notices.NoticeRun()
     settings.set_local("sms.sender", "file")                   # turned on later: still notified
     assert notices.notify_new_alarms(db, _now()) == 1
 
@@ -120,13 +121,13 @@ def test_file_sender_from_settings_sends_and_logs(db, root, tmp_path):
     _sync(db, view.number)
     now = _now()
     notices.notify_new_alarms(db, now)
-    run = notices.send_due_notices(db, now)
+    run = sms_delivery.send_due_notices(db, now)
     assert (run.sent, run.failed, run.expired) == (1, 0, 0)
     [item] = _items(db)
     assert (item.state, item.attempts, item.done_at) == ("done", 1, now)
     [f] = list((tmp_path / "out").iterdir())
     assert json.loads(f.read_text(encoding="utf-8"))["phone"] == "+8613800138000"
-    assert notices.send_due_notices(db, now).sent == 0          # done items are not sent again
+    assert sms_delivery.send_due_notices(db, now).sent == 0          # done items are not sent again
     assert _actions(db) == ["sms.queued", "sms.sent"]
 
 
@@ -136,15 +137,15 @@ def test_modem_error_retries_with_backoff_then_succeeds(db, root):
     now = _now()
     notices.notify_new_alarms(db, now)
     with SimulatedModem(mode="error") as modem:
-        run = notices.send_due_notices(db, now, ModemSender(modem.url, timeout=2))
+        run = sms_delivery.send_due_notices(db, now, ModemSender(modem.url, timeout=2))
         assert (run.sent, run.failed) == (0, 1)
         [item] = _items(db)
         assert (item.state, item.attempts, item.next_at) == ("pending", 1, now + timedelta(seconds=60))
         assert "ERROR" in item.last_error
         modem.mode = "ok"
-        assert notices.send_due_notices(db, now + timedelta(seconds=30),
+        assert sms_delivery.send_due_notices(db, now + timedelta(seconds=30),
                                         ModemSender(modem.url, timeout=2)).sent == 0   # not due yet
-        assert notices.send_due_notices(db, now + timedelta(seconds=61),
+        assert sms_delivery.send_due_notices(db, now + timedelta(seconds=61),
                                         ModemSender(modem.url, timeout=2)).sent == 1
         assert modem.messages == [("+8613800138000", json.loads(item.payload)["text"])]
     [item] = _items(db)
@@ -160,7 +161,7 @@ def test_expires_after_24_hours(db, root):
     now = start
     with SimulatedModem(mode="cms", cms_code=500) as modem:
         for _ in range(40):
-            notices.send_due_notices(db, now, ModemSender(modem.url, timeout=2))
+            sms_delivery.send_due_notices(db, now, ModemSender(modem.url, timeout=2))
             [item] = _items(db)
             if item.state != "pending":
                 break
@@ -169,7 +170,7 @@ def test_expires_after_24_hours(db, root):
     assert "+CMS ERROR: 500" in item.last_error
     acts = _actions(db)
     assert acts[-1] == "sms.expired" and acts.count("sms.failed") == item.attempts - 1
-    assert notices.send_due_notices(db, start + timedelta(days=2), ModemSender("/nonexistent")).sent == 0
+    assert sms_delivery.send_due_notices(db, start + timedelta(days=2), ModemSender("/nonexistent")).sent == 0
 
 
 def test_item_never_sent_expires_unsent(db, root):
@@ -177,7 +178,7 @@ def test_item_never_sent_expires_unsent(db, root):
     _sync(db, view.number)
     start = _now()
     notices.notify_new_alarms(db, start)
-    run = notices.send_due_notices(db, start + timedelta(hours=25), ModemSender("/nonexistent"))
+    run = sms_delivery.send_due_notices(db, start + timedelta(hours=25), ModemSender("/nonexistent"))
     assert run.expired == 1
     assert _items(db)[0].state == "expired"
 
@@ -192,7 +193,7 @@ def test_silent_modem_stops_the_batch(db, root):
         sender = ModemSender(modem.url, timeout=1, send_timeout=1)
         sender.open()                       # the modem dies after the port was set up
         modem.mode = "silent"
-        run = notices.send_due_notices(db, now, sender)
+        run = sms_delivery.send_due_notices(db, now, sender)
     assert (run.sent, run.failed, run.deferred) == (0, 1, 2)
     items = _items(db)
     assert [(i.state, i.attempts) for i in items] == [("pending", 1), ("pending", 0), ("pending", 0)]
@@ -206,7 +207,7 @@ def test_unopenable_modem_counts_an_attempt(db, root):
     notices.notify_new_alarms(db, now)
     settings.set_local("sms.sender", "modem")
     settings.set_local("sms.port", "serial:///nonexistent/tty?baud=9600")
-    run = notices.send_due_notices(db, now)
+    run = sms_delivery.send_due_notices(db, now)
     assert run.failed == 1
     [item] = _items(db)
     assert item.attempts == 1 and "nonexistent" in item.last_error
@@ -242,8 +243,8 @@ def test_stale_claim_is_taken_again(db, root):
         item.state, item.next_at = "sending", now + notices.LEASE
     settings.set_local("sms.file_dir", str(db.url.split("///")[-1]) + "-sms" if db.dialect == "sqlite"
                        else "/tmp/meterstation-test-sms")
-    assert notices.send_due_notices(db, now).sent == 0          # lease not over
-    assert notices.send_due_notices(db, now + notices.LEASE).sent == 1
+    assert sms_delivery.send_due_notices(db, now).sent == 0          # lease not over
+    assert sms_delivery.send_due_notices(db, now + notices.LEASE).sent == 1
 
 
 def test_closed_accounts_are_not_notified(db, root):

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from models.errors import InvalidInput
-from printing.layouts import FIELD_LABELS, FieldSpec, ReceiptLayout
+from models.receipt_layout import FIELD_LABELS, FieldSpec, ReceiptLayout
 from resources import i18n
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from printing.layouts import FieldSpec, ReceiptLayout
+from models.receipt_layout import FieldSpec, ReceiptLayout
 from printing.receipt import render_receipt_pdf, write_receipt_pdf
 
 CONT = ReceiptLayout(paper="continuous-241x93")

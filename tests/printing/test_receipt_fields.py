@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from printing.layouts import ReceiptLayout
+from models.receipt_layout import ReceiptLayout
 from printing.receipt import render_receipt_pdf
 
 NEEDLES = ("阳光花园物业服务中心", "户号", "000123", "楼栋", "A栋", "3-2-1502", "单价", "0.5283元/kWh（居民电价）",

@@ -104,7 +104,7 @@ def test_tariffs_tab_adds_flat_tou_and_tiered(qtbot, gui_db, gui_root):
 
 
 def test_schedules_receipt_station_backup_tabs(qtbot, gui_db, gui_root, tmp_path):
-    from printing.layouts import ReceiptLayout, stored_layout
+    from models.receipt_layout import ReceiptLayout, stored_layout
     from ui.pages.settings_backup_tab import BackupTab
     from ui.pages.settings_receipt_tab import ReceiptTab
     from ui.pages.settings_schedules_tab import ScheduleDialog, SchedulesTab

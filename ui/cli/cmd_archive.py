@@ -20,7 +20,7 @@ from pathlib import Path
 from models import archive_places as places, archive_query as query, archive_service as svc
 from models.archive_import import ImportFailed
 from models import station_files
-from models.archive_io import export_archive, import_archive
+from models.archive_files import export_archive, import_archive
 from resources.i18n import _
 from ui.cli.context import CliContext
 

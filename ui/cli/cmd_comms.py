@@ -195,7 +195,7 @@ def control(ctx: CliContext, args) -> int:
 def poll(ctx: CliContext, args) -> int:
     """--once: poll every meter once, settle, apply arrears, deliver the outbox, print the summary;
     otherwise the headless service (poller + the scheduler on the job station) until a signal."""
-    from billing.automation.runtime import StationRuntime
+    from station.runtime import StationRuntime
     from models import settings
 
     db = ctx.db()

@@ -5,7 +5,7 @@ Linux: a systemd unit (/etc/systemd/system/meterstation-poll.service, run as --u
 journal), enabled and started with systemctl. Windows: a scheduled task started at boot (Task
 Scheduler XML through schtasks, no time limit, restarted after a failure). `--print` / `--dry-run`
 only show what would be written and run. Only the job station runs the scheduled jobs
-(setting automation.job_station, billing/automation/runtime.py); `status` shows which one it is.
+(setting automation.job_station, station/runtime.py); `status` shows which one it is.
 """
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ import sys
 import threading
 from collections import Counter
 
-from billing.automation.runtime import JOBS_RUN, SETTLED
+from station.runtime import JOBS_RUN, SETTLED
 from comms import events as ev
 from resources.i18n import _
 

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
                                QVBoxLayout)
 
 from comms.driver import PROTOCOLS
-from comms.links import parse_link_url
+from models.link_urls import parse_link_url
 from models import archive_query, archive_service
 from models.errors import InvalidInput
 from resources.i18n import N_, _

@@ -37,6 +37,7 @@ from models.archive import MeterTag
 from models.automation import ReadSchedule
 from models.db import Database
 from models.rights import system_actor
+from station import sms_delivery
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,8 @@ class StationRuntime:
         self._closed = False
         self._poller, self._commands, self._plans = self._build()
         self.runs_jobs = bool(run_jobs) and is_job_station(db, station)
-        self.context = jobs.JobContext(db, station, self.clock, self)
+        self.context = jobs.JobContext(db, station, self.clock, self,
+                                       send_notices=sms_delivery.send_due_notices)
         self._scheduler: StationScheduler | None = StationScheduler(self.context) if self.runs_jobs else None
 
     # --- composition ------------------------------------------------------------------------

@@ -3,6 +3,9 @@
     serial:///dev/ttyUSB0?baud=2400&parity=E     a PC serial port (COM3 on Windows: serial://COM3)
     tcp://HOST:PORT                              a transparent serial server / DTU
     modbus-tcp://HOST:PORT                       Modbus TCP (MBAP framing)
+
+The syntax is vocabulary both the archive (which checks a link before storing it) and comms
+(which opens it) need, so it lives here at the bottom; nothing in it touches a port.
 """
 from __future__ import annotations
 

@@ -1,0 +1,22 @@
+"""Importing and exporting the archive as files: the two entry points the CLI and the archive
+page call. Reading and writing the file formats is models/archive_io.py; checking and importing
+rows models/archive_import.py; exporting models/archive_export.py (both build on archive_io).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from models.archive_export import export_tables
+from models.archive_import import import_tables
+from models.archive_io import KINDS, read_tables
+
+
+def import_archive(db, actor, path: str | Path, kind: str | None = None) -> dict[str, int]:
+    """Read path and import every row or nothing (see the module docstring); counts of what was
+    added. Raises ImportFailed (an InvalidInput) listing every bad row."""
+    return import_tables(db, actor, read_tables(path, kind), Path(path).name)
+
+
+def export_archive(db, actor, path: str | Path, kinds: tuple[str, ...] = KINDS) -> dict[str, int]:
+    """Write the archive (or the chosen kinds) to path; counts per kind."""
+    return export_tables(db, actor, path, kinds)
