@@ -126,7 +126,7 @@ def _alarm_cols(_group: str) -> list[Col]:
 
 
 def _lost_cols(_group: str) -> list[Col]:
-    what = {"meter": N_("Meter"), "link": N_("Link")}
+    what = {"meter": N_("Meter"), "link": N_("Link"), "unreachable": N_("Meter (link lost, unreachable)")}
     return [Col(N_("Kind"), lambda r: _(what[r.what])), Col(N_("Name"), lambda r: r.name),
             Col(N_("Link"), lambda r: r.link), Col(N_("Place"), lambda r: r.place),
             Col(N_("Failures in a row"), lambda r: r.fail_streak, "int"),
@@ -138,8 +138,12 @@ def _read_cols(group: str) -> list[Col]:
     if group == "meter":
         cols.append(Col(N_("Meter No."), lambda r: r.meter))
     return cols + [Col(N_("Meters"), lambda r: r.meters, "int", True), Col(N_("Online"), lambda r: r.online, "int", True),
-                   Col(N_("Lost"), lambda r: r.lost, "int", True), Col(N_("Not read yet"), lambda r: r.unknown, "int", True),
-                   Col(N_("Success rate %"), lambda r: r.rate, "energy"),
+                   Col(N_("Lost"), lambda r: r.lost, "int", True),
+                   Col(N_("Unreachable (link lost)"), lambda r: r.unreachable, "int", True),
+                   Col(N_("Not read yet"), lambda r: r.unknown, "int", True),
+                   Col(N_("Read attempts"), lambda r: r.attempts, "int", True),
+                   Col(N_("Successful reads"), lambda r: r.successes, "int", True),
+                   Col(N_("Success rate % (reads ÷ attempts)"), lambda r: r.rate, "energy"),
                    Col(N_("Readings in period"), lambda r: r.readings, "int", True),
                    Col(N_("Failures in a row"), lambda r: r.fail_streak, "int"),
                    Col(N_("Last read"), lambda r: r.last_read, "datetime")]

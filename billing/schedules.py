@@ -54,7 +54,8 @@ class ScheduleRow:
     enabled: bool
 
 
-def _check(spec: ScheduleSpec) -> ScheduleSpec:
+def check_spec(spec: ScheduleSpec) -> ScheduleSpec:
+    """The spec checked and trimmed; InvalidInput naming the first problem."""
     name = spec.name.strip()
     if not name or len(name) > 60:
         raise InvalidInput(_("A schedule name has 1 to 60 characters"))
@@ -105,7 +106,7 @@ def list_schedules(db: Database) -> list[ScheduleRow]:
 
 
 def add_schedule(db: Database, actor: Actor, spec: ScheduleSpec) -> int:
-    spec = _check(spec)
+    spec = check_spec(spec)
     with audited(db, actor, "schedule.add", spec.name) as s:
         actor.require("settings_edit")
         _name_free(s, spec.name)
@@ -118,7 +119,7 @@ def add_schedule(db: Database, actor: Actor, spec: ScheduleSpec) -> int:
 
 
 def update_schedule(db: Database, actor: Actor, schedule_id: int, spec: ScheduleSpec) -> None:
-    spec = _check(spec)
+    spec = check_spec(spec)
     with audited(db, actor, "schedule.update", spec.name) as s:
         actor.require("settings_edit")
         row = s.get(ReadSchedule, schedule_id)

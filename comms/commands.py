@@ -28,6 +28,11 @@ class NotConfirmed(CommsError):
     """The meter accepted the command but reading it back does not show the new state."""
 
 
+class AcceptedUnconfirmed(NotConfirmed):
+    """The meter accepted (acknowledged) the control command but its state could not be read
+    back: the outbox marks it done (unconfirmed) and queues a read-back, never a blind re-send."""
+
+
 class BadCommand(CommsError):
     """The command itself is wrong (unknown action, bad payload): retrying cannot help."""
 
@@ -36,17 +41,28 @@ PERMANENT = (Unsupported, BadCommand)
 
 
 def frozen_period(kind: str, n: int, frozen_at: str | None, today: date) -> date:
-    """The day (daily) or first day of the month (monthly) a frozen value belongs to: the
-    meter's own freeze time when it sends one, else counted back from today (freeze at 00:00
-    each day; settlement on the 1st of each month)."""
+    """The day (daily) or first day of the month (monthly) a frozen value belongs to.
+
+    One convention, the job's and the reading's (billing/automation/jobs.py labels its
+    occurrence the same way): a frozen value is dated by the period it CLOSES. DL/T 645-2007
+    daily freezing (DI 050601nn, its freeze time 050600nn; protocols.md §2 data table) takes the
+    meter's energy at the daily freeze time, 00:00 by default: the value frozen at 00:00 on D is
+    the reading at the end of D-1, so it belongs to D-1. A freeze time in the morning (before
+    12:00) closes the day before; a freeze in the afternoon or evening closes its own day.
+    Without the meter's freeze time, last-n counts back from today: n=1 is yesterday. Monthly
+    (settlement-day data 000100nn, settlement on the 1st at 00:00): n=1 is last month."""
     if frozen_at:
         try:
-            return date.fromisoformat(frozen_at[:10])
+            when = datetime.fromisoformat(frozen_at.strip()[:16])
+            return when.date() - timedelta(days=1) if when.hour < 12 else when.date()
         except ValueError:
-            pass
+            try:
+                return date.fromisoformat(frozen_at[:10]) - timedelta(days=1)
+            except ValueError:
+                pass
     if kind == "daily":
-        return today - timedelta(days=n - 1)
-    months = today.year * 12 + today.month - 1 - (n - 1)
+        return today - timedelta(days=n)
+    months = today.year * 12 + today.month - 1 - n
     return date(months // 12, months % 12 + 1, 1)
 
 
@@ -78,7 +94,8 @@ def _control(driver: MeterDriver, payload: dict[str, Any]) -> dict[str, Any]:
         raise BadCommand(_("Unknown control action {action}").format(action=action))
     result = driver.control(action)
     if not result.confirmed:
-        raise NotConfirmed(result.detail or _("The meter did not confirm {action}").format(action=action))
+        error = AcceptedUnconfirmed if result.accepted else NotConfirmed
+        raise error(result.detail or _("The meter did not confirm {action}").format(action=action))
     return {"action": action, "confirmed": True}
 
 

@@ -1,9 +1,12 @@
-"""Per-meter options (MeterConfig.options) read with defaults and clear errors."""
+"""Per-meter options (MeterConfig.options) read by the drivers with defaults and clear errors.
+
+Which options exist and their checks are vocabulary the archive needs too: models/meter_options.py.
+"""
 from __future__ import annotations
 
 from comms.driver import MeterConfig
 from models.errors import InvalidInput
-from resources.i18n import _
+from resources.i18n import N_, _
 
 
 def opt_str(config: MeterConfig, name: str, default: str) -> str:

@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from comms import events as ev
-from comms.commands import PERMANENT
+from comms.commands import PERMANENT, AcceptedUnconfirmed
 from comms.driver import ACTIONS
 from comms.errors import CommsError
 from comms.poller import Command
@@ -194,6 +194,25 @@ class OutboxSource:
         """Refresh on the next take (after a sale put something in the outbox)."""
         self._last_refresh = 0.0
 
+    def _unconfirmed(self, s, item: OutboxItem, command: Command, error: CommsError, now) -> int:
+        """A control the meter accepted whose state could not be read back (issue 15): done
+        (unconfirmed), never re-sent blindly; a read-back of the state is queued (meter.read,
+        priority 0), which stores what the meter says like any read. Returns its item id."""
+        action = str(command.payload.get("action", ""))
+        quantity = "valve" if action.startswith("valve") else "relay"
+        item.state, item.done_at = "done", now
+        item.last_error = _("Accepted by the meter, not confirmed (read back queued): {reason}").format(
+            reason=error)[:300]
+        readback = OutboxItem(kind=contract.KINDS["meter.read"].name, account_id=item.account_id,
+                              meter_id=item.meter_id, priority=0,
+                              payload=contract.to_json("meter.read", {"quantities": (quantity,)}))
+        s.add(readback)
+        s.flush()
+        oplog.append(s, operator="system", station=self.station, action=f"meter.{command.kind}.unconfirmed",
+                     target=str(command.meter_id), details={"item": item.id, "error": str(error),
+                                                             "payload": command.payload, "read_back": readback.id})
+        return readback.id
+
     def finished(self, command: Command, result: Any, error: CommsError | None) -> None:
         now = utcnow()
         with self.db.write() as s:
@@ -201,7 +220,10 @@ class OutboxSource:
             if item is None:
                 return
             item.attempts += 1
-            if error is None:
+            readback = None
+            if isinstance(error, AcceptedUnconfirmed):
+                readback = self._unconfirmed(s, item, command, error, now)
+            elif error is None:
                 item.state, item.done_at, item.last_error = "done", now, ""
                 apply_effect(s, command, result)
                 oplog.append(s, operator="system", station=self.station, action=f"meter.{command.kind}",
@@ -219,7 +241,10 @@ class OutboxSource:
                 else:
                     item.state, item.next_at = "pending", nxt
             final = item.state
-        if error is None:
+        if readback is not None:
+            self.events.publish(ev.COMMAND_DONE, item_id=command.item_id, meter_id=command.meter_id,
+                                kind=command.kind, result={"confirmed": False, "read_back": readback})
+        elif error is None:
             self.events.publish(ev.COMMAND_DONE, item_id=command.item_id, meter_id=command.meter_id,
                                 kind=command.kind, result=result)
         else:

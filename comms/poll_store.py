@@ -11,6 +11,13 @@ the readings table): last_read_at, relay_state (when `relay` was read) and last_
 object of the quantities read as decimal strings plus their units, e.g.
 ``{"energy": "1234.56", "relay": "closed", "units": {"energy": "kWh"}}`` (see live_values()).
 The meter updates of a batch go out as one executemany, in the batch's one transaction.
+
+Polling facts (issue 15): a successful read sets comm_state "online" and clears lost_since; a
+meter going lost gets lost_since (its first lost moment, kept while it stays lost); when a link
+goes lost its meters that are not lost themselves become "unreachable" (not their failure: no
+streak), and back to "unknown" when the link works again until each is read. Every read the
+poller makes is one attempt of that meter on that local day and every stored read one success
+(MeterReadDay), which the read-success report divides.
 """
 from __future__ import annotations
 
@@ -27,7 +34,7 @@ import sqlalchemy as sa
 from comms.driver import Reading as Value
 from comms.errors import CommsError, LinkError
 from comms.schedule import LinkPlan, MeterPlan
-from models.archive import Link, Meter, Reading
+from models.archive import Link, Meter, MeterReadDay, Reading
 from models.base import utcnow
 from models.db import Database
 
@@ -85,6 +92,7 @@ class PollStore:
         self._queue.put(("reading", (meter, at, values)))
 
     def failure(self, link: LinkPlan, meter: MeterPlan, at: datetime, error: CommsError) -> None:
+        self._queue.put(("attempt", (meter.meter_id, at)))
         if not isinstance(error, LinkError):     # a dead converter is not the meter's failure
             self._queue.put(("failure", meter.meter_id))
 
@@ -138,10 +146,35 @@ class PollStore:
                                           if balance is not None and isinstance(balance.value, Decimal) else None),
                        flag=flag)
 
+    def _count_days(self, s, counts: dict[tuple[int, Any], list[int]]) -> None:
+        """Add attempts and successes to MeterReadDay rows (one select, then executemany)."""
+        if not counts:
+            return
+        ids = sorted({m for m, _d in counts})
+        days = sorted({d for _m, d in counts})
+        have = {(m, d) for m, d in s.execute(sa.select(MeterReadDay.meter_id, MeterReadDay.day).where(
+            MeterReadDay.meter_id.in_(ids), MeterReadDay.day.in_(days)))}
+        old = [{"m": m, "d": d, "a": a, "ok": ok} for (m, d), (a, ok) in counts.items() if (m, d) in have]
+        if old:
+            table = MeterReadDay.__table__            # Core executemany, not the ORM's by-key update
+            s.execute(sa.update(table).where(table.c.meter_id == sa.bindparam("m"), table.c.day == sa.bindparam("d"))
+                      .values(attempts=table.c.attempts + sa.bindparam("a"),
+                              successes=table.c.successes + sa.bindparam("ok")), old)
+        new = [{"meter_id": m, "day": d, "attempts": a, "successes": ok}
+               for (m, d), (a, ok) in counts.items() if (m, d) not in have]
+        if new:
+            s.execute(sa.insert(MeterReadDay), new)
+
+    def _link_meters(self, s, link_id: int, condition) -> list[int]:
+        return list(s.execute(sa.select(Meter.id).where(Meter.link_id == link_id, condition)).scalars())
+
     def _apply(self, s, batch: list[tuple[str, Any]]) -> list[Reading]:
         rows: list[Reading] = []
         meters: dict[int, dict[str, Any]] = {}      # meter id -> columns to set (last wins)
         streak_up: dict[int, int] = {}
+        counts: dict[tuple[int, Any], list[int]] = {}     # (meter, local day) -> [attempts, successes]
+        went_lost: dict[int, datetime] = {}
+        cut_off: dict[int, set[int]] = {}                  # link id -> meters made unreachable
         self._prefetch(s, [data[0].meter_id for kind, data in batch if kind == "reading"])
         for kind, data in batch:
             if kind == "reading":
@@ -151,20 +184,46 @@ class PollStore:
                     s.add(row)
                     rows.append(row)
                 update = meters.setdefault(meter.meter_id, {})
-                update.update(fail_streak=0, last_read_at=at, last_values=live_values_json(values))
+                update.update(fail_streak=0, last_read_at=at, last_values=live_values_json(values),
+                              comm_state="online", lost_since=None)
+                went_lost.pop(meter.meter_id, None)
+                c = counts.setdefault((meter.meter_id, at.astimezone().date()), [0, 0])
+                c[0] += 1
+                c[1] += 1
                 relay = values.get("relay")
                 if relay is not None and relay.value in ("open", "closed"):
                     update["relay_state"] = relay.value
                 streak_up.pop(meter.meter_id, None)
+            elif kind == "attempt":
+                counts.setdefault((data[0], data[1].astimezone().date()), [0, 0])[0] += 1
             elif kind == "failure":
                 streak_up[data] = streak_up.get(data, 0) + 1
             elif kind == "meter_state":
-                meters.setdefault(data[0], {})["comm_state"] = data[1]
+                update = meters.setdefault(data[0], {})
+                update["comm_state"] = data[1]
+                if data[1] == "lost":
+                    went_lost[data[0]] = utcnow()
+                    update.pop("lost_since", None)
+                else:
+                    went_lost.pop(data[0], None)
+                    update["lost_since"] = None
             elif kind == "link_state":
                 link_values: dict[str, Any] = {"state": data[1]}
                 if data[1] == "online":
                     link_values["last_ok_at"] = utcnow()
                 s.execute(sa.update(Link).where(Link.id == data[0]).values(**link_values))
+                if data[1] == "lost":            # its meters cannot be reached: not their failure
+                    for meter_id in self._link_meters(s, data[0], Meter.comm_state != "lost"):
+                        update = meters.setdefault(meter_id, {})
+                        if update.get("comm_state") != "lost":
+                            update["comm_state"] = "unreachable"
+                            cut_off.setdefault(data[0], set()).add(meter_id)
+                else:                            # not known again until each is read
+                    for meter_id in self._link_meters(s, data[0], Meter.comm_state == "unreachable"):
+                        meters.setdefault(meter_id, {}).setdefault("comm_state", "unknown")
+                    for meter_id in cut_off.pop(data[0], ()):      # made unreachable earlier in this batch
+                        if meters[meter_id].get("comm_state") == "unreachable":
+                            meters[meter_id]["comm_state"] = "unknown"
         # a failure after a good read in the same batch still counts: streaks add to 0 or to the old value
         for meter_id, update in meters.items():
             if meter_id in streak_up and "fail_streak" in update:
@@ -174,6 +233,10 @@ class PollStore:
             s.execute(sa.update(Meter), group)
         for meter_id, n in streak_up.items():
             s.execute(sa.update(Meter).where(Meter.id == meter_id).values(fail_streak=Meter.fail_streak + n))
+        for meter_id, when in went_lost.items():      # the first lost moment stays while it stays lost
+            s.execute(sa.update(Meter).where(Meter.id == meter_id)
+                      .values(lost_since=sa.func.coalesce(Meter.lost_since, when)))
+        self._count_days(s, counts)
         return rows
 
     def _writer(self) -> None:

@@ -84,13 +84,26 @@ class Meter(Base):
     room_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rooms.id"), nullable=True, index=True)
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("meters.id"), nullable=True)  # 总表 of a 分表
     is_common: Mapped[bool] = mapped_column(default=False)               # 公摊表
-    comm_state: Mapped[str] = mapped_column(sa.String(10), default="unknown")  # online | lost | unknown
+    # online | lost | unreachable (its link is lost) | unknown (not read yet)
+    comm_state: Mapped[str] = mapped_column(sa.String(12), default="unknown")
+    lost_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # set when it went lost
     fail_streak: Mapped[int] = mapped_column(default=0)
     relay_state: Mapped[str] = mapped_column(sa.String(8), default="unknown")   # closed | open | unknown
     keep_power: Mapped[bool] = mapped_column(default=False)                # 保电: never tripped for arrears
     last_values: Mapped[str] = mapped_column(LongText, default="{}")     # live values of the last read (JSON)
     last_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MeterReadDay(Base):
+    """Read attempts and successes of one meter on one local day (the read-success report):
+    every routine or on-demand read the poller makes counts one attempt; a stored read one
+    success. The link is the meter's link now (the report groups by it)."""
+    __tablename__ = "meter_read_days"
+    meter_id: Mapped[int] = mapped_column(sa.ForeignKey("meters.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    successes: Mapped[int] = mapped_column(default=0)
 
 
 class MeterTag(Base):

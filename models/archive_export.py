@@ -49,7 +49,20 @@ def _links(db: Database) -> list[list[Any]]:
 def _meters(db: Database, actor: Actor) -> list[list[Any]]:
     return [[m.number, m.kind, m.protocol, m.profile, m.address, m.link, m.ct_ratio, rules.plain(m.initial),
              m.install_date, m.state, m.site, m.building, m.floor, m.room,
-             "; ".join(m.tags)] for m in query.list_meters(db, actor)]
+             "; ".join(m.tags), _options_cell(m.options)] for m in query.list_meters(db, actor)]
+
+
+def _options_cell(text: str) -> str:
+    """Meter options as "key=value; ..." for the 表计参数 column; secrets (the password) left out."""
+    import json
+
+    from models.meter_options import SECRET_OPTIONS
+
+    try:
+        options = json.loads(text or "{}")
+    except ValueError:
+        return ""
+    return "; ".join(f"{k}={v}" for k, v in sorted(options.items()) if k not in SECRET_OPTIONS)
 
 
 def _customers(db: Database) -> list[list[Any]]:

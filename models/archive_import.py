@@ -49,6 +49,17 @@ class ImportFailed(InvalidInput):
         self.problems = problems
 
 
+def _options(protocol: str, cell: object) -> str:
+    """The 表计参数 cell ("password=000000; timeout=2", ";" or "；" between) as Meter.options JSON."""
+    import re
+
+    from models.meter_options import parse_items
+    from models.archive_service import options_json
+
+    items = [p.strip() for p in re.split(r"[;；\n]", rules.cell_text(cell)) if p.strip()]
+    return options_json(protocol, {k: v for k, v in parse_items(items).items() if v != ""})
+
+
 class _Importer:
     def __init__(self, s: Session, actor: Actor) -> None:
         self.s, self.actor = s, actor
@@ -175,6 +186,12 @@ class _Importer:
             tags = rules.parse_tags(row.get("tags"))
         except (InvalidInput, NotFound, PermissionDenied, Conflict) as e:
             problems.append(str(e))
+        options = "{}"
+        if v is not None:
+            try:
+                options = _options(v.protocol, row.get("options"))
+            except InvalidInput as e:
+                problems.append(str(e))
         if v is not None:
             if v.number in self.numbers:
                 first = self.numbers[v.number]
@@ -188,7 +205,8 @@ class _Importer:
         self.numbers[v.number] = rownum
         if link is not None:
             self.addresses[(link.id, v.address)] = v.number
-        m = Meter(**v.__dict__, link_id=link.id if link else None, room_id=room.id if room else None)
+        m = Meter(**v.__dict__, link_id=link.id if link else None, room_id=room.id if room else None,
+                  options=options)
         self.s.add(m)
         self.meter_tags.append((m, tags))
         self.counts["meters"] += 1

@@ -20,8 +20,10 @@ are in COLUMNS below):
             (default: the link's), 型号 profile (Modbus), 地址* address, 通道 link (required
             unless 状态 is stock), 倍率 ct_ratio, 初始读数 initial, 安装日期 install_date,
             状态 state, 园区 site, 楼栋 building, 楼层 floor, 房间 room, 标签 tags
-            ("line:A线; department:后勤") — the building must exist (or be in the 楼栋房间 sheet);
-            floors and rooms are created as needed.
+            ("line:A线; department:后勤"), 表计参数 options ("password=000000; operator=12345678;
+            timeout=2": the per-meter options of models/meter_options.py, KEY=VALUE separated by ";"; an
+            unknown key or bad value makes the row bad; export leaves the password out) — the
+            building must exist (or be in the 楼栋房间 sheet); floors and rooms are created as needed.
   用户      姓名* name, 电话 phone, 证件号 id_number, 类型 type (resident|merchant|office|school|
             other or 居民/商户/办公/学校/其他) — a customer with the same name and phone as another
             (in the file or the database) is refused.
@@ -64,7 +66,8 @@ COLUMNS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
                ("initial", "初始读数", ("initial", "起始读数", "底数", "初始底数")),
                ("install_date", "安装日期", ("install_date",)), ("state", "状态", ("state",)),
                ("site", "园区", ("site",)), ("building", "楼栋", ("building", "楼号")), ("floor", "楼层", ("floor",)),
-               ("room", "房间", ("room", "房号", "房间号", "商铺")), ("tags", "标签", ("tags", "分组"))],
+               ("room", "房间", ("room", "房号", "房间号", "商铺")), ("tags", "标签", ("tags", "分组")),
+               ("options", "表计参数", ("options", "参数", "选项"))],
     "customers": [("name", "姓名", ("name", "customer", "用户名", "客户名称", "户名", "名称")),
                   ("phone", "电话", ("phone", "手机", "手机号", "联系电话")),
                   ("id_number", "证件号", ("id_number", "身份证号", "证件号码")),

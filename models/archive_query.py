@@ -41,6 +41,7 @@ class MeterRow:
     floor: str
     room: str
     tags: tuple[str, ...]     # "kind:name"
+    options: str = "{}"       # Meter.options JSON (models/meter_options.py)
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,8 @@ def list_meters(db: Database, actor: Actor | None, *, building: int | str | None
                 tags.setdefault(mid, []).append(f"{k}:{n}")
     return [MeterRow(m.id, m.number, m.kind, m.protocol, m.address, m.profile, link_name or "", m.ct_ratio,
                      Decimal(m.initial_milli).scaleb(-3), m.install_date, m.state, m.comm_state,
-                     site or "", bname or "", bid, fname or "", rnum or "", tuple(tags.get(m.id, ())))
+                     site or "", bname or "", bid, fname or "", rnum or "", tuple(tags.get(m.id, ())),
+                     m.options or "{}")
             for m, link_name, rnum, fname, bid, bname, site in rows]
 
 
@@ -187,3 +189,20 @@ def search_customers(db: Database, text: str = "", *, limit: int = 50) -> list[C
                            Customer.phone.like(pattern, escape="\\"), Customer.id_number == t.upper()))
     with db.read() as s:
         return [CustomerRow(c.id, c.name, c.phone, c.id_number, c.type) for c in s.execute(q).scalars()]
+
+
+def meter_options(db: Database, number: str) -> dict[str, str]:
+    """A meter's stored options (Meter.options JSON) as {key: value}; {} when none or unreadable."""
+    import json
+
+    from models.errors import NotFound
+    from resources.i18n import _
+
+    with db.read() as s:
+        text = s.execute(sa.select(Meter.options).where(Meter.number == str(number).strip())).scalar_one_or_none()
+    if text is None:
+        raise NotFound(_("There is no meter {number}").format(number=number))
+    try:
+        return {str(k): str(v) for k, v in json.loads(text or "{}").items()}
+    except ValueError:
+        return {}

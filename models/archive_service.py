@@ -16,16 +16,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import json
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models.link_urls import parse_link_url
 from models import archive_rules as rules
-from models.archive import Customer, Link, Meter, MeterTag, Reading
+from models import meter_options
+from models.archive import Customer, Link, Meter, MeterTag, Reading, Tag
 from models.archive_places import building_of_room, ensure_tag, find_room, flush_or_conflict, require_place
 from models.audit import audited, record
 from models.db import Database
 from models.errors import Conflict, InvalidInput, NotFound
+from models.link_urls import parse_link_url
 from models.rights import Actor
 from resources.i18n import _
 
@@ -166,11 +169,26 @@ def _need_link(link: object, state: str) -> None:
         raise InvalidInput(_("Name the link the meter is on (only a meter in stock may have none)"))
 
 
+def options_json(protocol: str, options: dict[str, str] | None, old: str = "{}") -> str:
+    """Meter.options after applying `options` (KEY -> VALUE, "" removes) to the stored JSON `old`,
+    checked for the meter's protocol (models/meter_options.py: unknown keys and bad values refused)."""
+    try:
+        current = {str(k): str(v) for k, v in json.loads(old or "{}").items()}
+    except ValueError:
+        current = {}
+    changes = meter_options.check_options(protocol, dict(options or {}))
+    merged = meter_options.merge_options(current, changes)
+    meter_options.check_options(protocol, merged)         # old keys must still fit a changed protocol
+    return json.dumps(merged, ensure_ascii=False, sort_keys=True)
+
+
 def add_meter(db: Database, actor: Actor, number: str, *, address: object, link: int | str | None,
               protocol: str | None = None, profile: str = "", kind: str | None = None,
               ct_ratio: object = 1, initial: object = "0", install_date: object = None,
-              room: int | str | None = None, state: str = "installed") -> int:
-    """Add a meter; protocol defaults to the link's. initial is Decimal text (kWh or m³)."""
+              room: int | str | None = None, state: str = "installed",
+              options: dict[str, str] | None = None) -> int:
+    """Add a meter; protocol defaults to the link's. initial is Decimal text (kWh or m³);
+    options are the per-meter options (models/meter_options.py OPTIONS), checked for its protocol."""
     with audited(db, actor, "meter.add", str(number)) as s:
         actor.require("archive_edit")
         row_room = find_room(s, room) if room not in (None, "") else None
@@ -180,25 +198,31 @@ def add_meter(db: Database, actor: Actor, number: str, *, address: object, link:
                          link_protocol=row_link.protocol if row_link else "", ct_ratio=ct_ratio,
                          initial=initial, install_date=install_date, state=state)
         _need_link(row_link, v.state)
+        opts = options_json(v.protocol, options)
         taken = _("Meter {number} already exists").format(number=v.number)
         if number_taken(s, v.number):
             raise Conflict(taken)
         _check_address_free(s, row_link.id if row_link else None, v.address)
         meter = Meter(**v.__dict__, link_id=row_link.id if row_link else None,
-                      room_id=row_room.id if row_room else None)
+                      room_id=row_room.id if row_room else None, options=opts)
         s.add(meter)
         flush_or_conflict(s, taken)
-        record(s, actor, "meter.add", v.number, {
-            "kind": v.kind, "protocol": v.protocol, "address": v.address, "link": row_link.name if row_link else "",
-            "room_id": meter.room_id, "ct_ratio": v.ct_ratio, "initial": rules.format_milli(v.initial_milli)})
+        details = {"kind": v.kind, "protocol": v.protocol, "address": v.address,
+                   "link": row_link.name if row_link else "", "room_id": meter.room_id, "ct_ratio": v.ct_ratio,
+                   "initial": rules.format_milli(v.initial_milli)}
+        if opts != "{}":
+            details["options"] = meter_options.shown(json.loads(opts))
+        record(s, actor, "meter.add", v.number, details)
         return meter.id
 
 
 def update_meter(db: Database, actor: Actor, number: str, *, address: object = KEEP, link: Any = KEEP,
                  protocol: Any = KEEP, profile: Any = KEEP, kind: Any = KEEP, ct_ratio: Any = KEEP,
-                 initial: Any = KEEP, install_date: Any = KEEP, room: Any = KEEP, state: Any = KEEP) -> None:
+                 initial: Any = KEEP, install_date: Any = KEEP, room: Any = KEEP, state: Any = KEEP,
+                 options: Any = KEEP) -> None:
     """Change the given fields (room=None takes the meter out of its room). The number is the
-    meter's identity and does not change; the initial reading is fixed once readings exist."""
+    meter's identity and does not change; the initial reading is fixed once readings exist.
+    options {KEY: VALUE} changes only the keys given (VALUE "" removes the key)."""
     with audited(db, actor, "meter.update", str(number)) as s:
         actor.require("archive_edit")
         m = find_meter(s, number)
@@ -222,9 +246,15 @@ def update_meter(db: Database, actor: Actor, number: str, *, address: object = K
             raise Conflict(_("Meter {number} has readings; its initial reading can no longer change")
                            .format(number=m.number))
         _check_address_free(s, m.link_id, v.address, exclude=m.id)
+        opts = m.options or "{}"
+        if options is not KEEP or v.protocol != m.protocol:
+            opts = options_json(v.protocol, {} if options is KEEP else options, m.options)
         for k, value in v.__dict__.items():
             setattr(m, k, value)
-        changes = {k: str(getattr(m, k)) for k in old if getattr(m, k) != old[k]}
+        changes: dict[str, Any] = {k: str(getattr(m, k)) for k in old if getattr(m, k) != old[k]}
+        if opts != (m.options or "{}"):
+            m.options = opts
+            changes["options"] = meter_options.shown(json.loads(opts))
         for k in ("room_id", "link_id"):
             if (room if k == "room_id" else link) is not KEEP:
                 changes[k] = str(getattr(m, k))
@@ -244,6 +274,34 @@ def set_meter_tags(db: Database, actor: Actor, number: str, tags: list[tuple[str
             s.add(MeterTag(meter_id=m.id, tag_id=tag_id))
         s.flush()
         record(s, actor, "meter.tags", m.number, {"tags": [f"{k}:{n}" for k, n in sorted(set(clean))]})
+
+
+def change_meter_tags(db: Database, actor: Actor, number: str, *, add: list[tuple[str, str]] = (),
+                      remove: list[tuple[str, str]] = ()) -> list[str]:
+    """Add and/or remove some of a meter's tags (missing tags are created, removing a tag the
+    meter does not carry is no error); returns the meter's tags after, as "kind:name"."""
+    add = [(rules.tag_kind(k), rules.text(n, _("Tag name"), max_len=60)) for k, n in add]
+    remove = [(rules.tag_kind(k), rules.text(n, _("Tag name"), max_len=60)) for k, n in remove]
+    with audited(db, actor, "meter.tags", str(number)) as s:
+        actor.require("archive_edit")
+        m = find_meter(s, number)
+        require_place(actor, building_of_room(s, m.room_id) if m.room_id else None)
+        have = {(k, n): tid for tid, k, n in s.execute(
+            sa.select(Tag.id, Tag.kind, Tag.name).join(MeterTag, MeterTag.tag_id == Tag.id)
+            .where(MeterTag.meter_id == m.id))}
+        for key in dict.fromkeys(add):
+            if key not in have:
+                tag = ensure_tag(s, *key)
+                s.add(MeterTag(meter_id=m.id, tag_id=tag.id))
+                have[key] = tag.id
+        for key in dict.fromkeys(remove):
+            if key in have:
+                s.execute(sa.delete(MeterTag).where(MeterTag.meter_id == m.id, MeterTag.tag_id == have.pop(key)))
+        s.flush()
+        after = [f"{k}:{n}" for k, n in sorted(have)]
+        record(s, actor, "meter.tags", m.number, {"tags": after, "added": [f"{k}:{n}" for k, n in add],
+                                                   "removed": [f"{k}:{n}" for k, n in remove]})
+        return after
 
 
 # --- customers --------------------------------------------------------------------------------

@@ -25,8 +25,12 @@ class Cjt188Meter:
     def __init__(self, address: str, *, meter_type: int = 0x10, flow: Decimal | str = "0.5",
                  volume: Decimal | str = "0", valve_open: bool = True, di_order: str = "big",
                  heat: bool = False, layout: str = "value-unit", heat_kw: Decimal | str = "5",
-                 clock: Clock | None = None, preamble: int = 2, heat_unit: str = "kWh") -> None:
+                 clock: Clock | None = None, preamble: int = 2, heat_unit: str = "kWh",
+                 strict_type: bool = False) -> None:
         self.heat_unit = heat_unit          # kWh, MJ or GJ: the unit its heat is sent in
+        # strict_type: answer only frames whose meter type T is its own or AAH (CJ/T 188-2004: T
+        # names the meter type addressed, AAH is the wildcard) - a gas meter ignores a water request
+        self.strict_type = strict_type
         self.wire = address_to_wire(address, cjt188.ADDRESS_LEN)
         self.address = wire_to_address(self.wire)
         self.protocol = "cjt188"
@@ -69,6 +73,8 @@ class Cjt188Meter:
         return len(frame) > 9 and frame[9] == cjt188.C_WRITE
 
     def _addressed(self, frame: cjt188.Frame) -> bool:
+        if self.strict_type and frame.meter_type not in (0xAA, self.meter_type):
+            return False
         return all(w in (0xAA, o) for w, o in zip(frame.address_wire, self.wire))
 
     def _reply(self, control: int, data: bytes) -> bytes:

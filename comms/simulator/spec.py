@@ -11,6 +11,7 @@ addresses (12 digits for DL/T 645, 14 for CJ/T 188; leading zeros kept). Options
     dlt645:  kw=1.5  balance=100  price=1  prepaid=1|0  energy=0  split=1|0 (follow-up frames)
              frozen=DAYS (made-up daily frozen data for DAYS days and up to 12 months)
     cjt188:  flow=0.5  volume=0  type=10  di_order=big|little  heat=1|0  layout=value-unit|unit-value
+             strict=1 (answer only requests of its own meter type T or AAH)
 
 Example: "dlt645-2007:000000000001-000000000040/kw=2,cjt188:00000000000001-00000000000008".
 """
@@ -26,7 +27,7 @@ DEFAULT_SPEC = "dlt645-2007:000000000001-000000000004,cjt188:00000000000001-0000
 MAX_METERS = 10000
 WIDTH = {"dlt645-2007": 12, "dlt645-1997": 12, "cjt188": 14}
 OPTIONS = {"dlt645": {"kw", "balance", "price", "prepaid", "energy", "split", "frozen"},
-           "cjt188": {"flow", "volume", "type", "di_order", "heat", "layout"}}
+           "cjt188": {"flow", "volume", "type", "di_order", "heat", "layout", "strict"}}
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def _make_meter(g: SimGroup, address: str, clock):
         return Cjt188Meter(address, meter_type=meter_type, flow=_dec(o, "flow", "0.5"),
                            volume=_dec(o, "volume", "0"), di_order=o.get("di_order", "big"),
                            heat=o.get("heat") == "1", layout=o.get("layout", "value-unit"),
-                           clock=clock)
+                           clock=clock, strict_type=o.get("strict") == "1")
     # --- Modbus hook: the Modbus side provides comms/simulator/modbus_meter.py ---
     from comms.simulator.modbus_meter import ModbusMeter  # type: ignore[import-not-found]
     return ModbusMeter(address, clock=clock, **o)

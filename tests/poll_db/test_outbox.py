@@ -108,8 +108,11 @@ def test_read_frozen_daily_and_monthly(station, sim):
         rows = s.execute(sa.select(FrozenReading.kind, FrozenReading.period, FrozenReading.energy_milli,
                                    FrozenReading.t1_milli).order_by(FrozenReading.kind)).all()
     today = date.today()
-    assert rows == [("daily", date(2026, 11, 20), 7000, 7000),
-                    ("monthly", date(today.year, today.month, 1), 7000, None)]
+    last_month = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
+    # dated by the period each value closes: frozen at 00:00 on the 20th -> the 19th; the last
+    # settlement (1st, 00:00) -> last month (comms/commands.py frozen_period)
+    assert rows == [("daily", date(2026, 11, 19), 7000, 7000),
+                    ("monthly", last_month, 7000, None)]
 
 
 @pytest.mark.parametrize("number,payload", [("W1", {"kind": "daily", "n": 1}),       # CJ/T 188: none
@@ -135,5 +138,6 @@ def test_read_frozen_from_seeded_history(station, sim):
     assert item(db, daily).state == "done" and item(db, monthly).state == "done"
     with db.read() as s:
         periods = dict(s.execute(sa.select(FrozenReading.kind, FrozenReading.period)).all())
-    yesterday = sim.bus.meter(E3).wall.now().date() - timedelta(days=1)
-    assert periods["daily"] == yesterday and periods["monthly"].day == 1
+    # n=2: frozen at 00:00 yesterday, which closed the day before yesterday
+    day_before = sim.bus.meter(E3).wall.now().date() - timedelta(days=2)
+    assert periods["daily"] == day_before and periods["monthly"].day == 1

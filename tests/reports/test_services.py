@@ -96,7 +96,7 @@ def test_refunds_and_reversals(db, root):
 
 def _field(db):
     from billing.alarm_log import raise_alarm
-    from models.archive import Link, Meter
+    from models.archive import Link, Meter, MeterReadDay
 
     ids = data.consumption_data(db)
     with db.write() as s:
@@ -104,10 +104,14 @@ def _field(db):
         s.add_all([up, down])
         s.flush()
         states = {"MAIN": (up, "online", 0), "S1": (up, "online", 0), "S2": (up, "lost", 7),
-                  "NEW": (down, "lost", 3), "DEAD": (down, "unknown", 0)}
+                  "NEW": (down, "lost", 3), "DEAD": (down, "unreachable", 0)}
         for number, (link, state, streak) in states.items():
             s.execute(sa.update(Meter).where(Meter.number == number)
                       .values(link_id=link.id, comm_state=state, fail_streak=streak))
+        s.execute(sa.update(Meter).where(Meter.number == "S2").values(lost_since=local(2025, 10, 19, 23)))
+        for number, day, attempts, ok in (("MAIN", 5, 3, 3), ("S1", 5, 2, 1), ("S2", 19, 4, 1), ("NEW", 20, 2, 0)):
+            s.add(MeterReadDay(meter_id=ids[number], day=date(2025, 10, day), attempts=attempts, successes=ok))
+        s.add(MeterReadDay(meter_id=ids["S2"], day=date(2025, 11, 2), attempts=5, successes=0))   # not in OCT
         raise_alarm(s, "meter_lost", meter_id=ids["S2"], at=local(2025, 10, 20, 8), message="S2 lost")
         raise_alarm(s, "link_lost", link_id=down.id, at=local(2025, 10, 21, 8), message="down")
         raise_alarm(s, "reading_flag", meter_id=ids["MAIN"], at=local(2025, 11, 3), message="later")
@@ -126,20 +130,23 @@ def test_lost_meters_and_links(db, root):
     rows = report_comms.lost(db, actor=root)
     assert [(r.what, r.name, r.link, r.place, r.fail_streak) for r in rows] == [
         ("link", "L-down", "L-down", "", 0), ("meter", "NEW", "L-down", "A楼/1F/102", 3),
-        ("meter", "S2", "L-up", "A楼/1F/102", 7)]
-    assert rows[0].since == local(2025, 10, 21, 8) and rows[2].since == local(2025, 10, 20, 8)
-    assert rows[1].since is None
+        ("meter", "S2", "L-up", "A楼/1F/102", 7), ("unreachable", "DEAD", "L-down", "A楼/1F/102", 0)]
+    # lost since: the meter's own lost_since (before its alarm was raised), the link's for a meter behind it
+    assert rows[0].since == local(2025, 10, 21, 8) and rows[2].since == local(2025, 10, 19, 23)
+    assert rows[1].since is None and rows[3].since == local(2025, 10, 21, 8)
 
 
 def test_read_success(db, root):
     _field(db)
     links = report_comms.read_success(db, *OCT, actor=root)
-    assert [(r.link, r.meters, r.online, r.lost, r.unknown, r.rate, r.readings, r.fail_streak) for r in links] == [
-        ("", 1, 0, 0, 1, None, 0, 0),                       # STALE: on no link, never read
-        ("L-down", 2, 0, 1, 1, D("0.00"), 2, 3),
-        ("L-up", 3, 2, 1, 0, D("66.67"), 5, 7)]             # MAIN 3 (a flagged one too: it was read), S1 1, S2 1
-    meters = {r.meter: (r.rate, r.readings) for r in report_comms.read_success(db, *OCT, by_meter=True)}
-    assert meters["S2"] == (D("0.00"), 1) and meters["MAIN"] == (D("100.00"), 3)
+    assert [(r.link, r.meters, r.online, r.lost, r.unknown, r.unreachable, r.attempts, r.successes, r.rate,
+             r.readings, r.fail_streak) for r in links] == [
+        ("", 1, 0, 0, 1, 0, 0, 0, None, 0, 0),                      # STALE: on no link, never tried
+        ("L-down", 2, 0, 1, 0, 1, 2, 0, D("0.00"), 2, 3),
+        ("L-up", 3, 2, 1, 0, 0, 9, 5, D("55.56"), 5, 7)]            # reads ÷ attempts, not online ÷ meters
+    meters = {r.meter: (r.attempts, r.successes, r.rate, r.readings)
+              for r in report_comms.read_success(db, *OCT, by_meter=True)}
+    assert meters["S2"] == (4, 1, D("25.00"), 1) and meters["MAIN"] == (3, 3, D("100.00"), 3)
 
 
 def test_shift_report_and_real_sales(db, root):

@@ -3,6 +3,9 @@
     link add NAME URL [--protocol P]          link list [--json]
     meter add NUMBER --link NAME --address ADDR [--protocol P] [--profile NAME] [--kind K]
               [--room BUILDING/FLOOR/NUMBER] [--ct N] [--initial READING] [--install-date D]
+              [--option KEY=VALUE ...]
+    meter set NUMBER --option KEY=VALUE [...]   per-meter options (KEY= removes one; see models/meter_options.py)
+    meter tag NUMBER TAG... [--untag TAG...]    TAG is KIND:NAME (line|department|area|other) or a name
     meter import FILE | meter export FILE | meter list [--json] [--building B] [--link L] ...
     customer add NAME [--phone] [--id-number] [--type] [--json]   customer list [TEXT] [--json]
     building add NAME [--site S] | building list [--json]
@@ -19,6 +22,7 @@ from pathlib import Path
 
 from models import archive_places as places, archive_query as query, archive_service as svc
 from models.archive_import import ImportFailed
+from models.meter_options import parse_items, shown
 from models import station_files
 from models.archive_files import export_archive, import_archive
 from resources.i18n import _
@@ -71,8 +75,20 @@ def _meters(sub) -> None:
     a.add_argument("--ct", default="1", help=_("current transformer ratio"))
     a.add_argument("--initial", default="0", help=_("initial reading (kWh or m³)"))
     a.add_argument("--install-date", help="YYYY-MM-DD")
+    _option_arg(a)
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=meter_add)
+    st = s.add_parser("set", help=_("change a meter's options (password, operator code, meter type, timeout...)"))
+    st.add_argument("number")
+    _option_arg(st)
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=meter_set)
+    tg = s.add_parser("tag", help=_("add tags to a meter, or take them off with --untag"))
+    tg.add_argument("number")
+    tg.add_argument("tags", nargs="*", metavar="TAG", help=_("KIND:NAME (line, department, area, other) or a name"))
+    tg.add_argument("--untag", nargs="+", action="extend", default=[], metavar="TAG", help=_("tags to take off"))
+    tg.add_argument("--json", action="store_true")
+    tg.set_defaults(func=meter_tag)
     i = s.add_parser("import", help=_("import meters from .xlsx or .csv; all rows or nothing"))
     i.add_argument("file")
     i.add_argument("--json", action="store_true")
@@ -89,6 +105,14 @@ def _meters(sub) -> None:
     ls.add_argument("--limit", type=int)
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=meter_list)
+
+
+def _option_arg(p) -> None:
+    from models.meter_options import option_keys
+
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help=_("a meter option, repeatable; KEY= removes it. Keys: {keys}").format(
+                       keys=", ".join(option_keys())))
 
 
 def _customers(sub) -> None:
@@ -167,9 +191,37 @@ def link_list(ctx: CliContext, args) -> int:
 def meter_add(ctx: CliContext, args) -> int:
     meter_id = svc.add_meter(ctx.db(), ctx.actor(), args.number, link=args.link, address=args.address,
                              protocol=args.protocol, profile=args.profile, kind=args.kind, room=args.room,
-                             ct_ratio=args.ct, initial=args.initial, install_date=args.install_date)
+                             ct_ratio=args.ct, initial=args.initial, install_date=args.install_date,
+                             options=parse_items(args.option))
     return _done(ctx, {"meter": args.number.strip(), "id": meter_id},
                  _("Meter {number} added").format(number=args.number.strip()))
+
+
+def meter_set(ctx: CliContext, args) -> int:
+    from models.errors import InvalidInput
+
+    changes = parse_items(args.option)
+    if not changes:
+        raise InvalidInput(_("Give at least one --option KEY=VALUE"))
+    db, actor = ctx.db(), ctx.actor()
+    svc.update_meter(db, actor, args.number, options=changes)
+    options = query.meter_options(db, args.number)
+    return _done(ctx, {"meter": args.number.strip(), "options": shown(options)},
+                 _("Meter {number} options: {options}").format(
+                     number=args.number.strip(),
+                     options=", ".join(f"{k}={v}" for k, v in shown(options).items()) or "—"))
+
+
+def meter_tag(ctx: CliContext, args) -> int:
+    from models import archive_rules as rules
+    from models.errors import InvalidInput
+
+    if not args.tags and not args.untag:
+        raise InvalidInput(_("Give the tags to add, or --untag with the tags to take off"))
+    tags = svc.change_meter_tags(ctx.db(), ctx.actor(), args.number, add=rules.parse_tags(";".join(args.tags)),
+                                 remove=rules.parse_tags(";".join(args.untag)))
+    return _done(ctx, {"meter": args.number.strip(), "tags": tags},
+                 _("Meter {number} tags: {tags}").format(number=args.number.strip(), tags=", ".join(tags) or "—"))
 
 
 def meter_list(ctx: CliContext, args) -> int:

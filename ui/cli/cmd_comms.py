@@ -59,13 +59,11 @@ def register(sub) -> None:
 
 
 def _options(args) -> dict[str, str]:
-    out = {}
-    for item in args.option:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise InvalidInput(_("Meter option {item} must be KEY=VALUE").format(item=item))
-        out[key.strip()] = value.strip()
-    return out
+    """--option KEY=VALUE items, checked for the protocol (models/meter_options.py; unknown keys refused)."""
+    from models.meter_options import check_options, parse_items
+
+    checked = check_options(args.protocol or "", parse_items(args.option))
+    return {k: v for k, v in checked.items() if v != ""}
 
 
 def _resolve(ctx: CliContext, args, right: str):
@@ -78,18 +76,19 @@ def _resolve(ctx: CliContext, args, right: str):
         raise InvalidInput(_("Give either METER_NO, or --url with --protocol and --address"))
     import sqlalchemy as sa
 
-    from comms.plans import meter_config
+    from comms.plans import link_url_for, meter_config
     from models.archive import Link, Meter
 
     actor = ctx.optional_actor() if right == "meter_read" else ctx.actor()
     if actor is not None:
         actor.require(right)
     with ctx.db().read() as s:
-        row = s.execute(sa.select(Meter, Link.url).join(Link, Link.id == Meter.link_id, isouter=True)
+        row = s.execute(sa.select(Meter, Link).join(Link, Link.id == Meter.link_id, isouter=True)
                         .where(Meter.number == args.meter)).first()
-    if row is None:
-        raise NotFound(_("There is no meter {number}").format(number=args.meter))
-    meter, url = row
+        if row is None:
+            raise NotFound(_("There is no meter {number}").format(number=args.meter))
+        meter, link = row
+        url = link_url_for(s, link) if link is not None else ""      # profile serial defaults applied
     if not url:
         raise InvalidInput(_("Meter {number} is on no link").format(number=args.meter))
     return url, meter_config(meter), meter.id, actor

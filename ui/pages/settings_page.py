@@ -13,6 +13,7 @@ from ui.pages.log_tab import LogTab
 from ui.pages.operators_tab import OperatorsTab
 from ui.pages.settings_backup_tab import BackupTab
 from ui.pages.settings_links_tab import LinksTab
+from ui.pages.settings_meters_tab import MetersTab
 from ui.pages.settings_receipt_tab import ReceiptTab
 from ui.pages.settings_schedules_tab import SchedulesTab
 from ui.pages.settings_station_tab import StationEditTab
@@ -117,6 +118,8 @@ class SettingsPage(Page):
         self.tabs.addTab(self.station_tab, _("Overview"))
         self.tabs.addTab(self.station_edit, _("Station"))
         self.tabs.addTab(self.links_tab, _("Links"))
+        self.meters_tab = MetersTab(session)
+        self.tabs.addTab(self.meters_tab, _("Meters"))
         self.tabs.addTab(self.tariffs_tab, _("Tariffs"))
         self.tabs.addTab(self.schedules_tab, _("Reading schedules"))
         self.timed_tab = TimedTab(session)
