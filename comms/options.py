@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from comms.driver import MeterConfig
 from models.errors import InvalidInput
-from resources.i18n import N_, _
+from resources.i18n import _
 
 
 def opt_str(config: MeterConfig, name: str, default: str) -> str:
