@@ -13,7 +13,7 @@ reading in it); flagged readings (backwards, jump) are ignored.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
 
@@ -53,6 +53,7 @@ class AccountHit:
     mode: str
     balance: Decimal
     level: str
+    match: tuple[str, str] = ("", "")    # why search() found it: (field, text), see match_reason()
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class MeterLine:
     age_seconds: int | None
     relay: str
     comm: str
+    keep_power: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,22 @@ def _hits(s: Session, rows) -> list[AccountHit]:
             for a, c, rnum, _bid, bname in rows]
 
 
+def match_reason(hit: AccountHit, key: str) -> tuple[str, str]:
+    """Which field of a hit holds the search text, first of: account number, room/shop, meter
+    number, customer name, phone. ("account" | "room" | "meter" | "name" | "phone", the value)."""
+    k = key.strip().lower()
+    if not k:
+        return ("", "")
+    if hit.number.lower().startswith(k):              # search() matches account numbers by prefix
+        return ("account", hit.number)
+    for field_name, values in (("room", (hit.room,)), ("meter", hit.meters),
+                               ("name", (hit.customer,)), ("phone", (hit.phone,))):
+        for value in values:
+            if value and k in value.lower():
+                return (field_name, value)
+    return ("", "")
+
+
 def search(db: Database, actor: Actor | None, text: str, *, limit: int = 20,
            include_closed: bool = False) -> list[AccountHit]:
     """Accounts matching `text` (number, name, phone, room, meter number), open ones first."""
@@ -174,7 +192,8 @@ def search(db: Database, actor: Actor | None, text: str, *, limit: int = 20,
     exact_first = sa.case((Account.number == key, 0), (Room.number == key, 1), (Customer.name == key, 1), else_=2)
     q = q.order_by(exact_first, Account.state.desc(), Account.number).limit(limit)
     with db.read() as s:
-        return _hits(s, s.execute(q).all())
+        hits = _hits(s, s.execute(q).all())
+    return [replace(h, match=match_reason(h, key)) for h in hits]
 
 
 def list_accounts(db: Database, actor: Actor | None, text: str = "", *, state: str | None = None,
@@ -224,7 +243,7 @@ def _meter_line(s: Session, m: Meter, now: datetime) -> MeterLine:
                      .order_by(Reading.at.desc(), Reading.id.desc()).limit(1)).first()
     reading, at = (from_milli(last[0]), last[1]) if last else (None, None)
     age = None if at is None else max(int((now - at).total_seconds()), 0)
-    return MeterLine(m.number, m.kind, reading, at, age, m.relay_state, m.comm_state)
+    return MeterLine(m.number, m.kind, reading, at, age, m.relay_state, m.comm_state, bool(m.keep_power))
 
 
 def _receipts(s: Session, account_id: int, limit: int) -> list[ReceiptLine]:

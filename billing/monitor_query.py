@@ -17,6 +17,15 @@ The board state (one colour per meter) is derived by board_state(); precedence, 
     alarm2      balance at or below the second threshold
     alarm1      balance at or below the first threshold
     normal
+
+The counter's account card shows the same state: account_state() folds an account's meters
+into one board state with the same precedence (a lost meter, an open relay, keep-power on any
+of them), so the card and the board never disagree about one meter.
+
+Units: reading_unit() gives the unit of a row's reading — the unit the poller stored with the
+value (Meter.last_values "units"), else the meter kind's (kWh, m³). open_alarms counts alarms not
+yet cleared on the meter (any kind), or on its account for kinds other than the balance levels
+(those are the state colour already).
 """
 from __future__ import annotations
 
@@ -28,7 +37,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from billing import alarms
+from billing.alarm_log import BALANCE_KINDS
 from models.accounts import Account, AccountMeter
+from models.automation import Alarm
 from models.archive import Customer, Floor, Link, Meter, MeterTag, Reading, Room, Tag
 from models.areas import Building
 from models.db import Database
@@ -64,6 +75,8 @@ class MonitorRow:
     last_values: dict[str, Any] = field(default_factory=dict, compare=True, hash=False)
     last_read_at: datetime | None = None   # last successful poll (may be newer than the reading)
     state: str = "normal"              # the board state (board_state)
+    floor_level: int = 0               # the floor's level (tile view order)
+    open_alarms: int = 0               # alarms not cleared on this meter (or its account, non-balance)
 
     def __hash__(self) -> int:
         return hash(self.meter_id)
@@ -81,6 +94,31 @@ def board_state(*, comm_state: str, account_open: bool, relay_state: str, keep_p
     if keep_power:
         return "keep_power"
     return alarm_level if alarm_level in ("arrears", "alarm2", "alarm1") else "normal"
+
+
+KIND_UNITS = {"electricity": "kWh", "water": "m³", "gas": "m³", "heat": "m³"}
+UNIT_WORDS = {"m3": "m³"}           # the drivers' ASCII spelling (comms.driver.QUANTITIES)
+
+
+def reading_unit(row: MonitorRow) -> str:
+    """The unit of row.energy_milli: as the poller stored it, else by the meter's kind."""
+    units = row.last_values.get("units")
+    if isinstance(units, dict):
+        for q in ("energy", "volume"):
+            if units.get(q):
+                return UNIT_WORDS.get(str(units[q]), str(units[q]))
+    return KIND_UNITS.get(row.kind, "")
+
+
+def account_state(*, account_open: bool, alarm_level: str,
+                  meters: list[tuple[str, str, bool]]) -> str:
+    """One state for an account with its meters [(comm_state, relay_state, keep_power)]: the
+    board_state of the account as if it were one meter — lost if any meter is lost, tripped if
+    any relay is open, keep-power if any meter holds it; else the balance level."""
+    return board_state(comm_state="lost" if any(c == "lost" for c, _r, _k in meters) else "online",
+                       account_open=account_open,
+                       relay_state="open" if any(r == "open" for _c, r, _k in meters) else "closed",
+                       keep_power=any(k for _c, _r, k in meters), alarm_level=alarm_level)
 
 
 def _values(text: str | None) -> dict[str, Any]:
@@ -101,7 +139,7 @@ def monitor_rows(db: Database, actor: Actor | None = None, *, meter_ids: list[in
     q = (sa.select(Meter.id, Meter.number, Meter.kind, Meter.protocol, Link.name, Building.id, Building.name,
                    Floor.name, Room.number, Account.id, Account.number, Customer.name, Account.mode, Account.state,
                    Account.balance_fen, Account.alarm1_fen, Account.alarm2_fen, Meter.comm_state,
-                   Meter.relay_state, Meter.keep_power, Meter.last_values, Meter.last_read_at)
+                   Meter.relay_state, Meter.keep_power, Meter.last_values, Meter.last_read_at, Floor.level)
          .outerjoin(Link, Link.id == Meter.link_id).outerjoin(Room, Room.id == Meter.room_id)
          .outerjoin(Floor, Floor.id == Room.floor_id).outerjoin(Building, Building.id == Floor.building_id)
          .outerjoin(binding, binding.c.meter_id == Meter.id)
@@ -125,8 +163,17 @@ def monitor_rows(db: Database, actor: Actor | None = None, *, meter_ids: list[in
     latest_sq = latest.subquery()
     reading_q = (sa.select(Reading.meter_id, Reading.id, Reading.energy_milli, Reading.at)
                  .join(latest_sq, latest_sq.c.rid == Reading.id))
+    alarm_q = (sa.select(Alarm.meter_id, Alarm.account_id, Alarm.kind)
+               .where(Alarm.state != "cleared", sa.or_(Alarm.meter_id.is_not(None), Alarm.account_id.is_not(None))))
     with db.read() as s:
         rows = s.execute(q).all()
+        by_meter: dict[int, int] = {}
+        by_account: dict[int, int] = {}
+        for a_mid, a_aid, a_kind in s.execute(alarm_q):
+            if a_mid is not None:
+                by_meter[a_mid] = by_meter.get(a_mid, 0) + 1
+            elif a_kind not in BALANCE_KINDS:
+                by_account[a_aid] = by_account.get(a_aid, 0) + 1
         tags: dict[int, list[str]] = {}
         for mid, kind, name in s.execute(tag_q.order_by(MeterTag.meter_id, Tag.kind, Tag.name)):
             tags.setdefault(mid, []).append(f"{kind}:{name}")
@@ -135,7 +182,7 @@ def monitor_rows(db: Database, actor: Actor | None = None, *, meter_ids: list[in
             last[mid] = (rid, energy, at)
     out = []
     for (mid, number, kind, protocol, link, bid, bname, fname, rnum, aid, anum, cust, mode, astate, bal, a1, a2,
-         comm, relay, keep, values, read_ok_at) in rows:
+         comm, relay, keep, values, read_ok_at, flevel) in rows:
         opened = aid is not None
         level = alarms.level_for(bal, a1, a2, mode) if opened else ""
         reading = last.get(mid)
@@ -145,5 +192,6 @@ def monitor_rows(db: Database, actor: Actor | None = None, *, meter_ids: list[in
             bal if opened else None, level, comm or "unknown", relay or "unknown", bool(keep),
             reading[1] if reading else None, reading[2] if reading else None, _values(values), read_ok_at,
             board_state(comm_state=comm or "", account_open=opened, relay_state=relay or "", keep_power=bool(keep),
-                        alarm_level=level)))
+                        alarm_level=level),
+            flevel or 0, by_meter.get(mid, 0) + (by_account.get(aid, 0) if opened else 0)))
     return out

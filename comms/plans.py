@@ -14,16 +14,23 @@ from models.archive import Link, Meter
 from models.db import Database
 
 
+LIVE = ("voltage", "current", "power")     # the monitor board's V/A/kW columns
+
+
 def quantities_for(kind: str, mode: str | None) -> tuple[str, ...]:
+    """What a routine poll reads. Electricity meters also give their live values (V, A, kW:
+    DL/T 645-2007 DI 02010100/02020100/02030000, -1997 B611/B621/B630, a Modbus profile's
+    registers). A DL/T 645 meter without them answers "no data" (one short exchange each) and
+    the driver leaves them out; a Modbus profile without them is not asked."""
     if kind in ("water", "gas"):
         return ("volume", "valve")
     if kind == "heat":
         return ("volume",)
     if mode == "meter-prepaid":
-        return ("energy", "balance", "relay")
+        return ("energy", "balance", "relay") + LIVE
     if mode == "station-prepaid":
-        return ("energy", "relay")
-    return ("energy",)
+        return ("energy", "relay") + LIVE
+    return ("energy",) + LIVE
 
 
 def meter_config(m: Meter) -> MeterConfig:

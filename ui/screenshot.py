@@ -1,4 +1,6 @@
-"""Render the login dialog and every main page to PNG files, offscreen (README, reviews).
+"""Render the login dialog and every main page to PNG files, offscreen (README, reviews), at
+the counter PC's screen size (SIZE, 1366×768); the monitor board also as its floor plan
+(NN-meters-plan.png).
 
 With demo=True: a fresh demo station (ui/demo.py), the runtime run once over all its meters so
 the pages show live values, then every page; the simulators are stopped afterwards.
@@ -12,6 +14,8 @@ from models import auth, settings
 from models.db import Database
 from models.rights import system_actor
 
+SIZE = (1366, 768)
+
 
 def _settle(app, rounds: int = 8) -> None:
     from ui import tasks
@@ -22,7 +26,7 @@ def _settle(app, rounds: int = 8) -> None:
         app.processEvents()
 
 
-def render_all(folder: str, *, demo: bool, url: str | None) -> list[Path]:
+def render_all(folder: str, *, demo: bool, url: str | None, size: tuple[int, int] = SIZE) -> list[Path]:
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from ui.gui_main import make_app
@@ -63,7 +67,7 @@ def render_all(folder: str, *, demo: bool, url: str | None) -> list[Path]:
         window = MainWindow(session)
         if bridge is not None:
             window.show_comm_status(bridge.status())
-        window.resize(1280, 800)
+        window.resize(*size)
         window.show()
         for i, page in enumerate(window.pages):
             window.nav.setCurrentRow(i)
@@ -72,9 +76,18 @@ def render_all(folder: str, *, demo: bool, url: str | None) -> list[Path]:
                 page.search.setText("B1")       # a shop customer found as the cashier types
                 page.run_search()
                 page.pick("000047")
+            if d is not None and page.key == "meters" and hasattr(page, "view"):
+                _settle(app)
+                _first_live_row_on_top(page)      # electricity meters with their V/A/kW, not water first
             _settle(app)
             files.append(out / f"{i + 1:02d}-{page.key}.png")
             window.grab().save(str(files[-1]))
+            if page.key == "meters" and hasattr(page, "show_view"):
+                page.show_view(1)                   # the floor plan (平面图)
+                _settle(app)
+                files.append(out / f"{i + 1:02d}-{page.key}-plan.png")
+                window.grab().save(str(files[-1]))
+                page.show_view(0)
         window.hide()
         window.deleteLater()
         _settle(app, 2)
@@ -86,6 +99,16 @@ def render_all(folder: str, *, demo: bool, url: str | None) -> list[Path]:
         _settle(app, 1)
         db.dispose()
     return files
+
+
+def _first_live_row_on_top(page) -> None:
+    from PySide6.QtWidgets import QAbstractItemView
+
+    proxy, rows = page.proxy, page.model.rows
+    for r in range(proxy.rowCount()):
+        if "voltage" in rows[proxy.mapToSource(proxy.index(r, 0)).row()].last_values:
+            page.view.scrollTo(proxy.index(max(r - 2, 0), 0), QAbstractItemView.ScrollHint.PositionAtTop)
+            return
 
 
 def _poll_once(session):

@@ -17,6 +17,9 @@ STATE_COLOURS = {
     "keep_power": ("#d1ecf1", "#0c5460"), "lost": ("#ede7f6", "#4a148c"),
 }
 
+NEGATIVE = "#c62828"       # negative money (balances below zero)
+ALARM_MARK = "#d32f2f"     # the open-alarm marker on the board
+
 STYLE = """
 QMainWindow, QDialog { background: #f6f7f9; }
 QListWidget#nav { background: #1f3a5f; color: white; border: none; font-size: 15px; }

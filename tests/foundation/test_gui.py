@@ -82,8 +82,9 @@ def test_screenshot_renders_every_page(tmp_path, qapp):
 
     files = render_all(str(tmp_path / "shots"), demo=True, url=None)
     names = [f.name for f in files]
-    assert names[0] == "00-login.png" and names[-1] == "07-settings.png" and len(files) == 8
+    assert names[0] == "00-login.png" and names[-1] == "07-settings.png" and len(files) == 9
+    assert "03-meters-plan.png" in names                     # the board's floor plan too
     from PySide6.QtGui import QImage
 
     img = QImage(str(files[-1]))
-    assert img.width() >= 1200 and img.height() >= 700
+    assert (img.width(), img.height()) == (1366, 768)        # the counter PC's screen

@@ -15,11 +15,11 @@ from typing import Any, Iterable, Sequence
 
 from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt,
                             QTimer, Signal)
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 
-from billing.monitor_query import BOARD_STATES, MonitorRow, board_state
+from billing.monitor_query import BOARD_STATES, MonitorRow, board_state, reading_unit
 from resources.i18n import N_, _
-from ui.theme import STATE_COLOURS
+from ui.theme import ALARM_MARK, NEGATIVE, STATE_COLOURS
 
 STATE_TITLES = {
     "not_opened": N_("Not opened"), "normal": N_("Normal"), "alarm1": N_("Alarm 1"), "alarm2": N_("Alarm 2"),
@@ -60,6 +60,19 @@ def _dec(text: Any) -> Decimal | None:
         return None
 
 
+def alarm_icon(size: int = 12) -> QIcon:
+    """The open-alarm marker: a red dot (the tile view paints the same colour)."""
+    pm = QPixmap(size, size)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setBrush(QColor(ALARM_MARK))
+    p.setPen(Qt.PenStyle.NoPen)
+    p.drawEllipse(1, 1, size - 2, size - 2)
+    p.end()
+    return QIcon(pm)
+
+
 MAX_RUNS = 16        # more runs of changed rows than this: one dataChanged over their span
 
 
@@ -76,7 +89,12 @@ class MeterTableModel(QAbstractTableModel):
         self.now = datetime.now(timezone.utc)   # the age column's "now" (set by tick())
         self._brushes = {s: (QBrush(QColor(bg)), QBrush(QColor(fg))) for s, (bg, fg) in STATE_COLOURS.items()}
         self._state_titles = {s: _(t) for s, t in STATE_TITLES.items()}
+        self._negative = QBrush(QColor(NEGATIVE))
+        self._alarm_icon: QIcon | None = None
         self._sort: tuple[int, Qt.SortOrder] | None = None
+
+    def state_title(self, state: str) -> str:
+        return self._state_titles.get(state, state)
 
     # --- Qt model interface
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
@@ -105,6 +123,15 @@ class MeterTableModel(QAbstractTableModel):
             pair = self._brushes.get(row.state)
             if pair is not None:
                 return pair[0] if role == Qt.ItemDataRole.BackgroundRole else pair[1]
+        if col == "balance" and role == Qt.ItemDataRole.ForegroundRole:
+            return self._negative if row.balance_fen is not None and row.balance_fen < 0 else None
+        if col == "number" and row.open_alarms:
+            if role == Qt.ItemDataRole.DecorationRole:
+                if self._alarm_icon is None:
+                    self._alarm_icon = alarm_icon()
+                return self._alarm_icon
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return _("{n} open alarm(s)").format(n=row.open_alarms)
         if role == Qt.ItemDataRole.TextAlignmentRole and col in _NUMERIC:
             return _RIGHT
         return None
@@ -121,7 +148,9 @@ class MeterTableModel(QAbstractTableModel):
         if col == "balance":
             return "" if row.balance_fen is None else f"{row.balance_fen / 100:.2f}"
         if col == "reading":
-            return "" if row.energy_milli is None else f"{Decimal(row.energy_milli).scaleb(-3):f}"
+            if row.energy_milli is None:
+                return ""
+            return f"{Decimal(row.energy_milli).scaleb(-3):f} {reading_unit(row)}".rstrip()
         if col == "age":
             return age_text(row.last_read_at or row.read_at, self.now)
         if col in ("voltage", "current", "power"):
@@ -272,7 +301,10 @@ class MeterTableModel(QAbstractTableModel):
     def apply_reading(self, meter_id: int, values: dict[str, Any], at: datetime | None = None, *,
                       signal: bool = True) -> bool | int:
         """A reading arrived: live values, energy, relay state, time; the comm state is online."""
-        plain = {q: str(getattr(v, "value", v)) for q, v in values.items() if q != "units"}
+        plain: dict[str, Any] = {q: str(getattr(v, "value", v)) for q, v in values.items() if q != "units"}
+        units = {q: v.unit for q, v in values.items() if getattr(v, "unit", None)} or values.get("units")
+        if isinstance(units, dict) and units:
+            plain["units"] = dict(units)         # the reading's unit stays known (reading_unit)
         changes: dict[str, Any] = {"last_values": plain, "comm_state": "online",
                                    "last_read_at": at or datetime.now(timezone.utc)}
         if plain.get("relay") in ("open", "closed"):

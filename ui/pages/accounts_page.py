@@ -18,7 +18,6 @@ from models import archive_query, archive_service
 from models.errors import StationError
 from printing.formatting import money, when
 from resources.i18n import N_, _
-from ui import tasks
 from ui.widgets import counter_tasks as safe
 from ui.pages.base import Page, fill, make_table
 from ui.printing_qt import ReceiptOutput
@@ -139,10 +138,13 @@ class AccountsPage(Page):
             b.setEnabled(allowed and (key == "open" or (card is not None and card.state == "open")))
 
     # --- running the services ---------------------------------------------------------------
-    def _run(self, job, *, receipt: bool = False) -> None:
+    def _run(self, job, *, receipt: bool = False, before=None, on_error=None) -> None:
         """Run a service off-thread; then print its receipt (if any) and show the account again.
-        The job returns an AccountView, a MoneyResult, or (AccountView, receipt number)."""
+        The job returns an AccountView, a MoneyResult, or (AccountView, receipt number).
+        before: called first with the result; on_error: instead of the error box."""
         def done(result) -> None:
+            if before is not None:
+                before(result)
             view, number = result if isinstance(result, tuple) else (result, getattr(result, "receipt", None))
             if receipt and number:
                 self.printer.output(number)
@@ -150,7 +152,7 @@ class AccountsPage(Page):
             self.last_result = result
             self.card = None
             self.refresh()
-        safe.write(self, job, on_done=done)
+        safe.write(self, job, on_done=done, on_error=on_error)
 
     def _with_choices(self, then, *, rooms=False, customers=False, plans=False) -> None:
         s = self.session
@@ -165,26 +167,36 @@ class AccountsPage(Page):
     def ask_open(self) -> None:
         def show(c) -> None:
             dlg = OpenAccountDialog(c["customers"], c["rooms"], c["free"], c["plans"], self)
-            if dlg.exec() == QDialog.DialogCode.Accepted:
-                self.submit_open(dlg)
+            dlg.submit = lambda: self.submit_open(dlg)     # the dialog stays open until it is done
+            dlg.exec()
         self._with_choices(show, rooms=True, customers=True, plans=True)
 
     def submit_open(self, dlg: OpenAccountDialog) -> None:
+        """Open the account the dialog describes; a refusal goes back to the dialog (it keeps
+        what was typed and marks the field), success closes it."""
         s = self.session
         cust_id, name = dlg.chosen_customer()
         phone, openings = dlg.phone.text().strip(), dlg.meters.openings()
         try:
             options = dlg.options()
         except StationError as e:
-            tasks.show_error(self, e)
+            dlg.service_refused(e)
             return
+        added: list[int] = []
 
         def job():
-            customer = cust_id if cust_id is not None else archive_service.add_customer(s.db, s.actor, name,
-                                                                                        phone=phone)
+            customer = cust_id
+            if customer is None:
+                customer = archive_service.add_customer(s.db, s.actor, name, phone=phone)
+                added.append(customer)
             view = accounts_open.open_account(s.db, s.actor, customer, openings, **options)
             return view, issue_open_receipt(s.db, s.actor, view.number)
-        self._run(job, receipt=True)
+
+        def refused(error: BaseException) -> None:
+            if added:                                    # the customer exists now: a retry reuses it
+                dlg.created = (name, added[0])
+            dlg.service_refused(error)
+        self._run(job, receipt=True, before=lambda _r: dlg.service_done(), on_error=refused)
 
     def ask_close(self) -> None:
         if self.card is None:

@@ -28,6 +28,21 @@ from ui.widgets.counter_receipts import ReceiptsView
 from ui.widgets.counter_sale import SaleForm
 
 
+def match_hint(hit: AccountHit) -> str:
+    """Why a result matched (billing.counter_query.match_reason), in words; "" for the account
+    number (shown first anyway)."""
+    kind, value = hit.match
+    if kind == "room":
+        return _("Matched room {room}").format(room=value)
+    if kind == "meter":
+        return _("Matched meter …{tail}").format(tail=value[-4:])
+    if kind == "phone":
+        return _("Matched phone")
+    if kind == "name":
+        return _("Matched name")
+    return ""
+
+
 class CounterPage(Page):
     key = "counter"
 
@@ -124,7 +139,9 @@ class CounterPage(Page):
             self.results.clear()
             for h in hits:
                 meters = ",".join(h.meters)            # last: a narrow list cuts meters, not balances
-                item = QListWidgetItem(f"{h.number}  {h.customer}  {h.room}  {money(h.balance)}  {meters}")
+                why = match_hint(h)
+                item = QListWidgetItem(f"{h.number}  {h.customer}  {h.room}  {money(h.balance)}"
+                                       f"{f'  〔{why}〕' if why else ''}  {meters}")
                 item.setData(Qt.ItemDataRole.UserRole, h.number)
                 item.setToolTip(f"{h.customer}  {h.room}  {h.phone}\n{meters}\n{money(h.balance)}")
                 self.results.addItem(item)

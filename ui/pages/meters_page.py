@@ -1,5 +1,8 @@
 """Meters / monitor board (表计/监控): every meter with its state colour, balance, last reading
 and its age, live values; filters by building, floor, state, tag and text; counts per state.
+The state chips filter too (click: only that state; click again: all) and keep their counts.
+Two views of the same filtered rows: the table (表格) and the floor plan (平面图,
+ui/widgets/meter_tiles.py); choosing a meter in one chooses it in the other.
 
 Data comes from billing.monitor_query off the GUI thread. While the page is visible it reloads
 every REFRESH_MS and merges the result in place (only changed rows repaint); with the poller's
@@ -8,8 +11,9 @@ bridge (session.services["bridge"]) readings and meter states patch rows as they
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QTableView)
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QHBoxLayout, QHeaderView, QLabel,
+                               QLineEdit, QPushButton, QStackedWidget, QTableView)
 
 from billing.monitor_query import BOARD_STATES, monitor_rows
 from resources.i18n import _
@@ -17,6 +21,7 @@ from ui import tasks
 from ui.models.meter_table import STATE_TITLES, MeterFilter, MeterTableModel
 from ui.pages.base import Page
 from ui.theme import STATE_COLOURS
+from ui.widgets.meter_tiles import MeterTiles
 
 REFRESH_MS = 5000            # reload while visible, without the poller's bridge
 BRIDGED_REFRESH_MS = 30000   # with it: readings arrive live, the reload only catches the rest
@@ -36,6 +41,9 @@ def make_meter_view(model: MeterTableModel, proxy: MeterFilter) -> QTableView:
     view.verticalHeader().setDefaultSectionSize(24)         # fixed heights: no per-row measuring
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     view.horizontalHeader().setStretchLastSection(True)
+    if "number" in model.columns:          # 14-digit (CJ/T 188) addresses are never cut
+        digits = QFontMetrics(view.font()).horizontalAdvance("0" * 14)
+        view.setColumnWidth(model.columns.index("number"), digits + 40)   # + the alarm marker, margins
     model.aged.connect(view.viewport().update)              # the age column's clock moved
     return view
 
@@ -66,20 +74,43 @@ class MetersPage(Page):
         bar.addWidget(self.text, 1)
         self.layout_.addLayout(bar)
         summary = QHBoxLayout()
-        self.summary: dict[str, QLabel] = {}
+        self.summary: dict[str, QPushButton] = {}
+        self.chips = QButtonGroup(self)
+        self.chips.setExclusive(False)           # a second click clears the filter
         for s in BOARD_STATES:
             bg, fg = STATE_COLOURS[s]
-            label = QLabel()
-            label.setStyleSheet(f"background: {bg}; color: {fg}; padding: 2px 8px; border-radius: 3px;")
-            self.summary[s] = label
-            summary.addWidget(label)
+            chip = QPushButton()
+            chip.setCheckable(True)
+            chip.setCursor(Qt.CursorShape.PointingHandCursor)
+            chip.setToolTip(_("Show only this state; click again to show all"))
+            chip.setStyleSheet(f"QPushButton {{ background: {bg}; color: {fg}; padding: 2px 8px; border-radius: 3px;"
+                               f" border: 2px solid {bg}; }} QPushButton:checked {{ border: 2px solid {fg};"
+                               " font-weight: bold; }")
+            chip.clicked.connect(lambda checked, state=s: self._chip_clicked(state, checked))
+            self.chips.addButton(chip)
+            self.summary[s] = chip
+            summary.addWidget(chip)
         summary.addStretch(1)
+        self.as_table, self.as_plan = QPushButton(_("Table")), QPushButton(_("Floor plan"))
+        views = QButtonGroup(self)
+        for i, b in enumerate((self.as_table, self.as_plan)):
+            b.setCheckable(True)
+            views.addButton(b, i)
+            summary.addWidget(b)
+        self.as_table.setChecked(True)
+        views.idClicked.connect(self.show_view)
         self.status = QLabel("")
         self.status.setObjectName("hint")
         summary.addWidget(self.status)
         self.layout_.addLayout(summary)
         self.view = make_meter_view(self.model, self.proxy)
-        self.layout_.addWidget(self.view, 1)
+        self.tiles = MeterTiles(self.model, self.proxy)
+        self.views = QStackedWidget()
+        self.views.addWidget(self.view)
+        self.views.addWidget(self.tiles)
+        self.layout_.addWidget(self.views, 1)
+        self.tiles.meter_clicked.connect(lambda meter: self.choose_meter(meter, scroll_tiles=False))
+        self.view.selectionModel().currentRowChanged.connect(self._table_row_changed)
         self._debounce = QTimer(self, singleShot=True, interval=250, timeout=self.apply_filters)
         self.timer = QTimer(self, interval=BRIDGED_REFRESH_MS if session.services.get("bridge") else REFRESH_MS,
                             timeout=self.reload)
@@ -87,6 +118,7 @@ class MetersPage(Page):
         self.building.currentIndexChanged.connect(self._building_changed)
         for combo in (self.floor, self.state, self.tag):
             combo.currentIndexChanged.connect(self.apply_filters)
+        self.state.currentIndexChanged.connect(self._sync_chips)
         self.text.textChanged.connect(lambda _t: self._debounce.start())
         self.model.modelReset.connect(self._fill_places)
         self.model.modelReset.connect(self._update_summary)
@@ -187,6 +219,43 @@ class MetersPage(Page):
         self.proxy.set_filters(building=self.building.currentData(), floor=self.floor.currentData(),
                                state=self.state.currentData(), tag=self.tag.currentData(), text=self.text.text())
         self._update_summary()
+
+    def _chip_clicked(self, state: str, checked: bool) -> None:
+        """A chip shows only its state (the state filter); clicking it again shows all."""
+        self.state.setCurrentIndex(max(self.state.findData(state), 0) if checked else 0)
+        self._sync_chips()
+
+    def _sync_chips(self, *_args) -> None:
+        chosen = self.state.currentData()
+        for s, chip in self.summary.items():
+            chip.setChecked(s == chosen)
+
+    # --- the two views
+    def show_view(self, which: int) -> None:
+        """0: the table, 1: the floor plan (same rows, same filters)."""
+        self.views.setCurrentIndex(which)
+        (self.as_plan if which else self.as_table).setChecked(True)
+        if which and self.tiles.selected is not None:
+            self.tiles.select(self.tiles.selected)
+
+    def choose_meter(self, meter_id: int, *, scroll_tiles: bool = True) -> bool:
+        """Select a meter in both views (False when the filter hides it)."""
+        source = self.model.row_of(meter_id)
+        if source is None:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(source, 0))
+        if not index.isValid():
+            return False
+        self.view.selectRow(index.row())
+        self.view.scrollTo(index)
+        self.tiles.select(meter_id, scroll=scroll_tiles)
+        return True
+
+    def _table_row_changed(self, current, _previous) -> None:
+        if current.isValid():
+            meter = self.proxy.meter_ids([current.row()])[0]
+            if meter != self.tiles.selected:
+                self.tiles.select(meter, scroll=self.views.currentIndex() == 1)
 
     def _update_summary(self, *_args) -> None:
         counts = self.model.counts

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
 
 from billing.counter_query import AccountCard
+from billing.monitor_query import account_state
 from printing.formatting import money
 from resources.i18n import N_, _
 from ui.pages.base import fill, make_table
@@ -37,14 +38,10 @@ def age_text(seconds: int | None) -> str:
 
 
 def card_state(card: AccountCard) -> str:
-    """The colour key of the card: the account level, or tripped/lost when a meter says so."""
-    if card.state != "open":
-        return "not_opened"
-    if any(m.comm == "lost" for m in card.meters):
-        return "lost"
-    if card.level == "normal" and any(m.relay == "open" for m in card.meters):
-        return "tripped"
-    return card.level
+    """The colour key of the card: the monitor board's state of the account (one derivation,
+    billing.monitor_query.account_state), so the card and the board agree."""
+    return account_state(account_open=card.state == "open", alarm_level=card.level,
+                         meters=[(m.comm, m.relay, m.keep_power) for m in card.meters])
 
 
 class AccountCardView(QFrame):

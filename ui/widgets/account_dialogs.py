@@ -1,7 +1,13 @@
 """Dialogs of the accounts page: open an account, close it, move the tenant, replace a meter,
 bind another meter. They only collect what the operator typed; the page runs the services
-(billing.accounts_open, billing.account_changes) off the GUI thread, and those check it all."""
+(billing.accounts_open, billing.account_changes) off the GUI thread, and those check it all.
+
+The open-account dialog stays open while its service runs (OpenAccountDialog.submit): when the
+service refuses (a meter already bound, no such room ...) the dialog keeps what was typed,
+marks the field the refusal names and says why; it closes only when the account is open."""
 from __future__ import annotations
+
+from typing import Callable
 
 from PySide6.QtCore import Qt, QTime
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit,
@@ -127,6 +133,9 @@ class OpenAccountDialog(QDialog):
         self.error.setWordWrap(True)
         self.error.hide()
         self.marked = None
+        self.submit: Callable[[], None] | None = None   # runs the service; then service_done/refused
+        self.created: tuple[str, int] | None = None     # (name, id) of a customer a refused try added
+        self.busy = False
         form = QFormLayout(self)
         form.addRow(self.error)
         form.addRow(_("Customer"), self.customer)
@@ -139,14 +148,17 @@ class OpenAccountDialog(QDialog):
         form.addRow(_("Trip time"), self.trip_time)
         form.addRow(_("First alarm below (yuan)"), self.alarm1)
         form.addRow(_("Second alarm below (yuan)"), self.alarm2)
-        _buttons(self, form)
+        self.box = _buttons(self, form)
 
     def chosen_customer(self) -> tuple[int | None, str]:
-        """(existing customer id, or None for a new one; the typed name)."""
+        """(existing customer id, or None for a new one; the typed name). A customer an earlier,
+        refused try already added is that customer, not a second one."""
         text = self.customer.currentText().strip()
         index = self.customer.findText(text)
         if index >= 0:
             return self.customer.itemData(index), text
+        if self.created is not None and self.created[0] == text:
+            return self.created[1], text
         return None, text
 
     def arrears_text(self) -> str:
@@ -155,8 +167,44 @@ class OpenAccountDialog(QDialog):
 
     # --- checks before the dialog closes: a mistake keeps what was typed ------------------------
     def accept(self) -> None:
-        if self.check():
+        if self.busy or not self.check():
+            return
+        if self.submit is None:
             super().accept()
+            return
+        self._set_busy(True)
+        self.submit()
+
+    def reject(self) -> None:
+        if not self.busy:                       # the service is running: wait for its answer
+            super().reject()
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        self.box.setEnabled(not busy)
+
+    def service_done(self) -> None:
+        """The account is open: close the dialog."""
+        self._set_busy(False)
+        super().accept()
+
+    def service_refused(self, error: BaseException) -> None:
+        """The service said no: keep everything typed, mark the field it names, say why."""
+        from ui.tasks import error_text
+
+        self._set_busy(False)
+        self._mark(self._field_for(str(error)), error_text(error))
+
+    def _field_for(self, message: str):
+        """The field a refusal is about: a meter it names, the chosen room or tariff, else none."""
+        if any(number and number in message for number, _r in self.meters.rows()):
+            return self.meters
+        room = self.room.currentText().split()
+        if self.room.currentData() is not None and room and room[-1] in message:
+            return self.room
+        if self.tariff.currentData() is not None and str(self.tariff.currentData()) in message:
+            return self.tariff
+        return None
 
     def check(self) -> bool:
         """Check what can be checked here; on a mistake mark the field, say why, stay open."""
