@@ -10,6 +10,7 @@ per-row round trips.
 The board state (one colour per meter) is derived by board_state(); precedence, first wins:
 
     lost        the meter stopped answering (comm_state "lost"): everything else is stale
+    unreachable its link (converter, port) is down, so it was not asked (comm_state "unreachable")
     not_opened  no open account is bound to the meter (stock, vacant shop)
     tripped     the relay is open (the customer has no power, whatever the reason)
     keep_power  保电: the station never trips it for arrears, so a low balance is tolerated
@@ -45,7 +46,8 @@ from models.areas import Building
 from models.db import Database
 from models.rights import Actor
 
-BOARD_STATES = ("not_opened", "normal", "alarm1", "alarm2", "arrears", "tripped", "keep_power", "lost")
+BOARD_STATES = ("not_opened", "normal", "alarm1", "alarm2", "arrears", "tripped", "keep_power", "lost",
+                "unreachable")
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,8 @@ class MonitorRow:
 def board_state(*, comm_state: str, account_open: bool, relay_state: str, keep_power: bool,
                 alarm_level: str) -> str:
     """One board state per meter; precedence in the module docstring."""
-    if comm_state == "lost":
-        return "lost"
+    if comm_state in ("lost", "unreachable"):
+        return comm_state
     if not account_open:
         return "not_opened"
     if relay_state == "open":
@@ -115,7 +117,8 @@ def account_state(*, account_open: bool, alarm_level: str,
     """One state for an account with its meters [(comm_state, relay_state, keep_power)]: the
     board_state of the account as if it were one meter — lost if any meter is lost, tripped if
     any relay is open, keep-power if any meter holds it; else the balance level."""
-    return board_state(comm_state="lost" if any(c == "lost" for c, _r, _k in meters) else "online",
+    comms = {c for c, _r, _k in meters}
+    return board_state(comm_state="lost" if "lost" in comms else "unreachable" if "unreachable" in comms else "online",
                        account_open=account_open,
                        relay_state="open" if any(r == "open" for _c, r, _k in meters) else "closed",
                        keep_power=any(k for _c, _r, k in meters), alarm_level=alarm_level)

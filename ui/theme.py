@@ -15,6 +15,7 @@ STATE_COLOURS = {
     "alarm1": ("#fff3cd", "#856404"), "alarm2": ("#ffe0b2", "#8a4b00"),
     "arrears": ("#f8d7da", "#721c24"), "tripped": ("#d6d8db", "#1b1e21"),
     "keep_power": ("#d1ecf1", "#0c5460"), "lost": ("#ede7f6", "#4a148c"),
+    "unreachable": ("#f3e5f5", "#6a1b9a"),
 }
 
 NEGATIVE = "#c62828"       # negative money (balances below zero)

@@ -90,3 +90,18 @@ def test_search_says_why_a_row_matched(db, superadmin):
     assert counter_query.search(db, superadmin, "三丰")[0].match == ("name", "张三丰")
     assert counter_query.search(db, superadmin, number)[0].match == ("account", number)
     assert counter_query.search(db, superadmin, "9900")[0].match == ("account", number)   # a prefix
+
+
+def test_a_meter_behind_a_lost_link_is_unreachable_on_board_and_card():
+    """The poller marks meters behind a dead converter "unreachable" (not their fault, no
+    failure streak); the board and the card both say so instead of falling through to a balance
+    colour, and a meter that is lost itself still wins."""
+    from billing.monitor_query import BOARD_STATES, account_state, board_state
+
+    assert "unreachable" in BOARD_STATES
+    assert board_state(comm_state="unreachable", account_open=True, relay_state="closed",
+                       keep_power=False, alarm_level="normal") == "unreachable"
+    assert account_state(account_open=True, alarm_level="arrears",
+                         meters=[("online", "closed", False), ("unreachable", "closed", False)]) == "unreachable"
+    assert account_state(account_open=True, alarm_level="normal",
+                         meters=[("lost", "closed", False), ("unreachable", "closed", False)]) == "lost"

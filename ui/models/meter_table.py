@@ -24,6 +24,7 @@ from ui.theme import ALARM_MARK, NEGATIVE, STATE_COLOURS
 STATE_TITLES = {
     "not_opened": N_("Not opened"), "normal": N_("Normal"), "alarm1": N_("Alarm 1"), "alarm2": N_("Alarm 2"),
     "arrears": N_("Arrears"), "tripped": N_("Tripped"), "keep_power": N_("Keep power"), "lost": N_("Lost"),
+    "unreachable": N_("Unreachable (link lost)"),
 }
 COLUMNS = ("number", "place", "customer", "state", "balance", "reading", "age", "voltage", "current", "power",
            "link")
@@ -291,7 +292,7 @@ class MeterTableModel(QAbstractTableModel):
             if i is not True and i is not False:
                 changed.add(i)
         for meter_id, state in (states or {}).items():
-            if state in ("online", "lost"):
+            if state in ("online", "lost", "unreachable"):
                 i = self.update_row(int(meter_id), signal=False, comm_state=state)
                 if i is not True and i is not False:
                     changed.add(i)

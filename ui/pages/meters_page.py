@@ -146,7 +146,7 @@ class MetersPage(Page):
             self.model.apply_batch(rows)
 
     def _on_meter_states(self, states) -> None:
-        """{meter_id: "online" | "lost"}: the last state of each meter since the last frame."""
+        """{meter_id: "online" | "lost" | "unreachable"}: the last state of each meter since the last frame."""
         self.model.apply_batch((), dict(states))
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt name

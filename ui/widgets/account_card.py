@@ -18,11 +18,12 @@ from ui.widgets.usage_chart import UsageChart
 LEVEL_LABELS = {"normal": N_("Normal"), "alarm1": N_("Low balance (alarm 1)"),
                 "alarm2": N_("Low balance (alarm 2)"), "arrears": N_("Arrears"),
                 "not_opened": N_("Account closed"), "tripped": N_("Tripped"), "keep_power": N_("Keep power"),
-                "lost": N_("Lost contact")}
+                "lost": N_("Lost contact"), "unreachable": N_("Unreachable (link lost)")}
 MODE_LABELS = {"meter-prepaid": N_("Meter-side prepaid"), "station-prepaid": N_("Station-side prepaid"),
                "postpaid": N_("Postpaid")}
 RELAY_LABELS = {"closed": N_("Closed (power on)"), "open": N_("Open (tripped)"), "unknown": N_("Unknown")}
-COMM_LABELS = {"online": N_("Online"), "lost": N_("Lost contact"), "unknown": N_("Unknown")}
+COMM_LABELS = {"online": N_("Online"), "lost": N_("Lost contact"), "unreachable": N_("Unreachable (link lost)"),
+               "unknown": N_("Unknown")}
 
 
 def age_text(seconds: int | None) -> str:
