@@ -88,6 +88,8 @@ def upgrade(db: Database, target: str = "head") -> tuple[str | None, str]:
     from models import station_key
 
     station_key.ensure()                 # the log's key, outside the database (0600)
+    if before is not None and before == (head_revision() if target == "head" else target):
+        return before, before            # up to date: Alembic not even imported
     from alembic import command
 
     cfg = _config()
