@@ -8,7 +8,7 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     from models import settings
     from resources import i18n
-    from ui.cli import build_parser, run
+    from ui.cli import parse_args, run
 
     argv = sys.argv[1:] if argv is None else argv
     # the language must be known before --help texts are built
@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
         lang = argv[argv.index("--lang") + 1]
     if lang in i18n.LANGS:
         i18n.set_language(lang)
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     if args.command is None:
         from ui.gui_main import run_gui
 

@@ -3,18 +3,22 @@
 `upgrade(db)` creates or migrates the schema; `check_schema(db)` refuses a database whose
 schema revision this program does not know (written by a newer MeterStation) or that has no
 schema yet; `offline_sql(url)` returns the DDL for a backend without connecting (T-SQL check).
+
+Alembic (≈ half a second of imports) is loaded only to migrate or to print DDL: the head and
+the known revisions come from reading the `revision` / `down_revision` lines of the scripts in
+migrations/versions/ (a test keeps them equal to Alembic's own view), the stored revision from
+one SELECT on alembic_version — so a command on an up-to-date database never imports it.
 """
 from __future__ import annotations
 
+import ast
+import functools
 import io
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
 from models.db_errors import translate_db_errors
 from models.errors import DatabaseError
@@ -24,9 +28,27 @@ if TYPE_CHECKING:
     from models.db import Database
 
 SCRIPT_LOCATION = str(Path(__file__).parent / "migrations")
+VERSION_TABLE = "alembic_version"          # Alembic's default; env.py keeps it (no schema)
+_ASSIGN = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.M)
 
 
-def _config(url: str | None = None, output: io.StringIO | None = None) -> Config:
+@functools.lru_cache(maxsize=1)
+def _graph() -> dict[str, tuple[str, ...]]:
+    """revision -> the revisions it follows, from the version scripts' module-level assignments."""
+    graph: dict[str, tuple[str, ...]] = {}
+    for script in sorted((Path(SCRIPT_LOCATION) / "versions").glob("*.py")):
+        found = dict(m.groups() for m in _ASSIGN.finditer(script.read_text(encoding="utf-8")))
+        if "revision" not in found:
+            continue
+        rev = ast.literal_eval(found["revision"])
+        down = ast.literal_eval(found.get("down_revision", "None"))
+        graph[rev] = () if down is None else (down,) if isinstance(down, str) else tuple(down)
+    return graph
+
+
+def _config(url: str | None = None, output: io.StringIO | None = None):
+    from alembic.config import Config
+
     cfg = Config(output_buffer=output) if output is not None else Config()
     cfg.set_main_option("script_location", SCRIPT_LOCATION)
     if url:
@@ -35,16 +57,31 @@ def _config(url: str | None = None, output: io.StringIO | None = None) -> Config
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(_config()).get_current_head() or ""
+    graph = _graph()
+    followed = {d for downs in graph.values() for d in downs}
+    heads = [rev for rev in graph if rev not in followed]
+    if len(heads) != 1:                     # several heads (a merge not re-chained): Alembic says so
+        from alembic.script import ScriptDirectory
+
+        return ScriptDirectory.from_config(_config()).get_current_head() or ""
+    return heads[0]
 
 
 def known_revisions() -> set[str]:
-    return {s.revision for s in ScriptDirectory.from_config(_config()).walk_revisions()}
+    return set(_graph())
 
 
 def current_revision(db: Database) -> str | None:
+    """The stored schema revision (None: no schema), read as Alembic reads it."""
     with translate_db_errors(), db.writer.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not sa.inspect(conn).has_table(VERSION_TABLE):
+            return None
+        revs = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
+        if len(revs) > 1:                   # Alembic refuses a version table with several heads
+            from alembic.runtime.migration import MigrationContext
+
+            return MigrationContext.configure(conn).get_current_revision()
+        return revs[0] if revs else None
 
 
 def upgrade(db: Database, target: str = "head") -> tuple[str | None, str]:
@@ -55,6 +92,10 @@ def upgrade(db: Database, target: str = "head") -> tuple[str | None, str]:
     from models import station_key
 
     station_key.ensure()                 # the log's key, outside the database (0600)
+    if before is not None and before == (head_revision() if target == "head" else target):
+        return before, before            # up to date: Alembic not even imported
+    from alembic import command
+
     cfg = _config()
     with translate_db_errors(), db.writer.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -82,6 +123,8 @@ def check_schema(db: Database) -> str:
 
 def offline_sql(url: str) -> str:
     """The full upgrade script as SQL text for url's dialect, without connecting."""
+    from alembic import command
+
     out = io.StringIO()
     command.upgrade(_config(url, out), "head", sql=True)
     return out.getvalue()

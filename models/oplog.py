@@ -271,12 +271,9 @@ def _has_rights_rows(session: Session) -> bool:
     return session.execute(sa.select(sa.func.count()).select_from(cover.Operator)).scalar_one() > 0
 
 
-def search(session: Session, *, operator: str | None = None, action: str | None = None,
-           text: str | None = None, since: datetime | None = None, until: datetime | None = None,
-           limit: int | None = 200, newest_first: bool = True,
-           actions: Sequence[str] | None = None) -> Iterator[OpLogEntry]:
-    """`action`: a code pattern (login*); `actions`: any of these codes (an empty list finds nothing)."""
-    q = sa.select(OpLogEntry)
+def _filtered(q, *, operator: str | None = None, action: str | None = None, text: str | None = None,
+              since: datetime | None = None, until: datetime | None = None, newest_first: bool = True,
+              actions: Sequence[str] | None = None):
     if operator:
         q = q.where(OpLogEntry.operator == operator)
     if action:
@@ -290,7 +287,27 @@ def search(session: Session, *, operator: str | None = None, action: str | None 
         q = q.where(OpLogEntry.at >= since)
     if until:
         q = q.where(OpLogEntry.at < until)
-    q = q.order_by(OpLogEntry.seq.desc() if newest_first else OpLogEntry.seq)
+    return q.order_by(OpLogEntry.seq.desc() if newest_first else OpLogEntry.seq)
+
+
+def search(session: Session, *, operator: str | None = None, action: str | None = None,
+           text: str | None = None, since: datetime | None = None, until: datetime | None = None,
+           limit: int | None = 200, newest_first: bool = True,
+           actions: Sequence[str] | None = None) -> Iterator[OpLogEntry]:
+    """`action`: a code pattern (login*); `actions`: any of these codes (an empty list finds nothing)."""
+    q = _filtered(sa.select(OpLogEntry), operator=operator, action=action, text=text, since=since,
+                  until=until, newest_first=newest_first, actions=actions)
     if limit:
         q = q.limit(limit)
     yield from session.execute(q).scalars()
+
+
+EXPORT_COLUMNS = ("seq", "at", "operator", "station", "action", "target", "details")
+
+
+def search_rows(session: Session, *, batch: int = 2000, **filters: Any) -> Iterator[sa.Row]:
+    """search() without a limit, as plain rows of EXPORT_COLUMNS (no ORM objects) fetched
+    `batch` at a time — a server-side cursor on PostgreSQL — so exporting a year of log keeps
+    memory flat. `details` is the stored JSON text (sorted keys, as record() wrote it)."""
+    q = _filtered(sa.select(*(OpLogEntry.__table__.c[c] for c in EXPORT_COLUMNS)), **filters)
+    yield from session.execute(q, execution_options={"yield_per": batch})

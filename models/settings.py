@@ -12,19 +12,20 @@ import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
-from models.audit import audited, record
-from models.base import utcnow
-from models.db import Database
 from models.errors import InvalidInput, NotFound
-from models.rights import Actor
-from models.settings_store import SettingRow
 from models.station_paths import config_dir  # noqa: F401 - settings.config_dir() is used widely
 from resources.i18n import LANGS, N_, _
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from models.db import Database
+    from models.rights import Actor
+
+# The database side (SQLAlchemy, the log) is imported by the functions that use it: the
+# station-local settings are read before every command, `meterstation --help` included.
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,8 @@ def read(session: Session, key: str) -> Any:
     spec = _spec(key)
     if spec.local:
         return get_local(key)
+    from models.settings_store import SettingRow
+
     row = session.get(SettingRow, key)
     if row is None:
         return spec.default
@@ -265,6 +268,10 @@ def put(db: Database, actor: Actor, key: str, value: Any) -> None:
     """Change a setting as `actor`: the setting's right is needed and the change is logged —
     station-local ones too (their file is written inside the logging transaction, so a refused
     or failed write leaves no log row, and a change never goes unlogged)."""
+    from models.audit import audited, record
+    from models.base import utcnow
+    from models.settings_store import SettingRow
+
     spec = _spec(key)
     value = coerce(key, value)
     if spec.local:
@@ -285,6 +292,10 @@ def put(db: Database, actor: Actor, key: str, value: Any) -> None:
 
 
 def all_db_settings(db: Database) -> dict[str, Any]:
+    import sqlalchemy as sa
+
+    from models.settings_store import SettingRow
+
     with db.read() as s:
         stored = {r.key: json.loads(r.value) for r in s.execute(sa.select(SettingRow)).scalars()}
     return {k: stored.get(k, v.default) for k, v in SETTINGS.items() if not v.local}

@@ -1,11 +1,20 @@
-"""Export of operation-log rows to .xlsx (streamed) or .csv (UTF-8 with BOM for Excel)."""
+"""Export of operation-log rows to .xlsx or .csv (UTF-8 with BOM for Excel), streamed: rows are
+written as they come from the cursor, so a year of log never sits in memory.
+
+The .xlsx goes through the streaming table writer of printing/excel.py (each row rendered
+straight to sheet XML; text cells that would start a formula are string cells with
+quotePrefix, models/cell_safety.py); the CSV neutralises such cells with an apostrophe. The
+file appears atomically (written beside the target, then renamed).
+"""
 from __future__ import annotations
 
 import csv
+import os
+import uuid
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from models.cell_safety import csv_row, safe_xlsx_row
+from models.cell_safety import csv_row
 from models.errors import InvalidInput
 from resources.i18n import _
 
@@ -14,29 +23,65 @@ def headers() -> list[str]:
     return [_("No."), _("Time"), _("Operator"), _("Station"), _("Action"), _("Target"), _("Details")]
 
 
+def export_log(session, path: str | Path, **filters) -> int:
+    """Export the log rows matching filters (models.oplog.search's), newest first, as the
+    command line shows them: local time, the action code, the details' JSON text."""
+    from models import oplog
+
+    rows = ((seq, at.astimezone().isoformat(timespec="seconds")[:19], operator, station, action, target, details)
+            for seq, at, operator, station, action, target, details in oplog.search_rows(session, **filters))
+    return export_rows(path, rows)
+
+
 def export_rows(path: str | Path, rows: Iterable[Sequence[object]]) -> int:
     """Write rows (seq, time, operator, station, action, target, details); return the count."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise InvalidInput(_("Export to a .csv or .xlsx file"))
-    count = 0
-    if suffix == ".xlsx":
-        from openpyxl import Workbook
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        count = _xlsx(tmp, rows) if suffix == ".xlsx" else _csv(tmp, rows)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return count
 
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet(_("Operation log"))
-        ws.freeze_panes = "A2"
-        ws.append(headers())
+
+def _xlsx(path: Path, rows: Iterable[Sequence[object]]) -> int:
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    from printing.excel import Column, _abandon, _fast_cells, _header, _Writer
+
+    columns = [Column(h, i, "int" if i == 0 else "text") for i, h in enumerate(headers())]
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(_("Operation log"))
+    for i, width in enumerate((9, 20, 12, 14, 18, 24, 60), 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A2"
+    _fast_cells(ws)
+    ws.append([_header(ws, c.header) for c in columns])
+    writer = _Writer(ws, columns, [])
+    count = 0
+    try:
         for r in rows:
-            ws.append(safe_xlsx_row(ws, r))
+            ws.append(writer.row(r))
             count += 1
         wb.save(path)
-    else:
-        with path.open("w", encoding="utf-8-sig", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(headers())
-            for r in rows:
-                w.writerow(csv_row(r))
-                count += 1
+    except BaseException:
+        _abandon(ws)
+        raise
+    return count
+
+
+def _csv(path: Path, rows: Iterable[Sequence[object]]) -> int:
+    count = 0
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(headers())
+        for r in rows:
+            w.writerow(csv_row(r))
+            count += 1
     return count

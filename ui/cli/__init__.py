@@ -1,39 +1,60 @@
 """The command line: `meterstation [--db URL] [--lang zh_CN|en] [--demo] COMMAND ...`.
 
-Each command group lives in its own module with a `register(subparsers)` function; add new
-modules to COMMAND_MODULES. Handlers take (CliContext, args) and return the exit code. The
-contract is ../shared/docs/cli.md.
+Each command group lives in its own module with a `register(subparsers)` function. COMMANDS
+names every command, the module that registers it and its one-line help, in the order of
+`meterstation --help`: `--help` is built from this table alone and only the chosen command's
+module is imported (a test keeps the table equal to what the modules register). Handlers take
+(CliContext, args) and return the exit code. The contract is ../shared/docs/cli.md.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
-import traceback
 
-from models.errors import StationError
 from resources import i18n
-from resources.i18n import _
+from resources.i18n import N_, _
 
-COMMAND_MODULES = [
-    "ui.cli.cmd_db",
-    "ui.cli.cmd_operator",
-    "ui.cli.cmd_log",
-    "ui.cli.cmd_settings",
-    "ui.cli.cmd_comms",
-    "ui.cli.cmd_screenshot",
-    "ui.cli.cmd_billing",
-    "ui.cli.cmd_archive",
-    "ui.cli.cmd_backup",
-    "ui.cli.cmd_report",
-    "ui.cli.cmd_bills",
-    "ui.cli.cmd_corrections",
-    "ui.cli.cmd_service",
-    "ui.cli.cmd_timed",
-    "ui.cli.cmd_schedule",
-]
+# (command, module ui.cli.cmd_<module>, help) — a new command: a row here and in its module
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("db", "db", N_("database schema")),
+    ("operator", "operator", N_("operators and their rights")),
+    ("role", "operator", N_("roles an administrator defines")),
+    ("log", "log", N_("the operation log")),
+    ("settings", "settings", N_("station and business settings")),
+    ("read", "comms", N_("read a meter now")),
+    ("control", "comms", N_("send a relay or valve command and confirm it")),
+    ("poll", "comms", N_("poll the meters (--once: one pass, then exit)")),
+    ("simulate", "comms", N_("run a bus of simulated meters (tests and demos only)")),
+    ("screenshot", "screenshot", N_("render every page and the login dialog to PNG files")),
+    ("account", "billing", N_("open, show and close accounts")),
+    ("sell", "billing", N_("sell to an account (by amount, or by energy with --energy)")),
+    ("refund", "billing", N_("refund the account's own money (never subsidy)")),
+    ("reverse", "billing", N_("reverse (冲正) the sale of a receipt")),
+    ("reprint", "billing", N_("reprint a receipt as a copy (same number)")),
+    ("shift", "billing", N_("open and close the cashier's shift")),
+    ("tariff", "billing", N_("tariff plans")),
+    ("link", "archive", N_("links: serial ports and TCP converters")),
+    ("meter", "archive", N_("the meter archive")),
+    ("customer", "archive", N_("customers (users and merchants)")),
+    ("building", "archive", N_("buildings")),
+    ("floor", "archive", N_("floors")),
+    ("room", "archive", N_("rooms and shops")),
+    ("archive", "archive", N_("import or export the whole archive")),
+    ("backup", "backup", N_("back the database up into FILE (the station keeps working)")),
+    ("restore", "backup", N_("replace the database with the backup FILE (stop the station first)")),
+    ("report", "report", N_("reports: to Excel (--xlsx), JSON or a table")),
+    ("bill", "bills", N_("postpaid bills: print, reprint and list them")),
+    ("recompute", "corrections", N_("recompute settled consumption charges of a period with the "
+                                    "corrected tiered pricing; post one adjustment per account")),
+    ("service", "service", N_("install, remove or show the headless polling service")),
+    ("timed", "timed", N_("timed remote control: switch a meter group off and on at set times")),
+    ("schedule", "schedule", N_("reading schedules: when the meters (or a meter group) are read")),
+)
+
+# every command module, in the order they register
+COMMAND_MODULES = list(dict.fromkeys(f"ui.cli.cmd_{module}" for _name, module, _help in COMMANDS))
 
 
 def _global_options(parser: argparse.ArgumentParser, *, sub: bool) -> None:
@@ -61,7 +82,10 @@ def _demo_meters(text: str) -> int:
     return n
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for argv: every command listed from COMMANDS, the chosen command (the first
+    word of argv that names one) built in full by its module. Without argv every module is
+    imported (the whole parser, as tests and the frozen-bundle check want it)."""
     parser = _Parser(prog="meterstation",
                      description=_("MeterStation: prepaid and postpaid metering station"))
     _global_options(parser, sub=False)
@@ -79,14 +103,54 @@ def build_parser() -> argparse.ArgumentParser:
         return original(name, **kw)
 
     sub.add_parser = add_parser  # every subcommand also accepts --db/--operator after its name
-    for mod in COMMAND_MODULES:
-        importlib.import_module(mod).register(sub)
+    chosen = None if argv is None else _chosen_module(parser, argv)
+    loaded: set[str] = set()
+    for name, module, text in COMMANDS:
+        if argv is None or module == chosen:
+            if module not in loaded:
+                loaded.add(module)
+                importlib.import_module(f"ui.cli.cmd_{module}").register(sub)
+        else:   # listed only: not the command of argv
+            stub = original(name, help=_(text), add_help=False)
+            stub.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+            stub.set_defaults(unloaded_command=True)
     return parser
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """argv parsed by the parser of its command (see build_parser)."""
+    args = build_parser(argv).parse_args(argv)
+    if getattr(args, "unloaded_command", False):     # a form _chosen_module did not foresee
+        args = build_parser().parse_args(argv)
+    return args
+
+
+def _chosen_module(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """The module of the command argv names, found by parsing the global options the way the
+    full parser does (so `--db sell sell ...` names `sell` once); None without a command."""
+    probe = argparse.ArgumentParser(add_help=False)
+    for action in parser._actions:
+        if action.option_strings and action.dest != "help":
+            probe.add_argument(*action.option_strings, dest=action.dest,
+                               nargs=0 if action.nargs == 0 else None, action=_Ignore)
+    probe.add_argument("rest", nargs=argparse.REMAINDER)
+    try:
+        rest = probe.parse_known_args(argv)[0].rest
+    except SystemExit:
+        return None
+    word = rest[0] if rest else None
+    return next((module for name, module, _help in COMMANDS if name == word), None)
+
+
+class _Ignore(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        pass
 
 
 def _error_log(exc: BaseException) -> str:
     """Write the traceback of an unexpected error to the log folder; return the file name."""
     import platformdirs
+    import traceback
     from pathlib import Path
 
     from models.station_files import private_dir, private_file
@@ -105,6 +169,9 @@ def _error_log(exc: BaseException) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    import logging
+
+    from models.errors import StationError
     from ui.cli.context import CliContext
 
     ctx = CliContext(args)

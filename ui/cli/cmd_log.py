@@ -50,16 +50,24 @@ def _day(text: str | None, *, end: bool = False) -> datetime | None:
     return (local + timedelta(days=1) if end else local).astimezone(timezone.utc)
 
 
-def _rows(ctx: CliContext, args, limit: int | None) -> list[dict]:
+def _filters(args) -> dict:
+    return {"operator": args.by_operator, "action": args.action, "text": args.search,
+            "since": _day(args.since), "until": _day(args.until, end=True)}
+
+
+def _may_view(ctx: CliContext) -> None:
     actor = ctx.optional_actor()
     if actor is not None:
         actor.require("log_view")
+
+
+def _rows(ctx: CliContext, args, limit: int | None) -> list[dict]:
+    _may_view(ctx)
     with ctx.db().read() as s:
         return [{"seq": e.seq, "at": e.at.astimezone().isoformat(timespec="seconds"), "operator": e.operator,
                  "station": e.station, "action": e.action, "target": e.target,
                  "details": json.loads(e.details)}
-                for e in oplog.search(s, operator=args.by_operator, action=args.action, text=args.search,
-                                      since=_day(args.since), until=_day(args.until, end=True), limit=limit)]
+                for e in oplog.search(s, limit=limit, **_filters(args))]
 
 
 def show_(ctx: CliContext, args) -> int:
@@ -74,12 +82,13 @@ def show_(ctx: CliContext, args) -> int:
 
 
 def export_(ctx: CliContext, args) -> int:
-    from printing.oplog_export import export_rows
+    """Streamed: rows go from the cursor to the file as they come (flat memory at any size)."""
+    from printing.oplog_export import export_log
 
     target = station_files.output_path(args.file, url=ctx.url, force=args.force)
-    rows = _rows(ctx, args, None)
-    n = export_rows(target, ([r["seq"], r["at"][:19], r["operator"], r["station"], r["action"], r["target"],
-                                 json.dumps(r["details"], ensure_ascii=False)] for r in rows))
+    _may_view(ctx)
+    with ctx.db().read() as s:
+        n = export_log(s, target, **_filters(args))
     ctx.say(_("{n} log rows written to {file}").format(n=n, file=args.file))
     return 0
 

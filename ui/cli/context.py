@@ -65,9 +65,9 @@ class CliContext:
                     rev = migrate.current_revision(db)
                     if rev is None:
                         raise DatabaseError(no_station(_shown_url(self.url)))
-                    if rev != migrate.head_revision():
+                    if rev != migrate.head_revision():     # only then is Alembic imported
                         migrate.upgrade(db)
-                    migrate.check_schema(db)
+                        migrate.check_schema(db)
             except Exception:
                 db.dispose()
                 raise

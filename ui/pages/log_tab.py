@@ -90,10 +90,15 @@ class LogTab(QWidget):
             return
         filters = self._filters()
 
-        def run():
+        def run():          # streamed from the cursor to the file: a year of log in flat memory
             from printing.oplog_export import export_rows
 
-            return export_rows(path, self._query(filters, None))
+            self.session.actor.require("log_view")
+            with self.session.db.read() as s:
+                return export_rows(path, ([seq, at.astimezone().strftime("%Y-%m-%d %H:%M:%S"), operator_text(op),
+                                           station, action_name(action), target, details_text(details)]
+                                          for seq, at, op, station, action, target, details
+                                          in oplog.search_rows(s, **filters)))
         tasks.read(self, run, on_done=lambda n: self.status.setText(
             _("{n} log rows written to {file}").format(n=n, file=path)))
 
