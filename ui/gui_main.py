@@ -15,6 +15,8 @@ from models.db import Database
 from models.errors import StationError
 from resources.i18n import _
 
+FREEZE_AFTER_S = 20      # collect_garbage_on_gui_thread(): the startup heap is frozen after this
+
 
 def make_app():
     from PySide6.QtWidgets import QApplication
@@ -31,12 +33,20 @@ def make_app():
     return app
 
 
-def collect_garbage_on_gui_thread(app):
+def collect_garbage_on_gui_thread(app, freeze_after_s: int = FREEZE_AFTER_S):
     """Run Python's cyclic garbage collector only on the GUI thread (Anki's approach).
 
     Left automatic, a collection can start on a worker thread (a big query, an import) and
     destroy Qt widgets there, which crashes Qt. Young objects are collected every second, the
-    whole heap once a minute."""
+    whole heap once a minute.
+
+    freeze_after_s seconds after the event loop runs (the window, the pages, the runtime and
+    the demo are built by then) everything alive is moved out of the collector's sight
+    (gc.freeze()): those objects live as long as the program, and the minute's full collection
+    then walks only what was made since, instead of the whole heap, which held the GIL (and so
+    the window) for 0.1-0.5 s at 144 meters and longer at 10,000 (tests/benchmarks/bench_gui.py
+    prints the collector's pauses). Frozen objects are still freed by reference counting; only
+    a reference cycle among them that dies later stays in memory."""
     import gc
 
     from PySide6.QtCore import QTimer
@@ -47,6 +57,10 @@ def collect_garbage_on_gui_thread(app):
 
     def tick() -> None:
         ticks[0] += 1
+        if ticks[0] == freeze_after_s:
+            gc.collect(1)
+            gc.freeze()
+            return
         gc.collect(2 if ticks[0] % 60 == 0 else 1)
 
     timer.timeout.connect(tick)
@@ -55,6 +69,7 @@ def collect_garbage_on_gui_thread(app):
     def undo() -> None:
         timer.stop()
         timer.deleteLater()
+        gc.unfreeze()
         gc.enable()
 
     return undo

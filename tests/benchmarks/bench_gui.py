@@ -65,6 +65,9 @@ def main() -> int:
     parser.add_argument("--no-poll", action="store_true",
                         help="never start the runtime: the same page switches with nothing polling "
                              "(the GUI's own work, without the poller's threads competing for the GIL)")
+    parser.add_argument("--auto-gc", action="store_true",
+                        help="Python's automatic collector on every thread (what this benchmark measured "
+                             "before 2026-11-30) instead of the program's: ui.gui_main.collect_garbage_on_gui_thread")
     parser.add_argument("--switch-interval", type=float, default=None,
                         help="sys.setswitchinterval(S) for this run (default: what the program sets)")
     args = parser.parse_args()
@@ -82,7 +85,7 @@ def main() -> int:
     from ui import tasks
     from ui.bridge import RuntimeHost
     from ui.demo import create_demo_station
-    from ui.gui_main import make_app
+    from ui.gui_main import FREEZE_AFTER_S, collect_garbage_on_gui_thread, make_app
     from ui.main_window import MainWindow
     from ui.session import StationSession
 
@@ -119,6 +122,7 @@ def main() -> int:
 
         profiler = cProfile.Profile()
         profiler.enable()
+    gc_undo = None if args.auto_gc else collect_garbage_on_gui_thread(app, FREEZE_AFTER_S)
     gc_pauses = GcPauses()
     probe.start()
     started = time.perf_counter()
@@ -145,6 +149,14 @@ def main() -> int:
                 started = time.perf_counter()
     probe.stop()
     gc_pauses.stop()
+    gc_summary = gc_pauses.summary()
+    import gc
+
+    t_full = time.perf_counter()
+    gc.collect(2)                 # the program's once-a-minute full collection, at this heap
+    full_ms = (time.perf_counter() - t_full) * 1000
+    if gc_undo is not None:
+        gc_undo()
     if profiler is not None:
         profiler.disable()
     events = host.bridge.received
@@ -163,7 +175,8 @@ def main() -> int:
     print(f"GUI-thread CPU between probes: longest {probe.longest_cpu * 1000:.0f} ms "
           f"(floor {floor.longest_cpu * 1000:.0f} ms); 99th percentile {probe.cpu_percentile(99) * 1000:.0f} ms "
           f"(the window's own work; the stall beyond it is waiting for a core or the GIL)")
-    print(gc_pauses.summary())
+    print(gc_summary)
+    print(f"one full collection at the end (the program runs one a minute on the GUI thread): {full_ms:.0f} ms")
     import bisect
 
     print("stalls over 50 ms (page being shown, ms after switching to it, GUI-thread CPU in the stall):")
