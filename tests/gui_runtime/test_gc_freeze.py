@@ -11,6 +11,20 @@ from PySide6.QtWidgets import QApplication
 from ui.gui_main import collect_garbage_on_gui_thread
 
 
+def test_young_objects_collected_several_times_a_second(qtbot):
+    """Short, frequent young collections: each walks only what was made since the last one."""
+    seen = []
+    callback = lambda phase, info: seen.append(info["generation"]) if phase == "start" else None  # noqa: E731
+    undo = collect_garbage_on_gui_thread(QApplication.instance(), freeze_after_s=60)
+    gc.callbacks.append(callback)
+    try:
+        qtbot.wait(1100)
+    finally:
+        gc.callbacks.remove(callback)
+        undo()
+    assert seen.count(1) >= 3
+
+
 def test_startup_heap_frozen_then_given_back(qtbot):
     app = QApplication.instance()
     assert gc.get_freeze_count() == 0
