@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 
 from models import auth, settings
 from models.db import Database
@@ -17,6 +18,7 @@ from resources.i18n import _
 
 FREEZE_AFTER_S = 20      # collect_garbage_on_gui_thread(): the startup heap is frozen after this
 TICK_MS = 250            # ... and young objects are collected this often
+FULL_EVERY_S = 60        # ... and the whole (unfrozen) heap this often
 
 
 def make_app():
@@ -56,17 +58,20 @@ def collect_garbage_on_gui_thread(app, freeze_after_s: float = FREEZE_AFTER_S):
 
     gc.disable()
     timer = QTimer(app)
-    ticks = [0]
-    per_second = 1000 // TICK_MS
-    freeze_at, full_every = max(1, round(freeze_after_s * per_second)), 60 * per_second
+    start = time.monotonic()          # by the clock, not by ticks: a busy loop coalesces ticks
+    state = {"frozen": False, "full": start}
 
     def tick() -> None:
-        ticks[0] += 1
-        if ticks[0] == freeze_at:
+        now = time.monotonic()
+        if not state["frozen"] and now - start >= freeze_after_s:
+            state["frozen"] = True
             gc.collect(1)
             gc.freeze()
-            return
-        gc.collect(2 if ticks[0] % full_every == 0 else 1)
+        elif now - state["full"] >= FULL_EVERY_S:
+            state["full"] = now
+            gc.collect(2)
+        else:
+            gc.collect(1)
 
     timer.timeout.connect(tick)
     timer.start(TICK_MS)

@@ -55,6 +55,17 @@ def test_list_patched_live_and_reloaded_only_when_stale(qtbot, sqlite_db, monkey
     row = page.meters.rows[page.meters.row_of(meter)]
     assert row.comm_state == "lost" and row.state == "lost"
     assert polls                                    # the bridge's "commands" reached the progress
+    other = site.meters[1]
+    page.meters.update_row(other, comm_state="online", relay_state="closed")
+    before = page.meters.rows[page.meters.row_of(other)]
+    bus.publish(ev.READING, meter_id=other, values={"energy": "12.5"})     # nothing this list shows
+    bridge.flush()
+    assert page.meters.rows[page.meters.row_of(other)] is before
+    bus.publish(ev.READING, meter_id=other, values={"energy": "12.6", "relay": "open"})
+    bus.publish(ev.READING, meter_id=meter, values={"energy": "1.0"})       # the lost one is back
+    bridge.flush()
+    assert page.meters.rows[page.meters.row_of(other)].relay_state == "open"
+    assert page.meters.rows[page.meters.row_of(meter)].comm_state == "online"
     monkeypatch.setattr(control_page, "BRIDGED_STALE_S", 0)
     page.refresh()                                  # older than the bound: reloaded
     qtbot.waitUntil(lambda: len(loads) == 2, timeout=5000)

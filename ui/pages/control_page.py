@@ -145,9 +145,22 @@ class ControlPage(Page):
             self.refresh(force=True)
 
     def _on_readings(self, batch) -> None:
-        """ui.bridge's coalesced readings: [{"meter_id", "values"[, "at"]}] (the state column)."""
-        if self._loaded_at is not None:
-            self.meters.apply_batch([d for d in batch if isinstance(d, dict) and "meter_id" in d])
+        """ui.bridge's coalesced readings: [{"meter_id", "values"[, "at"]}]. This list shows no
+        reading, only the state a reading can change: a meter back online or its relay moved.
+        Only those are applied (applying every reading cost as much as the board's own feed:
+        ≈ 0.1 ms a reading of the GUI thread at 10,000 meters)."""
+        if self._loaded_at is None:
+            return
+        model, moved = self.meters, []
+        for d in batch:
+            i = model.row_of(d.get("meter_id")) if isinstance(d, dict) else None
+            if i is None:
+                continue
+            row, relay = model.rows[i], (d.get("values") or {}).get("relay")
+            if row.comm_state != "online" or (relay in ("open", "closed") and relay != row.relay_state):
+                moved.append(d)
+        if moved:
+            model.apply_batch(moved)
 
     def _on_meter_states(self, states) -> None:
         if self._loaded_at is not None:
