@@ -24,6 +24,37 @@ import time
 FLOOR_S = 3.0
 
 
+class GcPauses:
+    """The cyclic garbage collector's pauses (any thread: it holds the GIL, so the window waits)."""
+
+    def __init__(self) -> None:
+        import gc
+
+        self.pauses: list[tuple[int, float, int]] = []    # (generation, seconds, objects tracked)
+        self._t0 = 0.0
+        self._gc = gc
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._t0 = time.perf_counter()
+        else:
+            self.pauses.append((info["generation"], time.perf_counter() - self._t0, info["collected"]))
+
+    def stop(self) -> None:
+        if self._callback in self._gc.callbacks:
+            self._gc.callbacks.remove(self._callback)
+
+    def summary(self) -> str:
+        parts = []
+        for g in (0, 1, 2):
+            times = [t for gen, t, _c in self.pauses if gen == g]
+            if times:
+                parts.append(f"gen{g} {len(times)}x longest {max(times) * 1000:.0f} ms total {sum(times) * 1000:.0f} ms")
+        return "garbage collector: " + ("; ".join(parts) or "no collections") + \
+            f"; {len(self._gc.get_objects())} objects tracked, {self._gc.get_freeze_count()} frozen"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--profile", action="store_true")
@@ -31,7 +62,19 @@ def main() -> int:
     parser.add_argument("--meters", type=int, default=144)
     parser.add_argument("--seconds", type=float, default=90.0)
     parser.add_argument("--sweeps", type=int, default=2)
+    parser.add_argument("--no-poll", action="store_true",
+                        help="never start the runtime: the same page switches with nothing polling "
+                             "(the GUI's own work, without the poller's threads competing for the GIL)")
+    parser.add_argument("--auto-gc", action="store_true",
+                        help="Python's automatic collector on every thread (what this benchmark measured "
+                             "before 2026-11-30) instead of the program's: ui.gui_main.collect_garbage_on_gui_thread")
+    parser.add_argument("--switch-interval", type=float, default=None,
+                        help="sys.setswitchinterval(S) for this run (default: what the program sets)")
     args = parser.parse_args()
+    if args.switch_interval is not None:
+        import sys
+
+        sys.setswitchinterval(args.switch_interval)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("METERSTATION_CONFIG_DIR", tempfile.mkdtemp(prefix="ms-bench-cfg-"))
     from PySide6.QtCore import QEventLoop, QTimer
@@ -42,7 +85,7 @@ def main() -> int:
     from ui import tasks
     from ui.bridge import RuntimeHost
     from ui.demo import create_demo_station
-    from ui.gui_main import make_app
+    from ui.gui_main import FREEZE_AFTER_S, collect_garbage_on_gui_thread, make_app
     from ui.main_window import MainWindow
     from ui.session import StationSession
 
@@ -79,9 +122,12 @@ def main() -> int:
 
         profiler = cProfile.Profile()
         profiler.enable()
+    gc_undo = None if args.auto_gc else collect_garbage_on_gui_thread(app, FREEZE_AFTER_S)
+    gc_pauses = GcPauses()
     probe.start()
     started = time.perf_counter()
-    host.start()
+    if not args.no_poll:
+        host.start()
     sweep_times: list[float] = []
     modal = 0
     t_end = time.perf_counter() + args.seconds
@@ -102,6 +148,15 @@ def main() -> int:
                 rt.read_group(None)             # "read all now": a second flood
                 started = time.perf_counter()
     probe.stop()
+    gc_pauses.stop()
+    gc_summary = gc_pauses.summary()
+    import gc
+
+    t_full = time.perf_counter()
+    gc.collect(2)                 # the program's once-a-minute full collection, at this heap
+    full_ms = (time.perf_counter() - t_full) * 1000
+    if gc_undo is not None:
+        gc_undo()
     if profiler is not None:
         profiler.disable()
     events = host.bridge.received
@@ -117,13 +172,18 @@ def main() -> int:
     print(f"longest stall {probe.longest * 1000:.0f} ms (floor {floor.longest * 1000:.0f} ms); "
           f"99th percentile {probe.percentile(99) * 1000:.0f} ms (floor {floor.percentile(99) * 1000:.0f} ms); "
           f"{len(probe.gaps)} probes")
+    print(f"GUI-thread CPU between probes: longest {probe.longest_cpu * 1000:.0f} ms "
+          f"(floor {floor.longest_cpu * 1000:.0f} ms); 99th percentile {probe.cpu_percentile(99) * 1000:.0f} ms "
+          f"(the window's own work; the stall beyond it is waiting for a core or the GIL)")
+    print(gc_summary)
+    print(f"one full collection at the end (the program runs one a minute on the GUI thread): {full_ms:.0f} ms")
     import bisect
 
-    print("stalls over 50 ms (page being shown, ms after switching to it):")
+    print("stalls over 50 ms (page being shown, ms after switching to it, GUI-thread CPU in the stall):")
     for end, gap in probe.stalls(0.05):
         i = bisect.bisect_right(times, end - gap) - 1
         key, since = (marks[i][1], (end - gap - times[i]) * 1000) if i >= 0 else ("-", 0.0)
-        print(f"  {gap * 1000:5.0f} ms  {key:10s} +{since:.0f} ms")
+        print(f"  {gap * 1000:5.0f} ms  {key:10s} +{since:.0f} ms  cpu {probe.cpu_of(end) * 1000:.0f} ms")
     print("page switch (synchronous part, ms, first / worst of the rest):",
           ", ".join(f"{k} {v[0] * 1000:.0f}/{max(v[1:], default=0) * 1000:.0f}" for k, v in switch.items()))
     if profiler is not None:

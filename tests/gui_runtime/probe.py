@@ -2,6 +2,10 @@
 
 Each timeout records how late it fired (gap - interval); the longest gap is the longest stall a
 user would feel. Used by test_stall.py and tests/benchmarks/bench_gui.py.
+
+Each gap also records the GUI thread's own CPU time over it (time.thread_time()): on a shared,
+loaded machine a stall can be long because the process waited for a core or for the GIL; the
+CPU figure is the work the GUI thread itself did, which is what the window's code controls.
 """
 from __future__ import annotations
 
@@ -16,7 +20,9 @@ class StallProbe(QObject):
         self.interval = interval_ms / 1000
         self.gaps: list[float] = []
         self.at: list[float] = []               # perf_counter() when each gap ended
+        self.cpu: list[float] = []              # GUI-thread CPU seconds spent over each gap
         self._last = 0.0
+        self._last_cpu = 0.0
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(interval_ms)
@@ -24,16 +30,18 @@ class StallProbe(QObject):
 
     def start(self) -> None:
         self._last = time.perf_counter()
+        self._last_cpu = time.thread_time()
         self._timer.start()
 
     def stop(self) -> None:
         self._timer.stop()
 
     def _tick(self) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         self.gaps.append(max(0.0, now - self._last - self.interval))
+        self.cpu.append(cpu - self._last_cpu)
         self.at.append(now)
-        self._last = now
+        self._last, self._last_cpu = now, cpu
 
     @property
     def longest(self) -> float:
@@ -42,6 +50,21 @@ class StallProbe(QObject):
     def stalls(self, over: float = 0.05) -> list[tuple[float, float]]:
         """(end time, stall) of every stall longer than `over` seconds."""
         return [(t, g) for t, g in zip(self.at, self.gaps) if g > over]
+
+    def cpu_of(self, end: float) -> float:
+        """The GUI thread's CPU seconds over the gap that ended at `end` (an `at` value)."""
+        return self.cpu[self.at.index(end)]
+
+    @property
+    def longest_cpu(self) -> float:
+        """The most CPU the GUI thread spent between two probes (its own work, load aside)."""
+        return max(self.cpu, default=0.0)
+
+    def cpu_percentile(self, p: float) -> float:
+        if not self.cpu:
+            return 0.0
+        ordered = sorted(self.cpu)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
 
     def percentile(self, p: float) -> float:
         if not self.gaps:

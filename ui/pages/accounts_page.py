@@ -94,12 +94,16 @@ class AccountsPage(Page):
         keep = self.keep or (self.card.number if self.card else None)
         self.keep = None
         self.hits = hits
-        fill(self.model, [[h.number, h.customer, h.phone, h.room, h.building, ",".join(h.meters),
-                           _(MODE_LABELS.get(h.mode, h.mode)), _(LEVEL_LABELS.get(h.level, h.level)),
-                           money(h.balance)] for h in hits])
+        changed = fill(self.model, [[h.number, h.customer, h.phone, h.room, h.building, ",".join(h.meters),
+                                     _(MODE_LABELS.get(h.mode, h.mode)), _(LEVEL_LABELS.get(h.level, h.level)),
+                                     money(h.balance)] for h in hits])
         self.view.resizeColumnsToContents()
         if keep is not None:
+            was = [self.hits[i.row()].number for i in self.view.selectionModel().selectedRows()
+                   if i.row() < len(self.hits)]
             self.select(keep)
+            if changed and was == [keep]:      # the list kept its selection (cells updated in place):
+                self._selected_changed()       # the card and ledger of that account may have changed
 
     def select(self, number: str) -> None:
         for row, h in enumerate(self.hits):

@@ -90,6 +90,7 @@ class AlarmsPage(Page):
     def __init__(self, session, parent=None) -> None:
         super().__init__(session, parent)
         self._note = ""
+        self._open_shown: list | None = None
         self.tabs = QTabWidget()
         self.layout_.addWidget(self.tabs, 1)
         self._build_open_tab()
@@ -137,6 +138,17 @@ class AlarmsPage(Page):
         tasks.read(self, lambda: alarm_log.list_alarms(db, actor, open_only=True), on_done=self._show_open)
 
     def _show_open(self, rows) -> None:
+        shown = [(r.id, r.state, r.raised_at, r.title, r.account, r.customer, r.meter, r.link, r.message,
+                  r.building) for r in rows]
+        if shown != self._open_shown:          # the same alarms again (each visit reloads): keep the tree
+            self._open_shown = shown
+            self._fill_tree(rows)
+        note, self._note = self._note, ""
+        self.open_status.setText("   ".join(t for t in (_("{n} open alarms").format(n=len(rows)), note) if t))
+        if rows:
+            self.last_id = max(self.last_id or 0, max(r.id for r in rows))
+
+    def _fill_tree(self, rows) -> None:
         self.tree.clear()
         open_brush = QBrush(QColor("#f8d7da"))
         for area, items in group_by_area(rows).items():
@@ -153,10 +165,6 @@ class AlarmsPage(Page):
             top.setExpanded(True)
         for c in range(self.tree.columnCount() - 1):
             self.tree.resizeColumnToContents(c)
-        note, self._note = self._note, ""
-        self.open_status.setText("   ".join(t for t in (_("{n} open alarms").format(n=len(rows)), note) if t))
-        if rows:
-            self.last_id = max(self.last_id or 0, max(r.id for r in rows))
 
     def selected_alarm_ids(self) -> list[int]:
         ids: set[int] = set()

@@ -62,11 +62,28 @@ class RowsModel(QAbstractTableModel):
         self._rows: list[tuple[str, ...]] = []
         self._right: list[tuple[bool, ...]] = []
 
-    def set_rows(self, rows: Sequence[Sequence[object]]) -> None:
+    def set_rows(self, rows: Sequence[Sequence[object]]) -> bool:
+        """Show these rows; returns whether anything changed.
+
+        A page reloads its list each time it is shown, mostly to the same rows: then nothing is
+        signalled (no reset, no relayout, no repaint). The same rows in the same order (the first
+        column, the row's key, unchanged) with some cells changed: dataChanged over the changed
+        span, so the selection stays on the same records. Anything else: one model reset."""
+        new = [tuple("" if v is None else str(v) for v in row) for row in rows]
+        right = [tuple(isinstance(v, (int, float)) and not isinstance(v, bool) for v in row) for row in rows]
+        if new == self._rows and right == self._right:
+            return False
+        old = self._rows
+        if old and len(new) == len(old) and all(a[:1] == b[:1] and len(a) == len(b) for a, b in zip(old, new)):
+            changed = [i for i, (a, b, ra, rb) in enumerate(zip(old, new, self._right, right)) if a != b or ra != rb]
+            self._rows, self._right = new, right
+            last = max(0, len(self._headers) - 1)
+            self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], last))
+            return True
         self.beginResetModel()
-        self._rows = [tuple("" if v is None else str(v) for v in row) for row in rows]
-        self._right = [tuple(isinstance(v, (int, float)) and not isinstance(v, bool) for v in row) for row in rows]
+        self._rows, self._right = new, right
         self.endResetModel()
+        return True
 
     def item(self, row: int, column: int) -> _Cell:
         return _Cell(self._rows[row][column])
@@ -125,5 +142,5 @@ def make_table(headers: Sequence[str]) -> tuple[QTableView, RowsModel]:
     return view, model
 
 
-def fill(model: RowsModel, rows: Sequence[Sequence[object]]) -> None:
-    model.set_rows(rows)
+def fill(model: RowsModel, rows: Sequence[Sequence[object]]) -> bool:
+    return model.set_rows(rows)
