@@ -63,9 +63,11 @@ log = logging.getLogger(__name__)
 
 BACKOFF = (10, 30, 60, 120, 300, 600)     # seconds after the 1st, 2nd... failure
 LEASE = timedelta(seconds=60)             # a claim's lease; renewed every LEASE / 4 by its holder
-# a relay command of a meter waits while an earlier one of the same meter is in doubt or held by
-# another claim: its read-back must not be fooled by a later command (trip applied, then a close
-# by another poller, then the trip's read-back shows "closed" and sends it a second time).
+# relay commands of one meter go strictly in queue order: a later one waits while an earlier one
+# is pending or held by another claim (this source's own claims are sent in queue order). A
+# read-back must not be fooled by an overtaking command: trip 2 applied, its sender killed, close
+# 2 still waiting for a purchase, trip 3 in doubt reads "open" and is never sent; or a close by
+# another poller, then the trip's read-back shows "closed" and sends it a second time.
 # Purchases need no such order: the meter's purchase count refuses a repeat.
 RELAY_KINDS = ("meter.trip", "meter.close", "meter.keep-power", "meter.keep-power-off",
                "meter.control", "meter.valve-open", "meter.valve-close")
@@ -132,7 +134,7 @@ def _blocked(s, item: OutboxItem, token: str = "") -> str | None:
     if item.kind in RELAY_KINDS and s.execute(sa.select(OutboxItem.id).where(
             OutboxItem.meter_id == item.meter_id, OutboxItem.id < item.id, OutboxItem.kind.in_(RELAY_KINDS),
             sa.or_(sa.and_(OutboxItem.state == "sending", OutboxItem.claim_token != token),
-                   sa.and_(OutboxItem.state == "pending", OutboxItem.in_doubt))).limit(1)).first():
+                   OutboxItem.state == "pending")).limit(1)).first():
         return "wait"
     if not spec.waits_for:
         return None
