@@ -198,7 +198,7 @@ def command_status(db: Database, item_ids: Iterable[int]) -> dict[int, CommandSt
 
 
 def direct_command(db: Database, actor: Actor | None, action: str, send, *, meter_id: int | None = None,
-                   url: str = "") -> dict[str, Any]:
+                   number: str = "", url: str = "") -> dict[str, Any]:
     """A relay or valve command sent now, not through the outbox (`meterstation control`): the
     operator's right to control (in the meter's building) is checked first - a refusal is logged -,
     then `send()` talks to the meter (no transaction is held meanwhile) and returns a dict with at
@@ -213,7 +213,7 @@ def direct_command(db: Database, actor: Actor | None, action: str, send, *, mete
     if action not in RELAY_ACTIONS:
         raise InvalidInput(_("Unknown meter command {action}").format(action=action))
     right = RIGHT_OF[action]
-    target = str(meter_id) if meter_id is not None else url
+    target = number or (str(meter_id) if meter_id is not None else url)
     with audited(db, actor, f"meter.{action}", target) as s:
         actor.require(right)
         if meter_id is not None:

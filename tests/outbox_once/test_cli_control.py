@@ -60,7 +60,7 @@ def test_control_of_an_archive_meter_is_logged_and_kept(cli, db, sim):
     r = cli("control", "E1", "trip", who=ROOT)
     assert r.returncode == 0, r.stderr
     (operator, _action, _target, details), = actions(db, "meter.control")
-    assert operator == "root" and details["status"] == "confirmed" and details["number"] == "E1"
+    assert operator == "root" and details["status"] == "confirmed" and _target == "E1"
     sim.bus.set_fault(E1, "silent")
     r = cli("control", "E1", "close", "--option", "timeout=0.2", who=ROOT)
     assert r.returncode in (4, 6), r.stderr                  # exit codes kept: no reply / link failed

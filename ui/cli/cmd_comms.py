@@ -182,7 +182,8 @@ def control(ctx: CliContext, args) -> int:
         status = _control_outcome(result, error)[0]
         return {"status": status, "number": args.meter or "", "error": str(error) if error else None}
 
-    direct_command(ctx.db(), actor, args.action, send, meter_id=meter_id, url="" if meter_id else url)
+    direct_command(ctx.db(), actor, args.action, send, meter_id=meter_id, number=args.meter or "",
+                   url="" if meter_id else url)
     status, message = _control_outcome(result, error)
     if ctx.json:
         ctx.emit({"action": args.action, "status": status,
