@@ -88,10 +88,32 @@ def read_frozen(driver: MeterDriver, payload: dict[str, Any], today: date | None
             "values": {q: str(v.value) for q, v in values.items()}}
 
 
+# the relay state a confirmed action leaves (read back with the "relay" quantity)
+RELAY_AFTER = {"trip": "open", "close": "closed"}
+
+
+def already_done(driver: MeterDriver, action: str) -> bool:
+    """Read back whether the meter is already in the state `action` leaves (an outbox item in
+    doubt: it may have reached the meter before its sender died). Only the relay's state is
+    read (DL/T 645-2007 status word 3, 04000503 bit 4 - protocols.md; Modbus: the profile's
+    relay register); for other actions False (sent again: keep-power and valves are idempotent
+    on the meter). A failed read-back raises, so the item stays in doubt and is retried."""
+    want = RELAY_AFTER.get(action)
+    if want is None:
+        return False
+    reading = driver.read(["relay"]).get("relay")
+    if reading is None:
+        raise NotConfirmed(_("The relay state of the meter cannot be read back before {action} is "
+                             "sent again").format(action=action))
+    return str(reading.value) == want
+
+
 def _control(driver: MeterDriver, payload: dict[str, Any]) -> dict[str, Any]:
     action = payload.get("action", "")
     if action not in ACTIONS:
         raise BadCommand(_("Unknown control action {action}").format(action=action))
+    if payload.get("verify_first") and already_done(driver, action):
+        return {"action": action, "confirmed": True, "read_back": True}
     result = driver.control(action)
     if not result.confirmed:
         error = AcceptedUnconfirmed if result.accepted else NotConfirmed

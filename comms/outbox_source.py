@@ -5,8 +5,21 @@ to the link worker of their meter ahead of routine reads. A confirmed command be
 with an operation-log row, and what it changed on the meter (relay state, keep-power, a frozen
 reading) is written in that same transaction. A failure is retried with back-off until it
 expires (default 24 hours), then "expired"; a command that can never succeed (unsupported by
-the meter's protocol, bad payload) is "failed" at once. Items claimed by a station that died are
-released on start.
+the meter's protocol, bad payload) is "failed" at once.
+
+Exactly once (issue 11.8). A claim names its holder (claim_token: station, host, process id and
+a random part) and carries a lease (lease_until) that the holder renews while it works. Claiming
+is a guarded UPDATE ... WHERE state = 'pending' (PostgreSQL first locks the candidates with
+SELECT ... FOR UPDATE SKIP LOCKED, so two pollers never wait on or take the same row); a command
+is handed to the link only while its claim is still this source's, and its answer is recorded
+only by the holder of the claim. A claim is released by someone else only when its lease has
+expired, or - at start - when it names this host and a process that no longer exists. A released
+claim, and a relay command that failed after it may have reached the meter (no reply, garbled,
+not confirmed), is "in doubt": before it is sent again its relay state is read back from the
+meter (comms/commands.py, verify_first) and a meter already in that state is not sent the command
+twice. Purchases need no read-back: the meter's purchase count refuses a repeat
+(billing/outbox.py next_purchase_number). Relay commands of one meter, and its purchases, are
+delivered strictly in queue order, so a read-back is never fooled by a later command.
 
 Outbox kinds and their payloads: the contract of models/commands.py. Before an item is sent,
 its meter's model must declare the capability the kind needs (models/capabilities.py) - else it
@@ -18,8 +31,12 @@ not in the meter).
 from __future__ import annotations
 
 import dataclasses
+import logging
+import os
+import socket
 import threading
 import time
+import uuid
 from collections import defaultdict, deque
 from datetime import date, timedelta
 from decimal import Decimal
@@ -30,7 +47,7 @@ import sqlalchemy as sa
 from comms import events as ev
 from comms.commands import PERMANENT, AcceptedUnconfirmed
 from comms.driver import ACTIONS
-from comms.errors import CommsError
+from comms.errors import CommsError, MeterRefused
 from comms.poller import Command
 from models import capabilities, oplog
 from models import commands as contract
@@ -42,7 +59,19 @@ from models.errors import InvalidInput
 from models.ledger import OutboxItem
 from resources.i18n import _
 
+log = logging.getLogger(__name__)
+
 BACKOFF = (10, 30, 60, 120, 300, 600)     # seconds after the 1st, 2nd... failure
+LEASE = timedelta(seconds=60)             # a claim's lease; renewed every LEASE / 4 by its holder
+# relay commands of one meter go strictly in queue order: a later one waits while an earlier one
+# is pending or held by another claim (this source's own claims are sent in queue order). A
+# read-back must not be fooled by an overtaking command: trip 2 applied, its sender killed, close
+# 2 still waiting for a purchase, trip 3 in doubt reads "open" and is never sent; or a close by
+# another poller, then the trip's read-back shows "closed" and sends it a second time.
+# Purchases need no such order: the meter's purchase count refuses a repeat.
+RELAY_KINDS = ("meter.trip", "meter.close", "meter.keep-power", "meter.keep-power-off",
+               "meter.control", "meter.valve-open", "meter.valve-close")
+RELAY_SUBS = ("control", "trip", "close", "keep-power", "keep-power-off", "valve-open", "valve-close")
 DEFAULT_EXPIRY = timedelta(hours=24)
 SIMPLE_KINDS = ("recharge", "refund", "price", "settings", "sync_clock", "read", "read_frozen",
                 "control")
@@ -61,6 +90,8 @@ def to_command(item: OutboxItem) -> Command | None:
         return None
     payload = dataclasses.asdict(contract.parse(item.kind, item.payload))
     sub = spec.sub
+    if item.in_doubt and sub in RELAY_SUBS:       # may have reached the meter: read back first
+        payload = {**payload, "verify_first": True}
     if sub in SIMPLE_KINDS:
         return Command(item.id, item.meter_id, sub, payload)
     if sub in ACTIONS:
@@ -68,10 +99,43 @@ def to_command(item: OutboxItem) -> Command | None:
     return None
 
 
-def _blocked(s, item: OutboxItem) -> str | None:
+def claim_token(station: str) -> str:
+    """Who holds a claim: station, host, process id and a random part (unique per source)."""
+    return f"{station[:40]}|{socket.gethostname()[:40]}|{os.getpid()}|{uuid.uuid4().hex[:10]}"
+
+
+def _dead_here(token: str | None) -> bool:
+    """True when the token names a process on this host that no longer exists."""
+    parts = (token or "").split("|")
+    if len(parts) != 4 or parts[1] != socket.gethostname()[:40]:
+        return False
+    try:
+        pid = int(parts[2])
+    except ValueError:
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:               # exists, another user's
+        return False
+    return False
+
+
+RELEASED = {"state": "pending", "claim_token": None, "lease_until": None, "in_doubt": True}
+
+
+def _blocked(s, item: OutboxItem, token: str = "") -> str | None:
     """"wait" while an earlier item this one waits for (same meter) is not done yet; the
     translated reason when such an item failed or expired; None when it may go."""
     spec = contract.KINDS[item.kind]
+    if item.kind in RELAY_KINDS and s.execute(sa.select(OutboxItem.id).where(
+            OutboxItem.meter_id == item.meter_id, OutboxItem.id < item.id, OutboxItem.kind.in_(RELAY_KINDS),
+            sa.or_(sa.and_(OutboxItem.state == "sending", OutboxItem.claim_token != token),
+                   OutboxItem.state == "pending")).limit(1)).first():
+        return "wait"
     if not spec.waits_for:
         return None
     states = set(s.execute(sa.select(OutboxItem.state).where(
@@ -127,19 +191,61 @@ class OutboxSource:
         self._queues: dict[int, deque[Command]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._last_refresh = 0.0
-        self._release_stale()
+        self._last_renew = 0.0
+        self.token = claim_token(station)
+        self._release_stale(at_start=True)
 
-    def _release_stale(self) -> None:
+    def _release_stale(self, *, at_start: bool = False) -> int:
+        """Release claims whose lease expired (and, at start, claims of dead processes of this
+        host) as "in doubt": they may have reached the meter. Never a live holder's claim."""
+        now = utcnow()
+        released = 0
         with self.db.write() as s:
-            s.execute(sa.update(OutboxItem).where(OutboxItem.state == "sending").values(state="pending"))
+            released += s.execute(sa.update(OutboxItem).where(
+                OutboxItem.state == "sending",
+                sa.or_(OutboxItem.lease_until.is_(None), OutboxItem.lease_until < now))
+                .values(next_at=now, **RELEASED)).rowcount or 0
+            if at_start:
+                held = s.execute(sa.select(OutboxItem.id, OutboxItem.claim_token).where(
+                    OutboxItem.state == "sending")).all()
+                dead = [i for i, token in held if _dead_here(token)]
+                for chunk in range(0, len(dead), 500):
+                    released += s.execute(sa.update(OutboxItem).where(
+                        OutboxItem.id.in_(dead[chunk:chunk + 500]), OutboxItem.state == "sending")
+                        .values(next_at=now, **RELEASED)).rowcount or 0
+        if released:
+            log.warning("released %d outbox claims of stopped pollers (in doubt: read back first)", released)
+        return released
+
+    def _renew(self) -> None:
+        """Extend the lease of every claim this source holds (LEASE / 4 apart)."""
+        if time.monotonic() - self._last_renew < LEASE.total_seconds() / 4:
+            return
+        with self.db.write() as s:
+            s.execute(sa.update(OutboxItem).where(OutboxItem.claim_token == self.token,
+                                                  OutboxItem.state == "sending")
+                      .values(lease_until=utcnow() + LEASE))
+        self._last_renew = time.monotonic()
+
+    def _still_mine(self, command: Command) -> bool:
+        """Fence before a command goes to the meter: the claim is still this source's (its
+        lease renewed); False when it was released and maybe claimed by another poller."""
+        with self.db.write() as s:
+            return (s.execute(sa.update(OutboxItem).where(
+                OutboxItem.id == command.item_id, OutboxItem.claim_token == self.token,
+                OutboxItem.state == "sending").values(lease_until=utcnow() + LEASE)).rowcount or 0) == 1
 
     def refresh(self) -> int:
         """Claim due items for known meters; returns how many were queued."""
+        self._release_stale()
         now = utcnow()
         with self.db.write() as s:
-            items = s.execute(sa.select(OutboxItem).where(OutboxItem.state == "pending", OutboxItem.next_at <= now,
-                                                          OutboxItem.meter_id.in_(list(self.meter_links)))
-                              .order_by(OutboxItem.priority, OutboxItem.id).limit(500)).scalars().all()
+            query = (sa.select(OutboxItem).where(OutboxItem.state == "pending", OutboxItem.next_at <= now,
+                                                 OutboxItem.meter_id.in_(list(self.meter_links)))
+                     .order_by(OutboxItem.priority, OutboxItem.id).limit(500))
+            if self.db.dialect == "postgresql":     # another poller's candidates are skipped, not waited for
+                query = query.with_for_update(skip_locked=True, of=OutboxItem)
+            items = s.execute(query).scalars().all()
             queued = 0
             for item in items:
                 if item.expires_at is not None and item.expires_at <= now:
@@ -160,16 +266,22 @@ class OutboxSource:
                     oplog.append(s, operator="system", station=self.station, action=f"{item.kind}.failed",
                                  target=str(item.meter_id), details={"item": item.id, "error": refusal})
                     continue
-                blocked = _blocked(s, item)
+                blocked = _blocked(s, item, self.token)
                 if blocked == "wait":
                     continue
                 if blocked is not None:
                     item.state, item.last_error = "failed", blocked[:300]
                     continue
-                item.state = "sending"
+                claimed = s.execute(sa.update(OutboxItem).where(
+                    OutboxItem.id == item.id, OutboxItem.state == "pending")
+                    .values(state="sending", claim_token=self.token, lease_until=now + LEASE)
+                    .execution_options(synchronize_session="fetch")).rowcount
+                if claimed != 1:                    # taken by another poller meanwhile
+                    continue
                 self._queues[self.meter_links[item.meter_id]].append(cmd)
                 queued += 1
         self._last_refresh = time.monotonic()
+        self._last_renew = time.monotonic()
         return queued
 
     def _refusal(self, s, item: OutboxItem) -> str | None:
@@ -187,8 +299,15 @@ class OutboxSource:
         with self._lock:
             if time.monotonic() - self._last_refresh >= self.refresh_seconds:
                 self.refresh()
+            self._renew()
             q = self._queues.get(link_id)
-            return q.popleft() if q else None
+            while q:
+                command = q.popleft()
+                if self._still_mine(command):
+                    return command
+                log.warning("outbox item %s: claim lost (lease expired); left to its new holder",
+                            command.item_id)
+            return None
 
     def wake(self) -> None:
         """Refresh on the next take (after a sale put something in the outbox)."""
@@ -200,7 +319,7 @@ class OutboxSource:
         priority 0), which stores what the meter says like any read. Returns its item id."""
         action = str(command.payload.get("action", ""))
         quantity = "valve" if action.startswith("valve") else "relay"
-        item.state, item.done_at = "done", now
+        item.state, item.done_at, item.in_doubt = "done", now, False
         item.last_error = _("Accepted by the meter, not confirmed (read back queued): {reason}").format(
             reason=error)[:300]
         readback = OutboxItem(kind=contract.KINDS["meter.read"].name, account_id=item.account_id,
@@ -216,15 +335,23 @@ class OutboxSource:
     def finished(self, command: Command, result: Any, error: CommsError | None) -> None:
         now = utcnow()
         with self.db.write() as s:
-            item = s.get(OutboxItem, command.item_id)
+            item = s.get(OutboxItem, command.item_id, with_for_update=True)
             if item is None:
                 return
+            if item.state != "sending" or item.claim_token != self.token:
+                # the lease expired and the item was released: its new holder reads the meter
+                # back before sending again; recording here would record it twice
+                log.warning("outbox item %s: answer after the claim was lost (%s); not recorded",
+                            command.item_id, "ok" if error is None else error)
+                return
             item.attempts += 1
+            item.claim_token, item.lease_until = None, None
             readback = None
             if isinstance(error, AcceptedUnconfirmed):
                 readback = self._unconfirmed(s, item, command, error, now)
             elif error is None:
                 item.state, item.done_at, item.last_error = "done", now, ""
+                item.in_doubt = False
                 apply_effect(s, command, result)
                 oplog.append(s, operator="system", station=self.station, action=f"meter.{command.kind}",
                              target=str(command.meter_id), details={"item": item.id, "result": result,
@@ -240,6 +367,8 @@ class OutboxSource:
                                  target=str(command.meter_id), details={"item": item.id, "error": str(error)})
                 else:
                     item.state, item.next_at = "pending", nxt
+                    # it may have reached the meter unless the meter answered "no": read back first
+                    item.in_doubt = item.in_doubt or not isinstance(error, MeterRefused)
             final = item.state
         if readback is not None:
             self.events.publish(ev.COMMAND_DONE, item_id=command.item_id, meter_id=command.meter_id,

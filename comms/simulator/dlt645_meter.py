@@ -73,6 +73,9 @@ class Dlt645Meter:
         self._pending: bytes = b""
         self.missing: set[str] = set()       # DIs this meter does not have (ERR 02), e.g. 04000503
         self.commands_seen = 0               # 1C / 14 frames addressed to this meter
+        # what this meter applied, in order (tests count applications per command): ("trip",),
+        # ("close",), ("keep-power",), ("keep-power-off",), ("purchase", count, amount)
+        self.journal: list[tuple] = []
         self.lock = threading.RLock()
         self.advance()
 
@@ -289,16 +292,20 @@ class Dlt645Meter:
             if self.keep_power:
                 return self._error(0x1C, 0x01)
             self.relay_open = self.command_open = True
+            self.journal.append(("trip",))
         elif code in (0x1B, 0x1C):
+            self.journal.append(("close",))
             self.command_open = False
             if not self.prepaid or self.balance > 0 or self.keep_power:
                 self.relay_open = False
         elif code == 0x3A:
             self.keep_power = True
+            self.journal.append(("keep-power",))
             if not self.command_open:
                 self.relay_open = False
         elif code == 0x3B:
             self.keep_power = False
+            self.journal.append(("keep-power-off",))
             self.advance()
         elif code not in (0x2A, 0x2B):
             return self._error(0x1C, 0x01)
@@ -339,6 +346,7 @@ class Dlt645Meter:
             return self._error(0x14, 0x01)      # a refund never takes more than the meter holds
         self.balance += amount
         self.purchase_count = count
+        self.journal.append(("purchase", count, amount))
         if self.balance > 0 and not self.command_open:
             self.relay_open = False
         return self._reply(0x94)

@@ -18,12 +18,21 @@ FAST = ["--option", "timeout=0.4", "--option", "confirm_interval=0.05", "--optio
 
 
 @pytest.fixture
-def control(tmp_path, capsys, sim):
+def control(tmp_path, capsys, sim, monkeypatch):
+    from models import operator_service
+    from models.db import Database
+
     server = sim(f"dlt645-2007:{E1}-000000000002/prepaid=1/balance=50/kw=0")
+    url = f"sqlite:///{tmp_path / 'x.db'}"        # control --url acts as an operator with the right (issue 11.3)
+    db = Database.open(url, upgrade=True)
+    operator_service.create_first_operator(db, "root", "secret-1", "TEST")
+    db.dispose()
+    monkeypatch.setenv("METERSTATION_OPERATOR", "root")
+    monkeypatch.setenv("METERSTATION_PASSWORD", "secret-1")
 
     def run(action, *extra):
         capsys.readouterr()
-        code = main(["--lang", "en", "--db", f"sqlite:///{tmp_path / 'x.db'}", "control", "--url", server.url,
+        code = main(["--lang", "en", "--db", url, "control", "--url", server.url,
                      "--protocol", "dlt645-2007", "--address", E1, *FAST, *extra, action, "--json"])
         out, err = capsys.readouterr()
         return code, json.loads(out), err

@@ -1,7 +1,9 @@
 """Meter I/O from the command line: `read`, `control`, `poll`, `simulate`.
 
-`read`/`control` take either --url/--protocol/--address (no database needed: commissioning a
-meter on the bench) or a METER_NO from the archive (rights checked, control logged).
+`read`/`control` take either --url/--protocol/--address (commissioning a meter on the bench) or a
+METER_NO from the archive. `control` always acts as an operator with the right to control, through
+the control service (billing/control.py: right and area checked, refusal and outcome logged; the
+--url form is logged with the URL). `read --url` needs no database.
 """
 from __future__ import annotations
 
@@ -80,7 +82,7 @@ def _resolve(ctx: CliContext, args, right: str):
     from models.archive import Link, Meter
 
     actor = ctx.optional_actor() if right == "meter_read" else ctx.actor()
-    if actor is not None:
+    if actor is not None and right:
         actor.require(right)
     with ctx.db().read() as s:
         row = s.execute(sa.select(Meter, Link).join(Link, Link.id == Meter.link_id, isouter=True)
@@ -159,27 +161,29 @@ def control(ctx: CliContext, args) -> int:
     """Exit 0 confirmed, 1 refused (or not offered), 3 accepted but not confirmed, 4 no reply,
     5 garbled reply, 6 link failed; --json prints {"action", "status", "accepted", "confirmed",
     "detail"} in every one of these outcomes."""
-    url, config, meter_id, actor = _resolve(ctx, args, "relay_control")
+    from billing.control import direct_command
+
+    # both forms act as an operator with the right to control (checked and logged by the control
+    # service, billing/control.py); the --url form (commissioning) is logged with the URL
+    url, config, meter_id, actor = _resolve(ctx, args, "")
+    if actor is None:
+        actor = ctx.actor()
     result, error = None, None
-    with LinkSession(url) as link:
-        driver = link.driver(config)        # a bad address or option: one line, exit 1
-        try:
-            result = driver.control(args.action)
-        except CommsError as e:
-            error = e
+
+    def send() -> dict:
+        nonlocal result, error
+        with LinkSession(url) as link:
+            driver = link.driver(config)        # a bad address or option: one line, exit 1
+            try:
+                result = driver.control(args.action)
+            except CommsError as e:
+                error = e
+        status = _control_outcome(result, error)[0]
+        return {"status": status, "number": args.meter or "", "error": str(error) if error else None}
+
+    direct_command(ctx.db(), actor, args.action, send, meter_id=meter_id, number=args.meter or "",
+                   url="" if meter_id else url)
     status, message = _control_outcome(result, error)
-    if actor is not None:
-        from models.audit import audited, record
-
-        with audited(ctx.db(), actor, "meter.control", args.meter) as s:
-            record(s, actor, "meter.control", args.meter, {
-                "action": args.action, "meter_id": meter_id, "confirmed": status == "confirmed",
-                "status": status, "error": str(error) if error else None})
-            if status == "confirmed" and meter_id is not None:
-                from comms.outbox_source import apply_effect
-                from comms.poller import Command
-
-                apply_effect(s, Command(0, meter_id, "control", {"action": args.action}), None)
     if ctx.json:
         ctx.emit({"action": args.action, "status": status,
                   "accepted": bool(result and result.accepted), "confirmed": status == "confirmed",
