@@ -22,6 +22,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 
+from billing import power_quality
 from billing.automation import jobs
 from billing.automation.arrears import ArrearsResult
 from billing.automation.calendar import setting, utcnow
@@ -243,6 +244,10 @@ class StationRuntime:
     # --- after each stored batch of readings ------------------------------------------------
     def _settle(self, reading_ids: list[int]) -> SettleResult:
         result = settle_readings(self.db, reading_ids, actor=self.actor, now=self.clock())
+        try:                                   # power-quality alarms from the batch's live values
+            power_quality.check_batch(self.db, reading_ids, now=self.clock())
+        except Exception:  # noqa: BLE001 - settlement is done; a failed check waits for the next batch
+            log.exception("power-quality check failed")
         if result.accounts or result.tripped:
             self._events.publish(SETTLED, accounts=sorted(result.accounts), charged=result.charged,
                                  fen=result.fen, tripped=list(result.tripped))

@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "ui.cli.cmd_corrections",
     "ui.cli.cmd_service",
     "ui.cli.cmd_timed",
+    "ui.cli.cmd_alarm_threshold",
 ]
 
 
