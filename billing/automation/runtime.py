@@ -8,7 +8,8 @@
     rt.reload()                  # the archive changed: rebuild the polling plans
 
 Composition: comms.plans.load_plans -> PollStore (whose after-commit hook settles
-the readings, billing/automation/settle_after_read.py) -> OutboxSource -> Poller, and on the
+the readings, billing/automation/settle_after_read.py, then checks the batch's live values
+against the power-quality limits, billing/power_quality.py) -> OutboxSource -> Poller, and on the
 job station (setting automation.job_station empty or equal to `station`, and run_jobs=True)
 the APScheduler-based StationScheduler with exactly-once catch-up (billing/automation/jobs.py).
 Every thread started here is joined by stop().
