@@ -6,7 +6,7 @@ meter's thresholds (billing/quality_thresholds.py: meter, else strictest group, 
 
 Two queries per batch, whatever its size: the batch's meters with their live values and every
 threshold row that applies to them (one join), and the open power-quality alarms of those
-meters. Only a change of state costs more (alarm_log.raise_alarm / clear, one subject each).
+meters. Raising and clearing go out in bulk (billing/alarm_bulk.py: one INSERT, one UPDATE).
 
 Raised on the first read beyond the limit (worst phase). Cleared only when the value is back
 inside by a margin (hysteresis): 2 % of the limit for voltage, 5 % for current and power, whose
@@ -24,7 +24,7 @@ from typing import Iterable
 
 import sqlalchemy as sa
 
-from billing import alarm_log
+from billing.alarm_bulk import NewAlarm, clear_ids, raise_many
 from billing.quality_thresholds import KINDS, LOWER, Limits, limits_of, merge
 from billing.quality_words import describe
 from comms.poll_store import live_values
@@ -100,7 +100,7 @@ def check_batch(db: Database, reading_ids: Iterable[int], *, now: datetime | Non
             .join(QualityThreshold, sa.or_(QualityThreshold.meter_id == Meter.id,
                                            QualityThreshold.tag_id == MeterTag.tag_id,
                                            QualityThreshold.scope == "all"))).all()
-        opened = s.execute(sa.select(Alarm.meter_id, Alarm.kind, Alarm.account_id, Alarm.link_id)
+        opened = s.execute(sa.select(Alarm.meter_id, Alarm.kind, Alarm.id)
                            .where(Alarm.meter_id.in_(sa.select(batch.c.meter_id)), Alarm.kind.in_(KINDS),
                                   Alarm.state != "cleared")).all()
         values: dict[int, str] = {}
@@ -108,7 +108,9 @@ def check_batch(db: Database, reading_ids: Iterable[int], *, now: datetime | Non
         for meter_id, last_values, threshold in rows:
             values[meter_id] = last_values
             scopes.setdefault(meter_id, {})[threshold.id] = threshold
-        is_open = {(m, k): (a, lk) for m, k, a, lk in opened}
+        is_open = {(m, k): alarm_id for m, k, alarm_id in opened}
+        new: list[NewAlarm] = []
+        gone: list[int] = []
         unlimited = sorted({m for m, _k in is_open} - set(values))     # limits removed: their alarms clear
         for meter_id in unlimited:
             values[meter_id] = "{}"
@@ -123,13 +125,13 @@ def check_batch(db: Database, reading_ids: Iterable[int], *, now: datetime | Non
                 if action == "raise" and found is not None and limit is not None:
                     details = {"value": _text(found[0]), "limit": _text(limit), "quantity": found[1],
                                "unit": "kW" if kind == "overload" else "A" if kind == "over_current" else "V"}
-                    if alarm_log.raise_alarm(s, kind, meter_id=meter_id, at=now, details=details,
-                                             message=describe(kind, details)) is not None:
-                        result.raised.append(key)
+                    new.append(NewAlarm(kind, meter_id, None, describe(kind, details), details))
+                    result.raised.append(key)
                 elif action == "clear":
-                    account_id, link_id = is_open[key]
-                    if alarm_log.clear(s, kind, meter_id=meter_id, account_id=account_id, link_id=link_id, at=now):
-                        result.cleared.append(key)
+                    gone.append(is_open[key])
+                    result.cleared.append(key)
+        raise_many(s, new, now)
+        clear_ids(s, gone, now)
     if result.raised or result.cleared:
         log.info("power quality: %d raised, %d cleared", len(result.raised), len(result.cleared))
     return result
