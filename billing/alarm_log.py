@@ -42,6 +42,13 @@ KIND_TITLES = {
     "link_lost": N_("Link not answering"),
     "reading_flag": N_("Suspicious reading"),
     "command_failed": N_("Meter command failed"),
+    "over_voltage": N_("Over-voltage"),
+    "under_voltage": N_("Under-voltage"),
+    "over_current": N_("Over-current"),
+    "overload": N_("Overload"),
+    "vacant_use": N_("Use in a vacant room"),
+    "idle_use": N_("No use for days"),
+    "use_spike": N_("Unusually high use"),
 }
 BALANCE_KINDS = ("alarm1", "alarm2", "arrears")
 

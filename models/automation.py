@@ -22,7 +22,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base, LongText, Text_, UTCDateTime, utcnow
 
 ALARM_KINDS = ("alarm1", "alarm2", "arrears", "tripped", "meter_lost", "link_lost", "reading_flag",
-               "command_failed")
+               "command_failed",
+               # power quality (billing/power_quality.py) and abnormal use (billing/abnormal_use.py)
+               "over_voltage", "under_voltage", "over_current", "overload",
+               "vacant_use", "idle_use", "use_spike")
 ALARM_STATES = ("open", "acknowledged", "cleared")
 SCHEDULE_KINDS = ("interval", "hourly", "daily", "weekly", "monthly")
 

@@ -64,6 +64,17 @@ def _money_limit_ok(v: str) -> bool:
     return d.is_finite() and 0 < d <= Decimal("100000000") and d == d.quantize(Decimal("0.01"))
 
 
+def _decimal_ok(v: str, low: str, high: str) -> bool:
+    """A decimal number in [low, high] (a factor, an amount of energy)."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        d = Decimal(v.strip())
+    except (InvalidOperation, ValueError):
+        return False
+    return d.is_finite() and Decimal(low) <= d <= Decimal(high)
+
+
 def _amounts_ok(v: str) -> bool:
     from decimal import Decimal, InvalidOperation
 
@@ -148,6 +159,15 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             lambda v: 1 <= v <= 28),
     Setting("automation.postpaid_time", str, "01:00", N_("Time of day postpaid accounts are billed"), False,
             lambda v: _hhmm_ok(v)),
+    # --- abnormal-use alarms (billing/abnormal_use.py, a daily job) ---
+    Setting("alarms.idle_days", int, 7, N_("Days without use before an occupied room raises an alarm"), False,
+            lambda v: 1 <= v <= 28),
+    Setting("alarms.spike_factor", str, "3", N_("A day's use above this many times the usual raises an alarm"),
+            False, lambda v: _decimal_ok(v, "1", "100")),
+    Setting("alarms.spike_min_kwh", str, "5", N_("Smallest day's use (kWh) that can count as unusually high"),
+            False, lambda v: _decimal_ok(v, "0", "100000")),
+    Setting("alarms.vacant_min_kwh", str, "0.5", N_("Use (kWh a day) that raises an alarm in a vacant room"),
+            False, lambda v: _decimal_ok(v, "0", "100000")),
     # --- SMS notices and backups (billing/notices.py, comms/sms/, models/backup.py) ---
     Setting("sms.sender", str, "none", N_("How SMS notices are sent: none, modem or file"), True,
             lambda v: v in ("none", "modem", "file")),

@@ -8,7 +8,8 @@
     rt.reload()                  # the archive changed: rebuild the polling plans
 
 Composition: comms.plans.load_plans -> PollStore (whose after-commit hook settles
-the readings, billing/automation/settle_after_read.py) -> OutboxSource -> Poller, and on the
+the readings, billing/automation/settle_after_read.py, then checks the batch's live values
+against the power-quality limits, billing/power_quality.py) -> OutboxSource -> Poller, and on the
 job station (setting automation.job_station empty or equal to `station`, and run_jobs=True)
 the APScheduler-based StationScheduler with exactly-once catch-up (billing/automation/jobs.py).
 Every thread started here is joined by stop().
@@ -22,6 +23,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 
+from billing import power_quality
 from billing.automation import jobs
 from billing.automation.arrears import ArrearsResult
 from billing.automation.calendar import setting, utcnow
@@ -245,6 +247,10 @@ class StationRuntime:
     # --- after each stored batch of readings ------------------------------------------------
     def _settle(self, reading_ids: list[int]) -> SettleResult:
         result = settle_readings(self.db, reading_ids, actor=self.actor, now=self.clock())
+        try:                                   # power-quality alarms from the batch's live values
+            power_quality.check_batch(self.db, reading_ids, now=self.clock())
+        except Exception:  # noqa: BLE001 - settlement is done; a failed check waits for the next batch
+            log.exception("power-quality check failed")
         if result.accounts or result.tripped:
             self._events.publish(SETTLED, accounts=sorted(result.accounts), charged=result.charged,
                                  fen=result.fen, tripped=list(result.tripped))

@@ -10,6 +10,7 @@ Periodic jobs (each occurrence recorded as JobRun(job, period), unique):
     postpaid_bill   automation.postpaid_day at automation.postpaid_time: bill postpaid accounts
                     for the cycle ending then (labelled with the previous month)
     backup          daily at backup.time (if declared) or 02:00: models.backup.scheduled_backup
+    abnormal_use    daily at 00:30: abnormal-use alarms for the day before (billing/abnormal_use.py)
 
 Minute jobs (state-driven, no JobRun): arrears (trip-at times, quiet hours ending), notices
 (billing.notices queues them; the runtime's send_notices sends them), timed (timed remote control, billing/timed_run.py:
@@ -41,8 +42,9 @@ from models.automation import JobRun
 log = logging.getLogger(__name__)
 
 PERIODIC = ("subsidy_expire", "subsidy_grant", "frozen_daily", "frozen_monthly", "clock_sync",
-            "postpaid_bill", "backup")
+            "postpaid_bill", "backup", "abnormal_use")
 MINUTE = ("arrears", "notices", "timed")
+ABNORMAL_USE_AT = "00:30"        # after midnight: yesterday's readings are in
 
 
 # --- registry of the running context (APScheduler jobs are module:function references) ------
@@ -106,6 +108,8 @@ def occurrences(ctx: JobContext, job: str, now: datetime) -> list[Occurrence]:
                                    label_offset_months=-1)
         if job == "backup":
             return periods.daily(job, backup_time(s), now, 1, order=6)
+        if job == "abnormal_use":
+            return periods.daily(job, ABNORMAL_USE_AT, now, 1, order=7, label_offset_days=-1)
     raise ValueError(f"unknown job {job!r}")
 
 

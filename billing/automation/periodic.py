@@ -158,6 +158,12 @@ def _backup(ctx: JobContext, occ: Occurrence, now: datetime) -> bool:
     return record_done(ctx, occ, {"result": str(result)[:200]})
 
 
+def _abnormal_use(ctx: JobContext, occ: Occurrence, now: datetime) -> bool:
+    from billing.abnormal_use import check_day
+
+    return run_once_recorded(ctx, occ, lambda s: check_day(s, date.fromisoformat(occ.period), now=now).summary())
+
+
 RUNNERS: dict[str, Callable[[JobContext, Occurrence, datetime], bool]] = {
     "frozen_daily": _frozen("daily", 31),
     "frozen_monthly": _frozen("monthly", 12),
@@ -166,4 +172,5 @@ RUNNERS: dict[str, Callable[[JobContext, Occurrence, datetime], bool]] = {
     "subsidy_grant": _subsidy_grant,
     "postpaid_bill": _postpaid_bill,
     "backup": _backup,
+    "abnormal_use": _abnormal_use,
 }

@@ -23,7 +23,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from billing.automation.calendar import parse_hhmm, setting
-from billing.automation.jobs import MINUTE, JobContext, backup_time, register
+from billing.automation.jobs import ABNORMAL_USE_AT, MINUTE, JobContext, backup_time, register
 from models.automation import ReadSchedule
 from models.db import Database
 
@@ -51,6 +51,7 @@ def job_table(db: Database) -> dict[str, tuple[str, Any]]:
             "postpaid_bill": ("postpaid_bill", _cron(setting(s, "automation.postpaid_time"),
                                                      day=int(setting(s, "automation.postpaid_day")))),
             "backup": ("backup", _cron(backup_time(s))),
+            "abnormal_use": ("abnormal_use", _cron(ABNORMAL_USE_AT)),
         }
         for rs in s.execute(sa.select(ReadSchedule).where(ReadSchedule.enabled.is_(True))).scalars():
             name = f"read:{rs.id}"

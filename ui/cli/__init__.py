@@ -51,6 +51,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("service", "service", N_("install, remove or show the headless polling service")),
     ("timed", "timed", N_("timed remote control: switch a meter group off and on at set times")),
     ("schedule", "schedule", N_("reading schedules: when the meters (or a meter group) are read")),
+    ("alarm-threshold", "alarm_threshold", N_("power-quality alarm limits of all meters, a group or a meter")),
 )
 
 # every command module, in the order they register

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QFrame, 
                                QTabWidget, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from billing import alarm_log
+from billing.quality_words import describe
 from models.automation import ALARM_KINDS
 from resources.i18n import _
 from ui import tasks
@@ -31,6 +32,12 @@ def _local(at: datetime | None) -> str:
 
 def _state_title(state: str) -> str:
     return {"open": _("Open"), "acknowledged": _("Acknowledged"), "cleared": _("Resolved")}.get(state, state)
+
+
+def message_text(row) -> str:
+    """The alarm's text in the language shown now: power-quality and abnormal-use alarms from
+    their details ("电压过高 258.3 V（上限 253 V）"), the others as stored."""
+    return describe(row.kind, row.details, row.message)
 
 
 def group_by_area(rows) -> dict[str, list]:
@@ -156,7 +163,7 @@ class AlarmsPage(Page):
             top = QTreeWidgetItem([_("{area} ({n}, {new} new)").format(area=area, n=len(items), new=unacked)])
             for r in items:
                 child = QTreeWidgetItem([_local(r.raised_at), r.title, _state_title(r.state), r.account, r.customer,
-                                         r.meter, r.link, r.message])
+                                         r.meter, r.link, message_text(r)])
                 child.setData(0, ID_ROLE, r.id)
                 if r.state == "open":
                     child.setBackground(2, open_brush)
@@ -265,7 +272,7 @@ class AlarmsPage(Page):
 
     def _show_history(self, rows) -> None:
         fill(self.history_model, [[_local(r.raised_at), r.building, r.title, _state_title(r.state), r.account,
-                                   r.customer, r.meter, r.link, r.acked_by, _local(r.cleared_at), r.message]
+                                   r.customer, r.meter, r.link, r.acked_by, _local(r.cleared_at), message_text(r)]
                                   for r in rows])
         self.history_view.resizeColumnsToContents()
         self.history_status.setText(_("{n} alarms").format(n=len(rows)))

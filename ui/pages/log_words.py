@@ -34,6 +34,7 @@ ACTIONS = {
     "meter.recharge": N_("Recharge sent to meter"), "meter.refund": N_("Refund sent to meter"),
     "meter.read_frozen": N_("Frozen data read"), "meter.sync_clock": N_("Meter clock synchronised"),
     "arrears.trip": N_("Trip for arrears"), "alarm.ack": N_("Alarm acknowledged"),
+    "quality.threshold_set": N_("Alarm limits set"), "quality.threshold_remove": N_("Alarm limits removed"),
     "operator.add": N_("Operator added"), "operator.update": N_("Operator changed"),
     "role.define": N_("Role defined"), "setting.change": N_("Setting changed"),
     "holidays.set": N_("Holidays set"), "tariff.add": N_("Tariff added"),
@@ -72,6 +73,9 @@ KEYS = {
     "item": N_("Command"), "attempts": N_("Attempts"), "to": N_("To"), "alarm": N_("Alarm"),
     "old_name": N_("Former name"), "balance_fen": N_("Balance (fen)"), "count": N_("Count"),
     "state": N_("State"), "relay": N_("Relay"), "energy": N_("Energy"),
+    "scope": N_("Applies to"), "over_voltage": N_("Over-voltage limit (V)"),
+    "under_voltage": N_("Under-voltage limit (V)"), "over_current": N_("Over-current limit (A)"),
+    "overload": N_("Overload limit (kW)"),
 }
 
 VALUES = {

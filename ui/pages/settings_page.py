@@ -14,6 +14,7 @@ from ui.pages.operators_tab import OperatorsTab
 from ui.pages.settings_backup_tab import BackupTab
 from ui.pages.settings_links_tab import LinksTab
 from ui.pages.settings_meters_tab import MetersTab
+from ui.pages.settings_quality_tab import QualityTab
 from ui.pages.settings_receipt_tab import ReceiptTab
 from ui.pages.settings_schedules_tab import SchedulesTab
 from ui.pages.settings_station_tab import StationEditTab
@@ -124,6 +125,8 @@ class SettingsPage(Page):
         self.tabs.addTab(self.schedules_tab, _("Reading schedules"))
         self.timed_tab = TimedTab(session)
         self.tabs.addTab(self.timed_tab, _("Timed control"))
+        self.quality_tab = QualityTab(session)
+        self.tabs.addTab(self.quality_tab, _("Alarm limits"))
         self.tabs.addTab(self.receipt_tab, _("Receipt layout"))
         self.tabs.addTab(self.backup_tab, _("Backup"))
         self.tabs.addTab(self.operators_tab, _("Operators and roles"))
