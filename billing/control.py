@@ -229,7 +229,7 @@ def direct_command(db: Database, actor: Actor | None, action: str, send, *, mete
         record(s, actor, "meter.control", target, {
             "action": action, "meter_id": meter_id, **({"url": url} if url else {}), **outcome,
             "confirmed": outcome.get("status") == "confirmed"})
-        from comms.outbox_source import CONTROL_EFFECT     # what the outbox keeps for the same action
+        from models.commands import CONTROL_EFFECT     # what the outbox keeps for the same action
 
         effect = CONTROL_EFFECT.get(action)
         if effect and meter_id is not None and outcome.get("status") == "confirmed":

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from billing.alarm_bulk import NewAlarm, clear_ids, raise_many
 from billing.quality_thresholds import KINDS, LOWER, Limits, limits_of, merge
 from billing.quality_words import describe
-from comms.poll_store import live_values
+from models.archive import live_values
 from models.archive import Meter, MeterTag, Reading
 from models.automation import Alarm
 from models.base import utcnow

@@ -51,6 +51,7 @@ from comms.errors import CommsError, MeterRefused
 from comms.poller import Command
 from models import capabilities, oplog
 from models import commands as contract
+from models.commands import CONTROL_EFFECT
 from models.archive import Meter
 from models.automation import FrozenReading
 from models.base import utcnow
@@ -76,10 +77,6 @@ DEFAULT_EXPIRY = timedelta(hours=24)
 SIMPLE_KINDS = ("recharge", "refund", "price", "settings", "sync_clock", "read", "read_frozen",
                 "control")
 # what a confirmed control action leaves on the meter's row
-CONTROL_EFFECT: dict[str, dict[str, Any]] = {
-    "trip": {"relay_state": "open"}, "close": {"relay_state": "closed"},
-    "keep-power": {"keep_power": True}, "keep-power-off": {"keep_power": False},
-}
 
 
 def to_command(item: OutboxItem) -> Command | None:

@@ -9,7 +9,7 @@ reading, plus 1 kWh of slack.
 Each successful read also refreshes the meter's live columns (what the GUI shows without reading
 the readings table): last_read_at, relay_state (when `relay` was read) and last_values, a JSON
 object of the quantities read as decimal strings plus their units, e.g.
-``{"energy": "1234.56", "relay": "closed", "units": {"energy": "kWh"}}`` (see live_values()).
+``{"energy": "1234.56", "relay": "closed", "units": {"energy": "kWh"}}`` (read back by models.archive.live_values()).
 The meter updates of a batch go out as one executemany, in the batch's one transaction.
 
 Polling facts (issue 15): a successful read sets comm_state "online" and clears lost_since; a
@@ -49,18 +49,6 @@ def live_values_json(values: dict[str, Value]) -> str:
     if units:
         out["units"] = units
     return json.dumps(out, ensure_ascii=False, sort_keys=True)
-
-
-def live_values(text: str | None) -> tuple[dict[str, str], dict[str, str]]:
-    """(values, units) of a Meter.last_values column; empty for bad or missing JSON."""
-    try:
-        data = json.loads(text or "{}")
-    except ValueError:
-        return {}, {}
-    if not isinstance(data, dict):
-        return {}, {}
-    units = data.pop("units", {})
-    return {str(k): str(v) for k, v in data.items()}, (units if isinstance(units, dict) else {})
 
 
 def _milli(v: Value | None) -> int | None:

@@ -6,6 +6,7 @@ volumes in thousandths (milli-kWh, litres), floor areas in hundredths of m².
 """
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -141,3 +142,16 @@ class Reading(Base):
     t4_milli: Mapped[int | None] = mapped_column(sa.BigInteger, nullable=True)
     meter_balance_fen: Mapped[int | None] = mapped_column(sa.BigInteger, nullable=True)
     flag: Mapped[str] = mapped_column(sa.String(12), default="")        # "" | backwards | jump
+
+
+# Meter.last_values: {quantity: decimal text, ..., "units": {quantity: unit}} (written by comms/poll_store.py)
+def live_values(text: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    """(values, units) of a Meter.last_values column; empty for bad or missing JSON."""
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        return {}, {}
+    if not isinstance(data, dict):
+        return {}, {}
+    units = data.pop("units", {})
+    return {str(k): str(v) for k, v in data.items()}, (units if isinstance(units, dict) else {})

@@ -181,3 +181,13 @@ def parse(name: str, data: str | dict[str, Any] | None) -> Any:
         return check(spec.payload(**raw))
     except TypeError:
         raise InvalidInput(_("Meter command {kind} lacks a required field").format(kind=name)) from None
+
+
+# what a confirmed relay command leaves on the meter's row (Meter.relay_state / keep_power), the
+# same whether the outbox delivered it (comms/outbox_source.py) or `control` sent it directly
+# (billing/control.py direct_command)
+CONTROL_EFFECT: dict[str, dict[str, Any]] = {
+    "trip": {"relay_state": "open"}, "close": {"relay_state": "closed"},
+    "keep-power": {"keep_power": True}, "keep-power-off": {"keep_power": False},
+}
+

@@ -19,7 +19,7 @@ LINT = "import sys; from importlinter.cli import lint_imports_command; sys.exit(
 
 
 def _lint(config: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", LINT, "--config", str(config), "--no-cache"],
+    return subprocess.run([sys.executable, "-c", LINT, str(config), "--no-cache"],
                           cwd=ROOT, capture_output=True, text=True, timeout=240)
 
 
