@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from billing import alarms
+from billing.money import from_fen
 from models.accounts import Account
 from models.archive import Customer, Floor, Link, Meter, Room
 from models.areas import Building
@@ -126,7 +127,7 @@ def sync_account(session: Session, account: Account, at: datetime | None = None)
         if kind == lvl:
             raise_alarm(session, kind, account_id=account.id, at=at,
                         message=_("Account {account}: balance {balance}").format(
-                            account=account.number, balance=f"{account.balance_fen / 100:.2f}"),
+                            account=account.number, balance=str(from_fen(account.balance_fen))),
                         details={"balance_fen": account.balance_fen})
         else:
             clear(session, kind, account_id=account.id, at=at)

@@ -33,6 +33,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from billing.money import from_fen
 from models import oplog, settings
 from models.accounts import Account
 from models.archive import Customer
@@ -77,7 +78,7 @@ def notice_text(kind: str, *, customer: str, account: str, balance_fen: int,
                 template: str = "", company: str = "") -> str:
     """The SMS text of an alarm: the configured template (or the built-in one), signed with
     the company name (【…】) when one is set."""
-    fields = _Fields(customer=customer, account=account, balance=f"{balance_fen / 100:.2f}", company=company)
+    fields = _Fields(customer=customer, account=account, balance=str(from_fen(balance_fen)), company=company)
     text = ""
     if template:
         try:

@@ -14,7 +14,7 @@ from comms.simulator import Bus, TcpSimulator
 from comms.simulator.spec import SimulatorSpec
 from models import archive_service as svc, operator_service
 from models.archive import Meter
-from models.archive_io import import_archive
+from models.archive_files import import_archive
 from models.db import Database
 
 G1, H1 = "00000000000011", "00000000000012"
@@ -167,7 +167,7 @@ def test_import_options_column(db, superadmin, tmp_path):
     assert "Unknown meter option colour" in reasons[0] and "password_level" in reasons[0]
     assert "password=xyz is not valid" in reasons[1]
     # export: the options column, without the password
-    from models.archive_io import export_archive
+    from models.archive_files import export_archive
 
     out = tmp_path / "out.csv"
     export_archive(db, superadmin, str(out), ("meters",))

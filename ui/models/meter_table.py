@@ -13,10 +13,18 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Sequence
 
-from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt,
-                            QTimer, Signal)
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 
+from billing.money import from_fen
 from billing.monitor_query import BOARD_STATES, MonitorRow, board_state, reading_unit
 from resources.i18n import N_, _
 from ui.theme import ALARM_MARK, NEGATIVE, STATE_COLOURS
@@ -147,7 +155,7 @@ class MeterTableModel(QAbstractTableModel):
         if col == "state":
             return self._state_titles.get(row.state, row.state)
         if col == "balance":
-            return "" if row.balance_fen is None else f"{row.balance_fen / 100:.2f}"
+            return "" if row.balance_fen is None else str(from_fen(row.balance_fen))
         if col == "reading":
             if row.energy_milli is None:
                 return ""

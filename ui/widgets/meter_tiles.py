@@ -21,6 +21,7 @@ from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QAbstractScrollArea
 
+from billing.money import from_fen
 from billing.monitor_query import MonitorRow
 from resources.i18n import N_, _
 from ui.models.meter_table import MeterFilter, MeterTableModel
@@ -227,7 +228,7 @@ class MeterTiles(QAbstractScrollArea):
             if row.balance_fen < 0:
                 p.setPen(self._negative)
             p.setFont(self._bold)
-            text = f"{row.balance_fen / 100:.2f}"
+            text = str(from_fen(row.balance_fen))
             p.drawText(left + width - bold.horizontalAdvance(text), rect.bottom() - 4 - bold.descent(), text)
         if row.open_alarms:
             p.setPen(Qt.PenStyle.NoPen)
