@@ -90,3 +90,21 @@ def test_report_from_totals_equals_the_report_from_entries(db, root):
     span = (date(2025, 9, 1), date(2025, 12, 31))
     assert reports.sales(db, *span, actor=root) == reports.sales_from_entries(db, *span, actor=root)
     assert len(reports.sales(db, *span)) == 4
+
+
+def test_migration_0010_back_fills_the_totals_from_existing_entries(db, root):
+    from alembic import command
+
+    from models import migrate
+    from tests.reports import data
+
+    data.money_data(db, root)
+    f.account(db, root, reading=None)
+    kept = _daily(db)
+    assert kept
+    cfg = migrate._config()
+    with db.writer.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0006")              # drops ledger_daily
+    migrate.upgrade(db)                             # 0010 creates it and back-fills it
+    assert _daily(db) == kept
