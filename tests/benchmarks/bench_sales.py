@@ -151,7 +151,7 @@ def seed_year(db, year: int, total: int, start_at: int) -> float:
         for i in range(lo, hi):
             refund = i % 20 == 19
             yield (1 + i % 50, "refund" if refund else "purchase", -500 if refund else 1000, 0, 0, 0,
-                   first + timedelta(seconds=i * step), f"op{i % 5}", "BENCH", METHODS[(i // 5) % 5], "", "")
+                   (first + timedelta(seconds=i * step)), f"op{i % 5}", "BENCH", METHODS[(i // 5) % 5], "", "")
 
     chunk = 200_000
     raw = db.writer.raw_connection()
@@ -161,7 +161,7 @@ def seed_year(db, year: int, total: int, start_at: int) -> float:
             cur.execute("BEGIN")
             sql = f"INSERT INTO ledger_entries ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
             for lo in range(0, total, chunk):
-                cur.executemany(sql, [r[:6] + (r[6].isoformat(sep=' '),) + r[7:]
+                cur.executemany(sql, [r[:6] + (r[6].strftime("%Y-%m-%d %H:%M:%S.%f"),) + r[7:]
                                       for r in rows(lo, min(total, lo + chunk))])
             cur.execute("COMMIT")
         else:
@@ -221,6 +221,8 @@ def year_report(db, actor, sizes: list[int], label: str) -> None:
             daily_rows = s.execute(sa.select(sa.func.count()).select_from(LedgerDaily)
                                    .where(LedgerDaily.day.between(*span))).scalar()
         same = [(r.key, r.count, r.net) for r in summary] == by_month(rows)
+        if not same and os.environ.get("BENCH_DEBUG"):
+            print([(r.key, r.count, r.net) for r in summary], by_month(rows))
         sold = sum(r.count for r in summary)
         print(f"{label}: year report by month over {sold:,} entries: daily totals {new * 1000:.0f} ms "
               f"({daily_rows} rows read) | former query over entries {old * 1000:.0f} ms | same figures: {same} "
