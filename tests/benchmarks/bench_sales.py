@@ -49,6 +49,8 @@ def pg_admin(sql: str) -> None:
 def open_station(kind: str, tmp: str):
     from models.db import Database
 
+    # the station key and settings in the temporary folder, never the user's config folder
+    os.environ["METERSTATION_CONFIG_DIR"] = str(Path(tmp) / "cfg")
     if kind == "sqlite":
         return Database.open(f"sqlite:///{Path(tmp) / 'bench.db'}", upgrade=True), None
     name = f"bench_sales_{os.getpid()}"
@@ -70,7 +72,8 @@ def floor_row(i: int) -> tuple:
     return (1 + i % 50, "purchase", 1000, 1000 * i, datetime.now().isoformat(sep=" "), "root", "cash", f"{i:08d}", uuid.uuid4().hex)
 
 
-def raw_floor(kind: str, tmp: str, pg_name: str | None, n: int) -> float:
+def raw_floor(kind: str, tmp: str, pg_name: str | None, n: int) -> tuple[float, float]:
+    """(sales/s, CPU ms of this process a sale) of the minimal durable ledger write."""
     if kind == "sqlite":
         import sqlite3
 
@@ -79,29 +82,30 @@ def raw_floor(kind: str, tmp: str, pg_name: str | None, n: int) -> float:
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute(FLOOR_TABLE.format(pk="INTEGER PRIMARY KEY"))
         sql = FLOOR_INSERT.format(p="?")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for i in range(n):
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(sql, floor_row(i))
             conn.execute("COMMIT")
-        took = time.perf_counter() - t0
+        took, cpu = time.perf_counter() - t0, time.process_time() - c0
         conn.close()
-        return n / took
+        return n / took, cpu / n * 1000
     import psycopg
 
     with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={pg_name}") as conn:
         conn.execute(FLOOR_TABLE.format(pk="BIGSERIAL PRIMARY KEY"))
         conn.commit()
         sql = FLOOR_INSERT.format(p="%s")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for i in range(n):
             conn.execute(sql, floor_row(i))
             conn.commit()
-        return n / (time.perf_counter() - t0)
+        return n / (time.perf_counter() - t0), (time.process_time() - c0) / n * 1000
 
 
 # --- the station's sales ------------------------------------------------------------------------
-def station_sales(db, n: int) -> tuple[float, float, object]:
+def station_sales(db, n: int) -> tuple[float, int, float, object]:
+    """(sales/s, SQL statements a sale, CPU ms of this process a sale, the actor)."""
     from billing.accounts_open import MeterOpening, open_account
     from billing.plan_store import add_version
     from billing.sales import sell
@@ -128,10 +132,10 @@ def station_sales(db, n: int) -> tuple[float, float, object]:
     sell(db, actor, accounts[0], Decimal("10.00"), method="cash", idempotency_key=uuid.uuid4().hex)
     event.remove(db.writer, "before_cursor_execute", count)
     per_sale = statements[0]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for i in range(n):
         sell(db, actor, accounts[i % 50], Decimal("10.00"), method="cash", idempotency_key=uuid.uuid4().hex)
-    return n / (time.perf_counter() - t0), per_sale, actor
+    return n / (time.perf_counter() - t0), per_sale, (time.process_time() - c0) / n * 1000, actor
 
 
 # --- the year report ----------------------------------------------------------------------------
@@ -240,11 +244,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db, pg_name = open_station(opts.db, tmp)
         try:
-            rate, per_sale, actor = station_sales(db, opts.sales)
-            floor = raw_floor(opts.db, tmp, pg_name, opts.sales)
-            print(f"{label}: billing.sales.sell {rate:.0f} sales/s ({per_sale} SQL statements a sale, "
-                  f"BEGIN included, COMMIT not) | raw floor (one durable ledger-row INSERT + COMMIT a sale) "
-                  f"{floor:.0f}/s | ratio {rate / floor:.0%} ({opts.sales} each)")
+            rate, per_sale, cpu, actor = station_sales(db, opts.sales)
+            floor, floor_cpu = raw_floor(opts.db, tmp, pg_name, opts.sales)
+            print(f"{label}: billing.sales.sell {rate:.0f} sales/s, {cpu:.2f} ms CPU a sale ({per_sale} SQL "
+                  f"statements a sale, BEGIN included, COMMIT not) | raw floor (one durable ledger-row INSERT + "
+                  f"COMMIT a sale) {floor:.0f}/s, {floor_cpu:.2f} ms CPU | ratio {rate / floor:.0%} "
+                  f"({opts.sales} each)")
             if opts.report_sales:
                 year_report(db, actor, sorted(opts.report_sales), label)
         finally:
