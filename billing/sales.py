@@ -90,10 +90,10 @@ def queue_after_credit(session: Session, account: Account, entry: LedgerEntry, b
     if account.mode == "meter-prepaid" and bindings and entry.amount_fen > 0:
         meter_id = bindings[0].meter_id
         items.append(outbox.enqueue(session, outbox.RECHARGE, account_id=account.id, meter_id=meter_id,
-                       entry_id=entry.id, payload={
-                           "amount": str(from_fen(entry.amount_fen)),
-                           "purchase_count": outbox.next_purchase_number(session, meter_id),
-                           "receipt": entry.receipt_no}).id)
+                                    entry_id=entry.id, payload={
+                                        "amount": str(from_fen(entry.amount_fen)),
+                                        "purchase_count": outbox.next_purchase_number(session, meter_id),
+                                        "receipt": entry.receipt_no}).id)
     if account.mode != "postpaid" and before_fen <= 0 < account.balance_fen:
         for b in bindings:
             items.append(outbox.enqueue(session, outbox.CLOSE, account_id=account.id, meter_id=b.meter_id,
