@@ -65,8 +65,11 @@ class Binding:
         return self.fen is not None or self.energy_milli is not None
 
 
+_KEYED = sa.select(LedgerEntry).where(LedgerEntry.idempotency_key == sa.bindparam("key"))
+
+
 def keyed_entry(session: Session, key: str) -> LedgerEntry | None:
-    return session.execute(sa.select(LedgerEntry).where(LedgerEntry.idempotency_key == key)).scalar_one_or_none()
+    return session.execute(_KEYED, {"key": key}).scalar_one_or_none()
 
 
 def check(session: Session, key: str, binding: Binding) -> LedgerEntry | None:

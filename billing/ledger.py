@@ -41,6 +41,23 @@ def lock_account(session: Session, account_id: int) -> Account:
     return account
 
 
+_BY_NUMBER_LOCKED = (sa.select(Account).where(Account.number == sa.bindparam("number")).with_for_update()
+                     .execution_options(populate_existing=True))
+
+
+def find_locked(session: Session, ref: str | int) -> Account:
+    """The account named by `ref` (billing.lookup.find_account), locked: an account number is
+    found and locked in one statement; a name or room is found first, then locked."""
+    if isinstance(ref, str) and ref.strip():
+        account = session.execute(_BY_NUMBER_LOCKED, {"number": ref.strip()}).scalar_one_or_none()
+        if account is not None:
+            session.info.setdefault(_LOCKED, set()).add(account.id)
+            return account
+    from billing.lookup import find_account
+
+    return lock_account(session, find_account(session, ref).id)
+
+
 def lock_accounts(session: Session, account_ids: list[int]) -> dict[int, Account]:
     """Lock several accounts in id order (the one order every service uses: no deadlocks)."""
     return {i: lock_account(session, i) for i in sorted(set(account_ids))}

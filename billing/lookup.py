@@ -87,10 +87,7 @@ def account_building(session: Session, account: Account) -> int | None:
 
 
 def active_bindings(session: Session, account_id: int) -> list[AccountMeter]:
-    return list(session.execute(sa.select(AccountMeter).where(AccountMeter.account_id == account_id,
-                                                              AccountMeter.closed_at.is_(None))
-                                .order_by(AccountMeter.id)
-                                .execution_options(populate_existing=True)).scalars())
+    return list(session.execute(_ACTIVE_BINDINGS, {"account": account_id}).scalars())
 
 
 def binding_of_meter(session: Session, meter_id: int) -> AccountMeter | None:
@@ -99,9 +96,14 @@ def binding_of_meter(session: Session, meter_id: int) -> AccountMeter | None:
                            .execution_options(populate_existing=True)).scalar_one_or_none()
 
 
+_OPEN_SHIFT = sa.select(Shift.id).where(Shift.station == sa.bindparam("station"), Shift.state == "open")
+_ACTIVE_BINDINGS = (sa.select(AccountMeter).where(AccountMeter.account_id == sa.bindparam("account"),
+                                                  AccountMeter.closed_at.is_(None))
+                    .order_by(AccountMeter.id).execution_options(populate_existing=True))
+
+
 def open_shift_id(session: Session, station: str) -> int | None:
-    return session.execute(sa.select(Shift.id).where(Shift.station == station, Shift.state == "open")
-                           ).scalar_one_or_none()
+    return session.execute(_OPEN_SHIFT, {"station": station}).scalar_one_or_none()
 
 
 def max_amount(session: Session) -> Decimal:

@@ -96,17 +96,39 @@ def add_version(db: Database, actor: Actor, name: str, data: dict[str, Any], *,
     return plan_info(db, name)
 
 
-def load_plan(session: Session, plan_id: int, *, extra: VersionModel | None = None) -> PlanModel:
+PLAN_ROWS = "billing.plan_rows"
+_PLAN_ROWS = (sa.select(TariffPlan.name, TariffVersion.effective_from, TariffVersion.body)
+              .outerjoin(TariffVersion, TariffVersion.plan_id == TariffPlan.id)
+              .where(TariffPlan.id == sa.bindparam("plan")).order_by(TariffVersion.effective_from))
+
+
+def plan_rows(session: Session, plan_id: int, *, keep: bool = False
+              ) -> tuple[str, list[tuple[datetime, str]]] | None:
+    """The plan's name and its versions (effective_from, body JSON) oldest first, in one query;
+    None when there is no such plan. With keep=True the rows are kept in the session for its
+    next calls (billing.pricing.account_plan keeps the plan it prices with the same way, so a
+    sale prices and prints its receipt from the same rows)."""
+    cache = session.info.setdefault(PLAN_ROWS, {})
+    if plan_id not in cache or cache[plan_id] is None:
+        found = session.execute(_PLAN_ROWS, {"plan": plan_id}).all()
+        rows = None if not found else (found[0][0], [(at, body) for _n, at, body in found if body is not None])
+        if not keep:
+            return rows
+        cache[plan_id] = rows
+    return cache[plan_id]
+
+
+def load_plan(session: Session, plan_id: int, *, extra: VersionModel | None = None,
+              keep: bool = False) -> PlanModel:
     """The plan with all its versions, ready for billing.tariff pricing."""
-    plan = session.get(TariffPlan, plan_id)
-    if plan is None:
+    rows = plan_rows(session, plan_id, keep=keep)
+    if rows is None:
         raise NotFound(_("There is no tariff {name}").format(name=plan_id))
-    bodies = [json.loads(b) for b in session.execute(
-        sa.select(TariffVersion.body).where(TariffVersion.plan_id == plan_id)
-        .order_by(TariffVersion.effective_from)).scalars()]
+    name, versions = rows
+    bodies = [json.loads(b) for _at, b in versions]
     if extra is not None and version_to_dict(extra) not in bodies:
         bodies.append(version_to_dict(extra))
-    return plan_from_dict({"name": plan.name, "versions": bodies})
+    return plan_from_dict({"name": name, "versions": bodies})
 
 
 def find_plan_id(session: Session, name: str) -> int:

@@ -32,7 +32,7 @@ def account_plan(session: Session, account: Account, *, required: bool = False) 
         return None
     cache = session.info.setdefault("billing.plans", {})
     if account.tariff_plan_id not in cache:
-        cache[account.tariff_plan_id] = load_plan(session, account.tariff_plan_id)
+        cache[account.tariff_plan_id] = load_plan(session, account.tariff_plan_id, keep=True)
     return cache[account.tariff_plan_id]
 
 

@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from billing.lookup import active_bindings
+from billing.plan_store import plan_rows
 from billing.money import from_fen
-from models.accounts import Account, TariffPlan, TariffVersion
+from models.accounts import Account, AccountMeter
 from models.archive import Customer, Floor, Meter, Room
 from models.areas import Building
 from models.audit import audited, record
@@ -48,36 +49,47 @@ class ReceiptInfo:
 
 
 def _tariff(session: Session, account: Account) -> dict[str, Any]:
-    """The account's tariff name and, when the version in force has one flat price, that price."""
+    """The account's tariff name and, when the version in force has one flat price, that price
+    (from the rows the sale was priced with when they are at hand: billing.plan_store.plan_rows)."""
     if account.tariff_plan_id is None:
         return {}
-    plan = session.get(TariffPlan, account.tariff_plan_id)
-    body = session.execute(
-        sa.select(TariffVersion.body).where(TariffVersion.plan_id == account.tariff_plan_id,
-                                            TariffVersion.effective_from <= utcnow())
-        .order_by(TariffVersion.effective_from.desc()).limit(1)).scalar()
-    version = json.loads(body) if body else {}
+    rows = plan_rows(session, account.tariff_plan_id)
+    now = utcnow()
+    name, versions = rows if rows is not None else ("", [])
+    in_force = [body for at, body in versions if at <= now]
+    version = json.loads(in_force[-1]) if in_force else {}
     flat = version.get("kind") == "flat" and version.get("price") is not None
-    return {"tariff": plan.name if plan else "", "unit_price": str(version["price"]) if flat else None}
+    return {"tariff": name, "unit_price": str(version["price"]) if flat else None}
 
 
-def _header(session: Session, account: Account) -> dict[str, Any]:
-    customer = session.get(Customer, account.customer_id)
-    room = session.get(Room, account.room_id) if account.room_id else None
-    floor = session.get(Floor, room.floor_id) if room else None
-    building = session.get(Building, floor.building_id) if floor else None
-    meters = [session.get(Meter, b.meter_id) for b in active_bindings(session, account.id)]
-    return {"account": account.number, "customer": customer.name if customer else "",
-            "building": building.name if building else "",
-            "room": room.number if room else "", "meters": [m.number for m in meters if m],
+_NAMES = (sa.select(Customer.name, Room.number, Building.name)
+          .select_from(Account).outerjoin(Customer, Customer.id == Account.customer_id)
+          .outerjoin(Room, Room.id == Account.room_id).outerjoin(Floor, Floor.id == Room.floor_id)
+          .outerjoin(Building, Building.id == Floor.building_id)
+          .where(Account.id == sa.bindparam("account")))
+_METER_NUMBERS = sa.select(Meter.id, Meter.number).where(Meter.id.in_(sa.bindparam("ids", expanding=True)))
+
+
+def _header(session: Session, account: Account, bindings: list[AccountMeter] | None = None) -> dict[str, Any]:
+    """The account's customer, place and meters: one query for the names, one for the meters."""
+    names = session.execute(_NAMES, {"account": account.id}).one()
+    if bindings is None:
+        bindings = active_bindings(session, account.id)
+    ids = [b.meter_id for b in bindings]
+    numbers = dict(session.execute(_METER_NUMBERS, {"ids": ids}).all()) if ids else {}
+    customer, room, building = names
+    return {"account": account.number, "customer": customer or "",
+            "building": building or "",
+            "room": room or "", "meters": [numbers[i] for i in ids if i in numbers],
             **_tariff(session, account)}
 
 
 def issue(session: Session, account: Account, entry: LedgerEntry | None, kind: str, number: str,
           *, amount_fen: int, energy: Decimal | None = None, original: str = "",
-          actor: Actor | None = None) -> Receipt:
-    """Store the receipt `number` (already taken in this transaction) with its snapshot."""
-    payload = dict(_header(session, account), kind=kind, receipt_no=number,
+          actor: Actor | None = None, bindings: list[AccountMeter] | None = None) -> Receipt:
+    """Store the receipt `number` (already taken in this transaction) with its snapshot.
+    `bindings`: the account's active meter bindings when the caller already read them."""
+    payload = dict(_header(session, account, bindings), kind=kind, receipt_no=number,
                    printed_at=(entry.at if entry else utcnow()).isoformat(),
                    operator=entry.operator if entry else (actor.name if actor else ""), amount=str(from_fen(amount_fen)),
                    balance_after=str(from_fen(account.balance_fen)),
@@ -88,7 +100,6 @@ def issue(session: Session, account: Account, entry: LedgerEntry | None, kind: s
                       entry_id=entry.id if entry else None, issued_at=utcnow(),
                       operator=payload["operator"], payload=json.dumps(payload, ensure_ascii=False))
     session.add(receipt)
-    session.flush()
     return receipt
 
 

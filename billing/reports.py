@@ -1,10 +1,11 @@
 """Sales reports: takings by day, operator and payment method over a date range, and summaries
 by day, month, year, operator or method. Shared helpers of every report_* module live here.
 
-Days are local days of this station (entries are stored in UTC; the offset is applied in SQL,
-with the station's current UTC offset — China has no daylight saving). The grouping runs in the
-database over the existing ix_ledger_at index; a month of 100,000 sales takes about 0.2 s on
-SQLite (tests/benchmarks/bench_sales.py), so no extra index was needed. Sales are purchases and
+Days are local days of this station (entries are stored in UTC; the offset is applied with the
+station's current UTC offset — China has no daylight saving). The sales report reads the daily
+totals (models/ledger_daily.py: day, operator, method, kind), kept in the same transaction as
+every entry, so a year's report reads a few thousand rows whether it holds 1M or 10M sales
+(tests/benchmarks/bench_sales.py); sales_from_entries() groups the entries themselves. Sales are purchases and
 bill payments; refunds and reversals are reported in their own columns so
 net = sales - refunds + reversals (reversals are signed).
 """
@@ -20,6 +21,7 @@ from billing.money import from_fen
 from models.db import Database
 from models.errors import InvalidInput
 from models.ledger import LedgerEntry
+from models.ledger_daily import LedgerDaily, utc_offset_minutes
 from models.rights import Actor
 from resources.i18n import _
 
@@ -66,8 +68,7 @@ def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 
 def _utc_offset_minutes() -> int:
-    offset = datetime.now().astimezone().utcoffset() or timedelta(0)
-    return int(offset.total_seconds() // 60)
+    return utc_offset_minutes()
 
 
 def local_day(dialect: str, column, minutes: int | None = None):
@@ -98,7 +99,22 @@ def as_date(value: object) -> date:
 
 
 def sales(db: Database, start: date, end: date, *, actor: Actor | None = None) -> list[SalesRow]:
-    """Rows for local days start..end inclusive, ordered by day, operator, method."""
+    """Rows for local days start..end inclusive, ordered by day, operator, method — read from the
+    daily totals (models/ledger_daily.py, kept with every entry), so the cost follows the number
+    of days, operators and methods, not the number of sales."""
+    check_range(start, end, actor)
+    d = LedgerDaily
+    kind_sum = lambda kinds: sa.func.sum(sa.case((d.kind.in_(kinds), d.amount_fen), else_=0))  # noqa: E731
+    q = (sa.select(d.day, d.operator, d.method, sa.func.sum(d.n), kind_sum(SALE_KINDS),
+                   kind_sum(("refund",)), kind_sum(("reversal",)), sa.func.sum(d.amount_fen))
+         .where(d.kind.in_(MONEY_KINDS), d.day >= start, d.day <= end)
+         .group_by(d.day, d.operator, d.method).order_by(d.day, d.operator, d.method))
+    return _rows(db, q)
+
+
+def sales_from_entries(db: Database, start: date, end: date, *, actor: Actor | None = None) -> list[SalesRow]:
+    """The same rows as sales(), grouped from the entries themselves (the reference the daily
+    totals are checked against: tests/billing_reports, tests/benchmarks/bench_sales.py)."""
     lo, hi = check_range(start, end, actor)
     e = LedgerEntry
     day = local_day(db.dialect, e.at).label("day")
@@ -107,6 +123,10 @@ def sales(db: Database, start: date, end: date, *, actor: Actor | None = None) -
                    kind_sum(("refund",)), kind_sum(("reversal",)), sa.func.sum(e.amount_fen))
          .where(e.kind.in_(MONEY_KINDS), e.at >= lo, e.at < hi)
          .group_by(day, e.operator, e.method).order_by(day, e.operator, e.method))
+    return _rows(db, q)
+
+
+def _rows(db: Database, q) -> list[SalesRow]:
     out = []
     with db.read() as s:
         for d, op, method, n, sold, refunded, reversed_, net in s.execute(q):
@@ -119,20 +139,28 @@ def sales_summary(db: Database, start: date, end: date, group: str = "day", *,
                   actor: Actor | None = None) -> list[SalesSummaryRow]:
     """Sales of local days start..end summed by day, month, year, operator or method.
 
-    Built on the day/operator/method grouping done in SQL (at most days × operators × methods
-    rows), then folded here, so every backend gives the same keys."""
+    Grouped in SQL over the daily totals by the group's own key (a year by month is 12 result
+    rows, read from at most 366 days × operators × methods × kinds), then keyed here so every
+    backend gives the same keys ("2026-11", "2026"; a method left empty is cash)."""
     if group not in SALES_GROUPS:
         raise InvalidInput(_("Unknown grouping {group}; choose one of {choices}").format(
             group=group, choices=", ".join(SALES_GROUPS)))
-    key_of = {"day": lambda r: r.day.isoformat(), "month": lambda r: r.day.isoformat()[:7],
-              "year": lambda r: r.day.isoformat()[:4], "operator": lambda r: r.operator,
-              "method": lambda r: r.method or "cash"}[group]
-    acc: dict[str, list] = {}
-    for r in sales(db, start, end, actor=actor):
-        a = acc.setdefault(key_of(r), [0, Decimal(0), Decimal(0), Decimal(0), Decimal(0)])
-        a[0] += r.count
-        a[1] += r.sales
-        a[2] += r.refunds
-        a[3] += r.reversals
-        a[4] += r.net
-    return [SalesSummaryRow(k, *v) for k, v in sorted(acc.items())]
+    check_range(start, end, actor)
+    d = LedgerDaily
+    cols = {"day": (d.day,), "month": (sa.extract("year", d.day), sa.extract("month", d.day)),
+            "year": (sa.extract("year", d.day),), "operator": (d.operator,), "method": (d.method,)}[group]
+    key_of = {"day": lambda k: as_date(k[0]).isoformat(), "month": lambda k: f"{int(k[0]):04d}-{int(k[1]):02d}",
+              "year": lambda k: f"{int(k[0]):04d}", "operator": lambda k: k[0],
+              "method": lambda k: k[0] or "cash"}[group]
+    kind_sum = lambda kinds: sa.func.sum(sa.case((d.kind.in_(kinds), d.amount_fen), else_=0))  # noqa: E731
+    q = (sa.select(*cols, sa.func.sum(d.n), kind_sum(SALE_KINDS), kind_sum(("refund",)),
+                   kind_sum(("reversal",)), sa.func.sum(d.amount_fen))
+         .where(d.kind.in_(MONEY_KINDS), d.day >= start, d.day <= end).group_by(*cols))
+    acc: dict[str, list[int]] = {}
+    with db.read() as s:
+        for row in s.execute(q):
+            a = acc.setdefault(key_of(row[:len(cols)]), [0, 0, 0, 0, 0])
+            for i, v in enumerate(row[len(cols):]):
+                a[i] += int(v or 0)
+    return [SalesSummaryRow(k, n, from_fen(sold), from_fen(-refunded), from_fen(reversed_), from_fen(net))
+            for k, (n, sold, refunded, reversed_, net) in sorted(acc.items())]

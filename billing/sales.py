@@ -21,9 +21,8 @@ from sqlalchemy.orm import Session
 from billing import outbox, receipts
 from billing.alarms import level
 from billing.idempotency import Binding, check, new_key
-from billing.ledger import lock_account, post
-from billing.lookup import (account_building, active_bindings, amount_arg, find_account,
-                            open_shift_id, require_open)
+from billing.ledger import find_locked, post
+from billing.lookup import (account_building, active_bindings, amount_arg, open_shift_id, require_open)
 from billing.money import from_fen, parse_quantity, to_fen
 from billing.pricing import preview_in
 from billing.results import MoneyResult
@@ -48,11 +47,14 @@ def check_method(method: str) -> str:
     return method
 
 
-def result_of(session: Session, entry: LedgerEntry, *, replayed: bool = False) -> MoneyResult:
+def result_of(session: Session, entry: LedgerEntry, *, replayed: bool = False,
+              items: list[int] | None = None) -> MoneyResult:
+    """The result of `entry`; `items`: its outbox ids when the caller just queued them."""
     account = session.get(Account, entry.account_id)
     assert account is not None
-    items = session.execute(sa.select(OutboxItem.id).where(OutboxItem.entry_id == entry.id)
-                            .order_by(OutboxItem.id)).scalars()
+    if items is None:
+        items = list(session.execute(sa.select(OutboxItem.id).where(OutboxItem.entry_id == entry.id)
+                                     .order_by(OutboxItem.id)).scalars())
     return MoneyResult(account=account.number, kind=entry.kind, entry_id=entry.id,
                        receipt=entry.receipt_no, amount=from_fen(entry.amount_fen),
                        balance=from_fen(entry.balance_after_fen),
@@ -78,20 +80,25 @@ def check_reference(reference: str) -> str:
     return reference
 
 
-def queue_after_credit(session: Session, account: Account, entry: LedgerEntry, before_fen: int) -> None:
-    """The meter commands a credit needs: recharge (meter-side prepaid), close (out of arrears)."""
-    bindings = active_bindings(session, account.id)
+def queue_after_credit(session: Session, account: Account, entry: LedgerEntry, before_fen: int,
+                       bindings: list | None = None) -> list[int]:
+    """The meter commands a credit needs: recharge (meter-side prepaid), close (out of arrears).
+    Returns the ids of the queued items. `bindings`: the account's active bindings, if read."""
+    if bindings is None:
+        bindings = active_bindings(session, account.id)
+    items = []
     if account.mode == "meter-prepaid" and bindings and entry.amount_fen > 0:
         meter_id = bindings[0].meter_id
-        outbox.enqueue(session, outbox.RECHARGE, account_id=account.id, meter_id=meter_id,
-                       entry_id=entry.id, payload={
-                           "amount": str(from_fen(entry.amount_fen)),
-                           "purchase_count": outbox.next_purchase_number(session, meter_id),
-                           "receipt": entry.receipt_no})
+        items.append(outbox.enqueue(session, outbox.RECHARGE, account_id=account.id, meter_id=meter_id,
+                                    entry_id=entry.id, payload={
+                                        "amount": str(from_fen(entry.amount_fen)),
+                                        "purchase_count": outbox.next_purchase_number(session, meter_id),
+                                        "receipt": entry.receipt_no}).id)
     if account.mode != "postpaid" and before_fen <= 0 < account.balance_fen:
         for b in bindings:
-            outbox.enqueue(session, outbox.CLOSE, account_id=account.id, meter_id=b.meter_id,
-                           entry_id=entry.id, payload={"reason": "balance positive"})
+            items.append(outbox.enqueue(session, outbox.CLOSE, account_id=account.id, meter_id=b.meter_id,
+                                        entry_id=entry.id, payload={"reason": "balance positive"}).id)
+    return items
 
 
 @retrying
@@ -107,9 +114,8 @@ def sell(db: Database, actor: Actor, account_ref: str | int, amount: Decimal | s
     binding: Binding | None = None
     try:
         with audited(db, actor, "sale", str(account_ref)) as s:
-            account = find_account(s, account_ref)
+            account = find_locked(s, account_ref)
             actor.require("sell", account_building(s, account))
-            account = lock_account(s, account.id)
             if energy is not None:
                 kwh = parse_quantity(energy) if isinstance(energy, str) else energy
                 binding = Binding("sale", account.id, method, energy_milli=to_milli(kwh))
@@ -133,13 +139,14 @@ def sell(db: Database, actor: Actor, account_ref: str | int, amount: Decimal | s
                          reference=reference, receipt_no=number, idempotency_key=key,
                          shift_id=open_shift_id(s, actor.station),
                          energy_milli=None if quote.energy is None else to_milli(quote.energy))
-            queue_after_credit(s, account, entry, before)
+            bindings = active_bindings(s, account.id)
+            items = queue_after_credit(s, account, entry, before, bindings)
             receipts.issue(s, account, entry, "sale", number, amount_fen=entry.amount_fen,
-                           energy=quote.energy)
+                           energy=quote.energy, bindings=bindings)
             record(s, actor, "sale", account.number,
                    {"receipt": number, "amount": str(value), "method": method, "reference": reference,
                     "balance": str(from_fen(account.balance_fen)), "key": key})
-            return result_of(s, entry)
+            return result_of(s, entry, items=items)
     except exc.IntegrityError:
         # a concurrent twin with the same key won the race: answer with the original only when
         # it is the same operation; otherwise a KeyConflict

@@ -4,6 +4,9 @@ A number is taken by incrementing the row first, which takes the row lock (SELEC
 UPDATE semantics on PostgreSQL and SQL Server; the whole database on SQLite, whose write
 transactions start with BEGIN IMMEDIATE). If the transaction rolls back, so does the number:
 numbers are never skipped and never reused.
+
+The increment and the read are one statement (UPDATE ... RETURNING; SQLite >= 3.35, PostgreSQL,
+SQL Server's OUTPUT) — one round trip per number, or per batch of `n` numbers.
 """
 from __future__ import annotations
 
@@ -19,15 +22,19 @@ class Counter(Base):
     value: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
-def next_value(session: Session, name: str) -> int:
-    """Increment counter `name` (creating it at 0) and return the new value."""
-    table = Counter.__table__
-    result = session.execute(sa.update(table).where(table.c.name == name)
-                             .values(value=table.c.value + 1))
-    if result.rowcount == 0:
-        session.execute(sa.insert(table).values(name=name, value=1))
-        return 1
-    return int(session.execute(sa.select(table.c.value).where(table.c.name == name)).scalar_one())
+_T = Counter.__table__
+_BUMP = (sa.update(_T).where(_T.c.name == sa.bindparam("counter"))
+         .values(value=_T.c.value + sa.bindparam("n", type_=sa.BigInteger)).returning(_T.c.value))
+
+
+def next_value(session: Session, name: str, n: int = 1) -> int:
+    """Increment counter `name` by `n` (creating it at 0) and return the new value: the numbers
+    taken are value-n+1 .. value."""
+    value = session.execute(_BUMP, {"counter": name, "n": n}).scalar()
+    if value is None:
+        session.execute(sa.insert(_T).values(name=name, value=n))
+        return n
+    return int(value)
 
 
 def peek(session: Session, name: str) -> int:

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models import oplog_cover as cover, station_key
+from models import ledger_daily, oplog_cover as cover, station_key
 from models.base import Base, LongText, Text_, UTCDateTime, utcnow
 from models.counters import next_value
 from models.errors import DatabaseError
@@ -100,22 +100,21 @@ def append(session: Session, *, operator: str, station: str, action: str, target
     return entry
 
 
-def _head(session: Session, key: bytes) -> OpLogHead:
-    head = session.execute(sa.select(OpLogHead).where(OpLogHead.id == 1).with_for_update()
-                           .execution_options(populate_existing=True)).scalar_one_or_none()
-    if head is None:
-        head = OpLogHead(id=1, seq=0, hash=GENESIS, key_id="")
-        session.add(head)
+def _head(session: Session, key: bytes) -> tuple[bool, int, str]:
+    """Lock the head row (created when missing) and check the key: (existed, seq, hash)."""
+    row = session.execute(_HEAD_LOCKED).first()
     kid = station_key.key_id(key)
-    if head.key_id and head.key_id != kid:
+    if row is not None and row.key_id and row.key_id != kid:
         raise DatabaseError(_("This station's key ({path}) is not the key this database's log is kept with: "
                               "copy station.key from the station that set the database up")
                             .format(path=station_key.key_path()))
-    head.key_id = kid
-    return head
+    return (True, row.seq, row.hash) if row is not None else (False, 0, GENESIS)
 
 
 def _write(session: Session, bucket: _Bucket) -> None:
+    """Number, chain and insert the bucket's rows: the counter (one UPDATE ... RETURNING for all
+    rows), the head (locked), one INSERT for the rows, one UPDATE of the head — Core statements,
+    counters and head last in the transaction (the one lock order, models/db.py)."""
     if not (bucket.rows or bucket.ledger or bucket.rights):
         return
     key = station_key.load()
@@ -123,16 +122,28 @@ def _write(session: Session, bucket: _Bucket) -> None:
                                       target="", details="{}", covers="")]
     ledger = [(e.id, cover.entry_digest(e)) for e in bucket.ledger]
     rows[-1].covers = cover.covers_json(ledger, cover.rights_digest(session) if bucket.rights else None)
-    seqs = [next_value(session, "oplog") for _row in rows]       # counters last
-    head = _head(session, key)
-    prev = head.hash
-    for seq, row in zip(seqs, rows):
+    ledger_daily.add_entries(session, bucket.ledger)       # daily rows before the log's counter
+    last = next_value(session, "oplog", len(rows))       # counters last
+    existed, _seq, prev = _head(session, key)
+    values = []
+    for seq, row in enumerate(rows, start=last - len(rows) + 1):
         row.seq, row.prev_hash = seq, prev
         row.hash = prev = digest(key, seq, row.at, row.operator, row.station, row.action, row.target,
                                  row.details, row.prev_hash, row.covers)
-        session.add(row)
-    head.seq, head.hash = seqs[-1], prev
-    session.flush()
+        values.append({c: getattr(row, c) for c in _LOG_COLUMNS})
+    session.execute(_LOG_INSERT, values)
+    kid = station_key.key_id(key)
+    if existed:
+        session.execute(_HEAD_MOVE, {"seq": last, "hash": prev, "key_id": kid})
+    else:
+        session.execute(sa.insert(OpLogHead.__table__).values(id=1, seq=last, hash=prev, key_id=kid))
+
+
+_H = OpLogHead.__table__
+_HEAD_LOCKED = sa.select(_H.c.seq, _H.c.hash, _H.c.key_id).where(_H.c.id == 1).with_for_update()
+_HEAD_MOVE = sa.update(_H).where(_H.c.id == 1)
+_LOG_INSERT = sa.insert(OpLogEntry.__table__)
+_LOG_COLUMNS = ("seq", "at", "operator", "station", "action", "target", "details", "prev_hash", "hash", "covers")
 
 
 @event.listens_for(Session, "after_flush")

@@ -1,78 +1,261 @@
-"""Benchmark (not a test): counter sales per second through the real service on a file-backed
-SQLite database, and the month's sales report over 100,000 sales.
+"""Benchmark (not a test): counter sales per second through the real service beside the raw
+driver's floor, measured in the same run on the same database kind; then the year's sales report
+by month from the daily totals beside the old grouping over the entries.
 
-    python -m tests.benchmarks.bench_sales [--sales 1000] [--report-rows 100000]
+    python -m tests.benchmarks.bench_sales [--db sqlite|postgresql] [--sales 1000]
+                                           [--report-sales 1000000 [10000000]]
 
-Sales go through billing.sales.sell (rights, account lock, receipt counter, ledger entry,
-receipt snapshot, operation-log row, commit with WAL + synchronous=FULL). The report's 100,000
-rows are seeded in bulk (as 30 days of purchases by 5 operators and 5 methods), then
-billing.reports.sales runs over that month.
+Sales go through billing.sales.sell with a caller's idempotency key (rights, account lock, key
+check, pricing, receipt counter, ledger entry, daily totals, receipt snapshot, operation-log
+row, commit). SQLite: a file with WAL + synchronous=FULL (the station's settings). PostgreSQL:
+127.0.0.1:5432 user postgres, in a database of its own (bench_sales_<pid>, dropped at the end),
+synchronous_commit on (the server's default).
+
+The floor is the minimal durable ledger write with the raw driver (sqlite3 / psycopg, no ORM):
+one transaction per sale holding one INSERT of a ledger-shaped row, committed — what any sale
+must at least cost on that database.
+
+The report part seeds a year of sales in bulk (raw executemany / COPY, evenly over the days,
+5 operators, 5 methods, 1 in 20 a refund), fills ledger_daily from them with the same GROUP BY
+as migration 0010, then times billing.reports.sales_summary(year, "month") (daily totals)
+beside the same summary folded from reports.sales_from_entries (the former query), best of 3.
 """
 from __future__ import annotations
 
 import argparse
-import random
+import os
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+import uuid
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy import event
+
+PG = "postgresql+psycopg://postgres@127.0.0.1:5432/"
+METHODS = ["cash", "card", "wechat", "alipay", "transfer"]
+
+
+# --- databases ----------------------------------------------------------------------------------
+def pg_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as c:
+        c.execute(sql)
+
+
+def open_station(kind: str, tmp: str):
+    from models.db import Database
+
+    # the station key and settings in the temporary folder, never the user's config folder
+    os.environ["METERSTATION_CONFIG_DIR"] = str(Path(tmp) / "cfg")
+    if kind == "sqlite":
+        return Database.open(f"sqlite:///{Path(tmp) / 'bench.db'}", upgrade=True), None
+    name = f"bench_sales_{os.getpid()}"
+    pg_admin(f"DROP DATABASE IF EXISTS {name}")
+    pg_admin(f"CREATE DATABASE {name}")
+    return Database.open(PG + name, upgrade=True), name
+
+
+# --- the raw floor ------------------------------------------------------------------------------
+FLOOR_TABLE = ("CREATE TABLE floor_entries (id {pk}, account_id INTEGER NOT NULL, kind VARCHAR(16) NOT NULL, "
+               "amount_fen BIGINT NOT NULL, balance_after_fen BIGINT NOT NULL, at TIMESTAMP NOT NULL, "
+               "operator VARCHAR(40) NOT NULL, method VARCHAR(10) NOT NULL, receipt_no VARCHAR(20), "
+               "idempotency_key VARCHAR(80) UNIQUE)")
+FLOOR_INSERT = ("INSERT INTO floor_entries (account_id, kind, amount_fen, balance_after_fen, at, operator, method, "
+                "receipt_no, idempotency_key) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})")
+
+
+def floor_row(i: int) -> tuple:
+    return (1 + i % 50, "purchase", 1000, 1000 * i, datetime.now().isoformat(sep=" "), "root", "cash", f"{i:08d}", uuid.uuid4().hex)
+
+
+def raw_floor(kind: str, tmp: str, pg_name: str | None, n: int) -> tuple[float, float]:
+    """(sales/s, CPU ms of this process a sale) of the minimal durable ledger write."""
+    if kind == "sqlite":
+        import sqlite3
+
+        conn = sqlite3.connect(str(Path(tmp) / "floor.db"), isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute(FLOOR_TABLE.format(pk="INTEGER PRIMARY KEY"))
+        sql = FLOOR_INSERT.format(p="?")
+        t0, c0 = time.perf_counter(), time.process_time()
+        for i in range(n):
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(sql, floor_row(i))
+            conn.execute("COMMIT")
+        took, cpu = time.perf_counter() - t0, time.process_time() - c0
+        conn.close()
+        return n / took, cpu / n * 1000
+    import psycopg
+
+    with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={pg_name}") as conn:
+        conn.execute(FLOOR_TABLE.format(pk="BIGSERIAL PRIMARY KEY"))
+        conn.commit()
+        sql = FLOOR_INSERT.format(p="%s")
+        t0, c0 = time.perf_counter(), time.process_time()
+        for i in range(n):
+            conn.execute(sql, floor_row(i))
+            conn.commit()
+        return n / (time.perf_counter() - t0), (time.process_time() - c0) / n * 1000
+
+
+# --- the station's sales ------------------------------------------------------------------------
+def station_sales(db, n: int) -> tuple[float, int, float, object]:
+    """(sales/s, SQL statements a sale, CPU ms of this process a sale, the actor)."""
+    from billing.accounts_open import MeterOpening, open_account
+    from billing.plan_store import add_version
+    from billing.sales import sell
+    from models import auth, operator_service
+    from models.archive import Customer, Meter
+
+    operator_service.create_first_operator(db, "root", "secret-1", "BENCH")
+    actor = auth.login(db, "root", "secret-1", "BENCH")
+    add_version(db, actor, "flat", {"kind": "flat", "price": "0.5"})
+    with db.write() as s:
+        for i in range(50):
+            s.add(Customer(name=f"c{i}"))
+            s.add(Meter(number=f"m{i}", protocol="dlt645-2007", address=f"{i:012d}"))
+    accounts = [open_account(db, actor, f"c{i}", [MeterOpening(f"m{i}", Decimal("0"))], tariff="flat").number
+                for i in range(50)]
+    for a in accounts:                       # first sale of each account: it also queues a relay close
+        sell(db, actor, a, Decimal("10.00"), method="cash", idempotency_key=uuid.uuid4().hex)
+    statements = [0]
+
+    def count(*_args) -> None:
+        statements[0] += 1
+
+    event.listen(db.writer, "before_cursor_execute", count)
+    sell(db, actor, accounts[0], Decimal("10.00"), method="cash", idempotency_key=uuid.uuid4().hex)
+    event.remove(db.writer, "before_cursor_execute", count)
+    per_sale = statements[0]
+    t0, c0 = time.perf_counter(), time.process_time()
+    for i in range(n):
+        sell(db, actor, accounts[i % 50], Decimal("10.00"), method="cash", idempotency_key=uuid.uuid4().hex)
+    return n / (time.perf_counter() - t0), per_sale, (time.process_time() - c0) / n * 1000, actor
+
+
+# --- the year report ----------------------------------------------------------------------------
+def seed_year(db, year: int, total: int, start_at: int) -> float:
+    """`total` entries spread evenly over `year`, inserted with the raw driver in chunks; then
+    ledger_daily rebuilt from all entries with migration 0010's GROUP BY. Returns seconds."""
+    from models.ledger_daily import LedgerDaily, utc_offset_minutes
+    from billing.reports import local_day
+
+    t0 = time.perf_counter()
+    first = datetime(year, 1, 1) - timedelta(minutes=utc_offset_minutes())
+    step = 365 * 86400 / total
+    cols = ("account_id", "kind", "amount_fen", "subsidy_fen", "balance_after_fen", "subsidy_after_fen", "at",
+            "operator", "station", "method", "reference", "note")
+
+    def rows(lo: int, hi: int):
+        for i in range(lo, hi):
+            refund = i % 20 == 19
+            yield (1 + i % 50, "refund" if refund else "purchase", -500 if refund else 1000, 0, 0, 0,
+                   (first + timedelta(seconds=i * step)), f"op{i % 5}", "BENCH", METHODS[(i // 5) % 5], "", "")
+
+    chunk = 200_000
+    raw = db.writer.raw_connection()
+    try:
+        cur = raw.cursor()
+        if db.dialect == "sqlite":
+            cur.execute("BEGIN")
+            sql = f"INSERT INTO ledger_entries ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+            for lo in range(0, total, chunk):
+                cur.executemany(sql, [r[:6] + (r[6].strftime("%Y-%m-%d %H:%M:%S.%f"),) + r[7:]
+                                      for r in rows(lo, min(total, lo + chunk))])
+            cur.execute("COMMIT")
+        else:
+            with cur.copy(f"COPY ledger_entries ({', '.join(cols)}) FROM STDIN") as copy:
+                for lo in range(0, total, chunk):
+                    for r in rows(lo, min(total, lo + chunk)):
+                        copy.write_row(r)
+            raw.commit()
+    finally:
+        raw.close()
+    e = sa.table("ledger_entries", sa.column("at", sa.DateTime()), sa.column("operator"), sa.column("method"),
+                 sa.column("kind"), sa.column("amount_fen"))
+    d = LedgerDaily.__table__
+    day = local_day(db.dialect, e.c.at)
+    grouped = (sa.select(day, e.c.operator, e.c.method, e.c.kind, sa.func.count(), sa.func.sum(e.c.amount_fen))
+               .group_by(day, e.c.operator, e.c.method, e.c.kind))
+    with db.writer.begin() as c:
+        c.execute(sa.delete(d))
+        c.execute(sa.insert(d).from_select(["day", "operator", "method", "kind", "n", "amount_fen"], grouped))
+        if db.dialect == "postgresql":
+            c.exec_driver_sql("ANALYZE ledger_entries")
+            c.exec_driver_sql("ANALYZE ledger_daily")
+    return time.perf_counter() - t0
+
+
+def best_of(fn, runs: int = 3) -> tuple[float, object]:
+    best, out = float("inf"), None
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def by_month(rows) -> list[tuple[str, int, Decimal]]:
+    acc: dict[str, list] = {}
+    for r in rows:
+        a = acc.setdefault(r.day.isoformat()[:7], [0, Decimal(0)])
+        a[0] += r.count
+        a[1] += r.net
+    return [(k, v[0], v[1]) for k, v in sorted(acc.items())]
+
+
+def year_report(db, actor, sizes: list[int], label: str) -> None:
+    from billing import reports
+    from models.ledger_daily import LedgerDaily
+
+    year = date.today().year - 1
+    seeded = 0
+    for size in sizes:
+        took = seed_year(db, year, size - seeded, seeded)
+        seeded = size
+        span = (date(year, 1, 1), date(year, 12, 31))
+        new, summary = best_of(lambda: reports.sales_summary(db, *span, "month", actor=actor))
+        old, rows = best_of(lambda: reports.sales_from_entries(db, *span, actor=actor), runs=1 if size > 2e6 else 3)
+        with db.read() as s:
+            daily_rows = s.execute(sa.select(sa.func.count()).select_from(LedgerDaily)
+                                   .where(LedgerDaily.day.between(*span))).scalar()
+        same = [(r.key, r.count, r.net) for r in summary] == by_month(rows)
+        if not same and os.environ.get("BENCH_DEBUG"):
+            print([(r.key, r.count, r.net) for r in summary], by_month(rows))
+        sold = sum(r.count for r in summary)
+        print(f"{label}: year report by month over {sold:,} entries: daily totals {new * 1000:.0f} ms "
+              f"({daily_rows} rows read) | former query over entries {old * 1000:.0f} ms | same figures: {same} "
+              f"(seeding {took:.0f} s)")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     ap.add_argument("--sales", type=int, default=1000)
-    ap.add_argument("--report-rows", type=int, default=100_000)
+    ap.add_argument("--report-sales", type=int, nargs="*", default=[1_000_000],
+                    help="year report sizes, cumulative (e.g. 1000000 10000000); none: skip")
     opts = ap.parse_args()
-    from billing import reports
-    from billing.accounts_open import MeterOpening, open_account
-    from billing.sales import sell
-    from billing.plan_store import add_version
-    from models import auth, operator_service
-    from models.archive import Customer, Meter
-    from models.db import Database
-    from models.ledger import LedgerEntry
-
+    label = "SQLite (file, WAL, synchronous=FULL)" if opts.db == "sqlite" else "PostgreSQL (127.0.0.1, synchronous_commit=on)"
     with tempfile.TemporaryDirectory() as tmp:
-        db = Database.open(f"sqlite:///{Path(tmp) / 'bench.db'}", upgrade=True)
-        operator_service.create_first_operator(db, "root", "secret-1", "BENCH")
-        actor = auth.login(db, "root", "secret-1", "BENCH")
-        add_version(db, actor, "flat", {"kind": "flat", "price": "0.5"})
-        with db.write() as s:
-            for i in range(50):
-                s.add(Customer(name=f"c{i}"))
-                s.add(Meter(number=f"m{i}", protocol="dlt645-2007", address=f"{i:012d}"))
-        accounts = [open_account(db, actor, f"c{i}", [MeterOpening(f"m{i}", Decimal("0"))], tariff="flat").number
-                    for i in range(50)]
-        t0 = time.perf_counter()
-        for i in range(opts.sales):
-            sell(db, actor, accounts[i % 50], Decimal("10.00"), method="cash")
-        rate = opts.sales / (time.perf_counter() - t0)
-        print(f"sales through billing.sales.sell on SQLite (file, WAL, synchronous=FULL): {rate:.0f}/s "
-              f"({opts.sales} sales)")
-
-        start = date.today().replace(day=1) - timedelta(days=40)
-        base = datetime.combine(start, datetime.min.time()).astimezone(timezone.utc)
-        rnd = random.Random(1)
-        rows = [{"account_id": 1 + i % 50, "kind": "purchase", "amount_fen": 1000, "subsidy_fen": 0,
-                 "balance_after_fen": 0, "subsidy_after_fen": 0, "operator": f"op{rnd.randrange(5)}",
-                 "station": "BENCH", "method": rnd.choice(["cash", "card", "wechat", "alipay", "transfer"]),
-                 "reference": "", "note": "", "at": base + timedelta(seconds=rnd.randrange(30 * 86400))}
-                for i in range(opts.report_rows)]
-        t1 = time.perf_counter()
-        with db.write() as s:
-            for k in range(0, len(rows), 10_000):
-                s.execute(sa.insert(LedgerEntry), rows[k:k + 10_000])
-        seeded = time.perf_counter() - t1
-        t2 = time.perf_counter()
-        result = reports.sales(db, start, start + timedelta(days=29))
-        took = time.perf_counter() - t2
-        count = sum(r.count for r in result)
-        print(f"monthly sales report (by day/operator/method) over {count} sales: {took:.3f} s "
-              f"({len(result)} rows; seeding took {seeded:.1f} s)")
-        db.dispose()
+        db, pg_name = open_station(opts.db, tmp)
+        try:
+            rate, per_sale, cpu, actor = station_sales(db, opts.sales)
+            floor, floor_cpu = raw_floor(opts.db, tmp, pg_name, opts.sales)
+            print(f"{label}: billing.sales.sell {rate:.0f} sales/s, {cpu:.2f} ms CPU a sale ({per_sale} SQL "
+                  f"statements a sale, BEGIN included, COMMIT not) | raw floor (one durable ledger-row INSERT + "
+                  f"COMMIT a sale) {floor:.0f}/s, {floor_cpu:.2f} ms CPU | ratio {rate / floor:.0%} "
+                  f"({opts.sales} each)")
+            if opts.report_sales:
+                year_report(db, actor, sorted(opts.report_sales), label)
+        finally:
+            db.dispose()
+            if pg_name:
+                pg_admin(f"DROP DATABASE IF EXISTS {pg_name}")
 
 
 if __name__ == "__main__":

@@ -26,10 +26,22 @@ def check_books(db) -> None:
         on_entries = [n for n in s.execute(sa.select(LedgerEntry.receipt_no)
                                            .where(LedgerEntry.receipt_no.is_not(None))).scalars()]
         assert len(on_entries) == len(set(on_entries))
+        check_daily(s)
         from models import oplog
 
         result = oplog.verify(s)          # every entry and rights change is in the keyed chain
         assert result.ok, result
+
+
+def check_daily(s) -> None:
+    """The daily totals (models/ledger_daily.py) equal the entries grouped the same way."""
+    from models.ledger_daily import LedgerDaily, totals
+
+    stored = sorted((d.day, d.operator, d.method, d.kind, d.n, d.amount_fen)
+                    for d in s.execute(sa.select(LedgerDaily)).scalars())
+    grouped = [(t["day"], t["operator"], t["method"], t["kind"], t["n"], t["amount_fen"])
+               for t in totals(s.execute(sa.select(LedgerEntry)).scalars())]
+    assert stored == grouped
 
 
 def entries(db, number: str) -> list[LedgerEntry]:

@@ -1,0 +1,103 @@
+"""Daily totals of the ledger (ledger_daily): one row per station-local day, operator, payment
+method and entry kind, holding how many entries and their signed amount in fen.
+
+Kept in the same transaction as the entries (models/oplog.py calls add_entries() at commit,
+with the entries it covers), so the totals can never disagree with committed entries: a rolled
+back sale leaves no trace here either. The rows are upserted in key order just before the log's
+counter and head (one lock order: accounts, counters, daily rows, log; models/db.py) with
+INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n — concurrent stations adding to the same
+row wait on its row lock, none is lost (PostgreSQL docs, "INSERT ... ON CONFLICT", atomic
+update under READ COMMITTED). SQL Server has no ON CONFLICT: there an UPDATE, then an INSERT
+when no row was there.
+
+The grain is what the sales reports group by (billing/reports.py: day, operator, method, with
+sales/refunds/reversals by kind), so a year's report reads at most 365 × operators × methods ×
+kinds rows whatever the number of sales. The day is the entry's local day at the station's
+current UTC offset — the same rule the reports apply to entries (China keeps one offset).
+
+Only entries written through billing.ledger.post (the only writer of entries) are counted;
+migration 0010 back-filled the entries that existed before.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, Text_
+
+
+class LedgerDaily(Base):
+    __tablename__ = "ledger_daily"
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    operator: Mapped[str] = mapped_column(Text_(40), primary_key=True)
+    method: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    amount_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+def utc_offset_minutes() -> int:
+    """The station's current UTC offset in minutes (the reports' local-day rule)."""
+    offset = datetime.now().astimezone().utcoffset() or timedelta(0)
+    return int(offset.total_seconds() // 60)
+
+
+def local_day(at: datetime, minutes: int | None = None) -> date:
+    """The local day of `at` (aware, or naive UTC as stored) at the offset `minutes`."""
+    minutes = utc_offset_minutes() if minutes is None else minutes
+    utc = at.astimezone(timezone.utc).replace(tzinfo=None) if at.tzinfo is not None else at
+    return (utc + timedelta(minutes=minutes)).date()
+
+
+def totals(entries: Iterable, minutes: int | None = None) -> list[dict]:
+    """The (day, operator, method, kind) → n, amount_fen rows of `entries`, in key order."""
+    minutes = utc_offset_minutes() if minutes is None else minutes
+    acc: dict[tuple, list[int]] = {}
+    for e in entries:
+        key = (local_day(e.at, minutes), e.operator or "", e.method or "", e.kind)
+        a = acc.setdefault(key, [0, 0])
+        a[0] += 1
+        a[1] += int(e.amount_fen)
+    return [{"day": k[0], "operator": k[1], "method": k[2], "kind": k[3], "n": v[0], "amount_fen": v[1]}
+            for k, v in sorted(acc.items())]
+
+
+_UPSERTS: dict[str, sa.Insert] = {}
+
+
+def _upsert(dialect: str) -> sa.Insert:
+    """INSERT ... ON CONFLICT (day, operator, method, kind) DO UPDATE SET n = n + excluded.n, ...
+    (PostgreSQL and SQLite >= 3.24 spell it the same), built once per dialect."""
+    if dialect not in _UPSERTS:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        t = LedgerDaily.__table__
+        stmt = insert(t)
+        _UPSERTS[dialect] = stmt.on_conflict_do_update(
+            index_elements=[t.c.day, t.c.operator, t.c.method, t.c.kind],
+            set_={"n": t.c.n + stmt.excluded.n, "amount_fen": t.c.amount_fen + stmt.excluded.amount_fen})
+    return _UPSERTS[dialect]
+
+
+def add_entries(session: Session, entries: list) -> None:
+    """Add `entries` (just inserted in this transaction) to their daily rows."""
+    rows = totals(entries)
+    if not rows:
+        return
+    t = LedgerDaily.__table__
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        session.execute(_upsert(dialect), rows)
+        return
+    for row in rows:                       # SQL Server: UPDATE (row lock), else INSERT
+        done = session.execute(
+            sa.update(t).where(t.c.day == row["day"], t.c.operator == row["operator"],
+                               t.c.method == row["method"], t.c.kind == row["kind"])
+            .values(n=t.c.n + row["n"], amount_fen=t.c.amount_fen + row["amount_fen"]))
+        if done.rowcount == 0:
+            session.execute(sa.insert(t).values(**row))
