@@ -92,7 +92,7 @@ def test_report_from_totals_equals_the_report_from_entries(db, root):
     assert len(reports.sales(db, *span)) == 4
 
 
-def test_migration_0010_back_fills_the_totals_from_existing_entries(db, root):
+def test_migration_0011_back_fills_the_totals_from_existing_entries(db, root):
     from alembic import command
 
     from models import migrate
@@ -105,6 +105,6 @@ def test_migration_0010_back_fills_the_totals_from_existing_entries(db, root):
     cfg = migrate._config()
     with db.writer.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0006")              # drops ledger_daily
-    migrate.upgrade(db)                             # 0010 creates it and back-fills it
+        command.downgrade(cfg, "0010")              # drops ledger_daily
+    migrate.upgrade(db)                             # 0011 creates it and back-fills it
     assert _daily(db) == kept
