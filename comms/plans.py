@@ -52,7 +52,7 @@ def serial_defaults_url(url: str, profiles: list[str]) -> str:
     not filled. A serial or TCP-converter link only; other URLs come back unchanged."""
     from urllib.parse import parse_qs, urlsplit
 
-    from comms.profiles import load_profile
+    from comms.modbus_schema import load_profile
     from models.errors import StationError
 
     parts = urlsplit(url.strip())
