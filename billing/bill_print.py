@@ -65,9 +65,9 @@ def bill_folder() -> Path:
     if env:
         folder = Path(env)
     else:
-        import platformdirs
+        from models.station_paths import data_dir
 
-        folder = Path(platformdirs.user_data_dir("MeterStation", appauthor=False)) / "bills"
+        folder = data_dir() / "bills"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

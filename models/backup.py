@@ -173,9 +173,9 @@ def backup_folder() -> Path:
     folder = str(settings.get_local("backup.folder") or "")
     if folder:
         return Path(folder).expanduser()
-    import platformdirs
+    from models.station_paths import data_dir
 
-    return Path(platformdirs.user_data_dir("MeterStation", appauthor=False)) / "backups"
+    return data_dir() / "backups"
 
 
 def prune(folder: Path, keep: int) -> list[Path]:

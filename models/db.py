@@ -54,11 +54,9 @@ def default_url() -> str:
     env = os.environ.get("METERSTATION_DB")
     if env:
         return env
-    import platformdirs
+    from models.station_paths import data_dir, private_dir
 
-    from models.station_paths import private_dir
-
-    folder = private_dir(Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)))
+    folder = private_dir(data_dir())
     return f"sqlite:///{folder / 'station.db'}"
 
 

@@ -65,12 +65,21 @@ def config_dir() -> Path:
 
 
 def data_dir() -> Path:
+    """station.db, receipts, bills, backups, the SMS file outbox (METERSTATION_DATA_DIR, else the
+    user's data folder)."""
+    env = os.environ.get("METERSTATION_DATA_DIR")
+    if env:
+        return Path(env)
     import platformdirs
 
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
 def log_dir() -> Path:
+    """errors.log and the service's log (METERSTATION_LOG_DIR, else the user's log folder)."""
+    env = os.environ.get("METERSTATION_LOG_DIR")
+    if env:
+        return Path(env)
     import platformdirs
 
     return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))

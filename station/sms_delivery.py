@@ -12,7 +12,6 @@ billing/notices.py.
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Protocol
 
 from billing import notices
@@ -42,9 +41,9 @@ def make_sender(kind: str | None = None) -> Sender | None:
 
         folder = str(settings.get_local("sms.file_dir"))
         if not folder:
-            import platformdirs
+            from models.station_paths import data_dir
 
-            folder = str(Path(platformdirs.user_data_dir("MeterStation", appauthor=False)) / "sms-outbox")
+            folder = str(data_dir() / "sms-outbox")
         return FileSender(folder)
     return None
 

@@ -83,6 +83,12 @@ def _private_config(tmp_path, monkeypatch):
         monkeypatch.setenv("METERSTATION_CONFIG_DIR", str(tmp_path / "cfg"))
     if "METERSTATION_BILL_DIR" not in os.environ:      # bill documents of the settlement-day job
         monkeypatch.setenv("METERSTATION_BILL_DIR", str(tmp_path / "bills"))
+    # backups (the scheduled backup job), receipts, the default database, errors.log: never the
+    # user's folders (a catch-up run of the jobs once wrote backups into ~/.local/share)
+    if "METERSTATION_DATA_DIR" not in os.environ:
+        monkeypatch.setenv("METERSTATION_DATA_DIR", str(tmp_path / "data"))
+    if "METERSTATION_LOG_DIR" not in os.environ:
+        monkeypatch.setenv("METERSTATION_LOG_DIR", str(tmp_path / "log"))
 
 
 @pytest.fixture

@@ -58,16 +58,9 @@ def destination(printer_setting: str) -> str:
 
 def receipt_folder() -> Path:
     """Where printed receipts are saved (METERSTATION_RECEIPT_DIR, else <data>/receipts)."""
-    env = os.environ.get("METERSTATION_RECEIPT_DIR")
-    if env:
-        folder = Path(env)
-    else:
-        try:
-            import platformdirs
+    from models.station_paths import receipt_dir
 
-            folder = Path(platformdirs.user_data_dir("MeterStation", appauthor=False)) / "receipts"
-        except ImportError:   # pragma: no cover
-            folder = Path(tempfile.gettempdir()) / "MeterStation-receipts"
+    folder = receipt_dir()
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -150,13 +150,11 @@ class _Ignore(argparse.Action):
 
 def _error_log(exc: BaseException) -> str:
     """Write the traceback of an unexpected error to the log folder; return the file name."""
-    import platformdirs
     import traceback
-    from pathlib import Path
 
-    from models.station_files import private_dir, private_file
+    from models.station_paths import log_dir, private_dir, private_file
 
-    folder = Path(platformdirs.user_log_dir("MeterStation", appauthor=False))
+    folder = log_dir()
     try:
         private_dir(folder)
         path = folder / "errors.log"

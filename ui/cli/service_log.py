@@ -33,11 +33,10 @@ def configure(file_too: bool | None = None) -> None:
         log.addHandler(h)
     if file_too if file_too is not None else sys.platform == "win32":
         from logging.handlers import RotatingFileHandler
-        from pathlib import Path
 
-        import platformdirs
+        from models.station_paths import log_dir
 
-        folder = Path(platformdirs.user_log_dir("MeterStation", appauthor=False))
+        folder = log_dir()
         folder.mkdir(parents=True, exist_ok=True)
         fh = RotatingFileHandler(folder / "poll.log", maxBytes=1_000_000, backupCount=5, encoding="utf-8")
         fh.setFormatter(fmt)
