@@ -165,7 +165,8 @@ def test_screenshot_renders_every_page(frozen, tmp_path):
     assert r.returncode == 0, r.stderr
     files = sorted((tmp_path / "shots").glob("*.png"))
     assert [f.name for f in files][0] == "00-login.png"
-    assert len(files) == 1 + len(pages), (files, pages)
+    assert len(files) == 2 + len(pages), (files, pages)       # the login, every page, the board's floor plan
+    assert "03-meters-plan.png" in [f.name for f in files]
     for f in files[1:]:
         w, h = _png_size(f)
         assert w >= 1000 and h >= 600 and f.stat().st_size > 20_000, f     # a page with content, not blank
