@@ -14,8 +14,11 @@
     4 x t(1 link) / t(4 links). Aim >= 3.6.
 (c) scale: 10,000 meters on 100 links with no line delay (baud 0, latency 0): cycle time and
     the station process's CPU seconds (the simulators run in a child process, whose CPU is shown
-    apart); (c') the same through PollStore into a file-backed SQLite archive, timed until the
-    last reading is committed.
+    apart); the floor beside it, same run, same simulators: a bare socket client reading every
+    meter once (request built, frame extracted, nothing else), its CPU. The tcp:// links run on
+    the poller's event loop (comms/tcp_loop.py); --threads runs them a thread each (as before
+    issue 12) for comparison. (c') the same through PollStore into a file-backed SQLite archive,
+    timed until the last reading is committed.
 
 The simulators always run in a child process (`--serve`), so the station's CPU figures are its
 own and the GIL of one does not pace the other. Figures depend on the machine's load: run it on
@@ -149,13 +152,13 @@ def line_limit(meters: int, baud: int, latency: float) -> float:
     return total
 
 
-def cycle(urls: list[str], meters: int, baud: int, db=None):
+def cycle(urls: list[str], meters: int, baud: int, db=None, event_loop: bool = True):
     """One run_once; with db, through a PollStore, timed until the last row is committed."""
     from comms.poll_store import PollStore
     from comms.poller import Poller
 
     store = PollStore(db) if db is not None else None
-    poller = Poller(plans(urls, meters, baud), store)
+    poller = Poller(plans(urls, meters, baud), store, event_loop=event_loop)
     cpu, start = time.process_time(), time.perf_counter()
     summary = poller.run_once()
     if store is not None:
@@ -193,6 +196,8 @@ def main() -> None:
     ap.add_argument("--big-meters", type=int, default=100)
     ap.add_argument("--skip", default="")
     ap.add_argument("--profile", metavar="FILE", help="cProfile the scale run into FILE")
+    ap.add_argument("--threads", action="store_true",
+                    help="tcp:// links a thread each, not on the event loop (the old way)")
     o = ap.parse_args()
     if o.serve:
         links, meters, baud, latency = o.serve
@@ -234,16 +239,24 @@ def main() -> None:
         try:
             if profiler:
                 profiler.enable()
-            wall, cpu, summary = cycle(child.urls, o.big_meters, 0)
+            wall, cpu, summary = cycle(child.urls, o.big_meters, 0, event_loop=not o.threads)
             if profiler:
                 profiler.disable()
                 profiler.dump_stats(o.profile)
+            floor_cpu, floor_wall = time.process_time(), time.perf_counter()
+            for url in child.urls:
+                bare_client(url, o.big_meters)
+            floor_cpu, floor_wall = time.process_time() - floor_cpu, time.perf_counter() - floor_wall
         finally:
             sim_cpu = child.close()
         n = summary.ok
-        rows.append((f"(c) {n} meters on {o.big_links} links, no line delay", f"{wall:.2f} s",
-                     f"station CPU {cpu:.2f} s ({1e3 * cpu / n:.2f} ms/read)",
+        mode = "a thread per link" if o.threads else "event loop"
+        rows.append((f"(c) {n} meters on {o.big_links} links, no line delay ({mode})", f"{wall:.2f} s",
+                     f"station CPU {cpu:.2f} s ({1e3 * cpu / n:.3f} ms/read)",
                      f"{n / wall:.0f} reads/s", f"simulators' CPU {sim_cpu:.2f} s"))
+        rows.append((f"    bare socket client, same {n} reads, one by one", f"{floor_wall:.2f} s",
+                     f"CPU {floor_cpu:.2f} s ({1e3 * floor_cpu / n:.3f} ms/read)",
+                     f"station / bare CPU {cpu / floor_cpu:.2f}", "aim <= 2"))
     if "store" not in skip:
         import tempfile
 
@@ -251,8 +264,8 @@ def main() -> None:
         try:
             with tempfile.TemporaryDirectory() as folder:
                 db = archive(folder, child.urls, o.big_meters)
-                cycle(child.urls, o.big_meters, 0, db)           # first pass: no last readings yet
-                wall, cpu, summary = cycle(child.urls, o.big_meters, 0, db)
+                cycle(child.urls, o.big_meters, 0, db, not o.threads)   # first pass: no last readings yet
+                wall, cpu, summary = cycle(child.urls, o.big_meters, 0, db, not o.threads)
                 db.dispose()
         finally:
             child.close()
