@@ -1,6 +1,9 @@
-"""The poller: one worker thread per link (a half-duplex bus: one exchange at a time on it),
-links in parallel. It only schedules: protocols are in the drivers, storage in a PollSink,
-commands come from a CommandSource (the persisted outbox) and jump ahead of routine reads.
+"""The poller: one LinkWorker per link (a half-duplex bus: one exchange at a time on it),
+links in parallel - the tcp:// links as tasks on one event loop thread (comms/tcp_loop.py), a
+serial port or a Modbus TCP link on a thread of its own. A worker's cycle, service loop and
+reads are steps (comms/steps.py) that either runs. It only schedules: protocols are in the
+drivers, storage in a PollSink, commands come from a CommandSource (the persisted outbox) and
+jump ahead of routine reads.
 
     poller = Poller(plans, sink, commands=outbox_source, events=bus)
     poller.start() ... poller.stop()          # the service (GUI background, `meterstation poll`)

@@ -74,6 +74,7 @@ class Hub:
         self._nudge_r: socket.socket | None = None      # a socket pair while the thread runs
         self._nudge_w: socket.socket | None = None
         self._seq = itertools.count()
+        self._live: set[_Task] = set()
 
     # -- from any thread -----------------------------------------------------------------
     def spawn(self, steps: Steps, done: Callable[[Any, BaseException | None], None]) -> None:
@@ -99,28 +100,19 @@ class Hub:
         except OSError:                 # the loop ended meanwhile (its pair is closed)
             pass
 
-    def run(self, steps: Steps) -> Any:
-        """Run one steps generator on the loop and wait for its value (tests, one-off reads)."""
-        box: list[Any] = []
-        finished = threading.Event()
-
-        def done(value: Any, error: BaseException | None) -> None:
-            box[:] = [value, error]
-            finished.set()
-        self.spawn(steps, done)
-        finished.wait()
-        if box[1] is not None:
-            raise box[1]
-        return box[0]
-
     # -- the loop thread -----------------------------------------------------------------
     def _run(self) -> None:
         try:
             self._loop()
-        except BaseException:
+        except BaseException as exc:  # noqa: BLE001 - a bug here: every task ends with it, none hangs
+            log.exception("the TCP poll loop failed")
             with self._lock:
                 self._end()
-            raise
+                orphans = list(self._live) + list(self._incoming)
+                self._live.clear()
+                self._incoming.clear()
+            for task in orphans:
+                self._finish(task, None, exc)
 
     def _end(self) -> None:
         """Under the lock: the thread is leaving; a later spawn starts a new one."""
@@ -144,6 +136,7 @@ class Hub:
             while True:
                 while self._incoming:
                     task = self._incoming.popleft()
+                    self._live.add(task)
                     live += 1
                     live -= self._step(task, None, None)
                 while self._finished:
@@ -194,9 +187,6 @@ class Hub:
                         if wait.clear:
                             wait.event.clear()
                         live -= self._step(task, True, None)
-        except BaseException:  # noqa: BLE001 - the loop must never die silently
-            log.exception("the TCP poll loop failed")
-            raise
         finally:
             sel.close()
 
@@ -218,9 +208,13 @@ class Hub:
         token = task.token
         if kind == "read" or kind == "write":
             _k, sock, deadline = what
+            try:
+                self._sel.register(sock, selectors.EVENT_READ if kind == "read" else selectors.EVENT_WRITE,
+                                   task)
+            except (ValueError, KeyError, OSError) as exc:   # a closed socket: the task's own failure
+                self._finished.append((task, token, None, OSError(f"cannot wait on {sock!r}: {exc}")))
+                return 0
             task.sock = sock
-            self._sel.register(sock, selectors.EVENT_READ if kind == "read" else selectors.EVENT_WRITE,
-                               task)
             heapq.heappush(self._timers, (deadline, next(self._seq), task, token))
         elif kind == "until":
             heapq.heappush(self._timers, (what[1], next(self._seq), task, token))
@@ -242,6 +236,7 @@ class Hub:
         return 0
 
     def _finish(self, task: _Task, value: Any, error: BaseException | None) -> None:
+        self._live.discard(task)
         try:
             task.done(value, error)
         except Exception:  # noqa: BLE001
