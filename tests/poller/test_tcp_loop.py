@@ -95,12 +95,12 @@ def test_a_silent_meter_delays_only_its_own_link(sims):
     slow.bus.set_fault(ADDRS[0], "silent")              # the first meter of link 1 never answers
     sink = Sink()
     start = time.monotonic()
-    summary = Poller([_plan(slow.url, 1, timeout=1.5), _plan(fast.url, 2)], sink).run_once()
+    summary = Poller([_plan(slow.url, 1, timeout=2.5), _plan(fast.url, 2)], sink).run_once()
     assert (summary.ok, summary.failed, summary.timeouts) == (11, 1, 1)
     assert sink.failures == [(1, 101, "NoReply")]
     fast_done = max(t for link, _m, t in sink.readings if link == 2) - start
     slow_first = min(t for link, _m, t in sink.readings if link == 1) - start
-    assert fast_done < 1.0 < slow_first                # link 2 finished while link 1 waited
+    assert fast_done < 2.0 < slow_first                # link 2 finished while link 1 waited
 
 
 def test_a_converter_that_drops_is_reconnected(sims):
@@ -122,7 +122,7 @@ def test_a_dead_converter_does_not_hold_the_others(sims):
     summary = Poller([_plan("tcp://127.0.0.1:9", 1), _plan(live.url, 2)], sink).run_once()
     assert (summary.ok, summary.unreachable) == (6, 6)
     assert summary.failed_links and summary.failed_links[0].startswith("L1:")
-    assert time.monotonic() - start < 2.0
+    assert time.monotonic() - start < 5.0               # the live link was not held by the dead one
 
 
 def test_a_command_runs_between_reads_in_service_mode(sims):
