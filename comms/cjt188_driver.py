@@ -21,6 +21,7 @@ from comms.cjt188_data import MeterData, parse_meter_data, valve_state
 from comms.driver import QUANTITIES, ControlResult, MeterConfig, MeterDriver, Reading
 from comms.errors import CommsError, MeterRefused, NoReply, ProtocolError, Unsupported
 from comms.options import opt_float, opt_int, opt_str
+from comms.steps import Exchange, run_sync
 from comms.transaction import Channel
 from resources.i18n import N_, _
 
@@ -54,6 +55,9 @@ class CJT188Driver(MeterDriver):
         return self._ser
 
     def _transact(self, request: bytes, function: int, retries: int | None = None) -> cjt188.Frame:
+        return run_sync(self._transact_steps(request, function, retries))
+
+    def _transact_steps(self, request: bytes, function: int, retries: int | None = None):
         """One exchange; the reply must come from this meter for this function and echo the
         request's SER (after DI in a normal reply, first in an error reply): a late reply to an
         earlier request is dropped, never taken as this one's answer."""
@@ -69,13 +73,16 @@ class CJT188Driver(MeterDriver):
             # an error reply is SER ST (3 bytes) on most meters, DI SER ST on some
             at = 0 if frame.error and len(frame.data) <= 3 else 2
             return frame.data[at:at + 1] == bytes([ser])
-        raw = self.channel.exchange(request, cjt188.extract_frame, match, self.timeout,
-                                    self.retries if retries is None else retries)
+        raw = yield Exchange(self.channel, request, cjt188.extract_frame, match, self.timeout,
+                             self.retries if retries is None else retries)
         return cjt188.raise_if_error(cjt188.parse_frame(raw))
 
     def read_data(self) -> MeterData:
+        return run_sync(self.read_data_steps())
+
+    def read_data_steps(self):
         """The decoded 901F metering data."""
-        frame = self._transact(cjt188.read_request(self.meter_type, self.address, cjt188.DI_READ,
+        frame = yield from self._transact_steps(cjt188.read_request(self.meter_type, self.address, cjt188.DI_READ,
                                                    self._next_ser(), self.di_order,
                                                    self.preamble), cjt188.C_READ)
         data = parse_meter_data(frame.data)
@@ -111,13 +118,16 @@ class CJT188Driver(MeterDriver):
         send()
 
     def read(self, quantities: Sequence[str]) -> dict[str, Reading]:
+        return run_sync(self.read_steps(quantities))
+
+    def read_steps(self, quantities: Sequence[str]):
         for q in quantities:
             if q not in QUANTITIES:
                 raise Unsupported(_("Unknown quantity {q}").format(q=q))
         wanted = [q for q in dict.fromkeys(quantities) if q in OFFERED]
         if not wanted:
             return {}
-        data = self.read_data()
+        data = yield from self.read_data_steps()
         out: dict[str, Reading] = {}
         for q in wanted:
             if q == "volume":

@@ -70,7 +70,12 @@ class Control:
 
 
 def decode_control(c: int) -> Control:
-    return Control(bool(c & 0x80), bool(c & 0x40), bool(c & 0x20), c & 0x1F)
+    return _CONTROLS[c] if 0 <= c <= 0xFF else \
+        Control(bool(c & 0x80), bool(c & 0x40), bool(c & 0x20), c & 0x1F)
+
+
+# every control byte decoded once (Control is frozen): a frame's ctrl is asked several times
+_CONTROLS = [Control(bool(c & 0x80), bool(c & 0x40), bool(c & 0x20), c & 0x1F) for c in range(256)]
 
 
 def err_text(err: int) -> str:

@@ -53,6 +53,7 @@ from comms.driver import (
 )
 from comms.errors import CommsError, MeterRefused, NoReply, ProtocolError, Unsupported
 from comms.options import opt_float, opt_int, opt_str
+from comms.steps import Exchange, run_sync
 from comms.transaction import Channel
 from resources.i18n import N_, _
 
@@ -88,42 +89,72 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         self.channel = channel
         self.version = version
         self.now = now
-        self.address = dlt645.address_to_wire_text(config.address)
+        wire = dlt645.address_to_wire(config.address, dlt645.ADDRESS_LEN)
+        self.address = dlt645.wire_to_address(wire)         # = address_to_wire_text: converted once
+        # the wire bytes replies are matched on (None: a wildcard or broadcast address)
+        self.wire = None if "A" in self.address.upper() or self.address == dlt645.BROADCAST else wire
         self.timeout = opt_float(config, "timeout", 1.5)
         self.retries = opt_int(config, "retries", 1)
         self.preamble = opt_int(config, "preamble", 4)
+        self._read_requests: dict[str, bytes] = {}
+        self._echoes: dict[tuple[bytes, int], Callable[[bytes], bool] | None] = {}
 
     # -- transactions ----------------------------------------------------------------
     def _transact(self, request: bytes, function: int, retries: int | None = None) -> dlt645.Frame:
+        return run_sync(self._transact_steps(request, function, retries))
+
+    def _transact_steps(self, request: bytes, function: int, retries: int | None = None):
         """One exchange; the reply must come from this meter, for this function and - for reads -
         carry the DI (and SEQ) asked for: a late reply to an earlier request is dropped."""
-        echo = _echo(request, function, self.version)
+        echo = self._echoes.get((request, function), _UNSET)
+        if echo is _UNSET:          # a routine read sends the same bytes every poll
+            echo = _echo(request, function, self.version)
+            if len(self._echoes) < 64:
+                self._echoes[(request, function)] = echo
+        wire = self.wire
+        reply = 0x80 | function
+        matched: list[dlt645.Frame] = []
 
         def match(raw: bytes) -> bool:
+            if wire is not None and raw[:1] == b"\x68" and raw[1:7] != wire:
+                return False                # another meter's frame: no decoding at all
             try:
                 frame = dlt645.parse_frame(raw)
             except ProtocolError:
                 return False
-            if not dlt645.is_reply_to(frame, function, self.address):
+            if wire is None:
+                if not dlt645.is_reply_to(frame, function, self.address):
+                    return False
+            elif frame.control & 0x9F != reply or frame.address_wire != wire:
                 return False
-            return frame.ctrl.error or echo is None or echo(frame.data)
-        raw = self.channel.exchange(request, dlt645.extract_frame, match, self.timeout,
-                                    self.retries if retries is None else retries)
-        return dlt645.raise_if_error(dlt645.parse_frame(raw))
+            if frame.ctrl.error or echo is None or echo(frame.data):
+                matched.append(frame)       # the frame exchange returns: not parsed twice
+                return True
+            return False
+        raw = yield Exchange(self.channel, request, dlt645.extract_frame, match, self.timeout,
+                             self.retries if retries is None else retries)
+        frame = matched[-1] if matched else dlt645.parse_frame(raw)
+        return dlt645.raise_if_error(frame)
 
     def read_di(self, di: str):
+        return run_sync(self.read_di_steps(di))
+
+    def read_di_steps(self, di: str):
         """The decoded value of one data identifier (follow-up frames joined)."""
         fn = dlt645.F1997 if self.version == "1997" else dlt645.F2007
         item = lookup(di, self.version)
         if item is None:
             raise Unsupported(_("Data identifier {di} is not known").format(di=di))
-        frame = self._transact(rq.read_request(self.address, di, self.version, self.preamble),
-                               fn["read"])
+        request = self._read_requests.get(di)
+        if request is None:         # built once per DI: the same bytes every poll
+            request = self._read_requests[di] = rq.read_request(
+                self.address if self.wire is None else self.wire, di, self.version, self.preamble)
+        frame = yield from self._transact_steps(request, fn["read"])
         reply = rq.parse_read_reply(frame, self.version)
         data, seq = reply.data, 0
         while reply.more and seq < 16:
             seq += 1
-            frame = self._transact(rq.read_more_request(self.address, di, seq, self.version,
+            frame = yield from self._transact_steps(rq.read_more_request(self.address, di, seq, self.version,
                                                         self.preamble), fn["read_more"])
             reply = rq.parse_read_reply(frame, self.version)
             data += reply.data
@@ -133,9 +164,12 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         return decode_value(item, data)
 
     def _try_di(self, di: str):
+        return run_sync(self._try_di_steps(di))
+
+    def _try_di_steps(self, di: str):
         """Like read_di, but None when the meter has no such data."""
         try:
-            return self.read_di(di)
+            return (yield from self.read_di_steps(di))
         except MeterRefused as exc:
             if exc.details.get("err", 0) & dlt645.ERR_NO_DATA:
                 return None
@@ -143,6 +177,9 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
 
     # -- MeterDriver -----------------------------------------------------------------
     def read(self, quantities: Sequence[str]) -> dict[str, Reading]:
+        return run_sync(self.read_steps(quantities))
+
+    def read_steps(self, quantities: Sequence[str]):
         table = QUANTITY_DI[self.version]
         for q in quantities:
             if q not in QUANTITIES:
@@ -151,7 +188,7 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         out: dict[str, Reading] = {}
         energies = [q for q in wanted if q in ENERGIES]
         if len(energies) > 1:
-            block = self._try_di(BLOCK_DI[self.version])
+            block = (yield from self._try_di_steps(BLOCK_DI[self.version]))
             for q, value in zip(ENERGIES, block or []):
                 if q in energies and value is not None:
                     out[q] = Reading(q, value, "kWh")
@@ -161,15 +198,15 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
                 continue
             if q in ("relay", "status"):
                 if status_word is None:
-                    status_word = self._try_di(table[q])
+                    status_word = (yield from self._try_di_steps(table[q]))
                 if status_word is not None:
                     value = status_word if q == "status" else \
                         ("open" if status3_flags(status_word)["relay_open"] else "closed")
                     out[q] = Reading(q, value, QUANTITIES[q])
                 continue
-            value = self._try_di(table[q])
+            value = (yield from self._try_di_steps(table[q]))
             if q == "balance" and value == 0:
-                overdraft = self._try_di("00900201")
+                overdraft = (yield from self._try_di_steps("00900201"))
                 value = -overdraft if overdraft else value
             if value is not None:
                 out[q] = Reading(q, value, QUANTITIES[q])
@@ -275,6 +312,9 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         if frozen_at is not None:
             out["frozen_at"] = Reading("frozen_at", frozen_at, None)
         return out
+
+
+_UNSET = object()
 
 
 def _echo(request: bytes, function: int, version: str) -> Callable[[bytes], bool] | None:

@@ -35,6 +35,7 @@ from models.link_urls import LinkSpec, parse_link_url
 from comms.modbus_links import ModbusLink, RtuLink, TcpLink
 from comms.modbus_values import decode_value, int_to_words, plan_reads
 from comms.options import opt_float, opt_int, opt_str
+from comms.steps import Call, run_sync
 from comms.modbus_schema import load_profile
 from comms.profiles import Profile
 from models.errors import InvalidInput
@@ -93,8 +94,13 @@ class ModbusDriver(MeterDriver):
         return list(self.profile.quantities)
 
     def read(self, quantities: Sequence[str]) -> dict[str, Reading]:
+        return run_sync(self.read_steps(quantities))
+
+    def read_steps(self, quantities: Sequence[str]):
         """Readings of the quantities the profile maps; the others are left out. A name that
-        is neither a standard quantity nor in the profile raises Unsupported."""
+        is neither a standard quantity nor in the profile raises Unsupported. Steps
+        (comms/steps.py) over an RTU link; a Modbus TCP link's reads are plain calls."""
+        link_steps = getattr(self.link, "read_steps", None)
         for q in quantities:
             if q not in QUANTITIES and q not in self.profile.quantities:
                 raise Unsupported(_("Unknown quantity {q}").format(q=q))
@@ -102,7 +108,11 @@ class ModbusDriver(MeterDriver):
         specs = [self.profile.quantities[q] for q in wanted]
         result: dict[str, Reading] = {}
         for group in plan_reads(specs, self.profile.max_registers, self.profile.max_gap):
-            words = self.link.read(self.unit, group.function, group.address, group.count)
+            if link_steps is not None:
+                words = yield from link_steps(self.unit, group.function, group.address, group.count)
+            else:
+                words = yield Call(self.link.read, self.unit, group.function, group.address,
+                                   group.count)
             for spec in group.members:
                 result[spec.name] = Reading(spec.name, decode_value(spec, group.slice(spec, words)),
                                             spec.unit)

@@ -21,6 +21,7 @@ from pymodbus.pdu import ModbusPDU
 
 from comms import modbus_rtu as rtu
 from comms.errors import LinkError, NoReply, ProtocolError
+from comms.steps import Exchange, run_sync
 from models.link_urls import LinkSpec, parse_link_url
 from resources.i18n import _
 
@@ -43,12 +44,20 @@ class RtuLink:
         self.retries = retries
 
     def _exchange(self, request: ModbusPDU) -> ModbusPDU:
-        frame = self.channel.exchange(rtu.encode_frame(request), rtu.reply_extractor(request),
-                                      rtu.reply_matches(request), self.timeout, self.retries)
+        return run_sync(self._exchange_steps(request))
+
+    def _exchange_steps(self, request: ModbusPDU):
+        frame = yield Exchange(self.channel, rtu.encode_frame(request), rtu.reply_extractor(request),
+                               rtu.reply_matches(request), self.timeout, self.retries)
         return rtu.check_reply(request, rtu.decode_frame(bytes(frame)))
 
     def read(self, unit: int, function: int, address: int, count: int) -> list[int]:
-        return list(self._exchange(rtu.read_request(unit, function, address, count)).registers)
+        return run_sync(self.read_steps(unit, function, address, count))
+
+    def read_steps(self, unit: int, function: int, address: int, count: int):
+        """read() as steps (comms/steps.py), for the TCP event loop."""
+        reply = yield from self._exchange_steps(rtu.read_request(unit, function, address, count))
+        return list(reply.registers)
 
     def write(self, unit: int, function: int, address: int, values: Sequence[int]) -> None:
         self._exchange(rtu.write_request(unit, function, address, values))

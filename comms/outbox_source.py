@@ -306,6 +306,14 @@ class OutboxSource:
                             command.item_id)
             return None
 
+    def might_have(self, link_id: int) -> bool:
+        """Whether take(link_id) has anything to do (a command queued for the link, a refresh
+        or a lease renewal due) - without the lock or the database: the poller's event loop
+        asks this before every read and calls take() off the loop only when it is true."""
+        now = time.monotonic()
+        return bool(self._queues.get(link_id)) or now - self._last_refresh >= self.refresh_seconds \
+            or now - self._last_renew >= LEASE.total_seconds() / 4
+
     def wake(self) -> None:
         """Refresh on the next take (after a sale put something in the outbox)."""
         self._last_refresh = 0.0

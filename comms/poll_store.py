@@ -25,6 +25,7 @@ import json
 import logging
 import queue
 import threading
+import time
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Callable
@@ -61,6 +62,8 @@ _FLUSH = "flush"
 
 
 class PollStore:
+    GATHER = 0.02           # seconds between looks at the queue while a batch gathers
+
     def __init__(self, db: Database, *, batch_seconds: float = 0.5,
                  on_committed: Callable[[list[int]], None] | None = None) -> None:
         self.db = db
@@ -234,15 +237,22 @@ class PollStore:
             if item is None:
                 break
             batch = [item]
-            try:
-                while len(batch) < 500:
-                    nxt = self._queue.get(timeout=self.batch_seconds if len(batch) < 50 else 0.01)
-                    if nxt is None:
-                        stop = True
+            # gather without a wake-up per item: what arrived in GATHER seconds is taken in one go
+            # (a blocking get per reading woke this thread thousands of times a second, each time
+            # queueing for the interpreter lock beside the GUI thread)
+            deadline = time.monotonic() + self.batch_seconds
+            while len(batch) < 500:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    if len(batch) >= 50 or time.monotonic() >= deadline:
                         break
-                    batch.append(nxt)
-            except queue.Empty:
-                pass
+                    time.sleep(self.GATHER)
+                    continue
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
             flushes = [data for kind, data in batch if kind == _FLUSH]
             batch = [(kind, data) for kind, data in batch if kind != _FLUSH]
             ids: list[int] = []

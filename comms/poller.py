@@ -1,6 +1,9 @@
-"""The poller: one worker thread per link (a half-duplex bus: one exchange at a time on it),
-links in parallel. It only schedules: protocols are in the drivers, storage in a PollSink,
-commands come from a CommandSource (the persisted outbox) and jump ahead of routine reads.
+"""The poller: one LinkWorker per link (a half-duplex bus: one exchange at a time on it),
+links in parallel - the tcp:// links as tasks on one event loop thread (comms/tcp_loop.py), a
+serial port or a Modbus TCP link on a thread of its own. A worker's cycle, service loop and
+reads are steps (comms/steps.py) that either runs. It only schedules: protocols are in the
+drivers, storage in a PollSink, commands come from a CommandSource (the persisted outbox) and
+jump ahead of routine reads.
 
     poller = Poller(plans, sink, commands=outbox_source, events=bus)
     poller.start() ... poller.stop()          # the service (GUI background, `meterstation poll`)
@@ -33,6 +36,7 @@ from comms.driver import QUANTITIES, Reading
 from comms.errors import CommsError, LinkError, NoReply
 from comms.schedule import LinkPlan, LinkSchedule, MeterPlan
 from comms.session import LinkSession
+from comms.steps import Call, Wait, run_sync
 from resources.i18n import _
 
 log = logging.getLogger(__name__)
@@ -121,6 +125,8 @@ class LinkWorker:
         self._online: set[int] = set()
         self._configs: dict[tuple, Any] = {}
         self._link_up = False            # an exchange succeeded since the last (re)connect
+        self.hub = None                  # comms.tcp_loop.Hub running this link, or a thread
+        self._task_done: threading.Event | None = None
 
     # -- one exchange's worth of work ----------------------------------------------------
     def _config(self, meter: MeterPlan):
@@ -157,25 +163,36 @@ class LinkWorker:
 
     def _read_reconnecting(self, meter: MeterPlan, quantities: Sequence[str]
                            ) -> tuple[dict[str, Reading] | None, CommsError | None]:
+        return run_sync(self._read_reconnecting_steps(meter, quantities))
+
+    def _read_reconnecting_steps(self, meter: MeterPlan, quantities: Sequence[str]):
         """_read; when a link that was working drops (a converter closing the connection), one
         reconnect and the same meter again. A LinkError on a link that never came up, or again
         right after the reconnect, is raised."""
         was_up = self._link_up
         try:
-            return self._read(meter, quantities)
+            return (yield from self._read_steps(meter, quantities))
         except LinkError:
             if not was_up:
                 raise
             self.session.close()            # the next exchange reconnects
             log.info("link %s dropped; reconnecting", self.plan.name)
-            return self._read(meter, quantities)
+            return (yield from self._read_steps(meter, quantities))
 
     def _read(self, meter: MeterPlan, quantities: Sequence[str]
               ) -> tuple[dict[str, Reading] | None, CommsError | None]:
+        return run_sync(self._read_steps(meter, quantities))
+
+    def _read_steps(self, meter: MeterPlan, quantities: Sequence[str]):
         """(values, None) or (None, error), recorded; a LinkError is recorded and raised."""
         try:
             self.session.retry_silence(False)       # one timeout per silent meter per read
-            values = self.session.driver(self._config(meter)).read(quantities)
+            driver = self.session.driver(self._config(meter))
+            read_steps = getattr(driver, "read_steps", None)
+            if read_steps is not None:
+                values = yield from read_steps(quantities)
+            else:                                   # a driver without steps: a blocking call
+                values = yield Call(driver.read, quantities)
         except LinkError as e:
             self._link_failures += 1
             self._link_up = False
@@ -244,10 +261,26 @@ class LinkWorker:
             raise crash
 
     def _next_command(self) -> Command | None:
-        return self.commands.take(self.plan.link_id) if self.commands is not None else None
+        return run_sync(self._next_command_steps())
+
+    def _next_command_steps(self):
+        """The next outbox command for this link, or None. A source that may touch its
+        database in take() says so first (might_have): then take() is a Call, off the event
+        loop; a source without might_have is asked directly (in memory)."""
+        if self.commands is None:
+            return None
+        might_have = getattr(self.commands, "might_have", None)
+        if might_have is None:
+            return self.commands.take(self.plan.link_id)
+        if not might_have(self.plan.link_id):
+            return None
+        return (yield Call(self.commands.take, self.plan.link_id))
 
     # -- modes ---------------------------------------------------------------------------
     def cycle_once(self) -> CycleSummary:
+        return run_sync(self._cycle_steps())
+
+    def _cycle_steps(self):
         """Every meter once, then one 补抄 pass (at the end, after every live meter) over the
         failures that cost no timeout and are not lost; pending commands first and between
         reads. A link failure ends the link's cycle (see the module notes)."""
@@ -257,13 +290,13 @@ class LinkWorker:
         meter_failed: set[int] = set()      # failed on their own (the line worked)
         again: list[MeterPlan] = []
 
-        def commands() -> None:
-            while (cmd := self._next_command()) is not None:
+        def commands():
+            while (cmd := (yield from self._next_command_steps())) is not None:
                 summary.commands += 1
-                self.run_command(cmd)
+                yield Call(self.run_command, cmd)
 
-        def read(meter: MeterPlan) -> CommsError | None:
-            error = self._read_reconnecting(meter, meter.quantities)[1]
+        def read(meter: MeterPlan):
+            error = (yield from self._read_reconnecting_steps(meter, meter.quantities))[1]
             if error is None:
                 read_ok.add(meter.meter_id)
                 meter_failed.discard(meter.meter_id)
@@ -273,16 +306,16 @@ class LinkWorker:
             return error
 
         try:
-            commands()
+            yield from commands()
             for meter in self.plan.meters:
-                commands()
-                error = read(meter)
+                yield from commands()
+                error = yield from read(meter)
                 if error is not None and not isinstance(error, NoReply) and not meter.lost:
                     again.append(meter)
             for meter in again:      # 补抄
-                commands()
-                read(meter)
-            commands()
+                yield from commands()
+                yield from read(meter)
+            yield from commands()
         except Exception as exc:  # noqa: BLE001 - a failed link, never a silent thread death
             self._link_failed(summary, exc)
             summary.unreachable = sum(m.meter_id not in read_ok and m.meter_id not in meter_failed
@@ -307,37 +340,40 @@ class LinkWorker:
             log.debug("closing %s failed", self.plan.name, exc_info=True)
 
     def _loop(self) -> None:
+        run_sync(self._loop_steps())
+
+    def _loop_steps(self):
+        """The service: commands first, then due meters, else idle until woken."""
         while not self._stop.is_set():
             try:
-                cmd = self._next_command()
+                cmd = yield from self._next_command_steps()
                 if cmd is not None:
-                    self.run_command(cmd)
+                    yield Call(self.run_command, cmd)
                     continue
-                while self._asked:            # the schedule is this thread's alone
+                while self._asked:            # the schedule is this worker's alone
                     self.schedule.read_now(self._asked.popleft(), self.clock())
                 meter = self.schedule.pop_due(self.clock())
                 if meter is not None:
-                    self._service_read(meter)
+                    yield from self._service_read_steps(meter)
                     continue
                 due = self.schedule.next_due()
                 wait = 1.0 if due is None else max(0.0, min(due - self.clock(), 1.0))
-                self._wake.wait(wait)
-                self._wake.clear()
+                yield Wait(self._wake, wait)
             except LinkError:
                 self.session.close()
                 pause = self.LINK_RETRY[max(1, min(self._link_failures, len(self.LINK_RETRY))) - 1]
-                self._stop.wait(pause)
+                yield Wait(self._stop, pause, clear=False)
             except Exception:  # noqa: BLE001 - a bug must not kill the link's worker
                 log.exception("poller worker for %s failed; continuing", self.plan.name)
-                self._stop.wait(1.0)
+                yield Wait(self._stop, 1.0, clear=False)
         self.session.close()
 
-    def _service_read(self, meter: MeterPlan) -> None:
+    def _service_read_steps(self, meter: MeterPlan):
         """read_meter for the service loop: the meter was taken off the schedule, so whatever
         happens it goes back on it - after a link failure it is read first when the link
         returns; after an exception in the worker it counts as a failed read (logged)."""
         try:
-            self.read_meter(meter)
+            yield from self._read_reconnecting_steps(meter, meter.quantities)
         except LinkError:
             self.schedule.requeue(meter, self.clock())
             raise
@@ -348,17 +384,27 @@ class LinkWorker:
             raise
 
     def start(self) -> None:
+        if self.hub is not None:            # a tcp:// link: a task on the event loop
+            self._task_done = threading.Event()
+            self.hub.spawn(self._loop_steps(), lambda value, error: self._task_done.set())
+            return
         self._thread = threading.Thread(target=self._loop, name=f"poll-{self.plan.name}", daemon=True)
         self._thread.start()
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None or self._task_done is not None
+
     def wake(self) -> None:
         self._wake.set()
+        if self.hub is not None:
+            self.hub.nudge()
 
     def read_now(self, meter_id: int) -> None:
         """点抄 from any thread: handed to the worker's loop (the schedule's heap is not
         thread-safe: pushing from the GUI thread while the worker pops raised "list changed
         size during iteration" at 10,000 meters)."""
-        if self._thread is None:
+        if not self.running:
             self.schedule.read_now(meter_id, self.clock())
         else:
             self._asked.append(meter_id)
@@ -366,21 +412,34 @@ class LinkWorker:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
-        self._wake.set()
+        self.wake()
+        if self._task_done is not None:
+            self._task_done.wait(timeout)
+            self._task_done = None
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
 
 
 class Poller:
-    """All links: one LinkWorker each."""
+    """All links: one LinkWorker each. The tcp:// links (transparent serial servers) are tasks
+    on one event loop thread (comms/tcp_loop.py) unless event_loop=False; serial ports and
+    Modbus TCP links have a thread each."""
 
     def __init__(self, plans: list[LinkPlan], sink: PollSink | None = None, *,
                  commands: CommandSource | None = None, events: ev.EventBus | None = None,
-                 **worker_options: Any) -> None:
+                 event_loop: bool = True, **worker_options: Any) -> None:
         self.events = events or ev.EventBus()
         self.workers = [LinkWorker(p, sink or NullSink(), events=self.events, commands=commands,
                                    **worker_options) for p in plans]
+        self.hub = None
+        tcp = [w for w in self.workers if w.session.spec.scheme == "tcp"]
+        if event_loop and tcp:
+            from comms.tcp_loop import Hub
+
+            self.hub = Hub()
+            for w in tcp:
+                w.hub = self.hub
 
     def run_once(self, link_names: set[str] | None = None) -> CycleSummary:
         """Poll every meter (of the named links) once, links in parallel; sum the results."""
@@ -388,9 +447,9 @@ class Poller:
         results: dict[int, CycleSummary] = {}
         start = time.monotonic()
 
-        def run(w: LinkWorker) -> None:
+        def run_steps(w: LinkWorker):
             try:
-                results[w.plan.link_id] = w.cycle_once()
+                results[w.plan.link_id] = yield from w._cycle_steps()
             except Exception as exc:  # noqa: BLE001 - cycle_once contains its own; this is a last guard
                 failed = CycleSummary(meters=len(w.plan.meters), failed=len(w.plan.meters))
                 w._link_failed(failed, exc)
@@ -401,11 +460,18 @@ class Poller:
                 except Exception:  # noqa: BLE001
                     log.debug("closing %s failed", w.plan.name, exc_info=True)
 
-        threads = [threading.Thread(target=run, args=(w,), name=f"poll-once-{w.plan.name}") for w in chosen]
+        on_loop = [w for w in chosen if w.hub is not None]
+        pending = threading.Semaphore(0)
+        for w in on_loop:
+            w.hub.spawn(run_steps(w), lambda value, error: pending.release())
+        threads = [threading.Thread(target=run_sync, args=(run_steps(w),), name=f"poll-once-{w.plan.name}")
+                   for w in chosen if w.hub is None]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        for _w in on_loop:
+            pending.acquire()
         total = CycleSummary(seconds=time.monotonic() - start)
         for w in chosen:
             total.add(results[w.plan.link_id])
@@ -418,7 +484,7 @@ class Poller:
     def stop(self) -> None:
         for w in self.workers:
             w._stop.set()
-            w._wake.set()
+            w.wake()
         for w in self.workers:
             w.stop()
 

@@ -18,6 +18,7 @@ class LinkSession:
         self._channel = None
         self._tcp_link = None
         self._drivers: dict[tuple, MeterDriver] = {}
+        self._by_config: dict[int, tuple[MeterConfig, MeterDriver]] = {}   # id(config): no key to build
         self._retry_silence = True
 
     def retry_silence(self, flag: bool) -> None:
@@ -37,6 +38,9 @@ class LinkSession:
         return self._channel
 
     def driver(self, config: MeterConfig) -> MeterDriver:
+        known = self._by_config.get(id(config))
+        if known is not None and known[0] is config:    # the poller's configs are built once
+            return known[1]
         key = (config.protocol, config.address, config.profile, tuple(sorted(config.options.items())))
         driver = self._drivers.get(key)
         if driver is None:
@@ -52,6 +56,7 @@ class LinkSession:
 
                 driver = make_driver(config, self.channel)
             self._drivers[key] = driver
+        self._by_config[id(config)] = (config, driver)
         return driver
 
     def stats(self):
@@ -62,7 +67,8 @@ class LinkSession:
             self._channel.close()
         if self._tcp_link is not None:
             self._tcp_link.close()
-        self._drivers.clear()
+        # the drivers stay: they hold the channel (or Modbus TCP link), which reopens on the next
+        # exchange - a poll cycle or a reconnect does not rebuild 10,000 drivers
 
     def __enter__(self) -> "LinkSession":
         return self

@@ -1,6 +1,6 @@
 """How responsive the window stays while the demo station polls its 144 (or N) meters.
 
-    python -m tests.benchmarks.bench_gui [--meters N] [--seconds S] [--pause-ms MS] [--profile]
+    python -m tests.benchmarks.bench_gui [--meters N] [--seconds S] [--pause-ms MS] [--profile] [--threads]
 
 The floor, measured first in the same run: the same 10 ms probe on the idle event loop of the
 same process (FLOOR_S seconds, nothing else running), printed beside the figures.
@@ -70,7 +70,18 @@ def main() -> int:
                              "before 2026-11-30) instead of the program's: ui.gui_main.collect_garbage_on_gui_thread")
     parser.add_argument("--switch-interval", type=float, default=None,
                         help="sys.setswitchinterval(S) for this run (default: what the program sets)")
+    parser.add_argument("--threads", action="store_true",
+                        help="the poller's tcp:// links a thread each (before issue 12), not on its event loop")
     args = parser.parse_args()
+    if args.threads:
+        from comms import poller as poller_module
+
+        init = poller_module.Poller.__init__
+
+        def threaded(self, *a, **k):
+            k.setdefault("event_loop", False)
+            init(self, *a, **k)
+        poller_module.Poller.__init__ = threaded
     if args.switch_interval is not None:
         import sys
 

@@ -14,8 +14,11 @@
     4 x t(1 link) / t(4 links). Aim >= 3.6.
 (c) scale: 10,000 meters on 100 links with no line delay (baud 0, latency 0): cycle time and
     the station process's CPU seconds (the simulators run in a child process, whose CPU is shown
-    apart); (c') the same through PollStore into a file-backed SQLite archive, timed until the
-    last reading is committed.
+    apart); the floor beside it, same run, same simulators: a bare socket client reading every
+    meter once (request built, frame extracted, nothing else), its CPU. The tcp:// links run on
+    the poller's event loop (comms/tcp_loop.py); --threads runs them a thread each (as before
+    issue 12) for comparison. (c') the same through PollStore into a file-backed SQLite archive,
+    timed until the last reading is committed.
 
 The simulators always run in a child process (`--serve`), so the station's CPU figures are its
 own and the GIL of one does not pace the other. Figures depend on the machine's load: run it on
@@ -149,13 +152,18 @@ def line_limit(meters: int, baud: int, latency: float) -> float:
     return total
 
 
-def cycle(urls: list[str], meters: int, baud: int, db=None):
-    """One run_once; with db, through a PollStore, timed until the last row is committed."""
+def cycle(urls: list[str], meters: int, baud: int, db=None, event_loop: bool = True):
+    """One run_once of a new poller; with db, through a PollStore (see again)."""
     from comms.poll_store import PollStore
     from comms.poller import Poller
 
     store = PollStore(db) if db is not None else None
-    poller = Poller(plans(urls, meters, baud), store)
+    poller = Poller(plans(urls, meters, baud), store, event_loop=event_loop)
+    return again(poller, store)
+
+
+def again(poller, store=None):
+    """A timed run_once of poller; with a store, until its last row is committed (closes it)."""
     cpu, start = time.process_time(), time.perf_counter()
     summary = poller.run_once()
     if store is not None:
@@ -163,7 +171,7 @@ def cycle(urls: list[str], meters: int, baud: int, db=None):
         assert store.stored == summary.ok, (store.stored, summary)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     assert summary.failed == 0, summary
-    return wall, cpu, summary
+    return wall, cpu, summary, poller
 
 
 def archive(folder: str, links: list[str], meters: int):
@@ -193,6 +201,8 @@ def main() -> None:
     ap.add_argument("--big-meters", type=int, default=100)
     ap.add_argument("--skip", default="")
     ap.add_argument("--profile", metavar="FILE", help="cProfile the scale run into FILE")
+    ap.add_argument("--threads", action="store_true",
+                    help="tcp:// links a thread each, not on the event loop (the old way)")
     o = ap.parse_args()
     if o.serve:
         links, meters, baud, latency = o.serve
@@ -205,7 +215,7 @@ def main() -> None:
         for baud in (int(b) for b in o.bauds.split(",")):
             child = Child(1, o.meters, baud, o.latency)
             try:
-                wall, _cpu, _s = cycle(child.urls, o.meters, baud)
+                wall, _cpu, _s, _p = cycle(child.urls, o.meters, baud)
                 bare = bare_client(child.urls[0], o.meters)
                 dead = dead_meter_timeouts(child.urls[0], o.meters, baud)
             finally:
@@ -221,8 +231,8 @@ def main() -> None:
         baud = 9600
         child = Child(o.parallel, o.meters, baud, o.latency)
         try:
-            one, _c, _s = cycle(child.urls[:1], o.meters, baud)
-            many, _c, _s = cycle(child.urls, o.meters, baud)
+            one, _c, _s, _p = cycle(child.urls[:1], o.meters, baud)
+            many, _c, _s, _p = cycle(child.urls, o.meters, baud)
         finally:
             child.close()
         rows.append((f"(b) {o.parallel} links x {o.meters} meters, {baud} baud", f"{many:.2f} s",
@@ -234,16 +244,28 @@ def main() -> None:
         try:
             if profiler:
                 profiler.enable()
-            wall, cpu, summary = cycle(child.urls, o.big_meters, 0)
+            wall, cpu, summary, poller = cycle(child.urls, o.big_meters, 0, event_loop=not o.threads)
+            wall2, cpu2, _s, _p = again(poller)
             if profiler:
                 profiler.disable()
                 profiler.dump_stats(o.profile)
+            floor_cpu, floor_wall = time.process_time(), time.perf_counter()
+            for url in child.urls:
+                bare_client(url, o.big_meters)
+            floor_cpu, floor_wall = time.process_time() - floor_cpu, time.perf_counter() - floor_wall
         finally:
             sim_cpu = child.close()
         n = summary.ok
-        rows.append((f"(c) {n} meters on {o.big_links} links, no line delay", f"{wall:.2f} s",
-                     f"station CPU {cpu:.2f} s ({1e3 * cpu / n:.2f} ms/read)",
+        mode = "a thread per link" if o.threads else "event loop"
+        rows.append((f"(c) {n} meters on {o.big_links} links, no line delay ({mode})", f"{wall:.2f} s",
+                     f"station CPU {cpu:.2f} s ({1e3 * cpu / n:.3f} ms/read)",
                      f"{n / wall:.0f} reads/s", f"simulators' CPU {sim_cpu:.2f} s"))
+        rows.append(("    2nd cycle, same poller (drivers built)", f"{wall2:.2f} s",
+                     f"station CPU {cpu2:.2f} s ({1e3 * cpu2 / n:.3f} ms/read)", f"{n / wall2:.0f} reads/s",
+                     f"station / bare CPU {cpu2 / floor_cpu:.2f}"))
+        rows.append((f"    bare socket client, same {n} reads, one by one", f"{floor_wall:.2f} s",
+                     f"CPU {floor_cpu:.2f} s ({1e3 * floor_cpu / n:.3f} ms/read)",
+                     f"station / bare CPU {cpu / floor_cpu:.2f}", "aim <= 2"))
     if "store" not in skip:
         import tempfile
 
@@ -251,8 +273,8 @@ def main() -> None:
         try:
             with tempfile.TemporaryDirectory() as folder:
                 db = archive(folder, child.urls, o.big_meters)
-                cycle(child.urls, o.big_meters, 0, db)           # first pass: no last readings yet
-                wall, cpu, summary = cycle(child.urls, o.big_meters, 0, db)
+                cycle(child.urls, o.big_meters, 0, db, not o.threads)   # first pass: no last readings yet
+                wall, cpu, summary, _p = cycle(child.urls, o.big_meters, 0, db, not o.threads)
                 db.dispose()
         finally:
             child.close()
