@@ -35,6 +35,10 @@ class Page(QWidget):
         """Reload data (called when the page is shown)."""
 
 
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole.value)
+
+
 class _Cell:
     """What QStandardItemModel.item() gave callers: the cell's text."""
 
@@ -105,6 +109,20 @@ class RowsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and self._right[r][c]:
             return self._RIGHT
         return None
+
+    def multiData(self, index, span) -> None:  # noqa: N802 - Qt name
+        """All the roles a view asks of a cell in one call (Qt 6's delegate asks seven; each call
+        from C++ into Python takes the GIL, which the poller's threads hold in turn)."""
+        r, c = index.row(), index.column()
+        known = 0 <= r < len(self._rows) and c < len(self._rows[r])
+        for item in span:                       # every role: the delegate reuses the span
+            role = item.role()
+            if known and role == _DISPLAY:
+                item.setData(self._rows[r][c])
+            elif known and role == _ALIGNMENT and self._right[r][c]:
+                item.setData(self._RIGHT)
+            else:
+                item.clearData()
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802 - Qt name
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \

@@ -82,6 +82,15 @@ class ReportTableModel(QAbstractTableModel):
             return self._bold
         return None
 
+    def multiData(self, index: QModelIndex, span) -> None:  # noqa: N802 - Qt name
+        """A cell's roles in one call into Python (the view asks seven, one call each otherwise)."""
+        for item in span:                       # every role: the delegate reuses the span
+            value = self.data(index, item.role())
+            if value is None:
+                item.clearData()
+            else:
+                item.setData(value)
+
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
