@@ -119,7 +119,7 @@ def test_page_tables_same_picture_as_role_by_role(qtbot):
 
     from ui.pages.report_table import ReportTableModel
 
-    rows_view, rows = make_table(["No", "Name", "Balance"])
+    _view, rows = make_table(["No", "Name", "Balance"])
     rows.set_rows([["000001", "王伟", 12.5], ["000002", "李娜", -3], ["000003", "", None]])
     report = ReportTableModel()
     report.set_table(["Day", "Sales", "kWh"], ["date", "money", "energy"],

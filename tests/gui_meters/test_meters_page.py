@@ -185,6 +185,6 @@ def test_without_a_live_feed_every_visit_reloads(qtbot, sqlite_db, monkeypatch):
     qtbot.addWidget(page)
     for n in (1, 2):
         page.refresh()
-        qtbot.waitUntil(lambda: len(asked) == n and not page._loading, timeout=5000)
+        qtbot.waitUntil(lambda n=n: len(asked) == n and not page._loading, timeout=5000)
     assert page.model.rowCount() == 5
     tasks.wait_idle()

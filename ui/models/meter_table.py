@@ -26,7 +26,7 @@ from PySide6.QtCore import (
 from billing.money import from_fen
 from billing.monitor_query import BOARD_STATES, MonitorRow, board_state, reading_unit
 from resources.i18n import N_, _
-from ui.models.meter_looks import ALIGNMENT, AT, DISPLAY, SLOTS, AgeTexts, Look, RowLooks, alarm_icon
+from ui.models.meter_looks import ALIGNMENT, AT, DISPLAY, SLOTS, AgeTexts, Look, RowLooks
 
 STATE_TITLES = {
     "not_opened": N_("Not opened"), "normal": N_("Normal"), "alarm1": N_("Alarm 1"), "alarm2": N_("Alarm 2"),

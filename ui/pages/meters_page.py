@@ -33,6 +33,7 @@ from ui.widgets.meter_tiles import MeterTiles
 REFRESH_MS = 5000            # reload while visible, without the poller's bridge
 BRIDGED_REFRESH_MS = 30000   # with it: readings arrive live, the reload only catches the rest
 BRIDGED_STALE_S = 30         # with it, a visit reloads the whole board only when older than this
+PARTIAL_MAX = 900            # more changed meters than this (or half the board): the whole board
 
 
 def make_meter_view(model: MeterTableModel, proxy: MeterFilter) -> QTableView:
@@ -222,6 +223,9 @@ class MetersPage(Page):
             return
         accounts = self._dirty_accounts
         ids = sorted(self._dirty | {r.meter_id for r in self.model.rows if r.account_id in accounts})
+        if len(ids) > min(PARTIAL_MAX, len(self.model.rows) // 2):    # most of the board: all of it
+            self.reload()
+            return
         self._dirty, self._dirty_accounts = set(), set()
         self.model.tick()
         if not ids:
