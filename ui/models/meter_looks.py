@@ -8,6 +8,10 @@ thread's CPU stretched into stalls of 150-450 ms). RowLooks computes a row's tex
 alarm marker and tooltip when the row is loaded or changed; painting is a lookup, and
 MeterTableModel.multiData/MeterFilter.multiData hand a cell's roles over in one call.
 
+PySide6 6.12's QModelRoleData.setData() and clearData() each leave None with one reference
+less (measured: tests/gui_runtime/test_qt_refcount.py), seven a cell: this module makes sure
+ui.qt_refcount's head start is in place before any of them runs.
+
 The age column is the exception: its text moves with the model's clock (tick()); it is computed
 when painted, once per distinct reading time until the clock moves.
 """
@@ -21,7 +25,10 @@ from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 
 from billing.monitor_query import MonitorRow
 from resources.i18n import _
+from ui.qt_refcount import protect_singletons
 from ui.theme import ALARM_MARK, NEGATIVE, STATE_COLOURS
+
+protect_singletons()     # QModelRoleData.setData/clearData drop a reference to None per call
 
 DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
 DECORATION = int(Qt.ItemDataRole.DecorationRole.value)

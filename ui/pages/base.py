@@ -7,6 +7,9 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from ui.session import StationSession
+from ui.qt_refcount import protect_singletons
+
+protect_singletons()     # multiData's QModelRoleData.setData/clearData drop a reference to None per call
 
 
 class Page(QWidget):

@@ -14,6 +14,9 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QFont
 
 from resources.i18n import _
+from ui.qt_refcount import protect_singletons
+
+protect_singletons()     # multiData's QModelRoleData.setData/clearData drop a reference to None per call
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
