@@ -129,6 +129,8 @@ class MetersPage(Page):
         self._loaded_writes = -1                 # tasks.writes_done() then
         self._dirty: set[int] = set()            # meters changed behind the live feed since then
         self._dirty_accounts: set[int] = set()   # accounts settled since then
+        self._shown_counts: dict[str, int] = {}   # what the chips say (_update_summary)
+        self._shown_total: tuple[int, int] | None = None
         self.building.currentIndexChanged.connect(self._building_changed)
         for combo in (self.floor, self.state, self.tag):
             combo.currentIndexChanged.connect(self.apply_filters)
@@ -238,6 +240,7 @@ class MetersPage(Page):
     def _failed(self, error: BaseException) -> None:
         self._loading = False
         self.status.setText(_("The board could not be loaded: {error}").format(error=error))
+        self._shown_total = None                 # the next summary replaces this message
 
     def _loaded(self, rows, started: float | None = None, writes: int | None = None) -> None:
         self._loading = False
@@ -333,11 +336,17 @@ class MetersPage(Page):
                 self.tiles.select(meter, scroll=self.views.currentIndex() == 1)
 
     def _update_summary(self, *_args) -> None:
-        counts = self.model.counts
+        """The chips' counts and "shown of total": on every dataChanged (each live batch), so
+        only what changed is set (a label's setText is a call into Qt that can wait for the GIL)."""
+        counts, shown = self.model.counts, (self.proxy.rowCount(), self.model.rowCount())
         for s, label in self.summary.items():
-            label.setText(f"{_(STATE_TITLES[s])} {counts.get(s, 0)}")
-        self.status.setText(_("{shown} of {total} meters").format(shown=self.proxy.rowCount(),
-                                                                  total=self.model.rowCount()))
+            n = counts.get(s, 0)
+            if self._shown_counts.get(s) != n:
+                self._shown_counts[s] = n
+                label.setText(f"{_(STATE_TITLES[s])} {n}")
+        if shown != self._shown_total:
+            self._shown_total = shown
+            self.status.setText(_("{shown} of {total} meters").format(shown=shown[0], total=shown[1]))
 
     def selected_meter_ids(self) -> list[int]:
         rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
