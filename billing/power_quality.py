@@ -6,7 +6,9 @@ meter's thresholds (billing/quality_thresholds.py: meter, else strictest group, 
 
 Two queries per batch, whatever its size: the batch's meters with their live values and every
 threshold row that applies to them (one join), and the open power-quality alarms of those
-meters. Raising and clearing go out in bulk (billing/alarm_bulk.py: one INSERT, one UPDATE).
+meters; a third when alarms are raised: the open account of each of their meters, which the
+alarm names (account number and customer on the alarms page, as the other alarms). Raising
+and clearing go out in bulk (billing/alarm_bulk.py: one INSERT, one UPDATE).
 
 Raised on the first read beyond the limit (worst phase). Cleared only when the value is back
 inside by a margin (hysteresis): 2 % of the limit for voltage, 5 % for current and power, whose
@@ -16,6 +18,7 @@ removed clears its alarm.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,9 +27,10 @@ from typing import Iterable
 
 import sqlalchemy as sa
 
-from billing.alarm_bulk import NewAlarm, clear_ids, raise_many
+from billing.alarm_bulk import CHUNK, NewAlarm, clear_ids, raise_many
 from billing.quality_thresholds import KINDS, LOWER, Limits, limits_of, merge
 from billing.quality_words import describe
+from models.accounts import Account, AccountMeter
 from models.archive import live_values
 from models.archive import Meter, MeterTag, Reading
 from models.automation import Alarm
@@ -130,11 +134,27 @@ def check_batch(db: Database, reading_ids: Iterable[int], *, now: datetime | Non
                 elif action == "clear":
                     gone.append(is_open[key])
                     result.cleared.append(key)
+        if new:
+            accounts = open_accounts(s, {a.meter_id for a in new})
+            new = [dataclasses.replace(a, account_id=accounts.get(a.meter_id)) for a in new]
         raise_many(s, new, now)
         clear_ids(s, gone, now)
     if result.raised or result.cleared:
         log.info("power quality: %d raised, %d cleared", len(result.raised), len(result.cleared))
     return result
+
+
+def open_accounts(s, meter_ids: Iterable[int]) -> dict[int, int]:
+    """meter id -> the open account bound to it now (meters without one are left out)."""
+    ids = sorted(set(meter_ids))
+    found: dict[int, int] = {}
+    for i in range(0, len(ids), CHUNK):
+        found.update(s.execute(
+            sa.select(AccountMeter.meter_id, AccountMeter.account_id)
+            .join(Account, Account.id == AccountMeter.account_id)
+            .where(AccountMeter.meter_id.in_(ids[i:i + CHUNK]), AccountMeter.closed_at.is_(None),
+                   Account.state == "open")).all())
+    return found
 
 
 def _limits(rows: Iterable[QualityThreshold], meter_id: int) -> Limits:

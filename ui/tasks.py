@@ -33,6 +33,7 @@ _read_pool: QThreadPool | None = None
 _write_pool: QThreadPool | None = None
 _alive: set["_Task"] = set()
 _background_sinks: list[Callable[[str], None]] = []
+_writes_done = 0                # database writes finished (the single writer thread counts them)
 
 
 class _Relay(QObject):
@@ -53,12 +54,18 @@ class _Relay(QObject):
 
 class _Task:
     def __init__(self, fn: Callable[[], Any], parent: QWidget | None, on_done: Callable[[Any], None] | None,
-                 on_error: Callable[[BaseException], None]) -> None:
+                 on_error: Callable[[BaseException], None], counted: bool = False) -> None:
         self.fn, self.parent, self.on_done, self.on_error = fn, parent, on_done, on_error
+        self.counted = counted
 
     def run(self) -> None:              # a pool thread
+        global _writes_done
         try:
-            result = self.fn()
+            try:
+                result = self.fn()
+            finally:
+                if self.counted:        # one writer thread: no other thread changes the count
+                    _writes_done += 1
         except BaseException as e:  # noqa: BLE001 - handed to the GUI thread
             if not isinstance(e, StationError):
                 log.exception("background task failed")
@@ -134,7 +141,7 @@ def _start(pool: QThreadPool, parent: QWidget | None, fn: Callable[[], Any],
            user: bool) -> None:
     handler = on_error or ((lambda e: show_error(parent, e)) if user and parent is not None
                            else report_background)
-    task = _Task(fn, parent, on_done, handler)
+    task = _Task(fn, parent, on_done, handler, counted=pool is pools()[1])
     _relay()                            # made on the GUI thread, before any worker emits
     _alive.add(task)
     pool.start(task.run)
@@ -148,6 +155,12 @@ def read(parent: QWidget | None, fn: Callable[[], Any], on_done: Callable[[Any],
 def write(parent: QWidget | None, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
           on_error: Callable[[BaseException], None] | None = None, *, user: bool = True) -> None:
     _start(pools()[1], parent, fn, on_done, on_error, user)
+
+
+def writes_done() -> int:
+    """How many database writes the windows have finished. A page that loaded its rows when
+    this was lower may show data those writes changed (a sale, an archive edit): it reloads."""
+    return _writes_done
 
 
 def wait_idle(msecs: int = 10_000) -> bool:

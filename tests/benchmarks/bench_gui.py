@@ -13,6 +13,9 @@ off the GUI thread, and switches through every page while the first sweep of all
 second "read all now" sweep flood readings and events in. A 10 ms QTimer measures how late the
 event loop is; prints the longest stall, the 99th percentile, the stalls over 50 ms with the
 page being shown, demo creation time and sweep time. --profile: cProfile of the GUI thread.
+--stall-profile: a cProfile of the GUI thread per probe interval, the longest STALLS_KEPT stalls
+kept and printed (what each was made of; Qt's own C++ work shows only inside the Python calls
+that entered it, e.g. setCurrentIndex, or as the gap between the stall and its CPU).
 """
 from __future__ import annotations
 
@@ -22,6 +25,44 @@ import tempfile
 import time
 
 FLOOR_S = 3.0
+STALLS_KEPT = 4
+
+
+class StallProfiles:
+    """--stall-profile: one cProfile of the GUI thread per probe interval; the longest kept."""
+
+    def __init__(self, over: float = 0.05) -> None:
+        import cProfile
+
+        self._new = cProfile.Profile
+        self.over = over
+        self.kept: list[tuple[float, float, float, object]] = []     # (gap, cpu, end, profile)
+        self.current = self._new()
+        self.current.enable()
+
+    def tick(self, gap: float, cpu: float) -> None:
+        self.current.disable()
+        if gap > self.over:
+            self.kept.append((gap, cpu, time.perf_counter(), self.current))
+            self.kept.sort(key=lambda k: -k[0])
+            del self.kept[STALLS_KEPT:]
+        self.current = self._new()
+        self.current.enable()
+
+    def stop(self) -> None:
+        self.current.disable()
+
+    def print(self, where) -> None:
+        import io
+        import pstats
+
+        for gap, cpu, end, prof in self.kept:
+            out = io.StringIO()
+            stats = pstats.Stats(prof, stream=out)
+            print(f"--- stall {gap * 1000:.0f} ms ({where(end - gap)}), GUI-thread CPU {cpu * 1000:.0f} ms; "
+                  f"its Python calls by own time:")
+            stats.sort_stats("tottime").print_stats(12)
+            print("\n".join(line for line in out.getvalue().splitlines()[6:] if line.strip()))
 
 
 class GcPauses:
@@ -58,6 +99,7 @@ class GcPauses:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--stall-profile", action="store_true", help="what the longest stalls were made of")
     parser.add_argument("--pause-ms", type=int, default=150, help="time on each page")
     parser.add_argument("--meters", type=int, default=144)
     parser.add_argument("--seconds", type=float, default=90.0)
@@ -135,6 +177,9 @@ def main() -> int:
         profiler.enable()
     gc_undo = None if args.auto_gc else collect_garbage_on_gui_thread(app, FREEZE_AFTER_S)
     gc_pauses = GcPauses()
+    stall_profiles = StallProfiles() if args.stall_profile else None
+    if stall_profiles is not None:
+        probe.on_tick = stall_profiles.tick
     probe.start()
     started = time.perf_counter()
     if not args.no_poll:
@@ -159,6 +204,8 @@ def main() -> int:
                 rt.read_group(None)             # "read all now": a second flood
                 started = time.perf_counter()
     probe.stop()
+    if stall_profiles is not None:
+        stall_profiles.stop()
     gc_pauses.stop()
     gc_summary = gc_pauses.summary()
     import gc
@@ -197,6 +244,12 @@ def main() -> int:
         print(f"  {gap * 1000:5.0f} ms  {key:10s} +{since:.0f} ms  cpu {probe.cpu_of(end) * 1000:.0f} ms")
     print("page switch (synchronous part, ms, first / worst of the rest):",
           ", ".join(f"{k} {v[0] * 1000:.0f}/{max(v[1:], default=0) * 1000:.0f}" for k, v in switch.items()))
+    if stall_profiles is not None:
+        def where(end: float) -> str:
+            i = bisect.bisect_right(times, end) - 1
+            return f"{marks[i][1]} +{(end - times[i]) * 1000:.0f} ms" if i >= 0 else "-"
+
+        stall_profiles.print(where)
     if profiler is not None:
         import pstats
 

@@ -101,3 +101,90 @@ def test_main_window_shows_my_pages_for_a_cashier(qtbot, sqlite_db):
     assert not win.page("meters").timer.isActive()
     win.page("alarms").watch_timer.stop()
     tasks.wait_idle()
+
+
+class LiveBridge(FakeBridge):       # with the signals that say what changed behind the live feed
+    settled = Signal(object)
+    alarm_raised = Signal(object)
+    commands = Signal(object)
+
+
+def test_a_visit_reloads_only_what_the_bridge_did_not_bring(qtbot, sqlite_db, monkeypatch):
+    import ui.pages.meters_page as meters_page
+
+    operator_service.create_first_operator(sqlite_db, "root", "secret-1", "T")
+    root = auth.login(sqlite_db, "root", "secret-1", "T")
+    site = board_site.build(sqlite_db, meters=12, buildings=1)
+    asked: list = []
+
+    def counted(db, actor=None, *, meter_ids=None):
+        asked.append(None if meter_ids is None else sorted(meter_ids))
+        return meters_page.monitor_rows.__wrapped__(db, actor, meter_ids=meter_ids)
+
+    counted.__wrapped__ = meters_page.monitor_rows
+    monkeypatch.setattr(meters_page, "monitor_rows", counted)
+    bridge = LiveBridge()
+    page = MetersPage(StationSession(sqlite_db, root, "T", services={"bridge": bridge}))
+    qtbot.addWidget(page)
+    page.show()
+    page.refresh()                                     # the first visit: the whole board
+    qtbot.waitUntil(lambda: page.model.rowCount() == 12 and not page._loading, timeout=5000)
+    assert asked == [None]
+    page.refresh()                                     # nothing changed behind the feed: no query
+    assert asked == [None] and not page._loading
+    # the runtime settled an account: that account's meters only, its new balance shown
+    meter = site.meters[0]
+    account = page.model.rows[page.model.row_of(meter)].account_id
+    assert account is not None
+    board_site.set_account(sqlite_db, meter, balance_fen=-700)
+    bridge.settled.emit([{"accounts": [account], "charged": 1, "fen": 700, "tripped": []}])
+    page.refresh()
+    qtbot.waitUntil(lambda: len(asked) == 2 and not page._loading, timeout=5000)
+    assert asked[1] == [meter]
+    assert page.model.rows[page.model.row_of(meter)].balance_fen == -700
+    assert page.model.rows[page.model.row_of(meter)].state == "arrears"
+    # a command finished on another meter: that meter
+    bridge.commands.emit([{"name": "command_done", "item_id": 1, "meter_id": site.meters[3]}])
+    page.refresh()
+    qtbot.waitUntil(lambda: len(asked) == 3 and not page._loading, timeout=5000)
+    assert asked[2] == [site.meters[3]]
+    # an alarm was raised on a meter: that meter (its open-alarm marker)
+    from billing.alarm_log import AlarmRow
+    bridge.alarm_raised.emit([AlarmRow(id=1, kind="overvoltage", title="Over-voltage", state="open",
+                                       raised_at=board_site.T0, message="", account="", customer="",
+                                       meter=site.numbers[5], link="", building="", acked_by="", acked_at=None,
+                                       cleared_at=None, details={})])
+    page.refresh()
+    qtbot.waitUntil(lambda: len(asked) == 4 and not page._loading, timeout=5000)
+    assert asked.pop() == [site.meters[5]]
+    # the windows wrote to the database (a sale, an archive edit): the whole board again
+    tasks.write(None, lambda: board_site.set_account(sqlite_db, site.meters[2], balance_fen=1))
+    tasks.wait_idle()
+    page.refresh()
+    qtbot.waitUntil(lambda: len(asked) == 4 and not page._loading, timeout=5000)
+    assert asked[3] is None
+    # a board older than BRIDGED_STALE_S: the whole board
+    page._loaded_at -= meters_page.BRIDGED_STALE_S
+    page.refresh()
+    qtbot.waitUntil(lambda: len(asked) == 5 and not page._loading, timeout=5000)
+    assert asked[4] is None
+    page.hide()
+    tasks.wait_idle()
+
+
+def test_without_a_live_feed_every_visit_reloads(qtbot, sqlite_db, monkeypatch):
+    import ui.pages.meters_page as meters_page
+
+    operator_service.create_first_operator(sqlite_db, "root", "secret-1", "T")
+    root = auth.login(sqlite_db, "root", "secret-1", "T")
+    board_site.build(sqlite_db, meters=5, buildings=1)
+    asked: list = []
+    real = meters_page.monitor_rows
+    monkeypatch.setattr(meters_page, "monitor_rows", lambda db, actor=None, **kw: asked.append(kw) or real(db, actor, **kw))
+    page = MetersPage(StationSession(sqlite_db, root, "T"))
+    qtbot.addWidget(page)
+    for n in (1, 2):
+        page.refresh()
+        qtbot.waitUntil(lambda n=n: len(asked) == n and not page._loading, timeout=5000)
+    assert page.model.rowCount() == 5
+    tasks.wait_idle()

@@ -23,6 +23,7 @@ class StallProbe(QObject):
         self.cpu: list[float] = []              # GUI-thread CPU seconds spent over each gap
         self._last = 0.0
         self._last_cpu = 0.0
+        self.on_tick = None                     # called with (gap, cpu) after each probe (bench_gui)
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(interval_ms)
@@ -42,6 +43,8 @@ class StallProbe(QObject):
         self.cpu.append(cpu - self._last_cpu)
         self.at.append(now)
         self._last, self._last_cpu = now, cpu
+        if self.on_tick is not None:
+            self.on_tick(self.gaps[-1], self.cpu[-1])
 
     @property
     def longest(self) -> float:

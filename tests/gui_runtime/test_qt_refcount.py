@@ -56,3 +56,20 @@ def test_emit_costs_true_a_reference_and_the_guard_outlives_it():
     if lost >= 99:                            # the PySide bug is there: unguarded, the child dies of it
         bare = _run("bare")
         assert bare.returncode != 0 and "bool_dealloc" in bare.stderr, (bare.returncode, bare.stderr[-500:])
+
+
+def test_model_role_data_costs_none_a_reference_and_the_models_guard_it():
+    """QModelRoleData.setData/clearData (the board's multiData, seven a cell at every paint)
+    drop a reference to None per call; the modules that call them install the head start."""
+    from PySide6.QtCore import QModelRoleData
+
+    item = QModelRoleData(0)
+    before = sys.getrefcount(None)
+    for _ in range(50):
+        item.setData("x")
+        item.clearData()
+    print(f"\nNone references lost per setData/clearData: {(before - sys.getrefcount(None)) / 100:.2f}")
+    for module in ("ui.models.meter_looks", "ui.pages.base", "ui.pages.report_table"):
+        source = (_root() / (module.replace(".", "/") + ".py")).read_text()
+        assert "\nprotect_singletons()" in source, module
+    assert sys.getrefcount(None) > qt_refcount.HEAD_START // 2

@@ -22,12 +22,11 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 
 from billing.money import from_fen
 from billing.monitor_query import BOARD_STATES, MonitorRow, board_state, reading_unit
 from resources.i18n import N_, _
-from ui.theme import ALARM_MARK, NEGATIVE, STATE_COLOURS
+from ui.models.meter_looks import ALIGNMENT, AT, DISPLAY, SLOTS, AgeTexts, Look, RowLooks
 
 STATE_TITLES = {
     "not_opened": N_("Not opened"), "normal": N_("Normal"), "alarm1": N_("Alarm 1"), "alarm2": N_("Alarm 2"),
@@ -43,8 +42,8 @@ HEADERS = {
 }
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
-_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-_NUMERIC = {"balance", "reading", "age", "voltage", "current", "power"}
+_SORT, _ROW = int(SORT_ROLE), int(ROW_ROLE)
+_NO_PARENT = QModelIndex()
 
 
 def age_text(at: datetime | None, now: datetime) -> str:
@@ -69,19 +68,6 @@ def _dec(text: Any) -> Decimal | None:
         return None
 
 
-def alarm_icon(size: int = 12) -> QIcon:
-    """The open-alarm marker: a red dot (the tile view paints the same colour)."""
-    pm = QPixmap(size, size)
-    pm.fill(Qt.GlobalColor.transparent)
-    p = QPainter(pm)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    p.setBrush(QColor(ALARM_MARK))
-    p.setPen(Qt.PenStyle.NoPen)
-    p.drawEllipse(1, 1, size - 2, size - 2)
-    p.end()
-    return QIcon(pm)
-
-
 MAX_RUNS = 16        # more runs of changed rows than this: one dataChanged over their span
 
 
@@ -93,57 +79,77 @@ class MeterTableModel(QAbstractTableModel):
         self.columns = tuple(columns)
         self.rows: list[MonitorRow] = []
         self.search: list[str] = []            # lower-cased text each row is searched by
+        self.looks: list[Look] = []             # what each row shows (meter_looks.RowLooks)
         self._index: dict[int, int] = {}        # meter_id -> row
         self.counts: Counter[str] = Counter()
         self.now = datetime.now(timezone.utc)   # the age column's "now" (set by tick())
-        self._brushes = {s: (QBrush(QColor(bg)), QBrush(QColor(fg))) for s, (bg, fg) in STATE_COLOURS.items()}
         self._state_titles = {s: _(t) for s, t in STATE_TITLES.items()}
-        self._negative = QBrush(QColor(NEGATIVE))
-        self._alarm_icon: QIcon | None = None
+        self._looks = RowLooks(self.columns, self._display)
+        self._ages = AgeTexts(age_text)
+        self._ncols = len(self.columns)
         self._sort: tuple[int, Qt.SortOrder] | None = None
 
     def state_title(self, state: str) -> str:
         return self._state_titles.get(state, state)
 
-    # --- Qt model interface
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+    # --- Qt model interface (called for every visible cell at every paint: lookups only)
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_PARENT) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.columns)
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_PARENT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else self._ncols
+
+    def index(self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = _NO_PARENT) -> QModelIndex:
+        """QAbstractTableModel.index without its rowCount/columnCount calls (two more calls from
+        C++ into Python for every cell the proxy maps)."""
+        if 0 <= row < len(self.rows) and 0 <= column < self._ncols and not parent.isValid():
+            return self.createIndex(row, column)
+        return QModelIndex()
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+        if orientation == Qt.Orientation.Horizontal and role == DISPLAY:
             return _(HEADERS[self.columns[section]])
         return None
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = DISPLAY) -> Any:
+        r = index.row()
+        if r < 0:                               # an invalid index
             return None
-        row = self.rows[index.row()]
-        col = self.columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(row, col)
-        if role == SORT_ROLE:
-            return self._sort_key(row, col)
-        if role == ROW_ROLE:
-            return row
-        if col == "state" and role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole):
-            pair = self._brushes.get(row.state)
-            if pair is not None:
-                return pair[0] if role == Qt.ItemDataRole.BackgroundRole else pair[1]
-        if col == "balance" and role == Qt.ItemDataRole.ForegroundRole:
-            return self._negative if row.balance_fen is not None and row.balance_fen < 0 else None
-        if col == "number" and row.open_alarms:
-            if role == Qt.ItemDataRole.DecorationRole:
-                if self._alarm_icon is None:
-                    self._alarm_icon = alarm_icon()
-                return self._alarm_icon
-            if role == Qt.ItemDataRole.ToolTipRole:
-                return _("{n} open alarm(s)").format(n=row.open_alarms)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in _NUMERIC:
-            return _RIGHT
+        return self.value(r, index.column(), role)
+
+    def value(self, r: int, c: int, role: int) -> Any:
+        """The value of a role at source row r, column c (data() without the index)."""
+        slot = SLOTS.get(role)
+        if slot is not None:
+            look = self.looks[r]
+            if slot == 0 and c == self._looks.age_col:
+                return self._ages.get(look[AT], self.now)
+            return look[slot][c]
+        if role == ALIGNMENT:
+            return self._looks.align[c]
+        if role == _SORT:
+            return self._sort_key(self.rows[r], self.columns[c])
+        if role == _ROW:
+            return self.rows[r]
         return None
+
+    def multiData(self, index: QModelIndex | QPersistentModelIndex, span) -> None:  # noqa: N802 - Qt name
+        """Every role the view asks of a cell in one call (Qt 6's QStyledItemDelegate asks seven)."""
+        r = index.row()
+        if r >= 0:
+            self.fill(r, index.column(), span)
+        else:
+            for item in span:
+                item.clearData()
+
+    def fill(self, r: int, c: int, span) -> None:
+        value = self.value
+        for item in span:                       # every role: the delegate reuses the span
+            v = value(r, c, item.role())
+            if v is None:
+                item.clearData()
+            else:
+                item.setData(v)
 
     def _display(self, row: MonitorRow, col: str) -> str:
         if col == "number":
@@ -194,6 +200,7 @@ class MeterTableModel(QAbstractTableModel):
         self.beginResetModel()
         self.rows = list(rows)
         self.search = [self.search_text(r) for r in self.rows]
+        self.looks = [self._looks.look(r) for r in self.rows]
         self._index = {r.meter_id: i for i, r in enumerate(self.rows)}
         self.counts = Counter(r.state for r in self.rows)
         self.endResetModel()
@@ -207,6 +214,14 @@ class MeterTableModel(QAbstractTableModel):
             if self._sort is not None:
                 self.sort(*self._sort)
             return len(rows)
+        return self.patch(rows) or 0
+
+    def patch(self, rows: Sequence[MonitorRow]) -> int | None:
+        """Take reloaded rows of some meters (monitor_rows(meter_ids=...)): the ones that differ
+        are replaced in place and signalled. None (and nothing changed) when one of them is not
+        on the board: the caller reloads everything."""
+        if any(r.meter_id not in self._index for r in rows):
+            return None
         changed = []
         for new in rows:
             i = self._index[new.meter_id]
@@ -232,6 +247,7 @@ class MeterTableModel(QAbstractTableModel):
         new_pos = {old: new for new, old in enumerate(perm)}
         self.rows = [self.rows[i] for i in perm]
         self.search = [self.search[i] for i in perm]
+        self.looks = [self.looks[i] for i in perm]
         self._index = {r.meter_id: i for i, r in enumerate(self.rows)}
         old_idx = self.persistentIndexList()
         self.changePersistentIndexList(old_idx, [self.index(new_pos[ix.row()], ix.column()) for ix in old_idx])
@@ -244,6 +260,7 @@ class MeterTableModel(QAbstractTableModel):
             self.counts[row.state] += 1
         self.rows[i] = row
         self.search[i] = self.search_text(row)
+        self.looks[i] = self._looks.look(row)
         if signal:
             self._signal_rows([i])
 
@@ -374,6 +391,16 @@ class MeterFilter(QSortFilterProxyModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sorting is the source model's (one key per row); the proxy keeps its order."""
         self.sourceModel().sort(column, order)
+
+    def multiData(self, index: QModelIndex | QPersistentModelIndex, span) -> None:  # noqa: N802 - Qt name
+        """A cell's roles in one call into Python (QSortFilterProxyModel would ask the source
+        model role by role: seven calls into Python a cell, each taking the GIL)."""
+        source = self.mapToSource(index)
+        if source.isValid():
+            self.sourceModel().fill(source.row(), source.column(), span)
+        else:
+            for item in span:
+                item.clearData()
 
     def filterAcceptsRow(self, source_row: int, source_parent) -> bool:  # noqa: N802 - Qt name
         model: MeterTableModel = self.sourceModel()   # type: ignore[assignment]

@@ -7,6 +7,9 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from ui.session import StationSession
+from ui.qt_refcount import protect_singletons
+
+protect_singletons()     # multiData's QModelRoleData.setData/clearData drop a reference to None per call
 
 
 class Page(QWidget):
@@ -33,6 +36,10 @@ class Page(QWidget):
 
     def refresh(self) -> None:
         """Reload data (called when the page is shown)."""
+
+
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole.value)
 
 
 class _Cell:
@@ -105,6 +112,20 @@ class RowsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and self._right[r][c]:
             return self._RIGHT
         return None
+
+    def multiData(self, index, span) -> None:  # noqa: N802 - Qt name
+        """All the roles a view asks of a cell in one call (Qt 6's delegate asks seven; each call
+        from C++ into Python takes the GIL, which the poller's threads hold in turn)."""
+        r, c = index.row(), index.column()
+        known = 0 <= r < len(self._rows) and c < len(self._rows[r])
+        for item in span:                       # every role: the delegate reuses the span
+            role = item.role()
+            if known and role == _DISPLAY:
+                item.setData(self._rows[r][c])
+            elif known and role == _ALIGNMENT and self._right[r][c]:
+                item.setData(self._RIGHT)
+            else:
+                item.clearData()
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802 - Qt name
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \

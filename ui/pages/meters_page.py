@@ -6,9 +6,16 @@ ui/widgets/meter_tiles.py); choosing a meter in one chooses it in the other.
 
 Data comes from billing.monitor_query off the GUI thread. While the page is visible it reloads
 every REFRESH_MS and merges the result in place (only changed rows repaint); with the poller's
-bridge (session.services["bridge"]) readings and meter states patch rows as they arrive.
+bridge (session.services["bridge"]) readings and meter states patch rows as they arrive, and a
+visit does not reload a board the bridge keeps current: only the meters whose account was
+settled, which raised an alarm or finished a command since the last load are read again; the
+whole board when it is older than BRIDGED_STALE_S or the windows wrote to the database since
+(a sale, an archive edit: ui.tasks.writes_done). Reloading and merging every row on each visit
+cost the window a second paint and a query's worth of GIL per visit (bench_gui).
 """
 from __future__ import annotations
+
+import time
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFontMetrics
@@ -25,6 +32,8 @@ from ui.widgets.meter_tiles import MeterTiles
 
 REFRESH_MS = 5000            # reload while visible, without the poller's bridge
 BRIDGED_REFRESH_MS = 30000   # with it: readings arrive live, the reload only catches the rest
+BRIDGED_STALE_S = 30         # with it, a visit reloads the whole board only when older than this
+PARTIAL_MAX = 900            # more changed meters than this (or half the board): the whole board
 
 
 def make_meter_view(model: MeterTableModel, proxy: MeterFilter) -> QTableView:
@@ -115,6 +124,13 @@ class MetersPage(Page):
         self.timer = QTimer(self, interval=BRIDGED_REFRESH_MS if session.services.get("bridge") else REFRESH_MS,
                             timeout=self.reload)
         self._loading = False
+        self._live = False                       # the bridge feeds readings and meter states
+        self._loaded_at: float | None = None     # time.monotonic() when the last full load started
+        self._loaded_writes = -1                 # tasks.writes_done() then
+        self._dirty: set[int] = set()            # meters changed behind the live feed since then
+        self._dirty_accounts: set[int] = set()   # accounts settled since then
+        self._shown_counts: dict[str, int] = {}   # what the chips say (_update_summary)
+        self._shown_total: tuple[int, int] | None = None
         self.building.currentIndexChanged.connect(self._building_changed)
         for combo in (self.floor, self.state, self.tag):
             combo.currentIndexChanged.connect(self.apply_filters)
@@ -131,10 +147,13 @@ class MetersPage(Page):
         bridge = self.session.services.get("bridge")
         if bridge is None:
             return
-        for name, slot in (("readings", self._on_readings), ("meter_states", self._on_meter_states)):
+        for name, slot in (("readings", self._on_readings), ("meter_states", self._on_meter_states),
+                           ("settled", self._on_settled), ("alarm_raised", self._on_alarms),
+                           ("commands", self._on_commands)):
             signal = getattr(bridge, name, None)
             if signal is not None:
                 signal.connect(slot)
+        self._live = all(getattr(bridge, name, None) is not None for name in ("readings", "meter_states"))
 
     def _on_readings(self, batch) -> None:
         """A coalesced batch of readings (ui.bridge: [{"meter_id", "values"[, "at"]}]) or {meter_id: values}."""
@@ -149,6 +168,23 @@ class MetersPage(Page):
         """{meter_id: "online" | "lost" | "unreachable"}: the last state of each meter since the last frame."""
         self.model.apply_batch((), dict(states))
 
+    def _on_settled(self, batch) -> None:
+        """The runtime charged accounts (ui.bridge: [{"accounts": [ids], ...}]): their balances moved."""
+        for d in batch:
+            self._dirty_accounts.update(d.get("accounts") or ())
+
+    def _on_alarms(self, rows) -> None:
+        """New alarms (billing.alarm_log.AlarmRow): their meters' open-alarm markers changed."""
+        numbers = {r.meter for r in rows if r.meter}
+        accounts = {r.account for r in rows if r.account and not r.meter}
+        if numbers or accounts:
+            self._dirty.update(r.meter_id for r in self.model.rows
+                               if r.number in numbers or (r.account and r.account in accounts))
+
+    def _on_commands(self, batch) -> None:
+        """Commands done or failed: the meters' relay or keep-power state may have moved."""
+        self._dirty.update(int(d["meter_id"]) for d in batch if isinstance(d, dict) and d.get("meter_id") is not None)
+
     def showEvent(self, event) -> None:  # noqa: N802 - Qt name
         super().showEvent(event)
         self.timer.start()
@@ -159,24 +195,66 @@ class MetersPage(Page):
 
     # --- loading
     def refresh(self) -> None:
-        self.reload()
+        """A visit: the whole board when it may be stale, else only the meters changed behind
+        the bridge's live feed, else nothing but the age column's clock."""
+        if self.stale():
+            self.reload()
+        elif self._dirty or self._dirty_accounts:
+            self.reload_some()
+        else:
+            self.model.tick()
+
+    def stale(self) -> bool:
+        return (not self._live or self._loaded_at is None or tasks.writes_done() != self._loaded_writes
+                or time.monotonic() - self._loaded_at >= BRIDGED_STALE_S)
 
     def reload(self) -> None:
         if self._loading:
             return
         self._loading = True
+        started, writes = time.monotonic(), tasks.writes_done()
+        self._dirty.clear()
+        self._dirty_accounts.clear()
         db, actor = self.session.db, self.session.actor
-        tasks.read(self, lambda: monitor_rows(db, actor), on_done=self._loaded, on_error=self._failed)
+        tasks.read(self, lambda: monitor_rows(db, actor), on_done=lambda rows: self._loaded(rows, started, writes),
+                   on_error=self._failed)
+
+    def reload_some(self) -> None:
+        """Read again the meters settled, alarmed or commanded since the last load."""
+        if self._loading:
+            return
+        accounts = self._dirty_accounts
+        ids = sorted(self._dirty | {r.meter_id for r in self.model.rows if r.account_id in accounts})
+        if len(ids) > min(PARTIAL_MAX, len(self.model.rows) // 2):    # most of the board: all of it
+            self.reload()
+            return
+        self._dirty, self._dirty_accounts = set(), set()
+        self.model.tick()
+        if not ids:
+            return
+        self._loading = True
+        db, actor = self.session.db, self.session.actor
+        tasks.read(self, lambda: monitor_rows(db, actor, meter_ids=ids), on_done=self._patched,
+                   on_error=self._failed)
 
     def _failed(self, error: BaseException) -> None:
         self._loading = False
         self.status.setText(_("The board could not be loaded: {error}").format(error=error))
+        self._shown_total = None                 # the next summary replaces this message
 
-    def _loaded(self, rows) -> None:
+    def _loaded(self, rows, started: float | None = None, writes: int | None = None) -> None:
         self._loading = False
+        self._loaded_at = time.monotonic() if started is None else started
+        self._loaded_writes = tasks.writes_done() if writes is None else writes
         self.model.tick()
         self.model.merge(rows)          # a reset (other meters) refills the place and tag filters
         self._update_summary()
+
+    def _patched(self, rows) -> None:
+        self._loading = False
+        if self.model.patch(rows) is None:          # a meter the board does not hold: all of it
+            self._loaded_at = None
+            self.reload()
 
     # --- filters
     def _fill_places(self) -> None:
@@ -258,11 +336,17 @@ class MetersPage(Page):
                 self.tiles.select(meter, scroll=self.views.currentIndex() == 1)
 
     def _update_summary(self, *_args) -> None:
-        counts = self.model.counts
+        """The chips' counts and "shown of total": on every dataChanged (each live batch), so
+        only what changed is set (a label's setText is a call into Qt that can wait for the GIL)."""
+        counts, shown = self.model.counts, (self.proxy.rowCount(), self.model.rowCount())
         for s, label in self.summary.items():
-            label.setText(f"{_(STATE_TITLES[s])} {counts.get(s, 0)}")
-        self.status.setText(_("{shown} of {total} meters").format(shown=self.proxy.rowCount(),
-                                                                  total=self.model.rowCount()))
+            n = counts.get(s, 0)
+            if self._shown_counts.get(s) != n:
+                self._shown_counts[s] = n
+                label.setText(f"{_(STATE_TITLES[s])} {n}")
+        if shown != self._shown_total:
+            self._shown_total = shown
+            self.status.setText(_("{shown} of {total} meters").format(shown=shown[0], total=shown[1]))
 
     def selected_meter_ids(self) -> list[int]:
         rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})

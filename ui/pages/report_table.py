@@ -14,6 +14,9 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QFont
 
 from resources.i18n import _
+from ui.qt_refcount import protect_singletons
+
+protect_singletons()     # multiData's QModelRoleData.setData/clearData drop a reference to None per call
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
@@ -81,6 +84,15 @@ class ReportTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.FontRole and r >= len(self.rows):
             return self._bold
         return None
+
+    def multiData(self, index: QModelIndex, span) -> None:  # noqa: N802 - Qt name
+        """A cell's roles in one call into Python (the view asks seven, one call each otherwise)."""
+        for item in span:                       # every role: the delegate reuses the span
+            value = self.data(index, item.role())
+            if value is None:
+                item.clearData()
+            else:
+                item.setData(value)
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
