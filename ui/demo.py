@@ -94,6 +94,7 @@ def create_demo_station(station: str, folder: str | None = None, *, simulate: bo
             demo.counts = dict(demo.counts, cached=1)
             admin = auth.login(db, DEMO_OPERATOR, DEMO_PASSWORD, station)
         else:
+            _unsynced(db)
             operator_service.create_first_operator(db, DEMO_OPERATOR, DEMO_PASSWORD, station)
             admin = auth.login(db, DEMO_OPERATOR, DEMO_PASSWORD, station)
             rng = random.Random(seed)
@@ -124,6 +125,19 @@ def create_demo_station(station: str, folder: str | None = None, *, simulate: bo
     demo.counts["meters"] = len(meters) + demo.counts.get("bulk", 0)
     demo.seconds = time.perf_counter() - started
     return demo
+
+
+def _unsynced(db: Database) -> None:
+    """Build the demo file without waiting for the disk at each commit (PRAGMA synchronous=OFF on
+    every connection from now on): it is a temporary file, rebuilt if anything goes wrong, and
+    the few hundred commits of the archive and the accounts (one transaction per service call)
+    each waited for an fsync. Commits stay atomic; only durability against a power cut goes."""
+    def unsynced(dbapi_conn, _record) -> None:          # runs after models.db's own pragmas
+        dbapi_conn.execute("PRAGMA synchronous=OFF")
+
+    db.dispose()                                         # pooled connections are remade with it
+    for engine in {db.writer, db.reader}:
+        sa.event.listen(engine, "connect", unsynced)
 
 
 # --- the plan (pure data) ---------------------------------------------------------------------
