@@ -31,7 +31,7 @@ _finished_command: list[int] = []      # set when a command (not the windows) ha
 
 
 def exit_after_command(code: int) -> None:
-    """End the process of a finished command without tearing the interpreter down.
+    """End the process of a finished command (or of --help) without tearing the interpreter down.
 
     Python's own exit unloads every module and collects the heap: after a sale that is
     ≈ 0.2 s of CPU (a quarter of the command; tests/benchmarks/bench_cli.py) spent freeing
@@ -54,7 +54,12 @@ def exit_after_command(code: int) -> None:
 
 
 if __name__ == "__main__":
-    status = main()
+    try:
+        status = main()
+    except SystemExit as stop:              # argparse's --help and usage errors (exit 0 / 2)
+        if stop.code is not None and not isinstance(stop.code, int):
+            raise
+        exit_after_command(stop.code or 0)
     if _finished_command:
         exit_after_command(status)
     sys.exit(status)
