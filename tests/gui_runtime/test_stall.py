@@ -33,6 +33,7 @@ def test_window_responsive_while_polling_all_meters(qtbot, tmp_path):
         window = MainWindow(session)
         qtbot.addWidget(window)
         window.show()
+        list(window.pages)      # every page built first (on its first visit otherwise): polling is measured
         probe = StallProbe()
         probe.start()
         host.start()
