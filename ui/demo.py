@@ -87,6 +87,7 @@ def create_demo_station(station: str, folder: str | None = None, *, simulate: bo
     k = demo_cache.key(station, seed) if demo_cache.enabled() else ""
     cached = demo_cache.load(k, path / "demo.db") if k else None
     db = Database.open(url, upgrade=True)
+    _unsynced(db)
     try:
         admin = None
         if cached is not None:
@@ -124,6 +125,21 @@ def create_demo_station(station: str, folder: str | None = None, *, simulate: bo
     demo.counts["meters"] = len(meters) + demo.counts.get("bulk", 0)
     demo.seconds = time.perf_counter() - started
     return demo
+
+
+def _unsynced(db: Database) -> None:
+    """Build the demo file without waiting for the disk at each commit (PRAGMA synchronous=OFF on
+    every connection of this handle from now on): it is a temporary file, rebuilt if anything
+    goes wrong, and the few hundred commits of the archive and the accounts (one transaction per
+    service call), or the links' new addresses of a copied build, each waited for an fsync.
+    Commits stay atomic; only durability against a power cut goes. The windows then open the
+    file with a Database of their own, with the station's usual settings."""
+    def unsynced(dbapi_conn, _record) -> None:          # runs after models.db's own pragmas
+        dbapi_conn.execute("PRAGMA synchronous=OFF")
+
+    db.dispose()                                         # pooled connections are remade with it
+    for engine in {db.writer, db.reader}:
+        sa.event.listen(engine, "connect", unsynced)
 
 
 # --- the plan (pure data) ---------------------------------------------------------------------

@@ -187,8 +187,11 @@ class _History:
                      method=method, reference=reference, receipt_no=number, idempotency_key=uuid.uuid4().hex,
                      energy_milli=None if quote.energy is None else to_milli(quote.energy), at=at)
         queue_after_credit(self.s, acc, entry, before)
+        # "fetch": the rows changed are returned and only their objects refreshed; the default
+        # ("evaluate") tested every object in the session's identity map, ever more per sale
         self.s.execute(sa.update(OutboxItem).where(OutboxItem.entry_id == entry.id).values(
-            state="done", attempts=1, created_at=at, next_at=at, done_at=at + timedelta(seconds=40)))
+            state="done", attempts=1, created_at=at, next_at=at, done_at=at + timedelta(seconds=40)),
+            execution_options={"synchronize_session": "fetch"})
         receipts.issue(self.s, acc, entry, "sale", number, amount_fen=fen, energy=quote.energy).issued_at = at
         if m.mode == "meter-prepaid":
             m.sales += 1
@@ -215,7 +218,8 @@ class _History:
             self.s.execute(sa.update(Meter).where(Meter.id == m.meter_id).values(
                 comm_state="lost" if m.target == "lost" else "online", fail_streak=3 if m.target == "lost" else 0,
                 relay_state="open" if m.tripped_at else "closed", keep_power=m.target == "keep-power",
-                last_read_at=m.last_read, last_values=json.dumps(values)))
+                last_read_at=m.last_read, last_values=json.dumps(values)),
+                execution_options={"synchronize_session": "fetch"})      # see sale()
             if acc is not None:
                 alarm_log.sync_account(self.s, acc, at=end)
             if m.tripped_at is not None:

@@ -169,7 +169,9 @@ def _run(app, args: argparse.Namespace) -> int:
         from ui import probe
 
         probe.install(window)                   # tests driving the real window only
-        host.start()
+        # the poller starts once the window has painted: its imports and threads do not
+        # compete with the first frame for the interpreter
+        window.first_painted.connect(host.start)
         code = app.exec()
         shutdown(session)
         tasks.wait_idle()

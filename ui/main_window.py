@@ -5,10 +5,15 @@ taller or wider than the window scrolls instead of pushing the window (and the s
 the screen; the counter itself is laid out to need no scrolling at that size. The window's
 geometry is remembered in window.ini in the station's config folder (settings.config_dir()),
 except by the demo.
+
+Pages are built on their first visit (ui/page_list.py): the window opens with the counter alone
+(the cashier's page, shown at once), the alarms page follows as soon as the window has painted
+(it watches for new alarms from the start); the others, and their modules, wait until they are
+first shown or asked for (`window.page(key)`, `window.pages[i]`).
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSettings, QSize, QTimer
+from PySide6.QtCore import QEvent, QSettings, QSize, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QListWidget, QMainWindow, QScrollArea,
                                QStackedWidget, QVBoxLayout, QWidget)
@@ -16,23 +21,22 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QListWidget, QMainWi
 from models import auth, settings
 from resources.i18n import _
 from ui import tasks
+from ui.page_list import PAGES, LazyPages, page_class
 from ui.pages.base import Page
 from ui.session import StationSession
 
+EAGER_AFTER_SHOW = ("alarms",)       # built right after the first paint: they watch from the start
+PAINT_FALLBACK_MS = 1000
+
 
 def page_classes() -> list[type[Page]]:
-    from ui.pages.accounts_page import AccountsPage
-    from ui.pages.alarms_page import AlarmsPage
-    from ui.pages.control_page import ControlPage
-    from ui.pages.counter_page import CounterPage
-    from ui.pages.meters_page import MetersPage
-    from ui.pages.reports_page import ReportsPage
-    from ui.pages.settings_page import SettingsPage
-
-    return [CounterPage, AccountsPage, MetersPage, ControlPage, ReportsPage, AlarmsPage, SettingsPage]
+    """Every page class in the navigation's order (imports every page module)."""
+    return [page_class(spec) for spec in PAGES]
 
 
 class MainWindow(QMainWindow):
+    first_painted = Signal()              # once, when the window has first been painted
+
     def __init__(self, session: StationSession) -> None:
         super().__init__()
         self.session = session
@@ -44,13 +48,12 @@ class MainWindow(QMainWindow):
         self.nav.setObjectName("nav")
         self.nav.setFixedWidth(150)
         self.stack = QStackedWidget()
-        self.pages: list[Page] = []
-        for i, cls in enumerate(page_classes()):
-            page = cls(session)
-            self.pages.append(page)
-            self.stack.addWidget(scrolled(page))
-            self.nav.addItem(f"{page.title}")
+        self.pages = LazyPages(PAGES, self._build_page)
+        for i, spec in enumerate(PAGES):
+            self.stack.addWidget(PageScroll(None))        # the page itself comes on its first visit
+            self.nav.addItem(_(spec.title))
             QShortcut(QKeySequence(f"F{i + 1}"), self, activated=lambda i=i: self.nav.setCurrentRow(i))
+        self.pages[0]                                     # the counter: the page the window opens on
         self.nav.currentRowChanged.connect(self.show_page)
         body = QWidget()
         column = QVBoxLayout(body)
@@ -87,6 +90,32 @@ class MainWindow(QMainWindow):
             bridge.runtime_ready.connect(self._runtime_ready)
         self.nav.setCurrentRow(0)
         self.restore_geometry()
+        self._painted = False
+
+    def _build_page(self, index: int, cls: type[Page]) -> Page:
+        page = cls(self.session)
+        self.stack.widget(index).set_page(page)
+        return page
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt name
+        super().showEvent(event)
+        if not self._painted:                 # a platform that never paints: go on all the same
+            QTimer.singleShot(PAINT_FALLBACK_MS, self, self._after_first_paint)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt name
+        super().paintEvent(event)
+        if not self._painted:
+            QTimer.singleShot(0, self, self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        """The window is on screen: build what watches from the start, then say so (gui_main
+        starts the runtime on first_painted)."""
+        if self._painted:
+            return
+        self._painted = True
+        for key in EAGER_AFTER_SHOW:
+            self.page(key)
+        self.first_painted.emit()
 
     # --- size and place --------------------------------------------------------------------
     @staticmethod
@@ -140,11 +169,17 @@ class MainWindow(QMainWindow):
         return self.pages[self.stack.currentIndex()]
 
     def show_page(self, index: int) -> None:
+        page = self.pages[index]                          # built on its first visit
         self.stack.setCurrentIndex(index)
-        self.pages[index].refresh()
+        page.refresh()
 
     def page(self, key: str) -> Page:
-        return next(p for p in self.pages if p.key == key)
+        """The page of that key, built if it was not yet (StopIteration: no such page)."""
+        return self.pages[next(i for i, spec in enumerate(PAGES) if spec.key == key)]
+
+    def built_page(self, key: str) -> Page | None:
+        """The page of that key if it has been built, else None (builds nothing)."""
+        return self.pages.built(key)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt name
         from ui.bridge import shutdown
@@ -166,14 +201,22 @@ class PageScroll(QScrollArea):
     word-wrapped label gives it, to its preferred height rather than its minimum, so the counter
     scrolled on a 768-pixel screen although it fits.)"""
 
-    def __init__(self, page: QWidget) -> None:
+    def __init__(self, page: QWidget | None) -> None:
         super().__init__()
-        self.page = page
         self.setObjectName("pageScroll")
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setWidgetResizable(False)
+        self.set_page(page if page is not None else QWidget())   # an empty stand-in until the page is built
+
+    def set_page(self, page: QWidget) -> None:
+        old = self.widget()
+        if old is not None:
+            old.removeEventFilter(self)
+            self.takeWidget().deleteLater()
+        self.page = page
         self.setWidget(page)
         page.installEventFilter(self)
+        self.fit()
 
     def fit(self) -> None:
         need = self.page.minimumSizeHint().expandedTo(self.page.minimumSize())

@@ -73,4 +73,5 @@ def install(window) -> QTimer | None:
     timer = QTimer(window, interval=300)
     timer.timeout.connect(write)
     timer.start()
+    window.first_painted.connect(write)        # the first snapshot as soon as the window is on screen
     return timer

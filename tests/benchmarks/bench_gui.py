@@ -166,6 +166,7 @@ def main() -> int:
     want = args.meters - 1                       # every meter but the silent one
     window = MainWindow(session)
     window.show()
+    list(window.pages)      # every page built first (on its first visit otherwise): polling is measured
     probe = StallProbe()
     marks: list[tuple[float, str]] = []
     switch: dict[str, list[float]] = {}

@@ -168,3 +168,29 @@ def test_stored_revision_read_as_alembic_reads_it(db):
     with db.writer.begin() as conn:
         conn.execute(sa.text("DROP TABLE alembic_version"))
     assert migrate.current_revision(db) is None
+
+
+def test_a_command_run_as_the_program_ends_without_teardown_and_loses_no_output(station, tmp_path):
+    """app.py as a script ends a finished command with os._exit (exit_after_command): what it
+    printed into a pipe still arrives whole, its exit status is kept, the sale is stored, and
+    --help and usage errors keep 0 and 2."""
+    url, account = station
+    e = {k: v for k, v in os.environ.items() if not k.startswith("METERSTATION_") and k != "PYTHONUNBUFFERED"}
+    e.update(METERSTATION_CONFIG_DIR=str(tmp_path / "cfg"), PYTHONPATH=str(ROOT), METERSTATION_OPERATOR="root",
+             METERSTATION_PASSWORD="secret-1")
+    app = str(ROOT / "app.py")
+
+    def run(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, app, "--lang", "en", "--db", url, *argv], env=e, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120)
+
+    sold = [run("sell", account, "2.50", "--method", "cash", "--json") for _ in range(2)]
+    assert [r.returncode for r in sold] == [0, 0], [r.stderr for r in sold]
+    assert [json.loads(r.stdout)["balance"] for r in sold] == ["2.50", "5.00"]
+    shown = run("account", "show", account, "--json")
+    assert shown.returncode == 0 and json.loads(shown.stdout)["balance"] == "5.00"
+    refused = run("sell", account, "-1", "--method", "cash")
+    assert refused.returncode == 1 and refused.stderr.startswith("meterstation: ") and refused.stdout == ""
+    helped = run("sell", "--help")
+    assert helped.returncode == 0 and "--method" in helped.stdout
+    assert run("sell", account).returncode == 2

@@ -33,6 +33,9 @@ def test_window_responsive_while_polling_all_meters(qtbot, tmp_path):
         window = MainWindow(session)
         qtbot.addWidget(window)
         window.show()
+        list(window.pages)      # every page built first (on its first visit otherwise): polling is measured,
+        chart = window.page("counter").card_view.chart          # not the start (nor the chart's import,
+        qtbot.waitUntil(lambda: chart.plot_widget is not None, timeout=30_000)   # off-thread once shown)
         probe = StallProbe()
         probe.start()
         host.start()

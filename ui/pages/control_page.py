@@ -194,13 +194,11 @@ class ControlPage(Page):
         sel.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
 
     def take_board_selection(self) -> None:
-        board = getattr(self.window(), "page", None)
+        built = getattr(self.window(), "built_page", None)     # a board never opened has no selection
+        board = built("meters") if built is not None else None
         if board is None:
             return
-        try:
-            ids = board("meters").selected_meter_ids()
-        except StopIteration:
-            return
+        ids = board.selected_meter_ids()
         self.select_meters(ids)
 
     def _rights(self, *_args) -> None:
