@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Set up what is missing (with the real-window tools: Xvfb, xdotool, CUPS + cups-pdf), make sure
 # the PostgreSQL test server runs if it is installed, then run the whole test suite (offscreen,
-# warnings are errors; tests/gui_real starts its own Xvfb). Extra arguments go to pytest.
+# warnings are errors; tests/gui_real starts its own Xvfb). Without arguments the suite runs in two
+# parts: everything not marked `serial` on every core (pytest-xdist, one worker per CPU, tests of one
+# module kept together), then the `serial` tests (they measure time or responsiveness) alone. With
+# arguments, pytest runs once with them, in one process.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -14,4 +17,10 @@ if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
     fi
 fi
 export QT_QPA_PLATFORM=offscreen
-exec .venv/bin/python -m pytest "$@"
+if (($#)); then
+    exec .venv/bin/python -m pytest "$@"
+fi
+status=0
+.venv/bin/python -m pytest -n "${METERSTATION_TEST_WORKERS:-auto}" --dist loadscope -m "not serial" || status=$?
+.venv/bin/python -m pytest -m serial || { rc=$?; [ "$status" -ne 0 ] || status=$rc; }
+exit "$status"

@@ -12,6 +12,8 @@ from models.link_urls import parse_link_url
 from comms.transaction import Channel
 from comms.transport import open_transport
 
+pytestmark = pytest.mark.serial      # measures milliseconds on the wire: alone on the machine
+
 
 @pytest.mark.parametrize("baud", [2400, 9600])
 def test_wake_bytes_shorten_the_gap_but_not_for_modbus(baud):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
+import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QFontMetrics
 
@@ -116,6 +117,7 @@ def test_floor_plan_beside_the_table(qtbot, sqlite_db):  # noqa: F811 - the fixt
     tasks.wait_idle()
 
 
+@pytest.mark.serial          # times the layout and paint: alone on the machine
 def test_floor_plan_with_ten_thousand_meters(qtbot):
     rows = make_rows(10_000)
     rows = [dataclasses.replace(r, floor_level=int(r.floor[:-1])) for r in rows]

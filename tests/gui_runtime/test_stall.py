@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from models import auth
 from models.db import Database
 from tests.gui_runtime.probe import StallProbe
@@ -15,6 +17,8 @@ from ui.bridge import RuntimeHost
 from ui.demo import create_demo_station
 from ui.main_window import MainWindow
 from ui.session import StationSession
+
+pytestmark = pytest.mark.serial      # measures event-loop stalls: alone on the machine
 
 BOUND = 0.5          # seconds; the aim is < 0.1 (README)
 

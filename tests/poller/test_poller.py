@@ -12,6 +12,8 @@ from comms.poller import Command, LinkWorker, Poller
 from comms.schedule import LinkPlan, MeterPlan
 from comms.simulator import start_simulator
 
+pytestmark = pytest.mark.serial      # timeouts and the parallel-links ratio: alone on the machine
+
 ADDRS = [f"{i:012d}" for i in range(1, 7)]
 
 
