@@ -38,7 +38,7 @@ from typing import Any
 
 from comms.errors import LinkError, NoReply, ProtocolError
 from comms.steps import Call, Exchange, Steps, Wait
-from comms.transaction import PREAMBLE, START
+from comms.transaction import scan_frames
 from comms.transport import TcpTransport
 from resources.i18n import _
 
@@ -404,26 +404,10 @@ class Hub:
             if not chunk:
                 raise tr._fail(_("closed by the converter"))
             last_rx = _monotonic()
-            buf += chunk
-            while buf:
-                frame, consumed = extractor(buf)
-                dropped, buf = buf[:consumed], buf[consumed:]
-                if frame is None:
-                    garbage = garbage or START in dropped
-                    if consumed == 0 or not buf:
-                        break
-                    continue
-                if match(frame):
-                    return frame
-                garbage = garbage or START in dropped[:len(dropped) - len(frame)]
-        ch._last_activity = _monotonic()
-        if garbage or buf.strip(bytes([PREAMBLE])):
-            ch.stats.bad_frames += 1
-            raise ProtocolError(_("The reply from {url} was garbled (bad checksum or length)")
-                                .format(url=tr.url))
-        ch.stats.timeouts += 1
-        raise NoReply(_("No reply on {url} within {seconds} s").format(
-            url=tr.url, seconds=f"{timeout:g}"))
+            frame, buf, garbage = scan_frames(buf + chunk, extractor, match, garbage)
+            if frame is not None:
+                return frame
+        raise ch.no_frame(buf, garbage, timeout)
 
 
 _EINPROGRESS = getattr(__import__("errno"), "EINPROGRESS", 115)

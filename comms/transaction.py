@@ -37,6 +37,24 @@ PREAMBLE = 0xFE
 START = 0x68          # a dropped start byte means a frame failed its checks
 
 
+def scan_frames(buf: bytes, extractor: FrameExtractor, match: Callable[[bytes], bool],
+                garbage: bool) -> tuple[bytes | None, bytes, bool]:
+    """Take frames off the front of what was received: (the first frame `match` accepts or None,
+    the bytes left, whether garbage was seen). Used by Channel and by the TCP event loop."""
+    while buf:
+        frame, consumed = extractor(buf)
+        dropped, buf = buf[:consumed], buf[consumed:]
+        if frame is None:
+            garbage = garbage or START in dropped
+            if consumed == 0 or not buf:
+                break
+            continue
+        if match(frame):
+            return frame, buf, garbage
+        garbage = garbage or START in dropped[:len(dropped) - len(frame)]
+    return None, buf, garbage
+
+
 @dataclass
 class ChannelStats:
     exchanges: int = 0
@@ -117,26 +135,22 @@ class Channel:
             if not chunk:
                 continue
             last_rx = time.monotonic()
-            buf += chunk
-            while buf:
-                frame, consumed = extractor(buf)
-                dropped, buf = buf[:consumed], buf[consumed:]
-                if frame is None:
-                    garbage = garbage or START in dropped
-                    if consumed == 0 or not buf:
-                        break
-                    continue
+            frame, buf, garbage = scan_frames(buf + chunk, extractor, match, garbage)
+            if frame is not None:
                 log.debug("%s < %s", self.transport.url, frame.hex(" ").upper())
-                if match(frame):
-                    return frame
-                garbage = garbage or START in dropped[:len(dropped) - len(frame)]
+                return frame
+        raise self.no_frame(buf, garbage, timeout)
+
+    def no_frame(self, buf: bytes, garbage: bool, timeout: float) -> CommsError:
+        """The outcome of an attempt that ended without a matching frame (counted): garbage or a
+        bad frame -> ProtocolError, silence or stray noise alone -> NoReply."""
         self._last_activity = time.monotonic()
         if garbage or buf.strip(bytes([PREAMBLE])):
             self.stats.bad_frames += 1
-            raise ProtocolError(_("The reply from {url} was garbled (bad checksum or length)")
-                                .format(url=self.transport.url))
+            return ProtocolError(_("The reply from {url} was garbled (bad checksum or length)")
+                                 .format(url=self.transport.url))
         self.stats.timeouts += 1
-        raise NoReply(_("No reply on {url} within {seconds} s").format(
+        return NoReply(_("No reply on {url} within {seconds} s").format(
             url=self.transport.url, seconds=f"{timeout:g}"))
 
     def _discard_late(self) -> None:
