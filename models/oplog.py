@@ -328,4 +328,6 @@ def search_rows(session: Session, *, batch: int = 2000, **filters: Any) -> Itera
     `batch` at a time — a server-side cursor on PostgreSQL — so exporting a year of log keeps
     memory flat. `details` is the stored JSON text (sorted keys, as record() wrote it)."""
     q = _filtered(sa.select(*(OpLogEntry.__table__.c[c] for c in EXPORT_COLUMNS)), **filters)
-    yield from session.execute(q, execution_options={"yield_per": batch})
+    # a Core statement on the table through the connection: rows as the driver gives them (the
+    # time made aware by its column type), no ORM row machinery (a third of the export's time)
+    yield from session.connection().execute(q, execution_options={"yield_per": batch})
