@@ -91,13 +91,13 @@ def post(session: Session, account: Account, kind: str, amount_fen: int, *, acto
     balance, subsidy = account.balance_fen + amount_fen, account.subsidy_fen + subsidy_fen
     if subsidy < 0:
         raise RuntimeError(f"subsidy would go negative on account {account.number}")
-    values = dict(
-        account_id=account.id, kind=kind, amount_fen=amount_fen, subsidy_fen=subsidy_fen,
-        balance_after_fen=balance, subsidy_after_fen=subsidy, energy_milli=energy_milli,
-        at=at or utcnow(), operator=actor.name, station=actor.station, method=method,
-        reference=reference[:100], receipt_no=receipt_no, reverses_id=reverses_id,
-        idempotency_key=idempotency_key, period_key=period_key, shift_id=shift_id,
-        meter_id=meter_id, note=note[:200])
+    values = {
+        "account_id": account.id, "kind": kind, "amount_fen": amount_fen, "subsidy_fen": subsidy_fen,
+        "balance_after_fen": balance, "subsidy_after_fen": subsidy, "energy_milli": energy_milli,
+        "at": at or utcnow(), "operator": actor.name, "station": actor.station, "method": method,
+        "reference": reference[:100], "receipt_no": receipt_no, "reverses_id": reverses_id,
+        "idempotency_key": idempotency_key, "period_key": period_key, "shift_id": shift_id,
+        "meter_id": meter_id, "note": note[:200]}
     # Core statements, not the unit of work: whatever the caller left pending goes first (the
     # order a flush would give), then the balance (the row is locked) and the entry, whose id
     # comes back from the insert itself (RETURNING / lastrowid)

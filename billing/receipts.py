@@ -101,9 +101,9 @@ def _row(session: Session, account: Account, entry: LedgerEntry | None, kind: st
                    method=entry.method if entry else "", reference=entry.reference if entry else "",
                    station=entry.station if entry else (actor.station if actor else ""),
                    energy=None if energy is None else str(energy), original_receipt_no=original)
-    return dict(number=number, kind=kind, account_id=account.id, entry_id=entry.id if entry else None,
-                issued_at=utcnow(), operator=payload["operator"], reprints=0,
-                payload=json.dumps(payload, ensure_ascii=False))
+    return {"number": number, "kind": kind, "account_id": account.id, "entry_id": entry.id if entry else None,
+            "issued_at": utcnow(), "operator": payload["operator"], "reprints": 0,
+            "payload": json.dumps(payload, ensure_ascii=False)}
 
 
 def issue(session: Session, account: Account, entry: LedgerEntry | None, kind: str, number: str,
