@@ -101,12 +101,19 @@ def post(session: Session, account: Account, kind: str, amount_fen: int, *, acto
     # Core statements, not the unit of work: whatever the caller left pending goes first (the
     # order a flush would give), then the balance (the row is locked) and the entry, whose id
     # comes back from the insert itself (RETURNING / lastrowid)
-    session.flush()
-    conn = session.connection()
-    conn.execute(_MOVE_BALANCE, {"account": account.id, "balance": balance, "subsidy": subsidy})
+    if session.get_nested_transaction() is None:
+        session.flush()
+        conn = session.connection()
+        conn.execute(_MOVE_BALANCE, {"account": account.id, "balance": balance, "subsidy": subsidy})
+        set_committed_value(account, "balance_fen", balance)
+        set_committed_value(account, "subsidy_fen", subsidy)
+    else:
+        # inside a savepoint the unit of work moves the balance, so that rolling the savepoint
+        # back also expires the account's cached values (a Core UPDATE would leave them stale)
+        account.balance_fen, account.subsidy_fen = balance, subsidy
+        session.flush()
+        conn = session.connection()
     entry = LedgerEntry(id=conn.execute(_INSERT_ENTRY, values).inserted_primary_key[0], **values)
-    set_committed_value(account, "balance_fen", balance)
-    set_committed_value(account, "subsidy_fen", subsidy)
     oplog.cover_entry(session, entry)      # the log row written at commit covers it
     return entry
 
