@@ -65,11 +65,15 @@ class Binding:
         return self.fen is not None or self.energy_milli is not None
 
 
-_KEYED = sa.select(LedgerEntry).where(LedgerEntry.idempotency_key == sa.bindparam("key"))
+_E = LedgerEntry.__table__
+_KEYED = sa.select(_E.c.id).where(_E.c.idempotency_key == sa.bindparam("key"))
 
 
 def keyed_entry(session: Session, key: str) -> LedgerEntry | None:
-    return session.execute(_KEYED, {"key": key}).scalar_one_or_none()
+    """The entry holding `key`: a Core lookup of its id (the usual answer is none), the entry
+    itself loaded only when there is one."""
+    entry_id = session.connection().execute(_KEYED, {"key": key}).scalar_one_or_none()
+    return None if entry_id is None else session.get(LedgerEntry, entry_id)
 
 
 def check(session: Session, key: str, binding: Binding) -> LedgerEntry | None:

@@ -19,7 +19,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
+from models import oplog
 from models.accounts import Account
 from models.base import utcnow
 from models.errors import NotFound
@@ -89,17 +91,37 @@ def post(session: Session, account: Account, kind: str, amount_fen: int, *, acto
     balance, subsidy = account.balance_fen + amount_fen, account.subsidy_fen + subsidy_fen
     if subsidy < 0:
         raise RuntimeError(f"subsidy would go negative on account {account.number}")
-    entry = LedgerEntry(
-        account_id=account.id, kind=kind, amount_fen=amount_fen, subsidy_fen=subsidy_fen,
-        balance_after_fen=balance, subsidy_after_fen=subsidy, energy_milli=energy_milli,
-        at=at or utcnow(), operator=actor.name, station=actor.station, method=method,
-        reference=reference[:100], receipt_no=receipt_no, reverses_id=reverses_id,
-        idempotency_key=idempotency_key, period_key=period_key, shift_id=shift_id,
-        meter_id=meter_id, note=note[:200])
-    session.add(entry)
-    account.balance_fen, account.subsidy_fen = balance, subsidy
-    session.flush()
+    values = {
+        "account_id": account.id, "kind": kind, "amount_fen": amount_fen, "subsidy_fen": subsidy_fen,
+        "balance_after_fen": balance, "subsidy_after_fen": subsidy, "energy_milli": energy_milli,
+        "at": at or utcnow(), "operator": actor.name, "station": actor.station, "method": method,
+        "reference": reference[:100], "receipt_no": receipt_no, "reverses_id": reverses_id,
+        "idempotency_key": idempotency_key, "period_key": period_key, "shift_id": shift_id,
+        "meter_id": meter_id, "note": note[:200]}
+    # Core statements, not the unit of work: whatever the caller left pending goes first (the
+    # order a flush would give), then the balance (the row is locked) and the entry, whose id
+    # comes back from the insert itself (RETURNING / lastrowid)
+    if session.get_nested_transaction() is None:
+        session.flush()
+        conn = session.connection()
+        conn.execute(_MOVE_BALANCE, {"account": account.id, "balance": balance, "subsidy": subsidy})
+        set_committed_value(account, "balance_fen", balance)
+        set_committed_value(account, "subsidy_fen", subsidy)
+    else:
+        # inside a savepoint the unit of work moves the balance, so that rolling the savepoint
+        # back also expires the account's cached values (a Core UPDATE would leave them stale)
+        account.balance_fen, account.subsidy_fen = balance, subsidy
+        session.flush()
+        conn = session.connection()
+    entry = LedgerEntry(id=conn.execute(_INSERT_ENTRY, values).inserted_primary_key[0], **values)
+    oplog.cover_entry(session, entry)      # the log row written at commit covers it
     return entry
+
+
+_A = Account.__table__
+_MOVE_BALANCE = (sa.update(_A).where(_A.c.id == sa.bindparam("account"))
+                 .values(balance_fen=sa.bindparam("balance"), subsidy_fen=sa.bindparam("subsidy")))
+_INSERT_ENTRY = sa.insert(LedgerEntry.__table__)
 
 
 def entry_sums(session: Session, account_id: int) -> tuple[int, int]:

@@ -62,33 +62,38 @@ def _tariff(session: Session, account: Account) -> dict[str, Any]:
     return {"tariff": name, "unit_price": str(version["price"]) if flat else None}
 
 
-_NAMES = (sa.select(Customer.name, Room.number, Building.name)
-          .select_from(Account).outerjoin(Customer, Customer.id == Account.customer_id)
-          .outerjoin(Room, Room.id == Account.room_id).outerjoin(Floor, Floor.id == Room.floor_id)
-          .outerjoin(Building, Building.id == Floor.building_id)
-          .where(Account.id == sa.bindparam("account")))
-_METER_NUMBERS = sa.select(Meter.id, Meter.number).where(Meter.id.in_(sa.bindparam("ids", expanding=True)))
+_HEADER_NO_METERS = (sa.select(Customer.name, Room.number, Building.name, sa.null(), sa.null())
+                     .select_from(Account).outerjoin(Customer, Customer.id == Account.customer_id)
+                     .outerjoin(Room, Room.id == Account.room_id).outerjoin(Floor, Floor.id == Room.floor_id)
+                     .outerjoin(Building, Building.id == Floor.building_id)
+                     .where(Account.id == sa.bindparam("account")))
+_HEADER = (sa.select(Customer.name, Room.number, Building.name, Meter.id, Meter.number)
+           .select_from(Account).outerjoin(Customer, Customer.id == Account.customer_id)
+           .outerjoin(Room, Room.id == Account.room_id).outerjoin(Floor, Floor.id == Room.floor_id)
+           .outerjoin(Building, Building.id == Floor.building_id)
+           .outerjoin(Meter, Meter.id.in_(sa.bindparam("ids", expanding=True)))
+           .where(Account.id == sa.bindparam("account")))
 
 
 def _header(session: Session, account: Account, bindings: list[AccountMeter] | None = None) -> dict[str, Any]:
-    """The account's customer, place and meters: one query for the names, one for the meters."""
-    names = session.execute(_NAMES, {"account": account.id}).one()
+    """The account's customer, place and meters: one query (the bound meters joined in)."""
     if bindings is None:
         bindings = active_bindings(session, account.id)
     ids = [b.meter_id for b in bindings]
-    numbers = dict(session.execute(_METER_NUMBERS, {"ids": ids}).all()) if ids else {}
-    customer, room, building = names
+    rows = (session.execute(_HEADER, {"account": account.id, "ids": ids}) if ids else
+            session.execute(_HEADER_NO_METERS, {"account": account.id})).all()
+    customer, room, building = rows[0][:3]
+    numbers = {r[3]: r[4] for r in rows if r[3] is not None}
     return {"account": account.number, "customer": customer or "",
             "building": building or "",
             "room": room or "", "meters": [numbers[i] for i in ids if i in numbers],
             **_tariff(session, account)}
 
 
-def issue(session: Session, account: Account, entry: LedgerEntry | None, kind: str, number: str,
-          *, amount_fen: int, energy: Decimal | None = None, original: str = "",
-          actor: Actor | None = None, bindings: list[AccountMeter] | None = None) -> Receipt:
-    """Store the receipt `number` (already taken in this transaction) with its snapshot.
-    `bindings`: the account's active meter bindings when the caller already read them."""
+def _row(session: Session, account: Account, entry: LedgerEntry | None, kind: str, number: str,
+         *, amount_fen: int, energy: Decimal | None, original: str, actor: Actor | None,
+         bindings: list[AccountMeter] | None) -> dict[str, Any]:
+    """The receipts row of `number`: its columns with the printed snapshot (payload)."""
     payload = dict(_header(session, account, bindings), kind=kind, receipt_no=number,
                    printed_at=(entry.at if entry else utcnow()).isoformat(),
                    operator=entry.operator if entry else (actor.name if actor else ""), amount=str(from_fen(amount_fen)),
@@ -96,11 +101,33 @@ def issue(session: Session, account: Account, entry: LedgerEntry | None, kind: s
                    method=entry.method if entry else "", reference=entry.reference if entry else "",
                    station=entry.station if entry else (actor.station if actor else ""),
                    energy=None if energy is None else str(energy), original_receipt_no=original)
-    receipt = Receipt(number=number, kind=kind, account_id=account.id,
-                      entry_id=entry.id if entry else None, issued_at=utcnow(),
-                      operator=payload["operator"], payload=json.dumps(payload, ensure_ascii=False))
+    return {"number": number, "kind": kind, "account_id": account.id, "entry_id": entry.id if entry else None,
+            "issued_at": utcnow(), "operator": payload["operator"], "reprints": 0,
+            "payload": json.dumps(payload, ensure_ascii=False)}
+
+
+def issue(session: Session, account: Account, entry: LedgerEntry | None, kind: str, number: str,
+          *, amount_fen: int, energy: Decimal | None = None, original: str = "",
+          actor: Actor | None = None, bindings: list[AccountMeter] | None = None) -> Receipt:
+    """Store the receipt `number` (already taken in this transaction) with its snapshot, as a
+    pending ORM object (written at the next flush; the caller may still change it).
+    `bindings`: the account's active meter bindings when the caller already read them."""
+    receipt = Receipt(**_row(session, account, entry, kind, number, amount_fen=amount_fen, energy=energy,
+                             original=original, actor=actor, bindings=bindings))
     session.add(receipt)
     return receipt
+
+
+_INSERT_RECEIPT = sa.insert(Receipt.__table__)
+
+
+def insert(session: Session, account: Account, entry: LedgerEntry | None, kind: str, number: str,
+           *, amount_fen: int, energy: Decimal | None = None, original: str = "",
+           actor: Actor | None = None, bindings: list[AccountMeter] | None = None) -> None:
+    """issue() written at once with one Core INSERT (no unit of work): the counter's path."""
+    session.connection().execute(_INSERT_RECEIPT, _row(
+        session, account, entry, kind, number, amount_fen=amount_fen, energy=energy, original=original,
+        actor=actor, bindings=bindings))
 
 
 def receipt_data(payload: dict[str, Any], *, copy: bool = False, company: str = ""):

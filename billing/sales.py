@@ -141,8 +141,8 @@ def sell(db: Database, actor: Actor, account_ref: str | int, amount: Decimal | s
                          energy_milli=None if quote.energy is None else to_milli(quote.energy))
             bindings = active_bindings(s, account.id)
             items = queue_after_credit(s, account, entry, before, bindings)
-            receipts.issue(s, account, entry, "sale", number, amount_fen=entry.amount_fen,
-                           energy=quote.energy, bindings=bindings)
+            receipts.insert(s, account, entry, "sale", number, amount_fen=entry.amount_fen,
+                            energy=quote.energy, bindings=bindings)
             record(s, actor, "sale", account.number,
                    {"receipt": number, "amount": str(value), "method": method, "reference": reference,
                     "balance": str(from_fen(account.balance_fen)), "key": key})

@@ -30,9 +30,10 @@ _BUMP = (sa.update(_T).where(_T.c.name == sa.bindparam("counter"))
 def next_value(session: Session, name: str, n: int = 1) -> int:
     """Increment counter `name` by `n` (creating it at 0) and return the new value: the numbers
     taken are value-n+1 .. value."""
-    value = session.execute(_BUMP, {"counter": name, "n": n}).scalar()
+    conn = session.connection()            # a Core statement on the table: no ORM round
+    value = conn.execute(_BUMP, {"counter": name, "n": n}).scalar()
     if value is None:
-        session.execute(sa.insert(_T).values(name=name, value=n))
+        conn.execute(sa.insert(_T).values(name=name, value=n))
         return n
     return int(value)
 

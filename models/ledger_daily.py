@@ -92,7 +92,7 @@ def add_entries(session: Session, entries: list) -> None:
     t = LedgerDaily.__table__
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
-        session.execute(_upsert(dialect), rows)
+        session.connection().execute(_upsert(dialect), rows)
         return
     for row in rows:                       # SQL Server: UPDATE (row lock), else INSERT
         done = session.execute(

@@ -90,6 +90,12 @@ def _bucket(session: Session) -> _Bucket:
     return session.info.setdefault(_BUCKETS, {}).setdefault(trans, _Bucket())
 
 
+def cover_entry(session: Session, entry: Any) -> None:
+    """A ledger entry inserted with a Core statement (billing.ledger.post): the newest log row of
+    this transaction covers it, as it covers entries the unit of work flushed (_track)."""
+    _bucket(session).ledger.append(entry)
+
+
 def append(session: Session, *, operator: str, station: str, action: str, target: str = "",
            details: dict[str, Any] | None = None, at: datetime | None = None) -> OpLogEntry:
     """Queue one row in the caller's transaction; it is numbered and chained at commit."""
@@ -102,7 +108,7 @@ def append(session: Session, *, operator: str, station: str, action: str, target
 
 def _head(session: Session, key: bytes) -> tuple[bool, int, str]:
     """Lock the head row (created when missing) and check the key: (existed, seq, hash)."""
-    row = session.execute(_HEAD_LOCKED).first()
+    row = session.connection().execute(_HEAD_LOCKED).first()
     kid = station_key.key_id(key)
     if row is not None and row.key_id and row.key_id != kid:
         raise DatabaseError(_("This station's key ({path}) is not the key this database's log is kept with: "
@@ -131,12 +137,13 @@ def _write(session: Session, bucket: _Bucket) -> None:
         row.hash = prev = digest(key, seq, row.at, row.operator, row.station, row.action, row.target,
                                  row.details, row.prev_hash, row.covers)
         values.append({c: getattr(row, c) for c in _LOG_COLUMNS})
-    session.execute(_LOG_INSERT, values)
+    conn = session.connection()            # Core statements on the tables: no ORM round
+    conn.execute(_LOG_INSERT, values)
     kid = station_key.key_id(key)
     if existed:
-        session.execute(_HEAD_MOVE, {"seq": last, "hash": prev, "key_id": kid})
+        conn.execute(_HEAD_MOVE, {"seq": last, "hash": prev, "key_id": kid})
     else:
-        session.execute(sa.insert(OpLogHead.__table__).values(id=1, seq=last, hash=prev, key_id=kid))
+        conn.execute(sa.insert(OpLogHead.__table__).values(id=1, seq=last, hash=prev, key_id=kid))
 
 
 _H = OpLogHead.__table__
@@ -321,4 +328,6 @@ def search_rows(session: Session, *, batch: int = 2000, **filters: Any) -> Itera
     `batch` at a time — a server-side cursor on PostgreSQL — so exporting a year of log keeps
     memory flat. `details` is the stored JSON text (sorted keys, as record() wrote it)."""
     q = _filtered(sa.select(*(OpLogEntry.__table__.c[c] for c in EXPORT_COLUMNS)), **filters)
-    yield from session.execute(q, execution_options={"yield_per": batch})
+    # a Core statement on the table through the connection: rows as the driver gives them (the
+    # time made aware by its column type), no ORM row machinery (a third of the export's time)
+    yield from session.connection().execute(q, execution_options={"yield_per": batch})

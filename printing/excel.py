@@ -43,7 +43,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from models.cell_safety import dangerous
+from models.cell_safety import TRIGGERS, dangerous
 from resources.i18n import _
 
 KINDS = ("text", "money", "energy", "int", "datetime", "date")
@@ -89,6 +89,9 @@ def fen_text(fen: int) -> str:
     return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
+RAW_BATCH = 500          # rendered rows written into the sheet stream at once
+
+
 class _RawRow(tuple):
     """One data row already rendered as sheet XML: a 1-tuple (append() takes only sequences)
     whose string has NUL where the row number goes."""
@@ -103,6 +106,12 @@ def _serial(value: date, kind: str) -> str:
         return str(days)
     secs = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
     return repr(days + secs / 86400)
+
+
+# a character to drop or escape, or white space at either end (xml:space="preserve"): a text
+# without any (nearly every cell) is written as it is
+_XML_WORK = re.compile(ILLEGAL_CHARACTERS_RE.pattern + r"|[&<>]|^\s|\s\Z")
+_FORMULA_FIRST = frozenset(TRIGGERS)        # a text starting otherwise is never dangerous()
 
 
 def _xml_text(text: str) -> str:
@@ -143,15 +152,19 @@ class _Writer:
     def row(self, values: Sequence[Any]) -> _RawRow:
         out: list[str] = []
         sums = self.sums
+        work, first = _XML_WORK.search, _FORMULA_FIRST
         for i, (col, (letter, style), value) in enumerate(zip(self.columns, self.heads, values)):
             if value is None:
                 continue
             kind = col.kind
             if kind == "text":
                 text = value if isinstance(value, str) else str(value)
-                if dangerous(text):      # shown as typed, never run as a formula, even after editing
+                if text[:1] in first and dangerous(text):   # shown as typed, never run as a formula
                     style = self.quoted[i]
-                out.append(f'<c r="{letter}\0"{style} t="inlineStr">{_xml_text(text)}</c>')
+                if work(text) is None:
+                    out.append(f'<c r="{letter}\0"{style} t="inlineStr"><is><t>{text}</t></is></c>')
+                else:
+                    out.append(f'<c r="{letter}\0"{style} t="inlineStr">{_xml_text(text)}</c>')
                 continue
             if kind == "money":
                 fen = money_fen(value, col)
@@ -214,7 +227,7 @@ def write_table_xlsx(path: str | os.PathLike, title: str, columns: Sequence[Colu
     if ncol > 1:
         for r in range(1, top + 2):
             ws.merged_cells.add(f"A{r}:{get_column_letter(ncol)}{r}")
-    _fast_cells(ws)
+    raw = _fast_cells(ws)
     for line in lines:
         cell = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("", line))
         cell.font = Font(size=12, bold=True)
@@ -231,12 +244,17 @@ def write_table_xlsx(path: str | os.PathLike, title: str, columns: Sequence[Colu
     count = 0
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
+        batch: list[_RawRow] = []
         for row in rows:
             values = [row.get(c.key) for c in columns] if isinstance(row, dict) else row
-            ws.append(writer.row(values))
+            batch.append(writer.row(values))
             count += 1
+            if len(batch) == RAW_BATCH:
+                raw.write(batch)
+                batch.clear()
             if progress is not None and count % progress_every == 0:
                 progress(count)
+        raw.write(batch)
         if totals:
             ws.append(_totals_row(ws, columns, writer))
         wb.save(tmp)
@@ -264,8 +282,32 @@ def _abandon(ws) -> None:
             pass
 
 
-def _fast_cells(ws) -> None:
-    """Let the worksheet take our prepared rows as they are.
+class RawWriter:
+    """Rows rendered by _Writer.row written straight into the sheet stream, many per write.
+
+    write(rows) numbers them after every row appended so far and shifts the rows appended
+    later (totals) by as many, so the sheet's row numbers stay consecutive."""
+
+    def __init__(self) -> None:
+        self.xf = None            # the sheet stream, known once the first row was appended
+        self.extra = 0            # rows written here: what the worksheet's own counter misses
+        self.next = 1             # the row number the next row gets
+
+    def write(self, rows: Sequence[_RawRow]) -> None:
+        if self.xf is None:
+            raise RuntimeError("append a first row (the header) before raw rows")
+        n, out = self.next, []
+        for i, row in enumerate(rows, n):
+            r = str(i)
+            out.append(f'<row r="{r}">{row[0].replace(chr(0), r)}</row>')
+        self.xf._file("".join(out))
+        self.next += len(rows)
+        self.extra += len(rows)
+
+
+def _fast_cells(ws) -> RawWriter:
+    """Let the worksheet take our prepared rows as they are; returns the RawWriter that writes
+    batches of rendered rows without the per-row append() machinery.
 
     openpyxl's write-only append() first assigns every value to a scratch cell and, when the
     value is itself a cell, catches the ValueError that assignment raises — and then writes
@@ -274,10 +316,12 @@ def _fast_cells(ws) -> None:
     straight into the sheet stream with its row number filled in. This replaces two private
     methods of one worksheet object; test_excel reads the file back to pin it.
     """
+    raw = RawWriter()
+
     def values_to_row(values, row_idx):
         if isinstance(values, _RawRow):
             return values
-        return _place(values, row_idx)
+        return _place(values, row_idx + raw.extra)
 
     def _place(values, row_idx):
         for col_idx, cell in enumerate(values, 1):
@@ -291,6 +335,9 @@ def _fast_cells(ws) -> None:
     write_row = writer.write_row
 
     def fast_write_row(xf, row, row_idx):
+        raw.xf = xf
+        row_idx += raw.extra
+        raw.next = row_idx + 1
         if isinstance(row, _RawRow):
             n = str(row_idx)
             xf._file(f'<row r="{n}">{row[0].replace(chr(0), n)}</row>')
@@ -298,6 +345,7 @@ def _fast_cells(ws) -> None:
             write_row(xf, row, row_idx)
 
     writer.write_row = fast_write_row
+    return raw
 
 
 def _header(ws, text: str) -> WriteOnlyCell:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import os
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -28,9 +29,37 @@ def export_log(session, path: str | Path, **filters) -> int:
     command line shows them: local time, the action code, the details' JSON text."""
     from models import oplog
 
-    rows = ((seq, at.astimezone().isoformat(timespec="seconds")[:19], operator, station, action, target, details)
+    local = LocalTime()
+    rows = ((seq, local(at), operator, station, action, target, details)
             for seq, at, operator, station, action, target, details in oplog.search_rows(session, **filters))
     return export_rows(path, rows)
+
+
+_UNSEEN = object()
+_HOUR_END = timedelta(seconds=3599, microseconds=999999)
+
+
+class LocalTime:
+    """An aware UTC time as the PC's local "YYYY-MM-DDTHH:MM:SS" (what `at.astimezone()` shows),
+    with the zone's offset looked up once per UTC hour instead of once per row: an hour whose
+    start and end have the same offset has it throughout; an hour with a zone change in it
+    (daylight saving) is converted row by row."""
+
+    def __init__(self) -> None:
+        self.offsets: dict[tuple[int, int], timedelta | None] = {}
+
+    def __call__(self, at: datetime) -> str:
+        if at.tzinfo is not timezone.utc:
+            return at.astimezone().isoformat(timespec="seconds")[:19]
+        key = (at.toordinal(), at.hour)
+        offset = self.offsets.get(key, _UNSEEN)
+        if offset is _UNSEEN:
+            start = at.replace(minute=0, second=0, microsecond=0)
+            first, last = start.astimezone().utcoffset(), (start + _HOUR_END).astimezone().utcoffset()
+            offset = self.offsets[key] = first if first == last else None
+        if offset is None:
+            return at.astimezone().isoformat(timespec="seconds")[:19]
+        return (at + offset).isoformat(timespec="seconds")[:19]
 
 
 def export_rows(path: str | Path, rows: Iterable[Sequence[object]]) -> int:
@@ -53,7 +82,7 @@ def _xlsx(path: Path, rows: Iterable[Sequence[object]]) -> int:
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
-    from printing.excel import Column, _abandon, _fast_cells, _header, _Writer
+    from printing.excel import RAW_BATCH, Column, _abandon, _fast_cells, _header, _Writer
 
     columns = [Column(h, i, "int" if i == 0 else "text") for i, h in enumerate(headers())]
     wb = Workbook(write_only=True)
@@ -61,14 +90,19 @@ def _xlsx(path: Path, rows: Iterable[Sequence[object]]) -> int:
     for i, width in enumerate((9, 20, 12, 14, 18, 24, 60), 1):
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A2"
-    _fast_cells(ws)
+    raw = _fast_cells(ws)
     ws.append([_header(ws, c.header) for c in columns])
     writer = _Writer(ws, columns, [])
     count = 0
     try:
+        batch = []
         for r in rows:
-            ws.append(writer.row(r))
+            batch.append(writer.row(r))
             count += 1
+            if len(batch) == RAW_BATCH:
+                raw.write(batch)
+                batch.clear()
+        raw.write(batch)
         wb.save(path)
     except BaseException:
         _abandon(ws)

@@ -1,6 +1,8 @@
 """Benchmark (not a test): `meterstation log export` of 100,000 and 300,000 operation-log rows to
 .xlsx and .csv — wall time and peak memory of the command's process — beside the floor, a bare
-SELECT of the same rows and columns through the sqlite3 module, measured in the same run.
+SELECT of the same rows and columns through the sqlite3 module, measured in the same run. Each
+line gives the process's wall time, its CPU time (user + system: what holds on a loaded machine)
+and its peak memory.
 
     python -m tests.benchmarks.bench_log_export [--rows 100000,300000] [--formats xlsx,csv]
 
@@ -69,12 +71,12 @@ def _measured(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
                "wall = time.perf_counter() - t0\n"
                "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
                "sys.stderr.write(r.stderr)\n"
-               "print(r.returncode, wall, u.ru_maxrss / 1024)\n")
+               "print(r.returncode, wall, u.ru_maxrss / 1024, u.ru_utime + u.ru_stime)\n")
     r = subprocess.run([sys.executable, "-c", wrapper, *args], env=env, capture_output=True, text=True)
-    rc, wall, mb = r.stdout.split()
+    rc, wall, mb, cpu = r.stdout.split()
     if int(rc):
         raise SystemExit(f"{args}: exit {rc}: {r.stderr}")
-    return float(wall), float(mb), r.stderr
+    return float(wall), float(mb), float(cpu)
 
 
 def main() -> None:
@@ -97,15 +99,15 @@ def main() -> None:
         for n in (int(x) for x in opts.rows.split(",")):
             _seed(url, n - seeded)
             seeded = n
-            wall, mb, _err = _measured([sys.executable, "-c", FLOOR, str(file)], env)
-            print(f"  {n:>7} rows  floor: bare SELECT (sqlite3)         {wall:6.2f} s  {mb:6.0f} MB")
+            wall, mb, cpu = _measured([sys.executable, "-c", FLOOR, str(file)], env)
+            print(f"  {n:>7} rows  floor: bare SELECT (sqlite3)         {wall:6.2f} s  {cpu:6.2f} s CPU  {mb:6.0f} MB")
             for fmt in opts.formats.split(","):
                 out = tmp_path / f"log-{n}.{fmt}"
-                wall, mb, _err = _measured([sys.executable, str(root / "app.py"), "--lang", "en", "--db", url,
-                                            "log", "export", str(out)], env)
+                wall, mb, cpu = _measured([sys.executable, str(root / "app.py"), "--lang", "en", "--db", url,
+                                           "log", "export", str(out)], env)
                 size = out.stat().st_size / 1e6
-                print(f"  {n:>7} rows  meterstation log export .{fmt:<4}     {wall:6.2f} s  {mb:6.0f} MB"
-                      f"  ({size:.1f} MB file)")
+                print(f"  {n:>7} rows  meterstation log export .{fmt:<4}     {wall:6.2f} s  {cpu:6.2f} s CPU  "
+                      f"{mb:6.0f} MB  ({size:.1f} MB file)", flush=True)
 
 
 if __name__ == "__main__":
