@@ -179,8 +179,10 @@ def apply_effect(s, command: Command, result: Any) -> None:
 
 class OutboxSource:
     def __init__(self, db: Database, meter_links: dict[int, int], *, station: str,
-                 events: ev.EventBus | None = None, refresh_seconds: float = 1.0) -> None:
+                 events: ev.EventBus | None = None, refresh_seconds: float = 1.0,
+                 operator: str = "system") -> None:
         self.db = db
+        self.operator = operator                  # who the log rows name: the service identity
         self.meter_links = meter_links            # meter_id -> link_id
         self.station = station
         self.events = events or ev.EventBus()
@@ -260,7 +262,7 @@ class OutboxSource:
                 refusal = self._refusal(s, item)
                 if refusal is not None:           # never sent: the model cannot do it
                     item.state, item.last_error = "failed", refusal[:300]
-                    oplog.append(s, operator="system", station=self.station, action=f"{item.kind}.failed",
+                    oplog.append(s, operator=self.operator, station=self.station, action=f"{item.kind}.failed",
                                  target=str(item.meter_id), details={"item": item.id, "error": refusal})
                     continue
                 blocked = _blocked(s, item, self.token)
@@ -324,7 +326,7 @@ class OutboxSource:
                               payload=contract.to_json("meter.read", {"quantities": (quantity,)}))
         s.add(readback)
         s.flush()
-        oplog.append(s, operator="system", station=self.station, action=f"meter.{command.kind}.unconfirmed",
+        oplog.append(s, operator=self.operator, station=self.station, action=f"meter.{command.kind}.unconfirmed",
                      target=str(command.meter_id), details={"item": item.id, "error": str(error),
                                                              "payload": command.payload, "read_back": readback.id})
         return readback.id
@@ -350,7 +352,7 @@ class OutboxSource:
                 item.state, item.done_at, item.last_error = "done", now, ""
                 item.in_doubt = False
                 apply_effect(s, command, result)
-                oplog.append(s, operator="system", station=self.station, action=f"meter.{command.kind}",
+                oplog.append(s, operator=self.operator, station=self.station, action=f"meter.{command.kind}",
                              target=str(command.meter_id), details={"item": item.id, "result": result,
                                                                    "payload": command.payload})
             else:
@@ -359,7 +361,7 @@ class OutboxSource:
                 item.last_error = str(error)[:300]
                 if isinstance(error, PERMANENT) or nxt >= expires:
                     item.state = "failed" if isinstance(error, PERMANENT) else "expired"
-                    oplog.append(s, operator="system", station=self.station,
+                    oplog.append(s, operator=self.operator, station=self.station,
                                  action=f"meter.{command.kind}.{item.state}",
                                  target=str(command.meter_id), details={"item": item.id, "error": str(error)})
                 else:

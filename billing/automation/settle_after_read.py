@@ -32,6 +32,7 @@ from models.accounts import Account, AccountMeter
 from models.archive import Meter, Reading
 from models.audit import record
 from models.db import Database, is_retryable, retrying
+from models.audit import audited
 from models.rights import Actor, system_actor
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,9 @@ def settle_readings(db: Database, reading_ids: list[int], *, actor: Actor | None
     result = SettleResult()
     if not reading_ids:
         return result
+    if not actor.can("settle"):                 # the service role may be configured without it
+        with audited(db, actor, "settle"):
+            actor.require("settle")
     with db.write() as s:
         newest = _newest_per_meter(s, list(reading_ids))
         if not newest:
