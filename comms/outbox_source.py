@@ -13,8 +13,9 @@ is a guarded UPDATE ... WHERE state = 'pending' (PostgreSQL first locks the cand
 SELECT ... FOR UPDATE SKIP LOCKED, so two pollers never wait on or take the same row); a command
 is handed to the link only while its claim is still this source's, and its answer is recorded
 only by the holder of the claim. A claim is released by someone else only when its lease has
-expired, or - at start - when it names this host and a process that no longer exists. A released
-claim, and a relay command that failed after it may have reached the meter (no reply, garbled,
+expired (leases are written and compared in the database's clock, models/db_clock.py, so a
+station whose PC clock is off cannot take a live claim), or - at start - when it names this
+host and a process that no longer exists. A released claim, and a relay command that failed after it may have reached the meter (no reply, garbled,
 not confirmed), is "in doubt": before it is sent again its relay state is read back from the
 meter (comms/commands.py, verify_first) and a meter already in that state is not sent the command
 twice. Purchases need no read-back: the meter's purchase count refuses a repeat
@@ -55,6 +56,7 @@ from models.commands import CONTROL_EFFECT
 from models.archive import Meter
 from models.automation import FrozenReading
 from models.base import utcnow
+from models.db_clock import db_now
 from models.db import Database
 from models.errors import InvalidInput
 from models.ledger import OutboxItem
@@ -197,9 +199,9 @@ class OutboxSource:
     def _release_stale(self, *, at_start: bool = False) -> int:
         """Release claims whose lease expired (and, at start, claims of dead processes of this
         host) as "in doubt": they may have reached the meter. Never a live holder's claim."""
-        now = utcnow()
         released = 0
         with self.db.write() as s:
+            now = db_now(s)                  # leases are judged by the database's clock only
             released += s.execute(sa.update(OutboxItem).where(
                 OutboxItem.state == "sending",
                 sa.or_(OutboxItem.lease_until.is_(None), OutboxItem.lease_until < now))
@@ -223,7 +225,7 @@ class OutboxSource:
         with self.db.write() as s:
             s.execute(sa.update(OutboxItem).where(OutboxItem.claim_token == self.token,
                                                   OutboxItem.state == "sending")
-                      .values(lease_until=utcnow() + LEASE))
+                      .values(lease_until=db_now(s) + LEASE))
         self._last_renew = time.monotonic()
 
     def _still_mine(self, command: Command) -> bool:
@@ -232,13 +234,13 @@ class OutboxSource:
         with self.db.write() as s:
             return (s.execute(sa.update(OutboxItem).where(
                 OutboxItem.id == command.item_id, OutboxItem.claim_token == self.token,
-                OutboxItem.state == "sending").values(lease_until=utcnow() + LEASE)).rowcount or 0) == 1
+                OutboxItem.state == "sending").values(lease_until=db_now(s) + LEASE)).rowcount or 0) == 1
 
     def refresh(self) -> int:
         """Claim due items for known meters; returns how many were queued."""
         self._release_stale()
-        now = utcnow()
         with self.db.write() as s:
+            now = db_now(s)
             query = (sa.select(OutboxItem).where(OutboxItem.state == "pending", OutboxItem.next_at <= now,
                                                  OutboxItem.meter_id.in_(list(self.meter_links)))
                      .order_by(OutboxItem.priority, OutboxItem.id).limit(500))
@@ -332,8 +334,8 @@ class OutboxSource:
         return readback.id
 
     def finished(self, command: Command, result: Any, error: CommsError | None) -> None:
-        now = utcnow()
         with self.db.write() as s:
+            now = db_now(s)
             item = s.get(OutboxItem, command.item_id, with_for_update=True)
             if item is None:
                 return
