@@ -57,7 +57,7 @@ from models.archive import Meter
 from models.automation import FrozenReading
 from models.base import utcnow
 from models.db_clock import db_now
-from models.db import Database
+from models.db import Database, retrying
 from models.errors import InvalidInput
 from models.ledger import OutboxItem
 from resources.i18n import _
@@ -334,17 +334,35 @@ class OutboxSource:
         return readback.id
 
     def finished(self, command: Command, result: Any, error: CommsError | None) -> None:
+        recorded = self._record(command, result, error)
+        if recorded is None:
+            return
+        final, readback = recorded
+        if readback is not None:
+            self.events.publish(ev.COMMAND_DONE, item_id=command.item_id, meter_id=command.meter_id,
+                                kind=command.kind, result={"confirmed": False, "read_back": readback})
+        elif error is None:
+            self.events.publish(ev.COMMAND_DONE, item_id=command.item_id, meter_id=command.meter_id,
+                                kind=command.kind, result=result)
+        else:
+            self.events.publish(ev.COMMAND_FAILED, item_id=command.item_id, meter_id=command.meter_id,
+                                kind=command.kind, error=str(error), final=final in ("expired", "failed"))
+
+    @retrying
+    def _record(self, command: Command, result: Any, error: CommsError | None):
+        """The meter's answer into the outbox item (one transaction, run again after a deadlock):
+        (final state, read-back item id or None); None when the claim was no longer this source's."""
         with self.db.write() as s:
             now = db_now(s)
             item = s.get(OutboxItem, command.item_id, with_for_update=True)
             if item is None:
-                return
+                return None
             if item.state != "sending" or item.claim_token != self.token:
                 # the lease expired and the item was released: its new holder reads the meter
                 # back before sending again; recording here would record it twice
                 log.warning("outbox item %s: answer after the claim was lost (%s); not recorded",
                             command.item_id, "ok" if error is None else error)
-                return
+                return None
             item.attempts += 1
             item.claim_token, item.lease_until = None, None
             readback = None
@@ -370,13 +388,4 @@ class OutboxSource:
                     item.state, item.next_at = "pending", nxt
                     # it may have reached the meter unless the meter answered "no": read back first
                     item.in_doubt = item.in_doubt or not isinstance(error, MeterRefused)
-            final = item.state
-        if readback is not None:
-            self.events.publish(ev.COMMAND_DONE, item_id=command.item_id, meter_id=command.meter_id,
-                                kind=command.kind, result={"confirmed": False, "read_back": readback})
-        elif error is None:
-            self.events.publish(ev.COMMAND_DONE, item_id=command.item_id, meter_id=command.meter_id,
-                                kind=command.kind, result=result)
-        else:
-            self.events.publish(ev.COMMAND_FAILED, item_id=command.item_id, meter_id=command.meter_id,
-                                kind=command.kind, error=str(error), final=final in ("expired", "failed"))
+            return item.state, readback

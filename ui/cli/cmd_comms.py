@@ -237,6 +237,11 @@ def poll(ctx: CliContext, args) -> int:
                 stop.wait()
             finally:
                 cycle_log.stop()
+            runtime.stop()
+            from models.db import retried_total
+
+            # counted by models/db.py @retrying in this process (the soak benchmark reads it)
+            ctx.say(_("Deadlocks and serialization failures retried: {n}").format(n=retried_total()))
             return 0
     finally:
         runtime.stop()
