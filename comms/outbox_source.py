@@ -46,7 +46,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from comms import events as ev
-from comms.commands import PERMANENT, AcceptedUnconfirmed
+from comms.commands import IN_DOUBT, PERMANENT, AcceptedUnconfirmed, PartlyApplied
 from comms.driver import ACTIONS
 from comms.errors import CommsError, MeterRefused
 from comms.poller import Command
@@ -76,6 +76,8 @@ RELAY_KINDS = ("meter.trip", "meter.close", "meter.keep-power", "meter.keep-powe
                "meter.control", "meter.valve-open", "meter.valve-close")
 RELAY_SUBS = ("control", "trip", "close", "keep-power", "keep-power-off", "valve-open", "valve-close")
 DEFAULT_EXPIRY = timedelta(hours=24)
+# kinds read back before a re-send when in doubt (comms/commands.py IN_DOUBT: why, per kind)
+READ_BACK_SUBS = RELAY_SUBS + ("price", "settings")
 SIMPLE_KINDS = ("recharge", "refund", "price", "settings", "sync_clock", "read", "read_frozen",
                 "control")
 # what a confirmed control action leaves on the meter's row
@@ -89,7 +91,7 @@ def to_command(item: OutboxItem) -> Command | None:
         return None
     payload = dataclasses.asdict(contract.parse(item.kind, item.payload))
     sub = spec.sub
-    if item.in_doubt and sub in RELAY_SUBS:       # may have reached the meter: read back first
+    if item.in_doubt and sub in READ_BACK_SUBS:   # may have reached the meter: read back first
         payload = {**payload, "verify_first": True}
     if sub in SIMPLE_KINDS:
         return Command(item.id, item.meter_id, sub, payload)
@@ -261,6 +263,13 @@ class OutboxSource:
                     item.state, item.last_error = "failed", _("Unknown meter command {kind}").format(
                         kind=item.kind)
                     continue
+                if item.in_doubt and cmd.kind not in IN_DOUBT:    # no read-back, no guard: never blind
+                    item.state = "failed"
+                    item.last_error = _("{kind} may have reached the meter and cannot be checked there; "
+                                        "it is not sent again").format(kind=item.kind)[:300]
+                    oplog.append(s, operator=self.operator, station=self.station, action=f"{item.kind}.failed",
+                                 target=str(item.meter_id), details={"item": item.id, "error": "in doubt"})
+                    continue
                 refusal = self._refusal(s, item)
                 if refusal is not None:           # never sent: the model cannot do it
                     item.state, item.last_error = "failed", refusal[:300]
@@ -366,6 +375,10 @@ class OutboxSource:
             item.attempts += 1
             item.claim_token, item.lease_until = None, None
             readback = None
+            if isinstance(error, PartlyApplied):         # what the meter took, recorded before the retry
+                oplog.append(s, operator=self.operator, station=self.station,
+                             action=f"meter.{command.kind}.partial", target=str(command.meter_id),
+                             details={"item": item.id, "applied": error.applied, "error": str(error.cause)})
             if isinstance(error, AcceptedUnconfirmed):
                 readback = self._unconfirmed(s, item, command, error, now)
             elif error is None:
