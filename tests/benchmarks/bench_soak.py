@@ -83,6 +83,7 @@ def cashier(n: int, url: str, accounts: list[str], seconds: float, out: str) -> 
     stats["retries"] = sum(counts["retried"].values())
     stats["retried_by_unit"] = counts["retried"]
     stats["gave_up"] = sum(counts["gave_up"].values())
+    stats["cpu_s"] = time.process_time()         # this cashier's CPU (wall time is noisy under load)
     db.dispose()
     Path(out).write_text(json.dumps(stats), encoding="utf-8")
 
@@ -204,6 +205,10 @@ def run(seconds: float, backend: str, cashiers: int = 8, meters: int = 24) -> di
         wall = time.monotonic() - t0
         poller.send_signal(signal.SIGTERM)
         poller.wait(60)
+        import resource
+
+        children_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)       # cashiers and the poller
+        children_cpu = children_cpu.ru_utime + children_cpu.ru_stime
         plog.close()
         results = [json.loads((tmp / f"c{n}.json").read_text()) for n in range(cashiers)
                    if (tmp / f"c{n}.json").exists()]
@@ -224,6 +229,8 @@ def run(seconds: float, backend: str, cashiers: int = 8, meters: int = 24) -> di
                 "retries_poller": _poller_retries(poll_text),
                 "retries_by_unit": _by_unit(results),
                 "retries_gave_up": sum(r.get("gave_up", 0) for r in results) + poll_text.count("gave up after"),
+                "cpu_ms_per_op_cashiers": round(sum(r.get("cpu_s", 0) for r in results) * 1000 / max(ops, 1), 2),
+                "cpu_s_poller": round(children_cpu - sum(r.get("cpu_s", 0) for r in results), 1),
                 "poller_cycles": poll_text.count(" cycle: "), "poller_exit": poller.returncode,
                 "poller_tracebacks": poll_text.count("Traceback"),
                 "poller_first_traceback": poll_text[poll_text.find("Traceback"):][:1500] if "Traceback" in poll_text else ""}
