@@ -30,9 +30,8 @@ from billing.money import from_fen
 from billing.settlement import charge_binding
 from models.accounts import Account, AccountMeter
 from models.archive import Meter, Reading
-from models.audit import record
+from models.audit import audited, record
 from models.db import Database, is_retryable, retrying
-from models.audit import audited
 from models.rights import Actor, system_actor
 
 log = logging.getLogger(__name__)
