@@ -27,6 +27,9 @@ branch_labels = None
 depends_on = None
 
 NEW_RIGHTS = ("poll", "settle")
+_ALL_0001 = ("sell refund reverse account_open account_close account_edit subsidy relay_control meter_read "
+             "archive_edit tariff_edit settings_edit operator_admin backup restore report_view log_view shift").split()
+_BUILTIN = {"super-admin": _ALL_0001, "admin": [r for r in _ALL_0001 if r != "restore"]}   # as 0001 set them
 SERVICE_RIGHTS = ("meter_read", "poll", "relay_control", "settle")
 _roles = sa.table("roles", sa.column("id", sa.Integer), sa.column("name", sa.String),
                   sa.column("label", sa.Unicode), sa.column("builtin", sa.Boolean),
@@ -80,6 +83,13 @@ def _chain(conn, action: str, details: dict) -> None:
 
 
 def upgrade() -> None:
+    if op.get_context().as_sql:
+        for name, rights in _BUILTIN.items():
+            op.execute(sa.update(_roles).where(_roles.c.name == name)
+                       .values(rights=" ".join(sorted(set(rights) | set(NEW_RIGHTS)))))
+        op.execute(sa.insert(_roles).values(name="service", label="Service identity", builtin=False,
+                                            rights=" ".join(SERVICE_RIGHTS)))
+        return
     conn = op.get_bind()
     changed = _set_rights(conn, True)
     created = False
@@ -92,6 +102,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_context().as_sql:
+        for name, rights in _BUILTIN.items():
+            op.execute(sa.update(_roles).where(_roles.c.name == name).values(rights=" ".join(sorted(rights))))
+        op.execute(sa.delete(_roles).where(_roles.c.name == "service"))
+        return
     conn = op.get_bind()
     changed = _set_rights(conn, False)
     used = conn.execute(sa.text("SELECT count(*) FROM operators o JOIN roles r ON r.id = o.role_id "
