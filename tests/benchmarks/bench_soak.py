@@ -46,6 +46,7 @@ def cashier(n: int, url: str, accounts: list[str], seconds: float, out: str) -> 
     stats = {"ops": 0, "sales_fen": {}, "refunds_fen": {}, "reversed": [], "errors": [], "refused": 0,
              "latency": [], "sales": 0, "refunds": 0, "reversals": 0}
     mine: list[tuple[str, str, int]] = []          # (receipt, account, fen) of own sales
+    cpu0 = time.process_time()                   # the loop's CPU, not the imports and the login
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         account = rng.choice(accounts)
@@ -84,6 +85,7 @@ def cashier(n: int, url: str, accounts: list[str], seconds: float, out: str) -> 
     stats["retried_by_unit"] = counts["retried"]
     stats["gave_up"] = sum(counts["gave_up"].values())
     stats["cpu_s"] = time.process_time()         # this cashier's CPU (wall time is noisy under load)
+    stats["cpu_loop_s"] = stats["cpu_s"] - cpu0
     db.dispose()
     Path(out).write_text(json.dumps(stats), encoding="utf-8")
 
@@ -229,7 +231,7 @@ def run(seconds: float, backend: str, cashiers: int = 8, meters: int = 24) -> di
                 "retries_poller": _poller_retries(poll_text),
                 "retries_by_unit": _by_unit(results),
                 "retries_gave_up": sum(r.get("gave_up", 0) for r in results) + poll_text.count("gave up after"),
-                "cpu_ms_per_op_cashiers": round(sum(r.get("cpu_s", 0) for r in results) * 1000 / max(ops, 1), 2),
+                "cpu_ms_per_op_cashiers": round(sum(r.get("cpu_loop_s", 0) for r in results) * 1000 / max(ops, 1), 2),
                 "cpu_s_poller": round(children_cpu - sum(r.get("cpu_s", 0) for r in results), 1),
                 "poller_cycles": poll_text.count(" cycle: "), "poller_exit": poller.returncode,
                 "poller_tracebacks": poll_text.count("Traceback"),
