@@ -31,7 +31,7 @@ from models.accounts import Account, AccountMeter
 from models.archive import Meter
 from models.audit import audited, record
 from models.base import utcnow
-from models.db import Database
+from models.db import Database, retrying
 from models.errors import Conflict, InvalidInput
 from models.rights import Actor
 from resources.i18n import _
@@ -62,6 +62,7 @@ def _final_readings(s: Session, readings: dict[str, Decimal | str]) -> dict[int,
     return {find_meter(s, k).id: v for k, v in readings.items()}
 
 
+@retrying
 def close_account(db: Database, actor: Actor, account_ref: str | int,
                   final_readings: dict[str, Decimal | str] | None = None, *,
                   method: str = "cash") -> MoneyResult:
@@ -96,6 +97,7 @@ def close_account(db: Database, actor: Actor, account_ref: str | int,
                            subsidy=from_fen(account.subsidy_fen))
 
 
+@retrying
 def replace_meter(db: Database, actor: Actor, account_ref: str | int, old_meter: str,
                   old_final: Decimal | str, new_meter: str, new_initial: Decimal | str) -> AccountView:
     """换表: settle the old meter to its final reading, bind the new one from its initial reading."""
@@ -123,6 +125,7 @@ def replace_meter(db: Database, actor: Actor, account_ref: str | int, old_meter:
         return view(s, account)
 
 
+@retrying
 def move_tenant(db: Database, actor: Actor, account_ref: str | int, room_id: int,
                 final_readings: dict[str, Decimal | str], new_meters: list[MeterOpening]) -> AccountView:
     """调换商铺: settle and release the old room's meters, bind the new room's; balance carried."""

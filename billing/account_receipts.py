@@ -12,11 +12,12 @@ import sqlalchemy as sa
 from billing import receipts
 from billing.lookup import account_building, find_account
 from models.audit import audited, record
-from models.db import Database
+from models.db import Database, retrying
 from models.ledger import Receipt
 from models.rights import Actor
 
 
+@retrying
 def issue_open_receipt(db: Database, actor: Actor, account_ref: str | int) -> str:
     """The number of the account's opening receipt (issued now if it has none)."""
     with audited(db, actor, "receipt.account_open", str(account_ref)) as s:

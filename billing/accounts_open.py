@@ -30,7 +30,7 @@ from models.archive import CUSTOMER_TYPES, Customer, Meter, Room
 from models.audit import audited, record
 from models.base import utcnow
 from models.counters import next_value
-from models.db import Database
+from models.db import Database, retrying
 from models.errors import Conflict, InvalidInput, NotFound
 from models.rights import Actor
 from resources.i18n import _
@@ -83,6 +83,7 @@ def bind(session: Session, account: Account, opening: MeterOpening, at: datetime
     return binding
 
 
+@retrying
 def open_account(db: Database, actor: Actor, customer: str | int, meters: list[MeterOpening], *,
                  room: str | int | None = None, mode: str = "station-prepaid", tariff: str | None = None,
                  arrears: str = "trip-now", account_type: str | None = None,
@@ -135,6 +136,7 @@ def _room_id(s: Session, room: str | int | None, meters: list[MeterOpening]) -> 
     return ids[0]
 
 
+@retrying
 def bind_meter(db: Database, actor: Actor, account_ref: str | int, opening: MeterOpening) -> AccountView:
     """Bind another meter to an open account (一户多表)."""
     with audited(db, actor, "account.bind", str(account_ref)) as s:

@@ -26,7 +26,7 @@ from billing.lookup import account_building, find_account
 from billing.subsidies import check_month
 from models.accounts import Account
 from models.audit import audited, record
-from models.db import Database
+from models.db import Database, retrying
 from models.errors import NotFound, StationError
 from models.ledger import LedgerEntry
 from models.oplog import OpLogEntry
@@ -96,6 +96,7 @@ def _document(session: Session, account: Account, month: str, company: str = "")
     return doc
 
 
+@retrying
 def print_bill(db: Database, actor: Actor, account_ref: str | int, month: str) -> PrintedBill:
     """Issue the bill, or count and log a reprint of it; returns what to print."""
     check_month(month)
@@ -189,6 +190,7 @@ def write_new(printed: PrintedBill, path: Path) -> bool:
         os.unlink(tmp)
 
 
+@retrying
 def _record_issue(db: Database, actor: Actor, number: str, month: str) -> bool:
     """Log the issue of a bill whose original was just saved; False if it was issued meanwhile."""
     with audited(db, actor, "bill.print", f"{number} {month}") as s:

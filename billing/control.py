@@ -44,7 +44,7 @@ from models.accounts import Account, AccountMeter, TariffVersion
 from models.archive import Floor, Meter, Room
 from models.audit import audited, record
 from models.base import utcnow
-from models.db import Database
+from models.db import Database, retrying
 from models.errors import InvalidInput, NotFound
 from models.ledger import OutboxItem
 from models.rights import Actor
@@ -143,6 +143,7 @@ def default_payload(s, account_id: int | None, action: str) -> dict[str, Any] | 
                        .format(action=_(ACTION_TITLES[action])))
 
 
+@retrying
 def send_command(db: Database, actor: Actor, meter_ids: Iterable[int], action: str,
                  payload: dict[str, Any] | None = None) -> list[int]:
     """Queue one command for each meter (restore-prepaid: up to two); returns the outbox ids."""

@@ -25,7 +25,7 @@ from models.areas import Building
 from models.audit import audited, record
 from models.base import utcnow
 from models.counters import next_value
-from models.db import Database
+from models.db import Database, retrying
 from models.errors import NotFound
 from models.ledger import LedgerEntry, Receipt
 from models.rights import Actor
@@ -157,6 +157,7 @@ def load(db: Database, number: str) -> ReceiptInfo:
         return ReceiptInfo(r.number, r.kind, json.loads(r.payload), r.reprints)
 
 
+@retrying
 def reprint(db: Database, actor: Actor, number: str) -> ReceiptInfo:
     """Count and log a reprint; the same number and snapshot come back (print it as a copy)."""
     with audited(db, actor, "receipt.reprint", number) as s:

@@ -41,7 +41,7 @@ from billing.units import from_milli
 from models.accounts import Account
 from models.archive import Reading
 from models.audit import audited, record
-from models.db import Database
+from models.db import Database, retrying
 from models.errors import InvalidInput
 from models.ledger import LedgerEntry
 from models.rights import Actor
@@ -163,6 +163,7 @@ def _recompute_account(s: Session, account: Account, start: date, end: date) -> 
     return spans, charged, recomputed
 
 
+@retrying
 def recompute(db: Database, actor: Actor, first: date, last: date, *, account: str | None = None,
               dry_run: bool = False) -> list[Correction]:
     """Recompute local days first..last and (unless dry_run) post one adjustment per account."""

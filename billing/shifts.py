@@ -19,7 +19,7 @@ from billing.money import check_amount, from_fen, parse_amount, to_fen
 from models import oplog
 from models.audit import audited, record
 from models.base import utcnow
-from models.db import Database
+from models.db import Database, retrying
 from models.errors import Conflict
 from models.ledger import LedgerEntry, Shift
 from models.rights import Actor
@@ -74,6 +74,7 @@ def _open_shift(session: Session, station: str) -> Shift | None:
                            .with_for_update()).scalar_one_or_none()
 
 
+@retrying
 def open_shift(db: Database, actor: Actor) -> ShiftReport:
     try:
         with audited(db, actor, "shift.open", actor.station) as s:
@@ -89,6 +90,7 @@ def open_shift(db: Database, actor: Actor) -> ShiftReport:
         raise Conflict(_("A shift is already open at station {station}").format(station=actor.station)) from None
 
 
+@retrying
 def close_shift(db: Database, actor: Actor, counted: Decimal | str) -> ShiftReport:
     """Close this station's shift with the cash counted in the drawer."""
     value = parse_amount(counted) if isinstance(counted, str) else check_amount(counted)

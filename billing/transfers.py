@@ -17,12 +17,13 @@ from billing.money import from_fen, parse_amount, to_fen
 from billing.results import MoneyResult
 from billing.sales import queue_after_credit
 from models.audit import audited, record
-from models.db import Database
+from models.db import Database, retrying
 from models.errors import Conflict, InvalidInput
 from models.rights import Actor
 from resources.i18n import _
 
 
+@retrying
 def transfer(db: Database, actor: Actor, from_ref: str | int, to_ref: str | int,
              amount: Decimal | str, *, note: str = "") -> tuple[MoneyResult, MoneyResult]:
     with audited(db, actor, "transfer", f"{from_ref}->{to_ref}") as s:
@@ -49,6 +50,7 @@ def transfer(db: Database, actor: Actor, from_ref: str | int, to_ref: str | int,
         return result_of(s, out), result_of(s, into)
 
 
+@retrying
 def opening_balance(db: Database, actor: Actor, account_ref: str | int, amount: Decimal | str, *,
                     note: str = "") -> MoneyResult:
     """老表金额转入: the balance the old system held for this customer (may be negative)."""

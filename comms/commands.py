@@ -89,22 +89,53 @@ def read_frozen(driver: MeterDriver, payload: dict[str, Any], today: date | None
 
 
 # the relay state a confirmed action leaves (read back with the "relay" quantity)
+# What a command in doubt (it may have reached the meter before its sender died or its answer was
+# lost) does before it is sent again - protocols.md is the source of each row:
+#   trip, close       read back: the relay state, status word 3 bit 4 (04000503; §1.9, §1.11 "a
+#                     9C reply means accepted, not moved: confirm by polling 04000503")
+#   valve-open/close  read back: the valve state, CJ/T 188 901F ST bits 0-1 (§3.5, §3.6)
+#   recharge, refund  guarded: the meter's purchase count 03330201 (§1.9, §6 "the meter checks
+#                     count = its count + 1") decides, read before writing; never a second purchase
+#   price, settings   read back first: 040501xx prices, 04001001..3 amounts with C=11 (§6 "C=14
+#                     write ... then read back with C=11"); values already there are not written
+#                     again; the values a partly applied download did take are recorded before
+#                     its retry (PartlyApplied)
+#   sync_clock        set and read back (§6: a broadcast C=08 has no reply, read the clock back)
+#   keep-power(-off)  sent again: it sets a state (3AH/3BH, §1.11), twice is once; the state
+#                     (status word 3 bit 12) is [M] and not read here
+#   read, read_frozen reads: nothing to apply
+# Any other kind in doubt is refused (failed, never re-sent blind): IN_DOUBT below.
 RELAY_AFTER = {"trip": "open", "close": "closed"}
+VALVE_AFTER = {"valve-open": "open", "valve-close": "closed"}
+IN_DOUBT = {"control": "read-back", "price": "read-back", "settings": "read-back",
+            "recharge": "guarded", "refund": "guarded", "sync_clock": "read-back",
+            "read": "read", "read_frozen": "read"}
+
+
+class PartlyApplied(CommsError):
+    """A price or settings download stopped half-way: `applied` holds what the meter took (read
+    back) before `cause`; the outbox records it before the retry."""
+
+    def __init__(self, cause: CommsError, applied: dict[str, str]) -> None:
+        super().__init__(str(cause))
+        self.cause, self.applied = cause, applied
 
 
 def already_done(driver: MeterDriver, action: str) -> bool:
     """Read back whether the meter is already in the state `action` leaves (an outbox item in
-    doubt: it may have reached the meter before its sender died). Only the relay's state is
-    read (DL/T 645-2007 status word 3, 04000503 bit 4 - protocols.md; Modbus: the profile's
-    relay register); for other actions False (sent again: keep-power and valves are idempotent
-    on the meter). A failed read-back raises, so the item stays in doubt and is retried."""
-    want = RELAY_AFTER.get(action)
+    doubt: it may have reached the meter before its sender died). The relay's state (DL/T
+    645-2007 status word 3, 04000503 bit 4 - protocols.md §1.11; Modbus: the profile's relay
+    register) and the valve's (CJ/T 188 ST bits, §3.6); for keep-power False (sent again: it
+    is a state the meter sets, twice is once). A failed read-back raises, so the item stays
+    in doubt and is retried."""
+    quantity, want = ("relay", RELAY_AFTER.get(action)) if action in RELAY_AFTER else \
+        ("valve", VALVE_AFTER.get(action))
     if want is None:
         return False
-    reading = driver.read(["relay"]).get("relay")
+    reading = driver.read([quantity]).get(quantity)
     if reading is None:
-        raise NotConfirmed(_("The relay state of the meter cannot be read back before {action} is "
-                             "sent again").format(action=action))
+        raise NotConfirmed(_("The {quantity} state of the meter cannot be read back before {action} is "
+                             "sent again").format(quantity=quantity, action=action))
     return str(reading.value) == want
 
 
@@ -135,18 +166,52 @@ def _refund(driver: MeterDriver, payload: dict[str, Any]) -> dict[str, Any]:
             "applied": result.applied}
 
 
+def _still_to_write(read: Callable[[], dict[str, Decimal]], want: dict[str, Decimal]) -> dict[str, Decimal]:
+    """In doubt: the wanted values the meter does not hold yet (read back first); all of them
+    when it cannot say (then the absolute values are simply written again)."""
+    try:
+        back = read()
+    except (Unsupported, MeterRefused):
+        return dict(want)
+    return {k: v for k, v in want.items() if k not in back or Decimal(str(back[k])) != v}
+
+
+def _write_each(write: Callable[[dict[str, Decimal]], dict[str, Decimal]],
+                want: dict[str, Decimal]) -> dict[str, Decimal]:
+    """Write the values one by one (each read back by the driver); a failure after some were
+    taken raises PartlyApplied naming them, so they are recorded before the retry."""
+    done: dict[str, Decimal] = {}
+    for key, value in want.items():
+        try:
+            done.update(write({key: value}))
+        except CommsError as e:
+            if done and not isinstance(e, PERMANENT):
+                raise PartlyApplied(e, {k: str(v) for k, v in done.items()}) from e
+            raise
+    return done
+
+
 def _price(driver: MeterDriver, payload: dict[str, Any]) -> dict[str, Any]:
     prices = [Decimal(str(p)) for p in payload.get("prices") or ()]
     if not 1 <= len(prices) <= 4:
         raise BadCommand(_("A price download has 1 to 4 rate prices"))
-    return {"prices": [str(p) for p in driver.write_prices(prices)], "confirmed": True}
+    want = {str(i): p for i, p in enumerate(prices, start=1)}
+    todo = _still_to_write(lambda: driver.read_prices(len(prices)), want) if payload.get("verify_first") else want
+    # rate by rate (each read back), so a download that stops half-way says what the meter took
+    done = _write_each(lambda one: {k: driver.write_price(int(k), v) for k, v in one.items()}, todo)
+    out = {"prices": [str(done.get(k, want[k])) for k in want], "confirmed": True}
+    return {**out, "read_back": sorted(set(want) - set(todo))} if todo != want else out
 
 
 def _settings(driver: MeterDriver, payload: dict[str, Any]) -> dict[str, Any]:
-    values = {k: Decimal(str(v)) for k, v in payload.items() if v is not None}
+    values = {k: Decimal(str(v)) for k, v in payload.items() if v is not None and k != "verify_first"}
     if not values:
         raise BadCommand(_("A settings download needs at least one value"))
-    return {"settings": {k: str(v) for k, v in driver.write_settings(values).items()}, "confirmed": True}
+    todo = _still_to_write(lambda: driver.read_settings(list(values)), values) if payload.get("verify_first") \
+        else values
+    done = _write_each(driver.write_settings, todo)
+    out = {"settings": {k: str(done.get(k, v)) for k, v in values.items()}, "confirmed": True}
+    return {**out, "read_back": sorted(set(values) - set(todo))} if todo != values else out
 
 
 def _sync_clock(driver: MeterDriver, payload: dict[str, Any]) -> dict[str, Any]:

@@ -102,8 +102,23 @@ class Dlt645Writes:
         return back
 
     def write_prices(self, prices: Sequence[Decimal]) -> list[Decimal]:
-        return [Decimal(self.write_di(f"0405010{i}", Decimal(p).quantize(Decimal("0.0001"))))
-                for i, p in enumerate(prices, start=1)]
+        return [self.write_price(i, p) for i, p in enumerate(prices, start=1)]
+
+    def write_price(self, index: int, price: Decimal) -> Decimal:
+        """Rate price `index` (040501xx, XXXX.XXXX; protocols.md §6), written and read back."""
+        if not 1 <= index <= 4:
+            raise Unsupported(_("Rate price {n} is not offered").format(n=index))
+        return Decimal(self.write_di(f"0405010{index}", Decimal(price).quantize(Decimal("0.0001"))))
+
+    def read_prices(self, n: int) -> dict[str, Decimal]:
+        return {str(i): Decimal(self.read_di(f"0405010{i}")) for i in range(1, n + 1)}
+
+    def read_settings(self, keys) -> dict[str, Decimal]:
+        unknown = sorted(set(keys) - set(SETTING_DI))
+        if unknown:
+            raise Unsupported(_("{protocol} meters have no sourced data identifier for {what}")
+                              .format(protocol=self.config.protocol, what=", ".join(unknown)))
+        return {k: Decimal(self.read_di(SETTING_DI[k])) for k in keys}
 
     def write_settings(self, values) -> dict[str, Decimal]:
         unknown = sorted(set(values) - set(SETTING_DI))

@@ -133,9 +133,22 @@ class MeterDriver(abc.ABC):
         """Write rate prices 1..n and return them as read back from the meter."""
         raise self._unsupported(N_("price download"))
 
+    def write_price(self, index: int, price: Decimal) -> Decimal:
+        """Write rate price `index` (1..4); returns it as read back from the meter."""
+        raise self._unsupported(N_("price download"))
+
+    def read_prices(self, n: int) -> dict[str, Decimal]:
+        """Rate prices 1..n as the meter holds them ({"1": price, ...}): the read-back of a
+        price download in doubt (comms/commands.py)."""
+        raise self._unsupported(N_("price read-back"))
+
     def write_settings(self, values: Mapping[str, Decimal]) -> dict[str, Decimal]:
         """Write alarm amounts / overdraft / power limit; returns the values read back."""
         raise self._unsupported(N_("settings download"))
+
+    def read_settings(self, keys: Sequence[str]) -> dict[str, Decimal]:
+        """The meter's values of these settings: the read-back of a download in doubt."""
+        raise self._unsupported(N_("settings read-back"))
 
     def sync_clock(self, when: datetime) -> None:
         raise self._unsupported(N_("clock synchronisation"))

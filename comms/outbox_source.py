@@ -13,8 +13,9 @@ is a guarded UPDATE ... WHERE state = 'pending' (PostgreSQL first locks the cand
 SELECT ... FOR UPDATE SKIP LOCKED, so two pollers never wait on or take the same row); a command
 is handed to the link only while its claim is still this source's, and its answer is recorded
 only by the holder of the claim. A claim is released by someone else only when its lease has
-expired, or - at start - when it names this host and a process that no longer exists. A released
-claim, and a relay command that failed after it may have reached the meter (no reply, garbled,
+expired (leases are written and compared in the database's clock, models/db_clock.py, so a
+station whose PC clock is off cannot take a live claim), or - at start - when it names this
+host and a process that no longer exists. A released claim, and a relay command that failed after it may have reached the meter (no reply, garbled,
 not confirmed), is "in doubt": before it is sent again its relay state is read back from the
 meter (comms/commands.py, verify_first) and a meter already in that state is not sent the command
 twice. Purchases need no read-back: the meter's purchase count refuses a repeat
@@ -45,7 +46,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from comms import events as ev
-from comms.commands import PERMANENT, AcceptedUnconfirmed
+from comms.commands import IN_DOUBT, PERMANENT, AcceptedUnconfirmed, PartlyApplied
 from comms.driver import ACTIONS
 from comms.errors import CommsError, MeterRefused
 from comms.poller import Command
@@ -55,7 +56,8 @@ from models.commands import CONTROL_EFFECT
 from models.archive import Meter
 from models.automation import FrozenReading
 from models.base import utcnow
-from models.db import Database
+from models.db_clock import db_now
+from models.db import Database, retrying
 from models.errors import InvalidInput
 from models.ledger import OutboxItem
 from resources.i18n import _
@@ -74,6 +76,8 @@ RELAY_KINDS = ("meter.trip", "meter.close", "meter.keep-power", "meter.keep-powe
                "meter.control", "meter.valve-open", "meter.valve-close")
 RELAY_SUBS = ("control", "trip", "close", "keep-power", "keep-power-off", "valve-open", "valve-close")
 DEFAULT_EXPIRY = timedelta(hours=24)
+# kinds read back before a re-send when in doubt (comms/commands.py IN_DOUBT: why, per kind)
+READ_BACK_SUBS = RELAY_SUBS + ("price", "settings")
 SIMPLE_KINDS = ("recharge", "refund", "price", "settings", "sync_clock", "read", "read_frozen",
                 "control")
 # what a confirmed control action leaves on the meter's row
@@ -87,7 +91,7 @@ def to_command(item: OutboxItem) -> Command | None:
         return None
     payload = dataclasses.asdict(contract.parse(item.kind, item.payload))
     sub = spec.sub
-    if item.in_doubt and sub in RELAY_SUBS:       # may have reached the meter: read back first
+    if item.in_doubt and sub in READ_BACK_SUBS:   # may have reached the meter: read back first
         payload = {**payload, "verify_first": True}
     if sub in SIMPLE_KINDS:
         return Command(item.id, item.meter_id, sub, payload)
@@ -179,8 +183,10 @@ def apply_effect(s, command: Command, result: Any) -> None:
 
 class OutboxSource:
     def __init__(self, db: Database, meter_links: dict[int, int], *, station: str,
-                 events: ev.EventBus | None = None, refresh_seconds: float = 1.0) -> None:
+                 events: ev.EventBus | None = None, refresh_seconds: float = 1.0,
+                 operator: str = "system") -> None:
         self.db = db
+        self.operator = operator                  # who the log rows name: the service identity
         self.meter_links = meter_links            # meter_id -> link_id
         self.station = station
         self.events = events or ev.EventBus()
@@ -195,9 +201,9 @@ class OutboxSource:
     def _release_stale(self, *, at_start: bool = False) -> int:
         """Release claims whose lease expired (and, at start, claims of dead processes of this
         host) as "in doubt": they may have reached the meter. Never a live holder's claim."""
-        now = utcnow()
         released = 0
         with self.db.write() as s:
+            now = db_now(s)                  # leases are judged by the database's clock only
             released += s.execute(sa.update(OutboxItem).where(
                 OutboxItem.state == "sending",
                 sa.or_(OutboxItem.lease_until.is_(None), OutboxItem.lease_until < now))
@@ -221,7 +227,7 @@ class OutboxSource:
         with self.db.write() as s:
             s.execute(sa.update(OutboxItem).where(OutboxItem.claim_token == self.token,
                                                   OutboxItem.state == "sending")
-                      .values(lease_until=utcnow() + LEASE))
+                      .values(lease_until=db_now(s) + LEASE))
         self._last_renew = time.monotonic()
 
     def _still_mine(self, command: Command) -> bool:
@@ -230,13 +236,13 @@ class OutboxSource:
         with self.db.write() as s:
             return (s.execute(sa.update(OutboxItem).where(
                 OutboxItem.id == command.item_id, OutboxItem.claim_token == self.token,
-                OutboxItem.state == "sending").values(lease_until=utcnow() + LEASE)).rowcount or 0) == 1
+                OutboxItem.state == "sending").values(lease_until=db_now(s) + LEASE)).rowcount or 0) == 1
 
     def refresh(self) -> int:
         """Claim due items for known meters; returns how many were queued."""
         self._release_stale()
-        now = utcnow()
         with self.db.write() as s:
+            now = db_now(s)
             query = (sa.select(OutboxItem).where(OutboxItem.state == "pending", OutboxItem.next_at <= now,
                                                  OutboxItem.meter_id.in_(list(self.meter_links)))
                      .order_by(OutboxItem.priority, OutboxItem.id).limit(500))
@@ -257,10 +263,17 @@ class OutboxSource:
                     item.state, item.last_error = "failed", _("Unknown meter command {kind}").format(
                         kind=item.kind)
                     continue
+                if item.in_doubt and cmd.kind not in IN_DOUBT:    # no read-back, no guard: never blind
+                    item.state = "failed"
+                    item.last_error = _("{kind} may have reached the meter and cannot be checked there; "
+                                        "it is not sent again").format(kind=item.kind)[:300]
+                    oplog.append(s, operator=self.operator, station=self.station, action=f"{item.kind}.failed",
+                                 target=str(item.meter_id), details={"item": item.id, "error": "in doubt"})
+                    continue
                 refusal = self._refusal(s, item)
                 if refusal is not None:           # never sent: the model cannot do it
                     item.state, item.last_error = "failed", refusal[:300]
-                    oplog.append(s, operator="system", station=self.station, action=f"{item.kind}.failed",
+                    oplog.append(s, operator=self.operator, station=self.station, action=f"{item.kind}.failed",
                                  target=str(item.meter_id), details={"item": item.id, "error": refusal})
                     continue
                 blocked = _blocked(s, item, self.token)
@@ -332,49 +345,16 @@ class OutboxSource:
                               payload=contract.to_json("meter.read", {"quantities": (quantity,)}))
         s.add(readback)
         s.flush()
-        oplog.append(s, operator="system", station=self.station, action=f"meter.{command.kind}.unconfirmed",
+        oplog.append(s, operator=self.operator, station=self.station, action=f"meter.{command.kind}.unconfirmed",
                      target=str(command.meter_id), details={"item": item.id, "error": str(error),
                                                              "payload": command.payload, "read_back": readback.id})
         return readback.id
 
     def finished(self, command: Command, result: Any, error: CommsError | None) -> None:
-        now = utcnow()
-        with self.db.write() as s:
-            item = s.get(OutboxItem, command.item_id, with_for_update=True)
-            if item is None:
-                return
-            if item.state != "sending" or item.claim_token != self.token:
-                # the lease expired and the item was released: its new holder reads the meter
-                # back before sending again; recording here would record it twice
-                log.warning("outbox item %s: answer after the claim was lost (%s); not recorded",
-                            command.item_id, "ok" if error is None else error)
-                return
-            item.attempts += 1
-            item.claim_token, item.lease_until = None, None
-            readback = None
-            if isinstance(error, AcceptedUnconfirmed):
-                readback = self._unconfirmed(s, item, command, error, now)
-            elif error is None:
-                item.state, item.done_at, item.last_error = "done", now, ""
-                item.in_doubt = False
-                apply_effect(s, command, result)
-                oplog.append(s, operator="system", station=self.station, action=f"meter.{command.kind}",
-                             target=str(command.meter_id), details={"item": item.id, "result": result,
-                                                                   "payload": command.payload})
-            else:
-                expires = item.expires_at or (item.created_at + DEFAULT_EXPIRY)
-                nxt = now + timedelta(seconds=BACKOFF[min(item.attempts, len(BACKOFF)) - 1])
-                item.last_error = str(error)[:300]
-                if isinstance(error, PERMANENT) or nxt >= expires:
-                    item.state = "failed" if isinstance(error, PERMANENT) else "expired"
-                    oplog.append(s, operator="system", station=self.station,
-                                 action=f"meter.{command.kind}.{item.state}",
-                                 target=str(command.meter_id), details={"item": item.id, "error": str(error)})
-                else:
-                    item.state, item.next_at = "pending", nxt
-                    # it may have reached the meter unless the meter answered "no": read back first
-                    item.in_doubt = item.in_doubt or not isinstance(error, MeterRefused)
-            final = item.state
+        recorded = self._record(command, result, error)
+        if recorded is None:
+            return
+        final, readback = recorded
         if readback is not None:
             self.events.publish(ev.COMMAND_DONE, item_id=command.item_id, meter_id=command.meter_id,
                                 kind=command.kind, result={"confirmed": False, "read_back": readback})
@@ -384,3 +364,49 @@ class OutboxSource:
         else:
             self.events.publish(ev.COMMAND_FAILED, item_id=command.item_id, meter_id=command.meter_id,
                                 kind=command.kind, error=str(error), final=final in ("expired", "failed"))
+
+    @retrying
+    def _record(self, command: Command, result: Any, error: CommsError | None):
+        """The meter's answer into the outbox item (one transaction, run again after a deadlock):
+        (final state, read-back item id or None); None when the claim was no longer this source's."""
+        with self.db.write() as s:
+            now = db_now(s)
+            item = s.get(OutboxItem, command.item_id, with_for_update=True)
+            if item is None:
+                return None
+            if item.state != "sending" or item.claim_token != self.token:
+                # the lease expired and the item was released: its new holder reads the meter
+                # back before sending again; recording here would record it twice
+                log.warning("outbox item %s: answer after the claim was lost (%s); not recorded",
+                            command.item_id, "ok" if error is None else error)
+                return None
+            item.attempts += 1
+            item.claim_token, item.lease_until = None, None
+            readback = None
+            if isinstance(error, PartlyApplied):         # what the meter took, recorded before the retry
+                oplog.append(s, operator=self.operator, station=self.station,
+                             action=f"meter.{command.kind}.partial", target=str(command.meter_id),
+                             details={"item": item.id, "applied": error.applied, "error": str(error.cause)})
+            if isinstance(error, AcceptedUnconfirmed):
+                readback = self._unconfirmed(s, item, command, error, now)
+            elif error is None:
+                item.state, item.done_at, item.last_error = "done", now, ""
+                item.in_doubt = False
+                apply_effect(s, command, result)
+                oplog.append(s, operator=self.operator, station=self.station, action=f"meter.{command.kind}",
+                             target=str(command.meter_id), details={"item": item.id, "result": result,
+                                                                   "payload": command.payload})
+            else:
+                expires = item.expires_at or (item.created_at + DEFAULT_EXPIRY)
+                nxt = now + timedelta(seconds=BACKOFF[min(item.attempts, len(BACKOFF)) - 1])
+                item.last_error = str(error)[:300]
+                if isinstance(error, PERMANENT) or nxt >= expires:
+                    item.state = "failed" if isinstance(error, PERMANENT) else "expired"
+                    oplog.append(s, operator=self.operator, station=self.station,
+                                 action=f"meter.{command.kind}.{item.state}",
+                                 target=str(command.meter_id), details={"item": item.id, "error": str(error)})
+                else:
+                    item.state, item.next_at = "pending", nxt
+                    # it may have reached the meter unless the meter answered "no": read back first
+                    item.in_doubt = item.in_doubt or not isinstance(error, MeterRefused)
+            return item.state, readback

@@ -16,7 +16,7 @@ from models.db import Database
 from models.errors import AuthenticationFailed
 from models.operators import Operator, OperatorArea
 from models.passwords import check_password
-from models.rights import Actor
+from models.rights import SERVICE_ROLE, Actor
 from resources.i18n import _
 
 LOCK_AFTER = 5
@@ -47,8 +47,13 @@ def _plausible_name(name: str) -> bool:
     return 0 < len(name) <= NAME_MAX and not any(ord(c) < 32 or ord(c) == 127 for c in name)
 
 
-def login(db: Database, name: str, password: str, station: str) -> Actor:
+def login(db: Database, name: str, password: str, station: str, *, service: bool = False) -> Actor:
     """Check name and password; return the Actor or raise AuthenticationFailed.
+
+    An operator of the service role (the station's service identity, models/service_identity.py)
+    logs in only where `service` is True (`meterstation poll`): never at the counter, never for
+    another command; such an attempt is refused and logged like a wrong password, without
+    counting towards the lockout.
 
     The password is checked (scrypt, slow) outside any transaction; the outcome is then applied
     with the operator's row locked (SELECT ... FOR UPDATE; on SQLite the write transaction is
@@ -92,10 +97,15 @@ def login(db: Database, name: str, password: str, station: str) -> Actor:
                 failure = _("Wrong password; operator {name} is now locked for {minutes} minutes").format(
                     name=name, minutes=LOCK_MINUTES)
             oplog.append(s, action="login.failed", details=details, **log)
+        elif op.role.name == SERVICE_ROLE and not service:
+            oplog.append(s, action="login.failed", details={"reason": "service identity"}, **log)
+            failure = _("Operator {name} is the station's service identity: it runs the polling service "
+                        "and cannot log in here").format(name=name)
         else:
             op.failed_logins, op.locked_until, op.last_login = 0, None, now
             actor = actor_for(s, op, station)
-            oplog.append(s, action="login", details={"role": op.role.name}, **log)
+            oplog.append(s, action="login", details={"role": op.role.name, **({"for": "poll"} if service else {})},
+                         **log)
     if failure is not None or actor is None:
         raise AuthenticationFailed(failure or _("Wrong operator name or password"))
     return actor

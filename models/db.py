@@ -26,6 +26,7 @@ import logging
 import os
 import random
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -151,10 +152,34 @@ def is_retryable(e: BaseException) -> bool:
         getattr(orig, "pgcode", None) in RETRYABLE_SQLSTATES
 
 
+_retried: dict[str, int] = {}            # unit of work -> deadlocks/serialization failures retried
+_gave_up: dict[str, int] = {}            # ... and given up after RETRY_ATTEMPTS
+_retried_lock = threading.Lock()
+
+
+def retry_counts() -> dict[str, dict[str, int]]:
+    """What this process retried so far: {"retried": {unit: n}, "gave_up": {unit: n}} (the soak
+    benchmark and the polling service report the totals)."""
+    with _retried_lock:
+        return {"retried": dict(_retried), "gave_up": dict(_gave_up)}
+
+
+def retried_total() -> int:
+    with _retried_lock:
+        return sum(_retried.values())
+
+
+def _count(table: dict[str, int], name: str) -> None:
+    with _retried_lock:
+        table[name] = table.get(name, 0) + 1
+
+
 def retrying(fn: Callable[..., T]) -> Callable[..., T]:
     """Run a unit of work again after a deadlock or serialization failure (PostgreSQL, SQL
     Server): the transaction was rolled back whole, so running it again is safe. Bounded
-    (RETRY_ATTEMPTS) with jittered backoff; each retry is logged."""
+    (RETRY_ATTEMPTS) with jittered backoff; each retry is logged and counted (retry_counts).
+    Only for units of work whose every effect is in their one transaction (never around
+    meter I/O, files or several commits)."""
     @functools.wraps(fn)
     def run(*args, **kwargs):
         pause = 0.02
@@ -163,7 +188,10 @@ def retrying(fn: Callable[..., T]) -> Callable[..., T]:
                 return fn(*args, **kwargs)
             except RetryableConflict as e:
                 if attempt == RETRY_ATTEMPTS:
+                    _count(_gave_up, fn.__qualname__)
+                    log.error("%s: %s; gave up after %d attempts", fn.__qualname__, e.__cause__ or e, attempt)
                     raise
+                _count(_retried, fn.__qualname__)
                 log.warning("%s: %s; retrying (attempt %d)", fn.__qualname__, e.__cause__ or e, attempt + 1)
                 time.sleep(pause * (0.5 + random.random()))
                 pause = min(pause * 2, 1.0)

@@ -31,6 +31,8 @@ RIGHTS: dict[str, str] = {
     "report_view": N_("View and export reports"),
     "log_view": N_("View and export the operation log"),
     "shift": N_("Open and close cashier shifts"),
+    "poll": N_("Run the polling service (read meters, deliver queued meter commands)"),
+    "settle": N_("Charge metered consumption (settlement after a read)"),
 }
 ALL_RIGHTS = frozenset(RIGHTS)
 
@@ -41,6 +43,12 @@ BUILTIN_ROLES: dict[str, tuple[str, frozenset[str]]] = {
     "cashier": (N_("Cashier"), frozenset({"sell", "shift", "meter_read", "report_view"})),
     "viewer": (N_("Viewer"), frozenset({"report_view", "log_view"})),
 }
+
+# The station's service identity (`meterstation poll`, the GUI's runtime): operators of this role
+# never log in at the counter (models/auth.py); its rights are configured like any role's
+# (`meterstation role add service --rights ...`), these are the ones migration 0012 gives it.
+SERVICE_ROLE = "service"
+SERVICE_RIGHTS = frozenset({"poll", "settle", "relay_control", "meter_read"})
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,9 @@ from comms.schedule import LinkPlan
 from models.archive import MeterTag
 from models.automation import ReadSchedule
 from models.db import Database
-from models.rights import system_actor
+from models import service_identity
+from models.errors import PermissionDenied
+from models.rights import Actor
 from station import sms_delivery
 
 log = logging.getLogger(__name__)
@@ -60,13 +62,17 @@ class StationRuntime:
     def __init__(self, db: Database, *, station: str, events: ev.EventBus | None = None,
                  run_jobs: bool = True, clock: Callable[[], datetime] | None = None,
                  link_names: set[str] | None = None, quantities: tuple[str, ...] | None = None,
-                 store_batch_seconds: float = 0.2, worker_options: dict | None = None) -> None:
+                 store_batch_seconds: float = 0.2, worker_options: dict | None = None,
+                 actor: Actor | None = None) -> None:
         self.db = db
         self.station = station
         self.clock = clock or utcnow
         self.link_names = set(link_names) if link_names else None
         self.quantities = quantities
-        self.actor = system_actor(station)
+        # who the unattended work acts as: `meterstation poll` passes the service identity it
+        # logged in as; the windows pass none and act as the service identity too
+        # (models/service_identity.py runtime_actor), never as the operator at the counter
+        self.actor = actor or service_identity.runtime_actor(db, station)
         self._events = events or ev.EventBus()
         self._worker_options = dict(worker_options or {})
         self._lock = threading.RLock()
@@ -76,7 +82,7 @@ class StationRuntime:
         self._poller, self._commands, self._plans = self._build()
         self.runs_jobs = bool(run_jobs) and is_job_station(db, station)
         self.context = jobs.JobContext(db, station, self.clock, self,
-                                       send_notices=sms_delivery.send_due_notices)
+                                       send_notices=sms_delivery.send_due_notices, service=self.actor)
         self._scheduler: StationScheduler | None = StationScheduler(self.context) if self.runs_jobs else None
 
     # --- composition ------------------------------------------------------------------------
@@ -109,7 +115,7 @@ class StationRuntime:
             for meter in plan.meters:
                 meter.interval = intervals.get(meter.meter_id, meter.interval)
         commands = OutboxSource(self.db, {m.meter_id: p.link_id for p in plans for m in p.meters},
-                                station=self.station, events=self._events)
+                                station=self.station, events=self._events, operator=self.actor.name)
         poller = Poller(plans, self.store, commands=commands, events=self._events, **self._worker_options)
         return poller, commands, plans
 
@@ -246,7 +252,11 @@ class StationRuntime:
 
     # --- after each stored batch of readings ------------------------------------------------
     def _settle(self, reading_ids: list[int]) -> SettleResult:
-        result = settle_readings(self.db, reading_ids, actor=self.actor, now=self.clock())
+        try:
+            result = settle_readings(self.db, reading_ids, actor=self.actor, now=self.clock())
+        except PermissionDenied as denied:     # the service role has no settle right: logged there
+            log.warning("readings not settled: %s", denied)
+            result = SettleResult()
         try:                                   # power-quality alarms from the batch's live values
             power_quality.check_batch(self.db, reading_ids, now=self.clock())
         except Exception:  # noqa: BLE001 - settlement is done; a failed check waits for the next batch

@@ -66,6 +66,30 @@ def db(db_url):
 
 
 @pytest.fixture
+def as_service():
+    """`with as_service(db_or_url) as env:` the station's service identity is made there (once)
+    and the environment names it and its secret (as `meterstation poll` reads them) inside the
+    block; the operator set before is back after it. `env` is that environment."""
+    import contextlib
+
+    from tests.service_ids import service_env
+
+    made: dict[str, dict[str, str]] = {}
+
+    @contextlib.contextmanager
+    def use(target, name: str = "service"):
+        key = f"{getattr(target, 'url', target)}|{name}"
+        if key not in made:
+            made[key] = service_env(target, name)
+        env = made[key]
+        with pytest.MonkeyPatch.context() as mp:
+            for k, v in env.items():
+                mp.setenv(k, v)
+            yield env
+    return use
+
+
+@pytest.fixture
 def station_config(tmp_path, monkeypatch):
     """Station-local settings in a private folder, never the user's real config."""
     folder = tmp_path / "cfg"               # the same folder as _private_config: one station key

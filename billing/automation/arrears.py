@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from billing import alarm_log, alarms, outbox
 from billing.automation.calendar import quiet_now, to_local
-from billing.lookup import active_bindings
+from billing.lookup import active_bindings, room_building
 from models.accounts import Account
 from models.archive import Meter
 from models.audit import record
@@ -72,6 +72,11 @@ def check_account(session: Session, account: Account, now: datetime, actor: Acto
     for binding in active_bindings(session, account.id):
         meter = session.get(Meter, binding.meter_id)
         if meter is None or meter.keep_power or relay_is_tripped(session, meter.id):
+            continue
+        building = room_building(session, account.room_id)
+        if not actor.can("relay_control", building):   # e.g. a service role configured without it
+            record(session, actor, "denied", account.number,
+                   {"action": "arrears.trip", "meter": meter.number, "right": "relay_control"})
             continue
         outbox.enqueue(session, TRIP, account_id=account.id, meter_id=meter.id, priority=0,
                        payload={"reason": "arrears", "balance_fen": account.balance_fen})

@@ -154,14 +154,14 @@ def run_minute(ctx: JobContext, name: str, now: datetime | None = None) -> Any:
     now = now or ctx.clock()
     if name == "arrears":
         with ctx.db.write() as s:
-            result = arrears.check_all(s, now, ctx.actor)
+            result = arrears.check_all(s, now, ctx.relay_actor)
         if result.tripped and ctx.runtime is not None:
             ctx.runtime.wake()
         return result
     if name == "timed":
         from billing.timed_run import run_due as run_timed
 
-        timed = run_timed(ctx.db, now, ctx.actor, ctx.station)
+        timed = run_timed(ctx.db, now, ctx.relay_actor, ctx.station)
         if timed.queued and ctx.runtime is not None:
             ctx.runtime.wake()
         return timed

@@ -30,7 +30,7 @@ from billing.money import from_fen
 from billing.settlement import charge_binding
 from models.accounts import Account, AccountMeter
 from models.archive import Meter, Reading
-from models.audit import record
+from models.audit import audited, record
 from models.db import Database, is_retryable, retrying
 from models.rights import Actor, system_actor
 
@@ -64,6 +64,9 @@ def settle_readings(db: Database, reading_ids: list[int], *, actor: Actor | None
     result = SettleResult()
     if not reading_ids:
         return result
+    if not actor.can("settle"):                 # the service role may be configured without it
+        with audited(db, actor, "settle"):
+            actor.require("settle")
     with db.write() as s:
         newest = _newest_per_meter(s, list(reading_ids))
         if not newest:

@@ -40,6 +40,7 @@ class Cjt188Meter:
         self.heat_kwh = Decimal(0)
         self.settlement_volume = self.volume
         self.valve_open, self.battery_low = valve_open, False
+        self.journal: list[tuple] = []      # what it applied, in order: ("valve-open",) / ("valve-close",)
         self.di_order, self.preamble = di_order, preamble
         self.clock = clock or monotonic_clock
         self.wall = WallClock()
@@ -102,6 +103,7 @@ class Cjt188Meter:
                 if op not in (cjt188.VALVE_OPEN, cjt188.VALVE_CLOSE):
                     return self._reply(0xC4, bytes([ser]) + self.status())
                 self.valve_open = op == cjt188.VALVE_OPEN
+                self.journal.append(("valve-open",) if self.valve_open else ("valve-close",))
                 return self._reply(0x84, self._di(di) + bytes([ser]) + self.status())
             return self._reply(0xC0 | frame.control, bytes([ser]) + self.status())
 

@@ -74,7 +74,8 @@ class Dlt645Meter:
         self.missing: set[str] = set()       # DIs this meter does not have (ERR 02), e.g. 04000503
         self.commands_seen = 0               # 1C / 14 frames addressed to this meter
         # what this meter applied, in order (tests count applications per command): ("trip",),
-        # ("close",), ("keep-power",), ("keep-power-off",), ("purchase", count, amount)
+        # ("close",), ("keep-power",), ("keep-power-off",), ("purchase", count, amount),
+        # ("write", DI, value) for a standard parameter write (prices, alarm amounts)
         self.journal: list[tuple] = []
         self.lock = threading.RLock()
         self.advance()
@@ -334,6 +335,7 @@ class Dlt645Meter:
             self.wall.set(datetime.combine(now.date(), time.fromisoformat(value)))
         else:
             self.params[di] = value
+            self.journal.append(("write", di, str(value)))
             if di == "04001001":
                 self.alarm_limit = value
             if di == f"0405010{self.tariff}":

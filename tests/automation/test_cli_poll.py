@@ -46,23 +46,27 @@ def station(tmp_path, monkeypatch, capsys, bus_sim):
     db.dispose()
 
 
-def test_poll_once_settles_and_trips(station, sim_clock):
+def test_poll_once_settles_and_trips(station, sim_clock, as_service):
     run, db, server, account, _url = station
     sim_clock.advance(3600)                                    # 1 kWh at 1.00 on 0.50
-    code, out, err = run("poll", "--once", "--json")
+    with as_service(db):
+        code, out, err = run("poll", "--once", "--json")
     assert code == 0, err
     data = json.loads(out)
     assert (data["meters"], data["ok"], data["failed"]) == (1, 1, 0) and isinstance(data["seconds"], str)
     assert balance(db, account) == Decimal("-0.50")
     assert server.bus.meter(A1).relay_open
-    code, out, err = run("poll", "--once", "--link", "nope")
+    with as_service(db):
+        code, out, err = run("poll", "--once", "--link", "nope")
     assert code == 0 and "0 meters" in out
 
 
-def test_poll_service_stops_on_sigterm(station, tmp_path):
-    _run, _db, _server, _account, url = station
+def test_poll_service_stops_on_sigterm(station, tmp_path, as_service):
+    _run, db, _server, _account, url = station
     env = {k: v for k, v in os.environ.items() if not k.startswith("METERSTATION_")}
     env.update(METERSTATION_CONFIG_DIR=str(tmp_path / "cfg"), METERSTATION_TEST_MODE="1")
+    with as_service(db) as service:
+        env.update(service)
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--lang", "en", "--db", url, "poll"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
     try:

@@ -7,14 +7,15 @@ reads simulated meters, settles and delivers the outbox - on SQLite or PostgreSQ
 Reports: operations, lost (accounts whose balance is not the sum of their ledger entries, sales
 a cashier was told of but not in the ledger; receipt numbers not gapless), doubled (ledger
 entries beyond what the cashiers were told of), errors a cashier saw (any exception of a sale,
-refund or reversal other than the expected refusal of a refund beyond the refundable balance), p95 latency per operation, deadlocks/serialization failures retried
-(models.db @retrying logs each retry: counted in every process, the poller's log included).
+refund or reversal other than the expected refusal of a refund beyond the refundable balance), p95 latency per operation, deadlocks retried: deadlocks and
+serialization failures run again by models.db @retrying, counted in every process
+(models.db.retried_total: each cashier reports its own, the polling service prints its total
+when it stops) - and the units of work that gave up after the bounded retries.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import multiprocessing as mp
 import os
 import random
@@ -31,16 +32,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class _Count(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.retries = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if "retry" in record.getMessage():
-            self.retries += 1
-
-
 def cashier(n: int, url: str, accounts: list[str], seconds: float, out: str) -> None:
     """One cashier process: sells (80%), refunds (10%) and reverses its own sales (10%)."""
     from billing.refunds import refund, reverse
@@ -49,14 +40,13 @@ def cashier(n: int, url: str, accounts: list[str], seconds: float, out: str) -> 
     from models.db import Database
     from models.errors import Conflict, StationError
 
-    counter = _Count()
-    logging.getLogger("models").addHandler(counter)
     rng = random.Random(n)
     db = Database(url)
     actor = auth.login(db, f"cas{n}", "pass-123", f"S{n}")
     stats = {"ops": 0, "sales_fen": {}, "refunds_fen": {}, "reversed": [], "errors": [], "refused": 0,
              "latency": [], "sales": 0, "refunds": 0, "reversals": 0}
     mine: list[tuple[str, str, int]] = []          # (receipt, account, fen) of own sales
+    cpu0 = time.process_time()                   # the loop's CPU, not the imports and the login
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         account = rng.choice(accounts)
@@ -88,7 +78,14 @@ def cashier(n: int, url: str, accounts: list[str], seconds: float, out: str) -> 
         except Exception as e:  # noqa: BLE001 - every other failure is an error the cashier saw
             stats["errors"].append(f"{type(e).__name__}: {e}")
         stats["latency"].append(time.perf_counter() - t0)
-    stats["retries"] = counter.retries
+    from models.db import retry_counts
+
+    counts = retry_counts()
+    stats["retries"] = sum(counts["retried"].values())
+    stats["retried_by_unit"] = counts["retried"]
+    stats["gave_up"] = sum(counts["gave_up"].values())
+    stats["cpu_s"] = time.process_time()         # this cashier's CPU (wall time is noisy under load)
+    stats["cpu_loop_s"] = stats["cpu_s"] - cpu0
     db.dispose()
     Path(out).write_text(json.dumps(stats), encoding="utf-8")
 
@@ -158,6 +155,20 @@ def _check(url: str, results: list[dict]) -> dict:
             + max(0, reversals - told["reversals"]), "told": told}
 
 
+def _poller_retries(text: str) -> int | None:
+    """The total the polling service printed when it stopped (None: it did not stop cleanly)."""
+    found = re.findall(r"failures retried: (\d+)", text)
+    return int(found[-1]) if found else None
+
+
+def _by_unit(results: list[dict]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in results:
+        for unit, n in r.get("retried_by_unit", {}).items():
+            out[unit] = out.get(unit, 0) + n
+    return out
+
+
 def run(seconds: float, backend: str, cashiers: int = 8, meters: int = 24) -> dict:
     os.environ["METERSTATION_TEST_MODE"] = "1"           # the simulator runs only in test mode
     from comms.simulator import Bus, TcpSimulator
@@ -179,7 +190,9 @@ def run(seconds: float, backend: str, cashiers: int = 8, meters: int = 24) -> di
     poller = None
     try:
         accounts = _setup(url, cashiers, meters, sim.url)
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        from tests.service_ids import service_env
+
+        env = {**os.environ, "PYTHONPATH": str(ROOT), **service_env(url)}     # polls as the service identity
         plog = open(tmp / "poll.log", "w")
         poller = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--lang", "en", "--db", url, "poll"],
                                   env=env, cwd=tmp, stdout=plog, stderr=subprocess.STDOUT)
@@ -194,6 +207,10 @@ def run(seconds: float, backend: str, cashiers: int = 8, meters: int = 24) -> di
         wall = time.monotonic() - t0
         poller.send_signal(signal.SIGTERM)
         poller.wait(60)
+        import resource
+
+        children_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)       # cashiers and the poller
+        children_cpu = children_cpu.ru_utime + children_cpu.ru_stime
         plog.close()
         results = [json.loads((tmp / f"c{n}.json").read_text()) for n in range(cashiers)
                    if (tmp / f"c{n}.json").exists()]
@@ -209,8 +226,13 @@ def run(seconds: float, backend: str, cashiers: int = 8, meters: int = 24) -> di
                 "doubled": check["doubled"], "errors_seen": len(errors), "first_errors": errors[:3],
                 "p95_ms": round(lat[int(0.95 * (len(lat) - 1))] * 1000, 1) if lat else None,
                 "p50_ms": round(lat[len(lat) // 2] * 1000, 1) if lat else None,
+                "deadlocks_retried": sum(r["retries"] for r in results) + (_poller_retries(poll_text) or 0),
                 "retries_cashiers": sum(r["retries"] for r in results),
-                "retries_poller": poll_text.count("retrying"),
+                "retries_poller": _poller_retries(poll_text),
+                "retries_by_unit": _by_unit(results),
+                "retries_gave_up": sum(r.get("gave_up", 0) for r in results) + poll_text.count("gave up after"),
+                "cpu_ms_per_op_cashiers": round(sum(r.get("cpu_loop_s", 0) for r in results) * 1000 / max(ops, 1), 2),
+                "cpu_s_poller": round(children_cpu - sum(r.get("cpu_s", 0) for r in results), 1),
                 "poller_cycles": poll_text.count(" cycle: "), "poller_exit": poller.returncode,
                 "poller_tracebacks": poll_text.count("Traceback"),
                 "poller_first_traceback": poll_text[poll_text.find("Traceback"):][:1500] if "Traceback" in poll_text else ""}

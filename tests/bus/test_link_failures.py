@@ -65,17 +65,18 @@ def test_read_twice_through_a_simulated_pty(cli, pty_sim):
         assert values["energy"] == "12.50" and {"voltage", "current", "power"} <= set(values)
 
 
-def test_poll_once_on_a_pty_link(cli, pty_sim):
+def test_poll_once_on_a_pty_link(cli, pty_sim, as_service):
     assert cli("link", "add", "pty1", pty_sim.url)[0] == 0
     for number, address in (("E1", E1), ("E2", E2)):
         assert cli("meter", "add", number, "--link", "pty1", "--protocol", "dlt645-2007", "--address", address)[0] == 0
     for _ in range(2):
-        code, out, err = cli("poll", "--once", "--json")
+        with as_service(cli.url):
+            code, out, err = cli("poll", "--once", "--json")
         assert code == 0, err
         assert {k: json.loads(out)[k] for k in ("meters", "ok", "failed")} == {"meters": 2, "ok": 2, "failed": 0}
 
 
-def test_poll_once_exits_1_when_a_link_is_dead(cli, pty_sim):
+def test_poll_once_exits_1_when_a_link_is_dead(cli, pty_sim, as_service):
     cli("link", "add", "pty1", pty_sim.url)
     cli("link", "add", "dead", "tcp://127.0.0.1:9")          # nothing listens on port 9
     cli("meter", "add", "E1", "--link", "pty1", "--protocol", "dlt645-2007", "--address", E1)
@@ -85,7 +86,8 @@ def test_poll_once_exits_1_when_a_link_is_dead(cli, pty_sim):
     with db.write() as s:
         s.execute(sa.update(Meter).values(options=json.dumps({"timeout": "0.5", "retries": "0"})))
     db.dispose()
-    code, out, err = cli("poll", "--once", "--json")
+    with as_service(cli.url):
+        code, out, err = cli("poll", "--once", "--json")
     assert code == 1
     data = json.loads(out)
     assert (data["meters"], data["ok"], data["failed"]) == (3, 1, 2)

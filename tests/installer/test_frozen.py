@@ -141,12 +141,16 @@ def test_a_day_at_the_counter(frozen, tmp_path):
         text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
                               check=True).stdout
         assert "壹佰贰拾叁元肆角伍分" in text.replace(" ", ""), text      # the amount in capitals, CJK font embedded
-        r = frozen("poll", "--once", "--json")
+        r = frozen("service", "identity")                    # poll acts as the service identity
+        assert r.returncode == 0, r.stderr
+        secret = Path(frozen.env["METERSTATION_CONFIG_DIR"]) / "service.secret"
+        r = frozen("--operator", "service", "poll", "--once", "--json", "--password-file", str(secret),
+                   env={"METERSTATION_PASSWORD": ""})
         assert r.returncode == 0, r.stderr
         polled = json.loads(r.stdout)
         assert (polled["meters"], polled["ok"], polled["failed"]) == (2, 2, 0)
         r = frozen("service", "install", "--print")
-        assert r.returncode == 0 and f"ExecStart={frozen.exe} --db {frozen.url} poll" in r.stdout, r.stderr
+        assert r.returncode == 0 and f"ExecStart={frozen.exe} --db {frozen.url} --operator service poll --password-file " in r.stdout, r.stderr
     finally:
         sim.terminate()
         sim.communicate(timeout=30)

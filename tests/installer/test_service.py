@@ -70,7 +70,12 @@ def test_unit_runs_this_program_on_this_database(station, capsys, tmp_path, stat
     path = units / "meterstation-poll.service"
     unit = _unit(path.read_text(encoding="utf-8"))
     words = [w.replace("%%", "%") for w in shlex.split(unit["ExecStart"][0])]
-    assert words[-3:] == ["--db", station.url, "poll"]           # quoted: the path has a space and a %
+    # quoted: the path has a space and a %; it logs in as the service identity, whose secret
+    # `service install` made (0600, in the config folder) and the unit names, never holds
+    secret = station_config.resolve() / "service.secret"
+    assert words[-7:] == ["--db", station.url, "--operator", "service", "poll", "--password-file", str(secret)]
+    assert secret.stat().st_mode & 0o777 == 0o600
+    assert secret.read_text().strip() not in path.read_text()
     assert os.access(words[0], os.X_OK)
     assert unit["Environment"][0] == f'METERSTATION_CONFIG_DIR="{station_config.resolve()}"'
     verify = shutil.which("systemd-analyze")
@@ -106,7 +111,8 @@ def test_windows_task(station, capsys, monkeypatch):
     assert task.find(".//t:RestartOnFailure/t:Count", TASK_NS).text == "999"
     assert task.find(".//t:Principal/t:UserId", TASK_NS).text == "S-1-5-18"
     arguments = task.find(".//t:Exec/t:Arguments", TASK_NS).text
-    assert arguments.endswith(" poll") and f'"{station.url}"' in arguments
+    assert " --operator service poll --password-file " in arguments and f'"{station.url}"' in arguments
+    assert arguments.endswith("service.secret")           # the secret's file, never the secret
     lines = commands.strip().splitlines()
     assert lines == [r"schtasks /Create /TN MeterStation\Polling /XML meterstation-task.xml /F",
                      r"schtasks /Run /TN MeterStation\Polling"]
@@ -145,8 +151,11 @@ def test_two_stations_poll_one_database(station, capsys, tmp_path):
     """Two headless services on one database: both poll and log each cycle; only A runs jobs."""
     from comms.simulator import start_simulator
 
+    from tests.service_ids import service_env
+
     sim = start_simulator("dlt645-2007:000000000001-000000000002", host="127.0.0.1", port=0)
     procs = []
+    service = service_env(station.url)
     try:
         assert station("link", "add", "bus", sim.url) == 0
         for n in (1, 2):
@@ -160,6 +169,7 @@ def test_two_stations_poll_one_database(station, capsys, tmp_path):
             shutil.copy2(station_key.key_path(), cfg / "station.key")   # stations on one database share the key
             env = {k: v for k, v in os.environ.items() if not k.startswith("METERSTATION_")}
             env.update(METERSTATION_CONFIG_DIR=str(cfg), METERSTATION_CYCLE_LOG_SECONDS="1", HOME=str(tmp_path))
+            env.update(service)                 # both act as the station's service identity
             logs = (open(cfg / "out.log", "w"), open(cfg / "err.log", "w"))
             procs.append((subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--lang", "en", "--db", station.url,
                                             "poll"], env=env, cwd=tmp_path, text=True,

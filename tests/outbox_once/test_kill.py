@@ -23,6 +23,7 @@ from comms.simulator.spec import SimulatorSpec
 from models import archive_service as svc
 from models.archive import Meter
 from models.ledger import OutboxItem
+from tests.service_ids import service_env
 
 KINDS = ("meter.trip", "meter.close", "meter.recharge")
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,11 +52,15 @@ def _queue(db, ids: dict[str, int]) -> dict[str, list[tuple]]:
     return expected
 
 
+_SERVICE: dict[str, dict[str, str]] = {}
+
+
 def _poller(url: str, tmp_path: Path, n: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("METERSTATION_")}
     env.update(METERSTATION_CONFIG_DIR=os.environ["METERSTATION_CONFIG_DIR"], METERSTATION_TEST_MODE="1",
                HOME=str(tmp_path), PYTHONPATH=str(ROOT))
-    env.update({k: v for k, v in os.environ.items() if k in ("METERSTATION_OPERATOR", "METERSTATION_PASSWORD")})
+    env.update(service_env(url) if url not in _SERVICE else _SERVICE[url])       # poll acts as the service identity
+    _SERVICE[url] = {k: env[k] for k in ("METERSTATION_OPERATOR", "METERSTATION_PASSWORD")}
     log = open(tmp_path / f"poll-{n}.log", "w")
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--lang", "en", "--db", url, "poll"],
                             env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)

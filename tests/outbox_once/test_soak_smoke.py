@@ -16,3 +16,4 @@ def test_soak_smoke(monkeypatch, tmp_path):
     assert out["cashiers"] == 4 and out["operations"] > 0 and out["sales"] > 0, out
     assert (out["lost"], out["doubled"], out["receipt_gaps"], out["errors_seen"]) == (0, 0, 0, 0), out
     assert out["poller_exit"] == 0 and out["poller_tracebacks"] == 0, out
+    assert out["retries_poller"] is not None and out["deadlocks_retried"] >= 0, out   # counted, reported

@@ -43,7 +43,7 @@ def _fast_meters(url):
     db.dispose()
 
 
-def test_poll_once_json(cli, sim):
+def test_poll_once_json(cli, sim, as_service):
     assert cli("link", "add", "bus1", sim.url)[0] == 0
     for number, address in (("E1", E1), ("E2", E2), ("E3", E3)):
         code, _out, err = cli("meter", "add", number, "--link", "bus1", "--protocol", "dlt645-2007",
@@ -51,7 +51,8 @@ def test_poll_once_json(cli, sim):
         assert code == 0, err
     _fast_meters(cli.url)
     sim.bus.set_fault(E3, "silent")
-    code, out, err = cli("poll", "--once", "--json")
+    with as_service(cli.url):
+        code, out, err = cli("poll", "--once", "--json")
     assert code == 0, err
     data = json.loads(out)
     assert set(data) == {"meters", "ok", "failed", "seconds"}

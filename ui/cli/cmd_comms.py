@@ -48,6 +48,8 @@ def register(sub) -> None:
     p.add_argument("--once", action="store_true")
     p.add_argument("--link", action="append", help=_("only this link (repeatable)"))
     p.add_argument("--quantity", help=_("read these quantities instead of each meter's defaults"))
+    p.add_argument("--password-file", metavar="FILE",
+                   help=_("the service identity's secret is in FILE (as written by 'meterstation service identity')"))
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=poll)
     s = sub.add_parser("simulate", help=_("run a bus of simulated meters (tests and demos only)"))
@@ -197,17 +199,21 @@ def control(ctx: CliContext, args) -> int:
 
 def poll(ctx: CliContext, args) -> int:
     """--once: poll every meter once, settle, apply arrears, deliver the outbox, print the summary;
-    otherwise the headless service (poller + the scheduler on the job station) until a signal."""
+    otherwise the headless service (poller + the scheduler on the job station) until a signal.
+    Acts as the station's service identity (or another operator with the poll right): its
+    settlement charges, arrears trips and meter commands are logged under its name."""
     from station.runtime import StationRuntime
-    from models import settings
+    from models import service_identity, settings
 
     db = ctx.db()
     quantities = tuple(q.strip() for q in args.quantity.split(",") if q.strip()) if args.quantity else None
     unknown = [q for q in quantities or () if q not in QUANTITIES]
     if unknown:
         raise InvalidInput(_("Unknown quantity {q}; choose from {known}").format(q=unknown[0], known=", ".join(QUANTITIES)))
+    actor = ctx.service_actor(args.password_file)
     runs_jobs = not args.once and bool(settings.get_local("station.runs_jobs")) and not args.link
-    runtime = StationRuntime(db, station=ctx.station, run_jobs=runs_jobs,
+    service_identity.start_polling(db, actor, "once" if args.once else "service")
+    runtime = StationRuntime(db, station=ctx.station, run_jobs=runs_jobs, actor=actor,
                              link_names=set(args.link) if args.link else None, quantities=quantities)
     try:
         if args.once:
@@ -231,6 +237,11 @@ def poll(ctx: CliContext, args) -> int:
                 stop.wait()
             finally:
                 cycle_log.stop()
+            runtime.stop()
+            from models.db import retried_total
+
+            # counted by models/db.py @retrying in this process (the soak benchmark reads it)
+            ctx.say(_("Deadlocks and serialization failures retried: {n}").format(n=retried_total()))
             return 0
     finally:
         runtime.stop()

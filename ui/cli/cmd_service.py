@@ -33,7 +33,14 @@ def register(sub) -> None:
     ins.add_argument("--no-enable", action="store_true", help=_("write the unit but do not enable or start it"))
     ins.add_argument("--jobs", action="store_true",
                      help=_("make this station the one that runs the scheduled jobs (needs an administrator)"))
+    ins.add_argument("--identity", default="service", metavar="NAME",
+                     help=_("the service identity the service acts as (default service; made when it has no secret yet)"))
     ins.set_defaults(func=install)
+    ident = s.add_parser("identity", help=_("create the station's service identity or give it a new secret "
+                                            "(needs an administrator)"))
+    ident.add_argument("--name", default="service", help=_("its operator name (default service)"))
+    ident.add_argument("--json", action="store_true")
+    ident.set_defaults(func=identity)
     un = s.add_parser("uninstall", help=_("stop and remove the polling service (the database stays)"))
     un.add_argument("--print", "--dry-run", dest="dry_run", action="store_true",
                     help=_("only print the commands; change nothing"))
@@ -79,8 +86,37 @@ def _plan(ctx: CliContext, args) -> su.ServicePlan:
     user = args.user or su.default_user()
     if not args.dry_run:
         _as_service_user(args, user)
+    from models.service_identity import secret_path
+
     return su.ServicePlan(program=su.this_program(), db_url=su.absolute_url(ctx.url),
-                          config_dir=str(settings.config_dir().resolve()), user=user)
+                          config_dir=str(settings.config_dir().resolve()), user=user,
+                          identity=args.identity, secret_file=str(secret_path().resolve()))
+
+
+def _make_identity(ctx: CliContext, name: str, owner: str | None = None) -> Path:
+    """Create (or give a new secret to) the service identity as the logged-in administrator and
+    write its secret into the config folder, 0600 (owned by the service's account)."""
+    from models import service_identity
+
+    secret = service_identity.make_identity(ctx.db(), ctx.actor(), name)
+    return service_identity.write_secret(service_identity.secret_path(), secret, owner)
+
+
+def _ensure_identity(ctx: CliContext, plan: su.ServicePlan) -> None:
+    """The service logs in as its identity: made (by the administrator installing) when its
+    secret file is not there yet; an existing secret is kept (`service identity` renews it)."""
+    if not Path(plan.poll_args[-1]).exists():
+        _make_identity(ctx, plan.identity, plan.user)
+
+
+def identity(ctx: CliContext, args) -> int:
+    path = _make_identity(ctx, args.name)
+    if ctx.json:
+        ctx.emit({"identity": args.name, "secret_file": str(path)})
+    else:
+        ctx.say(_("Service identity {name}: its secret is in {path} (readable by this account only); "
+                  "the polling service logs in with it").format(name=args.name, path=path))
+    return 0
 
 
 def _run(ctx: CliContext, commands: list[list[str]], dry_run: bool, *, check: bool = True) -> None:
@@ -132,6 +168,7 @@ def install(ctx: CliContext, args) -> int:
             ctx.say(xml)
             _run(ctx, [su.schtasks_install("meterstation-task.xml"), su.schtasks_run()], True)
             return 0
+        _ensure_identity(ctx, plan)
         with tempfile.TemporaryDirectory() as tmp:
             xml_file = Path(tmp) / "meterstation-task.xml"
             xml_file.write_text(xml, encoding="utf-16")
@@ -148,6 +185,7 @@ def install(ctx: CliContext, args) -> int:
         return 0
     if not path.parent.is_dir():
         raise InvalidInput(_("The folder {folder} does not exist").format(folder=path.parent))
+    _ensure_identity(ctx, plan)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if su.url_has_password(plan.db_url) else 0o644)
         with os.fdopen(fd, "w", encoding="utf-8") as f:

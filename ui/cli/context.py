@@ -114,6 +114,31 @@ class CliContext:
         name, password = self.credentials()
         return auth.login(self.db(), name, password, self.station)
 
+    def service_actor(self, password_file: str | None = None) -> Actor:
+        """The identity `poll` acts as: the operator named (--operator / METERSTATION_OPERATOR),
+        normally the station's service identity, its secret from METERSTATION_PASSWORD, the
+        password file (--password-file / METERSTATION_PASSWORD_FILE, as the service unit passes
+        it) or standard input. No name: refused with one line saying how to make one."""
+        from models import service_identity
+
+        name = self.operator_name()
+        if not name:
+            raise AuthenticationFailed(_("Polling charges money and trips relays, so it runs as the station's "
+                                         "service identity: set METERSTATION_OPERATOR and its secret (create "
+                                         "it with 'meterstation service identity')"))
+        password = os.environ.get("METERSTATION_PASSWORD") or None
+        path = password_file or os.environ.get("METERSTATION_PASSWORD_FILE")
+        if password is None and path:
+            from pathlib import Path
+
+            password = service_identity.read_secret(Path(path))
+        if password is None:
+            password = self.stdin_line()
+        if not password:
+            raise AuthenticationFailed(_("No password given: set METERSTATION_PASSWORD or pass it on "
+                                         "standard input"))
+        return auth.login(self.db(), name, password, self.station, service=True)
+
     def optional_actor(self) -> Actor | None:
         return self.actor() if self.operator_name() else None
 

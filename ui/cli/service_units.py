@@ -3,7 +3,10 @@ the start-at-boot scheduled task on Windows, as text and command lines (no side 
 ui/cli/cmd_service.py writes and runs them).
 
 The service is given its database URL and config folder explicitly, because it runs as another
-user (or as SYSTEM) whose own data and config folders are not the station's.
+user (or as SYSTEM) whose own data and config folders are not the station's. It acts as the
+station's service identity: `--operator NAME poll --password-file FILE`, FILE being the 0600
+secret `meterstation service identity` (or `service install`) wrote into the config folder; the
+secret is never in the unit or the task.
 """
 from __future__ import annotations
 
@@ -25,10 +28,14 @@ class ServicePlan:
     db_url: str
     config_dir: str
     user: str
+    identity: str = "service"           # the service identity it logs in as (models/service_identity.py)
+    secret_file: str = ""               # its secret (0600, the config folder); "" = config_dir/service.secret
 
     @property
     def poll_args(self) -> list[str]:
-        return [*self.program, "--db", self.db_url, "poll"]
+        secret = self.secret_file or str(Path(self.config_dir) / "service.secret")
+        return [*self.program, "--db", self.db_url, "--operator", self.identity, "poll",
+                "--password-file", secret]
 
 
 def this_program() -> list[str]:
