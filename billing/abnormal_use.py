@@ -133,7 +133,8 @@ def assess(series: list[int | None], occupied: bool, *, bound_before: bool, rela
             out["vacant_use"] = (Decimal(rise) / MILLI >= r.vacant_min_kwh and rise > 0, {"use": _kwh(rise)})
         return out
     out["vacant_use"] = (False, {})
-    base = series[last - r.idle_days] if series[last - r.idle_days] is not None else _previous(series, last - r.idle_days)
+    start = last - r.idle_days
+    base = series[start] if series[start] is not None else _previous(series, start)
     if relay_open or (rise is not None and rise > 0):
         out["idle_use"] = (False, {})
     elif base is not None and bound_before:

@@ -12,7 +12,8 @@ it (older stations, the demo) it is rebuilt from the readings and the previous c
 
 The consumption by tier / time-of-use rate is the tariff engine's own breakdown
 (billing.span_charges.charge_span, as billing.pricing.price_interval calls it for a reading
-span, from the cycle's state before the span taken from the ledger) under the plan the bill was priced with. The engine's lines are exact fractions;
+span, from the cycle's state before the span taken from the ledger) under the plan the bill was priced with. The
+engine's lines are exact fractions;
 they are shown to the fen, split so they add up to exactly what was charged. If the engine does
 not give back the charged amount (the account's pricing has changed since), the meter's charge
 is shown as one line with its average price: the bill shows what was charged, never a
@@ -204,7 +205,7 @@ def _quote(session: Session, account: Account, meter_no: str, span: dict[str, An
         keys = list(merged)
         parts = _split_fen([merged[k][1] for k in keys], fen)
         return tuple(Line(meter_no, k[0], k[1], round_to(merged[k][0], 3), k[2], from_fen(part))
-                     for k, part in zip(keys, parts)), True
+                     for k, part in zip(keys, parts, strict=True)), True
     price = round_to(Fraction(fen, 100) / Fraction(energy_milli, 1000), 4) if energy_milli else Decimal(0)
     return (Line(meter_no, "", 0, energy, price, from_fen(fen)),), False
 

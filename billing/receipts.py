@@ -91,7 +91,8 @@ def issue(session: Session, account: Account, entry: LedgerEntry | None, kind: s
     `bindings`: the account's active meter bindings when the caller already read them."""
     payload = dict(_header(session, account, bindings), kind=kind, receipt_no=number,
                    printed_at=(entry.at if entry else utcnow()).isoformat(),
-                   operator=entry.operator if entry else (actor.name if actor else ""), amount=str(from_fen(amount_fen)),
+                   operator=entry.operator if entry else (actor.name if actor else ""),
+                   amount=str(from_fen(amount_fen)),
                    balance_after=str(from_fen(account.balance_fen)),
                    method=entry.method if entry else "", reference=entry.reference if entry else "",
                    station=entry.station if entry else (actor.station if actor else ""),

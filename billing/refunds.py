@@ -69,8 +69,9 @@ def refund(db: Database, actor: Actor, account_ref: str | int, amount: Decimal |
                          receipt_no=number, idempotency_key=key, shift_id=open_shift_id(s, actor.station))
             queue_meter_refund(s, account, entry.id, fen)
             receipts.issue(s, account, entry, "refund", number, amount_fen=fen)
-            record(s, actor, "refund", account.number, {"receipt": number, "amount": str(from_fen(fen)),
-                                                        "method": method, "balance": str(from_fen(account.balance_fen))})
+            record(s, actor, "refund", account.number,
+                   {"receipt": number, "amount": str(from_fen(fen)), "method": method,
+                    "balance": str(from_fen(account.balance_fen))})
             return result_of(s, entry)
     except exc.IntegrityError:
         if binding is None:

@@ -71,7 +71,8 @@ def _sales_cols(group: str) -> list[Col]:
     return [Col(label, key), Col(N_("Count"), lambda r: r.count, "int", True),
             Col(N_("Sales (¥)"), lambda r: r.sales, "money", True),
             Col(N_("Refunded (¥)"), lambda r: r.refunds, "money", True),
-            Col(N_("Reversed (¥)"), lambda r: r.reversals, "money", True), Col(N_("Net (¥)"), lambda r: r.net, "money", True)]
+            Col(N_("Reversed (¥)"), lambda r: r.reversals, "money", True),
+            Col(N_("Net (¥)"), lambda r: r.net, "money", True)]
 
 
 def _receivable_cols(group: str) -> list[Col]:
@@ -86,7 +87,8 @@ def _receivable_cols(group: str) -> list[Col]:
 def _correction_cols(_group: str) -> list[Col]:
     kinds = {"refund": N_("Refund"), "reversal": N_("Reversal")}
     return [Col(N_("Time"), lambda r: r.at, "datetime"), Col(N_("Kind"), lambda r: _(kinds.get(r.kind, r.kind))),
-            Col(N_("Receipt No."), lambda r: r.receipt_no), Col(N_("Original receipt No."), lambda r: r.original_receipt),
+            Col(N_("Receipt No."), lambda r: r.receipt_no),
+            Col(N_("Original receipt No."), lambda r: r.original_receipt),
             Col(N_("Account"), lambda r: r.account), Col(N_("Customer"), lambda r: r.customer),
             Col(N_("Operator"), lambda r: r.operator), Col(N_("Amount (¥)"), lambda r: r.amount, "money", True),
             Col(N_("Note"), lambda r: r.note)]
@@ -130,14 +132,16 @@ def _lost_cols(_group: str) -> list[Col]:
     return [Col(N_("Kind"), lambda r: _(what[r.what])), Col(N_("Name"), lambda r: r.name),
             Col(N_("Link"), lambda r: r.link), Col(N_("Place"), lambda r: r.place),
             Col(N_("Failures in a row"), lambda r: r.fail_streak, "int"),
-            Col(N_("Lost since"), lambda r: r.since, "datetime"), Col(N_("Last good contact"), lambda r: r.last_ok, "datetime")]
+            Col(N_("Lost since"), lambda r: r.since, "datetime"),
+            Col(N_("Last good contact"), lambda r: r.last_ok, "datetime")]
 
 
 def _read_cols(group: str) -> list[Col]:
     cols = [Col(N_("Link"), lambda r: r.link or "—")]
     if group == "meter":
         cols.append(Col(N_("Meter No."), lambda r: r.meter))
-    return cols + [Col(N_("Meters"), lambda r: r.meters, "int", True), Col(N_("Online"), lambda r: r.online, "int", True),
+    return cols + [Col(N_("Meters"), lambda r: r.meters, "int", True),
+                   Col(N_("Online"), lambda r: r.online, "int", True),
                    Col(N_("Lost"), lambda r: r.lost, "int", True),
                    Col(N_("Unreachable (link lost)"), lambda r: r.unreachable, "int", True),
                    Col(N_("Not read yet"), lambda r: r.unknown, "int", True),
@@ -177,7 +181,8 @@ def _record_cols(_group: str) -> list[Col]:
 
 REPORTS: dict[str, ReportSpec] = {s.key: s for s in [
     ReportSpec("sales", N_("Sales"), reports.SALES_GROUPS,
-               lambda db, a, b, g, actor: reports.sales_summary(db, a, b, g or "day", actor=actor), _sales_cols, (0, 5)),
+               lambda db, a, b, g, actor: reports.sales_summary(db, a, b, g or "day", actor=actor),
+               _sales_cols, (0, 5)),
     ReportSpec("receivable", N_("Receivable vs received"), report_money.RECEIVABLE_GROUPS,
                lambda db, a, b, g, actor: report_money.receivable_vs_received(db, a, b, g or "month", actor=actor),
                _receivable_cols, (0, 3)),

@@ -5,7 +5,8 @@ operation-log row, and the meter commands it needs (outbox).
 
 Each sale carries an idempotency key (generated when the caller gives none). A retry with the
 same key returns the original result (replayed=True) and sells nothing; the same key for a
-different account, amount, method or operation is a KeyConflict (billing/idempotency.py). A postpaid account's payment is a bill_payment entry;
+different account, amount, method or operation is a KeyConflict (billing/idempotency.py). A postpaid account's
+payment is a bill_payment entry;
 otherwise a purchase. Meter-side prepaid: a "meter.recharge" (amount, purchase number) is queued
 for the account's first meter. An account in arrears whose balance becomes positive gets a
 "meter.close" for each of its meters. Both are priority 0 so they jump the polling queue.

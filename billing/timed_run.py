@@ -91,7 +91,8 @@ def switch(s, row: TimedRow, occ: Occurrence, now: datetime) -> dict:
     meters = s.execute(sa.select(Meter).join(MeterTag, MeterTag.meter_id == Meter.id)
                        .join(TimedSchedule, TimedSchedule.tag_id == MeterTag.tag_id)
                        .where(TimedSchedule.id == row.id).order_by(Meter.id)).scalars().all()
-    counts = {"queued": 0, "not_relay": 0, "no_link": 0, "keep_power": 0, "already": 0, "held_arrears": 0, "held_other": 0}
+    counts = {"queued": 0, "not_relay": 0, "no_link": 0, "keep_power": 0, "already": 0,
+              "held_arrears": 0, "held_other": 0}
     items: list[int] = []
     payload = {"reason": REASON, "schedule": row.name, "occurrence": occ.key}
     for meter in meters:

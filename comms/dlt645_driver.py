@@ -152,7 +152,7 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         energies = [q for q in wanted if q in ENERGIES]
         if len(energies) > 1:
             block = self._try_di(BLOCK_DI[self.version])
-            for q, value in zip(ENERGIES, block or []):
+            for q, value in zip(ENERGIES, block or [], strict=False):
                 if q in energies and value is not None:
                     out[q] = Reading(q, value, "kWh")
         status_word = None
@@ -271,7 +271,7 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         else:
             raise Unsupported(_("Frozen data {kind} {index} does not exist")
                               .format(kind=kind, index=index))
-        out = {q: Reading(q, v, "kWh") for q, v in zip(ENERGIES, values) if v is not None}
+        out = {q: Reading(q, v, "kWh") for q, v in zip(ENERGIES, values, strict=False) if v is not None}
         if frozen_at is not None:
             out["frozen_at"] = Reading("frozen_at", frozen_at, None)
         return out

@@ -1,7 +1,7 @@
 """Logging in and out: password check, lockout after failed attempts, the session's Actor.
 
-security.lock_after (default five) failed logins in a row lock the operator for LOCK_MINUTES; every attempt, good or bad,
-is in the operation log. A wrong name and a wrong password give the same message.
+security.lock_after (default five) failed logins in a row lock the operator for LOCK_MINUTES; every attempt, good
+or bad, is in the operation log. A wrong name and a wrong password give the same message.
 """
 from __future__ import annotations
 

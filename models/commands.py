@@ -145,7 +145,7 @@ def check(payload: Any) -> Any:
         values = dataclasses.asdict(payload)
         if all(v is None for v in values.values()):
             raise InvalidInput(_("A settings download needs at least one value"))
-        for name, v in values.items():
+        for v in values.values():
             if v is not None:
                 _money(v, N_("Setting"), 2)
     return payload

@@ -240,7 +240,8 @@ def verify(session: Session, *, key: bytes | None = None, anchor: Anchor | None 
     covered: set[int] = set()
     rights: str | None = None
     t = OpLogEntry.__table__.c
-    cols = (t.seq, sa.type_coerce(t.at, sa.DateTime()), t.operator, t.station, t.action, t.target, t.details, t.prev_hash, t.hash, t.covers)
+    cols = (t.seq, sa.type_coerce(t.at, sa.DateTime()), t.operator, t.station, t.action, t.target, t.details,
+            t.prev_hash, t.hash, t.covers)
     expected_prev, expected_seq, rows, last = GENESIS, 1, 0, 0
     while True:
         chunk = session.execute(sa.select(*cols).where(t.seq > last).order_by(t.seq).limit(batch)).all()

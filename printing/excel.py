@@ -143,7 +143,7 @@ class _Writer:
     def row(self, values: Sequence[Any]) -> _RawRow:
         out: list[str] = []
         sums = self.sums
-        for i, (col, (letter, style), value) in enumerate(zip(self.columns, self.heads, values)):
+        for i, (col, (letter, style), value) in enumerate(zip(self.columns, self.heads, values, strict=False)):
             if value is None:
                 continue
             kind = col.kind

@@ -80,8 +80,8 @@ def render_table_pdf(doc: TableDoc) -> bytes:
     pagesize = landscape(A4) if len(doc.headers) > 6 else A4
     width = pagesize[0] - 2 * MARGIN
     size = 8 if len(doc.headers) <= 10 else 7
-    texts = [[cell_text(v, k) for v, k in zip(r, doc.kinds)] for r in doc.rows]
-    total_texts = [cell_text(v, k) for v, k in zip(doc.totals, doc.kinds)] if doc.totals else None
+    texts = [[cell_text(v, k) for v, k in zip(r, doc.kinds, strict=False)] for r in doc.rows]
+    total_texts = [cell_text(v, k) for v, k in zip(doc.totals, doc.kinds, strict=False)] if doc.totals else None
     story: list = []
     if doc.company:
         story.append(para(doc.company, 11, "center"))
@@ -100,9 +100,9 @@ def render_table_pdf(doc: TableDoc) -> bytes:
         return Paragraph(escape(text), right if kind in NUMBER_KINDS else cell_style)
 
     data = [[Paragraph(escape(h), cell_style) for h in doc.headers]]
-    data += [[cell(t, k) for t, k in zip(r, doc.kinds)] for r in texts]
+    data += [[cell(t, k) for t, k in zip(r, doc.kinds, strict=False)] for r in texts]
     if total_texts is not None:
-        data.append([cell(t, k) for t, k in zip(total_texts, doc.kinds)])
+        data.append([cell(t, k) for t, k in zip(total_texts, doc.kinds, strict=False)])
     if len(data) == 1:
         data.append([Paragraph(escape(_("No records")), cell_style)] + [""] * (len(doc.headers) - 1))
     cmds = [("FONT", (0, 0), (-1, -1), font_name(), size), ("GRID", (0, 0), (-1, -1), 0.3, colors.black),

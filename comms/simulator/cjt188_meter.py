@@ -75,7 +75,7 @@ class Cjt188Meter:
     def _addressed(self, frame: cjt188.Frame) -> bool:
         if self.strict_type and frame.meter_type not in (0xAA, self.meter_type):
             return False
-        return all(w in (0xAA, o) for w, o in zip(frame.address_wire, self.wire))
+        return all(w in (0xAA, o) for w, o in zip(frame.address_wire, self.wire, strict=True))
 
     def _reply(self, control: int, data: bytes) -> bytes:
         return cjt188.Frame(self.meter_type, self.wire, control, data, self.preamble).raw()

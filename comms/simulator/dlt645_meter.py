@@ -2,8 +2,8 @@
 
 Consumption advances with the clock at `kw` while the relay is closed and is booked on the current
 tariff. A prepaid meter keeps a money balance that falls by energy x price and trips the relay at
-<= 0 unless keep-power is on; a purchase (this project's own C=14 convention on 03330201, see comms.dlt645_driver - no real
-meter takes it) adds money only when its count is the meter's count + 1, and closes a relay that
+<= 0 unless keep-power is on; a purchase (this project's own C=14 convention on 03330201, see comms.dlt645_driver -
+no real meter takes it) adds money only when its count is the meter's count + 1, and closes a relay that
 was open for lack of money; a refund is the same write with the amount's sign bit set and is
 refused when the meter holds less. Standard C=14 writes of rate prices (040501xx), alarm amounts
 and overdraft limit (04001001..03), date and time (04000101/02) are taken with the right password.
@@ -205,7 +205,7 @@ class Dlt645Meter:
 
     def _addressed(self, wire: bytes) -> bool:
         """Own address, or AA wildcards in place of some pairs (short addressing)."""
-        return all(w in (0xAA, o) for w, o in zip(wire, self.wire))
+        return all(w in (0xAA, o) for w, o in zip(wire, self.wire, strict=True))
 
     def _reply(self, control: int, data: bytes = b"") -> bytes:
         return dlt645.build_frame(self.wire, control, data, self.preamble)

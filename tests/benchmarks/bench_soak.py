@@ -7,7 +7,8 @@ reads simulated meters, settles and delivers the outbox - on SQLite or PostgreSQ
 Reports: operations, lost (accounts whose balance is not the sum of their ledger entries, sales
 a cashier was told of but not in the ledger; receipt numbers not gapless), doubled (ledger
 entries beyond what the cashiers were told of), errors a cashier saw (any exception of a sale,
-refund or reversal other than the expected refusal of a refund beyond the refundable balance), p95 latency per operation, deadlocks/serialization failures retried
+refund or reversal other than the expected refusal of a refund beyond the refundable balance), p95 latency per
+operation, deadlocks/serialization failures retried
 (models.db @retrying logs each retry: counted in every process, the poller's log included).
 """
 from __future__ import annotations
@@ -213,7 +214,8 @@ def run(seconds: float, backend: str, cashiers: int = 8, meters: int = 24) -> di
                 "retries_poller": poll_text.count("retrying"),
                 "poller_cycles": poll_text.count(" cycle: "), "poller_exit": poller.returncode,
                 "poller_tracebacks": poll_text.count("Traceback"),
-                "poller_first_traceback": poll_text[poll_text.find("Traceback"):][:1500] if "Traceback" in poll_text else ""}
+                "poller_first_traceback": (poll_text[poll_text.find("Traceback"):][:1500]
+                                           if "Traceback" in poll_text else "")}
     finally:
         if poller is not None and poller.poll() is None:
             poller.kill()

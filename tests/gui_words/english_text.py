@@ -22,7 +22,7 @@ ALLOWED = {
     "PDF", "CSV", "Excel", "xlsx", "ID", "DEMO", "SQLite", "PostgreSQL", "SQL", "Server", "URL", "COM",
     "USB", "TCP", "RS", "GSM", "SMS", "CT", "DL", "CJ", "T", "Modbus", "RTU", "English", "IP", "OK",
     # date and time format codes shown as typing hints
-    "YYYY", "MM", "DD", "HH", "yyyy", "dd", "mm",
+    "YYYY", "MM", "DD", "HH", "yyyy", "dd",            # "mm" is above, with the units
 }
 TAG = re.compile(r"<[^>]+>")
 WORD = re.compile(r"[A-Za-z]+")
