@@ -38,7 +38,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 from models.cell_safety import csv_row, csv_unquote, safe_xlsx_row
 from models.errors import InvalidInput
@@ -118,7 +118,7 @@ def _kind_of(name: str, headers: list[object], forced: str | None) -> str:
                          "or give the columns described in the manual").format(sheet=name))
 
 
-def _table(name: str, rows: Iterable[tuple[object, ...]], forced: str | None) -> Table | None:
+def _table(name: str, rows: Iterable[Sequence[object]], forced: str | None) -> Table | None:
     it = iter(enumerate(rows, start=1))
     for _n, headers in it:
         if any(str(v).strip() for v in headers if v is not None):

@@ -6,6 +6,7 @@ or bad, is in the operation log. A wrong name and a wrong password give the same
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -18,6 +19,14 @@ from models.operators import Operator, OperatorArea
 from models.passwords import check_password
 from models.rights import Actor
 from resources.i18n import _
+
+
+class _Who(TypedDict):
+    """Who a login row is about (oplog.append's keywords)."""
+    operator: str
+    station: str
+    target: str
+
 
 LOCK_AFTER = 5
 LOCK_MINUTES = 15
@@ -67,7 +76,7 @@ def login(db: Database, name: str, password: str, station: str) -> Actor:
     with db.write() as s:
         op = None if not known else s.execute(
             sa.select(Operator).where(Operator.name == name).with_for_update(of=Operator)).scalar_one_or_none()
-        log = dict(operator=name[:NAME_MAX], station=station, target=name[:NAME_MAX])
+        log = _Who(operator=name[:NAME_MAX], station=station, target=name[:NAME_MAX])
         limit = lock_after(s)
         if op is None or not op.active:
             oplog.append(s, action="login.failed", details={"reason": "unknown or inactive"}, **log)

@@ -29,7 +29,7 @@ import sqlite3
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
@@ -60,7 +60,7 @@ def default_url() -> str:
     return f"sqlite:///{folder / 'station.db'}"
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
+def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     dbapi_conn.isolation_level = None          # we issue BEGIN ourselves
     cur = dbapi_conn.cursor()
     for pragma in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
@@ -84,7 +84,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 def make_engine(url: str, *, immediate: bool) -> sa.Engine:
     """An engine for url; on SQLite, immediate=True makes every transaction BEGIN IMMEDIATE."""
-    kwargs: dict = {"future": True}
+    kwargs: dict[str, Any] = {"future": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
     else:
@@ -122,7 +122,7 @@ def _is_busy(e: exc.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
-def _begin_immediate(conn) -> None:
+def _begin_immediate(conn: sa.Connection) -> None:
     """BEGIN IMMEDIATE, waiting in line: after each busy timeout, back off and try again until
     WRITE_QUEUE_SECONDS have passed (then the usual "busy" error)."""
     deadline = time.monotonic() + WRITE_QUEUE_SECONDS
@@ -156,7 +156,7 @@ def retrying(fn: Callable[..., T]) -> Callable[..., T]:
     Server): the transaction was rolled back whole, so running it again is safe. Bounded
     (RETRY_ATTEMPTS) with jittered backoff; each retry is logged."""
     @functools.wraps(fn)
-    def run(*args, **kwargs):
+    def run(*args: Any, **kwargs: Any) -> T:
         pause = 0.02
         for attempt in range(1, RETRY_ATTEMPTS + 1):
             try:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from models.errors import InvalidInput, NotFound
-from models.station_paths import config_dir  # noqa: F401 - settings.config_dir() is used widely
+from models.station_paths import config_dir as config_dir  # re-exported: settings.config_dir() is used widely
 from resources.i18n import LANGS, N_, _
 
 if TYPE_CHECKING:

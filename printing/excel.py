@@ -30,7 +30,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -81,7 +81,8 @@ def money_fen(value: object, col: Column) -> int:
     _no_float(value, col)
     if isinstance(value, int):
         return value
-    return int(value.quantize(_CENT, rounding=ROUND_HALF_UP).scaleb(2))  # type: ignore[union-attr]
+    assert isinstance(value, Decimal)     # _no_float let only int and Decimal through
+    return int(value.quantize(_CENT, rounding=ROUND_HALF_UP).scaleb(2))
 
 
 def fen_text(fen: int) -> str:
@@ -89,7 +90,7 @@ def fen_text(fen: int) -> str:
     return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
-class _RawRow(tuple):
+class _RawRow(tuple[str]):
     """One data row already rendered as sheet XML: a 1-tuple (append() takes only sequences)
     whose string has NUL where the row number goes."""
 
@@ -120,7 +121,7 @@ class _Writer:
     one style (its number format) registered once; text is an inline string, numbers are
     the exact decimal text, dates are Excel serial numbers."""
 
-    def __init__(self, ws, columns: Sequence[Column], totals: Sequence[Any]):
+    def __init__(self, ws: Any, columns: Sequence[Column], totals: Sequence[Any]) -> None:
         self.columns = columns
         self.heads = []
         self.quoted: list[str] = []      # text columns: the style with quotePrefix (models/cell_safety.py)
@@ -186,8 +187,8 @@ def sheet_title(title: str) -> str:
     return re.sub(r"[\[\]:*?/\\]", "_", title).strip("'")[:31] or "Sheet1"
 
 
-def write_table_xlsx(path: str | os.PathLike, title: str, columns: Sequence[Column],
-                     rows: Iterable[dict | Sequence], totals: Sequence[Any] | None = None,
+def write_table_xlsx(path: str | os.PathLike[str], title: str, columns: Sequence[Column],
+                     rows: Iterable[dict[str, Any] | Sequence[Any]], totals: Sequence[Any] | None = None,
                      progress: Callable[[int], None] | None = None, *,
                      progress_every: int = 1000, heading: Sequence[str] = ()) -> int:
     """Write rows to an .xlsx file at path; returns the number of data rows written.
@@ -250,7 +251,7 @@ def write_table_xlsx(path: str | os.PathLike, title: str, columns: Sequence[Colu
     return count
 
 
-def _abandon(ws) -> None:
+def _abandon(ws: Any) -> None:
     """Close a half-written sheet and remove openpyxl's temporary file (export cancelled)."""
     try:
         ws.close()
@@ -264,7 +265,7 @@ def _abandon(ws) -> None:
             pass
 
 
-def _fast_cells(ws) -> None:
+def _fast_cells(ws: Any) -> None:
     """Let the worksheet take our prepared rows as they are.
 
     openpyxl's write-only append() first assigns every value to a scratch cell and, when the
@@ -274,12 +275,12 @@ def _fast_cells(ws) -> None:
     straight into the sheet stream with its row number filled in. This replaces two private
     methods of one worksheet object; test_excel reads the file back to pin it.
     """
-    def values_to_row(values, row_idx):
+    def values_to_row(values: Any, row_idx: int) -> Any:
         if isinstance(values, _RawRow):
             return values
         return _place(values, row_idx)
 
-    def _place(values, row_idx):
+    def _place(values: Iterable[Any], row_idx: int) -> Iterator[Any]:
         for col_idx, cell in enumerate(values, 1):
             if cell is not None:
                 cell.row, cell.column = row_idx, col_idx
@@ -290,7 +291,7 @@ def _fast_cells(ws) -> None:
     writer = ws._writer
     write_row = writer.write_row
 
-    def fast_write_row(xf, row, row_idx):
+    def fast_write_row(xf: Any, row: Any, row_idx: int) -> None:
         if isinstance(row, _RawRow):
             n = str(row_idx)
             xf._file(f'<row r="{n}">{row[0].replace(chr(0), n)}</row>')
@@ -300,7 +301,7 @@ def _fast_cells(ws) -> None:
     writer.write_row = fast_write_row
 
 
-def _header(ws, text: str) -> WriteOnlyCell:
+def _header(ws: Any, text: str) -> WriteOnlyCell:
     cell = WriteOnlyCell(ws, value=text)
     cell.data_type = "s"
     cell.font = Font(bold=True)
@@ -310,7 +311,7 @@ def _header(ws, text: str) -> WriteOnlyCell:
     return cell
 
 
-def _totals_row(ws, columns: Sequence[Column], writer: _Writer) -> list[Any]:
+def _totals_row(ws: Any, columns: Sequence[Column], writer: _Writer) -> list[Any]:
     out: list[Any] = []
     label_at = next((i for i in range(len(columns)) if i not in writer.sums), None)
     for i, col in enumerate(columns):

@@ -12,7 +12,9 @@ import csv
 import os
 import uuid
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy.orm import Session
 
 from models.cell_safety import csv_row
 from models.errors import InvalidInput
@@ -23,7 +25,7 @@ def headers() -> list[str]:
     return [_("No."), _("Time"), _("Operator"), _("Station"), _("Action"), _("Target"), _("Details")]
 
 
-def export_log(session, path: str | Path, **filters) -> int:
+def export_log(session: Session, path: str | Path, **filters: Any) -> int:
     """Export the log rows matching filters (models.oplog.search's), newest first, as the
     command line shows them: local time, the action code, the details' JSON text."""
     from models import oplog

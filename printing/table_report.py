@@ -23,7 +23,7 @@ from xml.sax.saxutils import escape
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from printing.docbuild import MARGIN, para, style
 from printing.fonts import font_name, text_width
@@ -82,7 +82,7 @@ def render_table_pdf(doc: TableDoc) -> bytes:
     size = 8 if len(doc.headers) <= 10 else 7
     texts = [[cell_text(v, k) for v, k in zip(r, doc.kinds, strict=False)] for r in doc.rows]
     total_texts = [cell_text(v, k) for v, k in zip(doc.totals, doc.kinds, strict=False)] if doc.totals else None
-    story: list = []
+    story: list[Flowable] = []
     if doc.company:
         story.append(para(doc.company, 11, "center"))
     story.append(para(doc.title, 16, "center"))
@@ -96,7 +96,7 @@ def render_table_pdf(doc: TableDoc) -> bytes:
     cell_style = style(size)
     right = style(size, 2)
 
-    def cell(text: str, kind: str):
+    def cell(text: str, kind: str) -> Paragraph:
         return Paragraph(escape(text), right if kind in NUMBER_KINDS else cell_style)
 
     data = [[Paragraph(escape(h), cell_style) for h in doc.headers]]
@@ -117,13 +117,13 @@ def render_table_pdf(doc: TableDoc) -> bytes:
     return _build(story, doc.title, pagesize)
 
 
-def _build(story: list, title: str, pagesize) -> bytes:
+def _build(story: list[Flowable], title: str, pagesize: tuple[float, float]) -> bytes:
     buf = io.BytesIO()
     pdf = SimpleDocTemplate(buf, pagesize=pagesize, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
                             bottomMargin=MARGIN + 4 * mm, title=title, author="MeterStation",
                             creator="MeterStation", invariant=1, initialFontName=font_name())
 
-    def on_page(canvas, document) -> None:
+    def on_page(canvas: Any, document: Any) -> None:     # reportlab's (untyped) canvas and template
         canvas.saveState()
         canvas.setFont(font_name(), 8)
         canvas.drawCentredString(pagesize[0] / 2, MARGIN - 2 * mm,
