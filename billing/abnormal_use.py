@@ -29,12 +29,13 @@ from __future__ import annotations
 import logging
 import statistics
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
+from models import station_time
 from billing.alarm_bulk import NewAlarm, clear_ids, raise_many
 from billing.automation.calendar import setting
 from billing.quality_words import describe
@@ -77,7 +78,7 @@ def rules(s) -> Rules:
 
 def local_midnight(day: date) -> datetime:
     """The UTC instant of the station's local midnight starting `day`."""
-    return datetime.combine(day, time()).astimezone().astimezone(timezone.utc)
+    return station_time.at(day, time())
 
 
 def daily_maxima(s, day: date, days: int = WINDOW) -> tuple[dict[int, list[int | None]], list[datetime]]:

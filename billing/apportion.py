@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from models import station_time
 from billing.ledger import lock_accounts, post, split_debit
 from billing.lookup import find_account, find_meter
 from billing.money import from_fen, to_fen
@@ -95,7 +96,7 @@ def apportion(db: Database, actor: Actor, meter_ref: str, reading: Decimal | str
         weights = {i: (r.area_centi_m2 if by == "area" else r.people) if r else 0 for i, r in rooms.items()}
         plan = load_plan(s, find_plan_id(s, tariff))
         energy = from_milli((end - start) * meter.ct_ratio)
-        lstart, lend = since.astimezone().replace(tzinfo=None), at.astimezone().replace(tzinfo=None)
+        lstart, lend = station_time.wall(since), station_time.wall(at)
         if lend <= lstart:                        # clock trouble: price it as one second's use
             lstart = lend - timedelta(seconds=1)
         cost = price_consumption(plan, lstart, lend, energy).amount

@@ -34,6 +34,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from models import station_time
 from billing import pricing, tier_state
 from billing.money import from_fen, round_to
 from billing.plan_store import load_plan
@@ -179,7 +180,7 @@ def _quote(session: Session, account: Account, meter_no: str, span: dict[str, An
                 else pricing.account_plan(session, account, required=True))
         if until <= since:
             since = until - timedelta(seconds=1)
-        lstart, lend = since.astimezone().replace(tzinfo=None), until.astimezone().replace(tzinfo=None)
+        lstart, lend = station_time.wall(since), station_time.wall(until)
 
         def state_of(cycle: datetime) -> CycleState | None:
             if cycle not in states:
@@ -283,9 +284,9 @@ def bill_data(doc: BillDocument, *, copy: bool = False, reprints: int = 0, compa
     if doc.balance_after > 0:
         adjustments.append((_("Credit carried forward"), doc.balance_after))
     return BillData(
-        bill_no=doc.bill_no, issued_at=doc.issued_at.astimezone(), account_no=doc.account,
-        customer=doc.customer, period_start=doc.period_start.astimezone().date(),
-        period_end=doc.period_end.astimezone().date(), amount_due=doc.amount_due, charges=charges,
+        bill_no=doc.bill_no, issued_at=station_time.local(doc.issued_at), account_no=doc.account,
+        customer=doc.customer, period_start=station_time.day_of(doc.period_start),
+        period_end=station_time.day_of(doc.period_end), amount_due=doc.amount_due, charges=charges,
         meters=meters, adjustments=adjustments, company=company, room=doc.room, operator=doc.operator,
         period_label=doc.month, extra_info=[(_("Station"), doc.station)] if doc.station else [],
         copy_mark=_("[REPRINT #{n}] Copy of bill {number}").format(n=reprints, number=doc.bill_no) if copy else "")

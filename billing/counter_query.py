@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from models import station_time
 from billing.alarms import level
 from billing.ledger import paid_balance_fen
 from billing.ledger_words import note_text
@@ -219,7 +220,7 @@ def _month_starts(today: date, count: int = 3) -> list[date]:
 
 
 def _utc(d: date) -> datetime:
-    return datetime.combine(d, time()).astimezone(timezone.utc)
+    return station_time.at(d, time())
 
 
 def month_usage(s: Session, meters: list[Meter], today: date | None = None) -> list[tuple[str, Decimal]]:
@@ -227,7 +228,7 @@ def month_usage(s: Session, meters: list[Meter], today: date | None = None) -> l
     consumption reports' own rule (billing/report_consumption.py)."""
     from billing.report_consumption import meter_figures
 
-    starts = _month_starts(today or datetime.now().date())
+    starts = _month_starts(today or station_time.today())
     bounds = [_utc(d) for d in starts[1:]] + [utcnow()]
     ids = [m.id for m in meters]
     out = []

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from models import station_time
 from billing.tariff import TariffPlan as PlanModel
 from billing.tariff import TariffVersion as VersionModel
 from billing.tariff import plan_from_dict, version_from_dict, version_to_dict
@@ -47,11 +48,11 @@ def flat_version(price: Decimal, effective: datetime) -> dict[str, Any]:
 
 
 def _utc(local_naive: datetime) -> datetime:
-    return local_naive.astimezone(timezone.utc)
+    return station_time.utc(local_naive)
 
 
 def _now_local() -> datetime:
-    return datetime.now().replace(second=0, microsecond=0)
+    return station_time.now().replace(tzinfo=None, second=0, microsecond=0)
 
 
 def _version(data: dict[str, Any], default_effective: datetime) -> VersionModel:

@@ -10,6 +10,7 @@ from fractions import Fraction
 
 from sqlalchemy.orm import Session
 
+from models import station_time
 from billing import tier_state
 from billing.lookup import find_account
 from billing.money import to_fen
@@ -37,7 +38,7 @@ def account_plan(session: Session, account: Account, *, required: bool = False) 
 
 
 def _local(when: datetime) -> datetime:
-    return when.astimezone().replace(tzinfo=None)
+    return station_time.wall(when)
 
 
 def cycle_consumption(session: Session, account: Account, plan: PlanModel, when: datetime) -> Fraction:

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from models import station_time
 from billing.lookup import active_bindings
 from billing.plan_store import plan_rows
 from billing.money import from_fen
@@ -110,7 +111,7 @@ def receipt_data(payload: dict[str, Any], *, copy: bool = False, company: str = 
 
     return ReceiptData(
         kind=payload["kind"], receipt_no=payload["receipt_no"],
-        printed_at=datetime.fromisoformat(payload["printed_at"]).astimezone(),
+        printed_at=station_time.local(datetime.fromisoformat(payload["printed_at"])),
         operator=payload.get("operator", ""), amount=Decimal(payload["amount"]),
         balance_after=Decimal(payload["balance_after"]),
         payment_method=payload.get("method") or "cash", company=company,

@@ -26,12 +26,13 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from models import station_time
 from billing.ledger import lock_account, post, split_debit
 from billing.lookup import account_building, find_account
 from billing.money import from_fen, to_fen
@@ -70,11 +71,11 @@ class Correction:
 
 
 def _utc(day: date) -> datetime:
-    return datetime.combine(day, time()).astimezone(timezone.utc)
+    return station_time.at(day, time())
 
 
 def _local(when: datetime) -> datetime:
-    return when.astimezone().replace(tzinfo=None)
+    return station_time.wall(when)
 
 
 def period_key(first: date, last: date) -> str:
@@ -143,7 +144,7 @@ def _recompute_account(s: Session, account: Account, start: date, end: date) -> 
     """(spans in the period, fen they charged, fen the corrected engine charges for them)."""
     plan = account_plan(s, account)
     assert plan is not None
-    lo = cycle_start_of(plan, datetime.combine(start, time())).astimezone(timezone.utc)
+    lo = station_time.utc(cycle_start_of(plan, datetime.combine(start, time())))
     first, hi = _utc(start), _utc(end)
     rows = s.execute(sa.select(LedgerEntry).where(
         LedgerEntry.account_id == account.id, LedgerEntry.kind == "consumption",

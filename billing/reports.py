@@ -12,11 +12,12 @@ net = sales - refunds + reversals (reversals are signed).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 
+from models import station_time
 from billing.money import from_fen
 from models.db import Database
 from models.errors import InvalidInput
@@ -62,8 +63,8 @@ def check_range(start: date, end: date, actor: Actor | None) -> tuple[datetime, 
 
 
 def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    lo = datetime.combine(start, time()).astimezone(timezone.utc)
-    hi = datetime.combine(end + timedelta(days=1), time()).astimezone(timezone.utc)
+    lo = station_time.at(start, time())
+    hi = station_time.at(end + timedelta(days=1), time())
     return lo, hi
 
 

@@ -15,13 +15,14 @@ charged, so the carried remainder starts at 0.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from models import station_time
 from billing.money import fraction_text
 from billing.span_charges import CycleState
 from models.accounts import Account
@@ -50,7 +51,7 @@ def _quantize(value: Fraction) -> Decimal:
 
 
 def _utc(local: datetime) -> datetime:
-    return local.astimezone(timezone.utc)
+    return station_time.utc(local)
 
 
 def ledger_state(session: Session, account: Account, cycle: datetime, upto: datetime) -> CycleState | None:

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Callable
 
+from models import station_time
 from comms.driver import ACTIONS, MeterDriver
 from comms.dlt645 import ERR_NO_DATA
 from comms.errors import CommsError, MeterRefused, Unsupported
@@ -83,7 +84,7 @@ def read_frozen(driver: MeterDriver, payload: dict[str, Any], today: date | None
     frozen_at = values.pop("frozen_at", None)
     if "energy" not in values:
         raise Unsupported(_("The meter sent no frozen energy for {kind} {index}").format(kind=kind, index=n))
-    period = frozen_period(kind, n, str(frozen_at.value) if frozen_at else None, today or date.today())
+    period = frozen_period(kind, n, str(frozen_at.value) if frozen_at else None, today or station_time.today())
     return {"kind": kind, "n": n, "period": period.isoformat(),
             "values": {q: str(v.value) for q, v in values.items()}}
 
@@ -150,7 +151,7 @@ def _settings(driver: MeterDriver, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _sync_clock(driver: MeterDriver, payload: dict[str, Any]) -> dict[str, Any]:
-    return driver.set_clock(datetime.now().astimezone())
+    return driver.set_clock(station_time.now())
 
 
 # command kind (comms.poller.Command.kind) -> handler; "read" is run by the poller itself

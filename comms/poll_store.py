@@ -31,6 +31,7 @@ from typing import Any, Callable
 
 import sqlalchemy as sa
 
+from models import station_time
 from comms.driver import Reading as Value
 from comms.errors import CommsError, LinkError
 from comms.schedule import LinkPlan, MeterPlan
@@ -175,7 +176,7 @@ class PollStore:
                 update.update(fail_streak=0, last_read_at=at, last_values=live_values_json(values),
                               comm_state="online", lost_since=None)
                 went_lost.pop(meter.meter_id, None)
-                c = counts.setdefault((meter.meter_id, at.astimezone().date()), [0, 0])
+                c = counts.setdefault((meter.meter_id, station_time.day_of(at)), [0, 0])
                 c[0] += 1
                 c[1] += 1
                 relay = values.get("relay")
@@ -183,7 +184,7 @@ class PollStore:
                     update["relay_state"] = relay.value
                 streak_up.pop(meter.meter_id, None)
             elif kind == "attempt":
-                counts.setdefault((data[0], data[1].astimezone().date()), [0, 0])[0] += 1
+                counts.setdefault((data[0], station_time.day_of(data[1])), [0, 0])[0] += 1
             elif kind == "failure":
                 streak_up[data] = streak_up.get(data, 0) + 1
             elif kind == "meter_state":

@@ -11,6 +11,7 @@ from typing import TypedDict
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from models import station_time
 from models import oplog
 from models.base import utcnow
 from models.db import Database
@@ -84,7 +85,7 @@ def login(db: Database, name: str, password: str, station: str) -> Actor:
         elif op.locked_until is not None and op.locked_until > now:
             oplog.append(s, action="login.failed", details={"reason": "locked"}, **log)
             failure = _("Operator {name} is locked after {n} failed logins; try again after {time}").format(
-                name=name, n=limit, time=op.locked_until.astimezone().strftime("%H:%M"))
+                name=name, n=limit, time=station_time.local(op.locked_until).strftime("%H:%M"))
         elif not (checked[1] if checked is not None and checked[0] == op.password_hash
                   else check_password(password, op.password_hash)):
             failed = s.execute(sa.update(Operator).where(Operator.id == op.id)

@@ -26,6 +26,7 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from models import station_time
 from models.base import Base, Text_, table
 
 
@@ -41,8 +42,7 @@ class LedgerDaily(Base):
 
 def utc_offset_minutes() -> int:
     """The station's current UTC offset in minutes (the reports' local-day rule)."""
-    offset = datetime.now().astimezone().utcoffset() or timedelta(0)
-    return int(offset.total_seconds() // 60)
+    return station_time.utc_offset_minutes()
 
 
 def local_day(at: datetime, minutes: int | None = None) -> date:

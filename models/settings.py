@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from models.errors import InvalidInput, NotFound
+from models.station_time import DEFAULT_ZONE, valid_zone
 from models.station_paths import config_dir as config_dir  # re-exported: settings.config_dir() is used widely
 from resources.i18n import LANGS, N_, _
 
@@ -118,6 +119,9 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             lambda v: len(v) <= 500 and not any(ord(c) < 32 for c in v), "restore"),
     Setting("station.language", str, "zh_CN", N_("Language of the windows and receipts"), True,
             lambda v: v in LANGS),
+    Setting("station.timezone", str, DEFAULT_ZONE,
+            N_("Time zone of the station (IANA name such as Asia/Shanghai): billing days, reports, schedules "
+               "and receipts"), True, lambda v: valid_zone(v)),
     Setting("station.printer", str, "", N_("Receipt printer (empty: save PDF / preview)"), True),
     Setting("counter.quick_amounts", str, "50,100,200,500",
             N_("Quick amount buttons at the counter (yuan, comma-separated)"), True, lambda v: _quick_ok(v)),
@@ -254,6 +258,10 @@ def set_local(key: str, value: Any) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, _local_file())
+    if key == "station.timezone":
+        from models import station_time
+
+        station_time.forget()
 
 
 def read(session: Session, key: str) -> Any:

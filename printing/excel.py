@@ -43,6 +43,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from models import station_time
 from models.cell_safety import dangerous
 from resources.i18n import _
 
@@ -177,7 +178,7 @@ def _moment(value: object, kind: str, col: Column) -> date:
         raise TypeError(f"column {col.header!r}: {kind} needs a date/datetime")
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone().replace(tzinfo=None)
+            value = station_time.wall(value)
         return value if kind == "datetime" else value.date()
     return datetime(value.year, value.month, value.day) if kind == "datetime" else value
 

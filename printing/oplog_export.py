@@ -16,6 +16,7 @@ from typing import Any, Iterable, Sequence
 
 from sqlalchemy.orm import Session
 
+from models import station_time
 from models.cell_safety import csv_row
 from models.errors import InvalidInput
 from resources.i18n import _
@@ -30,7 +31,7 @@ def export_log(session: Session, path: str | Path, **filters: Any) -> int:
     command line shows them: local time, the action code, the details' JSON text."""
     from models import oplog
 
-    rows = ((seq, at.astimezone().isoformat(timespec="seconds")[:19], operator, station, action, target, details)
+    rows = ((seq, station_time.local(at).isoformat(timespec="seconds")[:19], operator, station, action, target, details)
             for seq, at, operator, station, action, target, details in oplog.search_rows(session, **filters))
     return export_rows(path, rows)
 

@@ -25,6 +25,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from models import station_time
 from printing.docbuild import MARGIN, para, style
 from printing.fonts import font_name, text_width
 from resources.i18n import _
@@ -59,7 +60,7 @@ def cell_text(value: Any, kind: str) -> str:
     if kind == "int":
         return f"{value:,}"
     if isinstance(value, datetime):
-        return (value.astimezone() if value.tzinfo else value).strftime("%Y-%m-%d %H:%M")
+        return station_time.wall(value).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
     return str(value)

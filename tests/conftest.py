@@ -6,10 +6,16 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_LOGGING_RULES", "default.warning=false")
 os.environ["METERSTATION_TEST_MODE"] = "1"   # lets the simulator and fake drivers run
+# The computer's zone is pinned to the station's default zone (station.timezone, Asia/Shanghai):
+# the station computes days in its own zone whatever TZ says (tests/foundation/test_station_time.py
+# runs it under TZ=UTC and TZ=Asia/Shanghai), and tests that render local times themselves agree.
+os.environ["TZ"] = "Asia/Shanghai"
+time.tzset()
 
 import pytest  # noqa: E402
 
@@ -20,8 +26,6 @@ def _no_leaked_threads():
     before = set(threading.enumerate())
     yield
     deadline = 5.0
-    import time
-
     end = time.monotonic() + deadline
     while True:
         leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()
@@ -31,6 +35,16 @@ def _no_leaked_threads():
             break
         time.sleep(0.05)
     assert not leaked, f"threads leaked by the test: {[t.name for t in leaked]}"
+
+
+@pytest.fixture(autouse=True)
+def _station_zone_reread():
+    """Each test has its own config folder, so its own station.timezone: read it afresh."""
+    from models import station_time
+
+    station_time.forget()
+    yield
+    station_time.forget()
 
 
 @pytest.fixture(autouse=True)
@@ -98,3 +112,4 @@ def superadmin(db):
 
     operator_service.create_first_operator(db, "root", "secret-1", "TEST")
     return auth.login(db, "root", "secret-1", "TEST")
+

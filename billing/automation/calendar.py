@@ -1,7 +1,7 @@
 """Local time, quiet hours and holidays for the station's jobs.
 
 Times are stored and passed around as aware UTC; schedules and quiet hours are in the station's
-local time zone (the computer's, like billing/pricing.py and billing/reports.py).
+time zone (setting station.timezone, models/station_time.py).
 
     quiet_now(session, now)        # True in quiet hours (setting automation.quiet_hours) or on a holiday
 """
@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timezone
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from models import station_time
 from models.automation import Holiday
 from models import settings
 
@@ -22,12 +23,12 @@ def utcnow() -> datetime:
 
 def to_local(when: datetime) -> datetime:
     """An aware local datetime (the station's zone) for an aware UTC time."""
-    return when.astimezone()
+    return station_time.local(when)
 
 
 def local_at(day: date, hhmm: str) -> datetime:
     """The aware UTC instant of local day at HH:MM."""
-    return datetime.combine(day, parse_hhmm(hhmm)).astimezone().astimezone(timezone.utc)
+    return station_time.at(day, parse_hhmm(hhmm))
 
 
 def parse_hhmm(text: str) -> time:

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 import sqlalchemy as sa
 
+from models import station_time
 from billing import outbox
 from billing.automation.calendar import setting
 from billing.automation.job_runs import JobContext, is_done, record_done, run_once_recorded
@@ -40,7 +41,7 @@ def _can(meter: Meter, capability: str) -> bool:
 
 def _frozen(kind: str, limit: int):
     def run(ctx: JobContext, occ: Occurrence, now: datetime) -> bool:
-        today = now.astimezone().date()
+        today = station_time.day_of(now)
         if kind == "daily":
             n = (today - date.fromisoformat(occ.period)).days
         else:
