@@ -113,3 +113,47 @@ def superadmin(db):
     operator_service.create_first_operator(db, "root", "secret-1", "TEST")
     return auth.login(db, "root", "secret-1", "TEST")
 
+
+@pytest.fixture
+def sqlite_db(tmp_path):
+    """A migrated SQLite station database for window tests (the services are tested on both
+    backends through `db`); the windows' workers are waited for before it is closed."""
+    from models.db import Database
+    from ui import tasks
+
+    database = Database.open(f"sqlite:///{tmp_path / 'gui.db'}", upgrade=True)
+    yield database
+    tasks.wait_idle()
+    database.dispose()
+
+
+@pytest.fixture
+def gui_db(sqlite_db):
+    """The same database under the name the reports and words tests use."""
+    return sqlite_db
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch, capsys):
+    """`meterstation` run in this process on a fresh SQLite station whose super admin root
+    (password secret-1) is the acting operator: cli(*args) -> (exit code, stdout, stderr);
+    cli.url is the station's database. Test folders with a CLI of their own (a subprocess, other
+    operators) define their own `cli`, which takes precedence."""
+    from app import main
+    from models import operator_service
+    from models.db import Database
+
+    url = f"sqlite:///{tmp_path / 'station.db'}"
+    database = Database.open(url, upgrade=True)
+    operator_service.create_first_operator(database, "root", "secret-1", "TEST")
+    database.dispose()
+    monkeypatch.setenv("METERSTATION_OPERATOR", "root")
+    monkeypatch.setenv("METERSTATION_PASSWORD", "secret-1")
+
+    def run(*args):
+        capsys.readouterr()
+        code = main(["--lang", "en", "--db", url, *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+    run.url = url
+    return run

@@ -24,16 +24,7 @@ def local(*args) -> datetime:
     return datetime(*args).astimezone()
 
 
-@pytest.fixture
-def gui_db(tmp_path):
-    """A SQLite station database for window tests (the services are tested on both backends)."""
-    from models.db import Database
-    from ui import tasks
-
-    db = Database.open(f"sqlite:///{tmp_path / 'g.db'}", upgrade=True)
-    yield db
-    tasks.wait_idle()
-    db.dispose()
+# gui_db: the shared SQLite window-test database (tests/conftest.py)
 
 
 @pytest.fixture
