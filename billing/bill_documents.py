@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -46,6 +46,9 @@ from models.archive import Customer, Meter, Reading, Room
 from models.ledger import LedgerEntry
 from models.oplog import OpLogEntry
 from resources.i18n import N_, _
+
+if TYPE_CHECKING:
+    from printing.bill import BillData
 
 UNITS = {"electricity": "kWh", "water": "m³", "gas": "m³", "heat": "kWh"}
 KIND_LABELS = {"electricity": N_("Electricity"), "water": N_("Water"), "gas": N_("Gas"), "heat": N_("Heat")}
@@ -106,7 +109,9 @@ class BillDocument:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("extra")
-        return json.loads(json.dumps(data, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v)))
+        plain: dict[str, Any] = json.loads(json.dumps(
+            data, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v)))
+        return plain
 
 
 # --- gathering -------------------------------------------------------------------------------
@@ -120,7 +125,7 @@ def billed_months(session: Session, account_id: int) -> list[str]:
     keys = session.execute(sa.select(LedgerEntry.period_key).where(
         LedgerEntry.account_id == account_id, LedgerEntry.kind == "bill",
         LedgerEntry.period_key.like("____-__/m%"))).scalars()
-    return sorted({k.split("/", 1)[0] for k in keys}, reverse=True)
+    return sorted({k.split("/", 1)[0] for k in keys if k}, reverse=True)
 
 
 def _logged_spans(session: Session, account: Account, month: str) -> dict[str, dict[str, Any]]:
@@ -132,8 +137,9 @@ def _logged_spans(session: Session, account: Account, month: str) -> dict[str, d
             details = json.loads(raw or "{}")
         except ValueError:
             continue
-        if details.get("month") == month and isinstance(details.get("spans"), dict):
-            return details["spans"]
+        spans = details.get("month") == month and details.get("spans")
+        if isinstance(spans, dict):
+            return spans
     return {}
 
 
@@ -262,7 +268,7 @@ def line_label(line: Line, tou: bool, kind: str = "electricity") -> str:
     return " ".join(parts)
 
 
-def bill_data(doc: BillDocument, *, copy: bool = False, reprints: int = 0, company: str = ""):
+def bill_data(doc: BillDocument, *, copy: bool = False, reprints: int = 0, company: str = "") -> BillData:
     """printing.bill.BillData of the document (a copy is marked as a reprint)."""
     from printing.bill import BillData, ChargeLine, MeterReadingLine
 

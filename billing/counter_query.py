@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any, Sequence, TypeVar, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
@@ -129,21 +130,24 @@ def _like(text: str) -> str:
     return "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _base_query():
+_Q = TypeVar("_Q", bound="sa.Select[Unpack[tuple[Any, ...]]]")   # any select
+
+
+def _base_query() -> sa.Select[Account, Customer, str, int, str]:
     return (sa.select(Account, Customer, Room.number, Building.id, Building.name)
             .join(Customer, Customer.id == Account.customer_id)
             .outerjoin(Room, Room.id == Account.room_id).outerjoin(Floor, Floor.id == Room.floor_id)
             .outerjoin(Building, Building.id == Floor.building_id))
 
 
-def _visible(q, actor: Actor | None):
+def _visible(q: _Q, actor: Actor | None) -> _Q:
     visible = None if actor is None else actor.visible_buildings()
     if visible is not None:
         q = q.where(Building.id.in_(sorted(visible) or [-1]))
     return q
 
 
-def _hits(s: Session, rows) -> list[AccountHit]:
+def _hits(s: Session, rows: Sequence[sa.Row[Account, Customer, str, int, str]]) -> list[AccountHit]:
     ids = [r[0].id for r in rows]
     meters: dict[int, list[str]] = {}
     if ids:

@@ -29,6 +29,8 @@ from models.errors import Conflict, InvalidInput, NotFound
 from models.rights import Actor
 from resources.i18n import _
 
+PlanRows = tuple[str, list[tuple[datetime, str]]]     # the plan's name, its versions (effective, body)
+
 FIRST_EFFECTIVE = datetime(2000, 1, 1)
 
 
@@ -109,7 +111,7 @@ def plan_rows(session: Session, plan_id: int, *, keep: bool = False
     None when there is no such plan. With keep=True the rows are kept in the session for its
     next calls (billing.pricing.account_plan keeps the plan it prices with the same way, so a
     sale prices and prints its receipt from the same rows)."""
-    cache = session.info.setdefault(PLAN_ROWS, {})
+    cache: dict[int, PlanRows | None] = session.info.setdefault(PLAN_ROWS, {})
     if plan_id not in cache or cache[plan_id] is None:
         found = session.execute(_PLAN_ROWS, {"plan": plan_id}).all()
         rows = None if not found else (found[0][0], [(at, body) for _n, at, body in found if body is not None])

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import Literal, overload
 
 from sqlalchemy.orm import Session
 
@@ -26,12 +27,18 @@ from models.errors import Conflict
 from resources.i18n import _
 
 
+@overload
+def account_plan(session: Session, account: Account, *, required: Literal[True]) -> PlanModel: ...
+@overload
+def account_plan(session: Session, account: Account, *, required: bool = False) -> PlanModel | None: ...
+
+
 def account_plan(session: Session, account: Account, *, required: bool = False) -> PlanModel | None:
     if account.tariff_plan_id is None:
         if required:
             raise Conflict(_("Account {account} has no tariff").format(account=account.number))
         return None
-    cache = session.info.setdefault("billing.plans", {})
+    cache: dict[int, PlanModel] = session.info.setdefault("billing.plans", {})
     if account.tariff_plan_id not in cache:
         cache[account.tariff_plan_id] = load_plan(session, account.tariff_plan_id, keep=True)
     return cache[account.tariff_plan_id]

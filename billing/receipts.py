@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -31,6 +31,9 @@ from models.errors import NotFound
 from models.ledger import LedgerEntry, Receipt
 from models.rights import Actor
 from resources.i18n import _
+
+if TYPE_CHECKING:
+    from printing.receipt import ReceiptData
 
 
 def format_number(value: int) -> str:
@@ -105,7 +108,7 @@ def issue(session: Session, account: Account, entry: LedgerEntry | None, kind: s
     return receipt
 
 
-def receipt_data(payload: dict[str, Any], *, copy: bool = False, company: str = ""):
+def receipt_data(payload: dict[str, Any], *, copy: bool = False, company: str = "") -> ReceiptData:
     """printing.receipt.ReceiptData from a stored snapshot."""
     from printing.receipt import ReceiptData
 

@@ -92,7 +92,7 @@ class _Starts:
 
     def _of(self, meter_id: int) -> list[tuple[datetime, int]]:
         if meter_id not in self.readings:
-            self.readings[meter_id] = [tuple(r) for r in self.s.execute(
+            self.readings[meter_id] = [r.tuple() for r in self.s.execute(
                 sa.select(Reading.at, Reading.energy_milli).where(
                     Reading.meter_id == meter_id, Reading.flag == "", Reading.at >= self.since,
                     Reading.at < self.until).order_by(Reading.at, Reading.id))]
@@ -113,8 +113,10 @@ class _Starts:
                 start = self.s.scalar(sa.select(sa.func.max(Reading.at)).where(
                     Reading.meter_id == entry.meter_id, Reading.flag == "", Reading.at < entry.at,
                     Reading.energy_milli == want))
-        start = start or self.previous.get(entry.meter_id) or entry.at - timedelta(seconds=1)
-        self.previous[entry.meter_id] = entry.at
+        if entry.meter_id is not None:
+            start = start or self.previous.get(entry.meter_id)
+            self.previous[entry.meter_id] = entry.at
+        start = start or entry.at - timedelta(seconds=1)
         return start if start < entry.at else entry.at - timedelta(seconds=1)
 
 
@@ -179,7 +181,7 @@ def recompute(db: Database, actor: Actor, first: date, last: date, *, account: s
                 LedgerEntry.at < _utc(end)).order_by(LedgerEntry.account_id)).scalars())
         out = []
         for account_id in sorted(ids):
-            acc = s.get(Account, account_id) if dry_run else lock_account(s, account_id)
+            acc = s.get_one(Account, account_id) if dry_run else lock_account(s, account_id)
             actor.require(RIGHT, account_building(s, acc))
             out.append(_correct(s, actor, acc, start, end, key, dry_run))
         if not dry_run and any(c.status == "posted" for c in out):

@@ -22,8 +22,6 @@ from typing import Any
 from billing import report_comms, report_consumption, report_money, report_records, report_shifts, reports
 from billing.alarm_log import KIND_TITLES
 from billing.sales import METHODS
-from models.db import Database
-from models.rights import Actor
 from resources.i18n import N_, _
 
 
@@ -35,12 +33,17 @@ class Col:
     total: bool = False
 
 
+def _method_of(method: str) -> Callable[[Any], Any]:
+    """A shift row's takings by `method` (one column per payment method)."""
+    return lambda r: r.method(method)
+
+
 @dataclass(frozen=True)
 class ReportSpec:
     key: str
     title: str                                    # msgid
     groups: tuple[str, ...]                       # offered groupings; () = none
-    run: Callable[[Database, date, date, str, Actor | None], list]
+    run: Callable[..., list[Any]]                # (db, start, end, group, actor[, filters]) -> rows
     columns: Callable[[str], list[Col]]
     chart: tuple[int, int] | None = None          # (label column, value column) for a bar chart
     dated: bool = True                            # False: the state now, the range is ignored
@@ -159,7 +162,7 @@ def _shift_cols(_group: str) -> list[Col]:
              Col(N_("Station"), lambda r: r.station), Col(N_("State"), lambda r: _(states.get(r.state, r.state))),
              Col(N_("Opened"), lambda r: r.opened_at, "datetime"), Col(N_("Closed"), lambda r: r.closed_at, "datetime"),
              Col(N_("Count"), lambda r: r.count, "int", True)]
-            + [Col(METHODS[m], (lambda r, m=m: r.method(m)), "money", True) for m in report_shifts.METHODS]
+            + [Col(METHODS[m], _method_of(m), "money", True) for m in report_shifts.METHODS]
             + [Col(N_("Net (¥)"), lambda r: r.total, "money", True),
                Col(N_("Expected cash"), lambda r: r.expected_cash, "money", True),
                Col(N_("Counted cash"), lambda r: r.counted_cash, "money", True),
@@ -222,7 +225,7 @@ def export_title(spec: ReportSpec, start: date, end: date, group: str = "") -> s
     return title if not spec.dated else f"{title} {start.isoformat()} — {end.isoformat()}"
 
 
-def export_xlsx(path: str | os.PathLike, key: str, rows: Sequence[Any], start: date, end: date,
+def export_xlsx(path: str | os.PathLike[str], key: str, rows: Sequence[Any], start: date, end: date,
                 group: str = "", progress: Callable[[int], None] | None = None, title: str | None = None, *,
                 company: str = "") -> int:
     """Write a report's rows to .xlsx (Chinese headers in zh_CN, number formats, totals, frozen header);
@@ -254,7 +257,7 @@ def report_pdf(key: str, rows: Sequence[Any], start: date, end: date, group: str
     cols = spec.cols(group)
     kinds = [c.kind for c in cols]
     table = spec.table(rows, group)
-    totals = None
+    totals: list[Any] | None = None
     total_cols = [i for i, c in enumerate(cols) if c.total]
     if table and total_cols:
         totals = [None] * len(cols)

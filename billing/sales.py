@@ -28,7 +28,7 @@ from billing.money import from_fen, parse_quantity, to_fen
 from billing.pricing import preview_in
 from billing.results import MoneyResult
 from billing.units import from_milli, to_milli
-from models.accounts import Account
+from models.accounts import Account, AccountMeter
 from models.audit import audited, record
 from models.db import Database, retrying
 from models.errors import InvalidInput
@@ -82,7 +82,7 @@ def check_reference(reference: str) -> str:
 
 
 def queue_after_credit(session: Session, account: Account, entry: LedgerEntry, before_fen: int,
-                       bindings: list | None = None) -> list[int]:
+                       bindings: list[AccountMeter] | None = None) -> list[int]:
     """The meter commands a credit needs: recharge (meter-side prepaid), close (out of arrears).
     Returns the ids of the queued items. `bindings`: the account's active bindings, if read."""
     if bindings is None:

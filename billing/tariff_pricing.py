@@ -195,7 +195,7 @@ def _charge(sums: _Sums, total: Fraction, rule: Rounding, cum: Fraction) -> Pric
     return PricedCharge(round_money(unrounded, rule), unrounded, total, rule, lines, cum)
 
 
-def price_consumption(plan: TariffPlan, start: datetime, end: datetime, kwh: Decimal, *,
+def price_consumption(plan: TariffPlan, start: datetime, end: datetime, kwh: Decimal | Fraction, *,
                       period_energy: Mapping[str, Decimal] | None = None,
                       cumulative_before: Decimal | int | Fraction = 0,
                       rule: Rounding | str = DEFAULT_ROUNDING, cycle_open: bool = False) -> PricedCharge:

@@ -64,9 +64,10 @@ def ledger_state(session: Session, account: Account, cycle: datetime, upto: date
         .where(e.account_id == account.id, e.at >= lo,
                sa.or_(sa.and_(e.kind == "consumption", e.at <= upto), sa.and_(e.kind == "bill", e.at < upto)))
     ).one()
-    if not row[2]:
+    energy_milli, fen, n = row.tuple()
+    if not n:
         return None
-    return CycleState(cycle, Fraction(int(row[0]), 1000), Fraction(-int(row[1]), 100))
+    return CycleState(cycle, Fraction(int(energy_milli or 0), 1000), Fraction(-int(fen or 0), 100))
 
 
 def load(session: Session, account: Account, cycle: datetime, upto: datetime) -> CycleState | None:

@@ -30,7 +30,7 @@ import shutil
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from sqlalchemy.orm import Session
 
@@ -38,7 +38,7 @@ import sqlalchemy as sa
 
 from models import backup_sign, oplog, settings
 from models.audit import audited, record
-from models.base import table as base_table
+from models.base import rowcount, table as base_table
 from models.db import Database
 from models.errors import Conflict, DatabaseError, InvalidInput
 from models.rights import Actor, system_actor
@@ -344,9 +344,8 @@ def _continue_receipts(session: Session, issued: int) -> int:
     mine = peek(session, "receipt")
     if issued > mine:
         table = base_table(Counter)
-        moved: sa.CursorResult[Any] = session.execute(    # type: ignore[assignment]  # a DML result
-            sa.update(table).where(table.c.name == "receipt").values(value=issued))
-        if moved.rowcount == 0:
+        moved = session.execute(sa.update(table).where(table.c.name == "receipt").values(value=issued))
+        if rowcount(moved) == 0:
             session.execute(sa.insert(table).values(name="receipt", value=issued))
         return issued
     return mine

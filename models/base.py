@@ -7,7 +7,7 @@ backend (SQLite would otherwise return naive values while PostgreSQL returns awa
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -34,6 +34,13 @@ def table(model: type[DeclarativeBase]) -> sa.Table:
     t = model.__table__
     assert isinstance(t, sa.Table)
     return t
+
+
+
+def rowcount(result: sa.Result[Any]) -> int:
+    """Rows an UPDATE or DELETE matched. Session.execute returns a CursorResult for DML but is
+    typed to return any Result."""
+    return cast("sa.CursorResult[Any]", result).rowcount or 0
 
 
 LongText = sa.UnicodeText().with_variant(sa.NVARCHAR(None), "mssql")

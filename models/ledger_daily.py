@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models import station_time
-from models.base import Base, Text_, table
+from models.base import Base, Text_, rowcount, table
 
 
 class LedgerDaily(Base):
@@ -93,9 +93,9 @@ def add_entries(session: Session, entries: list[Any]) -> None:
         session.execute(_upsert(dialect), rows)
         return
     for row in rows:                       # SQL Server: UPDATE (row lock), else INSERT
-        done: sa.CursorResult[Any] = session.execute(     # type: ignore[assignment]  # a DML result
+        done = session.execute(
             sa.update(t).where(t.c.day == row["day"], t.c.operator == row["operator"],
                                t.c.method == row["method"], t.c.kind == row["kind"])
             .values(n=t.c.n + row["n"], amount_fen=t.c.amount_fen + row["amount_fen"]))
-        if done.rowcount == 0:
+        if rowcount(done) == 0:
             session.execute(sa.insert(t).values(**row))

@@ -97,7 +97,7 @@ def check_all(session: Session, now: datetime, actor: Actor) -> ArrearsResult:
     for account in accounts:
         check_account(session, account, now, actor, quiet=quiet, result=result)
     # tripped alarms of accounts that are out of arrears again (a purchase): clear
-    stale = session.execute(sa.select(Alarm.account_id).join(Account, Account.id == Alarm.account_id)
+    stale = session.execute(sa.select(Account.id).join(Account, Account.id == Alarm.account_id)
                             .where(Alarm.kind == "tripped", Alarm.state != "cleared",
                                    Account.balance_fen > 0)).scalars().all()
     for account_id in set(stale):

@@ -8,6 +8,7 @@ time zone (setting station.timezone, models/station_time.py).
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -56,7 +57,7 @@ def in_quiet_hours(local: datetime, quiet: tuple[time, time] | None) -> bool:
     return t >= start or t < end          # spans midnight
 
 
-def setting(session: Session, key: str):
+def setting(session: Session, key: str) -> Any:
     """A setting read inside an open session: models.settings.read, the one reader."""
     return settings.read(session, key)
 
