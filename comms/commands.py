@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from models import station_time
 from comms.driver import ACTIONS, MeterDriver
-from comms.dlt645 import ERR_NO_DATA
+from comms.dlt645 import ERR_NO_DATA, err_code
 from comms.errors import CommsError, MeterRefused, Unsupported
 from resources.i18n import _
 
@@ -78,7 +78,7 @@ def read_frozen(driver: MeterDriver, payload: dict[str, Any], today: date | None
     try:
         values = driver.read_frozen(kind, n)
     except MeterRefused as exc:
-        if not exc.details.get("err", 0) & ERR_NO_DATA:
+        if not err_code(exc) & ERR_NO_DATA:
             raise
         raise BadCommand(_("The meter keeps no frozen data {kind} {index}").format(kind=kind, index=n)) from None
     frozen_at = values.pop("frozen_at", None)

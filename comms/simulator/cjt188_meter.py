@@ -120,7 +120,7 @@ class Cjt188Meter:
                   "heat_power": Quantity(self.heat_kw if self.valve_open else Decimal(0), 0x17),
                   "flow_rate": Quantity(self.flow if self.valve_open else Decimal(0), 0x35),
                   "volume": Quantity(volume, 0x2C)}
-        extra = {"supply_temp": Decimal("45.00"), "return_temp": Decimal("35.00"),
+        extra: dict[str, Decimal | int] = {"supply_temp": Decimal("45.00"), "return_temp": Decimal("35.00"),
                  "work_hours": 100}
         return encode_meter_data(self._di(cjt188.DI_READ), ser, fields, self.wall.now(),
                                  self.status(), extra, self.layout)

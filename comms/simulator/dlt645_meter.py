@@ -23,7 +23,7 @@ from comms import dlt645_requests as rq
 from comms.bcd import bcd_to_int, decode_bcd
 from comms.dlt645_data import (STATUS3_COMMAND_OPEN, STATUS3_KEEP_POWER, STATUS3_PRE_TRIP,
                                STATUS3_RELAY_OPEN, decode_value, di_from_bytes, encode_value,
-                               lookup)
+                               lookup, one)
 from comms.errors import ProtocolError
 from comms.simulator.base import Clock, WallClock, monotonic_clock
 
@@ -60,7 +60,7 @@ class Dlt645Meter:
         self.password_level, self.password = password_level.upper(), password.upper()
         self.relay_open = self.command_open = self.keep_power = False
         self.purchase_count = 0
-        self.params: dict[str, Decimal] = {       # written by C=14 (prices, alarm amounts)
+        self.params: dict[str, Decimal | int | str] = {       # written by C=14 (prices, alarm amounts)
             **{f"0405010{i}": Decimal(price) for i in range(1, 5)},
             "04001001": Decimal(alarm_limit), "04001002": Decimal(0), "04001003": Decimal(0)}
         self.split_blocks, self.preamble = split_blocks, preamble
@@ -75,7 +75,7 @@ class Dlt645Meter:
         self.commands_seen = 0               # 1C / 14 frames addressed to this meter
         # what this meter applied, in order (tests count applications per command): ("trip",),
         # ("close",), ("keep-power",), ("keep-power-off",), ("purchase", count, amount)
-        self.journal: list[tuple] = []
+        self.journal: list[tuple[object, ...]] = []    # ("trip",), ("purchase", count, amount) ...
         self.lock = threading.RLock()
         self.advance()
 
@@ -150,7 +150,7 @@ class Dlt645Meter:
             word |= STATUS3_KEEP_POWER
         return word
 
-    def value(self, di: str):
+    def value(self, di: str) -> object:
         """The current value of a DI (None: no such data)."""
         if di in self.missing:
             return None
@@ -323,20 +323,20 @@ class Dlt645Meter:
         item = lookup(di, self.version)
         if di not in WRITABLE or di in self.missing or item is None or len(payload) != item.length:
             return self._error(0x14, 0x02)
-        value = decode_value(item, payload)
+        value = one(decode_value(item, payload))
         if value is None:
             return self._error(0x14, 0x01)
         if di == "04000101":
             now = self.wall.now()
-            self.wall.set(datetime.combine(date.fromisoformat(value[:10]), now.time()))
+            self.wall.set(datetime.combine(date.fromisoformat(str(value)[:10]), now.time()))
         elif di == "04000102":
             now = self.wall.now()
-            self.wall.set(datetime.combine(now.date(), time.fromisoformat(value)))
+            self.wall.set(datetime.combine(now.date(), time.fromisoformat(str(value))))
         else:
             self.params[di] = value
-            if di == "04001001":
+            if di == "04001001" and isinstance(value, Decimal):
                 self.alarm_limit = value
-            if di == f"0405010{self.tariff}":
+            if di == f"0405010{self.tariff}" and isinstance(value, Decimal):
                 self.price = value
         return self._reply(0x94)
 
