@@ -20,8 +20,10 @@ def cashier(db, superadmin):
 
 
 def local(*args) -> datetime:
-    """An aware datetime in the station's local time."""
-    return datetime(*args).astimezone()
+    """An aware datetime in the station's local time (station.timezone, not the computer's)."""
+    from models import station_time
+
+    return datetime(*args, tzinfo=station_time.zone())
 
 
 # gui_db: the shared SQLite window-test database (tests/conftest.py)
