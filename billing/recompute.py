@@ -92,7 +92,7 @@ class _Starts:
 
     def _of(self, meter_id: int) -> list[tuple[datetime, int]]:
         if meter_id not in self.readings:
-            self.readings[meter_id] = [r.tuple() for r in self.s.execute(
+            self.readings[meter_id] = [r._tuple() for r in self.s.execute(
                 sa.select(Reading.at, Reading.energy_milli).where(
                     Reading.meter_id == meter_id, Reading.flag == "", Reading.at >= self.since,
                     Reading.at < self.until).order_by(Reading.at, Reading.id))]
