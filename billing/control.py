@@ -94,7 +94,7 @@ def _meters(session: Session, meter_ids: list[int]) -> list[MeterFacts]:
         .outerjoin(binding, binding.c.meter_id == Meter.id)
         .outerjoin(Account, sa.and_(Account.id == binding.c.account_id, Account.state == "open"))
         .where(Meter.id.in_(meter_ids))).all()
-    by_id = {r[0]: r._tuple() for r in rows}
+    by_id: dict[int, MeterFacts] = {r[0]: (r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows}
     missing = [m for m in meter_ids if m not in by_id]
     if missing:
         raise NotFound(_("There is no meter {meter}").format(meter=missing[0]))

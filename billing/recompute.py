@@ -88,11 +88,11 @@ class _Starts:
     def __init__(self, s: Session, since: datetime, until: datetime) -> None:
         self.s, self.since, self.until = s, since, until
         self.readings: dict[int, list[tuple[datetime, int]]] = {}
-        self.previous: dict[int, datetime] = {}
+        self.previous: dict[int | None, datetime] = {}
 
     def _of(self, meter_id: int) -> list[tuple[datetime, int]]:
         if meter_id not in self.readings:
-            self.readings[meter_id] = [r._tuple() for r in self.s.execute(
+            self.readings[meter_id] = [(at, milli) for at, milli in self.s.execute(
                 sa.select(Reading.at, Reading.energy_milli).where(
                     Reading.meter_id == meter_id, Reading.flag == "", Reading.at >= self.since,
                     Reading.at < self.until).order_by(Reading.at, Reading.id))]
@@ -113,10 +113,8 @@ class _Starts:
                 start = self.s.scalar(sa.select(sa.func.max(Reading.at)).where(
                     Reading.meter_id == entry.meter_id, Reading.flag == "", Reading.at < entry.at,
                     Reading.energy_milli == want))
-        if entry.meter_id is not None:
-            start = start or self.previous.get(entry.meter_id)
-            self.previous[entry.meter_id] = entry.at
-        start = start or entry.at - timedelta(seconds=1)
+        start = start or self.previous.get(entry.meter_id) or entry.at - timedelta(seconds=1)
+        self.previous[entry.meter_id] = entry.at
         return start if start < entry.at else entry.at - timedelta(seconds=1)
 
 

@@ -64,7 +64,7 @@ def ledger_state(session: Session, account: Account, cycle: datetime, upto: date
         .where(e.account_id == account.id, e.at >= lo,
                sa.or_(sa.and_(e.kind == "consumption", e.at <= upto), sa.and_(e.kind == "bill", e.at < upto)))
     ).one()
-    energy_milli, fen, n = row._tuple()
+    energy_milli, fen, n = row
     if not n:
         return None
     return CycleState(cycle, Fraction(int(energy_milli or 0), 1000), Fraction(-int(fen or 0), 100))

@@ -97,9 +97,9 @@ def check_all(session: Session, now: datetime, actor: Actor) -> ArrearsResult:
     for account in accounts:
         check_account(session, account, now, actor, quiet=quiet, result=result)
     # tripped alarms of accounts that are out of arrears again (a purchase): clear
-    stale = session.execute(sa.select(Account.id).join(Account, Account.id == Alarm.account_id)
+    stale = session.execute(sa.select(Alarm.account_id).join(Account, Account.id == Alarm.account_id)
                             .where(Alarm.kind == "tripped", Alarm.state != "cleared",
                                    Account.balance_fen > 0)).scalars().all()
-    for account_id in set(stale):
+    for account_id in {a for a in stale if a is not None}:     # the join leaves no None
         clear_tripped(session, account_id, now)
     return result

@@ -125,5 +125,5 @@ def _make_meter(g: SimGroup, address: str, clock: Clock | None) -> SimMeter:
                            clock=clock, strict_type=o.get("strict") == "1")
     # --- Modbus hook: the Modbus side provides comms/simulator/modbus_meter.py ---
     from comms.simulator.modbus_meter import ModbusMeter
-    seconds = (lambda: float(clock())) if clock is not None else None    # Modbus counts in float seconds
-    return ModbusMeter(address, seconds, None, **o)
+    # a Decimal clock as is: the Modbus model only subtracts and compares its readings
+    return ModbusMeter(address, clock, None, **o)  # type: ignore[arg-type]
