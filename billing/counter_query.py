@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any, Sequence, TypeVar, Unpack
+from typing import Any, Sequence, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
@@ -130,7 +130,7 @@ def _like(text: str) -> str:
     return "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-_Q = TypeVar("_Q", bound="sa.Select[Unpack[tuple[Any, ...]]]")   # any select
+_Q = TypeVar("_Q", bound="sa.Select[*tuple[Any, ...]]")   # any select
 
 
 def _base_query() -> sa.Select[Account, Customer, str, int, str]:

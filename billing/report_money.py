@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute
@@ -61,7 +61,7 @@ class CorrectionRow:
     note: str
 
 
-_Q = TypeVar("_Q", bound="sa.Select[Unpack[tuple[Any, ...]]]")   # any select
+_Q = TypeVar("_Q", bound="sa.Select[*tuple[Any, ...]]")   # any select
 
 
 def _building_filter(q: _Q, actor: Actor | None) -> _Q:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, Callable, Sequence, Unpack
+from typing import Any, Callable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute
@@ -138,7 +138,7 @@ def sales_from_entries(db: Database, start: date, end: date, *, actor: Actor | N
     return _rows(db, q)
 
 
-def _rows(db: Database, q: sa.Select[Unpack[tuple[Any, ...]]]) -> list[SalesRow]:
+def _rows(db: Database, q: sa.Select[*tuple[Any, ...]]) -> list[SalesRow]:
     out = []
     with db.read() as s:
         for d, op, method, n, sold, refunded, reversed_, net in s.execute(q):
