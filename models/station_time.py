@@ -12,37 +12,39 @@ this module turns them into local days and wall-clock times and back.
     station_time.at(day, time(2, 30))   # the aware UTC instant of a local day and time
     station_time.utc(naive_wall)        # a naive station wall-clock time as aware UTC
 
-The zone is read once per process through models.settings (it is a station-local setting, read
-before anything else) and re-read after settings.set_local changes it; forget() drops it.
+The zone is read once per process through models.settings (a station-local setting, loaded
+before anything else; the settings module registers its reader here) and re-read after
+settings.set_local changes it; forget() drops it.
 """
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 DEFAULT_ZONE = "Asia/Shanghai"
+log = logging.getLogger(__name__)
 
 _zone: ZoneInfo | None = None
+_source: Callable[[], str] | None = None       # models.settings: the setting's current value
 
 
-def valid_zone(name: str) -> bool:
-    """An IANA zone name zoneinfo knows (Asia/Shanghai, UTC, Asia/Urumqi ...)."""
-    if not name or name != name.strip() or name.startswith(("/", ".")) or ".." in name:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+def read_zone_from(source: Callable[[], str]) -> None:
+    """Where the zone's name comes from: models.settings registers the reader of its setting
+    station.timezone when it is loaded (this module sits below it: the settings module's
+    writer logs through the operation log, whose daily ledger rows need the station's day)."""
+    global _source, _zone
+    _source, _zone = source, None
 
 
 def zone() -> ZoneInfo:
     """The station's time zone (setting station.timezone)."""
     global _zone
     if _zone is None:
-        from models import settings
-
-        _zone = ZoneInfo(str(settings.get_local("station.timezone")))
+        if _source is None:          # a process that never loaded models.settings (a worker process)
+            log.warning("station time zone: models.settings is not loaded; using %s", DEFAULT_ZONE)
+        _zone = ZoneInfo(_source() if _source is not None else DEFAULT_ZONE)
     return _zone
 
 

@@ -40,7 +40,7 @@ def _no_leaked_threads():
 @pytest.fixture(autouse=True)
 def _station_zone_reread():
     """Each test has its own config folder, so its own station.timezone: read it afresh."""
-    from models import station_time
+    from models import settings, station_time  # noqa: F401 - settings hands station_time its reader
 
     station_time.forget()
     yield

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from models import station_time
+from models import settings, station_time  # noqa: F401 - settings hands station_time its reader
 
 INSTANTS = [datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(hours=7 * i) for i in range(1000)]
 
