@@ -19,6 +19,8 @@ time.tzset()
 
 import pytest  # noqa: E402
 
+import models.settings  # noqa: E402,F401 - hands models.station_time its reader before any fixture runs
+
 
 @pytest.fixture(autouse=True)
 def _no_leaked_threads():
