@@ -29,12 +29,15 @@ from __future__ import annotations
 import logging
 import statistics
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from itertools import pairwise
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
+from sqlalchemy.orm import Session
+from models import station_time
 from billing.alarm_bulk import NewAlarm, clear_ids, raise_many
 from billing.automation.calendar import setting
 from billing.quality_words import describe
@@ -70,17 +73,17 @@ class Rules:
     vacant_min_kwh: Decimal = Decimal("0.5")
 
 
-def rules(s) -> Rules:
+def rules(s: Session) -> Rules:
     return Rules(int(setting(s, "alarms.idle_days")), Decimal(str(setting(s, "alarms.spike_factor"))),
                  Decimal(str(setting(s, "alarms.spike_min_kwh"))), Decimal(str(setting(s, "alarms.vacant_min_kwh"))))
 
 
 def local_midnight(day: date) -> datetime:
     """The UTC instant of the station's local midnight starting `day`."""
-    return datetime.combine(day, time()).astimezone().astimezone(timezone.utc)
+    return station_time.at(day, time())
 
 
-def daily_maxima(s, day: date, days: int = WINDOW) -> tuple[dict[int, list[int | None]], list[datetime]]:
+def daily_maxima(s: Session, day: date, days: int = WINDOW) -> tuple[dict[int, list[int | None]], list[datetime]]:
     """meter id -> highest unflagged reading (milli) of each local day day-(days-1) .. day (index
     days-1 is `day`; None: no reading that day), in one grouped query; and the day bounds."""
     first = day - timedelta(days=days - 1)
@@ -112,8 +115,9 @@ def _previous(series: list[int | None], i: int) -> int | None:
 
 def _uses(series: list[int | None]) -> list[int | None]:
     """Use of each day whose previous day is known too (None otherwise)."""
-    return [None] + [series[i] - series[i - 1] if series[i] is not None and series[i - 1] is not None else None
-                     for i in range(1, len(series))]
+    out: list[int | None] = [None]
+    out += [b - a if a is not None and b is not None else None for a, b in pairwise(series)]
+    return out
 
 
 def assess(series: list[int | None], occupied: bool, *, bound_before: bool, relay_open: bool,
@@ -133,7 +137,8 @@ def assess(series: list[int | None], occupied: bool, *, bound_before: bool, rela
             out["vacant_use"] = (Decimal(rise) / MILLI >= r.vacant_min_kwh and rise > 0, {"use": _kwh(rise)})
         return out
     out["vacant_use"] = (False, {})
-    base = series[last - r.idle_days] if series[last - r.idle_days] is not None else _previous(series, last - r.idle_days)
+    start = last - r.idle_days
+    base = series[start] if series[start] is not None else _previous(series, start)
     if relay_open or (rise is not None and rise > 0):
         out["idle_use"] = (False, {})
     elif base is not None and bound_before:
@@ -150,7 +155,7 @@ def assess(series: list[int | None], occupied: bool, *, bound_before: bool, rela
     return out
 
 
-def check_day(s, day: date, *, now: datetime | None = None, r: Rules | None = None) -> AbnormalResult:
+def check_day(s: Session, day: date, *, now: datetime | None = None, r: Rules | None = None) -> AbnormalResult:
     """Raise and clear the abnormal-use alarms for local day `day` in session s (one transaction)."""
     now = now or utcnow()
     r = r or rules(s)
@@ -167,13 +172,13 @@ def check_day(s, day: date, *, now: datetime | None = None, r: Rules | None = No
     relay_open = set(s.execute(sa.select(Meter.id).where(Meter.relay_state == "open")).scalars())
     opened = {(m, k): alarm_id for alarm_id, m, k in s.execute(
         sa.select(Alarm.id, Alarm.meter_id, Alarm.kind)
-        .where(Alarm.kind.in_(KINDS), Alarm.state != "cleared", Alarm.meter_id.is_not(None)))}
+        .where(Alarm.kind.in_(KINDS), Alarm.state != "cleared", Alarm.meter_id.is_not(None))) if m is not None}
     new: list[NewAlarm] = []
     gone: list[int] = []
     result.meters = len(maxima)
     for meter_id in sorted(set(maxima) | {m for m, _k in opened}):
         series = maxima.get(meter_id, [None] * WINDOW)
-        account_id, opened_at = bound.get(meter_id, (None, None))
+        account_id, opened_at = bound.get(meter_id) or (None, None)
         verdicts = assess(series, account_id is not None,
                           bound_before=opened_at is not None and opened_at <= window_start,
                           relay_open=meter_id in relay_open, closed_today=meter_id in closed_today, r=r)

@@ -89,7 +89,8 @@ def open_account(db: Database, actor: Actor, customer: str | int, meters: list[M
                  arrears: str = "trip-now", account_type: str | None = None,
                  alarm1: Decimal | None = None, alarm2: Decimal | None = None) -> AccountView:
     if mode not in MODES:
-        raise InvalidInput(_("Unknown account mode {mode}; use one of {modes}").format(mode=mode, modes=", ".join(MODES)))
+        raise InvalidInput(_("Unknown account mode {mode}; use one of {modes}")
+                           .format(mode=mode, modes=", ".join(MODES)))
     policy, when = parse_arrears(arrears)
     if account_type is not None and account_type not in CUSTOMER_TYPES:
         raise InvalidInput(_("Unknown account type {type}").format(type=account_type))

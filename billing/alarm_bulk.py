@@ -16,9 +16,11 @@ from typing import Any, Iterable
 
 import sqlalchemy as sa
 
+from sqlalchemy.orm import Session
 from models.accounts import Account
 from models.archive import Floor, Meter, Room
 from models.automation import ALARM_KINDS, Alarm
+from models.base import rowcount, table
 
 CHUNK = 900          # ids per IN (...) list: under SQLite's old 999-parameter limit
 
@@ -37,7 +39,7 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
         yield ids[i:i + CHUNK]
 
 
-def raise_many(s, alarms: list[NewAlarm], at: datetime) -> int:
+def raise_many(s: Session, alarms: list[NewAlarm], at: datetime) -> int:
     """Insert the alarms (the caller checked none of them is open); returns how many."""
     if not alarms:
         return 0
@@ -54,7 +56,7 @@ def raise_many(s, alarms: list[NewAlarm], at: datetime) -> int:
     for part in _chunks(accounts):          # a meter placed in no room: its account's room (as alarm_log)
         by_account.update(s.execute(sa.select(Account.id, Floor.building_id).join(Room, Room.id == Account.room_id)
                                     .join(Floor, Floor.id == Room.floor_id).where(Account.id.in_(part))).all())
-    s.execute(Alarm.__table__.insert(), [          # Core: no mapper sorting of every related table
+    s.execute(table(Alarm).insert(), [          # Core: no mapper sorting of every related table
         {"kind": a.kind, "state": "open", "account_id": a.account_id, "meter_id": a.meter_id, "link_id": None,
          "building_id": building.get(a.meter_id, by_account.get(a.account_id or 0)), "message": a.message[:300],
          "details": json.dumps(a.details, ensure_ascii=False), "raised_at": at, "acked_by": ""}
@@ -62,12 +64,11 @@ def raise_many(s, alarms: list[NewAlarm], at: datetime) -> int:
     return len(alarms)
 
 
-def clear_ids(s, alarm_ids: Iterable[int], at: datetime) -> int:
+def clear_ids(s: Session, alarm_ids: Iterable[int], at: datetime) -> int:
     """Clear these alarms (their condition is gone); returns how many were still not cleared."""
     ids = sorted(set(alarm_ids))
     n = 0
     for part in _chunks(ids):
-        n += s.execute(sa.update(Alarm).where(Alarm.id.in_(part), Alarm.state != "cleared")
-                       .values(state="cleared", cleared_at=at).execution_options(synchronize_session=False)
-                       ).rowcount or 0
+        n += rowcount(s.execute(sa.update(Alarm).where(Alarm.id.in_(part), Alarm.state != "cleared")
+                                .values(state="cleared", cleared_at=at).execution_options(synchronize_session=False)))
     return n

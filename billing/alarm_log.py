@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any, Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from billing import alarms
 from billing.money import from_fen
@@ -28,7 +28,7 @@ from models.archive import Customer, Floor, Link, Meter, Room
 from models.areas import Building
 from models.audit import audited, record
 from models.automation import ALARM_KINDS, Alarm
-from models.base import utcnow
+from models.base import rowcount, utcnow
 from models.db import Database
 from models.errors import InvalidInput
 from models.rights import Actor
@@ -85,8 +85,9 @@ def _building_of(session: Session, account_id: int | None, meter_id: int | None)
                           .where(Room.id == room_id))
 
 
-def _same(kind: str, account_id: int | None, meter_id: int | None, link_id: int | None):
-    def eq(col, v):
+def _same(kind: str, account_id: int | None, meter_id: int | None,
+          link_id: int | None) -> sa.ColumnElement[bool]:
+    def eq(col: InstrumentedAttribute[int | None], v: int | None) -> sa.ColumnElement[bool]:
         return col.is_(None) if v is None else col == v
     return sa.and_(Alarm.kind == kind, Alarm.state != "cleared", eq(Alarm.account_id, account_id),
                    eq(Alarm.meter_id, meter_id), eq(Alarm.link_id, link_id))
@@ -114,7 +115,7 @@ def clear(session: Session, kind: str, *, account_id: int | None = None, meter_i
     result = session.execute(sa.update(Alarm).where(_same(kind, account_id, meter_id, link_id))
                              .values(state="cleared", cleared_at=at or utcnow())
                              .execution_options(synchronize_session=False))
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 def sync_account(session: Session, account: Account, at: datetime | None = None) -> str:
@@ -145,9 +146,9 @@ def acknowledge(db: Database, actor: Actor, alarm_ids: Iterable[int]) -> int:
         where = [Alarm.id.in_(ids), Alarm.state == "open"]
         if visible is not None:
             where.append(Alarm.building_id.in_(sorted(visible)))
-        n = s.execute(sa.update(Alarm).where(*where)
-                      .values(state="acknowledged", acked_by=actor.name, acked_at=utcnow())
-                      .execution_options(synchronize_session=False)).rowcount or 0
+        n = rowcount(s.execute(sa.update(Alarm).where(*where)
+                               .values(state="acknowledged", acked_by=actor.name, acked_at=utcnow())
+                               .execution_options(synchronize_session=False)))
         record(s, actor, "alarm.ack", ",".join(map(str, ids[:20])), {"count": n})
         return n
 

@@ -16,6 +16,8 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from sqlalchemy.orm import Session
+from models import station_time
 from billing.ledger import lock_accounts, post, split_debit
 from billing.lookup import find_account, find_meter
 from billing.money import from_fen, to_fen
@@ -56,7 +58,7 @@ def split_fen(total: int, weights: dict[int, int]) -> dict[int, int]:
     return base
 
 
-def _sharers(s, meter: Meter, accounts: list[str] | None) -> list[Account]:
+def _sharers(s: Session, meter: Meter, accounts: list[str] | None) -> list[Account]:
     if accounts:
         return [find_account(s, a) for a in accounts]
     q = (sa.select(Account).join(AccountMeter, AccountMeter.account_id == Account.id)
@@ -82,7 +84,7 @@ def apportion(db: Database, actor: Actor, meter_ref: str, reading: Decimal | str
         last = s.execute(sa.select(LedgerEntry.period_key, LedgerEntry.at)
                          .where(LedgerEntry.kind == "apportion", LedgerEntry.meter_id == meter.id)
                          .order_by(LedgerEntry.id.desc()).limit(1)).first()
-        start = int(last[0].rsplit("-", 1)[1]) if last else meter.initial_milli
+        start = int((last[0] or "").rsplit("-", 1)[1]) if last else meter.initial_milli
         since = last[1] if last else meter.created_at
         if end <= start:
             raise InvalidInput(_("The reading must be above the last apportioned reading {reading}")
@@ -95,7 +97,7 @@ def apportion(db: Database, actor: Actor, meter_ref: str, reading: Decimal | str
         weights = {i: (r.area_centi_m2 if by == "area" else r.people) if r else 0 for i, r in rooms.items()}
         plan = load_plan(s, find_plan_id(s, tariff))
         energy = from_milli((end - start) * meter.ct_ratio)
-        lstart, lend = since.astimezone().replace(tzinfo=None), at.astimezone().replace(tzinfo=None)
+        lstart, lend = station_time.wall(since), station_time.wall(at)
         if lend <= lstart:                        # clock trouble: price it as one second's use
             lstart = lend - timedelta(seconds=1)
         cost = price_consumption(plan, lstart, lend, energy).amount

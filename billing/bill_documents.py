@@ -12,7 +12,8 @@ it (older stations, the demo) it is rebuilt from the readings and the previous c
 
 The consumption by tier / time-of-use rate is the tariff engine's own breakdown
 (billing.span_charges.charge_span, as billing.pricing.price_interval calls it for a reading
-span, from the cycle's state before the span taken from the ledger) under the plan the bill was priced with. The engine's lines are exact fractions;
+span, from the cycle's state before the span taken from the ledger) under the plan the bill was priced with. The
+engine's lines are exact fractions;
 they are shown to the fen, split so they add up to exactly what was charged. If the engine does
 not give back the charged amount (the account's pricing has changed since), the meter's charge
 is shown as one line with its average price: the bill shows what was charged, never a
@@ -28,11 +29,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from models import station_time
 from billing import pricing, tier_state
 from billing.money import from_fen, round_to
 from billing.plan_store import load_plan
@@ -44,6 +46,9 @@ from models.archive import Customer, Meter, Reading, Room
 from models.ledger import LedgerEntry
 from models.oplog import OpLogEntry
 from resources.i18n import N_, _
+
+if TYPE_CHECKING:
+    from printing.bill import BillData
 
 UNITS = {"electricity": "kWh", "water": "m³", "gas": "m³", "heat": "kWh"}
 KIND_LABELS = {"electricity": N_("Electricity"), "water": N_("Water"), "gas": N_("Gas"), "heat": N_("Heat")}
@@ -104,7 +109,9 @@ class BillDocument:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("extra")
-        return json.loads(json.dumps(data, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v)))
+        plain: dict[str, Any] = json.loads(json.dumps(
+            data, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v)))
+        return plain
 
 
 # --- gathering -------------------------------------------------------------------------------
@@ -118,7 +125,7 @@ def billed_months(session: Session, account_id: int) -> list[str]:
     keys = session.execute(sa.select(LedgerEntry.period_key).where(
         LedgerEntry.account_id == account_id, LedgerEntry.kind == "bill",
         LedgerEntry.period_key.like("____-__/m%"))).scalars()
-    return sorted({k.split("/", 1)[0] for k in keys}, reverse=True)
+    return sorted({k.split("/", 1)[0] for k in keys if k}, reverse=True)
 
 
 def _logged_spans(session: Session, account: Account, month: str) -> dict[str, dict[str, Any]]:
@@ -130,8 +137,9 @@ def _logged_spans(session: Session, account: Account, month: str) -> dict[str, d
             details = json.loads(raw or "{}")
         except ValueError:
             continue
-        if details.get("month") == month and isinstance(details.get("spans"), dict):
-            return details["spans"]
+        spans = details.get("month") == month and details.get("spans")
+        if isinstance(spans, dict):
+            return spans
     return {}
 
 
@@ -178,7 +186,7 @@ def _quote(session: Session, account: Account, meter_no: str, span: dict[str, An
                 else pricing.account_plan(session, account, required=True))
         if until <= since:
             since = until - timedelta(seconds=1)
-        lstart, lend = since.astimezone().replace(tzinfo=None), until.astimezone().replace(tzinfo=None)
+        lstart, lend = station_time.wall(since), station_time.wall(until)
 
         def state_of(cycle: datetime) -> CycleState | None:
             if cycle not in states:
@@ -204,7 +212,7 @@ def _quote(session: Session, account: Account, meter_no: str, span: dict[str, An
         keys = list(merged)
         parts = _split_fen([merged[k][1] for k in keys], fen)
         return tuple(Line(meter_no, k[0], k[1], round_to(merged[k][0], 3), k[2], from_fen(part))
-                     for k, part in zip(keys, parts)), True
+                     for k, part in zip(keys, parts, strict=True)), True
     price = round_to(Fraction(fen, 100) / Fraction(energy_milli, 1000), 4) if energy_milli else Decimal(0)
     return (Line(meter_no, "", 0, energy, price, from_fen(fen)),), False
 
@@ -260,7 +268,7 @@ def line_label(line: Line, tou: bool, kind: str = "electricity") -> str:
     return " ".join(parts)
 
 
-def bill_data(doc: BillDocument, *, copy: bool = False, reprints: int = 0, company: str = ""):
+def bill_data(doc: BillDocument, *, copy: bool = False, reprints: int = 0, company: str = "") -> BillData:
     """printing.bill.BillData of the document (a copy is marked as a reprint)."""
     from printing.bill import BillData, ChargeLine, MeterReadingLine
 
@@ -282,9 +290,9 @@ def bill_data(doc: BillDocument, *, copy: bool = False, reprints: int = 0, compa
     if doc.balance_after > 0:
         adjustments.append((_("Credit carried forward"), doc.balance_after))
     return BillData(
-        bill_no=doc.bill_no, issued_at=doc.issued_at.astimezone(), account_no=doc.account,
-        customer=doc.customer, period_start=doc.period_start.astimezone().date(),
-        period_end=doc.period_end.astimezone().date(), amount_due=doc.amount_due, charges=charges,
+        bill_no=doc.bill_no, issued_at=station_time.local(doc.issued_at), account_no=doc.account,
+        customer=doc.customer, period_start=station_time.day_of(doc.period_start),
+        period_end=station_time.day_of(doc.period_end), amount_due=doc.amount_due, charges=charges,
         meters=meters, adjustments=adjustments, company=company, room=doc.room, operator=doc.operator,
         period_label=doc.month, extra_info=[(_("Station"), doc.station)] if doc.station else [],
         copy_mark=_("[REPRINT #{n}] Copy of bill {number}").format(n=reprints, number=doc.bill_no) if copy else "")

@@ -162,7 +162,7 @@ def render(printed: PrintedBill) -> bytes:
                                      company=printed.company))
 
 
-def write_pdf(printed: PrintedBill, path: str | os.PathLike) -> Path:
+def write_pdf(printed: PrintedBill, path: str | os.PathLike[str]) -> Path:
     """Render the bill into path (atomic: a complete file or none)."""
     from printing.pdfcanvas import write_atomic
 

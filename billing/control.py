@@ -32,10 +32,11 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import sqlalchemy as sa
 
+from sqlalchemy.orm import Session
 from billing import outbox
 from billing.money import from_fen
 from models import capabilities
@@ -80,7 +81,10 @@ class CommandStatus:
         return self.state not in PENDING_STATES
 
 
-def _meters(session, meter_ids: list[int]) -> list[tuple[int, str, int | None, int | None, int | None, int | None]]:
+MeterFacts = tuple[int, str, int | None, int | None, int | None, int | None]
+
+
+def _meters(session: Session, meter_ids: list[int]) -> list[MeterFacts]:
     """(id, number, link_id, building_id, account_id, balance_fen) per meter, one query."""
     binding = (sa.select(AccountMeter.meter_id, AccountMeter.account_id)
                .where(AccountMeter.closed_at.is_(None)).subquery())
@@ -90,7 +94,7 @@ def _meters(session, meter_ids: list[int]) -> list[tuple[int, str, int | None, i
         .outerjoin(binding, binding.c.meter_id == Meter.id)
         .outerjoin(Account, sa.and_(Account.id == binding.c.account_id, Account.state == "open"))
         .where(Meter.id.in_(meter_ids))).all()
-    by_id = {r[0]: tuple(r) for r in rows}
+    by_id: dict[int, MeterFacts] = {r[0]: (r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows}
     missing = [m for m in meter_ids if m not in by_id]
     if missing:
         raise NotFound(_("There is no meter {meter}").format(meter=missing[0]))
@@ -116,7 +120,7 @@ def offered_map(db: Database) -> dict[int, tuple[str, ...]]:
         return {m.id: tuple(offered(m)) for m in s.execute(sa.select(Meter)).scalars()}
 
 
-def _check_capabilities(s, ids: list[int], action: str) -> None:
+def _check_capabilities(s: Session, ids: list[int], action: str) -> None:
     """Refuse up front a command the model of any of the meters does not declare."""
     for meter in s.execute(sa.select(Meter).where(Meter.id.in_(ids)).order_by(Meter.id)).scalars():
         caps = capabilities.of_meter(meter)
@@ -124,7 +128,7 @@ def _check_capabilities(s, ids: list[int], action: str) -> None:
             caps.require(contract.kind(f"meter.{step}").capability, meter.number)
 
 
-def default_payload(s, account_id: int | None, action: str) -> dict[str, Any] | None:
+def default_payload(s: Session, account_id: int | None, action: str) -> dict[str, Any] | None:
     """Settings download without values: the account's alarm amounts 1 and 2. Price download
     without prices: the flat price of the account's tariff (on every rate)."""
     if action not in ("price", "settings"):
@@ -198,8 +202,8 @@ def command_status(db: Database, item_ids: Iterable[int]) -> dict[int, CommandSt
     return out
 
 
-def direct_command(db: Database, actor: Actor | None, action: str, send, *, meter_id: int | None = None,
-                   number: str = "", url: str = "") -> dict[str, Any]:
+def direct_command(db: Database, actor: Actor | None, action: str, send: Callable[[], dict[str, Any]], *,
+                   meter_id: int | None = None, number: str = "", url: str = "") -> dict[str, Any]:
     """A relay or valve command sent now, not through the outbox (`meterstation control`): the
     operator's right to control (in the meter's building) is checked first - a refusal is logged -,
     then `send()` talks to the meter (no transaction is held meanwhile) and returns a dict with at

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any, Sequence, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from models import station_time
 from billing.alarms import level
 from billing.ledger import paid_balance_fen
 from billing.ledger_words import note_text
@@ -128,21 +130,24 @@ def _like(text: str) -> str:
     return "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _base_query():
+_Q = TypeVar("_Q", bound="sa.Select[*tuple[Any, ...]]")   # any select
+
+
+def _base_query() -> sa.Select[Account, Customer, str, int, str]:
     return (sa.select(Account, Customer, Room.number, Building.id, Building.name)
             .join(Customer, Customer.id == Account.customer_id)
             .outerjoin(Room, Room.id == Account.room_id).outerjoin(Floor, Floor.id == Room.floor_id)
             .outerjoin(Building, Building.id == Floor.building_id))
 
 
-def _visible(q, actor: Actor | None):
+def _visible(q: _Q, actor: Actor | None) -> _Q:
     visible = None if actor is None else actor.visible_buildings()
     if visible is not None:
         q = q.where(Building.id.in_(sorted(visible) or [-1]))
     return q
 
 
-def _hits(s: Session, rows) -> list[AccountHit]:
+def _hits(s: Session, rows: Sequence[sa.Row[Account, Customer, str, int, str]]) -> list[AccountHit]:
     ids = [r[0].id for r in rows]
     meters: dict[int, list[str]] = {}
     if ids:
@@ -219,7 +224,7 @@ def _month_starts(today: date, count: int = 3) -> list[date]:
 
 
 def _utc(d: date) -> datetime:
-    return datetime.combine(d, time()).astimezone(timezone.utc)
+    return station_time.at(d, time())
 
 
 def month_usage(s: Session, meters: list[Meter], today: date | None = None) -> list[tuple[str, Decimal]]:
@@ -227,7 +232,7 @@ def month_usage(s: Session, meters: list[Meter], today: date | None = None) -> l
     consumption reports' own rule (billing/report_consumption.py)."""
     from billing.report_consumption import meter_figures
 
-    starts = _month_starts(today or datetime.now().date())
+    starts = _month_starts(today or station_time.today())
     bounds = [_utc(d) for d in starts[1:]] + [utcnow()]
     ids = [m.id for m in meters]
     out = []

@@ -96,6 +96,11 @@ def to_fen(amount: Decimal) -> int:
     return fen.numerator
 
 
+def from_fen_or_none(fen: int | None) -> Decimal | None:
+    """from_fen, with None (an amount not known yet) kept."""
+    return None if fen is None else from_fen(fen)
+
+
 def from_fen(fen: int) -> Decimal:
     """Integer fen to Decimal yuan with 2 places, exactly."""
     if isinstance(fen, bool) or not isinstance(fen, int):

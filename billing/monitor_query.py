@@ -175,7 +175,7 @@ def monitor_rows(db: Database, actor: Actor | None = None, *, meter_ids: list[in
         for a_mid, a_aid, a_kind in s.execute(alarm_q):
             if a_mid is not None:
                 by_meter[a_mid] = by_meter.get(a_mid, 0) + 1
-            elif a_kind not in BALANCE_KINDS:
+            elif a_kind not in BALANCE_KINDS and a_aid is not None:
                 by_account[a_aid] = by_account.get(a_aid, 0) + 1
         tags: dict[int, list[str]] = {}
         for mid, kind, name in s.execute(tag_q.order_by(MeterTag.meter_id, Tag.kind, Tag.name)):

@@ -69,7 +69,7 @@ def _builtin(kind: str) -> str:
              "Please top up soon.")
 
 
-class _Fields(dict):
+class _Fields(dict[str, str]):
     def __missing__(self, key: str) -> str:
         raise KeyError(key)
 

@@ -11,6 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from models.db import Database
+from models.rights import Actor
+
 from models import commands as contract
 from models.ledger import OutboxItem
 
@@ -47,7 +50,7 @@ def pending_for_entry(session: Session, entry_id: int) -> list[OutboxItem]:
 RETRY_WINDOW_HOURS = 24
 
 
-def retry(db, actor, item_id: int) -> str:
+def retry(db: Database, actor: Actor, item_id: int) -> str:
     """Send a failed or expired meter command again now (the cashier's Retry button).
 
     Needs the right to sell in the account's building. A recharge keeps its purchase number, so

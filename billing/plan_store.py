@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from models import station_time
 from billing.tariff import TariffPlan as PlanModel
 from billing.tariff import TariffVersion as VersionModel
 from billing.tariff import plan_from_dict, version_from_dict, version_to_dict
@@ -27,6 +28,8 @@ from models.db import Database
 from models.errors import Conflict, InvalidInput, NotFound
 from models.rights import Actor
 from resources.i18n import _
+
+PlanRows = tuple[str, list[tuple[datetime, str]]]     # the plan's name, its versions (effective, body)
 
 FIRST_EFFECTIVE = datetime(2000, 1, 1)
 
@@ -47,11 +50,11 @@ def flat_version(price: Decimal, effective: datetime) -> dict[str, Any]:
 
 
 def _utc(local_naive: datetime) -> datetime:
-    return local_naive.astimezone(timezone.utc)
+    return station_time.utc(local_naive)
 
 
 def _now_local() -> datetime:
-    return datetime.now().replace(second=0, microsecond=0)
+    return station_time.now().replace(tzinfo=None, second=0, microsecond=0)
 
 
 def _version(data: dict[str, Any], default_effective: datetime) -> VersionModel:
@@ -108,7 +111,7 @@ def plan_rows(session: Session, plan_id: int, *, keep: bool = False
     None when there is no such plan. With keep=True the rows are kept in the session for its
     next calls (billing.pricing.account_plan keeps the plan it prices with the same way, so a
     sale prices and prints its receipt from the same rows)."""
-    cache = session.info.setdefault(PLAN_ROWS, {})
+    cache: dict[int, PlanRows | None] = session.info.setdefault(PLAN_ROWS, {})
     if plan_id not in cache or cache[plan_id] is None:
         found = session.execute(_PLAN_ROWS, {"plan": plan_id}).all()
         rows = None if not found else (found[0][0], [(at, body) for _n, at, body in found if body is not None])

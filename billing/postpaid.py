@@ -18,7 +18,7 @@ from billing.money import from_fen
 from billing.settlement import charge_binding, record_reading
 from billing.subsidies import check_month
 from billing.units import to_milli
-from models.accounts import Account
+from models.accounts import Account, AccountMeter
 from models.archive import Meter
 from models.audit import audited, record
 from models.base import utcnow
@@ -54,9 +54,9 @@ def bill_account(db: Database, actor: Actor, account_ref: str | int, month: str,
 def _bill(db: Database, actor: Actor, account_ref: str | int, month: str,
           readings: dict[str, Decimal | str], at: datetime) -> Bill:
     with audited(db, actor, "bill", str(account_ref)) as s:
-        account = find_account(s, account_ref)
-        actor.require("account_edit", account_building(s, account))
-        account: Account = lock_account(s, account.id)
+        found = find_account(s, account_ref)
+        actor.require("account_edit", account_building(s, found))
+        account: Account = lock_account(s, found.id)
         require_open(account)
         if account.mode != "postpaid":
             raise Conflict(_("Account {account} is not postpaid").format(account=account.number))
@@ -87,7 +87,7 @@ def _bill(db: Database, actor: Actor, account_ref: str | int, month: str,
         return Bill(account.number, month, total, from_fen(account.balance_fen), lines)
 
 
-def _span(binding, meter: Meter, account: Account, milli: int) -> dict[str, object] | None:
+def _span(binding: AccountMeter, meter: Meter, account: Account, milli: int) -> dict[str, object] | None:
     """What the bill document needs to show and explain the charge (billing/bill_documents.py):
     the span charge_binding is about to price, as it stands before it moves on."""
     start = binding.last_settled_milli if binding.last_settled_milli is not None else binding.opening_milli

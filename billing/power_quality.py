@@ -112,7 +112,7 @@ def check_batch(db: Database, reading_ids: Iterable[int], *, now: datetime | Non
         for meter_id, last_values, threshold in rows:
             values[meter_id] = last_values
             scopes.setdefault(meter_id, {})[threshold.id] = threshold
-        is_open = {(m, k): alarm_id for m, k, alarm_id in opened}
+        is_open = {(m, k): alarm_id for m, k, alarm_id in opened if m is not None}
         new: list[NewAlarm] = []
         gone: list[int] = []
         unlimited = sorted({m for m, _k in is_open} - set(values))     # limits removed: their alarms clear

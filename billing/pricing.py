@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import Literal, overload
 
 from sqlalchemy.orm import Session
 
+from models import station_time
 from billing import tier_state
 from billing.lookup import find_account
 from billing.money import to_fen
@@ -25,19 +27,25 @@ from models.errors import Conflict
 from resources.i18n import _
 
 
+@overload
+def account_plan(session: Session, account: Account, *, required: Literal[True]) -> PlanModel: ...
+@overload
+def account_plan(session: Session, account: Account, *, required: bool = False) -> PlanModel | None: ...
+
+
 def account_plan(session: Session, account: Account, *, required: bool = False) -> PlanModel | None:
     if account.tariff_plan_id is None:
         if required:
             raise Conflict(_("Account {account} has no tariff").format(account=account.number))
         return None
-    cache = session.info.setdefault("billing.plans", {})
+    cache: dict[int, PlanModel] = session.info.setdefault("billing.plans", {})
     if account.tariff_plan_id not in cache:
         cache[account.tariff_plan_id] = load_plan(session, account.tariff_plan_id, keep=True)
     return cache[account.tariff_plan_id]
 
 
 def _local(when: datetime) -> datetime:
-    return when.astimezone().replace(tzinfo=None)
+    return station_time.wall(when)
 
 
 def cycle_consumption(session: Session, account: Account, plan: PlanModel, when: datetime) -> Fraction:

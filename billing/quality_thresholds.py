@@ -24,6 +24,7 @@ from typing import Iterable
 
 import sqlalchemy as sa
 
+from sqlalchemy.orm import Session
 from models.archive import Meter, Tag
 from models.audit import audited, record
 from models.base import utcnow
@@ -102,12 +103,12 @@ def _from_milli(v: int | None) -> Decimal | None:
     return d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()
 
 
-def limits_of(row) -> Limits:
+def limits_of(row: object) -> Limits:
     """Limits of a QualityThreshold row (or any row with the *_milli columns)."""
     return Limits(*(_from_milli(getattr(row, f"{k}_milli")) for k in KINDS))
 
 
-def resolve_scope(s, ref: str) -> tuple[str, int | None, int | None]:
+def resolve_scope(s: Session, ref: str) -> tuple[str, int | None, int | None]:
     """(scope key, tag id, meter id) of "all", "tag:..." or "meter:..."."""
     ref = (ref or "").strip()
     if ref == "all":

@@ -11,11 +11,12 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from models import station_time
 from billing.lookup import active_bindings
 from billing.plan_store import plan_rows
 from billing.money import from_fen
@@ -30,6 +31,9 @@ from models.errors import NotFound
 from models.ledger import LedgerEntry, Receipt
 from models.rights import Actor
 from resources.i18n import _
+
+if TYPE_CHECKING:
+    from printing.receipt import ReceiptData
 
 
 def format_number(value: int) -> str:
@@ -96,7 +100,8 @@ def _row(session: Session, account: Account, entry: LedgerEntry | None, kind: st
     """The receipts row of `number`: its columns with the printed snapshot (payload)."""
     payload = dict(_header(session, account, bindings), kind=kind, receipt_no=number,
                    printed_at=(entry.at if entry else utcnow()).isoformat(),
-                   operator=entry.operator if entry else (actor.name if actor else ""), amount=str(from_fen(amount_fen)),
+                   operator=entry.operator if entry else (actor.name if actor else ""),
+                   amount=str(from_fen(amount_fen)),
                    balance_after=str(from_fen(account.balance_fen)),
                    method=entry.method if entry else "", reference=entry.reference if entry else "",
                    station=entry.station if entry else (actor.station if actor else ""),
@@ -130,13 +135,13 @@ def insert(session: Session, account: Account, entry: LedgerEntry | None, kind: 
         actor=actor, bindings=bindings))
 
 
-def receipt_data(payload: dict[str, Any], *, copy: bool = False, company: str = ""):
+def receipt_data(payload: dict[str, Any], *, copy: bool = False, company: str = "") -> ReceiptData:
     """printing.receipt.ReceiptData from a stored snapshot."""
     from printing.receipt import ReceiptData
 
     return ReceiptData(
         kind=payload["kind"], receipt_no=payload["receipt_no"],
-        printed_at=datetime.fromisoformat(payload["printed_at"]).astimezone(),
+        printed_at=station_time.local(datetime.fromisoformat(payload["printed_at"])),
         operator=payload.get("operator", ""), amount=Decimal(payload["amount"]),
         balance_after=Decimal(payload["balance_after"]),
         payment_method=payload.get("method") or "cash", company=company,

@@ -26,12 +26,13 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from models import station_time
 from billing.ledger import lock_account, post, split_debit
 from billing.lookup import account_building, find_account
 from billing.money import from_fen, to_fen
@@ -70,11 +71,11 @@ class Correction:
 
 
 def _utc(day: date) -> datetime:
-    return datetime.combine(day, time()).astimezone(timezone.utc)
+    return station_time.at(day, time())
 
 
 def _local(when: datetime) -> datetime:
-    return when.astimezone().replace(tzinfo=None)
+    return station_time.wall(when)
 
 
 def period_key(first: date, last: date) -> str:
@@ -87,11 +88,11 @@ class _Starts:
     def __init__(self, s: Session, since: datetime, until: datetime) -> None:
         self.s, self.since, self.until = s, since, until
         self.readings: dict[int, list[tuple[datetime, int]]] = {}
-        self.previous: dict[int, datetime] = {}
+        self.previous: dict[int | None, datetime] = {}
 
     def _of(self, meter_id: int) -> list[tuple[datetime, int]]:
         if meter_id not in self.readings:
-            self.readings[meter_id] = [tuple(r) for r in self.s.execute(
+            self.readings[meter_id] = [(at, milli) for at, milli in self.s.execute(
                 sa.select(Reading.at, Reading.energy_milli).where(
                     Reading.meter_id == meter_id, Reading.flag == "", Reading.at >= self.since,
                     Reading.at < self.until).order_by(Reading.at, Reading.id))]
@@ -143,7 +144,7 @@ def _recompute_account(s: Session, account: Account, start: date, end: date) -> 
     """(spans in the period, fen they charged, fen the corrected engine charges for them)."""
     plan = account_plan(s, account)
     assert plan is not None
-    lo = cycle_start_of(plan, datetime.combine(start, time())).astimezone(timezone.utc)
+    lo = station_time.utc(cycle_start_of(plan, datetime.combine(start, time())))
     first, hi = _utc(start), _utc(end)
     rows = s.execute(sa.select(LedgerEntry).where(
         LedgerEntry.account_id == account.id, LedgerEntry.kind == "consumption",
@@ -179,7 +180,7 @@ def recompute(db: Database, actor: Actor, first: date, last: date, *, account: s
                 LedgerEntry.at < _utc(end)).order_by(LedgerEntry.account_id)).scalars())
         out = []
         for account_id in sorted(ids):
-            acc = s.get(Account, account_id) if dry_run else lock_account(s, account_id)
+            acc = s.get_one(Account, account_id) if dry_run else lock_account(s, account_id)
             actor.require(RIGHT, account_building(s, acc))
             out.append(_correct(s, actor, acc, start, end, key, dry_run))
         if not dry_run and any(c.status == "posted" for c in out):

@@ -21,6 +21,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy import exc
 
+from sqlalchemy.orm import Session
 from billing import outbox, receipts
 from billing.ledger import lock_account, paid_balance_fen, post
 from billing.lookup import account_building, amount_arg, find_account, open_shift_id, require_open
@@ -69,8 +70,9 @@ def refund(db: Database, actor: Actor, account_ref: str | int, amount: Decimal |
                          receipt_no=number, idempotency_key=key, shift_id=open_shift_id(s, actor.station))
             queue_meter_refund(s, account, entry.id, fen)
             receipts.issue(s, account, entry, "refund", number, amount_fen=fen)
-            record(s, actor, "refund", account.number, {"receipt": number, "amount": str(from_fen(fen)),
-                                                        "method": method, "balance": str(from_fen(account.balance_fen))})
+            record(s, actor, "refund", account.number,
+                   {"receipt": number, "amount": str(from_fen(fen)), "method": method,
+                    "balance": str(from_fen(account.balance_fen))})
             return result_of(s, entry)
     except exc.IntegrityError:
         if binding is None:
@@ -82,7 +84,7 @@ def refund(db: Database, actor: Actor, account_ref: str | int, amount: Decimal |
         return replay
 
 
-def queue_meter_refund(s, account: Account, entry_id: int, fen: int) -> None:
+def queue_meter_refund(s: Session, account: Account, entry_id: int, fen: int) -> None:
     from billing.lookup import active_bindings
     from models import capabilities
     from models.archive import Meter
@@ -90,7 +92,8 @@ def queue_meter_refund(s, account: Account, entry_id: int, fen: int) -> None:
     bindings = active_bindings(s, account.id)
     if account.mode == "meter-prepaid" and bindings and fen > 0:
         meter_id = bindings[0].meter_id   # a meter that cannot take it: refused, no cash paid out
-        capabilities.of_meter(s.get(Meter, meter_id)).require("refund", s.get(Meter, meter_id).number)
+        meter = s.get_one(Meter, meter_id)
+        capabilities.of_meter(meter).require("refund", meter.number)
         outbox.enqueue(s, outbox.REFUND, account_id=account.id, meter_id=meter_id, entry_id=entry_id,
                        payload={"amount": str(from_fen(fen)),
                                 "purchase_count": outbox.next_purchase_number(s, meter_id)})
@@ -140,7 +143,7 @@ def reverse(db: Database, actor: Actor, receipt_no: str, *, reason: str = "") ->
         raise Conflict(_("Receipt {number} was already reversed").format(number=number)) from None
 
 
-def _withdraw_recharge(s, entry_id: int, number: str) -> None:
+def _withdraw_recharge(s: Session, entry_id: int, number: str) -> None:
     for item in outbox.pending_for_entry(s, entry_id):
         if item.kind != outbox.RECHARGE:
             continue

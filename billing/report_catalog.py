@@ -22,8 +22,6 @@ from typing import Any
 from billing import report_comms, report_consumption, report_money, report_records, report_shifts, reports
 from billing.alarm_log import KIND_TITLES
 from billing.sales import METHODS
-from models.db import Database
-from models.rights import Actor
 from resources.i18n import N_, _
 
 
@@ -35,12 +33,17 @@ class Col:
     total: bool = False
 
 
+def _method_of(method: str) -> Callable[[Any], Any]:
+    """A shift row's takings by `method` (one column per payment method)."""
+    return lambda r: r.method(method)
+
+
 @dataclass(frozen=True)
 class ReportSpec:
     key: str
     title: str                                    # msgid
     groups: tuple[str, ...]                       # offered groupings; () = none
-    run: Callable[[Database, date, date, str, Actor | None], list]
+    run: Callable[..., list[Any]]                # (db, start, end, group, actor[, filters]) -> rows
     columns: Callable[[str], list[Col]]
     chart: tuple[int, int] | None = None          # (label column, value column) for a bar chart
     dated: bool = True                            # False: the state now, the range is ignored
@@ -71,7 +74,8 @@ def _sales_cols(group: str) -> list[Col]:
     return [Col(label, key), Col(N_("Count"), lambda r: r.count, "int", True),
             Col(N_("Sales (¥)"), lambda r: r.sales, "money", True),
             Col(N_("Refunded (¥)"), lambda r: r.refunds, "money", True),
-            Col(N_("Reversed (¥)"), lambda r: r.reversals, "money", True), Col(N_("Net (¥)"), lambda r: r.net, "money", True)]
+            Col(N_("Reversed (¥)"), lambda r: r.reversals, "money", True),
+            Col(N_("Net (¥)"), lambda r: r.net, "money", True)]
 
 
 def _receivable_cols(group: str) -> list[Col]:
@@ -86,7 +90,8 @@ def _receivable_cols(group: str) -> list[Col]:
 def _correction_cols(_group: str) -> list[Col]:
     kinds = {"refund": N_("Refund"), "reversal": N_("Reversal")}
     return [Col(N_("Time"), lambda r: r.at, "datetime"), Col(N_("Kind"), lambda r: _(kinds.get(r.kind, r.kind))),
-            Col(N_("Receipt No."), lambda r: r.receipt_no), Col(N_("Original receipt No."), lambda r: r.original_receipt),
+            Col(N_("Receipt No."), lambda r: r.receipt_no),
+            Col(N_("Original receipt No."), lambda r: r.original_receipt),
             Col(N_("Account"), lambda r: r.account), Col(N_("Customer"), lambda r: r.customer),
             Col(N_("Operator"), lambda r: r.operator), Col(N_("Amount (¥)"), lambda r: r.amount, "money", True),
             Col(N_("Note"), lambda r: r.note)]
@@ -130,14 +135,16 @@ def _lost_cols(_group: str) -> list[Col]:
     return [Col(N_("Kind"), lambda r: _(what[r.what])), Col(N_("Name"), lambda r: r.name),
             Col(N_("Link"), lambda r: r.link), Col(N_("Place"), lambda r: r.place),
             Col(N_("Failures in a row"), lambda r: r.fail_streak, "int"),
-            Col(N_("Lost since"), lambda r: r.since, "datetime"), Col(N_("Last good contact"), lambda r: r.last_ok, "datetime")]
+            Col(N_("Lost since"), lambda r: r.since, "datetime"),
+            Col(N_("Last good contact"), lambda r: r.last_ok, "datetime")]
 
 
 def _read_cols(group: str) -> list[Col]:
     cols = [Col(N_("Link"), lambda r: r.link or "—")]
     if group == "meter":
         cols.append(Col(N_("Meter No."), lambda r: r.meter))
-    return cols + [Col(N_("Meters"), lambda r: r.meters, "int", True), Col(N_("Online"), lambda r: r.online, "int", True),
+    return cols + [Col(N_("Meters"), lambda r: r.meters, "int", True),
+                   Col(N_("Online"), lambda r: r.online, "int", True),
                    Col(N_("Lost"), lambda r: r.lost, "int", True),
                    Col(N_("Unreachable (link lost)"), lambda r: r.unreachable, "int", True),
                    Col(N_("Not read yet"), lambda r: r.unknown, "int", True),
@@ -155,7 +162,7 @@ def _shift_cols(_group: str) -> list[Col]:
              Col(N_("Station"), lambda r: r.station), Col(N_("State"), lambda r: _(states.get(r.state, r.state))),
              Col(N_("Opened"), lambda r: r.opened_at, "datetime"), Col(N_("Closed"), lambda r: r.closed_at, "datetime"),
              Col(N_("Count"), lambda r: r.count, "int", True)]
-            + [Col(METHODS[m], (lambda r, m=m: r.method(m)), "money", True) for m in report_shifts.METHODS]
+            + [Col(METHODS[m], _method_of(m), "money", True) for m in report_shifts.METHODS]
             + [Col(N_("Net (¥)"), lambda r: r.total, "money", True),
                Col(N_("Expected cash"), lambda r: r.expected_cash, "money", True),
                Col(N_("Counted cash"), lambda r: r.counted_cash, "money", True),
@@ -177,7 +184,8 @@ def _record_cols(_group: str) -> list[Col]:
 
 REPORTS: dict[str, ReportSpec] = {s.key: s for s in [
     ReportSpec("sales", N_("Sales"), reports.SALES_GROUPS,
-               lambda db, a, b, g, actor: reports.sales_summary(db, a, b, g or "day", actor=actor), _sales_cols, (0, 5)),
+               lambda db, a, b, g, actor: reports.sales_summary(db, a, b, g or "day", actor=actor),
+               _sales_cols, (0, 5)),
     ReportSpec("receivable", N_("Receivable vs received"), report_money.RECEIVABLE_GROUPS,
                lambda db, a, b, g, actor: report_money.receivable_vs_received(db, a, b, g or "month", actor=actor),
                _receivable_cols, (0, 3)),
@@ -217,7 +225,7 @@ def export_title(spec: ReportSpec, start: date, end: date, group: str = "") -> s
     return title if not spec.dated else f"{title} {start.isoformat()} — {end.isoformat()}"
 
 
-def export_xlsx(path: str | os.PathLike, key: str, rows: Sequence[Any], start: date, end: date,
+def export_xlsx(path: str | os.PathLike[str], key: str, rows: Sequence[Any], start: date, end: date,
                 group: str = "", progress: Callable[[int], None] | None = None, title: str | None = None, *,
                 company: str = "") -> int:
     """Write a report's rows to .xlsx (Chinese headers in zh_CN, number formats, totals, frozen header);
@@ -249,7 +257,7 @@ def report_pdf(key: str, rows: Sequence[Any], start: date, end: date, group: str
     cols = spec.cols(group)
     kinds = [c.kind for c in cols]
     table = spec.table(rows, group)
-    totals = None
+    totals: list[Any] | None = None
     total_cols = [i for i, c in enumerate(cols) if c.total]
     if table and total_cols:
         totals = [None] * len(cols)

@@ -15,6 +15,8 @@ the readings stored in the period and the last good read.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
@@ -98,7 +100,7 @@ def lost(db: Database, *, actor: Actor | None = None) -> list[LostRow]:
     return links + sorted(meters, key=lambda r: (r.what != "meter", r.link, r.name))
 
 
-def _aware(moment):
+def _aware(moment: datetime | str | None) -> datetime | None:
     """max() of a UTC column comes back without the column's type on some backends."""
     if moment is None or isinstance(moment, datetime) and moment.tzinfo:
         return moment
@@ -147,7 +149,7 @@ def read_success(db: Database, start: date, end: date, *, by_meter: bool = False
             out.append(ReadSuccessRow(ln, num, 1, on, lo_, unk, _rate(int(ok), int(a)), int(n), streak, last,
                                       unr, int(a), int(ok)))
         return out
-    acc: dict[str, list] = {}
+    acc: dict[str, list[Any]] = {}          # counts, and the newest contact (a datetime) at 6
     for ln, _num, st, streak, last, n, a, ok in rows:
         x = acc.setdefault(ln, [0, 0, 0, 0, 0, 0, None, 0, 0, 0])
         x[0] += 1

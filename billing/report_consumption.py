@@ -24,12 +24,15 @@ the row says how many are missing: a partial sum would show a false loss.
 """
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+from typing import Any
+
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from billing.reports import check_range
 from models.archive import Floor, Meter, MeterTag, Reading, Room, Tag
@@ -81,7 +84,8 @@ class LineLossRow:
     loss_percent: Decimal | None
 
 
-def _reading(lo_or_hi, *, after=None, first: bool = False, column=Reading.energy_milli):
+def _reading(lo_or_hi: datetime, *, after: datetime | sa.ScalarSelect[Any] | None = None, first: bool = False,
+             column: InstrumentedAttribute[Any] = Reading.energy_milli) -> sa.ScalarSelect[Any]:
     q = sa.select(column).where(Reading.meter_id == Meter.id, Reading.flag == "", Reading.at <= lo_or_hi)
     if after is not None:
         q = q.where(Reading.at > after)
@@ -102,7 +106,8 @@ def meter_consumption(db: Database, start: date, end: date, *, kind: str = "elec
 
 
 def meter_figures(s: Session, lo: datetime, hi: datetime, *, kind: str | None = "electricity",
-                  meter_ids: list[int] | None = None, visible=None) -> list[MeterConsumption]:
+                  meter_ids: list[int] | None = None,
+                  visible: AbstractSet[int] | None = None) -> list[MeterConsumption]:
     """Each meter's consumption between two moments (the rule in this module's docstring):
     one query, readings picked by correlated subqueries. Also used by the counter's chart."""
     q = (sa.select(Meter.id, Meter.number, Meter.parent_id, Meter.ct_ratio, Building.name, Floor.name,
@@ -164,7 +169,7 @@ def consumption(db: Database, start: date, end: date, group: str = "building", *
         depth = {"building": 1, "floor": 2, "room": 3}[group]
         keys = {m.meter_id: ["/".join((m.building, m.floor, m.room)[:depth]) if m.building else ""]
                 for m in meters}
-    acc: dict[str, list] = {}
+    acc: dict[str, list[Any]] = {}          # meters, without data, consumption
     for m in meters:
         for key in keys[m.meter_id]:
             a = acc.setdefault(key, [0, 0, Decimal(0)])

@@ -17,8 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.orm import InstrumentedAttribute
 
 from billing.ledger_words import note_text
 from billing.money import from_fen
@@ -59,7 +61,10 @@ class CorrectionRow:
     note: str
 
 
-def _building_filter(q, actor: Actor | None):
+_Q = TypeVar("_Q", bound="sa.Select[*tuple[Any, ...]]")   # any select
+
+
+def _building_filter(q: _Q, actor: Actor | None) -> _Q:
     visible = None if actor is None else actor.visible_buildings()
     if visible is not None:
         q = q.where(Building.id.in_(sorted(visible) or [-1]))
@@ -73,6 +78,7 @@ def receivable_vs_received(db: Database, start: date, end: date, group: str = "m
             group=group, choices=", ".join(RECEIVABLE_GROUPS)))
     lo, hi = check_range(start, end, actor)
     e = LedgerEntry
+    key: sa.ColumnElement[Any] | InstrumentedAttribute[str]
     if group == "month":
         key = local_month(db.dialect, e.at)
     elif group == "building":

@@ -26,6 +26,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from sqlalchemy.orm import Session
 from billing.money import from_fen
 from billing.reports import SALE_KINDS, check_range
 from models.accounts import Account, AccountMeter
@@ -162,7 +163,7 @@ def sale_records(db: Database, start: date, end: date, filters: RecordFilter | N
         raw = s.execute(q).all()
         meters = _account_meters(s, {r[9] for r in raw if r[16] is None})
     out = []
-    rooms: dict[tuple, str] = {}
+    rooms: dict[tuple[str | None, str | None, str | None], str] = {}
     for (no, at, kind, fen, milli, method, ref, op, station, acc_id, acc, cust, bname, fname, rnum, rname,
          meter, orig_no) in raw:
         room = rooms.get((fname, rnum, rname))
@@ -175,7 +176,7 @@ def sale_records(db: Database, start: date, end: date, filters: RecordFilter | N
     return out
 
 
-def _account_meters(s, account_ids: set[int]) -> dict[int, str]:
+def _account_meters(s: Session, account_ids: set[int]) -> dict[int, str]:
     """account id -> its bound meters' numbers ("A, B"), the open bindings, by meter number."""
     ids = sorted(account_ids)
     found: dict[int, list[str]] = {}

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from billing.money import from_fen
+from billing.money import from_fen, from_fen_or_none
 from billing.reports import MONEY_KINDS, check_range
 from models.db import Database
 from models.ledger import LedgerEntry, Shift
@@ -53,6 +53,8 @@ def shift_report(db: Database, start: date, end: date, *, actor: Actor | None = 
         taken: dict[int, dict[str, int]] = {}
         counts: dict[int, int] = {}
         for sid, method, total, n in s.execute(sums):
+            if sid is None:
+                continue                   # the query joins shifts: every entry has one
             by = taken.setdefault(sid, {})
             by[method or "cash"] = by.get(method or "cash", 0) + int(total)
             counts[sid] = counts.get(sid, 0) + int(n)
@@ -61,9 +63,8 @@ def shift_report(db: Database, start: date, end: date, *, actor: Actor | None = 
         by = taken.get(sh.id, {})
         closed = sh.state == "closed"
         expected = sh.expected_cash_fen if closed else by.get("cash", 0)
-        f = lambda v: None if v is None else from_fen(v)  # noqa: E731
         out.append(ShiftRow(sh.id, sh.operator, sh.station, sh.state, sh.opened_at, sh.closed_at,
                             counts.get(sh.id, 0), {k: from_fen(v) for k, v in sorted(by.items())},
-                            from_fen(sum(by.values())), f(expected), f(sh.counted_cash_fen),
-                            f(sh.difference_fen)))
+                            from_fen(sum(by.values())), from_fen_or_none(expected),
+                            from_fen_or_none(sh.counted_cash_fen), from_fen_or_none(sh.difference_fen)))
     return out

@@ -12,11 +12,14 @@ net = sales - refunds + reversals (reversals are signed).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any, Callable, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.orm import InstrumentedAttribute
 
+from models import station_time
 from billing.money import from_fen
 from models.db import Database
 from models.errors import InvalidInput
@@ -62,8 +65,8 @@ def check_range(start: date, end: date, actor: Actor | None) -> tuple[datetime, 
 
 
 def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    lo = datetime.combine(start, time()).astimezone(timezone.utc)
-    hi = datetime.combine(end + timedelta(days=1), time()).astimezone(timezone.utc)
+    lo = station_time.at(start, time())
+    hi = station_time.at(end + timedelta(days=1), time())
     return lo, hi
 
 
@@ -71,7 +74,16 @@ def _utc_offset_minutes() -> int:
     return utc_offset_minutes()
 
 
-def local_day(dialect: str, column, minutes: int | None = None):
+_When = sa.ColumnElement[datetime] | InstrumentedAttribute[datetime]     # a UTC timestamp column
+
+
+def _kind_sum(kind: InstrumentedAttribute[str], amount: InstrumentedAttribute[int],
+              ) -> Callable[[tuple[str, ...]], sa.ColumnElement[Any]]:
+    """SUM(amount) over the rows whose kind is one of `kinds` (0 for the others)."""
+    return lambda kinds: sa.func.sum(sa.case((kind.in_(kinds), amount), else_=0))
+
+
+def local_day(dialect: str, column: _When, minutes: int | None = None) -> sa.ColumnElement[Any]:
     """SQL expression: the station-local calendar day of a UTC timestamp column."""
     minutes = _utc_offset_minutes() if minutes is None else minutes
     if dialect == "sqlite":
@@ -84,7 +96,7 @@ def local_day(dialect: str, column, minutes: int | None = None):
 _local_day = local_day   # the old private name
 
 
-def local_month(dialect: str, column, minutes: int | None = None):
+def local_month(dialect: str, column: _When, minutes: int | None = None) -> sa.ColumnElement[Any]:
     """SQL expression: the station-local month "YYYY-MM" of a UTC timestamp column."""
     minutes = _utc_offset_minutes() if minutes is None else minutes
     if dialect == "sqlite":
@@ -104,7 +116,7 @@ def sales(db: Database, start: date, end: date, *, actor: Actor | None = None) -
     of days, operators and methods, not the number of sales."""
     check_range(start, end, actor)
     d = LedgerDaily
-    kind_sum = lambda kinds: sa.func.sum(sa.case((d.kind.in_(kinds), d.amount_fen), else_=0))  # noqa: E731
+    kind_sum = _kind_sum(d.kind, d.amount_fen)
     q = (sa.select(d.day, d.operator, d.method, sa.func.sum(d.n), kind_sum(SALE_KINDS),
                    kind_sum(("refund",)), kind_sum(("reversal",)), sa.func.sum(d.amount_fen))
          .where(d.kind.in_(MONEY_KINDS), d.day >= start, d.day <= end)
@@ -118,7 +130,7 @@ def sales_from_entries(db: Database, start: date, end: date, *, actor: Actor | N
     lo, hi = check_range(start, end, actor)
     e = LedgerEntry
     day = local_day(db.dialect, e.at).label("day")
-    kind_sum = lambda kinds: sa.func.sum(sa.case((e.kind.in_(kinds), e.amount_fen), else_=0))  # noqa: E731
+    kind_sum = _kind_sum(e.kind, e.amount_fen)
     q = (sa.select(day, e.operator, e.method, sa.func.count(), kind_sum(SALE_KINDS),
                    kind_sum(("refund",)), kind_sum(("reversal",)), sa.func.sum(e.amount_fen))
          .where(e.kind.in_(MONEY_KINDS), e.at >= lo, e.at < hi)
@@ -126,7 +138,7 @@ def sales_from_entries(db: Database, start: date, end: date, *, actor: Actor | N
     return _rows(db, q)
 
 
-def _rows(db: Database, q) -> list[SalesRow]:
+def _rows(db: Database, q: sa.Select[*tuple[Any, ...]]) -> list[SalesRow]:
     out = []
     with db.read() as s:
         for d, op, method, n, sold, refunded, reversed_, net in s.execute(q):
@@ -149,10 +161,11 @@ def sales_summary(db: Database, start: date, end: date, group: str = "day", *,
     d = LedgerDaily
     cols = {"day": (d.day,), "month": (sa.extract("year", d.day), sa.extract("month", d.day)),
             "year": (sa.extract("year", d.day),), "operator": (d.operator,), "method": (d.method,)}[group]
-    key_of = {"day": lambda k: as_date(k[0]).isoformat(), "month": lambda k: f"{int(k[0]):04d}-{int(k[1]):02d}",
-              "year": lambda k: f"{int(k[0]):04d}", "operator": lambda k: k[0],
-              "method": lambda k: k[0] or "cash"}[group]
-    kind_sum = lambda kinds: sa.func.sum(sa.case((d.kind.in_(kinds), d.amount_fen), else_=0))  # noqa: E731
+    key_of: Callable[[Sequence[Any]], str] = {
+        "day": lambda k: as_date(k[0]).isoformat(), "month": lambda k: f"{int(k[0]):04d}-{int(k[1]):02d}",
+        "year": lambda k: f"{int(k[0]):04d}", "operator": lambda k: k[0],
+        "method": lambda k: k[0] or "cash"}[group]
+    kind_sum = _kind_sum(d.kind, d.amount_fen)
     q = (sa.select(*cols, sa.func.sum(d.n), kind_sum(SALE_KINDS), kind_sum(("refund",)),
                    kind_sum(("reversal",)), sa.func.sum(d.amount_fen))
          .where(d.kind.in_(MONEY_KINDS), d.day >= start, d.day <= end).group_by(*cols))
@@ -161,6 +174,6 @@ def sales_summary(db: Database, start: date, end: date, group: str = "day", *,
         for row in s.execute(q):
             a = acc.setdefault(key_of(row[:len(cols)]), [0, 0, 0, 0, 0])
             for i, v in enumerate(row[len(cols):]):
-                a[i] += int(v or 0)
+                a[i] += int(v or 0)   # type: ignore[call-overload]  # a SUM: int, Decimal or None
     return [SalesSummaryRow(k, n, from_fen(sold), from_fen(-refunded), from_fen(reversed_), from_fen(net))
             for k, (n, sold, refunded, reversed_, net) in sorted(acc.items())]

@@ -5,7 +5,8 @@ operation-log row, and the meter commands it needs (outbox).
 
 Each sale carries an idempotency key (generated when the caller gives none). A retry with the
 same key returns the original result (replayed=True) and sells nothing; the same key for a
-different account, amount, method or operation is a KeyConflict (billing/idempotency.py). A postpaid account's payment is a bill_payment entry;
+different account, amount, method or operation is a KeyConflict (billing/idempotency.py). A postpaid account's
+payment is a bill_payment entry;
 otherwise a purchase. Meter-side prepaid: a "meter.recharge" (amount, purchase number) is queued
 for the account's first meter. An account in arrears whose balance becomes positive gets a
 "meter.close" for each of its meters. Both are priority 0 so they jump the polling queue.
@@ -27,7 +28,7 @@ from billing.money import from_fen, parse_quantity, to_fen
 from billing.pricing import preview_in
 from billing.results import MoneyResult
 from billing.units import from_milli, to_milli
-from models.accounts import Account
+from models.accounts import Account, AccountMeter
 from models.audit import audited, record
 from models.db import Database, retrying
 from models.errors import InvalidInput
@@ -81,7 +82,7 @@ def check_reference(reference: str) -> str:
 
 
 def queue_after_credit(session: Session, account: Account, entry: LedgerEntry, before_fen: int,
-                       bindings: list | None = None) -> list[int]:
+                       bindings: list[AccountMeter] | None = None) -> list[int]:
     """The meter commands a credit needs: recharge (meter-side prepaid), close (out of arrears).
     Returns the ids of the queued items. `bindings`: the account's active bindings, if read."""
     if bindings is None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from sqlalchemy.orm import Session
 from models import settings
 from models.archive import Tag
 from models.audit import audited, record
@@ -72,7 +73,7 @@ def check_spec(spec: ScheduleSpec) -> ScheduleSpec:
                         spec.tag.strip(), bool(spec.enabled))
 
 
-def _tag_id(s, ref: str) -> int | None:
+def _tag_id(s: Session, ref: str) -> int | None:
     if not ref:
         return None
     q = sa.select(Tag.id)
@@ -84,14 +85,14 @@ def _tag_id(s, ref: str) -> int | None:
     return ids[0]
 
 
-def _apply(s, row: ReadSchedule, spec: ScheduleSpec) -> dict[str, Any]:
+def _apply(s: Session, row: ReadSchedule, spec: ScheduleSpec) -> dict[str, Any]:
     row.name, row.kind, row.every_minutes, row.at_time = spec.name, spec.kind, spec.every_minutes, spec.at_time
     row.weekday, row.day, row.enabled, row.tag_id = spec.weekday, spec.day, spec.enabled, _tag_id(s, spec.tag)
     return {"kind": spec.kind, "every_minutes": spec.every_minutes, "at": spec.at_time, "weekday": spec.weekday,
             "day": spec.day, "tag": spec.tag, "enabled": spec.enabled}
 
 
-def _name_free(s, name: str, exclude: int | None = None) -> None:
+def _name_free(s: Session, name: str, exclude: int | None = None) -> None:
     other = s.scalar(sa.select(ReadSchedule.id).where(ReadSchedule.name == name))
     if other is not None and other != exclude:
         raise Conflict(_("Schedule {name} already exists").format(name=name))

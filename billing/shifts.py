@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc
 from sqlalchemy.orm import Session
 
-from billing.money import check_amount, from_fen, parse_amount, to_fen
+from billing.money import check_amount, from_fen, from_fen_or_none, parse_amount, to_fen
 from models import oplog
 from models.audit import audited, record
 from models.base import utcnow
@@ -44,13 +44,16 @@ class ShiftReport:
     chain: str = ""        # the log's chain head after the close (SEQ:HASH): an anchor kept on paper
 
     def to_json(self) -> dict[str, Any]:
-        money = lambda v: None if v is None else str(v)  # noqa: E731
         return {"shift": self.shift_id, "operator": self.operator, "station": self.station,
                 "state": self.state, "opened_at": self.opened_at.isoformat(),
                 "closed_at": self.closed_at.isoformat() if self.closed_at else None,
                 "takings": {k: str(v) for k, v in self.takings.items()}, "count": self.count,
-                "expected_cash": money(self.expected_cash), "counted_cash": money(self.counted_cash),
-                "difference": money(self.difference), "chain": self.chain or None}
+                "expected_cash": _text(self.expected_cash), "counted_cash": _text(self.counted_cash),
+                "difference": _text(self.difference), "chain": self.chain or None}
+
+
+def _text(amount: Decimal | None) -> str | None:
+    return None if amount is None else str(amount)
 
 
 def takings(session: Session, shift_id: int) -> tuple[dict[str, int], int]:
@@ -62,11 +65,11 @@ def takings(session: Session, shift_id: int) -> tuple[dict[str, int], int]:
 
 def _report(session: Session, shift: Shift) -> ShiftReport:
     by_method, count = takings(session, shift.id)
-    f = lambda v: None if v is None else from_fen(v)  # noqa: E731
     return ShiftReport(shift.id, shift.operator, shift.station, shift.state, shift.opened_at, shift.closed_at,
                        {k: from_fen(v) for k, v in by_method.items()}, count,
-                       f(shift.expected_cash_fen) if shift.state == "closed" else from_fen(by_method.get("cash", 0)),
-                       f(shift.counted_cash_fen), f(shift.difference_fen))
+                       (from_fen_or_none(shift.expected_cash_fen) if shift.state == "closed"
+                        else from_fen(by_method.get("cash", 0))),
+                       from_fen_or_none(shift.counted_cash_fen), from_fen_or_none(shift.difference_fen))
 
 
 def _open_shift(session: Session, station: str) -> Shift | None:

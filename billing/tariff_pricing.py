@@ -27,6 +27,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from models import station_time
 from billing.money import (DEFAULT_ROUNDING, Rounding, as_fraction, fraction_text, round_energy,
                            round_money)
 from billing.tariff_model import RATES, REGISTERS, TariffPlan, TariffVersion, Tiers
@@ -85,10 +86,10 @@ class _Atom:
 
 
 def _local(when: datetime, what: str) -> datetime:
-    """A naive local datetime; an aware one is converted to this computer's local time."""
+    """A naive local datetime; an aware one is converted to the station's wall-clock time."""
     if not isinstance(when, datetime):
         raise TypeError(f"{what} must be a datetime, not {type(when).__name__}")
-    return when.astimezone().replace(tzinfo=None) if when.tzinfo is not None else when
+    return station_time.wall(when)
 
 
 def _atoms(plan: TariffPlan, start: datetime, end: datetime) -> list[_Atom]:
@@ -194,7 +195,7 @@ def _charge(sums: _Sums, total: Fraction, rule: Rounding, cum: Fraction) -> Pric
     return PricedCharge(round_money(unrounded, rule), unrounded, total, rule, lines, cum)
 
 
-def price_consumption(plan: TariffPlan, start: datetime, end: datetime, kwh: Decimal, *,
+def price_consumption(plan: TariffPlan, start: datetime, end: datetime, kwh: Decimal | Fraction, *,
                       period_energy: Mapping[str, Decimal] | None = None,
                       cumulative_before: Decimal | int | Fraction = 0,
                       rule: Rounding | str = DEFAULT_ROUNDING, cycle_open: bool = False) -> PricedCharge:

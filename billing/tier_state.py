@@ -15,13 +15,14 @@ charged, so the carried remainder starts at 0.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from models import station_time
 from billing.money import fraction_text
 from billing.span_charges import CycleState
 from models.accounts import Account
@@ -50,7 +51,7 @@ def _quantize(value: Fraction) -> Decimal:
 
 
 def _utc(local: datetime) -> datetime:
-    return local.astimezone(timezone.utc)
+    return station_time.utc(local)
 
 
 def ledger_state(session: Session, account: Account, cycle: datetime, upto: datetime) -> CycleState | None:
@@ -63,9 +64,10 @@ def ledger_state(session: Session, account: Account, cycle: datetime, upto: date
         .where(e.account_id == account.id, e.at >= lo,
                sa.or_(sa.and_(e.kind == "consumption", e.at <= upto), sa.and_(e.kind == "bill", e.at < upto)))
     ).one()
-    if not row[2]:
+    energy_milli, fen, n = row
+    if not n:
         return None
-    return CycleState(cycle, Fraction(int(row[0]), 1000), Fraction(-int(row[1]), 100))
+    return CycleState(cycle, Fraction(int(energy_milli or 0), 1000), Fraction(-int(fen or 0), 100))
 
 
 def load(session: Session, account: Account, cycle: datetime, upto: datetime) -> CycleState | None:

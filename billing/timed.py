@@ -18,6 +18,9 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from sqlalchemy.orm import Session
+
+from typing import Any
 from billing.automation.calendar import parse_hhmm, to_local
 from billing.schedules import _tag_id
 from billing.timed_calendar import DaySpec, Occurrence, occurrences
@@ -111,8 +114,9 @@ def _days(text: str) -> tuple[date, ...]:
     return tuple(date.fromisoformat(d) for d in json.loads(text or "[]"))
 
 
-def _apply(s, row: TimedSchedule, spec: TimedSpec) -> dict:
+def _apply(s: Session, row: TimedSchedule, spec: TimedSpec) -> dict[str, Any]:
     tag_id = _tag_id(s, spec.tag)
+    assert tag_id is not None              # check_spec refused an empty tag
     row.name, row.tag_id, row.off_at, row.on_at, row.days = spec.name, tag_id, spec.off_at, spec.on_at, spec.days
     row.dates, row.skip, row.enabled = _days_json(spec.dates), _days_json(spec.skip), spec.enabled
     return {"tag": spec.tag, "off": spec.off_at, "on": spec.on_at, "days": spec.days,
@@ -120,7 +124,7 @@ def _apply(s, row: TimedSchedule, spec: TimedSpec) -> dict:
             "enabled": spec.enabled}
 
 
-def _by_name(s, name: str) -> TimedSchedule:
+def _by_name(s: Session, name: str) -> TimedSchedule:
     row = s.scalar(sa.select(TimedSchedule).where(TimedSchedule.name == name.strip()))
     if row is None:
         raise NotFound(_("There is no timed schedule {name}").format(name=name))
@@ -160,7 +164,7 @@ def remove_timed(db: Database, actor: Actor, name: str) -> None:
         record(s, actor, "timed.remove", name)
 
 
-def rows_in(s, where=None) -> list[TimedRow]:
+def rows_in(s: Session, where: sa.ColumnElement[bool] | None = None) -> list[TimedRow]:
     q = sa.select(TimedSchedule, Tag.kind, Tag.name).join(Tag, Tag.id == TimedSchedule.tag_id)
     if where is not None:
         q = q.where(where)
@@ -173,14 +177,14 @@ def list_timed(db: Database) -> list[TimedRow]:
         return rows_in(s)
 
 
-def calendar_sets(s, first: date, last: date) -> tuple[frozenset[date], frozenset[date]]:
+def calendar_sets(s: Session, first: date, last: date) -> tuple[frozenset[date], frozenset[date]]:
     """(holidays, 调休 workdays) between two local days."""
     hol = s.execute(sa.select(Holiday.day).where(Holiday.day.between(first, last))).scalars()
     work = s.execute(sa.select(Workday.day).where(Workday.day.between(first, last))).scalars()
     return frozenset(hol), frozenset(work)
 
 
-def schedule_occurrences(s, row: TimedRow, first: date, last: date) -> list[Occurrence]:
+def schedule_occurrences(s: Session, row: TimedRow, first: date, last: date) -> list[Occurrence]:
     holidays, workdays = calendar_sets(s, first - timedelta(days=1), last + timedelta(days=1))
     return occurrences(row.day_spec(), first, last, holidays, workdays)
 

@@ -27,6 +27,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy import exc
 
+from sqlalchemy.orm import Session
+
+from typing import Any
 from billing import alarms, outbox
 from billing.automation.arrears import TRIP
 from billing.automation.calendar import to_local
@@ -58,11 +61,11 @@ def job_name(schedule_id: int) -> str:
     return f"timed:{schedule_id}"
 
 
-def last_relay_item(s, meter_id: int) -> OutboxItem | None:
-    return s.execute(sa.select(OutboxItem).where(OutboxItem.meter_id == meter_id,
+def last_relay_item(s: Session, meter_id: int) -> OutboxItem | None:
+    return s.scalar(sa.select(OutboxItem).where(OutboxItem.meter_id == meter_id,
                                                  OutboxItem.kind.in_([TRIP, outbox.CLOSE]),
                                                  OutboxItem.state.in_(["pending", "sending", "done"]))
-                     .order_by(OutboxItem.id.desc()).limit(1)).scalar()
+                    .order_by(OutboxItem.id.desc()).limit(1))
 
 
 def _reason(item: OutboxItem) -> str:
@@ -72,7 +75,7 @@ def _reason(item: OutboxItem) -> str:
         return ""
 
 
-def arrears_holds(s, meter_id: int) -> bool:
+def arrears_holds(s: Session, meter_id: int) -> bool:
     """True when the meter's open station-side prepaid account is in arrears under a tripping policy."""
     account = s.execute(sa.select(Account).join(AccountMeter, AccountMeter.account_id == Account.id)
                         .where(AccountMeter.meter_id == meter_id, AccountMeter.closed_at.is_(None),
@@ -81,17 +84,19 @@ def arrears_holds(s, meter_id: int) -> bool:
             and account.arrears_policy != "never")
 
 
-def _account_of(s, meter_id: int) -> int | None:
-    return s.scalar(sa.select(AccountMeter.account_id).where(AccountMeter.meter_id == meter_id,
-                                                              AccountMeter.closed_at.is_(None)))
+def _account_of(s: Session, meter_id: int) -> int | None:
+    found: int | None = s.scalar(sa.select(AccountMeter.account_id).where(AccountMeter.meter_id == meter_id,
+                                                               AccountMeter.closed_at.is_(None)))
+    return found
 
 
-def switch(s, row: TimedRow, occ: Occurrence, now: datetime) -> dict:
+def switch(s: Session, row: TimedRow, occ: Occurrence, now: datetime) -> dict[str, Any]:
     """Queue the occurrence's commands; returns counts for the log."""
     meters = s.execute(sa.select(Meter).join(MeterTag, MeterTag.meter_id == Meter.id)
                        .join(TimedSchedule, TimedSchedule.tag_id == MeterTag.tag_id)
                        .where(TimedSchedule.id == row.id).order_by(Meter.id)).scalars().all()
-    counts = {"queued": 0, "not_relay": 0, "no_link": 0, "keep_power": 0, "already": 0, "held_arrears": 0, "held_other": 0}
+    counts = {"queued": 0, "not_relay": 0, "no_link": 0, "keep_power": 0, "already": 0,
+              "held_arrears": 0, "held_other": 0}
     items: list[int] = []
     payload = {"reason": REASON, "schedule": row.name, "occurrence": occ.key}
     for meter in meters:
@@ -129,13 +134,13 @@ def switch(s, row: TimedRow, occ: Occurrence, now: datetime) -> dict:
     return {"items": items[:200], **counts}
 
 
-def _claim(s, row: TimedRow, occ: Occurrence, station: str, now: datetime, details: dict) -> None:
+def _claim(s: Session, row: TimedRow, occ: Occurrence, station: str, now: datetime, details: dict[str, Any]) -> None:
     s.add(JobRun(job=job_name(row.id), period=occ.key, station=station, started_at=now, finished_at=now,
                  details=json.dumps(details, ensure_ascii=False, default=str)))
     s.flush()
 
 
-def due(s, row: TimedRow, now: datetime) -> tuple[Occurrence | None, Occurrence | None]:
+def due(s: Session, row: TimedRow, now: datetime) -> tuple[Occurrence | None, Occurrence | None]:
     """(latest occurrence at or before now, the one after it) of a schedule."""
     today = to_local(now).date()
     occ = schedule_occurrences(s, row, today - timedelta(days=3), today + timedelta(days=2))

@@ -126,8 +126,9 @@ def parse_meter_data(data: bytes) -> MeterData:
     unit_first = _heat_layout(body)
     fields = {name: _quantity(body[5 * k:5 * k + 5], unit_first, kind)
               for k, (name, kind) in enumerate(HEAT_FIELDS)}
-    extra = {"supply_temp": decode_bcd(body[25:28], 2), "return_temp": decode_bcd(body[28:31], 2),
-             "work_hours": bcd_to_int(body[31:34])}
+    extra: dict[str, Decimal | int] = {"supply_temp": decode_bcd(body[25:28], 2),
+                                       "return_temp": decode_bcd(body[28:31], 2),
+                                       "work_hours": bcd_to_int(body[31:34])}
     return MeterData(di, ser, fields, _time(body[34:41]), body[41:43], extra,
                      "unit-value" if unit_first else "value-unit")
 

@@ -158,7 +158,7 @@ class CJT188Driver(MeterDriver):
             return ControlResult(action, True, True)
         polls = max(1, opt_int(self.config, "valve_polls", 3))
         interval = opt_float(self.config, "valve_interval", 1.0)
-        state = want
+        state: str | None = want
         for attempt in range(polls):
             if attempt:
                 time.sleep(interval)
@@ -171,4 +171,4 @@ class CJT188Driver(MeterDriver):
                 return ControlResult(action, True, True)
         return ControlResult(action, True, False, _(
             "The meter accepted {action} but reports {state}").format(
-            action=action, state=_(STATE_LABELS[state])))
+            action=action, state=_(STATE_LABELS[state or "abnormal"])))

@@ -16,8 +16,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Callable
 
+from models import station_time
 from comms.driver import ACTIONS, MeterDriver
-from comms.dlt645 import ERR_NO_DATA
+from comms.dlt645 import ERR_NO_DATA, err_code
 from comms.errors import CommsError, MeterRefused, Unsupported
 from resources.i18n import _
 
@@ -77,13 +78,13 @@ def read_frozen(driver: MeterDriver, payload: dict[str, Any], today: date | None
     try:
         values = driver.read_frozen(kind, n)
     except MeterRefused as exc:
-        if not exc.details.get("err", 0) & ERR_NO_DATA:
+        if not err_code(exc) & ERR_NO_DATA:
             raise
         raise BadCommand(_("The meter keeps no frozen data {kind} {index}").format(kind=kind, index=n)) from None
     frozen_at = values.pop("frozen_at", None)
     if "energy" not in values:
         raise Unsupported(_("The meter sent no frozen energy for {kind} {index}").format(kind=kind, index=n))
-    period = frozen_period(kind, n, str(frozen_at.value) if frozen_at else None, today or date.today())
+    period = frozen_period(kind, n, str(frozen_at.value) if frozen_at else None, today or station_time.today())
     return {"kind": kind, "n": n, "period": period.isoformat(),
             "values": {q: str(v.value) for q, v in values.items()}}
 
@@ -215,7 +216,7 @@ def _settings(driver: MeterDriver, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _sync_clock(driver: MeterDriver, payload: dict[str, Any]) -> dict[str, Any]:
-    return driver.set_clock(datetime.now().astimezone())
+    return driver.set_clock(station_time.now())
 
 
 # command kind (comms.poller.Command.kind) -> handler; "read" is run by the poller itself

@@ -78,6 +78,12 @@ def decode_control(c: int) -> Control:
 _CONTROLS = [Control(bool(c & 0x80), bool(c & 0x40), bool(c & 0x20), c & 0x1F) for c in range(256)]
 
 
+def err_code(exc: MeterRefused) -> int:
+    """The ERR byte of a refusal (0 when the refusal carried none)."""
+    err = exc.details.get("err", 0)
+    return err if isinstance(err, int) else 0
+
+
 def err_text(err: int) -> str:
     """The translated meaning of an ERR word (several bits joined by '; ')."""
     words = [_(text) for bit, text in ERR_BITS if err & bit]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from decimal import Decimal
+from typing import TypedDict
 
 from comms.bcd import (address_to_wire, bcd_to_int, byte_bcd, decode_bcd, encode_bcd, is_filler,
                        wire_to_address)
@@ -33,7 +35,17 @@ def _items(*rows: DataItem) -> dict[str, DataItem]:
     return {r.di: r for r in rows}
 
 
-_E = dict(length=4, decimals=2, unit="kWh")
+class _Layout(TypedDict):
+    length: int
+    decimals: int
+    unit: str
+
+
+_E: _Layout = {"length": 4, "decimals": 2, "unit": "kWh"}     # an energy register: XXXXXX.XX kWh
+
+# A decoded element: Decimal (numbers), int (counts), str (words, addresses, dates), None (all FF)
+Element = Decimal | int | str | None
+Decoded = Element | list[Element]         # a block DI: a list of elements
 TABLE_2007: dict[str, DataItem] = _items(
     DataItem("00000000", signed=True, quantity="energy_combined", **_E),
     *[DataItem(f"00000{t}00", signed=True, quantity=f"energy_combined_t{t}", **_E)
@@ -145,15 +157,16 @@ def lookup(di: str, version: str = "2007") -> DataItem | None:
     return item
 
 
-def _date_time(parts: list[int], text: str) -> None:
+def _date_time(text: str, year: int, month: int, day: int, hour: int = 0, minute: int = 0,
+               second: int = 0) -> None:
     try:
-        datetime(*parts)
+        datetime(year, month, day, hour, minute, second)
     except (ValueError, OverflowError, TypeError):
         raise ProtocolError(_("Meter sent an invalid date/time {value}").format(value=text)) \
             from None
 
 
-def decode_element(item: DataItem, data: bytes):
+def decode_element(item: DataItem, data: bytes) -> Element:
     """One element's value (see module docstring for the types)."""
     if len(data) != item.length:
         raise ProtocolError(_("Data for {di} has {n} bytes, expected {m}")
@@ -171,20 +184,34 @@ def decode_element(item: DataItem, data: bytes):
     if item.kind == "date":          # WW DD MM YY
         ww, dd, mm, yy = (byte_bcd(b) for b in data)
         text = f"20{yy:02d}-{mm:02d}-{dd:02d} W{ww:02d}"
-        _date_time([2000 + yy, mm, dd], text)
+        _date_time(text, 2000 + yy, mm, dd)
         return text
     if item.kind == "time":          # ss mm hh
         ss, mi, hh = (byte_bcd(b) for b in data)
         text = f"{hh:02d}:{mi:02d}:{ss:02d}"
-        _date_time([2000, 1, 1, hh, mi, ss], text)
+        _date_time(text, 2000, 1, 1, hh, mi, ss)
         return text
     mi, hh, dd, mm, yy = (byte_bcd(b) for b in data)   # stamp5: mm hh DD MM YY
     text = f"20{yy:02d}-{mm:02d}-{dd:02d} {hh:02d}:{mi:02d}"
-    _date_time([2000 + yy, mm, dd, hh, mi], text)
+    _date_time(text, 2000 + yy, mm, dd, hh, mi)
     return text
 
 
-def decode_value(item: DataItem, data: bytes):
+def one(value: Decoded) -> Element:
+    """The value of a single-element data identifier."""
+    assert not isinstance(value, list), "a block data identifier where one element was expected"
+    return value
+
+
+def many(value: Decoded) -> list[Element]:
+    """The elements of a block data identifier (none when the meter has no such data)."""
+    if value is None:
+        return []
+    assert isinstance(value, list), "a single-element data identifier where a block was expected"
+    return value
+
+
+def decode_value(item: DataItem, data: bytes) -> Decoded:
     """The value of a reply's data (after the DI): one element, or a list for a block."""
     if item.count == 1:
         return decode_element(item, data)
@@ -195,13 +222,15 @@ def decode_value(item: DataItem, data: bytes):
             for i in range(0, len(data), item.length)]
 
 
-def encode_element(item: DataItem, value) -> bytes:
+def encode_element(item: DataItem, value: object) -> bytes:
     """The inverse of decode_element (used by the simulator and the round-trip tests)."""
     if value is None:
         return b"\xff" * item.length
-    if item.kind == "bcd":
-        return encode_bcd(value, item.length, item.decimals, item.signed)
-    if item.kind == "count":
+    if item.kind in ("bcd", "count"):
+        if not isinstance(value, (Decimal, int, str)):
+            raise ProtocolError(_("Value {value} does not fit in the field").format(value=value))
+        if item.kind == "bcd":
+            return encode_bcd(value, item.length, item.decimals, item.signed)
         return encode_bcd(int(value), item.length)
     if item.kind == "word":
         try:
@@ -216,6 +245,8 @@ def encode_element(item: DataItem, value) -> bytes:
         raise ProtocolError(_("Value {value} does not fit in the field").format(value=value))
     if item.kind == "date":
         fields = [(stamp.isoweekday() % 7), stamp.day, stamp.month, stamp.year % 100]
+    elif not isinstance(stamp, datetime):          # a time of day needs one
+        raise ProtocolError(_("Value {value} does not fit in the field").format(value=value))
     elif item.kind == "time":
         fields = [stamp.second, stamp.minute, stamp.hour]
     else:
@@ -223,13 +254,14 @@ def encode_element(item: DataItem, value) -> bytes:
     return b"".join(encode_bcd(f, 1) for f in fields)
 
 
-def encode_value(item: DataItem, value) -> bytes:
+def encode_value(item: DataItem, value: object) -> bytes:
     if item.count == 1:
         return encode_element(item, value)
+    assert isinstance(value, (list, tuple)), "a block is given as the list of its elements"
     return b"".join(encode_element(item, v) for v in value)
 
 
-def status3_flags(word: str | int) -> dict[str, bool]:
+def status3_flags(word: str | int | Decimal) -> dict[str, bool]:
     """Status word 3 (04000503) bits the station uses (section 1.9)."""
     w = int(word, 16) if isinstance(word, str) else int(word)
     return {"relay_open": bool(w & 0x0010), "command_open": bool(w & 0x0040),

@@ -42,7 +42,7 @@ from decimal import Decimal
 
 from comms import dlt645
 from comms import dlt645_requests as rq
-from comms.dlt645_data import decode_value, lookup, status3_flags
+from comms.dlt645_data import Decoded, Element, decode_value, lookup, many, one, status3_flags
 from comms.dlt645_writes import Dlt645Writes
 from comms.driver import (
     QUANTITIES,
@@ -53,7 +53,7 @@ from comms.driver import (
 )
 from comms.errors import CommsError, MeterRefused, NoReply, ProtocolError, Unsupported
 from comms.options import opt_float, opt_int, opt_str
-from comms.steps import Exchange, run_sync
+from comms.steps import Exchange, Steps, run_sync
 from comms.transaction import Channel
 from resources.i18n import N_, _
 
@@ -136,10 +136,11 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         frame = matched[-1] if matched else dlt645.parse_frame(raw)
         return dlt645.raise_if_error(frame)
 
-    def read_di(self, di: str):
-        return run_sync(self.read_di_steps(di))
+    def read_di(self, di: str) -> Decoded:
+        result: Decoded = run_sync(self.read_di_steps(di))
+        return result
 
-    def read_di_steps(self, di: str):
+    def read_di_steps(self, di: str) -> Steps:
         """The decoded value of one data identifier (follow-up frames joined)."""
         fn = dlt645.F1997 if self.version == "1997" else dlt645.F2007
         item = lookup(di, self.version)
@@ -163,15 +164,16 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
                                 .format(got=reply.di, di=item.di))
         return decode_value(item, data)
 
-    def _try_di(self, di: str):
-        return run_sync(self._try_di_steps(di))
+    def _try_di(self, di: str) -> Decoded:
+        result: Decoded = run_sync(self._try_di_steps(di))
+        return result
 
-    def _try_di_steps(self, di: str):
+    def _try_di_steps(self, di: str) -> Steps:
         """Like read_di, but None when the meter has no such data."""
         try:
             return (yield from self.read_di_steps(di))
         except MeterRefused as exc:
-            if exc.details.get("err", 0) & dlt645.ERR_NO_DATA:
+            if dlt645.err_code(exc) & dlt645.ERR_NO_DATA:
                 return None
             raise
 
@@ -188,26 +190,26 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         out: dict[str, Reading] = {}
         energies = [q for q in wanted if q in ENERGIES]
         if len(energies) > 1:
-            block = (yield from self._try_di_steps(BLOCK_DI[self.version]))
-            for q, value in zip(ENERGIES, block or []):
+            block = many((yield from self._try_di_steps(BLOCK_DI[self.version])))
+            for q, value in zip(ENERGIES, block, strict=False):
                 if q in energies and value is not None:
                     out[q] = Reading(q, value, "kWh")
-        status_word = None
+        status_word: Element = None
         for q in wanted:
             if q in out:
                 continue
             if q in ("relay", "status"):
                 if status_word is None:
-                    status_word = (yield from self._try_di_steps(table[q]))
+                    status_word = one((yield from self._try_di_steps(table[q])))
                 if status_word is not None:
                     value = status_word if q == "status" else \
                         ("open" if status3_flags(status_word)["relay_open"] else "closed")
                     out[q] = Reading(q, value, QUANTITIES[q])
                 continue
-            value = (yield from self._try_di_steps(table[q]))
+            value = one((yield from self._try_di_steps(table[q])))
             if q == "balance" and value == 0:
-                overdraft = (yield from self._try_di_steps("00900201"))
-                value = -overdraft if overdraft else value
+                overdraft = one((yield from self._try_di_steps("00900201")))
+                value = -overdraft if isinstance(overdraft, (Decimal, int)) and overdraft else value
             if value is not None:
                 out[q] = Reading(q, value, QUANTITIES[q])
         return out
@@ -218,7 +220,9 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
                 "operator": opt_str(self.config, "operator", "00000000")}
 
     def _status3(self) -> dict[str, bool]:
-        word = self.read_di("04000503")
+        word = one(self.read_di("04000503"))
+        if word is None:
+            raise ProtocolError(_("The meter returned a value that is not a number"))
         return status3_flags(word)
 
     def _state(self, key: str) -> tuple[bool | None, CommsError | None]:
@@ -259,7 +263,7 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
                 time.sleep(interval)
             state, why = self._state(key)
             if why is not None:
-                reason = dlt645.err_text(why.details["err"]) if isinstance(why, MeterRefused) \
+                reason = dlt645.err_text(dlt645.err_code(why)) if isinstance(why, MeterRefused) \
                     and "err" in why.details else str(why)
                 return ControlResult(action, True, False, _(
                     "The meter accepted {action} but its state cannot be read back: {reason}")
@@ -299,16 +303,16 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         if self.version == "1997":
             raise Unsupported(_("Frozen data is not offered by {protocol}")
                               .format(protocol=self.config.protocol))
-        frozen_at = None
+        frozen_at: Element = None
         if kind == "daily" and 1 <= index <= 62:
-            values = self.read_di(f"050601{index:02X}")
-            frozen_at = self._try_di(f"050600{index:02X}")     # "YYYY-MM-DD hh:mm" of the freeze
+            values = many(self.read_di(f"050601{index:02X}"))
+            frozen_at = one(self._try_di(f"050600{index:02X}"))     # "YYYY-MM-DD hh:mm" of the freeze
         elif kind == "monthly" and 1 <= index <= 12:
-            values = [self.read_di(f"000100{index:02X}")]
+            values = [one(self.read_di(f"000100{index:02X}"))]
         else:
             raise Unsupported(_("Frozen data {kind} {index} does not exist")
                               .format(kind=kind, index=index))
-        out = {q: Reading(q, v, "kWh") for q, v in zip(ENERGIES, values) if v is not None}
+        out = {q: Reading(q, v, "kWh") for q, v in zip(ENERGIES, values, strict=False) if v is not None}
         if frozen_at is not None:
             out["frozen_at"] = Reading("frozen_at", frozen_at, None)
         return out

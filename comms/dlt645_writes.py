@@ -4,7 +4,7 @@ docstring of comms/dlt645_driver.py)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,10 +12,19 @@ from typing import Any
 from comms import dlt645
 from comms import dlt645_requests as rq
 from comms.bcd import encode_bcd
-from comms.dlt645_data import decode_value, encode_value, lookup
+from comms.dlt645_data import TABLE_2007, Decoded, decode_value, encode_value, lookup
 from comms.driver import RechargeResult
 from comms.errors import CommsError, MeterRefused, NoReply, ProtocolError, Unsupported
 from resources.i18n import _
+
+_CLOCK_TIME = TABLE_2007["04000102"]       # hh mm ss
+
+
+def _number(value: Decoded) -> Decimal:
+    """A read-back register value, which is a number."""
+    if not isinstance(value, Decimal):
+        raise ProtocolError(_("The meter returned a value that is not a number"))
+    return value
 
 SETTING_DI = {"alarm1": "04001001", "alarm2": "04001002", "overdraft": "04001003"}
 BROADCAST_WINDOW = timedelta(minutes=5)   # protocols.md §6: meters take C=08 only within ~±5 min
@@ -80,7 +89,7 @@ class Dlt645Writes:
                                  "{count}").format(address=self.address, n=purchase_count, count=count))
         return RechargeResult(count, self._balance(), True)
 
-    def write_di(self, di: str, value) -> object:
+    def write_di(self, di: str, value: object) -> Decoded:
         """A standard C=14 write of one DI (PA, password, operator code), then the value read
         back with C=11; MeterRefused when the meter keeps another value."""
         if self.version == "1997":
@@ -95,7 +104,7 @@ class Dlt645Writes:
             self._transact(request, dlt645.F2007["write"], retries=0)
         except (NoReply, ProtocolError):
             pass                        # the read-back decides whether the meter took it
-        back = self.read_di(di)
+        back: Decoded = self.read_di(di)
         if back != decode_value(item, encode_value(item, value)):
             raise MeterRefused(_("Meter {address} reads back {back} for {di} after writing {value}")
                                .format(address=self.address, back=back, di=di, value=value))
@@ -108,24 +117,24 @@ class Dlt645Writes:
         """Rate price `index` (040501xx, XXXX.XXXX; protocols.md §6), written and read back."""
         if not 1 <= index <= 4:
             raise Unsupported(_("Rate price {n} is not offered").format(n=index))
-        return Decimal(self.write_di(f"0405010{index}", Decimal(price).quantize(Decimal("0.0001"))))
+        return _number(self.write_di(f"0405010{index}", Decimal(price).quantize(Decimal("0.0001"))))
 
     def read_prices(self, n: int) -> dict[str, Decimal]:
-        return {str(i): Decimal(self.read_di(f"0405010{i}")) for i in range(1, n + 1)}
+        return {str(i): _number(self.read_di(f"0405010{i}")) for i in range(1, n + 1)}
 
-    def read_settings(self, keys) -> dict[str, Decimal]:
+    def read_settings(self, keys: Collection[str]) -> dict[str, Decimal]:
         unknown = sorted(set(keys) - set(SETTING_DI))
         if unknown:
             raise Unsupported(_("{protocol} meters have no sourced data identifier for {what}")
                               .format(protocol=self.config.protocol, what=", ".join(unknown)))
-        return {k: Decimal(self.read_di(SETTING_DI[k])) for k in keys}
+        return {k: _number(self.read_di(SETTING_DI[k])) for k in keys}
 
-    def write_settings(self, values) -> dict[str, Decimal]:
+    def write_settings(self, values: Mapping[str, Decimal | str]) -> dict[str, Decimal]:
         unknown = sorted(set(values) - set(SETTING_DI))
         if unknown:
             raise Unsupported(_("{protocol} meters have no sourced data identifier for {what}")
                               .format(protocol=self.config.protocol, what=", ".join(unknown)))
-        return {k: Decimal(self.write_di(SETTING_DI[k], Decimal(v).quantize(Decimal("0.01"))))
+        return {k: _number(self.write_di(SETTING_DI[k], Decimal(v).quantize(Decimal("0.01"))))
                 for k, v in values.items()}
 
     def read_clock(self) -> datetime | None:
@@ -146,7 +155,7 @@ class Dlt645Writes:
             pass                        # the date reads back in another form: check the clock
         start = time.monotonic()
         self._transact(rq.write_request(self.address, "04000102",
-                                        encode_value(lookup("04000102", "2007"), when),
+                                        encode_value(_CLOCK_TIME, when),
                                         **self._credentials(), preamble=self.preamble),
                        dlt645.F2007["write"], retries=0)
         return self._confirm_clock(when + timedelta(seconds=time.monotonic() - start), "set")

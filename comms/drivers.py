@@ -6,9 +6,10 @@
 """
 from __future__ import annotations
 
-from comms.driver import PROTOCOLS, MeterConfig, MeterDriver
+from comms.driver import MeterConfig, MeterDriver
 from comms.errors import Unsupported
 from comms.transaction import Channel
+from models.archive import PROTOCOLS
 from resources.i18n import _
 
 
@@ -24,7 +25,7 @@ def make_driver(config: MeterConfig, channel: Channel) -> MeterDriver:
         return CJT188Driver(config, channel)
     if config.protocol == "modbus":
         # --- Modbus hook: comms/modbus_driver.py is written by the Modbus side. ---
-        from comms.modbus_driver import ModbusDriver  # type: ignore[import-not-found]
+        from comms.modbus_driver import ModbusDriver
         return ModbusDriver(config, channel)
     raise Unsupported(_("Protocol {protocol} is not known; use one of {protocols}")
                       .format(protocol=config.protocol, protocols=", ".join(PROTOCOLS)))

@@ -19,7 +19,7 @@ from typing import cast
 
 from pymodbus import FramerType
 from pymodbus.constants import ExcCodes
-from pymodbus.server import ModbusSerialServer, ModbusTcpServer
+from pymodbus.server import ModbusBaseServer, ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from comms.errors import LinkError
@@ -158,4 +158,9 @@ class ModbusSimServer:
         try:
             await self._stop
         finally:
-            await server.shutdown()
+            await _shutdown(server)
+
+
+async def _shutdown(server: ModbusBaseServer) -> None:
+    """Stop a TCP or serial server (one base class: the call is checked against it)."""
+    await server.shutdown()

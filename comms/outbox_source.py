@@ -39,11 +39,13 @@ import threading
 import time
 import uuid
 from collections import defaultdict, deque
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+
+from sqlalchemy.orm import Session
 
 from comms import events as ev
 from comms.commands import IN_DOUBT, PERMANENT, AcceptedUnconfirmed, PartlyApplied
@@ -55,9 +57,9 @@ from models import commands as contract
 from models.commands import CONTROL_EFFECT
 from models.archive import Meter
 from models.automation import FrozenReading
-from models.base import utcnow
-from models.db_clock import db_now
+from models.base import rowcount, utcnow
 from models.db import Database, retrying
+from models.db_clock import db_now
 from models.errors import InvalidInput
 from models.ledger import OutboxItem
 from resources.i18n import _
@@ -128,7 +130,7 @@ def _dead_here(token: str | None) -> bool:
 RELEASED = {"state": "pending", "claim_token": None, "lease_until": None, "in_doubt": True}
 
 
-def _blocked(s, item: OutboxItem, token: str = "") -> str | None:
+def _blocked(s: Session, item: OutboxItem, token: str = "") -> str | None:
     """"wait" while an earlier item this one waits for (same meter) is not done yet; the
     translated reason when such an item failed or expired; None when it may go."""
     spec = contract.KINDS[item.kind]
@@ -154,7 +156,7 @@ def _milli(text: str | None) -> int | None:
     return None if text is None else int((Decimal(text) * 1000).to_integral_value())
 
 
-def store_frozen(s, meter_id: int, result: dict[str, Any]) -> None:
+def store_frozen(s: Session, meter_id: int, result: dict[str, Any]) -> None:
     """Insert or refresh the FrozenReading of one meter/kind/period (a re-read is no error)."""
     values = result["values"]
     columns = {"energy_milli": _milli(values["energy"]),
@@ -171,7 +173,7 @@ def store_frozen(s, meter_id: int, result: dict[str, Any]) -> None:
             setattr(row, key, value)
 
 
-def apply_effect(s, command: Command, result: Any) -> None:
+def apply_effect(s: Session, command: Command, result: Any) -> None:
     """What a confirmed command changed on the meter, into the archive (same transaction)."""
     if command.kind == "control":
         effect = CONTROL_EFFECT.get(command.payload.get("action", ""))
@@ -204,18 +206,18 @@ class OutboxSource:
         released = 0
         with self.db.write() as s:
             now = db_now(s)                  # leases are judged by the database's clock only
-            released += s.execute(sa.update(OutboxItem).where(
+            released += rowcount(s.execute(sa.update(OutboxItem).where(
                 OutboxItem.state == "sending",
                 sa.or_(OutboxItem.lease_until.is_(None), OutboxItem.lease_until < now))
-                .values(next_at=now, **RELEASED)).rowcount or 0
+                .values(next_at=now, **RELEASED)))
             if at_start:
                 held = s.execute(sa.select(OutboxItem.id, OutboxItem.claim_token).where(
                     OutboxItem.state == "sending")).all()
                 dead = [i for i, token in held if _dead_here(token)]
                 for chunk in range(0, len(dead), 500):
-                    released += s.execute(sa.update(OutboxItem).where(
+                    released += rowcount(s.execute(sa.update(OutboxItem).where(
                         OutboxItem.id.in_(dead[chunk:chunk + 500]), OutboxItem.state == "sending")
-                        .values(next_at=now, **RELEASED)).rowcount or 0
+                        .values(next_at=now, **RELEASED)))
         if released:
             log.warning("released %d outbox claims of stopped pollers (in doubt: read back first)", released)
         return released
@@ -234,9 +236,9 @@ class OutboxSource:
         """Fence before a command goes to the meter: the claim is still this source's (its
         lease renewed); False when it was released and maybe claimed by another poller."""
         with self.db.write() as s:
-            return (s.execute(sa.update(OutboxItem).where(
+            return rowcount(s.execute(sa.update(OutboxItem).where(
                 OutboxItem.id == command.item_id, OutboxItem.claim_token == self.token,
-                OutboxItem.state == "sending").values(lease_until=db_now(s) + LEASE)).rowcount or 0) == 1
+                OutboxItem.state == "sending").values(lease_until=db_now(s) + LEASE))) == 1
 
     def refresh(self) -> int:
         """Claim due items for known meters; returns how many were queued."""
@@ -282,11 +284,11 @@ class OutboxSource:
                 if blocked is not None:
                     item.state, item.last_error = "failed", blocked[:300]
                     continue
-                claimed = s.execute(sa.update(OutboxItem).where(
+                claimed = rowcount(s.execute(sa.update(OutboxItem).where(
                     OutboxItem.id == item.id, OutboxItem.state == "pending")
                     .values(state="sending", claim_token=self.token, lease_until=now + LEASE)
-                    .execution_options(synchronize_session="fetch")).rowcount
-                if claimed != 1:                    # taken by another poller meanwhile
+                    .execution_options(synchronize_session="fetch")))
+                if claimed != 1 or item.meter_id is None:    # taken by another poller meanwhile
                     continue
                 self._queues[self.meter_links[item.meter_id]].append(cmd)
                 queued += 1
@@ -294,7 +296,7 @@ class OutboxSource:
         self._last_renew = time.monotonic()
         return queued
 
-    def _refusal(self, s, item: OutboxItem) -> str | None:
+    def _refusal(self, s: Session, item: OutboxItem) -> str | None:
         """The model's reason it cannot take this kind (models/capabilities.py), else None."""
         meter = s.get(Meter, item.meter_id)
         if meter is None:
@@ -331,7 +333,7 @@ class OutboxSource:
         """Refresh on the next take (after a sale put something in the outbox)."""
         self._last_refresh = 0.0
 
-    def _unconfirmed(self, s, item: OutboxItem, command: Command, error: CommsError, now) -> int:
+    def _unconfirmed(self, s: Session, item: OutboxItem, command: Command, error: CommsError, now: datetime) -> int:
         """A control the meter accepted whose state could not be read back (issue 15): done
         (unconfirmed), never re-sent blindly; a read-back of the state is queued (meter.read,
         priority 0), which stores what the meter says like any read. Returns its item id."""

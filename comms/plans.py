@@ -6,6 +6,8 @@ import json
 
 import sqlalchemy as sa
 
+from sqlalchemy.orm import Session
+
 from comms.driver import MeterConfig
 from models.meter_options import CJT188_TYPE_BY_KIND
 from comms.schedule import DEFAULT_INTERVAL, LinkPlan, MeterPlan
@@ -107,7 +109,7 @@ def load_plans(db: Database, *, link_names: set[str] | None = None, quantities: 
     return list(plans.values())
 
 
-def link_url_for(s, link: Link) -> str:
+def link_url_for(s: Session, link: Link) -> str:
     """The URL a link is opened with (serial_defaults_url over its installed meters' profiles)."""
     rows = s.execute(sa.select(Meter.protocol, Meter.profile).where(
         Meter.link_id == link.id, Meter.state == "installed")).all()

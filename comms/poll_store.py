@@ -32,11 +32,14 @@ from typing import Any, Callable
 
 import sqlalchemy as sa
 
+from sqlalchemy.orm import Session
+
+from models import station_time
 from comms.driver import Reading as Value
 from comms.errors import CommsError, LinkError
 from comms.schedule import LinkPlan, MeterPlan
 from models.archive import Link, Meter, MeterReadDay, Reading
-from models.base import utcnow
+from models.base import table as base_table, utcnow
 from models.db import Database
 
 log = logging.getLogger(__name__)
@@ -94,12 +97,12 @@ class PollStore:
         self._queue.put(("link_state", (link.link_id, state)))
 
     # --- writer --------------------------------------------------------------------------
-    def _last_good(self, s, meter_id: int) -> tuple[int, datetime] | None:
+    def _last_good(self, s: Session, meter_id: int) -> tuple[int, datetime] | None:
         if meter_id not in self._known:
             self._prefetch(s, [meter_id])
         return self._last.get(meter_id)
 
-    def _prefetch(self, s, meter_ids: list[int]) -> None:
+    def _prefetch(self, s: Session, meter_ids: list[int]) -> None:
         """Last good reading of each meter not seen yet, in one query (not one per meter)."""
         ids = [m for m in dict.fromkeys(meter_ids) if m not in self._known]
         if not ids:
@@ -113,7 +116,7 @@ class PollStore:
             self._last[meter_id] = (energy, at)
         self._known.update(ids)
 
-    def _reading_row(self, s, meter: MeterPlan, at: datetime, values: dict[str, Value]) -> Reading | None:
+    def _reading_row(self, s: Session, meter: MeterPlan, at: datetime, values: dict[str, Value]) -> Reading | None:
         energy = _milli(values.get("energy")) if "energy" in values else _milli(values.get("volume"))
         if energy is None:
             return None
@@ -137,7 +140,7 @@ class PollStore:
                                           if balance is not None and isinstance(balance.value, Decimal) else None),
                        flag=flag)
 
-    def _count_days(self, s, counts: dict[tuple[int, Any], list[int]]) -> None:
+    def _count_days(self, s: Session, counts: dict[tuple[int, Any], list[int]]) -> None:
         """Add attempts and successes to MeterReadDay rows (one select, then executemany)."""
         if not counts:
             return
@@ -147,7 +150,7 @@ class PollStore:
             MeterReadDay.meter_id.in_(ids), MeterReadDay.day.in_(days)))}
         old = [{"m": m, "d": d, "a": a, "ok": ok} for (m, d), (a, ok) in counts.items() if (m, d) in have]
         if old:
-            table = MeterReadDay.__table__            # Core executemany, not the ORM's by-key update
+            table = base_table(MeterReadDay)          # Core executemany, not the ORM's by-key update
             s.execute(sa.update(table).where(table.c.meter_id == sa.bindparam("m"), table.c.day == sa.bindparam("d"))
                       .values(attempts=table.c.attempts + sa.bindparam("a"),
                               successes=table.c.successes + sa.bindparam("ok")), old)
@@ -156,10 +159,10 @@ class PollStore:
         if new:
             s.execute(sa.insert(MeterReadDay), new)
 
-    def _link_meters(self, s, link_id: int, condition) -> list[int]:
+    def _link_meters(self, s: Session, link_id: int, condition: sa.ColumnElement[bool]) -> list[int]:
         return list(s.execute(sa.select(Meter.id).where(Meter.link_id == link_id, condition)).scalars())
 
-    def _apply(self, s, batch: list[tuple[str, Any]]) -> list[Reading]:
+    def _apply(self, s: Session, batch: list[tuple[str, Any]]) -> list[Reading]:
         rows: list[Reading] = []
         meters: dict[int, dict[str, Any]] = {}      # meter id -> columns to set (last wins)
         streak_up: dict[int, int] = {}
@@ -178,7 +181,7 @@ class PollStore:
                 update.update(fail_streak=0, last_read_at=at, last_values=live_values_json(values),
                               comm_state="online", lost_since=None)
                 went_lost.pop(meter.meter_id, None)
-                c = counts.setdefault((meter.meter_id, at.astimezone().date()), [0, 0])
+                c = counts.setdefault((meter.meter_id, station_time.day_of(at)), [0, 0])
                 c[0] += 1
                 c[1] += 1
                 relay = values.get("relay")
@@ -186,7 +189,7 @@ class PollStore:
                     update["relay_state"] = relay.value
                 streak_up.pop(meter.meter_id, None)
             elif kind == "attempt":
-                counts.setdefault((data[0], data[1].astimezone().date()), [0, 0])[0] += 1
+                counts.setdefault((data[0], station_time.day_of(data[1])), [0, 0])[0] += 1
             elif kind == "failure":
                 streak_up[data] = streak_up.get(data, 0) + 1
             elif kind == "meter_state":

@@ -32,7 +32,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Protocol, Sequence
 
 from comms import events as ev
-from comms.driver import QUANTITIES, Reading
+from comms.driver import QUANTITIES, MeterConfig, Reading
 from comms.errors import CommsError, LinkError, NoReply
 from comms.schedule import LinkPlan, LinkSchedule, MeterPlan
 from comms.session import LinkSession
@@ -123,13 +123,13 @@ class LinkWorker:
         self._thread: threading.Thread | None = None
         self._by_id = {m.meter_id: m for m in plan.meters}
         self._online: set[int] = set()
-        self._configs: dict[tuple, Any] = {}
+        self._configs: dict[tuple[int, bool], tuple[MeterConfig, MeterConfig]] = {}
         self._link_up = False            # an exchange succeeded since the last (re)connect
         self.hub = None                  # comms.tcp_loop.Hub running this link, or a thread
         self._task_done: threading.Event | None = None
 
     # -- one exchange's worth of work ----------------------------------------------------
-    def _config(self, meter: MeterPlan):
+    def _config(self, meter: MeterPlan) -> MeterConfig:
         cfg = meter.config
         if self.plan.timeout is None and self.plan.retries is None and not meter.lost:
             return cfg
@@ -139,7 +139,7 @@ class LinkWorker:
             cached = self._configs[key] = (cfg, self._with_link_options(cfg, meter.lost))
         return cached[1]
 
-    def _with_link_options(self, cfg, lost: bool):
+    def _with_link_options(self, cfg: MeterConfig, lost: bool) -> MeterConfig:
         from dataclasses import replace
 
         opts = dict(cfg.options)

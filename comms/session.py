@@ -7,17 +7,23 @@ Used by the poller (one session per link worker), and by `meterstation read` / `
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from comms.driver import MeterConfig, MeterDriver
 from models.link_urls import parse_link_url
+
+if TYPE_CHECKING:
+    from comms.modbus_links import TcpLink
+    from comms.transaction import Channel, ChannelStats
 
 
 class LinkSession:
     def __init__(self, url: str) -> None:
         self.spec = parse_link_url(url)
         self.url = url
-        self._channel = None
-        self._tcp_link = None
-        self._drivers: dict[tuple, MeterDriver] = {}
+        self._channel: Channel | None = None
+        self._tcp_link: TcpLink | None = None
+        self._drivers: dict[tuple[str, str, str | None, tuple[tuple[str, str], ...]], MeterDriver] = {}
         self._by_config: dict[int, tuple[MeterConfig, MeterDriver]] = {}   # id(config): no key to build
         self._retry_silence = True
 
@@ -28,7 +34,7 @@ class LinkSession:
             self._channel.retry_silence = flag
 
     @property
-    def channel(self):
+    def channel(self) -> Channel:
         if self._channel is None:
             from comms.transaction import Channel
             from comms.transport import open_transport
@@ -59,7 +65,7 @@ class LinkSession:
         self._by_config[id(config)] = (config, driver)
         return driver
 
-    def stats(self):
+    def stats(self) -> ChannelStats | None:
         return None if self._channel is None else self._channel.stats
 
     def close(self) -> None:

@@ -90,7 +90,7 @@ class SerialTransport(Transport):
             except _IO_ERRORS:
                 pass
 
-    def _fail(self, exc: Exception) -> LinkError:
+    def _fail(self, exc: BaseException) -> LinkError:
         self.close()
         return LinkError(_("Serial port {port} failed: {reason}")
                          .format(port=self.spec.port, reason=exc))

@@ -9,14 +9,16 @@ from pathlib import Path
 from models.archive_export import export_tables
 from models.archive_import import import_tables
 from models.archive_io import KINDS, read_tables
+from models.db import Database
+from models.rights import Actor
 
 
-def import_archive(db, actor, path: str | Path, kind: str | None = None) -> dict[str, int]:
+def import_archive(db: Database, actor: Actor, path: str | Path, kind: str | None = None) -> dict[str, int]:
     """Read path and import every row or nothing (see the module docstring); counts of what was
     added. Raises ImportFailed (an InvalidInput) listing every bad row."""
     return import_tables(db, actor, read_tables(path, kind), Path(path).name)
 
 
-def export_archive(db, actor, path: str | Path, kinds: tuple[str, ...] = KINDS) -> dict[str, int]:
+def export_archive(db: Database, actor: Actor, path: str | Path, kinds: tuple[str, ...] = KINDS) -> dict[str, int]:
     """Write the archive (or the chosen kinds) to path; counts per kind."""
     return export_tables(db, actor, path, kinds)

@@ -66,7 +66,8 @@ class _Importer:
         self.problems: list[RowProblem] = []
         self.counts = dict.fromkeys(("buildings", "floors", "rooms", "rooms_updated", "links", "meters",
                                      "customers", "tags"), 0)
-        self.buildings = list(s.execute(sa.select(Building, Site.name).join(Site, Site.id == Building.site_id)))
+        self.buildings = [(b, n) for b, n in s.execute(sa.select(Building, Site.name)
+                                                       .join(Site, Site.id == Building.site_id))]
         self.floors = {(f.building_id, f.name): f for f in s.execute(sa.select(Floor)).scalars()}
         self.rooms = {(r.floor_id, r.number): r for r in s.execute(sa.select(Room)).scalars()}
         self.old_rooms = set(self.rooms)
@@ -77,7 +78,7 @@ class _Importer:
             (lid, a): n for lid, a, n in s.execute(sa.select(Meter.link_id, Meter.address, Meter.number))
             if lid is not None}
         self.tags = {(t.kind, t.name): t for t in s.execute(sa.select(Tag)).scalars()}
-        self.people = {(c.name, c.phone): None for c in s.execute(sa.select(Customer)
+        self.people: dict[tuple[str, str], int | None] = {(c.name, c.phone): None for c in s.execute(sa.select(Customer)
                                                                   .where(Customer.phone != "")).scalars()}
         self.meter_tags: list[tuple[Meter, list[tuple[str, str]]]] = []
 
@@ -114,8 +115,9 @@ class _Importer:
             b = self.building(name, site)
         except NotFound:
             places.require_all_areas(self.actor)
-            b = places.new_building(self.s, name, places.find_site(self.s, site or None, create=True))
-            self.buildings.append((b, self.s.get(Site, b.site_id).name))
+            in_site = places.find_site(self.s, site or None, create=True)
+            b = places.new_building(self.s, name, in_site)
+            self.buildings.append((b, in_site.name))
             self.counts["buildings"] += 1
         floor_name = rules.text(row.get("floor"), _("Floor name"), max_len=40, required=False)
         room_no = rules.text(row.get("room"), _("Room number"), max_len=40, required=False)
@@ -202,6 +204,7 @@ class _Importer:
                                 .format(address=v.address, number=self.addresses[(link.id, v.address)]))
         if problems:
             raise InvalidInput("; ".join(problems))
+        assert v is not None                  # no values is a problem above
         self.numbers[v.number] = rownum
         if link is not None:
             self.addresses[(link.id, v.address)] = v.number

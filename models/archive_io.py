@@ -38,7 +38,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 from models.cell_safety import csv_row, csv_unquote, safe_xlsx_row
 from models.errors import InvalidInput
@@ -62,7 +62,8 @@ COLUMNS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
     "meters": [("number", "表号", ("number", "meter", "表计编号", "表编号")),
                ("kind", "类型", ("kind", "表类型", "表计类型")), ("protocol", "协议", ("protocol", "规约", "通讯协议")),
                ("profile", "型号", ("profile", "型号配置")), ("address", "地址", ("address", "通讯地址", "表地址")),
-               ("link", "通道", ("link", "通道名称")), ("ct_ratio", "倍率", ("ct", "ct_ratio", "互感器倍率", "ct变比", "变比")),
+               ("link", "通道", ("link", "通道名称")),
+               ("ct_ratio", "倍率", ("ct", "ct_ratio", "互感器倍率", "ct变比", "变比")),
                ("initial", "初始读数", ("initial", "起始读数", "底数", "初始底数")),
                ("install_date", "安装日期", ("install_date",)), ("state", "状态", ("state",)),
                ("site", "园区", ("site",)), ("building", "楼栋", ("building", "楼号")), ("floor", "楼层", ("floor",)),
@@ -117,7 +118,7 @@ def _kind_of(name: str, headers: list[object], forced: str | None) -> str:
                          "or give the columns described in the manual").format(sheet=name))
 
 
-def _table(name: str, rows: Iterable[tuple[object, ...]], forced: str | None) -> Table | None:
+def _table(name: str, rows: Iterable[Sequence[object]], forced: str | None) -> Table | None:
     it = iter(enumerate(rows, start=1))
     for _n, headers in it:
         if any(str(v).strip() for v in headers if v is not None):

@@ -175,7 +175,7 @@ def list_rooms(db: Database, actor: Actor | None, *, building_id: int | None = N
 def list_tags(db: Database) -> list[tuple[int, str, str]]:
     """(id, kind, name) of every tag."""
     with db.read() as s:
-        return [tuple(r) for r in s.execute(sa.select(Tag.id, Tag.kind, Tag.name).order_by(Tag.kind, Tag.name))]
+        return [(i, k, n) for i, k, n in s.execute(sa.select(Tag.id, Tag.kind, Tag.name).order_by(Tag.kind, Tag.name))]
 
 
 def search_customers(db: Database, text: str = "", *, limit: int = 50) -> list[CustomerRow]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import json
@@ -35,7 +36,7 @@ from resources.i18n import _
 KEEP: Any = object()       # "leave this field as it is" in update_meter
 
 
-def link_key(url: str) -> tuple:
+def link_key(url: str) -> tuple[object, ...]:
     """What makes two link URLs the same bus (same port, or same host and port)."""
     spec = parse_link_url(url)
     return (spec.scheme, spec.port.lower(), spec.host.lower(), spec.tcp_port)
@@ -117,7 +118,7 @@ def meter_values(*, number: object, address: object, protocol: object = None, li
     """Check every field; one InvalidInput naming every problem ("; " between them)."""
     problems: list[str] = []
 
-    def check(fn, *args, default=None):
+    def check(fn: Callable[..., Any], *args: object, default: Any = None) -> Any:   # a rule's value
         try:
             return fn(*args)
         except InvalidInput as e:
@@ -132,8 +133,8 @@ def meter_values(*, number: object, address: object, protocol: object = None, li
         knd = "water" if proto == "cjt188" else "electricity"
     if proto and knd:
         check(rules.kind_fits_protocol, knd, proto)
-    addr = check(rules.address, address, proto) if proto else None
-    prof = check(rules.profile, profile, proto) if proto else None
+    addr = check(rules.address, address, proto) if proto else ""    # no protocol: a problem already
+    prof = check(rules.profile, profile, proto) if proto else ""
     ct = check(rules.ct_ratio, ct_ratio)
     milli = check(rules.initial_milli, initial)
     when = check(rules.install_date, install_date)
@@ -207,7 +208,7 @@ def add_meter(db: Database, actor: Actor, number: str, *, address: object, link:
                       room_id=row_room.id if row_room else None, options=opts)
         s.add(meter)
         flush_or_conflict(s, taken)
-        details = {"kind": v.kind, "protocol": v.protocol, "address": v.address,
+        details: dict[str, object] = {"kind": v.kind, "protocol": v.protocol, "address": v.address,
                    "link": row_link.name if row_link else "", "room_id": meter.room_id, "ct_ratio": v.ct_ratio,
                    "initial": rules.format_milli(v.initial_milli)}
         if opts != "{}":
@@ -238,7 +239,7 @@ def update_meter(db: Database, actor: Actor, number: str, *, address: object = K
         current = {"address": m.address, "protocol": m.protocol, "profile": m.profile, "kind": m.kind,
                    "ct_ratio": m.ct_ratio, "initial": rules.format_milli(m.initial_milli),
                    "install_date": m.install_date, "state": m.state}
-        merged = {k: current[k] if v is KEEP else v for k, v in given.items()}
+        merged: dict[str, Any] = {k: current[k] if v is KEEP else v for k, v in given.items()}
         v = meter_values(number=m.number, **merged)
         _need_link(m.link_id, v.state)
         if v.initial_milli != m.initial_milli and s.execute(
@@ -276,8 +277,8 @@ def set_meter_tags(db: Database, actor: Actor, number: str, tags: list[tuple[str
         record(s, actor, "meter.tags", m.number, {"tags": [f"{k}:{n}" for k, n in sorted(set(clean))]})
 
 
-def change_meter_tags(db: Database, actor: Actor, number: str, *, add: list[tuple[str, str]] = (),
-                      remove: list[tuple[str, str]] = ()) -> list[str]:
+def change_meter_tags(db: Database, actor: Actor, number: str, *, add: Sequence[tuple[str, str]] = (),
+                      remove: Sequence[tuple[str, str]] = ()) -> list[str]:
     """Add and/or remove some of a meter's tags (missing tags are created, removing a tag the
     meter does not carry is no error); returns the meter's tags after, as "kind:name"."""
     add = [(rules.tag_kind(k), rules.text(n, _("Tag name"), max_len=60)) for k, n in add]
@@ -309,9 +310,10 @@ def customer_values(name: object, phone: object = "", id_number: object = "",
                     type: object = "") -> dict[str, str]:
     problems: list[str] = []
     out: dict[str, str] = {}
-    checks = (("name", lambda: rules.text(name, _("Customer name"), max_len=100)),
-              ("phone", lambda: rules.phone(phone)), ("id_number", lambda: rules.id_number(id_number)),
-              ("type", lambda: rules.customer_type(type) if rules.cell_text(type) else "resident"))
+    checks: tuple[tuple[str, Callable[[], str]], ...] = (
+        ("name", lambda: rules.text(name, _("Customer name"), max_len=100)),
+        ("phone", lambda: rules.phone(phone)), ("id_number", lambda: rules.id_number(id_number)),
+        ("type", lambda: rules.customer_type(type) if rules.cell_text(type) else "resident"))
     for key, fn in checks:
         try:
             out[key] = fn()

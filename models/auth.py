@@ -1,15 +1,17 @@
 """Logging in and out: password check, lockout after failed attempts, the session's Actor.
 
-security.lock_after (default five) failed logins in a row lock the operator for LOCK_MINUTES; every attempt, good or bad,
-is in the operation log. A wrong name and a wrong password give the same message.
+security.lock_after (default five) failed logins in a row lock the operator for LOCK_MINUTES; every attempt, good
+or bad, is in the operation log. A wrong name and a wrong password give the same message.
 """
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from models import station_time
 from models import oplog
 from models.base import utcnow
 from models.db import Database
@@ -18,6 +20,14 @@ from models.operators import Operator, OperatorArea
 from models.passwords import check_password
 from models.rights import SERVICE_ROLE, Actor
 from resources.i18n import _
+
+
+class _Who(TypedDict):
+    """Who a login row is about (oplog.append's keywords)."""
+    operator: str
+    station: str
+    target: str
+
 
 LOCK_AFTER = 5
 LOCK_MINUTES = 15
@@ -72,7 +82,7 @@ def login(db: Database, name: str, password: str, station: str, *, service: bool
     with db.write() as s:
         op = None if not known else s.execute(
             sa.select(Operator).where(Operator.name == name).with_for_update(of=Operator)).scalar_one_or_none()
-        log = dict(operator=name[:NAME_MAX], station=station, target=name[:NAME_MAX])
+        log = _Who(operator=name[:NAME_MAX], station=station, target=name[:NAME_MAX])
         limit = lock_after(s)
         if op is None or not op.active:
             oplog.append(s, action="login.failed", details={"reason": "unknown or inactive"}, **log)
@@ -80,7 +90,7 @@ def login(db: Database, name: str, password: str, station: str, *, service: bool
         elif op.locked_until is not None and op.locked_until > now:
             oplog.append(s, action="login.failed", details={"reason": "locked"}, **log)
             failure = _("Operator {name} is locked after {n} failed logins; try again after {time}").format(
-                name=name, n=limit, time=op.locked_until.astimezone().strftime("%H:%M"))
+                name=name, n=limit, time=station_time.local(op.locked_until).strftime("%H:%M"))
         elif not (checked[1] if checked is not None and checked[0] == op.password_hash
                   else check_password(password, op.password_hash)):
             failed = s.execute(sa.update(Operator).where(Operator.id == op.id)

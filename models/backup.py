@@ -32,10 +32,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from sqlalchemy.orm import Session
+
 import sqlalchemy as sa
 
 from models import backup_sign, oplog, settings
 from models.audit import audited, record
+from models.base import rowcount, table as base_table
 from models.db import Database
 from models.errors import Conflict, DatabaseError, InvalidInput
 from models.rights import Actor, system_actor
@@ -145,7 +148,9 @@ def _backup_file(db: Database, target: Path) -> dict[str, object]:
         private_file(tmp)                    # scrypt hashes and ID numbers: the station's user only
         _fsync_file(tmp)
         os.replace(tmp, target)
-        backup_sign.sign(target, oplog.Anchor(int(info["oplog_seq"]), str(info["oplog_hash"])))
+        seq = info["oplog_seq"]
+        assert isinstance(seq, int)
+        backup_sign.sign(target, oplog.Anchor(seq, str(info["oplog_hash"])))
         _fsync_dir(target.parent)
     except sqlite3.Error as exc:
         raise DatabaseError(_("The backup failed: {reason}").format(reason=exc)) from None
@@ -158,7 +163,7 @@ def _backup_file(db: Database, target: Path) -> dict[str, object]:
     return info
 
 
-def backup(db: Database, actor: Actor, path: str | os.PathLike) -> Path:
+def backup(db: Database, actor: Actor, path: str | os.PathLike[str]) -> Path:
     """Back the station's SQLite database up into `path` (replaced if it exists)."""
     target = Path(path)
     with audited(db, actor, "backup", str(target)[:200]):
@@ -331,15 +336,16 @@ def _receipts_issued(db: Database) -> int:
         return peek(s, "receipt")
 
 
-def _continue_receipts(session, issued: int) -> int:
+def _continue_receipts(session: Session, issued: int) -> int:
     """Raise the restored database's receipt counter past every number the replaced database
     issued, so no receipt number is ever printed twice (issue 11 item 10). Returns the counter."""
     from models.counters import Counter, peek
 
     mine = peek(session, "receipt")
     if issued > mine:
-        table = Counter.__table__
-        if session.execute(sa.update(table).where(table.c.name == "receipt").values(value=issued)).rowcount == 0:
+        table = base_table(Counter)
+        moved = session.execute(sa.update(table).where(table.c.name == "receipt").values(value=issued))
+        if rowcount(moved) == 0:
             session.execute(sa.insert(table).values(name="receipt", value=issued))
         return issued
     return mine
@@ -357,7 +363,7 @@ def _finish_copy(work: Path) -> None:
 
 
 def restore(url_or_db: str | Database, actor: Actor | Callable[[Database], Actor],
-            path: str | os.PathLike, *, now: datetime | None = None) -> Path | None:
+            path: str | os.PathLike[str], *, now: datetime | None = None) -> Path | None:
     """Replace the station's SQLite database with the backup at `path` (the station stopped).
 
     actor: the acting operator, authenticated in the current database; or a function that
@@ -398,7 +404,8 @@ def restore(url_or_db: str | Database, actor: Actor | Callable[[Database], Actor
                 issued = _receipts_issued(db) if has_current else 0
                 kept = (_free_name(target.with_name(f"{target.name}.before-restore-{_stamp(when)}"))
                         if has_current else None)
-                details = {"file": str(source), "schema": rev, "kept": str(kept) if kept else None}
+                details: dict[str, object] = {"file": str(source), "schema": rev,
+                                              "kept": str(kept) if kept else None}
                 if has_current:
                     db.dispose()
                     _checkpoint_alone(target)          # nobody else has it open: go on
@@ -412,6 +419,7 @@ def restore(url_or_db: str | Database, actor: Actor | Callable[[Database], Actor
             _finish_copy(work)
             db.dispose()
             if has_current:
+                assert kept is not None
                 _checkpoint_alone(target)
                 try:
                     os.link(target, kept)

@@ -7,8 +7,10 @@ backend (SQLite would otherwise return naive values while PostgreSQL returns awa
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING = {
@@ -20,11 +22,25 @@ NAMING = {
 }
 
 
-def Text_(length: int) -> sa.types.TypeEngine:
+def Text_(length: int) -> sa.types.TypeEngine[str]:
     """A bounded text column that holds Chinese on every backend (NVARCHAR on SQL Server)."""
     # sa.NVARCHAR is the type sqlalchemy.dialects.mssql exports; that package (≈ 0.1 s of imports
     # with its drivers) is loaded only where SQL Server is used
     return sa.Unicode(length).with_variant(sa.NVARCHAR(length), "mssql")
+
+
+def table(model: type[DeclarativeBase]) -> sa.Table:
+    """The Table behind a mapped class (`__table__`, which SQLAlchemy types as any FromClause)."""
+    t = model.__table__
+    assert isinstance(t, sa.Table)
+    return t
+
+
+
+def rowcount(result: sa.Result[Any]) -> int:
+    """Rows an UPDATE or DELETE matched. Session.execute returns a CursorResult for DML but is
+    typed to return any Result."""
+    return cast("sa.CursorResult[Any]", result).rowcount or 0
 
 
 LongText = sa.UnicodeText().with_variant(sa.NVARCHAR(None), "mssql")
@@ -34,30 +50,31 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class UTCDateTime(sa.types.TypeDecorator):
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
     """Aware datetimes in, aware UTC datetimes out; stored as naive UTC."""
 
     impl = sa.DateTime
     cache_ok = True
 
-    def load_dialect_impl(self, dialect):
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
         if dialect.name == "mssql":      # DATETIME keeps only 1/300 s; the log hashes microseconds
             from sqlalchemy.dialects import mssql
 
-            return dialect.type_descriptor(mssql.DATETIME2(6))
+            return dialect.type_descriptor(mssql.DATETIME2(6))  # type: ignore[no-untyped-call]  # untyped in sqlalchemy
         return dialect.type_descriptor(sa.DateTime())
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column; use an aware datetime")
         return value.astimezone(timezone.utc).replace(tzinfo=None)
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc)
+        aware: datetime = value.replace(tzinfo=timezone.utc)
+        return aware
 
 
 class Base(DeclarativeBase):

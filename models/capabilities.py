@@ -69,7 +69,8 @@ def _read(folder: str, name: str) -> dict[str, Any] | None:
     node = path(folder, name + ".json")
     if not node.is_file():
         return None
-    return json.loads(node.read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(node.read_text(encoding="utf-8"))
+    return data
 
 
 @functools.cache

@@ -54,7 +54,7 @@ def csv_unquote(text: str) -> str:
     return text
 
 
-def safe_xlsx_cell(ws, value: Any) -> Any:
+def safe_xlsx_cell(ws: Any, value: Any) -> Any:   # ws: an openpyxl worksheet (untyped)
     """The value for openpyxl's ws.append: a dangerous text becomes a string cell with quotePrefix."""
     if isinstance(value, str) and dangerous(value):
         from openpyxl.cell import WriteOnlyCell
@@ -66,5 +66,5 @@ def safe_xlsx_cell(ws, value: Any) -> Any:
     return value
 
 
-def safe_xlsx_row(ws, values: Iterable[Any]) -> list[Any]:
+def safe_xlsx_row(ws: Any, values: Iterable[Any]) -> list[Any]:
     return [safe_xlsx_cell(ws, v) for v in values]

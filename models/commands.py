@@ -16,10 +16,13 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from models.errors import InvalidInput
 from resources.i18n import N_, _
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ class FrozenPayload:
 @dataclass(frozen=True)
 class CommandKind:
     name: str                        # outbox kind, "meter.<sub>"
-    payload: type
+    payload: type[DataclassInstance]
     capability: str                  # what the meter must declare (models/capabilities.py)
     title: str                       # N_() text
     waits_for: tuple[str, ...] = ()  # earlier kinds of the same meter that must be done first
@@ -145,7 +148,7 @@ def check(payload: Any) -> Any:
         values = dataclasses.asdict(payload)
         if all(v is None for v in values.values()):
             raise InvalidInput(_("A settings download needs at least one value"))
-        for name, v in values.items():
+        for v in values.values():
             if v is not None:
                 _money(v, N_("Setting"), 2)
     return payload

@@ -18,7 +18,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 MAX_BYTES = 5 * 1024 * 1024
 
 
-def copy_logo(source: str | os.PathLike) -> Path:
+def copy_logo(source: str | os.PathLike[str]) -> Path:
     """Check the image file and copy it atomically to the config folder; returns the copy."""
     from models.settings import config_dir
 

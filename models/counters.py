@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base
+from models.base import Base, table
 
 
 class Counter(Base):
@@ -22,7 +22,7 @@ class Counter(Base):
     value: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
-_T = Counter.__table__
+_T = table(Counter)
 _BUMP = (sa.update(_T).where(_T.c.name == sa.bindparam("counter"))
          .values(value=_T.c.value + sa.bindparam("n", type_=sa.BigInteger)).returning(_T.c.value))
 

@@ -30,7 +30,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
@@ -61,7 +61,7 @@ def default_url() -> str:
     return f"sqlite:///{folder / 'station.db'}"
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
+def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     dbapi_conn.isolation_level = None          # we issue BEGIN ourselves
     cur = dbapi_conn.cursor()
     for pragma in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
@@ -85,7 +85,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 def make_engine(url: str, *, immediate: bool) -> sa.Engine:
     """An engine for url; on SQLite, immediate=True makes every transaction BEGIN IMMEDIATE."""
-    kwargs: dict = {"future": True}
+    kwargs: dict[str, Any] = {"future": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
     else:
@@ -123,7 +123,7 @@ def _is_busy(e: exc.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
-def _begin_immediate(conn) -> None:
+def _begin_immediate(conn: sa.Connection) -> None:
     """BEGIN IMMEDIATE, waiting in line: after each busy timeout, back off and try again until
     WRITE_QUEUE_SECONDS have passed (then the usual "busy" error)."""
     deadline = time.monotonic() + WRITE_QUEUE_SECONDS
@@ -181,7 +181,7 @@ def retrying(fn: Callable[..., T]) -> Callable[..., T]:
     Only for units of work whose every effect is in their one transaction (never around
     meter I/O, files or several commits)."""
     @functools.wraps(fn)
-    def run(*args, **kwargs):
+    def run(*args: Any, **kwargs: Any) -> T:
         pause = 0.02
         for attempt in range(1, RETRY_ATTEMPTS + 1):
             try:

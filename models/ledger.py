@@ -77,8 +77,8 @@ class LedgerEntry(Base):
 class TierCycle(Base):
     """An account's running tier cycle (阶梯周期): the energy charged in it so far and that energy's
     exact, unrounded amount (billing/span_charges.py), kept as exact text ("0.125", "1/3"; rounded
-    to 12 places when longer than 40 characters, billing/tier_state.py). State like a binding's last_settled_milli: moved only by
-    settlement under the account lock; the money itself is in ledger_entries."""
+    to 12 places when longer than 40 characters, billing/tier_state.py). State like a binding's last_settled_milli:
+    moved only by settlement under the account lock; the money itself is in ledger_entries."""
     __tablename__ = "tier_cycles"
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), primary_key=True)
     cycle_start: Mapped[date] = mapped_column(sa.Date, primary_key=True)   # local first day of the cycle

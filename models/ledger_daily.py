@@ -21,12 +21,13 @@ migration 0010 back-filled the entries that existed before.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from typing import Iterable
+from typing import Any, Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, Text_
+from models import station_time
+from models.base import Base, Text_, rowcount, table
 
 
 class LedgerDaily(Base):
@@ -41,8 +42,7 @@ class LedgerDaily(Base):
 
 def utc_offset_minutes() -> int:
     """The station's current UTC offset in minutes (the reports' local-day rule)."""
-    offset = datetime.now().astimezone().utcoffset() or timedelta(0)
-    return int(offset.total_seconds() // 60)
+    return station_time.utc_offset_minutes()
 
 
 def local_day(at: datetime, minutes: int | None = None) -> date:
@@ -52,10 +52,10 @@ def local_day(at: datetime, minutes: int | None = None) -> date:
     return (utc + timedelta(minutes=minutes)).date()
 
 
-def totals(entries: Iterable, minutes: int | None = None) -> list[dict]:
+def totals(entries: Iterable[Any], minutes: int | None = None) -> list[dict[str, Any]]:
     """The (day, operator, method, kind) → n, amount_fen rows of `entries`, in key order."""
     minutes = utc_offset_minutes() if minutes is None else minutes
-    acc: dict[tuple, list[int]] = {}
+    acc: dict[tuple[date, str, str, str], list[int]] = {}
     for e in entries:
         key = (local_day(e.at, minutes), e.operator or "", e.method or "", e.kind)
         a = acc.setdefault(key, [0, 0])
@@ -72,24 +72,22 @@ def _upsert(dialect: str) -> sa.Insert:
     """INSERT ... ON CONFLICT (day, operator, method, kind) DO UPDATE SET n = n + excluded.n, ...
     (PostgreSQL and SQLite >= 3.24 spell it the same), built once per dialect."""
     if dialect not in _UPSERTS:
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        t = LedgerDaily.__table__
-        stmt = insert(t)
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        t = table(LedgerDaily)
+        stmt = postgresql.insert(t) if dialect == "postgresql" else sqlite.insert(t)
         _UPSERTS[dialect] = stmt.on_conflict_do_update(
             index_elements=[t.c.day, t.c.operator, t.c.method, t.c.kind],
             set_={"n": t.c.n + stmt.excluded.n, "amount_fen": t.c.amount_fen + stmt.excluded.amount_fen})
     return _UPSERTS[dialect]
 
 
-def add_entries(session: Session, entries: list) -> None:
+def add_entries(session: Session, entries: list[Any]) -> None:
     """Add `entries` (just inserted in this transaction) to their daily rows."""
     rows = totals(entries)
     if not rows:
         return
-    t = LedgerDaily.__table__
+    t = table(LedgerDaily)
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
         session.connection().execute(_upsert(dialect), rows)
@@ -99,5 +97,5 @@ def add_entries(session: Session, entries: list) -> None:
             sa.update(t).where(t.c.day == row["day"], t.c.operator == row["operator"],
                                t.c.method == row["method"], t.c.kind == row["kind"])
             .values(n=t.c.n + row["n"], amount_fen=t.c.amount_fen + row["amount_fen"]))
-        if done.rowcount == 0:
+        if rowcount(done) == 0:
             session.execute(sa.insert(t).values(**row))

@@ -5,6 +5,8 @@ below both, because both sides need the same vocabulary.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from models.errors import InvalidInput
 from resources.i18n import N_, _
 
@@ -12,13 +14,16 @@ from resources.i18n import N_, _
 # Each key, what the drivers read it for and the values accepted. Sources: DL/T 645-2007 §7.2
 # (password: level byte + 3 bytes, operator code 4 bytes, C=1C control codes 1A/1B/1C, 1B/1C
 # close), CJ/T 188-2004 §5.2 (meter type T, 2 hex digits; see /work/shared/docs/protocols.md 3.2).
-def _hex(width: int):
+Check = Callable[[str], bool]
+
+
+def _hex(width: int) -> Check:
     def check(v: str) -> bool:
         return len(v) == width and all(c in "0123456789abcdefABCDEF" for c in v)
     return check
 
 
-def _number(lo: float, hi: float):
+def _number(lo: float, hi: float) -> Check:
     def check(v: str) -> bool:
         try:
             return lo <= float(v) <= hi
@@ -27,11 +32,11 @@ def _number(lo: float, hi: float):
     return check
 
 
-def _whole(lo: int, hi: int):
+def _whole(lo: int, hi: int) -> Check:
     return lambda v: v.isdigit() and lo <= int(v) <= hi
 
 
-def _one_of(*choices: str):
+def _one_of(*choices: str) -> Check:
     return lambda v: v.lower() in choices
 
 
@@ -39,7 +44,7 @@ def _one_of(*choices: str):
 # CJ/T 188 meter type T by meter kind (CJ/T 188-2004 table of T, protocols.md §3.2): 10H cold
 # water, 20H heat meter (heat), 30H gas; a meter_type option overrides it (e.g. 11 hot water).
 CJT188_TYPE_BY_KIND = {"water": "10", "heat": "20", "gas": "30"}
-OPTIONS: dict[str, tuple[tuple[str, ...], object, str]] = {
+OPTIONS: dict[str, tuple[tuple[str, ...], Check, str]] = {
     "password": (("dlt645",), _hex(6), N_("6 hex digits")),
     "password_level": (("dlt645",), _hex(2), N_("2 hex digits (02, 04)")),
     "operator": (("dlt645",), _hex(8), N_("8 hex digits")),

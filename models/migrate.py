@@ -25,6 +25,8 @@ from models.errors import DatabaseError
 from resources.i18n import _
 
 if TYPE_CHECKING:
+    from alembic.config import Config
+
     from models.db import Database
 
 SCRIPT_LOCATION = str(Path(__file__).parent / "migrations")
@@ -37,7 +39,7 @@ def _graph() -> dict[str, tuple[str, ...]]:
     """revision -> the revisions it follows, from the version scripts' module-level assignments."""
     graph: dict[str, tuple[str, ...]] = {}
     for script in sorted((Path(SCRIPT_LOCATION) / "versions").glob("*.py")):
-        found = dict(m.groups() for m in _ASSIGN.finditer(script.read_text(encoding="utf-8")))
+        found = {m[1]: m[2] for m in _ASSIGN.finditer(script.read_text(encoding="utf-8"))}
         if "revision" not in found:
             continue
         rev = ast.literal_eval(found["revision"])
@@ -46,7 +48,7 @@ def _graph() -> dict[str, tuple[str, ...]]:
     return graph
 
 
-def _config(url: str | None = None, output: io.StringIO | None = None):
+def _config(url: str | None = None, output: io.StringIO | None = None) -> Config:
     from alembic.config import Config
 
     cfg = Config(output_buffer=output) if output is not None else Config()

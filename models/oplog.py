@@ -23,10 +23,10 @@ from typing import Any, Iterator, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, SessionTransaction, mapped_column
 
 from models import ledger_daily, oplog_cover as cover, station_key
-from models.base import Base, LongText, Text_, UTCDateTime, utcnow
+from models.base import Base, LongText, Text_, UTCDateTime, table, utcnow
 from models.counters import next_value
 from models.errors import DatabaseError
 from resources.i18n import _
@@ -60,7 +60,8 @@ class OpLogHead(Base):
 
 
 def _stamp(at: datetime) -> str:
-    return cover._plain(at)
+    text: str = cover._plain(at)
+    return text
 
 
 def digest(key: bytes, seq: int, at: datetime, operator: str, station: str, action: str, target: str,
@@ -87,7 +88,8 @@ class _Bucket:
 
 def _bucket(session: Session) -> _Bucket:
     trans = session.get_nested_transaction() or session.get_transaction()
-    return session.info.setdefault(_BUCKETS, {}).setdefault(trans, _Bucket())
+    buckets: dict[Any, _Bucket] = session.info.setdefault(_BUCKETS, {})
+    return buckets.setdefault(trans, _Bucket())
 
 
 def cover_entry(session: Session, entry: Any) -> None:
@@ -143,18 +145,18 @@ def _write(session: Session, bucket: _Bucket) -> None:
     if existed:
         conn.execute(_HEAD_MOVE, {"seq": last, "hash": prev, "key_id": kid})
     else:
-        conn.execute(sa.insert(OpLogHead.__table__).values(id=1, seq=last, hash=prev, key_id=kid))
+        conn.execute(sa.insert(table(OpLogHead)).values(id=1, seq=last, hash=prev, key_id=kid))
 
 
-_H = OpLogHead.__table__
+_H = table(OpLogHead)
 _HEAD_LOCKED = sa.select(_H.c.seq, _H.c.hash, _H.c.key_id).where(_H.c.id == 1).with_for_update()
 _HEAD_MOVE = sa.update(_H).where(_H.c.id == 1)
-_LOG_INSERT = sa.insert(OpLogEntry.__table__)
+_LOG_INSERT = sa.insert(table(OpLogEntry))
 _LOG_COLUMNS = ("seq", "at", "operator", "station", "action", "target", "details", "prev_hash", "hash", "covers")
 
 
 @event.listens_for(Session, "after_flush")
-def _track(session: Session, _ctx) -> None:
+def _track(session: Session, _ctx: Any) -> None:
     bucket = None
     for obj in session.new:
         if isinstance(obj, cover.LedgerEntry):
@@ -167,7 +169,7 @@ def _track(session: Session, _ctx) -> None:
 
 
 @event.listens_for(Session, "do_orm_execute")
-def _track_statements(state) -> None:
+def _track_statements(state: ORMExecuteState) -> None:
     """A bulk UPDATE/DELETE/INSERT on a rights table through the session changes rights too."""
     if state.is_insert or state.is_update or state.is_delete:
         table = getattr(state.statement, "table", None)
@@ -195,11 +197,11 @@ def _before_commit(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _transaction_end(session: Session, trans) -> None:
-    buckets = session.info.get(_BUCKETS)
+def _transaction_end(session: Session, trans: SessionTransaction) -> None:
+    buckets: dict[SessionTransaction, _Bucket] | None = session.info.get(_BUCKETS)
     committed = session.info.get(_COMMITTED, set())
     done = buckets.pop(trans, None) if buckets else None
-    if done is not None and trans.nested and trans in committed and trans.parent is not None:
+    if buckets is not None and done is not None and trans.nested and trans in committed and trans.parent is not None:
         buckets.setdefault(trans.parent, _Bucket()).merge(done)
     committed.discard(trans)
 
@@ -247,7 +249,8 @@ def verify(session: Session, *, key: bytes | None = None, anchor: Anchor | None 
     covered: set[int] = set()
     rights: str | None = None
     t = OpLogEntry.__table__.c
-    cols = (t.seq, sa.type_coerce(t.at, sa.DateTime()), t.operator, t.station, t.action, t.target, t.details, t.prev_hash, t.hash, t.covers)
+    cols = (t.seq, sa.type_coerce(t.at, sa.DateTime()), t.operator, t.station, t.action, t.target, t.details,
+            t.prev_hash, t.hash, t.covers)
     expected_prev, expected_seq, rows, last = GENESIS, 1, 0, 0
     while True:
         chunk = session.execute(sa.select(*cols).where(t.seq > last).order_by(t.seq).limit(batch)).all()
@@ -289,9 +292,9 @@ def _has_rights_rows(session: Session) -> bool:
     return session.execute(sa.select(sa.func.count()).select_from(cover.Operator)).scalar_one() > 0
 
 
-def _filtered(q, *, operator: str | None = None, action: str | None = None, text: str | None = None,
+def _filtered(q: sa.Select[Any], *, operator: str | None = None, action: str | None = None, text: str | None = None,
               since: datetime | None = None, until: datetime | None = None, newest_first: bool = True,
-              actions: Sequence[str] | None = None):
+              actions: Sequence[str] | None = None) -> sa.Select[Any]:
     if operator:
         q = q.where(OpLogEntry.operator == operator)
     if action:
@@ -323,7 +326,10 @@ def search(session: Session, *, operator: str | None = None, action: str | None 
 EXPORT_COLUMNS = ("seq", "at", "operator", "station", "action", "target", "details")
 
 
-def search_rows(session: Session, *, batch: int = 2000, **filters: Any) -> Iterator[sa.Row]:
+ExportRow = sa.Row[int, datetime, str, str, str, str, str | None]     # EXPORT_COLUMNS
+
+
+def search_rows(session: Session, *, batch: int = 2000, **filters: Any) -> Iterator[ExportRow]:
     """search() without a limit, as plain rows of EXPORT_COLUMNS (no ORM objects) fetched
     `batch` at a time — a server-side cursor on PostgreSQL — so exporting a year of log keeps
     memory flat. `details` is the stored JSON text (sorted keys, as record() wrote it)."""

@@ -18,8 +18,8 @@ from typing import Any, Iterator
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models.ledger import LedgerEntry
-from models.operators import Operator, OperatorArea, Role
+from models.ledger import LedgerEntry as LedgerEntry      # re-exported: models.oplog reads them here
+from models.operators import Operator as Operator, OperatorArea, Role
 
 RIGHTS_CLASSES = (Operator, Role, OperatorArea)
 LEDGER_FIELDS = ("id", "account_id", "kind", "amount_fen", "subsidy_fen", "balance_after_fen",
@@ -35,7 +35,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _sha(parts: list) -> str:
+def _sha(parts: list[Any]) -> str:
     text = json.dumps(parts, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 

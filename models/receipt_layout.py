@@ -19,6 +19,7 @@ receipt number. Body fields: customer, account number, building, room/shop, mete
 from __future__ import annotations
 
 import json
+from typing import Any
 from dataclasses import asdict, dataclass, field
 
 from models.errors import InvalidInput
@@ -141,14 +142,14 @@ class ReceiptLayout:
     def visible(self) -> list[FieldSpec]:
         return [f for f in self.fields if f.show]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"version": LAYOUT_VERSION, **asdict(self)}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
 
     @classmethod
-    def from_dict(cls, data: dict) -> ReceiptLayout:
+    def from_dict(cls, data: dict[str, Any]) -> ReceiptLayout:
         data = dict(data)
         version = data.pop("version", LAYOUT_VERSION)
         if version > LAYOUT_VERSION:

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from models import station_time
 from models.errors import InvalidInput, NotFound
-from models.station_paths import config_dir  # noqa: F401 - settings.config_dir() is used widely
+from models.station_paths import config_dir as config_dir  # re-exported: settings.config_dir() is used widely
 from resources.i18n import LANGS, N_, _
 
 if TYPE_CHECKING:
@@ -86,6 +87,19 @@ def _amounts_ok(v: str) -> bool:
         return False
 
 
+def zone_ok(name: str) -> bool:
+    """An IANA time zone name zoneinfo knows (Asia/Shanghai, UTC, Asia/Urumqi ...)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not name or name != name.strip() or name.startswith(("/", ".")) or ".." in name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def _quick_ok(v: str) -> bool:
     parts = [p.strip() for p in v.split(",") if p.strip()]
     return len(parts) <= 8 and all(p.isdigit() and 0 < int(p) <= 100000 for p in parts)
@@ -118,6 +132,9 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             lambda v: len(v) <= 500 and not any(ord(c) < 32 for c in v), "restore"),
     Setting("station.language", str, "zh_CN", N_("Language of the windows and receipts"), True,
             lambda v: v in LANGS),
+    Setting("station.timezone", str, station_time.DEFAULT_ZONE,
+            N_("Time zone of the station (IANA name such as Asia/Shanghai): billing days, reports, schedules "
+               "and receipts"), True, lambda v: zone_ok(v)),
     Setting("station.printer", str, "", N_("Receipt printer (empty: save PDF / preview)"), True),
     Setting("counter.quick_amounts", str, "50,100,200,500",
             N_("Quick amount buttons at the counter (yuan, comma-separated)"), True, lambda v: _quick_ok(v)),
@@ -254,6 +271,11 @@ def set_local(key: str, value: Any) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, _local_file())
+    if key == "station.timezone":
+        station_time.forget()
+
+
+station_time.read_zone_from(lambda: str(get_local("station.timezone")))
 
 
 def read(session: Session, key: str) -> Any:

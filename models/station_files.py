@@ -104,7 +104,7 @@ def check_target(path: Path, *, url: str | None, force: bool, backup: bool = Fal
     return target
 
 
-def output_path(path: str | os.PathLike | None, *, url: str | None, force: bool,
+def output_path(path: str | os.PathLike[str] | None, *, url: str | None, force: bool,
                 backup: bool = False) -> Path:
     """The checked absolute path of an output file the operator named."""
     if path is None or not str(path).strip():
@@ -112,7 +112,7 @@ def output_path(path: str | os.PathLike | None, *, url: str | None, force: bool,
     return check_target(Path(path), url=url, force=force, backup=backup)
 
 
-def output_folder(path: str | os.PathLike, names: list[str], *, url: str | None, force: bool) -> Path:
+def output_folder(path: str | os.PathLike[str], names: list[str], *, url: str | None, force: bool) -> Path:
     """A folder the operator named for several files (created when missing): each file is checked."""
     folder = Path(path).expanduser().absolute()
     if folder.exists() and not folder.is_dir():

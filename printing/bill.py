@@ -134,5 +134,5 @@ def render_bill_pdf(bill: BillData) -> bytes:
     return d.build_pdf(story, f"{title} {bill.bill_no}", footer=bill.company)
 
 
-def write_bill_pdf(path: str | os.PathLike, bill: BillData) -> Path:
+def write_bill_pdf(path: str | os.PathLike[str], bill: BillData) -> Path:
     return write_atomic(path, render_bill_pdf(bill))

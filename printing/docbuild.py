@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -97,7 +98,7 @@ def build_pdf(story: list[Flowable], title: str, footer: str = "") -> bytes:
                             author="MeterStation", creator="MeterStation", invariant=1,
                             initialFontName=font_name())
 
-    def on_page(canvas, document) -> None:
+    def on_page(canvas: Any, document: Any) -> None:     # reportlab's (untyped) canvas and template
         canvas.saveState()
         canvas.setFont(font_name(), 8)
         page = _("Page {page}").format(page=document.page)
@@ -110,4 +111,5 @@ def build_pdf(story: list[Flowable], title: str, footer: str = "") -> bytes:
 
 
 def content_width() -> float:
-    return A4[0] - 2 * MARGIN
+    width: float = A4[0] - 2 * MARGIN
+    return width

@@ -30,7 +30,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -43,6 +43,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from models import station_time
 from models.cell_safety import TRIGGERS, dangerous
 from resources.i18n import _
 
@@ -81,7 +82,8 @@ def money_fen(value: object, col: Column) -> int:
     _no_float(value, col)
     if isinstance(value, int):
         return value
-    return int(value.quantize(_CENT, rounding=ROUND_HALF_UP).scaleb(2))  # type: ignore[union-attr]
+    assert isinstance(value, Decimal)     # _no_float let only int and Decimal through
+    return int(value.quantize(_CENT, rounding=ROUND_HALF_UP).scaleb(2))
 
 
 def fen_text(fen: int) -> str:
@@ -92,7 +94,7 @@ def fen_text(fen: int) -> str:
 RAW_BATCH = 500          # rendered rows written into the sheet stream at once
 
 
-class _RawRow(tuple):
+class _RawRow(tuple[str]):
     """One data row already rendered as sheet XML: a 1-tuple (append() takes only sequences)
     whose string has NUL where the row number goes."""
 
@@ -129,7 +131,7 @@ class _Writer:
     one style (its number format) registered once; text is an inline string, numbers are
     the exact decimal text, dates are Excel serial numbers."""
 
-    def __init__(self, ws, columns: Sequence[Column], totals: Sequence[Any]):
+    def __init__(self, ws: Any, columns: Sequence[Column], totals: Sequence[Any]) -> None:
         self.columns = columns
         self.heads = []
         self.quoted: list[str] = []      # text columns: the style with quotePrefix (models/cell_safety.py)
@@ -153,7 +155,7 @@ class _Writer:
         out: list[str] = []
         sums = self.sums
         work, first = _XML_WORK.search, _FORMULA_FIRST
-        for i, (col, (letter, style), value) in enumerate(zip(self.columns, self.heads, values)):
+        for i, (col, (letter, style), value) in enumerate(zip(self.columns, self.heads, values, strict=False)):
             if value is None:
                 continue
             kind = col.kind
@@ -189,7 +191,7 @@ def _moment(value: object, kind: str, col: Column) -> date:
         raise TypeError(f"column {col.header!r}: {kind} needs a date/datetime")
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone().replace(tzinfo=None)
+            value = station_time.wall(value)
         return value if kind == "datetime" else value.date()
     return datetime(value.year, value.month, value.day) if kind == "datetime" else value
 
@@ -199,8 +201,8 @@ def sheet_title(title: str) -> str:
     return re.sub(r"[\[\]:*?/\\]", "_", title).strip("'")[:31] or "Sheet1"
 
 
-def write_table_xlsx(path: str | os.PathLike, title: str, columns: Sequence[Column],
-                     rows: Iterable[dict | Sequence], totals: Sequence[Any] | None = None,
+def write_table_xlsx(path: str | os.PathLike[str], title: str, columns: Sequence[Column],
+                     rows: Iterable[dict[str, Any] | Sequence[Any]], totals: Sequence[Any] | None = None,
                      progress: Callable[[int], None] | None = None, *,
                      progress_every: int = 1000, heading: Sequence[str] = ()) -> int:
     """Write rows to an .xlsx file at path; returns the number of data rows written.
@@ -268,7 +270,7 @@ def write_table_xlsx(path: str | os.PathLike, title: str, columns: Sequence[Colu
     return count
 
 
-def _abandon(ws) -> None:
+def _abandon(ws: Any) -> None:
     """Close a half-written sheet and remove openpyxl's temporary file (export cancelled)."""
     try:
         ws.close()
@@ -305,7 +307,7 @@ class RawWriter:
         self.extra += len(rows)
 
 
-def _fast_cells(ws) -> RawWriter:
+def _fast_cells(ws: Any) -> RawWriter:
     """Let the worksheet take our prepared rows as they are; returns the RawWriter that writes
     batches of rendered rows without the per-row append() machinery.
 
@@ -318,12 +320,12 @@ def _fast_cells(ws) -> RawWriter:
     """
     raw = RawWriter()
 
-    def values_to_row(values, row_idx):
+    def values_to_row(values: Any, row_idx: int) -> Any:
         if isinstance(values, _RawRow):
             return values
         return _place(values, row_idx + raw.extra)
 
-    def _place(values, row_idx):
+    def _place(values: Iterable[Any], row_idx: int) -> Iterator[Any]:
         for col_idx, cell in enumerate(values, 1):
             if cell is not None:
                 cell.row, cell.column = row_idx, col_idx
@@ -334,7 +336,7 @@ def _fast_cells(ws) -> RawWriter:
     writer = ws._writer
     write_row = writer.write_row
 
-    def fast_write_row(xf, row, row_idx):
+    def fast_write_row(xf: Any, row: Any, row_idx: int) -> None:
         raw.xf = xf
         row_idx += raw.extra
         raw.next = row_idx + 1
@@ -348,7 +350,7 @@ def _fast_cells(ws) -> RawWriter:
     return raw
 
 
-def _header(ws, text: str) -> WriteOnlyCell:
+def _header(ws: Any, text: str) -> WriteOnlyCell:
     cell = WriteOnlyCell(ws, value=text)
     cell.data_type = "s"
     cell.font = Font(bold=True)
@@ -358,7 +360,7 @@ def _header(ws, text: str) -> WriteOnlyCell:
     return cell
 
 
-def _totals_row(ws, columns: Sequence[Column], writer: _Writer) -> list[Any]:
+def _totals_row(ws: Any, columns: Sequence[Column], writer: _Writer) -> list[Any]:
     out: list[Any] = []
     label_at = next((i for i in range(len(columns)) if i not in writer.sums), None)
     for i, col in enumerate(columns):

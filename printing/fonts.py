@@ -40,7 +40,8 @@ def font_name() -> str:
 
 def text_width(text: str, size: float) -> float:
     """Width of text in points in the shipped font at the given size."""
-    return pdfmetrics.stringWidth(text, font_name(), size)
+    width: float = pdfmetrics.stringWidth(text, font_name(), size)
+    return width
 
 
 def fit_size(text: str, width: float, size: float, minimum: float = 5.0) -> float:

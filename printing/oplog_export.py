@@ -11,10 +11,13 @@ from __future__ import annotations
 import csv
 import os
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
+from sqlalchemy.orm import Session
+
+from models import station_time
 from models.cell_safety import csv_row
 from models.errors import InvalidInput
 from resources.i18n import _
@@ -24,12 +27,12 @@ def headers() -> list[str]:
     return [_("No."), _("Time"), _("Operator"), _("Station"), _("Action"), _("Target"), _("Details")]
 
 
-def export_log(session, path: str | Path, **filters) -> int:
+def export_log(session: Session, path: str | Path, **filters: Any) -> int:
     """Export the log rows matching filters (models.oplog.search's), newest first, as the
     command line shows them: local time, the action code, the details' JSON text."""
     from models import oplog
 
-    local = LocalTime()
+    local = LocalTime(station_time.zone())
     rows = ((seq, local(at), operator, station, action, target, details)
             for seq, at, operator, station, action, target, details in oplog.search_rows(session, **filters))
     return export_rows(path, rows)
@@ -40,25 +43,27 @@ _HOUR_END = timedelta(seconds=3599, microseconds=999999)
 
 
 class LocalTime:
-    """An aware UTC time as the PC's local "YYYY-MM-DDTHH:MM:SS" (what `at.astimezone()` shows),
+    """An aware UTC time as local "YYYY-MM-DDTHH:MM:SS" in `tz` (what `at.astimezone(tz)` shows),
     with the zone's offset looked up once per UTC hour instead of once per row: an hour whose
     start and end have the same offset has it throughout; an hour with a zone change in it
     (daylight saving) is converted row by row."""
 
-    def __init__(self) -> None:
+    def __init__(self, tz: tzinfo | None = None) -> None:
+        self.tz = tz                    # None: the PC's zone; the export passes the station's
         self.offsets: dict[tuple[int, int], timedelta | None] = {}
 
     def __call__(self, at: datetime) -> str:
         if at.tzinfo is not timezone.utc:
-            return at.astimezone().isoformat(timespec="seconds")[:19]
+            return at.astimezone(self.tz).isoformat(timespec="seconds")[:19]
         key = (at.toordinal(), at.hour)
         offset = self.offsets.get(key, _UNSEEN)
         if offset is _UNSEEN:
             start = at.replace(minute=0, second=0, microsecond=0)
-            first, last = start.astimezone().utcoffset(), (start + _HOUR_END).astimezone().utcoffset()
+            first = start.astimezone(self.tz).utcoffset()
+            last = (start + _HOUR_END).astimezone(self.tz).utcoffset()
             offset = self.offsets[key] = first if first == last else None
         if offset is None:
-            return at.astimezone().isoformat(timespec="seconds")[:19]
+            return at.astimezone(self.tz).isoformat(timespec="seconds")[:19]
         return (at + offset).isoformat(timespec="seconds")[:19]
 
 

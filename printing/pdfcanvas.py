@@ -98,7 +98,7 @@ def stamp(c: Canvas, x: float, y_top: float, s: str, size: float) -> float:
     return w
 
 
-def write_atomic(path: str | os.PathLike, content: bytes) -> Path:
+def write_atomic(path: str | os.PathLike[str], content: bytes) -> Path:
     """Write bytes to path through a temporary file in the same folder and a rename."""
     target = Path(path)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")

@@ -103,7 +103,7 @@ def render_receipt_pdf(data: ReceiptData, layout: ReceiptLayout | None = None) -
     return buf.getvalue()
 
 
-def write_receipt_pdf(path: str | os.PathLike, data: ReceiptData,
+def write_receipt_pdf(path: str | os.PathLike[str], data: ReceiptData,
                       layout: ReceiptLayout | None = None) -> Path:
     """Render and write atomically (temp file + rename), so a printer never sees half a file."""
     return write_atomic(path, render_receipt_pdf(data, layout))

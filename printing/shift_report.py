@@ -132,5 +132,5 @@ def render_shift_report_pdf(report: ShiftReportData) -> bytes:
     return d.build_pdf(story, f"{title} {report.shift_no}", footer=report.company)
 
 
-def write_shift_report_pdf(path: str | os.PathLike, report: ShiftReportData) -> Path:
+def write_shift_report_pdf(path: str | os.PathLike[str], report: ShiftReportData) -> Path:
     return write_atomic(path, render_shift_report_pdf(report))

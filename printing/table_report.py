@@ -23,8 +23,9 @@ from xml.sax.saxutils import escape
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from models import station_time
 from printing.docbuild import MARGIN, para, style
 from printing.fonts import font_name, text_width
 from resources.i18n import _
@@ -59,7 +60,7 @@ def cell_text(value: Any, kind: str) -> str:
     if kind == "int":
         return f"{value:,}"
     if isinstance(value, datetime):
-        return (value.astimezone() if value.tzinfo else value).strftime("%Y-%m-%d %H:%M")
+        return station_time.wall(value).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
@@ -80,9 +81,9 @@ def render_table_pdf(doc: TableDoc) -> bytes:
     pagesize = landscape(A4) if len(doc.headers) > 6 else A4
     width = pagesize[0] - 2 * MARGIN
     size = 8 if len(doc.headers) <= 10 else 7
-    texts = [[cell_text(v, k) for v, k in zip(r, doc.kinds)] for r in doc.rows]
-    total_texts = [cell_text(v, k) for v, k in zip(doc.totals, doc.kinds)] if doc.totals else None
-    story: list = []
+    texts = [[cell_text(v, k) for v, k in zip(r, doc.kinds, strict=False)] for r in doc.rows]
+    total_texts = [cell_text(v, k) for v, k in zip(doc.totals, doc.kinds, strict=False)] if doc.totals else None
+    story: list[Flowable] = []
     if doc.company:
         story.append(para(doc.company, 11, "center"))
     story.append(para(doc.title, 16, "center"))
@@ -96,13 +97,13 @@ def render_table_pdf(doc: TableDoc) -> bytes:
     cell_style = style(size)
     right = style(size, 2)
 
-    def cell(text: str, kind: str):
+    def cell(text: str, kind: str) -> Paragraph:
         return Paragraph(escape(text), right if kind in NUMBER_KINDS else cell_style)
 
     data = [[Paragraph(escape(h), cell_style) for h in doc.headers]]
-    data += [[cell(t, k) for t, k in zip(r, doc.kinds)] for r in texts]
+    data += [[cell(t, k) for t, k in zip(r, doc.kinds, strict=False)] for r in texts]
     if total_texts is not None:
-        data.append([cell(t, k) for t, k in zip(total_texts, doc.kinds)])
+        data.append([cell(t, k) for t, k in zip(total_texts, doc.kinds, strict=False)])
     if len(data) == 1:
         data.append([Paragraph(escape(_("No records")), cell_style)] + [""] * (len(doc.headers) - 1))
     cmds = [("FONT", (0, 0), (-1, -1), font_name(), size), ("GRID", (0, 0), (-1, -1), 0.3, colors.black),
@@ -117,13 +118,13 @@ def render_table_pdf(doc: TableDoc) -> bytes:
     return _build(story, doc.title, pagesize)
 
 
-def _build(story: list, title: str, pagesize) -> bytes:
+def _build(story: list[Flowable], title: str, pagesize: tuple[float, float]) -> bytes:
     buf = io.BytesIO()
     pdf = SimpleDocTemplate(buf, pagesize=pagesize, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
                             bottomMargin=MARGIN + 4 * mm, title=title, author="MeterStation",
                             creator="MeterStation", invariant=1, initialFontName=font_name())
 
-    def on_page(canvas, document) -> None:
+    def on_page(canvas: Any, document: Any) -> None:     # reportlab's (untyped) canvas and template
         canvas.saveState()
         canvas.setFont(font_name(), 8)
         canvas.drawCentredString(pagesize[0] / 2, MARGIN - 2 * mm,

@@ -3,9 +3,10 @@
 Everything here is loaded through importlib.resources so it also works from a frozen build.
 """
 from importlib import resources as _res
+from importlib.resources.abc import Traversable
 
 
-def path(*parts: str):
+def path(*parts: str) -> Traversable:
     """A Traversable for a file or folder under resources/."""
     node = _res.files(__name__)
     for p in parts:

@@ -6,12 +6,20 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_LOGGING_RULES", "default.warning=false")
 os.environ["METERSTATION_TEST_MODE"] = "1"   # lets the simulator and fake drivers run
+# The computer's zone is pinned to the station's default zone (station.timezone, Asia/Shanghai):
+# the station computes days in its own zone whatever TZ says (tests/foundation/test_station_time.py
+# runs it under TZ=UTC and TZ=Asia/Shanghai), and tests that render local times themselves agree.
+os.environ["TZ"] = "Asia/Shanghai"
+time.tzset()
 
 import pytest  # noqa: E402
+
+import models.settings  # noqa: E402,F401 - hands models.station_time its reader before any fixture runs
 
 
 @pytest.fixture(autouse=True)
@@ -20,8 +28,6 @@ def _no_leaked_threads():
     before = set(threading.enumerate())
     yield
     deadline = 5.0
-    import time
-
     end = time.monotonic() + deadline
     while True:
         leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()
@@ -31,6 +37,16 @@ def _no_leaked_threads():
             break
         time.sleep(0.05)
     assert not leaked, f"threads leaked by the test: {[t.name for t in leaked]}"
+
+
+@pytest.fixture(autouse=True)
+def _station_zone_reread():
+    """Each test has its own config folder, so its own station.timezone: read it afresh."""
+    from models import settings, station_time  # noqa: F401 - settings hands station_time its reader
+
+    station_time.forget()
+    yield
+    station_time.forget()
 
 
 @pytest.fixture(autouse=True)
@@ -122,3 +138,48 @@ def superadmin(db):
 
     operator_service.create_first_operator(db, "root", "secret-1", "TEST")
     return auth.login(db, "root", "secret-1", "TEST")
+
+
+@pytest.fixture
+def sqlite_db(tmp_path):
+    """A migrated SQLite station database for window tests (the services are tested on both
+    backends through `db`); the windows' workers are waited for before it is closed."""
+    from models.db import Database
+    from ui import tasks
+
+    database = Database.open(f"sqlite:///{tmp_path / 'gui.db'}", upgrade=True)
+    yield database
+    tasks.wait_idle()
+    database.dispose()
+
+
+@pytest.fixture
+def gui_db(sqlite_db):
+    """The same database under the name the reports and words tests use."""
+    return sqlite_db
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch, capsys):
+    """`meterstation` run in this process on a fresh SQLite station whose super admin root
+    (password secret-1) is the acting operator: cli(*args) -> (exit code, stdout, stderr);
+    cli.url is the station's database. Test folders with a CLI of their own (a subprocess, other
+    operators) define their own `cli`, which takes precedence."""
+    from app import main
+    from models import operator_service
+    from models.db import Database
+
+    url = f"sqlite:///{tmp_path / 'station.db'}"
+    database = Database.open(url, upgrade=True)
+    operator_service.create_first_operator(database, "root", "secret-1", "TEST")
+    database.dispose()
+    monkeypatch.setenv("METERSTATION_OPERATOR", "root")
+    monkeypatch.setenv("METERSTATION_PASSWORD", "secret-1")
+
+    def run(*args):
+        capsys.readouterr()
+        code = main(["--lang", "en", "--db", url, *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+    run.url = url
+    return run

@@ -13,8 +13,8 @@ history (ui/demo_history.py): a reading every day per meter, station-side settle
 bills, and sales with receipts. The archive, customers, tariffs, accounts and closes go through
 the services (one operation-log row each); the history is one bulk transaction of real billing
 calls (ledger.post, settlement.charge_binding, receipts.issue, the outbox) with backdated
-times, logged as one "demo.history" row; past scheduled jobs are recorded as run. The simulators start with each meter's energy at its
-last stored reading, so the first live poll neither jumps nor goes backwards.
+times, logged as one "demo.history" row; past scheduled jobs are recorded as run. The simulators start with each
+meter's energy at its last stored reading, so the first live poll neither jumps nor goes backwards.
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from datetime import time as dtime
+from itertools import pairwise
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -210,7 +211,7 @@ def _plan_uses(rng: random.Random, meters: list[DemoMeter], times: list[datetime
     for m in meters:
         water = m.protocol == "cjt188"
         m.start_milli = rng.randrange(50_000, 800_000) * 10 if not water else rng.randrange(5_000, 80_000) * 10
-        for a, b in zip(times, times[1:]):
+        for a, b in pairwise(times):
             hours = Decimal((b - a).total_seconds()) / 3600
             weekend = a.astimezone().weekday() >= 5
             factor = Decimal(rng.randrange(60, 140)) / 100 * (Decimal("1.15") if weekend else 1)
@@ -315,7 +316,7 @@ def _sim_spec(m: DemoMeter) -> str:
 def _simulate(db: Database, admin, demo: DemoStation, meters: list[DemoMeter]) -> None:
     from comms.simulator import start_simulator
 
-    for li, (name, protocol, baud) in enumerate(LINKS):
+    for li, (name, _protocol, baud) in enumerate(LINKS):
         group = [m for m in meters if m.link == li]
         sim = start_simulator(",".join(_sim_spec(m) for m in group), baud=baud, latency=0.03, demo=True)
         demo.simulators.append(sim)

@@ -105,6 +105,6 @@ def check_all(session: Session, now: datetime, actor: Actor) -> ArrearsResult:
     stale = session.execute(sa.select(Alarm.account_id).join(Account, Account.id == Alarm.account_id)
                             .where(Alarm.kind == "tripped", Alarm.state != "cleared",
                                    Account.balance_fen > 0)).scalars().all()
-    for account_id in set(stale):
+    for account_id in {a for a in stale if a is not None}:     # the join leaves no None
         clear_tripped(session, account_id, now)
     return result

@@ -1,17 +1,19 @@
 """Local time, quiet hours and holidays for the station's jobs.
 
 Times are stored and passed around as aware UTC; schedules and quiet hours are in the station's
-local time zone (the computer's, like billing/pricing.py and billing/reports.py).
+time zone (setting station.timezone, models/station_time.py).
 
     quiet_now(session, now)        # True in quiet hours (setting automation.quiet_hours) or on a holiday
 """
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from models import station_time
 from models.automation import Holiday
 from models import settings
 
@@ -22,12 +24,12 @@ def utcnow() -> datetime:
 
 def to_local(when: datetime) -> datetime:
     """An aware local datetime (the station's zone) for an aware UTC time."""
-    return when.astimezone()
+    return station_time.local(when)
 
 
 def local_at(day: date, hhmm: str) -> datetime:
     """The aware UTC instant of local day at HH:MM."""
-    return datetime.combine(day, parse_hhmm(hhmm)).astimezone().astimezone(timezone.utc)
+    return station_time.at(day, parse_hhmm(hhmm))
 
 
 def parse_hhmm(text: str) -> time:
@@ -55,7 +57,7 @@ def in_quiet_hours(local: datetime, quiet: tuple[time, time] | None) -> bool:
     return t >= start or t < end          # spans midnight
 
 
-def setting(session: Session, key: str):
+def setting(session: Session, key: str) -> Any:
     """A setting read inside an open session: models.settings.read, the one reader."""
     return settings.read(session, key)
 

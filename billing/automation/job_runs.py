@@ -13,6 +13,7 @@ from typing import Any, Callable
 import sqlalchemy as sa
 from sqlalchemy import exc
 
+from sqlalchemy.orm import Session
 from billing.automation.calendar import utcnow
 from billing.automation.periods import Occurrence
 from models.automation import JobRun
@@ -44,7 +45,7 @@ class JobContext:
         return self.service or self.actor
 
 
-def _claim(s, ctx: JobContext, occ: Occurrence, details: dict[str, Any] | None = None) -> None:
+def _claim(s: Session, ctx: JobContext, occ: Occurrence, details: dict[str, Any] | None = None) -> None:
     s.add(JobRun(job=occ.job, period=occ.period, station=ctx.station, started_at=ctx.clock(),
                  finished_at=ctx.clock(), details=json.dumps(details or {}, ensure_ascii=False, default=str)))
     s.flush()

@@ -33,6 +33,7 @@ from typing import Any, Callable
 
 import sqlalchemy as sa
 
+from sqlalchemy.orm import Session
 from billing.automation import arrears, periods
 from billing.automation.calendar import setting
 from billing.automation.job_runs import JobContext
@@ -83,7 +84,7 @@ def fire(name: str) -> None:
 
 
 # --- occurrences --------------------------------------------------------------------------------
-def backup_time(s) -> str:
+def backup_time(s: Session) -> str:
     """backup.at (a station setting of the job station: where the backups are written)."""
     return str(setting(s, "backup.at"))
 

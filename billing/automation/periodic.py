@@ -11,6 +11,8 @@ from typing import Any, Callable
 
 import sqlalchemy as sa
 
+from sqlalchemy.orm import Session
+from models import station_time
 from billing import outbox
 from billing.automation.calendar import setting
 from billing.automation.job_runs import JobContext, is_done, record_done, run_once_recorded
@@ -26,7 +28,7 @@ READ_FROZEN = "meter.read_frozen"
 SYNC_CLOCK = "meter.sync_clock"
 
 
-def _link_meters(s, kinds: tuple[str, ...] = ("electricity",)) -> list[int]:
+def _link_meters(s: Session, kinds: tuple[str, ...] = ("electricity",)) -> list[int]:
     return list(s.execute(sa.select(Meter.id).where(Meter.state == "installed", Meter.link_id.is_not(None),
                                                     Meter.kind.in_(kinds)).order_by(Meter.id)).scalars())
 
@@ -38,9 +40,9 @@ def _can(meter: Meter, capability: str) -> bool:
         return False
 
 
-def _frozen(kind: str, limit: int):
+def _frozen(kind: str, limit: int) -> Callable[[JobContext, Occurrence, datetime], bool]:
     def run(ctx: JobContext, occ: Occurrence, now: datetime) -> bool:
-        today = now.astimezone().date()
+        today = station_time.day_of(now)
         if kind == "daily":
             n = (today - date.fromisoformat(occ.period)).days
         else:
@@ -49,7 +51,7 @@ def _frozen(kind: str, limit: int):
         if not 1 <= n <= limit:                      # the meter no longer holds that record
             return record_done(ctx, occ, {"skipped": f"n={n}"})
 
-        def effect(s) -> dict[str, Any]:
+        def effect(s: Session) -> dict[str, Any]:
             ids = [m.id for m in s.execute(sa.select(Meter).where(Meter.id.in_(_link_meters(s)))
                                            .order_by(Meter.id)).scalars() if _can(m, "frozen")]
             for meter_id in ids:
@@ -61,7 +63,7 @@ def _frozen(kind: str, limit: int):
 
 
 def _clock_sync(ctx: JobContext, occ: Occurrence, now: datetime) -> bool:
-    def effect(s) -> dict[str, Any]:
+    def effect(s: Session) -> dict[str, Any]:
         ids = [m.id for m in s.execute(sa.select(Meter).where(Meter.id.in_(
             _link_meters(s, ("electricity", "water", "gas", "heat")))).order_by(Meter.id)).scalars()
             if _can(m, "clock")]           # CJ/T 188 meters declare no clock setting

@@ -11,8 +11,9 @@ subsidies on its first start).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
+from models import station_time
 from billing.automation.calendar import parse_hhmm
 
 
@@ -35,13 +36,13 @@ def month_label(day: date) -> str:
 
 
 def _at(day: date, hhmm: str) -> datetime:
-    return datetime.combine(day, parse_hhmm(hhmm)).astimezone().astimezone(timezone.utc)
+    return station_time.at(day, parse_hhmm(hhmm))
 
 
 def daily(job: str, hhmm: str, now: datetime, count: int, *, order: int = 0,
           label_offset_days: int = 0) -> list[Occurrence]:
     """The latest `count` daily occurrences due at or before now, newest first."""
-    day = now.astimezone().date()
+    day = station_time.day_of(now)
     out: list[Occurrence] = []
     while len(out) < count:
         due = _at(day, hhmm)
@@ -54,7 +55,7 @@ def daily(job: str, hhmm: str, now: datetime, count: int, *, order: int = 0,
 def monthly(job: str, dom: int, hhmm: str, now: datetime, count: int, *, order: int = 0,
             label_offset_months: int = 0) -> list[Occurrence]:
     """The latest `count` monthly occurrences (day dom at hhmm) at or before now, newest first."""
-    first = now.astimezone().date().replace(day=1)
+    first = station_time.day_of(now).replace(day=1)
     out: list[Occurrence] = []
     k = 0
     while len(out) < count:

@@ -23,7 +23,8 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from billing.automation.calendar import parse_hhmm, setting
-from billing.automation.jobs import ABNORMAL_USE_AT, MINUTE, JobContext, backup_time, register
+from billing.automation.job_runs import JobContext
+from billing.automation.jobs import ABNORMAL_USE_AT, MINUTE, backup_time, register
 from models.automation import ReadSchedule
 from models.db import Database
 

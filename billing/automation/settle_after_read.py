@@ -21,6 +21,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from sqlalchemy.orm import Session
 from billing import alarm_log
 from billing.automation import arrears
 from billing.automation.calendar import quiet_now, utcnow
@@ -46,7 +47,7 @@ class SettleResult:
     failed: list[str] = field(default_factory=list)        # accounts whose settlement failed
 
 
-def _newest_per_meter(session, reading_ids: list[int]) -> dict[int, Reading]:
+def _newest_per_meter(session: Session, reading_ids: list[int]) -> dict[int, Reading]:
     rows = session.execute(sa.select(Reading).where(Reading.id.in_(reading_ids), Reading.flag == "")
                            .order_by(Reading.at, Reading.id)).scalars().all()
     newest: dict[int, Reading] = {}
@@ -92,7 +93,7 @@ def settle_readings(db: Database, reading_ids: list[int], *, actor: Actor | None
     return result
 
 
-def _settle_account(s, account_id: int, readings: list[Reading], actor: Actor, now: datetime,
+def _settle_account(s: Session, account_id: int, readings: list[Reading], actor: Actor, now: datetime,
                     quiet: bool, result: SettleResult) -> None:
     account = lock_account(s, account_id)
     if account.state != "open":

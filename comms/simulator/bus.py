@@ -14,6 +14,7 @@ after slow_delay seconds), "garbled-ack" (the meter acts on a command - DL/T 645
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from comms.simulator.base import SimMeter
@@ -29,7 +30,7 @@ class Response:
 
 
 class Bus:
-    def __init__(self, meters: list[SimMeter] | tuple = (), *, baud: int = 2400,
+    def __init__(self, meters: Sequence[SimMeter] = (), *, baud: int = 2400,
                  latency: float = 0.03, slow_delay: float = 2.0) -> None:
         self.meters: list[SimMeter] = []
         self.baud, self.latency, self.slow_delay = baud, latency, slow_delay

@@ -76,7 +76,7 @@ class Cjt188Meter:
     def _addressed(self, frame: cjt188.Frame) -> bool:
         if self.strict_type and frame.meter_type not in (0xAA, self.meter_type):
             return False
-        return all(w in (0xAA, o) for w, o in zip(frame.address_wire, self.wire))
+        return all(w in (0xAA, o) for w, o in zip(frame.address_wire, self.wire, strict=True))
 
     def _reply(self, control: int, data: bytes) -> bytes:
         return cjt188.Frame(self.meter_type, self.wire, control, data, self.preamble).raw()
@@ -122,7 +122,7 @@ class Cjt188Meter:
                   "heat_power": Quantity(self.heat_kw if self.valve_open else Decimal(0), 0x17),
                   "flow_rate": Quantity(self.flow if self.valve_open else Decimal(0), 0x35),
                   "volume": Quantity(volume, 0x2C)}
-        extra = {"supply_temp": Decimal("45.00"), "return_temp": Decimal("35.00"),
+        extra: dict[str, Decimal | int] = {"supply_temp": Decimal("45.00"), "return_temp": Decimal("35.00"),
                  "work_hours": 100}
         return encode_meter_data(self._di(cjt188.DI_READ), ser, fields, self.wall.now(),
                                  self.status(), extra, self.layout)

@@ -2,8 +2,8 @@
 
 Consumption advances with the clock at `kw` while the relay is closed and is booked on the current
 tariff. A prepaid meter keeps a money balance that falls by energy x price and trips the relay at
-<= 0 unless keep-power is on; a purchase (this project's own C=14 convention on 03330201, see comms.dlt645_driver - no real
-meter takes it) adds money only when its count is the meter's count + 1, and closes a relay that
+<= 0 unless keep-power is on; a purchase (this project's own C=14 convention on 03330201, see comms.dlt645_driver -
+no real meter takes it) adds money only when its count is the meter's count + 1, and closes a relay that
 was open for lack of money; a refund is the same write with the amount's sign bit set and is
 refused when the meter holds less. Standard C=14 writes of rate prices (040501xx), alarm amounts
 and overdraft limit (04001001..03), date and time (04000101/02) are taken with the right password.
@@ -23,7 +23,7 @@ from comms import dlt645_requests as rq
 from comms.bcd import bcd_to_int, decode_bcd
 from comms.dlt645_data import (STATUS3_COMMAND_OPEN, STATUS3_KEEP_POWER, STATUS3_PRE_TRIP,
                                STATUS3_RELAY_OPEN, decode_value, di_from_bytes, encode_value,
-                               lookup)
+                               lookup, one)
 from comms.errors import ProtocolError
 from comms.simulator.base import Clock, WallClock, monotonic_clock
 
@@ -60,7 +60,7 @@ class Dlt645Meter:
         self.password_level, self.password = password_level.upper(), password.upper()
         self.relay_open = self.command_open = self.keep_power = False
         self.purchase_count = 0
-        self.params: dict[str, Decimal] = {       # written by C=14 (prices, alarm amounts)
+        self.params: dict[str, Decimal | int | str] = {       # written by C=14 (prices, alarm amounts)
             **{f"0405010{i}": Decimal(price) for i in range(1, 5)},
             "04001001": Decimal(alarm_limit), "04001002": Decimal(0), "04001003": Decimal(0)}
         self.split_blocks, self.preamble = split_blocks, preamble
@@ -76,7 +76,7 @@ class Dlt645Meter:
         # what this meter applied, in order (tests count applications per command): ("trip",),
         # ("close",), ("keep-power",), ("keep-power-off",), ("purchase", count, amount),
         # ("write", DI, value) for a standard parameter write (prices, alarm amounts)
-        self.journal: list[tuple] = []
+        self.journal: list[tuple[object, ...]] = []
         self.lock = threading.RLock()
         self.advance()
 
@@ -151,7 +151,7 @@ class Dlt645Meter:
             word |= STATUS3_KEEP_POWER
         return word
 
-    def value(self, di: str):
+    def value(self, di: str) -> object:
         """The current value of a DI (None: no such data)."""
         if di in self.missing:
             return None
@@ -206,7 +206,7 @@ class Dlt645Meter:
 
     def _addressed(self, wire: bytes) -> bool:
         """Own address, or AA wildcards in place of some pairs (short addressing)."""
-        return all(w in (0xAA, o) for w, o in zip(wire, self.wire))
+        return all(w in (0xAA, o) for w, o in zip(wire, self.wire, strict=True))
 
     def _reply(self, control: int, data: bytes = b"") -> bytes:
         return dlt645.build_frame(self.wire, control, data, self.preamble)
@@ -324,21 +324,21 @@ class Dlt645Meter:
         item = lookup(di, self.version)
         if di not in WRITABLE or di in self.missing or item is None or len(payload) != item.length:
             return self._error(0x14, 0x02)
-        value = decode_value(item, payload)
+        value = one(decode_value(item, payload))
         if value is None:
             return self._error(0x14, 0x01)
         if di == "04000101":
             now = self.wall.now()
-            self.wall.set(datetime.combine(date.fromisoformat(value[:10]), now.time()))
+            self.wall.set(datetime.combine(date.fromisoformat(str(value)[:10]), now.time()))
         elif di == "04000102":
             now = self.wall.now()
-            self.wall.set(datetime.combine(now.date(), time.fromisoformat(value)))
+            self.wall.set(datetime.combine(now.date(), time.fromisoformat(str(value))))
         else:
             self.params[di] = value
             self.journal.append(("write", di, str(value)))
-            if di == "04001001":
+            if di == "04001001" and isinstance(value, Decimal):
                 self.alarm_limit = value
-            if di == f"0405010{self.tariff}":
+            if di == f"0405010{self.tariff}" and isinstance(value, Decimal):
                 self.price = value
         return self._reply(0x94)
 

@@ -21,7 +21,7 @@ import select
 import threading
 import tty
 
-from comms.sms.pdu import PduError, decode_submit
+from comms.sms.pdu import PduError, Submit, decode_submit
 from models.errors import PermissionDenied
 from resources.i18n import _
 
@@ -47,7 +47,7 @@ class SimulatedModem:
         self.echo = True
         self.pdu_mode = False
         self.commands: list[str] = []           # every AT command line received
-        self.parts: list = []                   # every decoded part (comms.sms.pdu.Submit)
+        self.parts: list[Submit] = []                   # every decoded part (comms.sms.pdu.Submit)
         self.messages: list[tuple[str, str]] = []
         self._pending: dict[tuple[str, int], dict[int, str]] = {}
         self._lock = threading.Lock()
@@ -77,7 +77,7 @@ class SimulatedModem:
     def __enter__(self) -> "SimulatedModem":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     # --- wire ----------------------------------------------------------------------------------

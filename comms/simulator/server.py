@@ -14,9 +14,9 @@ import socket
 import threading
 import time
 import tty
-from typing import Callable
+from typing import Callable, Self
 
-from comms.simulator.base import check_allowed
+from comms.simulator.base import Clock, check_allowed
 from comms.simulator.bus import Bus
 from models.errors import PermissionDenied
 from resources.i18n import _
@@ -78,7 +78,7 @@ class _Endpoint:
 
     def _close(self) -> None: ...
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -206,7 +206,7 @@ def _is_loopback(host: str) -> bool:
 
 
 def start_simulator(spec: str | None = None, *, pty: bool = False, host: str = "127.0.0.1",
-                    port: int = 0, baud: int = 2400, latency: float = 0.03, clock=None,
+                    port: int = 0, baud: int = 2400, latency: float = 0.03, clock: Clock | None = None,
                     allow_remote: bool = False, demo: bool = False,
                     explicit_cli: bool = False) -> TcpSimulator | PtySimulator:
     """Build the meters of a SimulatorSpec string on one Bus and serve it (see spec.py)."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from comms.simulator.base import Clock, SimMeter
 from models.errors import InvalidInput
 from resources.i18n import _
 
@@ -58,9 +59,9 @@ class SimulatorSpec:
                                  "PROTOCOL:FIRST[-LAST][/key=value], ...").format(spec=text))
         return cls(tuple(groups))
 
-    def build(self, clock=None) -> list:
+    def build(self, clock: Clock | None = None) -> list[SimMeter]:
         """The simulated meter objects (all sharing one clock when given)."""
-        meters = []
+        meters: list[SimMeter] = []
         for g in self.groups:
             for address in g.addresses():
                 meters.append(_make_meter(g, address, clock))
@@ -99,7 +100,7 @@ def _dec(options: dict[str, str], key: str, default: str) -> Decimal:
                            .format(key=key, value=options.get(key))) from None
 
 
-def _make_meter(g: SimGroup, address: str, clock):
+def _make_meter(g: SimGroup, address: str, clock: Clock | None) -> SimMeter:
     o = g.options
     if g.protocol.startswith("dlt645"):
         from comms.simulator.dlt645_meter import Dlt645Meter
@@ -123,5 +124,6 @@ def _make_meter(g: SimGroup, address: str, clock):
                            heat=o.get("heat") == "1", layout=o.get("layout", "value-unit"),
                            clock=clock, strict_type=o.get("strict") == "1")
     # --- Modbus hook: the Modbus side provides comms/simulator/modbus_meter.py ---
-    from comms.simulator.modbus_meter import ModbusMeter  # type: ignore[import-not-found]
-    return ModbusMeter(address, clock=clock, **o)
+    from comms.simulator.modbus_meter import ModbusMeter
+    # a Decimal clock as is: the Modbus model only subtracts and compares its readings
+    return ModbusMeter(address, clock, None, **o)  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ _lock = threading.Lock()
 
 
 class FileSender:
-    def __init__(self, folder: str | os.PathLike) -> None:
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
         if not str(folder).strip():
             raise LinkError(_("No folder is set for SMS files (setting sms.file_dir)"))
         self.folder = Path(folder)
@@ -29,7 +29,7 @@ class FileSender:
     def __enter__(self) -> "FileSender":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         pass
 
     def open(self) -> None:

@@ -116,7 +116,7 @@ class ModemSender:
         self.open()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _write(self, data: bytes) -> None:

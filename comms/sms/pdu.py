@@ -138,7 +138,8 @@ def _split_gsm7(text: str) -> list[list[int]]:
     total = sum(len(u) for u in units)
     if total <= SINGLE_GSM7:
         return [[s for u in units for s in u]]
-    parts, cur = [], []
+    parts: list[list[int]] = []
+    cur: list[int] = []
     for u in units:
         if len(cur) + len(u) > PART_GSM7:
             parts.append(cur)
@@ -174,7 +175,7 @@ def encode_submit(number: str, text: str, *, reference: int = 0, validity: int =
         raise PduError("empty message")
     address = encode_number(number)
     gsm = is_gsm7(text) and not force_ucs2
-    chunks: list = _split_gsm7(text) if gsm else _split_ucs2(text)
+    chunks: list[list[int] | bytes] = [*_split_gsm7(text)] if gsm else [*_split_ucs2(text)]
     if len(chunks) > MAX_PARTS:
         raise PduError("message too long")
     multi = len(chunks) > 1
@@ -182,7 +183,7 @@ def encode_submit(number: str, text: str, *, reference: int = 0, validity: int =
     for seq, chunk in enumerate(chunks, start=1):
         first = 0x01 | 0x10 | (0x40 if multi else 0)        # SUBMIT, relative VP, UDHI
         udh = bytes([0x05, 0x00, 0x03, reference & 0xFF, len(chunks), seq]) if multi else b""
-        if gsm:
+        if isinstance(chunk, list):                          # GSM 7-bit: septets
             fill = (7 - (len(udh) * 8) % 7) % 7
             udh_septets = (len(udh) * 8 + fill) // 7
             ud = udh + pack_septets(chunk, fill)

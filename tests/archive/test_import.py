@@ -191,7 +191,7 @@ def test_round_trip(db, site, tmp_path, target):
         import_archive(other, actor, out)
         assert query.list_meters(other, actor) == [
             m.__class__(**{**m.__dict__, "id": m2.id, "building_id": m2.building_id})
-            for m, m2 in zip(query.list_meters(db, root), query.list_meters(other, actor))]
+            for m, m2 in zip(query.list_meters(db, root), query.list_meters(other, actor), strict=True)]
         assert [r.__dict__ | {"id": 0, "floor_id": 0, "building_id": 0} for r in query.list_rooms(other, actor)] == \
             [r.__dict__ | {"id": 0, "floor_id": 0, "building_id": 0} for r in query.list_rooms(db, root)]
         assert [(c.name, c.phone, c.id_number, c.type) for c in query.search_customers(other)] == \

@@ -93,7 +93,8 @@ def test_frozen_data_and_clock_sync_after_three_days_off(db, superadmin):
     assert got == [("monthly", 1, "2026-10"), ("daily", 1, "2026-11-19"), ("daily", 3, "2026-11-20"),
                    ("daily", 2, "2026-11-21"), ("daily", 1, "2026-11-22")]
     with db.read() as s:
-        syncs = s.scalar(sa.select(sa.func.count()).select_from(OutboxItem).where(OutboxItem.kind == "meter.sync_clock"))
+        syncs = s.scalar(sa.select(sa.func.count()).select_from(OutboxItem)
+                         .where(OutboxItem.kind == "meter.sync_clock"))
         runs = s.scalar(sa.select(sa.func.count()).select_from(JobRun))
     assert syncs == 2 and runs == 7
     clock.set(local(2026, 12, 1, 0, 10))

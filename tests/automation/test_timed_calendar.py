@@ -3,6 +3,7 @@ midnight, and local (UTC+8, DST-free) times converted to UTC."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from itertools import pairwise
 
 import pytest
 
@@ -35,7 +36,7 @@ def test_dormitory_nights_over_golden_week():
                     date(2026, 10, 8), date(2026, 10, 9), date(2026, 10, 10)]
     # each off is followed by its on the next morning, even when that day is a holiday
     assert [(o.action, o.at) for o in occ[6:8]] == [("off", utc(2026, 9, 30, 15, 0)), ("on", utc(2026, 9, 30, 22, 0))]
-    assert all(a.action == "off" and b.action == "on" for a, b in zip(occ[::2], occ[1::2]))
+    assert all(a.action == "off" and b.action == "on" for a, b in zip(occ[::2], occ[1::2], strict=True))
     assert occ[-1].key == "2026-10-10T06:00 on" and occ[-1].at == utc(2026, 10, 10, 22, 0)
 
 
@@ -63,16 +64,24 @@ def test_same_day_window_and_keys():
 
 
 @pytest.mark.parametrize("tz", ["Asia/Shanghai", "UTC"])
-def test_local_wall_clock_in_any_zone(tz, monkeypatch):
+@pytest.mark.parametrize("station_zone", ["Asia/Shanghai", "UTC"])
+def test_station_wall_clock_whatever_the_computers_zone(tz, station_zone, monkeypatch):
+    """The times are the station's (setting station.timezone), not the computer's (TZ)."""
     import time
+    from zoneinfo import ZoneInfo
 
+    from models import settings, station_time
+
+    settings.set_local("station.timezone", station_zone)
     monkeypatch.setenv("TZ", tz)
     time.tzset()
     try:
         occ = occurrences(DaySpec(off_at="23:00", on_at="06:00"), date(2026, 3, 28), date(2026, 3, 30),
                           frozenset(), frozenset())
-        assert [o.at.astimezone().strftime("%H:%M") for o in occ] == ["23:00", "06:00"] * 3
-        gaps = {(b.at - a.at).total_seconds() / 3600 for a, b in zip(occ, occ[1:])}
+        assert station_time.zone() == ZoneInfo(station_zone)
+        assert [o.at.astimezone(ZoneInfo(station_zone)).strftime("%H:%M") for o in occ] == ["23:00", "06:00"] * 3
+        assert occ[0].at == datetime(2026, 3, 28, 23, tzinfo=ZoneInfo(station_zone))
+        gaps = {(b.at - a.at).total_seconds() / 3600 for a, b in pairwise(occ)}
         assert gaps == {7.0, 17.0}
     finally:
         monkeypatch.undo()

@@ -9,7 +9,6 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from app import main
 from billing import control
 from billing.automation import jobs
 from billing.automation.scheduler import StationScheduler
@@ -65,23 +64,15 @@ def test_scheduler_registers_the_minute_job(db):
 
 
 @pytest.fixture
-def cli(tmp_path, monkeypatch, capsys):
-    url = f"sqlite:///{tmp_path / 'station.db'}"
-    db = Database.open(url, upgrade=True)
-    operator_service.create_first_operator(db, "root", "secret-1", "TEST")
+def cli(cli, monkeypatch):
+    """The shared in-process CLI (tests/conftest.py) on a station with a cashier and a tagged
+    meter: (run, db, monkeypatch)."""
+    db = Database.open(cli.url, upgrade=True)
     actor = auth.login(db, "root", "secret-1", "TEST")
     operator_service.add_operator(db, actor, "cash", "secret-2", "cashier", "", None)
     link = add_link(db, "tcp://127.0.0.1:9")
     tag_meters(db, "area:宿舍楼", [add_meter(db, link, A1)])
-    monkeypatch.setenv("METERSTATION_OPERATOR", "root")
-    monkeypatch.setenv("METERSTATION_PASSWORD", "secret-1")
-
-    def run(*args):
-        capsys.readouterr()
-        code = main(["--lang", "en", "--db", url, *args])
-        out, err = capsys.readouterr()
-        return code, out, err
-    yield run, db, monkeypatch
+    yield cli, db, monkeypatch
     db.dispose()
 
 

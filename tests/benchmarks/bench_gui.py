@@ -91,7 +91,8 @@ class GcPauses:
         for g in (0, 1, 2):
             times = [t for gen, t, _c in self.pauses if gen == g]
             if times:
-                parts.append(f"gen{g} {len(times)}x longest {max(times) * 1000:.0f} ms total {sum(times) * 1000:.0f} ms")
+                parts.append(f"gen{g} {len(times)}x longest {max(times) * 1000:.0f} ms"
+                             f" total {sum(times) * 1000:.0f} ms")
         return "garbage collector: " + ("; ".join(parts) or "no collections") + \
             f"; {len(self._gc.get_objects())} objects tracked, {self._gc.get_freeze_count()} frozen"
 

@@ -283,7 +283,7 @@ def main() -> None:
                      f"{summary.ok / wall:.0f} reads/s", ""))
     width = [max(len(r[i]) for r in rows) for i in range(5)]
     for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, width)))
+        print("  ".join(c.ljust(w) for c, w in zip(r, width, strict=True)))
 
 
 if __name__ == "__main__":

@@ -69,7 +69,8 @@ FLOOR_INSERT = ("INSERT INTO floor_entries (account_id, kind, amount_fen, balanc
 
 
 def floor_row(i: int) -> tuple:
-    return (1 + i % 50, "purchase", 1000, 1000 * i, datetime.now().isoformat(sep=" "), "root", "cash", f"{i:08d}", uuid.uuid4().hex)
+    return (1 + i % 50, "purchase", 1000, 1000 * i, datetime.now().isoformat(sep=" "), "root", "cash", f"{i:08d}",
+            uuid.uuid4().hex)
 
 
 def raw_floor(kind: str, tmp: str, pg_name: str | None, n: int) -> tuple[float, float]:
@@ -233,7 +234,7 @@ def year_report(db, actor, sizes: list[int], label: str, former_max: int = 2_000
         took = seed_year(db, year, size - seeded, seeded)
         seeded = size
         span = (date(year, 1, 1), date(year, 12, 31))
-        new, summary = best_of(lambda: reports.sales_summary(db, *span, "month", actor=actor))
+        new, summary = best_of(lambda span=span: reports.sales_summary(db, *span, "month", actor=actor))
         with db.read() as s:
             daily_rows = s.execute(sa.select(sa.func.count()).select_from(LedgerDaily)
                                    .where(LedgerDaily.day.between(*span))).scalar()
@@ -264,7 +265,8 @@ def main() -> None:
                     help="above this size the former grouped query is skipped (minutes at 10M); the daily "
                          "totals are checked against one count and sum over the entries instead")
     opts = ap.parse_args()
-    label = "SQLite (file, WAL, synchronous=FULL)" if opts.db == "sqlite" else "PostgreSQL (127.0.0.1, synchronous_commit=on)"
+    label = ("SQLite (file, WAL, synchronous=FULL)" if opts.db == "sqlite"
+             else "PostgreSQL (127.0.0.1, synchronous_commit=on)")
     with tempfile.TemporaryDirectory() as tmp:
         db, pg_name = open_station(opts.db, tmp)
         try:

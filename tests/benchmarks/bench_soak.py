@@ -7,10 +7,11 @@ reads simulated meters, settles and delivers the outbox - on SQLite or PostgreSQ
 Reports: operations, lost (accounts whose balance is not the sum of their ledger entries, sales
 a cashier was told of but not in the ledger; receipt numbers not gapless), doubled (ledger
 entries beyond what the cashiers were told of), errors a cashier saw (any exception of a sale,
-refund or reversal other than the expected refusal of a refund beyond the refundable balance), p95 latency per operation, deadlocks retried: deadlocks and
-serialization failures run again by models.db @retrying, counted in every process
-(models.db.retried_total: each cashier reports its own, the polling service prints its total
-when it stops) - and the units of work that gave up after the bounded retries.
+refund or reversal other than the expected refusal of a refund beyond the refundable balance), p95
+latency per operation, deadlocks retried: deadlocks and serialization failures run again by
+models.db @retrying, counted in every process (models.db.retried_total: each cashier reports its
+own, the polling service prints its total when it stops) - and the units of work that gave up after
+the bounded retries.
 """
 from __future__ import annotations
 
@@ -235,7 +236,8 @@ def run(seconds: float, backend: str, cashiers: int = 8, meters: int = 24) -> di
                 "cpu_s_poller": round(children_cpu - sum(r.get("cpu_s", 0) for r in results), 1),
                 "poller_cycles": poll_text.count(" cycle: "), "poller_exit": poller.returncode,
                 "poller_tracebacks": poll_text.count("Traceback"),
-                "poller_first_traceback": poll_text[poll_text.find("Traceback"):][:1500] if "Traceback" in poll_text else ""}
+                "poller_first_traceback": (poll_text[poll_text.find("Traceback"):][:1500]
+                                           if "Traceback" in poll_text else "")}
     finally:
         if poller is not None and poller.poll() is None:
             poller.kill()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 from decimal import Decimal as D
+from itertools import pairwise
 
 import pytest
 import sqlalchemy as sa
@@ -52,7 +53,7 @@ def test_processes_selling_and_charging_at_once(db, root, tmp_path):
             spans.setdefault(meter, []).append((int(lo), int(hi)))
         for chain in spans.values():                      # contiguous: no overlap, no gap
             chain.sort()
-            assert all(a[1] == b[0] for a, b in zip(chain, chain[1:]))
+            assert all(a[1] == b[0] for a, b in pairwise(chain))
         receipts = s.execute(sa.select(sa.func.count()).select_from(Receipt)).scalar()
         assert receipts == len(sold) + len(reversed_)
     check_books(db)

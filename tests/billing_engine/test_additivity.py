@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import datetime as dt, timedelta
 from decimal import Decimal as D
 from fractions import Fraction as F
+from itertools import pairwise
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -51,7 +52,7 @@ def unsplit_charge(plan, start: dt, segments, rule) -> D:
     for length, kwh in segments:
         end = t + length * US
         cuts = [t, *_cycle_starts(plan, t, end), end]
-        for i, (a, b) in enumerate(zip(cuts, cuts[1:])):
+        for i, (a, b) in enumerate(pairwise(cuts)):
             if i:                                  # a new cycle starts at a
                 total, exact, cum = total + round_money(exact, rule), F(0), F(0)
             energy = F(kwh) * ((b - a) // US) / length
@@ -76,7 +77,7 @@ def read_and_charge(plan, start: dt, readings, rule) -> list[D]:
 def refine(start: dt, segments, cuts_per_segment):
     """Readings at each segment's end and at extra instants inside it (interpolated exactly)."""
     readings, t = [], start
-    for (length, kwh), cuts in zip(segments, cuts_per_segment):
+    for (length, kwh), cuts in zip(segments, cuts_per_segment, strict=True):
         points = sorted({max(1, min(length - 1, int(length * c))) for c in cuts} if length > 1 else set())
         prev = 0
         for p in [*points, length]:

@@ -10,13 +10,11 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from app import main
 from comms.driver import MeterConfig
 from comms.poller import Command, LinkWorker, Poller
 from comms.schedule import LinkPlan, MeterPlan
 from comms.session import LinkSession
 from comms.simulator import start_simulator
-from models import operator_service
 from models.archive import Meter
 from models.db import Database
 
@@ -38,22 +36,7 @@ def test_a_pty_link_with_parity_opens_again_and_again(pty_sim):
         assert values["energy"].value == Decimal("12.50")
 
 
-@pytest.fixture
-def cli(tmp_path, monkeypatch, capsys):
-    url = f"sqlite:///{tmp_path / 'station.db'}"
-    db = Database.open(url, upgrade=True)
-    operator_service.create_first_operator(db, "root", "secret-1", "TEST")
-    db.dispose()
-    monkeypatch.setenv("METERSTATION_OPERATOR", "root")
-    monkeypatch.setenv("METERSTATION_PASSWORD", "secret-1")
-
-    def run(*args):
-        capsys.readouterr()
-        code = main(["--lang", "en", "--db", url, *args])
-        out, err = capsys.readouterr()
-        return code, out, err
-    run.url = url
-    return run
+# cli: the shared in-process CLI fixture (tests/conftest.py)
 
 
 def test_read_twice_through_a_simulated_pty(cli, pty_sim):

@@ -154,7 +154,7 @@ def test_item_round_trip(item, data):
 def test_heat_data_round_trip(layout, numbers, ser):
     units = [0x05, 0x08, 0x17, 0x35, 0x2C]
     fields = {name: cjt188_data.Quantity(Decimal(n).scaleb(-2), u)
-              for (name, _k), n, u in zip(cjt188_data.HEAT_FIELDS, numbers, units)}
+              for (name, _k), n, u in zip(cjt188_data.HEAT_FIELDS, numbers, units, strict=True)}
     extra = {"supply_temp": Decimal("23.02"), "return_temp": Decimal("19.10"), "work_hours": 5834}
     raw = cjt188_data.encode_meter_data(b"\x90\x1f", ser, fields, datetime(2023, 9, 5, 12, 49, 9),
                                         b"\x00\x08", extra, layout)

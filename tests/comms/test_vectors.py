@@ -33,7 +33,7 @@ def _ids():
 def _same(expected, got):
     if isinstance(expected, list):
         assert isinstance(got, list) and len(got) == len(expected)
-        for e, g in zip(expected, got):
+        for e, g in zip(expected, got, strict=True):
             _same(e, g)
     elif expected == "FFFF" and got is None:
         pass

@@ -2,7 +2,6 @@
 permission-aware operators tab, and the screenshot command."""
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import Qt
 
 from models import auth, operator_service as ops
@@ -10,16 +9,6 @@ from ui import tasks
 from ui.login import FirstStartDialog, LoginDialog
 from ui.main_window import MainWindow
 from ui.session import StationSession
-
-
-@pytest.fixture
-def sqlite_db(tmp_path):
-    from models.db import Database
-
-    db = Database.open(f"sqlite:///{tmp_path / 'g.db'}", upgrade=True)
-    yield db
-    tasks.wait_idle()
-    db.dispose()
 
 
 def test_first_start_then_login(qtbot, sqlite_db):

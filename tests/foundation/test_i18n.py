@@ -22,7 +22,8 @@ def _msgids():
                 continue
             for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
                 if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "N_")
-                        and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                        and node.args and isinstance(node.args[0], ast.Constant)
+                        and isinstance(node.args[0].value, str)):
                     yield f.relative_to(ROOT), node.args[0].value
 
 

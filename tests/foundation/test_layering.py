@@ -12,8 +12,7 @@ CORE = ("models", "billing", "comms", "printing")
 
 def _modules():
     for pkg in CORE:
-        for f in sorted((ROOT / pkg).rglob("*.py")):
-            yield f
+        yield from sorted((ROOT / pkg).rglob("*.py"))
 
 
 def test_no_pyside_import_in_source():

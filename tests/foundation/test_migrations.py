@@ -109,6 +109,6 @@ def test_one_active_binding_per_meter(db):
         s.add_all([a1, a2])
         s.flush()
         s.add(AccountMeter(account_id=a1.id, meter_id=m.id, opening_milli=0))
-    with pytest.raises(Exception):
+    with pytest.raises(sa.exc.IntegrityError):
         with db.write() as s:
             s.add(AccountMeter(account_id=a2.id, meter_id=m.id, opening_milli=0))

@@ -72,7 +72,7 @@ def pdf_text(path, page: int | None = None, crop=None) -> str:
     if page is not None:
         cmd += ["-f", str(page), "-l", str(page)]
     if crop is not None:
-        cmd += ["-r", "72"] + [a for k, v in zip("xyWH", crop) for a in (f"-{k}", str(int(v)))]
+        cmd += ["-r", "72"] + [a for k, v in zip("xyWH", crop, strict=True) for a in (f"-{k}", str(int(v)))]
     out = subprocess.run(cmd + [str(path), "-"], capture_output=True, check=True, text=True).stdout
     return re.sub(r"\s+", "", out)
 

@@ -79,7 +79,7 @@ def test_card_meters_usage_receipts_and_ledger(db, two):
     with db.write() as s:
         meter = s.execute(sa.select(Meter).where(Meter.number == meter_no)).scalar_one()
         meter.ct_ratio = 2
-        for day, milli in zip(starts, (100_000, 110_000, 130_000, 160_000)):
+        for day, milli in zip(starts, (100_000, 110_000, 130_000, 160_000), strict=True):
             at = datetime.combine(day, datetime.min.time()).astimezone(timezone.utc) + timedelta(hours=1)
             s.add(Reading(meter_id=meter.id, at=min(at, now - timedelta(minutes=10)), source="poll",
                           energy_milli=milli))
@@ -102,7 +102,8 @@ def test_card_meters_usage_receipts_and_ledger(db, two):
     assert card.receipts[1].reversed_by == card.receipts[0].number and not card.receipts[1].reversible
     lines = cq.ledger_history(db, root, a.number)
     assert [(e.kind, e.amount, e.balance_after, e.operator) for e in lines[:2]] == [
-        ("reversal", Decimal("-80.00"), Decimal("0.00"), "root"), ("purchase", Decimal("80.00"), Decimal("80.00"), "root")]
+        ("reversal", Decimal("-80.00"), Decimal("0.00"), "root"),
+        ("purchase", Decimal("80.00"), Decimal("80.00"), "root")]
 
 
 def test_free_meters(db, two):

@@ -25,7 +25,8 @@ def test_standard_buttons_are_chinese(qtbot, chinese_qt):
     box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
     qtbot.addWidget(box)
     assert _texts(box) == {"确定", "取消"}
-    msg = QMessageBox(QMessageBox.Icon.Question, "t", "x", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+    msg = QMessageBox(QMessageBox.Icon.Question, "t", "x",
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
     qtbot.addWidget(msg)
     assert {t.replace("(&Y)", "").replace("(&N)", "") for t in _texts(msg)} == {"是", "否"}
     assert QCoreApplication.translate("QFileDialog", "Open") == "打开"

@@ -56,7 +56,8 @@ def build(db, *, meters: int = 300, buildings: int = 2, opened_every: int = 2, r
             room = Room(floor_id=rooms[i % len(rooms)], number=f"{n}-{i:04d}")
             s.add(room)
             s.flush()
-            m = Meter(number=f"G{n:02d}{i:05d}", protocol="dlt645-2007", address=addresses[i] if addresses else f"{n:02d}{i:010d}",
+            m = Meter(number=f"G{n:02d}{i:05d}", protocol="dlt645-2007",
+                      address=addresses[i] if addresses else f"{n:02d}{i:010d}",
                       link_id=link.id, room_id=room.id, last_values='{"voltage": "220.1", "current": "1.5"}')
             s.add(m)
             made.append(m)

@@ -2,23 +2,13 @@
 pop up grouped by area without a modal box, history by date range and kind."""
 from __future__ import annotations
 
-import pytest
 
 from billing import alarm_log
 from models import auth, operator_service
-from models.db import Database
 from ui import tasks
 from ui.pages.alarms_page import AlarmsPage
 from ui.session import StationSession
 from tests.gui_meters import board_site
-
-
-@pytest.fixture
-def sqlite_db(tmp_path):
-    db = Database.open(f"sqlite:///{tmp_path / 'a.db'}", upgrade=True)
-    yield db
-    tasks.wait_idle()
-    db.dispose()
 
 
 def _raise(db, site, specs):

@@ -11,7 +11,6 @@ from comms.plans import load_plans
 from comms.poller import LinkWorker
 from comms.simulator import start_simulator
 from models import auth, operator_service
-from models.db import Database
 from ui import tasks
 from ui.pages.control_page import ControlPage
 from ui.session import StationSession
@@ -25,14 +24,6 @@ class _Sink:
     def failure(self, *a): ...
     def meter_state(self, *a): ...
     def link_state(self, *a): ...
-
-
-@pytest.fixture
-def sqlite_db(tmp_path):
-    db = Database.open(f"sqlite:///{tmp_path / 'c.db'}", upgrade=True)
-    yield db
-    tasks.wait_idle()
-    db.dispose()
 
 
 @pytest.fixture

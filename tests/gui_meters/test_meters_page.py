@@ -2,11 +2,9 @@
 a reload in place, follows the bridge's live readings, stops its timer when hidden."""
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import QObject, Signal
 
 from models import auth, operator_service
-from models.db import Database
 from ui import tasks
 from ui.pages.meters_page import MetersPage
 from ui.session import StationSession
@@ -16,14 +14,6 @@ from tests.gui_meters import board_site
 class FakeBridge(QObject):          # the signals and payloads of ui.bridge.EventBridge
     readings = Signal(object)
     meter_states = Signal(object)
-
-
-@pytest.fixture
-def sqlite_db(tmp_path):
-    db = Database.open(f"sqlite:///{tmp_path / 'm.db'}", upgrade=True)
-    yield db
-    tasks.wait_idle()
-    db.dispose()
 
 
 def test_board_loads_filters_and_updates(qtbot, sqlite_db):

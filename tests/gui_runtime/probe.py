@@ -52,7 +52,7 @@ class StallProbe(QObject):
 
     def stalls(self, over: float = 0.05) -> list[tuple[float, float]]:
         """(end time, stall) of every stall longer than `over` seconds."""
-        return [(t, g) for t, g in zip(self.at, self.gaps) if g > over]
+        return [(t, g) for t, g in zip(self.at, self.gaps, strict=True) if g > over]
 
     def cpu_of(self, end: float) -> float:
         """The GUI thread's CPU seconds over the gap that ended at `end` (an `at` value)."""

@@ -4,25 +4,14 @@ query and merge on every visit stalled the window); a finished command reloads i
 the bridge's coalesced command events poll the progress."""
 from __future__ import annotations
 
-import pytest
 
 from comms import events as ev
 from models import auth, operator_service
-from models.db import Database
-from ui import tasks
 from ui.bridge import EventBridge
 from ui.pages import control_page
 from ui.pages.control_page import ControlPage
 from ui.session import StationSession
 from tests.gui_meters import board_site
-
-
-@pytest.fixture
-def sqlite_db(tmp_path):
-    db = Database.open(f"sqlite:///{tmp_path / 'c.db'}", upgrade=True)
-    yield db
-    tasks.wait_idle()
-    db.dispose()
 
 
 def test_list_patched_live_and_reloaded_only_when_stale(qtbot, sqlite_db, monkeypatch):

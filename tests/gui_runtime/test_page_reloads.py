@@ -6,12 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import pytest
 
 from billing.alarm_log import AlarmRow
 from models import auth, operator_service
-from models.db import Database
-from ui import tasks
 from ui.pages.alarms_page import AlarmsPage
 from ui.pages.base import make_table
 from ui.session import StationSession
@@ -61,14 +58,6 @@ def test_other_records_reset_the_model(qtbot):
     assert view.selectionModel().selectedRows() == []     # never left on another record
     assert model.set_rows(ROWS[:2]) is True
     assert seen.resets == 2
-
-
-@pytest.fixture
-def sqlite_db(tmp_path):
-    db = Database.open(f"sqlite:///{tmp_path / 'a.db'}", upgrade=True)
-    yield db
-    tasks.wait_idle()
-    db.dispose()
 
 
 def _alarm(i: int, state: str = "open") -> AlarmRow:

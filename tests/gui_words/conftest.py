@@ -4,15 +4,7 @@ from __future__ import annotations
 import pytest
 
 
-@pytest.fixture
-def gui_db(tmp_path):
-    from models.db import Database
-    from ui import tasks
-
-    db = Database.open(f"sqlite:///{tmp_path / 'w.db'}", upgrade=True)
-    yield db
-    tasks.wait_idle()
-    db.dispose()
+# gui_db: the shared SQLite window-test database (tests/conftest.py)
 
 
 @pytest.fixture

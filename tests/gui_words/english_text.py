@@ -5,7 +5,7 @@ window titles) and the rule for which of them are English words left untranslate
 A text is flagged when it is ASCII only and has a word of two or more letters that is not a
 unit, a format code or a short allow-listed token — "online", "flat", "sharp=1.1500",
 "JSON, see models/receipt_layout.py" are flagged; "12.50", "kWh", "PDF", "DL/T 645-2007",
-"tcp://10.0.0.9:8001" and "/tmp/x.pdf" are not.
+"tcp://10.0.0.9:8001", "/tmp/x.pdf" and "Asia/Shanghai" are not.
 """
 from __future__ import annotations
 
@@ -22,17 +22,20 @@ ALLOWED = {
     "PDF", "CSV", "Excel", "xlsx", "ID", "DEMO", "SQLite", "PostgreSQL", "SQL", "Server", "URL", "COM",
     "USB", "TCP", "RS", "GSM", "SMS", "CT", "DL", "CJ", "T", "Modbus", "RTU", "English", "IP", "OK",
     # date and time format codes shown as typing hints
-    "YYYY", "MM", "DD", "HH", "yyyy", "dd", "mm",
+    "YYYY", "MM", "DD", "HH", "yyyy", "dd",            # "mm" is above, with the units
 }
 TAG = re.compile(r"<[^>]+>")
 WORD = re.compile(r"[A-Za-z]+")
 URLISH = re.compile(r"^(\w+://|/|[A-Za-z]:\\|~/)|\.(pdf|xlsx|csv|db|png|json)$", re.IGNORECASE)
+# an IANA time zone name (setting station.timezone) is an identifier, shown as it is
+ZONE = re.compile(r"^((Africa|America|Antarctica|Asia|Atlantic|Australia|Europe|Indian|Pacific|Etc)"
+                  r"/[\w+-]+(/[\w+-]+)?|UTC)$")
 MAX_ROWS = 40          # table rows looked at per view (they repeat the same kinds of text)
 
 
 def is_english(text: str, typed: frozenset[str] = frozenset()) -> bool:
     text = TAG.sub("", text).replace("&nbsp;", " ").replace("&", "").strip()   # rich text, mnemonics
-    if not text or not text.isascii() or text in typed or URLISH.search(text):
+    if not text or not text.isascii() or text in typed or URLISH.search(text) or ZONE.match(text):
         return False
     return any(len(w) >= 2 and w not in ALLOWED for w in WORD.findall(text))
 

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import sqlalchemy as sa
 
-from app import main
-from models import operator_service
 from models.archive import Meter, Reading
 from models.db import Database
 from tests.poll_db.conftest import E1, E2, E3
@@ -17,22 +14,7 @@ from tests.poll_db.conftest import E1, E2, E3
 FAST = json.dumps({"timeout": "0.3", "retries": "0", "confirm_interval": "0.05"})
 
 
-@pytest.fixture
-def cli(tmp_path, monkeypatch, capsys):
-    url = f"sqlite:///{tmp_path / 'station.db'}"
-    db = Database.open(url, upgrade=True)
-    operator_service.create_first_operator(db, "root", "secret-1", "TEST")
-    db.dispose()
-    monkeypatch.setenv("METERSTATION_OPERATOR", "root")
-    monkeypatch.setenv("METERSTATION_PASSWORD", "secret-1")
-
-    def run(*args):
-        capsys.readouterr()
-        code = main(["--lang", "en", "--db", url, *args])
-        out, err = capsys.readouterr()
-        return code, out, err
-    run.url = url
-    return run
+# cli: the shared in-process CLI fixture (tests/conftest.py)
 
 
 def _fast_meters(url):

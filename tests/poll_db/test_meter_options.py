@@ -8,11 +8,10 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from app import main
 from comms.plans import load_plans, meter_config
 from comms.simulator import Bus, TcpSimulator
 from comms.simulator.spec import SimulatorSpec
-from models import archive_service as svc, operator_service
+from models import archive_service as svc
 from models.archive import Meter
 from models.archive_files import import_archive
 from models.db import Database
@@ -20,22 +19,7 @@ from models.db import Database
 G1, H1 = "00000000000011", "00000000000012"
 
 
-@pytest.fixture
-def cli(tmp_path, monkeypatch, capsys):
-    url = f"sqlite:///{tmp_path / 'station.db'}"
-    db = Database.open(url, upgrade=True)
-    operator_service.create_first_operator(db, "root", "secret-1", "TEST")
-    db.dispose()
-    monkeypatch.setenv("METERSTATION_OPERATOR", "root")
-    monkeypatch.setenv("METERSTATION_PASSWORD", "secret-1")
-
-    def run(*args):
-        capsys.readouterr()
-        code = main(["--lang", "en", "--db", url, *args])
-        out, err = capsys.readouterr()
-        return code, out, err
-    run.url = url
-    return run
+# cli: the shared in-process CLI fixture (tests/conftest.py)
 
 
 def _options(url: str, number: str) -> dict:

@@ -36,7 +36,7 @@ class Pdf:
         if page is not None:
             cmd += ["-f", str(page), "-l", str(page)]
         if crop is not None:
-            cmd += ["-r", "72"] + [a for k, v in zip("xyWH", crop) for a in (f"-{k}", str(int(v)))]
+            cmd += ["-r", "72"] + [a for k, v in zip("xyWH", crop, strict=True) for a in (f"-{k}", str(int(v)))]
         cmd += [str(self.path), "-"]
         return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
 

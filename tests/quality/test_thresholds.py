@@ -75,7 +75,8 @@ def test_cashier_cannot_set_and_refusal_is_logged(db, superadmin):
                        "all", Limits(over_voltage=D("1")))
     assert [r.scope for r in list_thresholds(db)] == ["all"]
     with db.read() as s:
-        denied = s.execute(sa.select(OpLog.details).where(OpLog.action == "denied", OpLog.operator == "cash")).scalars().all()
+        denied = s.execute(sa.select(OpLog.details)
+                           .where(OpLog.action == "denied", OpLog.operator == "cash")).scalars().all()
     assert len(denied) == 2 and all("quality.threshold" in d for d in denied)
 
 
@@ -95,7 +96,8 @@ def test_cli_set_list_remove(tmp_path, monkeypatch, capsys):
     url = f"sqlite:///{tmp_path / 'station.db'}"
     db = Database.open(url, upgrade=True)
     operator_service.create_first_operator(db, "root", "secret-1", "TEST")
-    operator_service.add_operator(db, auth.login(db, "root", "secret-1", "TEST"), "cash", "secret-2", "cashier", "", None)
+    root = auth.login(db, "root", "secret-1", "TEST")
+    operator_service.add_operator(db, root, "cash", "secret-2", "cashier", "", None)
     _archive(db)
     db.dispose()
 

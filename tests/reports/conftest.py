@@ -20,20 +20,13 @@ def cashier(db, superadmin):
 
 
 def local(*args) -> datetime:
-    """An aware datetime in the station's local time."""
-    return datetime(*args).astimezone()
+    """An aware datetime in the station's local time (station.timezone, not the computer's)."""
+    from models import station_time
+
+    return datetime(*args, tzinfo=station_time.zone())
 
 
-@pytest.fixture
-def gui_db(tmp_path):
-    """A SQLite station database for window tests (the services are tested on both backends)."""
-    from models.db import Database
-    from ui import tasks
-
-    db = Database.open(f"sqlite:///{tmp_path / 'g.db'}", upgrade=True)
-    yield db
-    tasks.wait_idle()
-    db.dispose()
+# gui_db: the shared SQLite window-test database (tests/conftest.py)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ Consumption, October 2025 (local days 10-01..10-31), one building, rooms R1 and 
     S2    R2 ct 10  parent MAIN   09-30 20 · 10-31 32                                                     -> 120
     NEW   R2        10-10 5 · 10-31 8 (nothing before the start: partial)                                -> 3
     DEAD  R2        no readings                                                                           -> no data
-    STALE R1        09-20 7 only                                                                          -> no reading in period
+    STALE R1        09-20 7 only                                                    -> no reading in period
     line loss of MAIN: 250.5 - 220 = 30.5 kWh = 12.18 %
 
 Money (accounts A in room R1, B in no room):

@@ -66,8 +66,9 @@ def test_json_and_usage_errors(db, superadmin, cli):
                         "--json", lang="en")
     assert code == 0
     got = json.loads(out)
-    assert got["columns"][0] == "Payment method" and got["rows"] == [["Cash", "2", "100.00", "20.00", "0.00", "80.00"],
-                                                                     ["WeChat Pay", "1", "50.00", "0.00", "0.00", "50.00"]]
+    assert got["columns"][0] == "Payment method"
+    assert got["rows"] == [["Cash", "2", "100.00", "20.00", "0.00", "80.00"],
+                           ["WeChat Pay", "1", "50.00", "0.00", "0.00", "50.00"]]
     assert cli("report", "sales", "--from", "2025-13-01", "--to", "2025-10-31")[0] == 2
     assert cli("report", "nonsense", "--from", "2025-10-01", "--to", "2025-10-31")[0] == 2
     assert cli("report", "alarms", "--from", "2025-10-01", "--to", "2025-10-31", "--group", "day")[0] == 2

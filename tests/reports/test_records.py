@@ -49,7 +49,10 @@ def test_totals_equal_the_sales_report(db, root):
 def test_filters(db, root):
     names = data.money_data(db, root)
     ids = data.places(db)
-    q = lambda **kw: [r.receipt_no for r in rr.sale_records(db, *PERIOD, rr.RecordFilter(**kw), actor=root)]
+
+    def q(**kw):
+        return [r.receipt_no for r in rr.sale_records(db, *PERIOD, rr.RecordFilter(**kw), actor=root)]
+
     assert q(kind="refund") == ["T3"]
     assert q(kind="sale") == ["T1", "T2", "T4"]
     assert q(method="wechat") == ["T2"]

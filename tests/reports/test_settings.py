@@ -134,7 +134,8 @@ def test_schedules_receipt_station_backup_tabs(qtbot, gui_db, gui_root, tmp_path
     rec.submit()
     _saved(qtbot, rec)
     layout = stored_layout(settings.get(gui_db, "receipt.paper"), "公司", settings.get(gui_db, "receipt.layout"))
-    assert (layout.paper, layout.footer, layout.title("sale"), layout.company_name) == ("a4", "谢谢惠顾", "购电凭证", "公司")
+    assert (layout.paper, layout.footer, layout.title("sale"), layout.company_name) == \
+        ("a4", "谢谢惠顾", "购电凭证", "公司")
     assert "reference" not in [f.key for f in layout.visible()]
     assert (layout.fields[0].key, layout.fields[0].text()) == ("account", "户号")
     assert isinstance(layout, ReceiptLayout)

@@ -81,7 +81,7 @@ def test_two_callers_one_key_different_accounts(db, root, cashier):
         barrier = threading.Barrier(2)
         out: dict[str, object] = {}
 
-        def go(account, amount):
+        def go(account, amount, barrier=barrier, out=out, key=key):   # this round's, bound now
             barrier.wait()
             try:
                 out[account] = sell(db, cashier, account, D(amount), method="cash", idempotency_key=key)

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from models import oplog, settings
+from models.errors import InvalidInput
 from tests.trust.conftest import Cli, one_error
 
 ADMIN = ("root", "secret-1")
@@ -45,7 +46,7 @@ def test_local_settings_need_their_right_and_are_logged(cli, db, root):
     changes = {(o, t): d for o, t, d in _log(db, "setting.change")}
     assert changes[("adm", "backup.keep")] == {"old": 14, "new": 7, "local": True}
     assert changes[("root", "station.name")]["new"] == "Counter 2"
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidInput):
         settings.put(db, root, "backup.keep", "0")           # validated as well
 
 

@@ -112,7 +112,7 @@ def bill_print_all(ctx: CliContext, args) -> int:
             _check_target(ctx, target, args.force)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for number, target in zip(accounts, targets):
+    for number, target in zip(accounts, targets, strict=True):
         printed = bill_print.print_bill(ctx.db(), actor, number, args.period)
         bill_print.write_pdf(printed, target)
         written.append(_json(printed, target))

@@ -56,7 +56,8 @@ def register(sub) -> None:
     where = s.add_mutually_exclusive_group(required=True)
     where.add_argument("--listen", metavar="HOST:PORT")
     where.add_argument("--pty", action="store_true")
-    s.add_argument("--meters", metavar="SPEC", help=_("e.g. dlt645-2007:000000000001-000000000040,cjt188:00000000000001-00000000000008"))
+    s.add_argument("--meters", metavar="SPEC",
+                   help=_("e.g. dlt645-2007:000000000001-000000000040,cjt188:00000000000001-00000000000008"))
     s.add_argument("--baud", type=int, default=2400)
     s.add_argument("--latency", type=float, default=0.03)
     s.set_defaults(func=simulate)
@@ -121,7 +122,8 @@ def read(ctx: CliContext, args) -> int:
     quantities = [q.strip() for q in (args.quantity or "").split(",") if q.strip()]
     unknown = [q for q in quantities if q not in QUANTITIES]
     if unknown:
-        raise InvalidInput(_("Unknown quantity {q}; choose from {known}").format(q=unknown[0], known=", ".join(QUANTITIES)))
+        raise InvalidInput(_("Unknown quantity {q}; choose from {known}")
+                           .format(q=unknown[0], known=", ".join(QUANTITIES)))
     url, config, _id, _actor = _resolve(ctx, args, "meter_read")
     if not quantities:
         quantities = _default_quantities(ctx, args, config.protocol)
@@ -209,7 +211,8 @@ def poll(ctx: CliContext, args) -> int:
     quantities = tuple(q.strip() for q in args.quantity.split(",") if q.strip()) if args.quantity else None
     unknown = [q for q in quantities or () if q not in QUANTITIES]
     if unknown:
-        raise InvalidInput(_("Unknown quantity {q}; choose from {known}").format(q=unknown[0], known=", ".join(QUANTITIES)))
+        raise InvalidInput(_("Unknown quantity {q}; choose from {known}")
+                           .format(q=unknown[0], known=", ".join(QUANTITIES)))
     actor = ctx.service_actor(args.password_file)
     runs_jobs = not args.once and bool(settings.get_local("station.runs_jobs")) and not args.link
     service_identity.start_polling(db, actor, "once" if args.once else "service")

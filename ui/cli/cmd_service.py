@@ -29,7 +29,8 @@ def register(sub) -> None:
     ins.add_argument("--user", help=_("the account the service runs as (default: the current user)"))
     ins.add_argument("--print", "--dry-run", dest="dry_run", action="store_true",
                      help=_("only print the unit (task) and the commands; change nothing"))
-    ins.add_argument("--unit-dir", metavar="DIR", help=_("write the systemd unit into DIR (default /etc/systemd/system)"))
+    ins.add_argument("--unit-dir", metavar="DIR",
+                     help=_("write the systemd unit into DIR (default /etc/systemd/system)"))
     ins.add_argument("--no-enable", action="store_true", help=_("write the unit but do not enable or start it"))
     ins.add_argument("--jobs", action="store_true",
                      help=_("make this station the one that runs the scheduled jobs (needs an administrator)"))

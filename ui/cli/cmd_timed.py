@@ -88,7 +88,8 @@ def list_(ctx: CliContext, args) -> int:
             days += " " + ", ".join(d.isoformat() for d in r.dates)
         skip = (" " + _("skip {days}").format(days=", ".join(d.isoformat() for d in r.skip))) if r.skip else ""
         state = "" if r.enabled else " " + _("(disabled)")
-        ctx.say(f"{r.name}\t{r.tag}\t{_(timed.ACTION_TITLES['off'])} {r.off_at or '-'}\t{_(timed.ACTION_TITLES['on'])} {r.on_at or '-'}\t{days}{skip}{state}")
+        off, on = _(timed.ACTION_TITLES["off"]), _(timed.ACTION_TITLES["on"])
+        ctx.say(f"{r.name}\t{r.tag}\t{off} {r.off_at or '-'}\t{on} {r.on_at or '-'}\t{days}{skip}{state}")
     return 0
 
 

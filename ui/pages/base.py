@@ -11,6 +11,8 @@ from ui.qt_refcount import protect_singletons
 
 protect_singletons()     # multiData's QModelRoleData.setData/clearData drop a reference to None per call
 
+_ROOT = QModelIndex()     # the invisible root: a table model's rows hang from it
+
 
 class Page(QWidget):
     """A page of the main window: a title, a body; refresh() reloads its data off-thread."""
@@ -81,8 +83,10 @@ class RowsModel(QAbstractTableModel):
         if new == self._rows and right == self._right:
             return False
         old = self._rows
-        if old and len(new) == len(old) and all(a[:1] == b[:1] and len(a) == len(b) for a, b in zip(old, new)):
-            changed = [i for i, (a, b, ra, rb) in enumerate(zip(old, new, self._right, right)) if a != b or ra != rb]
+        if old and len(new) == len(old) and all(a[:1] == b[:1] and len(a) == len(b)
+                                                for a, b in zip(old, new, strict=True)):
+            changed = [i for i, (a, b, ra, rb) in enumerate(zip(old, new, self._right, right, strict=True))
+                       if a != b or ra != rb]
             self._rows, self._right = new, right
             last = max(0, len(self._headers) - 1)
             self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], last))
@@ -95,10 +99,10 @@ class RowsModel(QAbstractTableModel):
     def item(self, row: int, column: int) -> _Cell:
         return _Cell(self._rows[row][column])
 
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt name
+    def rowCount(self, parent=_ROOT) -> int:  # noqa: N802 - Qt name
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt name
+    def columnCount(self, parent=_ROOT) -> int:  # noqa: N802 - Qt name
         return 0 if parent.isValid() else len(self._headers)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):

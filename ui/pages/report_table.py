@@ -19,6 +19,7 @@ from ui.qt_refcount import protect_singletons
 protect_singletons()     # multiData's QModelRoleData.setData/clearData drop a reference to None per call
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_ROOT = QModelIndex()     # the invisible root: a table model's rows hang from it
 
 
 def cell_text(value: Any, kind: str) -> str:
@@ -63,10 +64,10 @@ class ReportTableModel(QAbstractTableModel):
             self.totals = totals
         self.endResetModel()
 
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt name
+    def rowCount(self, parent=_ROOT) -> int:  # noqa: N802 - Qt name
         return 0 if parent.isValid() else len(self.rows) + (1 if self.totals else 0)
 
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+    def columnCount(self, parent=_ROOT) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.headers)
 
     def row_values(self, row: int) -> list[Any]:

@@ -211,7 +211,7 @@ class TariffsTab(EditorTab):
         rows = []
         for p in plans:
             bodies = p.bodies or (None,) * len(p.versions)
-            for (eff, kind, summary), body in zip(p.versions, bodies):
+            for (eff, kind, summary), body in zip(p.versions, bodies, strict=True):
                 rows.append([p.name, eff.replace("T", " "), kind_name(kind),
                              describe(body) if body else summary])
         fill(self.model, rows)

@@ -35,7 +35,8 @@ class ReadingsTable(QTableWidget):
         self.verticalHeader().setVisible(False)
         for row, (number, room) in enumerate(meters):
             item = QTableWidgetItem(number)
-            item.setFlags(Qt.ItemFlag.ItemIsEnabled | (Qt.ItemFlag.ItemIsUserCheckable if pick else Qt.ItemFlag.NoItemFlags))
+            check = Qt.ItemFlag.ItemIsUserCheckable if pick else Qt.ItemFlag.NoItemFlags
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled | check)
             if pick:
                 item.setCheckState(Qt.CheckState.Unchecked)
             self.setItem(row, 0, item)
@@ -227,7 +228,7 @@ class OpenAccountDialog(QDialog):
                     limits.append(_threshold(field.text()))
                 except StationError as e:
                     raise _Mistake(field, str(e)) from e
-            first, second = (v if v is not None else d for v, d in zip(limits, (20, 5)))
+            first, second = (v if v is not None else d for v, d in zip(limits, (20, 5), strict=True))
             if second < 0 or first < second:
                 raise _Mistake(self.alarm1, _("The first alarm threshold must be at or above the second, "
                                               "and both at or above zero"))

@@ -85,12 +85,12 @@ class UsageChart(QWidget):
         heights = [float(v) for _m, v in self.values]   # display only
         self._bars = pg.BarGraphItem(x=xs, height=heights, width=0.6, brush="#2f5d8f")
         plot.addItem(self._bars)
-        for x, (_m, v) in zip(xs, self.values):
+        for x, (_m, v) in zip(xs, self.values, strict=True):
             text = pg.TextItem(f"{v:.0f}", color="#333333", anchor=(0.5, 1.0))
             text.setPos(x, float(v))
             plot.addItem(text)
             self._labels.append(text)
-        plot.getAxis("bottom").setTicks([[(x, m) for x, (m, _v) in zip(xs, self.values)]])
+        plot.getAxis("bottom").setTicks([[(x, m) for x, (m, _v) in zip(xs, self.values, strict=True)]])
         plot.setLabel("left", self.unit)
         top = max(heights + [1.0])
         plot.setYRange(0, top * 1.25, padding=0)

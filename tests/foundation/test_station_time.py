@@ -1,0 +1,97 @@
+"""The station's time zone (setting station.timezone, models/station_time.py): day boundaries of
+billing, reports and schedules are the station's, whatever zone the computer (TZ) is in."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date, datetime, time, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from models import settings, station_time
+from models.errors import InvalidInput
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Day boundaries as each room computes them: reports' periods, the jobs' local days and times,
+# the ledger's daily rows, a reading schedule's day, the tariff engine's wall clock.
+PROBE = """
+import json
+from datetime import date, datetime, timezone
+from billing import reports
+from billing.automation import calendar, periods
+from models import ledger_daily, station_time
+from billing import tariff_pricing
+at = datetime(2026, 11, 30, 17, 30, tzinfo=timezone.utc)     # 01:30 on Dec 1st in Shanghai
+lo, hi = reports.utc_bounds(date(2026, 11, 1), date(2026, 11, 30))
+print(json.dumps({
+    "zone": str(station_time.zone()),
+    "report": [lo.isoformat(), hi.isoformat()],
+    "job_at": calendar.local_at(date(2026, 12, 1), "02:30").isoformat(),
+    "daily": [o.due.isoformat() for o in periods.daily("j", "00:10", at, 2)],
+    "ledger_day": ledger_daily.local_day(at).isoformat(),
+    "job_day": station_time.day_of(at).isoformat(),
+    "wall": tariff_pricing._local(at, "t").isoformat(),
+}))
+"""
+
+
+def _probe(tmp_path: Path, tz: str, zone: str | None = None) -> dict[str, object]:
+    cfg = tmp_path / f"cfg-{tz.replace('/', '-')}-{zone}"
+    cfg.mkdir()
+    if zone is not None:
+        (cfg / "settings.json").write_text(json.dumps({"station.timezone": zone}), encoding="utf-8")
+    env = dict(os.environ, TZ=tz, METERSTATION_CONFIG_DIR=str(cfg), PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", PROBE], env=env, cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    result: dict[str, object] = json.loads(out.stdout)
+    return result
+
+
+def test_the_same_days_under_any_computer_zone(tmp_path):
+    in_utc, in_shanghai = _probe(tmp_path, "UTC"), _probe(tmp_path, "Asia/Shanghai")
+    assert in_utc == in_shanghai
+    assert in_utc == {
+        "zone": "Asia/Shanghai",
+        "report": ["2026-10-31T16:00:00+00:00", "2026-11-30T16:00:00+00:00"],
+        "job_at": "2026-11-30T18:30:00+00:00",
+        "daily": ["2026-11-30T16:10:00+00:00", "2026-11-29T16:10:00+00:00"],
+        "ledger_day": "2026-12-01", "job_day": "2026-12-01",
+        "wall": "2026-12-01T01:30:00"}
+
+
+def test_the_setting_moves_the_days(tmp_path):
+    """A station set to UTC draws its days at UTC midnight, whatever TZ says."""
+    in_utc = _probe(tmp_path, "Asia/Shanghai", "UTC")
+    assert in_utc["zone"] == "UTC"
+    assert in_utc["report"] == ["2026-11-01T00:00:00+00:00", "2026-12-01T00:00:00+00:00"]
+    assert in_utc["ledger_day"] == in_utc["job_day"] == "2026-11-30"
+
+
+def test_the_zone_setting_is_checked_and_reread(station_config):
+    assert settings.get_local("station.timezone") == "Asia/Shanghai"
+    for bad in ("Mars/Olympus", "", "../../etc/passwd", " Asia/Shanghai", "UTC+8"):
+        with pytest.raises(InvalidInput):
+            settings.coerce("station.timezone", bad)
+    assert station_time.zone() == ZoneInfo("Asia/Shanghai")
+    settings.set_local("station.timezone", "Asia/Urumqi")
+    assert station_time.zone() == ZoneInfo("Asia/Urumqi")       # a change is seen at once
+    assert station_time.at(date(2026, 1, 1), time(0, 0)) == datetime(2025, 12, 31, 18, tzinfo=timezone.utc)
+    assert station_time.now().utcoffset() == station_time.local(datetime.now(timezone.utc)).utcoffset()
+    assert station_time.today() == datetime.now(ZoneInfo("Asia/Urumqi")).date()
+
+
+def test_naive_and_aware_instants():
+    shanghai = ZoneInfo("Asia/Shanghai")
+    aware = datetime(2026, 6, 1, 16, 0, tzinfo=timezone.utc)
+    assert station_time.local(aware) == datetime(2026, 6, 2, 0, 0, tzinfo=shanghai)
+    assert station_time.wall(aware) == datetime(2026, 6, 2, 0, 0)
+    assert station_time.wall(datetime(2026, 6, 2, 0, 0)) == datetime(2026, 6, 2, 0, 0)   # already local
+    assert station_time.utc(datetime(2026, 6, 2, 0, 0)) == aware
+    assert station_time.day_of(aware) == date(2026, 6, 2)
+    assert station_time.utc_offset_minutes(aware) == 480
