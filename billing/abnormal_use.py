@@ -29,18 +29,18 @@ from __future__ import annotations
 import logging
 import statistics
 from dataclasses import dataclass, field
-from itertools import pairwise
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 import sqlalchemy as sa
-
 from sqlalchemy.orm import Session
-from models import station_time
+
 from billing.alarm_bulk import NewAlarm, clear_ids, raise_many
 from billing.automation.calendar import setting
 from billing.quality_words import describe
+from models import station_time
 from models.accounts import Account, AccountMeter
 from models.archive import Meter, Reading
 from models.automation import Alarm

@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session
 from billing import outbox, receipts
 from billing.accounts_open import MeterOpening, bind, view
 from billing.ledger import lock_account, paid_balance_fen, post
-from billing.lookup import (account_building, active_bindings, find_account, find_meter,
-                            open_shift_id, require_open)
+from billing.lookup import account_building, active_bindings, find_account, find_meter, open_shift_id, require_open
 from billing.money import from_fen
 from billing.refunds import queue_meter_refund
 from billing.results import AccountView, MoneyResult

@@ -17,12 +17,19 @@ from sqlalchemy.orm import Session
 
 from billing.alarms import level
 from billing.ledger import lock_account, paid_balance_fen
-from billing.lookup import (account_building, active_bindings, binding_of_meter, find_account,
-                            find_customer, find_meter, room_building)
+from billing.lookup import (
+    account_building,
+    active_bindings,
+    binding_of_meter,
+    find_account,
+    find_customer,
+    find_meter,
+    room_building,
+)
 from billing.money import from_fen, to_fen
+from billing.plan_store import find_plan_id
 from billing.results import AccountView
 from billing.settlement import record_reading
-from billing.plan_store import find_plan_id
 from billing.units import to_milli
 from models import capabilities
 from models.accounts import MODES, Account, AccountMeter, TariffPlan

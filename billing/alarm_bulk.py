@@ -10,13 +10,14 @@ meters' buildings, not 10,000 round trips.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 import sqlalchemy as sa
-
 from sqlalchemy.orm import Session
+
 from models.accounts import Account
 from models.archive import Floor, Meter, Room
 from models.automation import ALARM_KINDS, Alarm

@@ -15,15 +15,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
-
 from sqlalchemy.orm import Session
-from models import station_time
+
 from billing.ledger import lock_accounts, post, split_debit
 from billing.lookup import find_account, find_meter
 from billing.money import from_fen, to_fen
-from billing.tariff import price_consumption
 from billing.plan_store import find_plan_id, load_plan
+from billing.tariff import price_consumption
 from billing.units import from_milli, to_milli
+from models import station_time
 from models.accounts import Account, AccountMeter
 from models.archive import Meter, Room
 from models.audit import audited, record

@@ -34,13 +34,13 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models import station_time
 from billing import pricing, tier_state
 from billing.money import from_fen, round_to
 from billing.plan_store import load_plan
 from billing.span_charges import CycleState, charge_span
 from billing.tariff import RATE_LABELS, RATES, price_consumption
 from billing.units import from_milli
+from models import station_time
 from models.accounts import Account, AccountMeter
 from models.archive import Customer, Meter, Reading, Room
 from models.ledger import LedgerEntry

@@ -29,14 +29,15 @@ everyone); reads after READ_EXPIRY.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import sqlalchemy as sa
-
 from sqlalchemy.orm import Session
+
 from billing import outbox
 from billing.money import from_fen
 from models import capabilities
@@ -234,7 +235,7 @@ def direct_command(db: Database, actor: Actor | None, action: str, send: Callabl
         record(s, actor, "meter.control", target, {
             "action": action, "meter_id": meter_id, **({"url": url} if url else {}), **outcome,
             "confirmed": outcome.get("status") == "confirmed"})
-        from models.commands import CONTROL_EFFECT     # what the outbox keeps for the same action
+        from models.commands import CONTROL_EFFECT  # what the outbox keeps for the same action
 
         effect = CONTROL_EFFECT.get(action)
         if effect and meter_id is not None and outcome.get("status") == "confirmed":

@@ -13,15 +13,15 @@ reading in it); flagged readings (backwards, jump) are ignored.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any, Sequence, TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
-from models import station_time
 from billing.alarms import level
 from billing.ledger import paid_balance_fen
 from billing.ledger_words import note_text
@@ -29,9 +29,10 @@ from billing.lookup import account_building, active_bindings, find_account
 from billing.money import from_fen
 from billing.refunds import REVERSIBLE
 from billing.units import from_milli
+from models import station_time
 from models.accounts import Account, AccountMeter, TariffPlan
-from models.areas import Building
 from models.archive import Customer, Floor, Meter, Reading, Room
+from models.areas import Building
 from models.base import utcnow
 from models.db import Database
 from models.errors import PermissionDenied

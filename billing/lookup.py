@@ -10,11 +10,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from billing.money import parse_amount
+from models import settings
 from models.accounts import Account, AccountMeter
 from models.archive import Customer, Floor, Meter, Room
 from models.errors import Conflict, InvalidInput, NotFound
 from models.ledger import Shift
-from models import settings
 from resources.i18n import _
 
 

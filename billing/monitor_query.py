@@ -40,9 +40,9 @@ import sqlalchemy as sa
 from billing import alarms
 from billing.alarm_log import BALANCE_KINDS
 from models.accounts import Account, AccountMeter
-from models.automation import Alarm
 from models.archive import Customer, Floor, Link, Meter, MeterTag, Reading, Room, Tag
 from models.areas import Building
+from models.automation import Alarm
 from models.db import Database
 from models.rights import Actor
 

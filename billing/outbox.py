@@ -11,11 +11,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models.db import Database
-from models.rights import Actor
-
 from models import commands as contract
+from models.db import Database
 from models.ledger import OutboxItem
+from models.rights import Actor
 
 RECHARGE, CLOSE, REFUND = contract.RECHARGE, contract.CLOSE, contract.REFUND
 

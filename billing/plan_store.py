@@ -18,10 +18,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models import station_time
 from billing.tariff import TariffPlan as PlanModel
 from billing.tariff import TariffVersion as VersionModel
 from billing.tariff import plan_from_dict, version_from_dict, version_to_dict
+from models import station_time
 from models.accounts import TariffPlan, TariffVersion
 from models.audit import audited, record
 from models.db import Database

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Iterable
 
 import sqlalchemy as sa
 
@@ -31,8 +31,7 @@ from billing.alarm_bulk import CHUNK, NewAlarm, clear_ids, raise_many
 from billing.quality_thresholds import KINDS, LOWER, Limits, limits_of, merge
 from billing.quality_words import describe
 from models.accounts import Account, AccountMeter
-from models.archive import live_values
-from models.archive import Meter, MeterTag, Reading
+from models.archive import Meter, MeterTag, Reading, live_values
 from models.automation import Alarm
 from models.base import utcnow
 from models.db import Database

@@ -11,15 +11,15 @@ from typing import Literal, overload
 
 from sqlalchemy.orm import Session
 
-from models import station_time
 from billing import tier_state
 from billing.lookup import find_account
 from billing.money import to_fen
-from billing.tariff import TariffPlan as PlanModel
-from billing.tariff import amount_for_energy, energy_for_amount
 from billing.plan_store import load_plan
 from billing.span_charges import charge_span, cycle_start_of
+from billing.tariff import TariffPlan as PlanModel
+from billing.tariff import amount_for_energy, energy_for_amount
 from billing.units import from_milli
+from models import station_time
 from models.accounts import Account
 from models.base import utcnow
 from models.db import Database

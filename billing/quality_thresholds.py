@@ -18,13 +18,13 @@ Changing them needs `settings_edit` and is logged (quality.threshold_set / _remo
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
-from typing import Iterable
 
 import sqlalchemy as sa
-
 from sqlalchemy.orm import Session
+
 from models.archive import Meter, Tag
 from models.audit import audited, record
 from models.base import utcnow

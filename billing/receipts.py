@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models import station_time
 from billing.lookup import active_bindings
-from billing.plan_store import plan_rows
 from billing.money import from_fen
+from billing.plan_store import plan_rows
+from models import station_time
 from models.accounts import Account, AccountMeter
 from models.archive import Customer, Floor, Meter, Room
 from models.areas import Building

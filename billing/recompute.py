@@ -32,13 +32,13 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models import station_time
 from billing.ledger import lock_account, post, split_debit
 from billing.lookup import account_building, find_account
 from billing.money import from_fen, to_fen
 from billing.pricing import account_plan
 from billing.span_charges import CycleState, charge_span, cycle_start_of
 from billing.units import from_milli
+from models import station_time
 from models.accounts import Account
 from models.archive import Reading
 from models.audit import audited, record

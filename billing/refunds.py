@@ -20,14 +20,14 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy import exc
-
 from sqlalchemy.orm import Session
+
 from billing import outbox, receipts
+from billing.idempotency import Binding, new_key
 from billing.ledger import lock_account, paid_balance_fen, post
 from billing.lookup import account_building, amount_arg, find_account, open_shift_id, require_open
 from billing.money import from_fen, to_fen
 from billing.results import MoneyResult
-from billing.idempotency import Binding, new_key
 from billing.sales import check_method, check_reference, replay_or_conflict, result_of
 from models.accounts import Account
 from models.audit import audited, record

@@ -15,11 +15,10 @@ the readings stored in the period and the last good read.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -106,7 +105,7 @@ def _aware(moment: datetime | str | None) -> datetime | None:
         return moment
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
-    return moment.replace(tzinfo=timezone.utc)
+    return moment.replace(tzinfo=UTC)
 
 
 def _rate(successes: int, attempts: int) -> Decimal | None:

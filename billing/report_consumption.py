@@ -25,11 +25,10 @@ the row says how many are missing: a partial sum would show a false loss.
 from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
-from typing import Any
-
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -144,7 +143,7 @@ def _as_utc(moment: datetime | str) -> datetime:
     """A scalar subquery's time may come back without the column type's UTC handling."""
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def consumption(db: Database, start: date, end: date, group: str = "building", *,

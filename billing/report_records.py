@@ -25,8 +25,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-
 from sqlalchemy.orm import Session
+
 from billing.money import from_fen
 from billing.reports import SALE_KINDS, check_range
 from models.accounts import Account, AccountMeter

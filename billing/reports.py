@@ -11,16 +11,17 @@ net = sales - refunds + reversals (reversals are signed).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute
 
-from models import station_time
 from billing.money import from_fen
+from models import station_time
 from models.db import Database
 from models.errors import InvalidInput
 from models.ledger import LedgerEntry

@@ -23,7 +23,7 @@ from billing import outbox, receipts
 from billing.alarms import level
 from billing.idempotency import Binding, check, new_key
 from billing.ledger import find_locked, post
-from billing.lookup import (account_building, active_bindings, amount_arg, open_shift_id, require_open)
+from billing.lookup import account_building, active_bindings, amount_arg, open_shift_id, require_open
 from billing.money import from_fen, parse_quantity, to_fen
 from billing.pricing import preview_in
 from billing.results import MoneyResult

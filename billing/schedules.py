@@ -18,8 +18,8 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-
 from sqlalchemy.orm import Session
+
 from models import settings
 from models.archive import Tag
 from models.audit import audited, record

@@ -12,12 +12,35 @@ Pure: no database, no Qt. Data: tariff_days (periods, day schedules, seasons), t
 from __future__ import annotations
 
 from billing.tariff_days import DAY, MAX_PERIODS, RATE_LABELS, RATES, REGISTERS
-from billing.tariff_model import (BASES, KINDS, DaySchedule, Period, Season, TariffPlan,
-                                  TariffVersion, Tier, Tiers, TimeOfUse, check_price)
-from billing.tariff_pricing import (ChargeLine, PricedCharge, amount_for_energy,
-                                    energy_for_amount, price_consumption, quote_energy)
-from billing.tariff_schema import (plan_from_dict, plan_from_json, plan_to_dict, plan_to_json,
-                                   version_from_dict, version_to_dict)
+from billing.tariff_model import (
+                                  BASES,
+                                  KINDS,
+                                  DaySchedule,
+                                  Period,
+                                  Season,
+                                  TariffPlan,
+                                  TariffVersion,
+                                  Tier,
+                                  Tiers,
+                                  TimeOfUse,
+                                  check_price,
+)
+from billing.tariff_pricing import (
+                                  ChargeLine,
+                                  PricedCharge,
+                                  amount_for_energy,
+                                  energy_for_amount,
+                                  price_consumption,
+                                  quote_energy,
+)
+from billing.tariff_schema import (
+                                  plan_from_dict,
+                                  plan_from_json,
+                                  plan_to_dict,
+                                  plan_to_json,
+                                  version_from_dict,
+                                  version_to_dict,
+)
 
 __all__ = [
     "DAY", "MAX_PERIODS", "RATE_LABELS", "RATES", "REGISTERS", "BASES", "KINDS",

@@ -26,8 +26,17 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from billing.money import DEFAULT_ENERGY_PLACES, as_fraction
-from billing.tariff_days import (RATE_LABELS, RATES, REGISTERS, DaySchedule, Period, Season,
-                                 day_kind, minutes_text, season_for)
+from billing.tariff_days import (
+    RATE_LABELS,
+    RATES,
+    REGISTERS,
+    DaySchedule,
+    Period,
+    Season,
+    day_kind,
+    minutes_text,
+    season_for,
+)
 from models.errors import InvalidInput
 from resources.i18n import _
 

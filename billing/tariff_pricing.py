@@ -27,10 +27,9 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from models import station_time
-from billing.money import (DEFAULT_ROUNDING, Rounding, as_fraction, fraction_text, round_energy,
-                           round_money)
+from billing.money import DEFAULT_ROUNDING, Rounding, as_fraction, fraction_text, round_energy, round_money
 from billing.tariff_model import RATES, REGISTERS, TariffPlan, TariffVersion, Tiers
+from models import station_time
 from models.errors import InvalidInput
 from resources.i18n import _
 

@@ -16,8 +16,17 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from billing.money import as_fraction
-from billing.tariff_model import (DaySchedule, Period, Season, TariffPlan, TariffVersion, Tier, Tiers,
-                                  TimeOfUse, minutes_text)
+from billing.tariff_model import (
+    DaySchedule,
+    Period,
+    Season,
+    TariffPlan,
+    TariffVersion,
+    Tier,
+    Tiers,
+    TimeOfUse,
+    minutes_text,
+)
 from models.errors import InvalidInput
 from resources.i18n import _
 

@@ -22,9 +22,9 @@ from fractions import Fraction
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models import station_time
 from billing.money import fraction_text
 from billing.span_charges import CycleState
+from models import station_time
 from models.accounts import Account
 from models.base import utcnow
 from models.ledger import LedgerEntry, TierCycle

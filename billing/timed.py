@@ -15,12 +15,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
-
 from sqlalchemy.orm import Session
 
-from typing import Any
 from billing.automation.calendar import parse_hhmm, to_local
 from billing.schedules import _tag_id
 from billing.timed_calendar import DaySpec, Occurrence, occurrences

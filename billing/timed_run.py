@@ -23,13 +23,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc
-
 from sqlalchemy.orm import Session
 
-from typing import Any
 from billing import alarms, outbox
 from billing.automation.arrears import TRIP
 from billing.automation.calendar import to_local

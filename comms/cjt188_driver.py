@@ -14,7 +14,7 @@ valve_polls (3), valve_interval (1.0 s), preamble (4).
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 from comms import cjt188
 from comms.cjt188_data import MeterData, parse_meter_data, valve_state

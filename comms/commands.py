@@ -12,14 +12,15 @@ Unsupported or BadCommand, so the outbox fails it at once instead of retrying fo
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
-from models import station_time
-from comms.driver import ACTIONS, MeterDriver
 from comms.dlt645 import ERR_NO_DATA, err_code
+from comms.driver import ACTIONS, MeterDriver
 from comms.errors import CommsError, MeterRefused, Unsupported
+from models import station_time
 from resources.i18n import _
 
 FROZEN_KINDS = {"daily": 62, "monthly": 12}       # kind -> how far back a meter keeps it

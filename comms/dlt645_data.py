@@ -13,8 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TypedDict
 
-from comms.bcd import (address_to_wire, bcd_to_int, byte_bcd, decode_bcd, encode_bcd, is_filler,
-                       wire_to_address)
+from comms.bcd import address_to_wire, bcd_to_int, byte_bcd, decode_bcd, encode_bcd, is_filler, wire_to_address
 from comms.errors import ProtocolError
 from resources.i18n import _
 

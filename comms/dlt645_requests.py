@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from comms.bcd import bcd_byte, byte_bcd, wire_to_address
-from comms.dlt645 import (BROADCAST, F1997, F2007, WILDCARD, Frame, build_frame,
-                          raise_if_error)
+from comms.dlt645 import BROADCAST, F1997, F2007, WILDCARD, Frame, build_frame, raise_if_error
 from comms.dlt645_data import DataItem, decode_value, di_bytes, di_from_bytes, lookup
 from comms.errors import ProtocolError
 from resources.i18n import N_, _

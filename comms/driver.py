@@ -11,10 +11,10 @@ Values are Decimal (never float); relay and valve states are the strings in STAT
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Callable, Mapping, Sequence
 
 from comms.errors import Unsupported
 from models.archive import PROTOCOLS  # noqa: F401 - the Meter.protocol values, declared with the table

@@ -5,7 +5,7 @@ complete valid frame in a receive buffer by its length byte; it never stops at t
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 START = 0x68
 

@@ -31,14 +31,14 @@ from comms.driver import (
     RechargeResult,
 )
 from comms.errors import MeterRefused, Unsupported
-from models.link_urls import LinkSpec, parse_link_url
 from comms.modbus_links import ModbusLink, RtuLink, TcpLink
+from comms.modbus_schema import load_profile
 from comms.modbus_values import decode_value, int_to_words, plan_reads
 from comms.options import opt_float, opt_int, opt_str
-from comms.steps import Call, run_sync
-from comms.modbus_schema import load_profile
 from comms.profiles import Profile
+from comms.steps import Call, run_sync
 from models.errors import InvalidInput
+from models.link_urls import LinkSpec, parse_link_url
 from resources.i18n import N_, _
 
 CONFIRM_READS = 3          # relay read-backs after a control write

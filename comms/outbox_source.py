@@ -15,11 +15,12 @@ is handed to the link only while its claim is still this source's, and its answe
 only by the holder of the claim. A claim is released by someone else only when its lease has
 expired (leases are written and compared in the database's clock, models/db_clock.py, so a
 station whose PC clock is off cannot take a live claim), or - at start - when it names this
-host and a process that no longer exists. A released claim, and a relay command that failed after it may have reached the meter (no reply, garbled,
-not confirmed), is "in doubt": before it is sent again its relay state is read back from the
-meter (comms/commands.py, verify_first) and a meter already in that state is not sent the command
-twice. Purchases need no read-back: the meter's purchase count refuses a repeat
-(billing/outbox.py next_purchase_number). Relay commands of one meter, and its purchases, are
+host and a process that no longer exists. A released claim, and a relay command that failed after
+it may have reached the meter (no reply, garbled, not confirmed), is "in doubt": before it is
+sent again its relay state is read back from the meter (comms/commands.py, verify_first) and a
+meter already in that state is not sent the command twice. Purchases need no read-back: the
+meter's purchase count refuses a repeat (billing/outbox.py next_purchase_number). Relay commands
+of one meter, and its purchases, are
 delivered strictly in queue order, so a read-back is never fooled by a later command.
 
 Outbox kinds and their payloads: the contract of models/commands.py. Before an item is sent,
@@ -44,7 +45,6 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-
 from sqlalchemy.orm import Session
 
 from comms import events as ev
@@ -54,10 +54,10 @@ from comms.errors import CommsError, MeterRefused
 from comms.poller import Command
 from models import capabilities, oplog
 from models import commands as contract
-from models.commands import CONTROL_EFFECT
 from models.archive import Meter
 from models.automation import FrozenReading
 from models.base import rowcount, utcnow
+from models.commands import CONTROL_EFFECT
 from models.db import Database, retrying
 from models.db_clock import db_now
 from models.errors import InvalidInput

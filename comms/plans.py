@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 
 import sqlalchemy as sa
-
 from sqlalchemy.orm import Session
 
 from comms.driver import MeterConfig
-from models.meter_options import CJT188_TYPE_BY_KIND
 from comms.schedule import DEFAULT_INTERVAL, LinkPlan, MeterPlan
 from models.accounts import Account, AccountMeter
 from models.archive import Link, Meter
 from models.db import Database
-
+from models.meter_options import CJT188_TYPE_BY_KIND
 
 LIVE = ("voltage", "current", "power")     # the monitor board's V/A/kW columns
 

@@ -26,20 +26,21 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 import sqlalchemy as sa
-
 from sqlalchemy.orm import Session
 
-from models import station_time
 from comms.driver import Reading as Value
 from comms.errors import CommsError, LinkError
 from comms.schedule import LinkPlan, MeterPlan
+from models import station_time
 from models.archive import Link, Meter, MeterReadDay, Reading
-from models.base import table as base_table, utcnow
+from models.base import table as base_table
+from models.base import utcnow
 from models.db import Database
 
 log = logging.getLogger(__name__)

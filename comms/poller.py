@@ -27,9 +27,10 @@ import collections
 import logging
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Protocol, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from comms import events as ev
 from comms.driver import QUANTITIES, MeterConfig, Reading
@@ -74,7 +75,7 @@ class CycleSummary:
     failed_links: list[str] = field(default_factory=list)      # "name: reason"
     timeouts: int = 0                # NoReply failures this cycle
 
-    def add(self, other: "CycleSummary") -> None:
+    def add(self, other: CycleSummary) -> None:
         self.meters += other.meters
         self.ok += other.ok
         self.failed += other.failed
@@ -97,7 +98,7 @@ class NullSink:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class LinkWorker:

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-
 TYPE_WORDS = {"uint16": 1, "int16": 1, "uint32": 2, "int32": 2, "float32": 2}
 WORD_ORDERS = ("big", "little")          # big = ABCD (high word first), little = CDAB
 CONFIDENCE = ("S", "M", "U")             # stated / several sources agree / unconfirmed

@@ -13,8 +13,8 @@ Rules:
 from __future__ import annotations
 
 import heapq
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from comms.driver import MeterConfig
 

@@ -76,7 +76,7 @@ class LinkSession:
         # the drivers stay: they hold the channel (or Modbus TCP link), which reopens on the next
         # exchange - a poll cycle or a reconnect does not rebuild 10,000 drivers
 
-    def __enter__(self) -> "LinkSession":
+    def __enter__(self) -> LinkSession:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -25,8 +25,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from comms.driver import FrameExtractor, Transport
 from comms.errors import CommsError, LinkError, NoReply, ProtocolError

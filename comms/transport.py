@@ -186,7 +186,7 @@ class TcpTransport(Transport):
         try:
             sock.settimeout(max(0.0, timeout))
             data = sock.recv(4096)
-        except (socket.timeout, BlockingIOError):
+        except (TimeoutError, BlockingIOError):
             return b""
         except OSError as exc:
             raise self._fail(exc) from None

@@ -1,4 +1,16 @@
 """Imports every module that defines tables, so Base.metadata is complete (for Alembic and
 the schema-consistency test). Add each new table module here."""
-from models import accounts, archive, areas, automation, counters, ledger, operators, oplog, settings_store  # noqa: F401
-from models import ledger_daily, quality, timed  # noqa: F401
+from models import (  # noqa: F401  # noqa: F401
+    accounts,
+    archive,
+    areas,
+    automation,
+    counters,
+    ledger,
+    ledger_daily,
+    operators,
+    oplog,
+    quality,
+    settings_store,
+    timed,
+)

@@ -53,8 +53,8 @@ def _options(protocol: str, cell: object) -> str:
     """The 表计参数 cell ("password=000000; timeout=2", ";" or "；" between) as Meter.options JSON."""
     import re
 
-    from models.meter_options import parse_items
     from models.archive_service import options_json
+    from models.meter_options import parse_items
 
     items = [p.strip() for p in re.split(r"[;；\n]", rules.cell_text(cell)) if p.strip()]
     return options_json(protocol, {k: v for k, v in parse_items(items).items() if v != ""})

@@ -36,9 +36,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 from models.cell_safety import csv_row, csv_unquote, safe_xlsx_row
 from models.errors import InvalidInput

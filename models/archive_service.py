@@ -12,12 +12,11 @@ share an address (they would both answer).
 """
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from collections.abc import Callable, Sequence
 from typing import Any
-
-import json
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session

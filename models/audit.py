@@ -10,8 +10,9 @@ back and is itself logged in a transaction of its own, so denied attempts are vi
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy.orm import Session
 

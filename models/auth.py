@@ -11,8 +11,7 @@ from typing import TypedDict
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models import station_time
-from models import oplog
+from models import oplog, station_time
 from models.base import utcnow
 from models.db import Database
 from models.errors import AuthenticationFailed

@@ -28,17 +28,17 @@ import os
 import re
 import shutil
 import sqlite3
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
-
-from sqlalchemy.orm import Session
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from models import backup_sign, oplog, settings
 from models.audit import audited, record
-from models.base import rowcount, table as base_table
+from models.base import rowcount
+from models.base import table as base_table
 from models.db import Database
 from models.errors import Conflict, DatabaseError, InvalidInput
 from models.rights import Actor, system_actor
@@ -98,7 +98,7 @@ def _remove(path: Path) -> None:
 
 
 def _stamp(now: datetime) -> str:
-    return now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 # --- backup --------------------------------------------------------------------------------------
@@ -374,7 +374,7 @@ def restore(url_or_db: str | Database, actor: Actor | Callable[[Database], Actor
     owned = isinstance(url_or_db, str)
     db = Database(url_or_db) if isinstance(url_or_db, str) else url_or_db
     url = db.url
-    when = now or datetime.now(timezone.utc)
+    when = now or datetime.now(UTC)
     try:
         if db.dialect != "sqlite":
             raise _refuse_server(db.dialect)

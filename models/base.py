@@ -6,7 +6,7 @@ backend (SQLite would otherwise return naive values while PostgreSQL returns awa
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -47,7 +47,7 @@ LongText = sa.UnicodeText().with_variant(sa.NVARCHAR(None), "mssql")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -68,12 +68,12 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column; use an aware datetime")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        aware: datetime = value.replace(tzinfo=timezone.utc)
+        aware: datetime = value.replace(tzinfo=UTC)
         return aware
 
 

@@ -28,17 +28,17 @@ import random
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 # the translation of driver faults lives below (models/db_errors.py) so migrations can use it
-from models.db_errors import (RETRYABLE_SQLSTATES, RetryableConflict,  # noqa: F401 - re-exported
-                              translate_db_errors)
+from models.db_errors import RETRYABLE_SQLSTATES, RetryableConflict, translate_db_errors  # noqa: F401 - re-exported
 from models.errors import DatabaseError
 from resources.i18n import _
 
@@ -218,7 +218,7 @@ class Database:
         return self.writer.dialect.name
 
     @classmethod
-    def open(cls, url: str | None = None, *, upgrade: bool = False) -> "Database":
+    def open(cls, url: str | None = None, *, upgrade: bool = False) -> Database:
         """Open url, check the schema; with upgrade=True create or migrate it first."""
         from models import migrate
 

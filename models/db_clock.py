@@ -15,7 +15,7 @@ transaction:
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -32,10 +32,10 @@ def db_now(session: Session) -> datetime:
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
         text = session.execute(_SQLITE_NOW).scalar_one()
-        return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
     if dialect == "postgresql":
         value = session.execute(_PG_NOW).scalar_one()
-        return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     if dialect == "mssql":
-        return session.execute(_MSSQL_NOW).scalar_one().replace(tzinfo=timezone.utc)
+        return session.execute(_MSSQL_NOW).scalar_one().replace(tzinfo=UTC)
     return utcnow()

@@ -5,8 +5,8 @@ models/migrate.py, which both translate through it.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from sqlalchemy import exc
 

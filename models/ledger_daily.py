@@ -20,8 +20,9 @@ migration 0010 back-filled the entries that existed before.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -48,7 +49,7 @@ def utc_offset_minutes() -> int:
 def local_day(at: datetime, minutes: int | None = None) -> date:
     """The local day of `at` (aware, or naive UTC as stored) at the offset `minutes`."""
     minutes = utc_offset_minutes() if minutes is None else minutes
-    utc = at.astimezone(timezone.utc).replace(tzinfo=None) if at.tzinfo is not None else at
+    utc = at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo is not None else at
     return (utc + timedelta(minutes=minutes)).date()
 
 

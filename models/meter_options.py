@@ -10,7 +10,6 @@ from collections.abc import Callable
 from models.errors import InvalidInput
 from resources.i18n import N_, _
 
-
 # Each key, what the drivers read it for and the values accepted. Sources: DL/T 645-2007 §7.2
 # (password: level byte + 3 bytes, operator code 4 bytes, C=1C control codes 1A/1B/1C, 1B/1C
 # close), CJ/T 188-2004 §5.2 (meter type T, 2 hex digits; see /work/shared/docs/protocols.md 3.2).

@@ -17,15 +17,17 @@ the head, with an anchor kept outside the database (a backup's signature, a shif
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, SessionTransaction, mapped_column
 
-from models import ledger_daily, oplog_cover as cover, station_key
+from models import ledger_daily, station_key
+from models import oplog_cover as cover
 from models.base import Base, LongText, Text_, UTCDateTime, table, utcnow
 from models.counters import next_value
 from models.errors import DatabaseError
@@ -80,7 +82,7 @@ class _Bucket:
         self.ledger: list[Any] = []
         self.rights = False
 
-    def merge(self, other: "_Bucket") -> None:
+    def merge(self, other: _Bucket) -> None:
         self.rows += other.rows
         self.ledger += other.ledger
         self.rights = self.rights or other.rights
@@ -213,7 +215,7 @@ class Anchor:
     hash: str
 
     @classmethod
-    def parse(cls, text: str) -> "Anchor":
+    def parse(cls, text: str) -> Anchor:
         seq, _sep, value = text.strip().partition(":")
         value = value.strip().lower()
         if not seq.strip().isdigit() or len(value) != 64 or any(c not in "0123456789abcdef" for c in value):

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
-from typing import Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models.ledger import LedgerEntry as LedgerEntry      # re-exported: models.oplog reads them here
-from models.operators import Operator as Operator, OperatorArea, Role
+from models.ledger import LedgerEntry as LedgerEntry  # re-exported: models.oplog reads them here
+from models.operators import Operator as Operator
+from models.operators import OperatorArea, Role
 
 RIGHTS_CLASSES = (Operator, Role, OperatorArea)
 LEDGER_FIELDS = ("id", "account_id", "kind", "amount_fen", "subsidy_fen", "balance_after_fen",
@@ -30,7 +32,7 @@ LEDGER_FIELDS = ("id", "account_id", "kind", "amount_fen", "subsidy_fen", "balan
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(UTC).replace(tzinfo=None)
         return value.isoformat(timespec="microseconds")
     return value
 

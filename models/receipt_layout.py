@@ -19,8 +19,8 @@ receipt number. Body fields: customer, account number, building, room/shop, mete
 from __future__ import annotations
 
 import json
-from typing import Any
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from models.errors import InvalidInput
 from resources.i18n import N_, _

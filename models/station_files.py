@@ -25,10 +25,21 @@ import os
 from pathlib import Path
 
 from models.errors import Conflict, InvalidInput
+
 # the folders and private-file helpers live at the bottom (models/station_paths.py), re-exported
 # here for the callers that check output paths
-from models.station_paths import (APP_NAME, SQLITE_MAGIC, SQLITE_SIDE_FILES, create_private,  # noqa: F401
-                                  data_dir, log_dir, private_dir, private_file, receipt_dir, sqlite_file)
+from models.station_paths import (  # noqa: F401
+    APP_NAME,
+    SQLITE_MAGIC,
+    SQLITE_SIDE_FILES,
+    create_private,
+    data_dir,
+    log_dir,
+    private_dir,
+    private_file,
+    receipt_dir,
+    sqlite_file,
+)
 from resources.i18n import _
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 DEFAULT_ZONE = "Asia/Shanghai"
@@ -67,7 +67,7 @@ def today() -> date:
 def local(when: datetime) -> datetime:
     """An aware instant as an aware station wall-clock time (a naive one is taken as UTC)."""
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return when.astimezone(zone())
 
 
@@ -80,7 +80,7 @@ def utc(when: datetime) -> datetime:
     """A naive station wall-clock time as an aware UTC instant (an aware one is converted)."""
     if when.tzinfo is None:
         when = when.replace(tzinfo=zone())
-    return when.astimezone(timezone.utc)
+    return when.astimezone(UTC)
 
 
 def day_of(when: datetime) -> date:
@@ -90,7 +90,7 @@ def day_of(when: datetime) -> date:
 
 def at(day: date, clock: time) -> datetime:
     """The aware UTC instant of the station's local `day` at `clock`."""
-    return datetime.combine(day, clock, tzinfo=zone()).astimezone(timezone.utc)
+    return datetime.combine(day, clock, tzinfo=zone()).astimezone(UTC)
 
 
 def utc_offset_minutes(when: datetime | None = None) -> int:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import csv
 import os
 import uuid
-from datetime import datetime, timedelta, timezone, tzinfo
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -53,7 +54,7 @@ class LocalTime:
         self.offsets: dict[tuple[int, int], timedelta | None] = {}
 
     def __call__(self, at: datetime) -> str:
-        if at.tzinfo is not timezone.utc:
+        if at.tzinfo is not UTC:
             return at.astimezone(self.tz).isoformat(timespec="seconds")[:19]
         key = (at.toordinal(), at.hour)
         offset = self.offsets.get(key, _UNSEEN)

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from reportlab.lib.units import mm
 
-from printing.capitals import to_fen
 from models.receipt_layout import KINDS, ReceiptLayout
+from printing.capitals import to_fen
 from printing.pdfcanvas import new_canvas, write_atomic
 from printing.receipt_part import draw_part
 

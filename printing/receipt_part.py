@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, NamedTuple
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
+from models.receipt_layout import WIDE_FIELDS, ReceiptLayout
 from printing import formatting as fmt
 from printing.capitals import amount_in_capitals
 from printing.fonts import text_width
-from models.receipt_layout import WIDE_FIELDS, ReceiptLayout
 from printing.pdfcanvas import stamp, text, vertical_label
 from resources.i18n import _
 

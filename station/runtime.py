@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 import sqlalchemy as sa
 
@@ -29,16 +29,16 @@ from billing.automation.arrears import ArrearsResult
 from billing.automation.calendar import setting, utcnow
 from billing.automation.scheduler import StationScheduler
 from billing.automation.settle_after_read import SettleResult, settle_readings
-from comms.poll_store import PollStore
 from comms import events as ev
 from comms.outbox_source import OutboxSource
 from comms.plans import load_plans
+from comms.poll_store import PollStore
 from comms.poller import CycleSummary, LinkWorker, Poller
 from comms.schedule import LinkPlan
+from models import service_identity
 from models.archive import MeterTag
 from models.automation import ReadSchedule
 from models.db import Database
-from models import service_identity
 from models.errors import PermissionDenied
 from models.rights import Actor
 from station import sms_delivery

@@ -17,8 +17,7 @@ import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 from models.errors import StationError
-from ui.printing_qt import (PREVIEW, PREVIEW_DPI, PRINT_DPI, SAVE_ONLY, RenderedPages, destination, preview,
-                            print_pdf)
+from ui.printing_qt import PREVIEW, PREVIEW_DPI, PRINT_DPI, SAVE_ONLY, RenderedPages, destination, preview, print_pdf
 
 
 class BillOutput(QObject):

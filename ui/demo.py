@@ -23,10 +23,10 @@ import random
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
-from itertools import pairwise
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +36,7 @@ from models import archive_places, archive_service, auth, operator_service
 from models.db import Database
 from ui import demo_cache
 from ui.demo_bulk import add_bulk_meters
-from ui.demo_history import (DAYS, FLAT, PRICES, TIERED, TOU, WATER, DemoMeter, close_accounts, jobs_done,
-                             replay)
+from ui.demo_history import DAYS, FLAT, PRICES, TIERED, TOU, WATER, DemoMeter, close_accounts, jobs_done, replay
 
 DEMO_OPERATOR = "demo"
 DEMO_PASSWORD = "demo-admin"
@@ -100,7 +99,7 @@ def create_demo_station(station: str, folder: str | None = None, *, simulate: bo
             admin = auth.login(db, DEMO_OPERATOR, DEMO_PASSWORD, station)
             rng = random.Random(seed)
             meters = _plan(rng)
-            times = _reading_times(datetime.now(timezone.utc))
+            times = _reading_times(datetime.now(UTC))
             _plan_uses(rng, meters, times)
             _archive(db, admin, meters)
             cashiers = [_cashier(db, admin, name, station) for name in CASHIERS]
@@ -200,7 +199,7 @@ def _reading_times(now: datetime) -> list[datetime]:
     today = now.astimezone().date()
     out = []
     for back in range(DAYS, -1, -1):
-        at = datetime.combine(today - timedelta(days=back), dtime(0, 30)).astimezone().astimezone(timezone.utc)
+        at = datetime.combine(today - timedelta(days=back), dtime(0, 30)).astimezone().astimezone(UTC)
         if at < now - timedelta(minutes=20):
             out.append(at)
     out.append((now - timedelta(minutes=5)).replace(second=0, microsecond=0))

@@ -9,12 +9,11 @@ operation-log row "demo.meters" for the lot.
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import json
 import os
 import subprocess
 import sys
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 

@@ -13,7 +13,7 @@ import json
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
@@ -257,7 +257,7 @@ def jobs_done(db: Database, station: str) -> int:
     from billing.automation.jobs import JobContext, due_now
     from models.automation import JobRun
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     due = due_now(JobContext(db, station), now)
     with db.write() as s:
         for occ in due:

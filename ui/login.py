@@ -3,15 +3,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit,
-                               QVBoxLayout)
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout
 
 from models import auth, operator_service, settings
 from models.db import Database
 from models.rights import Actor
 from resources.i18n import _
 from ui import tasks
-
 
 LOGO_HEIGHT = 96
 

@@ -73,4 +73,4 @@ class LazyPages:
         raise ValueError("not a page of this window")
 
     def built(self, key: str) -> Page | None:
-        return next((p for spec, p in zip(self.specs, self._pages) if spec.key == key), None)
+        return next((p for spec, p in zip(self.specs, self._pages, strict=True) if spec.key == key), None)

@@ -113,8 +113,8 @@ def _first_live_row_on_top(page) -> None:
 
 def _poll_once(session):
     """Every demo meter read once by the real runtime (settlement and commands included)."""
-    from station.runtime import StationRuntime
     from comms.events import EventBus
+    from station.runtime import StationRuntime
     from ui.bridge import EventBridge
 
     bus = EventBus()

@@ -16,7 +16,8 @@ status bar through report_background(), never modal. Pass user=True/False to say
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QThreadPool, Signal
@@ -31,7 +32,7 @@ protect_singletons()            # every window path imports this module: see ui/
 log = logging.getLogger(__name__)
 _read_pool: QThreadPool | None = None
 _write_pool: QThreadPool | None = None
-_alive: set["_Task"] = set()
+_alive: set[_Task] = set()
 _background_sinks: list[Callable[[str], None]] = []
 _writes_done = 0                # database writes finished (the single writer thread counts them)
 
@@ -46,7 +47,7 @@ class _Relay(QObject):
         super().__init__()
         self.finished.connect(self._deliver)
 
-    def _deliver(self, item: tuple["_Task", bool, Any]) -> None:
+    def _deliver(self, item: tuple[_Task, bool, Any]) -> None:
         task, ok, value = item
         _alive.discard(task)
         task.deliver(ok, value)

@@ -7,19 +7,18 @@ time zone (setting station.timezone, models/station_time.py).
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models import station_time
+from models import settings, station_time
 from models.automation import Holiday
-from models import settings
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def to_local(when: datetime) -> datetime:

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc
-
 from sqlalchemy.orm import Session
+
 from billing.automation.calendar import utcnow
 from billing.automation.periods import Occurrence
 from models.automation import JobRun

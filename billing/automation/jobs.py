@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 import sqlalchemy as sa
-
 from sqlalchemy.orm import Session
+
 from billing.automation import arrears, periods
 from billing.automation.calendar import setting
 from billing.automation.job_runs import JobContext

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 import sqlalchemy as sa
-
 from sqlalchemy.orm import Session
-from models import station_time
+
 from billing import outbox
 from billing.automation.calendar import setting
 from billing.automation.job_runs import JobContext, is_done, record_done, run_once_recorded
 from billing.automation.periods import Occurrence
-from models import capabilities
+from models import capabilities, station_time
 from models.accounts import Account
 from models.archive import Meter, Reading
 from models.errors import Conflict, StationError

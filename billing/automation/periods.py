@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from models import station_time
 from billing.automation.calendar import parse_hhmm
+from models import station_time
 
 
 @dataclass(frozen=True, order=True)

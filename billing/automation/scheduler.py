@@ -10,7 +10,7 @@ them from the current settings and reading schedules (stale ones are removed).
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -100,7 +100,7 @@ class StationScheduler:
             self._scheduler.add_job(FIRE, IntervalTrigger(minutes=1), args=[name], id=PREFIX + name,
                                     jobstore="memory", replace_existing=True)
         if self.catch_up:
-            self._scheduler.add_job(FIRE, DateTrigger(datetime.now(timezone.utc) + timedelta(seconds=1)),
+            self._scheduler.add_job(FIRE, DateTrigger(datetime.now(UTC) + timedelta(seconds=1)),
                                     args=["catch_up"], id=PREFIX + "catch_up", jobstore="memory",
                                     replace_existing=True)
         self._scheduler.resume()

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-
 from sqlalchemy.orm import Session
+
 from billing import alarm_log
 from billing.automation import arrears
 from billing.automation.calendar import quiet_now, utcnow

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Callable, Protocol
+from typing import Protocol
 
 from models.errors import PermissionDenied
 from resources.i18n import _

@@ -21,9 +21,17 @@ from decimal import ROUND_DOWN, Decimal
 from comms import dlt645
 from comms import dlt645_requests as rq
 from comms.bcd import bcd_to_int, decode_bcd
-from comms.dlt645_data import (STATUS3_COMMAND_OPEN, STATUS3_KEEP_POWER, STATUS3_PRE_TRIP,
-                               STATUS3_RELAY_OPEN, decode_value, di_from_bytes, encode_value,
-                               lookup, one)
+from comms.dlt645_data import (
+    STATUS3_COMMAND_OPEN,
+    STATUS3_KEEP_POWER,
+    STATUS3_PRE_TRIP,
+    STATUS3_RELAY_OPEN,
+    decode_value,
+    di_from_bytes,
+    encode_value,
+    lookup,
+    one,
+)
 from comms.errors import ProtocolError
 from comms.simulator.base import Clock, WallClock, monotonic_clock
 

@@ -30,8 +30,8 @@ from pymodbus.pdu.register_message import (
 
 from comms.errors import ProtocolError
 from comms.modbus_rtu import SERVER_DECODER, decode_frame, encode_frame, find_rtu_frame
-from comms.modbus_values import encode_value, words_to_int
 from comms.modbus_schema import load_profile
+from comms.modbus_values import encode_value, words_to_int
 from comms.profiles import Profile
 from models.errors import InvalidInput
 from resources.i18n import _

@@ -74,7 +74,7 @@ class SimulatedModem:
                 pass
         self._master = self._slave = -1
 
-    def __enter__(self) -> "SimulatedModem":
+    def __enter__(self) -> SimulatedModem:
         return self
 
     def __exit__(self, *exc: object) -> None:

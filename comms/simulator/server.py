@@ -14,7 +14,8 @@ import socket
 import threading
 import time
 import tty
-from typing import Callable, Self
+from collections.abc import Callable
+from typing import Self
 
 from comms.simulator.base import Clock, check_allowed
 from comms.simulator.bus import Bus
@@ -111,7 +112,7 @@ class TcpSimulator(_Endpoint):
         while not self._stop.is_set():
             try:
                 conn, _peer = self._listener.accept()
-            except (socket.timeout, BlockingIOError):
+            except (TimeoutError, BlockingIOError):
                 continue
             except OSError:
                 return
@@ -127,7 +128,7 @@ class TcpSimulator(_Endpoint):
             try:
                 conn.settimeout(timeout)
                 data = conn.recv(4096)
-            except socket.timeout:
+            except TimeoutError:
                 return b""
             except OSError:
                 return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from comms.errors import LinkError
@@ -26,7 +26,7 @@ class FileSender:
             raise LinkError(_("No folder is set for SMS files (setting sms.file_dir)"))
         self.folder = Path(folder)
 
-    def __enter__(self) -> "FileSender":
+    def __enter__(self) -> FileSender:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -40,7 +40,7 @@ class FileSender:
 
     def send(self, phone: str, text: str, *, reference: int | None = None,
              now: datetime | None = None) -> list[int]:
-        when = now or datetime.now(timezone.utc)
+        when = now or datetime.now(UTC)
         line = json.dumps({"at": when.isoformat(), "phone": phone, "text": text, "reference": reference},
                           ensure_ascii=False)
         path = self.folder / f"sms-{when:%Y-%m-%d}.jsonl"

@@ -112,7 +112,7 @@ class ModemSender:
             except (serial.SerialException, OSError):
                 pass
 
-    def __enter__(self) -> "ModemSender":
+    def __enter__(self) -> ModemSender:
         self.open()
         return self
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from models import auth, oplog, operator_service as ops
-from models import archive_places as places, archive_service as svc
+from models import archive_places as places
+from models import archive_service as svc
+from models import auth, oplog
+from models import operator_service as ops
 
 
 def login(db, name, pw="pass-123"):

@@ -1,13 +1,14 @@
 """Links and meters: validation per protocol, duplicates (also raced), rights, updates, tags."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
-from models import archive_query as query, archive_service as svc
+from models import archive_query as query
+from models import archive_service as svc
 from models.archive import Link, Meter, Reading
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from tests.archive.conftest import count, last_action
@@ -126,7 +127,7 @@ def test_update_meter(db, site):
     svc.update_meter(db, root, "M1", protocol="modbus", profile="chint-ddsu666", address="3")
     assert _meter(db, "M1").address == "3"
     with db.write() as s:
-        s.add(Reading(meter_id=m.id, at=datetime.now(timezone.utc), energy_milli=7000))
+        s.add(Reading(meter_id=m.id, at=datetime.now(UTC), energy_milli=7000))
     with pytest.raises(Conflict, match="has readings"):
         svc.update_meter(db, root, "M1", initial="0")
     svc.update_meter(db, root, "M1", room=None)

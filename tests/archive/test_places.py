@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from models import archive_places as places, archive_query as query
+from models import archive_places as places
+from models import archive_query as query
 from models.archive import Room
 from models.areas import Building
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied

@@ -3,7 +3,7 @@ pointing at it, station-prepaid accounts, and a runtime whose clock the test mov
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -22,7 +22,7 @@ FAST = {"timeout": "0.4", "retries": "0", "confirm_interval": "0.05", "valve_int
 
 def local(y, mo, d, h=0, mi=0) -> datetime:
     """An aware UTC instant for a local wall-clock time of the station."""
-    return datetime(y, mo, d, h, mi).astimezone().astimezone(timezone.utc)
+    return datetime(y, mo, d, h, mi).astimezone().astimezone(UTC)
 
 
 class Clock:

@@ -10,7 +10,7 @@ from billing.sales import sell
 from models.archive import Meter
 from models.automation import Alarm, Holiday
 from models.ledger import OutboxItem
-from tests.automation.conftest import Clock, runtime, add_link, add_meter, balance, local, open_prepaid, set_setting
+from tests.automation.conftest import Clock, add_link, add_meter, balance, local, open_prepaid, runtime, set_setting
 
 A1, A2 = "000000000001", "000000000002"
 

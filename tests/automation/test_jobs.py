@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from billing.automation import jobs
 from billing.automation.jobs import JobContext, run_due, run_minute
 from billing.automation.periods import add_months, month_label
+from models.archive import Meter, Reading
 from models.automation import JobRun
 from models.ledger import LedgerEntry, OutboxItem
-from models.archive import Meter, Reading
 from tests.automation.conftest import Clock, add_link, add_meter, balance, local, open_prepaid, set_setting
 
 

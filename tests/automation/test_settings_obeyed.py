@@ -96,9 +96,8 @@ def test_a_stored_value_that_no_longer_passes_reads_as_the_default(db, superadmi
     """A value written before settings were checked (or by hand) must not break what reads it."""
     import json
 
-    from models.settings_store import SettingRow
-
     from models.base import utcnow
+    from models.settings_store import SettingRow
 
     with db.write() as s:
         for key, value in (("money.max_amount", "-1"), ("security.lock_after", "abc")):

@@ -2,7 +2,7 @@
 left for the bill, and a station that was off charges exactly what the meter measured."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -82,7 +82,7 @@ def test_flagged_readings_and_postpaid_are_not_charged(db, superadmin):
     post = add_meter(db, None, A2)
     account = open_prepaid(db, superadmin, [meter], arrears="never")
     bill = open_prepaid(db, superadmin, [post], arrears="never", mode="postpaid")
-    at = datetime.now(timezone.utc) + timedelta(minutes=1)      # after the accounts were opened
+    at = datetime.now(UTC) + timedelta(minutes=1)      # after the accounts were opened
     with db.write() as s:
         r1 = Reading(meter_id=_id(db, meter), at=at, energy_milli=5000, flag="jump")
         r2 = Reading(meter_id=_id(db, post), at=at, energy_milli=5000)

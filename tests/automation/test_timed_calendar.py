@@ -2,7 +2,7 @@
 midnight, and local (UTC+8, DST-free) times converted to UTC."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from itertools import pairwise
 
 import pytest
@@ -15,7 +15,7 @@ MAKE_UP = frozenset({date(2026, 9, 27), date(2026, 10, 10)})            # Sun 27
 
 
 def utc(*a) -> datetime:
-    return datetime(*a, tzinfo=timezone.utc)
+    return datetime(*a, tzinfo=UTC)
 
 
 def test_school_days_follow_holidays_and_make_up_days():

@@ -10,12 +10,12 @@ from billing import timed
 from models import auth, operator_service
 from models.db import Database
 from models.oplog import OpLogEntry
+from tests.automation.conftest import add_link, add_meter
+from tests.automation.timed_helpers import tag_meters
 from ui import tasks
 from ui.pages.control_page import ControlPage
 from ui.pages.settings_timed_tab import TimedDialog, TimedTab, WorkdaysDialog
 from ui.session import StationSession
-from tests.automation.conftest import add_link, add_meter
-from tests.automation.timed_helpers import tag_meters
 
 
 @pytest.fixture

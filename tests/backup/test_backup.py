@@ -7,7 +7,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -112,7 +112,7 @@ def test_restore_replaces_the_database_and_keeps_the_old_one(station, tmp_path):
     sell(db, root, acc, Decimal("5"), method="cash")
     assert _balances(db)[acc] == 1500
     url = db.url
-    when = datetime(2026, 11, 21, 8, 0, tzinfo=timezone.utc)
+    when = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
     kept = backup.restore(db, root, path, now=when)           # disposes db: it must let go of the file
     assert kept.name == "station.db.before-restore-20261121T080000Z"
     assert not (tmp_path / "station.db-wal").exists() or (tmp_path / "station.db-wal").stat().st_size == 0
@@ -246,7 +246,7 @@ def test_scheduled_backup_keeps_the_newest(station, tmp_path):
     settings.set_local("backup.keep", 3)
     (tmp_path / "bk").mkdir()
     (tmp_path / "bk" / "mine.db").write_text("not ours")
-    start = datetime(2026, 11, 1, 2, 30, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 1, 2, 30, tzinfo=UTC)
     made = [backup.scheduled_backup(db, start + timedelta(days=i)) for i in range(5)]
     names = sorted(p.name for p in (tmp_path / "bk").iterdir())
     assert names == sorted(["mine.db"] + [n for p in made[-3:] for n in (p.name, p.name + ".sig")])
@@ -260,6 +260,6 @@ def test_database_servers_are_refused(db, superadmin, tmp_path):
         pytest.skip("the refusal concerns database servers")
     with pytest.raises(Conflict, match="pg_dump"):
         backup.backup(db, superadmin, tmp_path / "x.db")
-    assert backup.scheduled_backup(db, datetime.now(timezone.utc)) is None
+    assert backup.scheduled_backup(db, datetime.now(UTC)) is None
     with pytest.raises(Conflict, match="pg_dump"):
         backup.restore(db, superadmin, tmp_path / "x.db")

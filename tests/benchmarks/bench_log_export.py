@@ -19,7 +19,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +41,7 @@ def _seed(url: str, rows: int) -> None:
     from models.oplog import OpLogEntry
 
     db = Database.open(url, upgrade=True)
-    start = datetime(2025, 11, 1, tzinfo=timezone.utc)
+    start = datetime(2025, 11, 1, tzinfo=UTC)
     actions = ["login", "sale", "setting.change", "meter.read", "logout"]
     batch = []
     with db.writer.begin() as conn:

@@ -143,8 +143,8 @@ def station_sales(db, n: int) -> tuple[float, int, float, object]:
 def seed_year(db, year: int, total: int, start_at: int) -> float:
     """`total` entries spread evenly over `year`, inserted with the raw driver in chunks; then
     ledger_daily rebuilt from all entries with migration 0010's GROUP BY. Returns seconds."""
-    from models.ledger_daily import LedgerDaily, utc_offset_minutes
     from billing.reports import local_day
+    from models.ledger_daily import LedgerDaily, utc_offset_minutes
 
     t0 = time.perf_counter()
     first = datetime(year, 1, 1) - timedelta(minutes=utc_offset_minutes())
@@ -240,7 +240,7 @@ def year_report(db, actor, sizes: list[int], label: str, former_max: int = 2_000
                                    .where(LedgerDaily.day.between(*span))).scalar()
         sold = sum(r.count for r in summary)
         if size <= former_max:
-            old, rows = best_of(lambda: reports.sales_from_entries(db, *span, actor=actor), runs=3)
+            old, rows = best_of(lambda span=span: reports.sales_from_entries(db, *span, actor=actor), runs=3)
             same = [(r.key, r.count, r.net) for r in summary] == by_month(rows)
             if not same and os.environ.get("BENCH_DEBUG"):
                 print([(r.key, r.count, r.net) for r in summary], by_month(rows))

@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from models import settings, station_time  # noqa: F401 - settings hands station_time its reader
 
-INSTANTS = [datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(hours=7 * i) for i in range(1000)]
+INSTANTS = [datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=7 * i) for i in range(1000)]
 
 
 def per_call_ns(fn: Callable[[datetime], Any], calls: int) -> float:

@@ -12,7 +12,7 @@ import argparse
 import os
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 def build(db, rows: int, ledger: int) -> None:
@@ -33,7 +33,7 @@ def build(db, rows: int, ledger: int) -> None:
         aid = s.execute(sa.select(Account.id)).scalar_one()
         head = oplog.head_anchor(s)
         rights = oplog_cover.rights_digest(s)
-    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
     every = max(1, rows // max(ledger, 1))
     prev, seq, balance, entry_id = head.hash, head.seq, 0, 0
     log_rows, entries = [], []

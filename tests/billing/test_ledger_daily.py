@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from billing import reports
 from billing.refunds import refund, reverse
 from billing.sales import sell
-from models.errors import StationError
 from models.base import utcnow
+from models.errors import StationError
 from models.ledger import LedgerEntry
 from models.ledger_daily import LedgerDaily, local_day
 from tests.billing import factories as f

@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from billing import reports, shifts, plan_store
+from billing import plan_store, reports, shifts
 from billing.accounts_open import show
 from billing.apportion import apportion, split_fen
 from billing.postpaid import bill_account
@@ -153,9 +153,8 @@ def test_sales_report_by_day_operator_method(db, root):
 
 
 def test_tou_and_tiered_versions_are_stored_and_priced(db, root):
-    from tests.billing_engine.plans import TIERED_TOU_V, TOU_V
-
     from billing.pricing import preview
+    from tests.billing_engine.plans import TIERED_TOU_V, TOU_V
 
     tou = {k: v for k, v in TOU_V.items() if k != "effective"}
     info = plan_store.add_version(db, root, "分时", tou)

@@ -10,7 +10,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal as D
 from fractions import Fraction
 from pathlib import Path
@@ -47,7 +47,7 @@ def old_price(s, account, start, end, milli) -> int:
         else datetime(lstart.year, lstart.month, 1)
     used = s.execute(sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.energy_milli), 0)).where(
         LedgerEntry.account_id == account.id, LedgerEntry.kind.in_(("consumption", "bill")),
-        LedgerEntry.at >= cs.astimezone(timezone.utc), LedgerEntry.at < start)).scalar()
+        LedgerEntry.at >= cs.astimezone(UTC), LedgerEntry.at < start)).scalar()
     used = Fraction(int(used), 1000)
     if used and cs == lstart:
         used = Fraction(0)

@@ -5,18 +5,19 @@ a month start is cut there, its use shared in proportion to time (no reading at 
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from billing import plan_store
 from billing.automation.settle_after_read import settle_readings
 from billing.lookup import find_account, find_meter
+from billing.money import Rounding
 from billing.pricing import preview_in
 from billing.sales import sell
-from billing.money import Rounding
 from billing.units import to_milli
 from models.archive import Reading
 from models.ledger import TierCycle
@@ -30,7 +31,7 @@ REAL = [{"upto": "200", "price": "0.5000"}, {"upto": "400", "price": "0.5500"}, 
 
 
 def local(y, mo, d, h=0, mi=0) -> datetime:
-    return datetime(y, mo, d, h, mi).astimezone().astimezone(timezone.utc)
+    return datetime(y, mo, d, h, mi).astimezone().astimezone(UTC)
 
 
 def tiered_account(db, root, name, steps):
@@ -132,7 +133,7 @@ def test_settled_readings_add_up_to_the_unsplit_history(db, root, kind, start, s
     plan_store.add_version(db, root, name, DB_PLANS[kind])
     view = f.account(db, root, tariff=name, reading="0")
     meter = view.meters[0]
-    t0 = start.astimezone().astimezone(timezone.utc)
+    t0 = start.astimezone().astimezone(UTC)
     read(db, meter, t0, "0")
     t, milli, got = t0, 0, D("0.00")
     for seconds, wh in steps:

@@ -15,12 +15,14 @@ yearly tiers, and a plan whose effective-dated versions change kind.
 """
 from __future__ import annotations
 
-from datetime import datetime as dt, timedelta
+from datetime import datetime as dt
+from datetime import timedelta
 from decimal import Decimal as D
 from fractions import Fraction as F
 from itertools import pairwise
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from billing.money import Rounding, round_money
 from billing.span_charges import charge_span

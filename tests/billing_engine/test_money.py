@@ -6,8 +6,18 @@ from fractions import Fraction as F
 
 import pytest
 
-from billing.money import (Rounding, as_fraction, fraction_text, from_fen, parse_amount,
-                           parse_quantity, round_energy, round_money, round_to, to_fen)
+from billing.money import (
+    Rounding,
+    as_fraction,
+    fraction_text,
+    from_fen,
+    parse_amount,
+    parse_quantity,
+    round_energy,
+    round_money,
+    round_to,
+    to_fen,
+)
 from models.errors import InvalidInput
 from resources import i18n
 

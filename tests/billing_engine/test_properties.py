@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import decimal
-from datetime import datetime as dt, timedelta
+from datetime import datetime as dt
+from datetime import timedelta
 from decimal import Decimal as D
 from fractions import Fraction as F
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from billing.money import Rounding, from_fen, parse_amount, round_money, to_fen
 from billing.tariff import REGISTERS, amount_for_energy, energy_for_amount, price_consumption

@@ -3,13 +3,23 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import date, datetime as dt
+from datetime import date
+from datetime import datetime as dt
 from decimal import Decimal as D
 
 import pytest
 
-from billing.tariff import (DaySchedule, Period, TariffVersion, Tier, Tiers, plan_from_dict,
-                            plan_from_json, plan_to_dict, plan_to_json)
+from billing.tariff import (
+    DaySchedule,
+    Period,
+    TariffVersion,
+    Tier,
+    Tiers,
+    plan_from_dict,
+    plan_from_json,
+    plan_to_dict,
+    plan_to_json,
+)
 from models.errors import InvalidInput
 from tests.billing_engine import plans as P
 

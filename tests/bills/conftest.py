@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -17,7 +17,7 @@ from tests.billing import factories as f
 
 
 def local(y, mo, d, h=0, mi=0) -> datetime:
-    return datetime(y, mo, d, h, mi).astimezone().astimezone(timezone.utc)
+    return datetime(y, mo, d, h, mi).astimezone().astimezone(UTC)
 
 
 def pdf_text(path) -> str:

@@ -8,9 +8,9 @@ import pytest
 
 from comms import dlt645_requests as rq
 from comms import modbus_rtu as rtu
-from models.link_urls import parse_link_url
 from comms.transaction import Channel
 from comms.transport import open_transport
+from models.link_urls import parse_link_url
 
 pytestmark = pytest.mark.serial      # measures milliseconds on the wire: alone on the machine
 

@@ -6,12 +6,12 @@ import pytest
 
 from comms.driver import MeterConfig
 from comms.drivers import make_driver
-from models.link_urls import parse_link_url
 from comms.simulator import Bus, PtySimulator, TcpSimulator
 from comms.simulator.base import ManualClock
 from comms.simulator.spec import SimulatorSpec
 from comms.transaction import Channel
 from comms.transport import open_transport
+from models.link_urls import parse_link_url
 
 FAST = {"timeout": "0.4", "retries": "0", "confirm_interval": "0.05", "valve_interval": "0.05"}
 

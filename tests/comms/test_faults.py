@@ -10,9 +10,9 @@ import pytest
 from comms import dlt645
 from comms import dlt645_requests as rq
 from comms.errors import LinkError, NoReply, ProtocolError
-from models.link_urls import parse_link_url
 from comms.transaction import Channel
 from comms.transport import open_transport
+from models.link_urls import parse_link_url
 
 A1, A2, A3 = "000000000001", "000000000002", "000000000003"
 SPEC = f"dlt645-2007:{A1}-{A3}"

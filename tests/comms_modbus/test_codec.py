@@ -12,8 +12,8 @@ from pymodbus.pdu.register_message import ReadInputRegistersResponse
 
 from comms import modbus_rtu as rtu
 from comms.errors import MeterRefused, ProtocolError
-from comms.modbus_values import decode_value, encode_value, float32_text, plan_reads
 from comms.modbus_schema import load_profile
+from comms.modbus_values import decode_value, encode_value, float32_text, plan_reads
 from comms.profiles import RegisterSpec
 
 from .conftest import modbus_vectors

@@ -11,13 +11,13 @@ from pymodbus import FramerType
 from comms.driver import MeterConfig
 from comms.drivers import make_driver
 from comms.errors import MeterRefused, NoReply, ProtocolError
-from models.link_urls import parse_link_url
 from comms.modbus_driver import ModbusDriver
 from comms.modbus_server import ModbusSimServer
 from comms.simulator import start_simulator
 from comms.simulator.modbus_meter import ModbusMeter, PrepaidModel, RegisterModel
 from comms.transaction import Channel
 from comms.transport import open_transport
+from models.link_urls import parse_link_url
 
 from .conftest import SDM630_VALUES
 from .nullmodem import NullModem

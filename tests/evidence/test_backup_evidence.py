@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from billing.sales import sell
-from models import auth, backup, backup_sign, oplog, operator_service
+from models import auth, backup, backup_sign, operator_service, oplog
 from models.db import Database
 from models.errors import InvalidInput
 from tests.billing import factories

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from billing.automation.settle_after_read import settle_readings
 from billing.sales import sell
-from models.archive import Reading, Meter
+from models.archive import Meter, Reading
 from models.base import utcnow
 from models.errors import StationError
 from models.ledger import LedgerEntry

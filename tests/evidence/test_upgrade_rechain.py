@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -17,7 +17,7 @@ m5 = importlib.import_module("models.migrations.versions.0005_keyed_oplog")
 def _old_station(url: str, rows: int, break_at: int | None = None) -> Database:
     db = Database(url)
     migrate.upgrade(db, "0004")
-    t0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
     prev = oplog.GENESIS
     with db.writer.begin() as c:
         for seq in range(1, rows + 1):

@@ -6,7 +6,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from models import auth, oplog, operator_service as ops
+from models import auth, oplog
+from models import operator_service as ops
 from models.base import utcnow
 from models.errors import AuthenticationFailed, PermissionDenied
 from models.operators import Operator

@@ -6,10 +6,9 @@ checking are left out. The cycle check uses the same graph.
 """
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
-
-import subprocess
 
 import grimp
 

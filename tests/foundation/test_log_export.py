@@ -5,14 +5,14 @@ from __future__ import annotations
 import csv
 import json
 import tracemalloc
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
 from models.oplog import OpLogEntry
 
-START = datetime(2025, 11, 1, tzinfo=timezone.utc)
-END = datetime(2026, 1, 1, tzinfo=timezone.utc)      # the seeded rows, not the station's own
+START = datetime(2025, 11, 1, tzinfo=UTC)
+END = datetime(2026, 1, 1, tzinfo=UTC)      # the seeded rows, not the station's own
 
 
 def _seed(db, n: int) -> int:

@@ -7,8 +7,8 @@ import threading
 import sqlalchemy as sa
 
 from models import oplog
-from models.rights import system_actor
 from models.audit import record
+from models.rights import system_actor
 from tests.tamper import drop_guards
 
 

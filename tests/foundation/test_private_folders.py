@@ -4,7 +4,7 @@ writes into the user's real data (a catch-up run of the scheduled jobs once left
 ~/.local/share/MeterStation/backups)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -26,7 +26,7 @@ def test_the_scheduled_backup_writes_into_the_data_folder(db, superadmin, tmp_pa
 
     if db.dialect != "sqlite":
         return                                   # PostgreSQL backups are the server's tools
-    now = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
     ran = run_due(JobContext(db, "T", lambda: now), jobs=("backup",))
     assert [job for job, _period in ran] == ["backup"]
     written = list((data_dir() / "backups").glob("station-*.db"))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from models import auth, oplog, operator_service as ops, settings
+from models import auth, oplog, settings
+from models import operator_service as ops
 from models.errors import Conflict, InvalidInput, PermissionDenied
 from models.operators import Operator
 from models.rights import ALL_RIGHTS, BUILTIN_ROLES, Actor

@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -81,14 +81,14 @@ def test_the_zone_setting_is_checked_and_reread(station_config):
     assert station_time.zone() == ZoneInfo("Asia/Shanghai")
     settings.set_local("station.timezone", "Asia/Urumqi")
     assert station_time.zone() == ZoneInfo("Asia/Urumqi")       # a change is seen at once
-    assert station_time.at(date(2026, 1, 1), time(0, 0)) == datetime(2025, 12, 31, 18, tzinfo=timezone.utc)
-    assert station_time.now().utcoffset() == station_time.local(datetime.now(timezone.utc)).utcoffset()
+    assert station_time.at(date(2026, 1, 1), time(0, 0)) == datetime(2025, 12, 31, 18, tzinfo=UTC)
+    assert station_time.now().utcoffset() == station_time.local(datetime.now(UTC)).utcoffset()
     assert station_time.today() == datetime.now(ZoneInfo("Asia/Urumqi")).date()
 
 
 def test_naive_and_aware_instants():
     shanghai = ZoneInfo("Asia/Shanghai")
-    aware = datetime(2026, 6, 1, 16, 0, tzinfo=timezone.utc)
+    aware = datetime(2026, 6, 1, 16, 0, tzinfo=UTC)
     assert station_time.local(aware) == datetime(2026, 6, 2, 0, 0, tzinfo=shanghai)
     assert station_time.wall(aware) == datetime(2026, 6, 2, 0, 0)
     assert station_time.wall(datetime(2026, 6, 2, 0, 0)) == datetime(2026, 6, 2, 0, 0)   # already local

@@ -4,7 +4,7 @@ meters with last reading and age, three months of usage, receipts), the ledger h
 meters; the Retry service (billing.outbox.retry) and the opening receipt."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -75,12 +75,12 @@ def test_card_meters_usage_receipts_and_ledger(db, two):
     starts = _month_starts(datetime.now().date())        # [3 months ago, 2 ago, last, this]
     if datetime.now() - datetime.combine(starts[3], datetime.min.time()) < timedelta(hours=2):
         pytest.skip("the month has just begun: no room for this month's readings before now")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with db.write() as s:
         meter = s.execute(sa.select(Meter).where(Meter.number == meter_no)).scalar_one()
         meter.ct_ratio = 2
         for day, milli in zip(starts, (100_000, 110_000, 130_000, 160_000), strict=True):
-            at = datetime.combine(day, datetime.min.time()).astimezone(timezone.utc) + timedelta(hours=1)
+            at = datetime.combine(day, datetime.min.time()).astimezone(UTC) + timedelta(hours=1)
             s.add(Reading(meter_id=meter.id, at=min(at, now - timedelta(minutes=10)), source="poll",
                           energy_milli=milli))
         s.add(Reading(meter_id=meter.id, at=now - timedelta(minutes=1), source="poll", energy_milli=1_000,

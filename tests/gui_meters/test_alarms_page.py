@@ -2,13 +2,12 @@
 pop up grouped by area without a modal box, history by date range and kind."""
 from __future__ import annotations
 
-
 from billing import alarm_log
 from models import auth, operator_service
+from tests.gui_meters import board_site
 from ui import tasks
 from ui.pages.alarms_page import AlarmsPage
 from ui.session import StationSession
-from tests.gui_meters import board_site
 
 
 def _raise(db, site, specs):

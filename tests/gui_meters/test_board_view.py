@@ -57,8 +57,9 @@ def test_cells_say_everything_in_full(qtbot):
     assert model.data(model.index(1, col["number"]), Qt.ItemDataRole.DecorationRole) is None
     assert model.data(model.index(3, col["voltage"])) == "220.5"
     # a live reading keeps the unit it came with
-    from comms.driver import Reading
     from decimal import Decimal
+
+    from comms.driver import Reading
     model.apply_reading(rows[0].meter_id, {"volume": Reading("volume", Decimal("3.5"), "m3")})
     assert model.data(model.index(0, col["reading"])) == "3.500 m³"
 

@@ -11,10 +11,10 @@ from comms.plans import load_plans
 from comms.poller import LinkWorker
 from comms.simulator import start_simulator
 from models import auth, operator_service
+from tests.gui_meters import board_site
 from ui import tasks
 from ui.pages.control_page import ControlPage
 from ui.session import StationSession
-from tests.gui_meters import board_site
 
 ADDRS = [f"{i:012d}" for i in range(1, 5)]
 

@@ -3,14 +3,14 @@ in-place updates (dataChanged on the changed rows only, no reset), state counts.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import Qt
 
 from billing.monitor_query import BOARD_STATES, MonitorRow
 from ui.models.meter_table import ROW_ROLE, MeterFilter, MeterTableModel
 
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 def make_rows(n: int) -> list[MonitorRow]:

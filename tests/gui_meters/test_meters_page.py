@@ -5,10 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from models import auth, operator_service
+from tests.gui_meters import board_site
 from ui import tasks
 from ui.pages.meters_page import MetersPage
 from ui.session import StationSession
-from tests.gui_meters import board_site
 
 
 class FakeBridge(QObject):          # the signals and payloads of ui.bridge.EventBridge
@@ -170,7 +170,8 @@ def test_without_a_live_feed_every_visit_reloads(qtbot, sqlite_db, monkeypatch):
     board_site.build(sqlite_db, meters=5, buildings=1)
     asked: list = []
     real = meters_page.monitor_rows
-    monkeypatch.setattr(meters_page, "monitor_rows", lambda db, actor=None, **kw: asked.append(kw) or real(db, actor, **kw))
+    monkeypatch.setattr(meters_page, "monitor_rows",
+                        lambda db, actor=None, **kw: asked.append(kw) or real(db, actor, **kw))
     page = MetersPage(StationSession(sqlite_db, root, "T"))
     qtbot.addWidget(page)
     for n in (1, 2):

@@ -4,14 +4,13 @@ query and merge on every visit stalled the window); a finished command reloads i
 the bridge's coalesced command events poll the progress."""
 from __future__ import annotations
 
-
 from comms import events as ev
 from models import auth, operator_service
+from tests.gui_meters import board_site
 from ui.bridge import EventBridge
 from ui.pages import control_page
 from ui.pages.control_page import ControlPage
 from ui.session import StationSession
-from tests.gui_meters import board_site
 
 
 def test_list_patched_live_and_reloaded_only_when_stale(qtbot, sqlite_db, monkeypatch):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -22,7 +22,7 @@ from ui.demo import DEMO_OPERATOR, DEMO_PASSWORD, create_demo_station
 
 
 def _check_contents(db: Database) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with db.read() as s:
         meters = s.execute(sa.select(Meter)).scalars().all()
         assert len(meters) == 144

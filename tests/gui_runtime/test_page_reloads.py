@@ -4,8 +4,7 @@ their rows, with the selection kept on the same records (bench_gui: each visit r
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
+from datetime import UTC, datetime
 
 from billing.alarm_log import AlarmRow
 from models import auth, operator_service
@@ -62,7 +61,7 @@ def test_other_records_reset_the_model(qtbot):
 
 def _alarm(i: int, state: str = "open") -> AlarmRow:
     return AlarmRow(id=i, kind="arrears", title="Arrears", state=state,
-                    raised_at=datetime(2026, 11, 30, 8, i, tzinfo=timezone.utc), message=f"m{i}",
+                    raised_at=datetime(2026, 11, 30, 8, i, tzinfo=UTC), message=f"m{i}",
                     account=f"00000{i}", customer="王伟", meter=f"10000{i}", link="A", building="A栋",
                     acked_by="", acked_at=None, cleared_at=None, details={})
 

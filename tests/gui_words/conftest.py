@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-
 # gui_db: the shared SQLite window-test database (tests/conftest.py)
 
 

@@ -100,8 +100,13 @@ def _screens(qapp, qtbot, db, actor):
     from ui.pages.settings_schedules_tab import ScheduleDialog
     from ui.pages.settings_tariffs_tab import VersionDialog
     from ui.session import StationSession
-    from ui.widgets.account_dialogs import (BindMeterDialog, CloseAccountDialog, MoveDialog, OpenAccountDialog,
-                                            ReplaceMeterDialog)
+    from ui.widgets.account_dialogs import (
+        BindMeterDialog,
+        CloseAccountDialog,
+        MoveDialog,
+        OpenAccountDialog,
+        ReplaceMeterDialog,
+    )
     from ui.widgets.counter_receipts import RefundDialog
 
     session = StationSession(db=db, actor=actor, station=STATION, demo=True)

@@ -97,9 +97,9 @@ def _commands(help_text: str) -> set[str]:
 
 
 def test_help_lists_every_command(frozen):
-    from ui.cli import build_parser
-
     import argparse
+
+    from ui.cli import build_parser
 
     expected = set(next(a for a in build_parser()._actions                          # the sources' commands
                         if isinstance(a, argparse._SubParsersAction)).choices)
@@ -150,7 +150,8 @@ def test_a_day_at_the_counter(frozen, tmp_path):
         polled = json.loads(r.stdout)
         assert (polled["meters"], polled["ok"], polled["failed"]) == (2, 2, 0)
         r = frozen("service", "install", "--print")
-        assert r.returncode == 0 and f"ExecStart={frozen.exe} --db {frozen.url} --operator service poll --password-file " in r.stdout, r.stderr
+        expected = f"ExecStart={frozen.exe} --db {frozen.url} --operator service poll --password-file "
+        assert r.returncode == 0 and expected in r.stdout, r.stderr
     finally:
         sim.terminate()
         sim.communicate(timeout=30)

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.link_urls import parse_link_url
 from models.errors import InvalidInput
+from models.link_urls import parse_link_url
 
 
 def test_com_port_with_settings():

@@ -150,7 +150,6 @@ def test_status_names_the_job_station(station, capsys, station_config, tmp_path,
 def test_two_stations_poll_one_database(station, capsys, tmp_path):
     """Two headless services on one database: both poll and log each cycle; only A runs jobs."""
     from comms.simulator import start_simulator
-
     from tests.service_ids import service_env
 
     sim = start_simulator("dlt645-2007:000000000001-000000000002", host="127.0.0.1", port=0)

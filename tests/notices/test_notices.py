@@ -3,7 +3,7 @@ back-off and expiry, each outcome logged; the meter poller never takes SMS items
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -24,7 +24,7 @@ from tests.billing import factories
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc) + timedelta(seconds=1)
+    return datetime.now(UTC) + timedelta(seconds=1)
 
 
 def _account(db, root, phone: str = "+8613800138000", name: str | None = None):
@@ -220,7 +220,7 @@ def test_meter_outbox_source_never_takes_sms_items(db, root):
     _sync(db, view.number)
     assert notices.notify_new_alarms(db, _now()) == 1
     with db.write() as s:                       # due for the poller too
-        s.execute(sa.update(OutboxItem).values(next_at=datetime.now(timezone.utc) - timedelta(seconds=5)))
+        s.execute(sa.update(OutboxItem).values(next_at=datetime.now(UTC) - timedelta(seconds=5)))
     with db.read() as s:
         acc = find_account(s, view.number)
         from models.accounts import AccountMeter

@@ -2,10 +2,19 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from comms.sms.pdu import (GSM7_BASIC, GSM7_EXT, PduError, decode_submit, encode_number, encode_submit,
-                           is_gsm7, pack_septets)
+from comms.sms.pdu import (
+    GSM7_BASIC,
+    GSM7_EXT,
+    PduError,
+    decode_submit,
+    encode_number,
+    encode_submit,
+    is_gsm7,
+    pack_septets,
+)
 
 
 def test_gsm7_known_good_pdu():

@@ -7,8 +7,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from models.archive import live_values
-from models.archive import Reading
+from models.archive import Reading, live_values
 from tests.poll_db.conftest import E1, E2, link, meter, meter_id, poll_once, worker_factory
 
 

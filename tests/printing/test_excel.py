@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import zipfile
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -82,7 +82,7 @@ def test_text_is_never_a_formula_and_illegal_chars_dropped(tmp_path):
 
 def test_tuples_none_and_aware_datetimes(tmp_path):
     path = tmp_path / "n.xlsx"
-    aware = datetime(2024, 5, 1, 0, 0, tzinfo=timezone.utc)
+    aware = datetime(2024, 5, 1, 0, 0, tzinfo=UTC)
     cols = [Column("A", 0), Column("B", 1, "money"), Column("C", 2, "datetime")]
     write_table_xlsx(path, "n", cols, [("x", None, None), ("y", 1, aware)])
     ws = load_workbook(path).active

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -39,11 +39,11 @@ def zone():
 
 
 @pytest.mark.parametrize("name, change", [
-    ("Europe/Berlin", datetime(2025, 3, 30, 1, tzinfo=timezone.utc)),      # 02:00 -> 03:00 local
-    ("Europe/Berlin", datetime(2025, 10, 26, 1, tzinfo=timezone.utc)),     # 03:00 -> 02:00 local
-    ("America/St_Johns", datetime(2025, 3, 9, 5, 30, tzinfo=timezone.utc)),   # -03:30 -> -02:30
-    ("America/St_Johns", datetime(2025, 11, 2, 4, 30, tzinfo=timezone.utc)),  # -02:30 -> -03:30
-    ("Asia/Shanghai", datetime(2025, 11, 1, tzinfo=timezone.utc)),
+    ("Europe/Berlin", datetime(2025, 3, 30, 1, tzinfo=UTC)),      # 02:00 -> 03:00 local
+    ("Europe/Berlin", datetime(2025, 10, 26, 1, tzinfo=UTC)),     # 03:00 -> 02:00 local
+    ("America/St_Johns", datetime(2025, 3, 9, 5, 30, tzinfo=UTC)),   # -03:30 -> -02:30
+    ("America/St_Johns", datetime(2025, 11, 2, 4, 30, tzinfo=UTC)),  # -02:30 -> -03:30
+    ("Asia/Shanghai", datetime(2025, 11, 1, tzinfo=UTC)),
 ])
 def test_local_time_is_astimezone_around_zone_changes(zone, name, change):
     zone(name)

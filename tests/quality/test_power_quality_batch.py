@@ -4,9 +4,8 @@ whatever the number of meters; a meter without a limit raises nothing; limits me
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
-
 
 from sqlalchemy import event
 
@@ -14,7 +13,7 @@ from billing.power_quality import check_batch, verdict, worst
 from billing.quality_thresholds import Limits, set_thresholds
 from models.archive import Meter, MeterTag, Reading, Tag
 
-AT = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
 
 def _meters(db, n: int, values: dict[str, str], tagged: int = 0) -> list[int]:

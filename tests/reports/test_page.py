@@ -82,8 +82,9 @@ def test_cashier_sees_reports_viewer_without_right_cannot_run(qtbot, gui_db, gui
 
 
 def test_first_show_runs_this_months_sales(qtbot, gui_db, gui_root):
-    from billing.sales import sell
     from decimal import Decimal
+
+    from billing.sales import sell
     from tests.billing import factories
 
     acc = factories.account(gui_db, gui_root, reading=None)

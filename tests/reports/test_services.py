@@ -151,8 +151,8 @@ def test_read_success(db, root):
 
 def test_shift_report_and_real_sales(db, root):
     from billing import shifts
-    from billing.sales import sell
     from billing.refunds import refund
+    from billing.sales import sell
     from tests.billing import factories
 
     acc = factories.account(db, root, reading=None)

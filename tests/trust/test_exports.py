@@ -11,7 +11,8 @@ from decimal import Decimal as D
 
 import openpyxl
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from billing.refunds import refund
 from billing.sales import sell

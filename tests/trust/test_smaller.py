@@ -40,8 +40,8 @@ def test_times_well_formed(db, root):
 
 
 def test_stored_bad_limit_does_not_block_sales(db, root, cashier):
-    from models.settings_store import SettingRow
     from models.base import utcnow
+    from models.settings_store import SettingRow
 
     a = f.account(db, root)
     with db.write() as s:       # a value stored before settings were checked

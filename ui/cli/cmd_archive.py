@@ -20,11 +20,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from models import archive_places as places, archive_query as query, archive_service as svc
-from models.archive_import import ImportFailed
-from models.meter_options import parse_items, shown
+from models import archive_places as places
+from models import archive_query as query
+from models import archive_service as svc
 from models import station_files
 from models.archive_files import export_archive, import_archive
+from models.archive_import import ImportFailed
+from models.meter_options import parse_items, shown
 from resources.i18n import _
 from ui.cli.context import CliContext
 

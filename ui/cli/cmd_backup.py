@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from models import auth, backup as backups, backup_sign, station_files
+from models import auth, backup_sign, station_files
+from models import backup as backups
 from models.db import Database
 from resources.i18n import _
 from ui.cli.context import CliContext

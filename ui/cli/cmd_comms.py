@@ -204,8 +204,8 @@ def poll(ctx: CliContext, args) -> int:
     otherwise the headless service (poller + the scheduler on the job station) until a signal.
     Acts as the station's service identity (or another operator with the poll right): its
     settlement charges, arrears trips and meter commands are logged under its name."""
-    from station.runtime import StationRuntime
     from models import service_identity, settings
+    from station.runtime import StationRuntime
 
     db = ctx.db()
     quantities = tuple(q.strip() for q in args.quantity.split(",") if q.strip()) if args.quantity else None

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from models import oplog, station_files
 from models.errors import InvalidInput
@@ -47,7 +47,7 @@ def _day(text: str | None, *, end: bool = False) -> datetime | None:
     except ValueError:
         raise InvalidInput(_("{text} is not a date (YYYY-MM-DD)").format(text=text)) from None
     local = d.astimezone()  # local midnight
-    return (local + timedelta(days=1) if end else local).astimezone(timezone.utc)
+    return (local + timedelta(days=1) if end else local).astimezone(UTC)
 
 
 def _filters(args) -> dict:

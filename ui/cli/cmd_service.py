@@ -35,7 +35,8 @@ def register(sub) -> None:
     ins.add_argument("--jobs", action="store_true",
                      help=_("make this station the one that runs the scheduled jobs (needs an administrator)"))
     ins.add_argument("--identity", default="service", metavar="NAME",
-                     help=_("the service identity the service acts as (default service; made when it has no secret yet)"))
+                     help=_("the service identity the service acts as (default service; made when it has no "
+                            "secret yet)"))
     ins.set_defaults(func=install)
     ident = s.add_parser("identity", help=_("create the station's service identity or give it a new secret "
                                             "(needs an administrator)"))

@@ -13,9 +13,9 @@ import sys
 import threading
 from collections import Counter
 
-from station.runtime import JOBS_RUN, SETTLED
 from comms import events as ev
 from resources.i18n import _
+from station.runtime import JOBS_RUN, SETTLED
 
 log = logging.getLogger("meterstation.service")
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from datetime import datetime, timezone
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -82,7 +83,7 @@ class MeterTableModel(QAbstractTableModel):
         self.looks: list[Look] = []             # what each row shows (meter_looks.RowLooks)
         self._index: dict[int, int] = {}        # meter_id -> row
         self.counts: Counter[str] = Counter()
-        self.now = datetime.now(timezone.utc)   # the age column's "now" (set by tick())
+        self.now = datetime.now(UTC)   # the age column's "now" (set by tick())
         self._state_titles = {s: _(t) for s, t in STATE_TITLES.items()}
         self._looks = RowLooks(self.columns, self._display)
         self._ages = AgeTexts(age_text)
@@ -332,7 +333,7 @@ class MeterTableModel(QAbstractTableModel):
         if isinstance(units, dict) and units:
             plain["units"] = dict(units)         # the reading's unit stays known (reading_unit)
         changes: dict[str, Any] = {"last_values": plain, "comm_state": "online",
-                                   "last_read_at": at or datetime.now(timezone.utc)}
+                                   "last_read_at": at or datetime.now(UTC)}
         if plain.get("relay") in ("open", "closed"):
             changes["relay_state"] = plain["relay"]
         energy = _dec(plain.get("energy") if "energy" in plain else plain.get("volume"))
@@ -344,7 +345,7 @@ class MeterTableModel(QAbstractTableModel):
     def tick(self, now: datetime | None = None) -> None:
         """Advance the age column's clock; views repaint on `aged` (a dataChanged over 10,000
         rows cost the proxy a quarter of a second; only the visible cells need new text)."""
-        self.now = now or datetime.now(timezone.utc)
+        self.now = now or datetime.now(UTC)
         if "age" in self.columns and self.rows:
             self.aged.emit()
 

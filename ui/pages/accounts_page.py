@@ -18,13 +18,18 @@ from models import archive_query, archive_service
 from models.errors import StationError
 from printing.formatting import money, when
 from resources.i18n import N_, _
-from ui.widgets import counter_tasks as safe
 from ui.pages.base import Page, fill, make_table
 from ui.printing_qt import ReceiptOutput
+from ui.widgets import counter_tasks as safe
 from ui.widgets.account_bills import AccountBills
 from ui.widgets.account_card import LEVEL_LABELS, MODE_LABELS
-from ui.widgets.account_dialogs import (BindMeterDialog, CloseAccountDialog, MoveDialog, OpenAccountDialog,
-                                        ReplaceMeterDialog)
+from ui.widgets.account_dialogs import (
+    BindMeterDialog,
+    CloseAccountDialog,
+    MoveDialog,
+    OpenAccountDialog,
+    ReplaceMeterDialog,
+)
 
 ENTRY_KINDS = {"purchase": N_("Purchase"), "refund": N_("Refund"), "reversal": N_("Reversal"),
                "consumption": N_("Consumption"), "subsidy_grant": N_("Subsidy granted"),

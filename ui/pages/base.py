@@ -1,13 +1,13 @@
 """Common parts of the main window's pages."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
-from ui.session import StationSession
 from ui.qt_refcount import protect_singletons
+from ui.session import StationSession
 
 protect_singletons()     # multiData's QModelRoleData.setData/clearData drop a reference to None per call
 

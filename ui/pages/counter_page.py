@@ -19,9 +19,9 @@ from billing import counter_query
 from billing.counter_query import AccountCard, AccountHit
 from printing.formatting import money
 from resources.i18n import _
-from ui.widgets import counter_tasks as safe
 from ui.pages.base import Page
 from ui.printing_qt import ReceiptOutput
+from ui.widgets import counter_tasks as safe
 from ui.widgets.account_card import AccountCardView
 from ui.widgets.counter_delivery import DeliveryView
 from ui.widgets.counter_receipts import ReceiptsView

@@ -17,8 +17,18 @@ from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QObject, QStandardPaths, Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QDateEdit, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QProgressDialog, QPushButton, QSplitter, QTableView)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressDialog,
+    QPushButton,
+    QSplitter,
+    QTableView,
+)
 
 from billing.report_catalog import GROUP_LABELS, REPORTS, chart_value, export_title, export_xlsx, report_summary
 from models.errors import StationError

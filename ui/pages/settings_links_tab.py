@@ -5,18 +5,16 @@ shown in words (在线 / 失联 / 未知), protocols by their standard names (DL
 """
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit,
-                               QVBoxLayout)
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout
 
 from comms.driver import PROTOCOLS
-from models.link_urls import parse_link_url
 from models import archive_query, archive_service
 from models.errors import InvalidInput
+from models.link_urls import parse_link_url
 from resources.i18n import N_, _
 from ui import tasks
 from ui.pages.base import fill, make_table
 from ui.pages.settings_form import EditorTab
-
 
 LINK_STATES = {"online": N_("Online"), "lost": N_("Lost"), "unknown": N_("Unknown")}
 PROTOCOL_NAMES = {"dlt645-2007": "DL/T 645-2007", "dlt645-1997": "DL/T 645-1997", "cjt188": "CJ/T 188",

@@ -8,8 +8,8 @@ import json
 
 from PySide6.QtWidgets import QDialog, QVBoxLayout
 
-from models.meter_options import shown
 from models import archive_query, archive_service
+from models.meter_options import shown
 from resources.i18n import N_, _
 from ui import tasks
 from ui.pages.base import fill, make_table

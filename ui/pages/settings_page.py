@@ -21,7 +21,6 @@ from ui.pages.settings_station_tab import StationEditTab
 from ui.pages.settings_tariffs_tab import TariffsTab
 from ui.pages.settings_timed_tab import TimedTab
 
-
 LANGUAGE_NAMES = {"zh_CN": "简体中文", "en": "English"}
 SMS_SENDERS = {"none": N_("No SMS"), "modem": N_("GSM modem"), "file": N_("Written to files")}
 

@@ -7,11 +7,20 @@ service refuses (a meter already bound, no such room ...) the dialog keeps what 
 marks the field the refusal names and says why; it closes only when the account is open."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTime
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit,
-                               QTableWidget, QTableWidgetItem, QTimeEdit)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QTableWidget,
+    QTableWidgetItem,
+    QTimeEdit,
+)
 
 from billing import sales
 from billing.accounts_open import MeterOpening

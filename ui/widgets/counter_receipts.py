@@ -8,15 +8,25 @@ from __future__ import annotations
 import uuid
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLineEdit,
-                               QMessageBox, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from billing import refunds, sales
 from billing.counter_query import AccountCard
 from printing.formatting import money, when
 from resources.i18n import N_, _
-from ui.widgets import counter_tasks as safe
 from ui.pages.base import fill, make_table
+from ui.widgets import counter_tasks as safe
 
 RECEIPT_KINDS = {"sale": N_("Sale"), "refund": N_("Refund"), "reversal": N_("Reversal"),
                  "account_open": N_("Account opened"), "account_close": N_("Account closed")}

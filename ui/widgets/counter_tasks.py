@@ -6,7 +6,8 @@ for everyone; until then the counter's widgets go through here.)
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import shiboken6
 from PySide6.QtWidgets import QWidget

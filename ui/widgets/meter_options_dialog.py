@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout
 
-from models.meter_options import OPTIONS, SECRET_OPTIONS, check_options, option_keys
 from models.errors import InvalidInput
+from models.meter_options import OPTIONS, SECRET_OPTIONS, check_options, option_keys
 from resources.i18n import N_, _
 
 # what each option is, in words (the key stays visible: it is what the CLI and import use)

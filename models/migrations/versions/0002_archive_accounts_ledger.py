@@ -5,11 +5,10 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-21 22:05:08.076017
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import models.base
-
 
 revision = '0002'
 down_revision = '0001'

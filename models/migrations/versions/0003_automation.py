@@ -5,11 +5,10 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-21 22:40:42.598474
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import models.base
-
 
 revision = '0003'
 down_revision = '0002'

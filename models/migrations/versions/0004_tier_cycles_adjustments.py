@@ -8,11 +8,10 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-30 03:40:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import models.base
-
 
 revision = '0004'
 down_revision = '0003'

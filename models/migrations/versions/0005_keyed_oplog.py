@@ -12,7 +12,7 @@ Create Date: 2026-11-30 04:00:00
 """
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -37,7 +37,7 @@ _counters = sa.table("counters", sa.column("name", sa.String), sa.column("value"
 
 
 def _legacy(seq, at, operator, station, action, target, details, prev_hash) -> str:
-    stamp = at.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds")
+    stamp = at.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
     canon = json.dumps([seq, stamp, operator, station, action, target, details, prev_hash],
                        ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canon.encode("utf-8")).hexdigest()
@@ -90,7 +90,7 @@ def _rechain(conn, key: bytes) -> None:
     finally:
         session.close()
     seq = (rows[-1].seq if rows else 0) + 1
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
     details = json.dumps({"legacy_chain": legacy_ok, "rows": len(rows), "ledger_entries": len(ledger)},
                          sort_keys=True)
     covers = oplog_cover.covers_json(ledger, rights)

@@ -4,11 +4,10 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-30 04:40:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import models.base
-
 
 revision = '0006'
 down_revision = '0005'

@@ -5,11 +5,10 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-30 06:40:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import models.base
-
 
 revision = '0007'
 down_revision = '0006'

@@ -9,11 +9,10 @@ Revision ID: 0009
 Revises: 0006
 Create Date: 2026-11-30 06:40:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import models.base
-
 
 revision = '0009'
 down_revision = '0007'

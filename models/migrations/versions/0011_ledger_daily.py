@@ -8,11 +8,10 @@ Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-30 07:00:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from models.ledger_daily import utc_offset_minutes
-
 
 revision = '0011'
 down_revision = '0010'

@@ -13,7 +13,7 @@ Revises: 0011
 Create Date: 2026-11-30 10:30:00
 """
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -70,7 +70,7 @@ def _chain(conn, action: str, details: dict) -> None:
     head = conn.execute(sa.select(_head.c.seq, _head.c.hash).where(_head.c.id == 1)).first()
     seq, prev = (head.seq, head.hash) if head is not None else (0, "0" * 64)
     seq += 1
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
     text = json.dumps(details, sort_keys=True)
     covers = oplog_cover.covers_json([], rights)
     new = digest(key, seq, at, "system", "", action, "", text, prev, covers)
