@@ -29,8 +29,8 @@ from fractions import Fraction
 
 from billing.money import DEFAULT_ROUNDING, Rounding, as_fraction, fraction_text, round_energy, round_money
 from billing.tariff_model import RATES, REGISTERS, TariffPlan, TariffVersion, Tiers
-from models import station_time
 from models.errors import InvalidInput
+from models.station_time import wall
 from resources.i18n import _
 
 _US = timedelta(microseconds=1)
@@ -88,7 +88,7 @@ def _local(when: datetime, what: str) -> datetime:
     """A naive local datetime; an aware one is converted to the station's wall-clock time."""
     if not isinstance(when, datetime):
         raise TypeError(f"{what} must be a datetime, not {type(when).__name__}")
-    return station_time.wall(when)
+    return wall(when)
 
 
 def _atoms(plan: TariffPlan, start: datetime, end: datetime) -> list[_Atom]:

@@ -13,6 +13,7 @@ first shown or asked for (`window.page(key)`, `window.pages[i]`).
 """
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QEvent, QSettings, QSize, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -228,6 +229,8 @@ class PageScroll(QScrollArea):
         self.fit()
 
     def fit(self) -> None:
+        if not shiboken6.isValid(self.page):        # the window is being torn down
+            return
         need = self.page.minimumSizeHint().expandedTo(self.page.minimumSize())
         view = self.maximumViewportSize()
         w, h = max(view.width(), need.width()), max(view.height(), need.height())

@@ -13,7 +13,6 @@ from PySide6.QtGui import QFontMetrics
 from models import auth, operator_service
 from tests.gui_meters import board_site
 from tests.gui_meters.test_meter_model import make_rows
-from tests.gui_meters.test_meters_page import sqlite_db  # noqa: F401 - the fixture
 from ui import tasks
 from ui.models.meter_table import MeterFilter, MeterTableModel
 from ui.pages.meters_page import MetersPage, make_meter_view
