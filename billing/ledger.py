@@ -23,7 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from models import oplog
 from models.accounts import Account
-from models.base import utcnow
+from models.base import table, utcnow
 from models.errors import NotFound
 from models.ledger import ENTRY_KINDS, LedgerEntry
 from models.rights import Actor
@@ -113,15 +113,18 @@ def post(session: Session, account: Account, kind: str, amount_fen: int, *, acto
         account.balance_fen, account.subsidy_fen = balance, subsidy
         session.flush()
         conn = session.connection()
-    entry = LedgerEntry(id=conn.execute(_INSERT_ENTRY, values).inserted_primary_key[0], **values)
+    key = conn.execute(_INSERT_ENTRY, values).inserted_primary_key
+    if key is None:             # a single-row INSERT always has one
+        raise RuntimeError("the ledger entry INSERT returned no primary key")
+    entry = LedgerEntry(id=key[0], **values)
     oplog.cover_entry(session, entry)      # the log row written at commit covers it
     return entry
 
 
-_A = Account.__table__
+_A = table(Account)
 _MOVE_BALANCE = (sa.update(_A).where(_A.c.id == sa.bindparam("account"))
                  .values(balance_fen=sa.bindparam("balance"), subsidy_fen=sa.bindparam("subsidy")))
-_INSERT_ENTRY = sa.insert(LedgerEntry.__table__)
+_INSERT_ENTRY = sa.insert(table(LedgerEntry))
 
 
 def entry_sums(session: Session, account_id: int) -> tuple[int, int]:

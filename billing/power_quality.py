@@ -26,6 +26,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from billing.alarm_bulk import CHUNK, NewAlarm, clear_ids, raise_many
 from billing.quality_thresholds import KINDS, LOWER, Limits, limits_of, merge
@@ -143,7 +144,7 @@ def check_batch(db: Database, reading_ids: Iterable[int], *, now: datetime | Non
     return result
 
 
-def open_accounts(s, meter_ids: Iterable[int]) -> dict[int, int]:
+def open_accounts(s: Session, meter_ids: Iterable[int]) -> dict[int, int]:
     """meter id -> the open account bound to it now (meters without one are left out)."""
     ids = sorted(set(meter_ids))
     found: dict[int, int] = {}

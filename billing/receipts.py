@@ -24,7 +24,7 @@ from models.accounts import Account, AccountMeter
 from models.archive import Customer, Floor, Meter, Room
 from models.areas import Building
 from models.audit import audited, record
-from models.base import utcnow
+from models.base import table, utcnow
 from models.counters import next_value
 from models.db import Database, retrying
 from models.errors import NotFound
@@ -123,7 +123,7 @@ def issue(session: Session, account: Account, entry: LedgerEntry | None, kind: s
     return receipt
 
 
-_INSERT_RECEIPT = sa.insert(Receipt.__table__)
+_INSERT_RECEIPT = sa.insert(table(Receipt))
 
 
 def insert(session: Session, account: Account, entry: LedgerEntry | None, kind: str, number: str,

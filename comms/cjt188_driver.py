@@ -21,7 +21,7 @@ from comms.cjt188_data import MeterData, parse_meter_data, valve_state
 from comms.driver import QUANTITIES, ControlResult, MeterConfig, MeterDriver, Reading
 from comms.errors import CommsError, MeterRefused, NoReply, ProtocolError, Unsupported
 from comms.options import opt_float, opt_int, opt_str
-from comms.steps import Exchange, run_sync
+from comms.steps import Exchange, Steps, run_sync
 from comms.transaction import Channel
 from resources.i18n import N_, _
 
@@ -57,7 +57,8 @@ class CJT188Driver(MeterDriver):
     def _transact(self, request: bytes, function: int, retries: int | None = None) -> cjt188.Frame:
         return run_sync(self._transact_steps(request, function, retries))
 
-    def _transact_steps(self, request: bytes, function: int, retries: int | None = None):
+    def _transact_steps(self, request: bytes, function: int,
+                        retries: int | None = None) -> Steps[cjt188.Frame]:
         """One exchange; the reply must come from this meter for this function and echo the
         request's SER (after DI in a normal reply, first in an error reply): a late reply to an
         earlier request is dropped, never taken as this one's answer."""
@@ -80,7 +81,7 @@ class CJT188Driver(MeterDriver):
     def read_data(self) -> MeterData:
         return run_sync(self.read_data_steps())
 
-    def read_data_steps(self):
+    def read_data_steps(self) -> Steps[MeterData]:
         """The decoded 901F metering data."""
         frame = yield from self._transact_steps(cjt188.read_request(self.meter_type, self.address, cjt188.DI_READ,
                                                    self._next_ser(), self.di_order,
@@ -120,7 +121,7 @@ class CJT188Driver(MeterDriver):
     def read(self, quantities: Sequence[str]) -> dict[str, Reading]:
         return run_sync(self.read_steps(quantities))
 
-    def read_steps(self, quantities: Sequence[str]):
+    def read_steps(self, quantities: Sequence[str]) -> Steps[dict[str, Reading]]:
         for q in quantities:
             if q not in QUANTITIES:
                 raise Unsupported(_("Unknown quantity {q}").format(q=q))

@@ -35,13 +35,16 @@ confirm_interval (0.5 s), preamble (4).
 """
 from __future__ import annotations
 
+import enum
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Final
 
 from comms import dlt645
 from comms import dlt645_requests as rq
+from comms.bcd import address_to_wire, wire_to_address
 from comms.dlt645_data import Decoded, Element, decode_value, lookup, many, one, status3_flags
 from comms.dlt645_writes import Dlt645Writes
 from comms.driver import (
@@ -89,8 +92,8 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         self.channel = channel
         self.version = version
         self.now = now
-        wire = dlt645.address_to_wire(config.address, dlt645.ADDRESS_LEN)
-        self.address = dlt645.wire_to_address(wire)         # = address_to_wire_text: converted once
+        wire = address_to_wire(config.address, dlt645.ADDRESS_LEN)
+        self.address = wire_to_address(wire)         # = address_to_wire_text: converted once
         # the wire bytes replies are matched on (None: a wildcard or broadcast address)
         self.wire = None if "A" in self.address.upper() or self.address == dlt645.BROADCAST else wire
         self.timeout = opt_float(config, "timeout", 1.5)
@@ -103,10 +106,11 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
     def _transact(self, request: bytes, function: int, retries: int | None = None) -> dlt645.Frame:
         return run_sync(self._transact_steps(request, function, retries))
 
-    def _transact_steps(self, request: bytes, function: int, retries: int | None = None):
+    def _transact_steps(self, request: bytes, function: int,
+                        retries: int | None = None) -> Steps[dlt645.Frame]:
         """One exchange; the reply must come from this meter, for this function and - for reads -
         carry the DI (and SEQ) asked for: a late reply to an earlier request is dropped."""
-        echo = self._echoes.get((request, function), _UNSET)
+        echo: Callable[[bytes], bool] | None | _Unset = self._echoes.get((request, function), _UNSET)
         if echo is _UNSET:          # a routine read sends the same bytes every poll
             echo = _echo(request, function, self.version)
             if len(self._echoes) < 64:
@@ -140,7 +144,7 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         result: Decoded = run_sync(self.read_di_steps(di))
         return result
 
-    def read_di_steps(self, di: str) -> Steps:
+    def read_di_steps(self, di: str) -> Steps[Decoded]:
         """The decoded value of one data identifier (follow-up frames joined)."""
         fn = dlt645.F1997 if self.version == "1997" else dlt645.F2007
         item = lookup(di, self.version)
@@ -168,7 +172,7 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         result: Decoded = run_sync(self._try_di_steps(di))
         return result
 
-    def _try_di_steps(self, di: str) -> Steps:
+    def _try_di_steps(self, di: str) -> Steps[Decoded]:
         """Like read_di, but None when the meter has no such data."""
         try:
             return (yield from self.read_di_steps(di))
@@ -181,7 +185,7 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
     def read(self, quantities: Sequence[str]) -> dict[str, Reading]:
         return run_sync(self.read_steps(quantities))
 
-    def read_steps(self, quantities: Sequence[str]):
+    def read_steps(self, quantities: Sequence[str]) -> Steps[dict[str, Reading]]:
         table = QUANTITY_DI[self.version]
         for q in quantities:
             if q not in QUANTITIES:
@@ -318,7 +322,12 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         return out
 
 
-_UNSET = object()
+class _Unset(enum.Enum):
+    """Not in the echo cache (None there means: a reply with no DI to check)."""
+    UNSET = 0
+
+
+_UNSET: Final = _Unset.UNSET
 
 
 def _echo(request: bytes, function: int, version: str) -> Callable[[bytes], bool] | None:

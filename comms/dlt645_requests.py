@@ -60,7 +60,7 @@ def time_from_bytes(data: bytes) -> datetime | None:
                             .format(value=data.hex(" ").upper())) from None
 
 
-def read_request(address: str, di: str, version: str = "2007", preamble: int = 4) -> bytes:
+def read_request(address: str | bytes, di: str, version: str = "2007", preamble: int = 4) -> bytes:
     return build_frame(address, _functions(version)["read"], di_bytes(di, version), preamble)
 
 

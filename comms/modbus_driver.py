@@ -36,7 +36,7 @@ from comms.modbus_schema import load_profile
 from comms.modbus_values import decode_value, int_to_words, plan_reads
 from comms.options import opt_float, opt_int, opt_str
 from comms.profiles import Profile
-from comms.steps import Call, run_sync
+from comms.steps import Call, Steps, run_sync
 from models.errors import InvalidInput
 from models.link_urls import LinkSpec, parse_link_url
 from resources.i18n import N_, _
@@ -96,7 +96,7 @@ class ModbusDriver(MeterDriver):
     def read(self, quantities: Sequence[str]) -> dict[str, Reading]:
         return run_sync(self.read_steps(quantities))
 
-    def read_steps(self, quantities: Sequence[str]):
+    def read_steps(self, quantities: Sequence[str]) -> Steps[dict[str, Reading]]:
         """Readings of the quantities the profile maps; the others are left out. A name that
         is neither a standard quantity nor in the profile raises Unsupported. Steps
         (comms/steps.py) over an RTU link; a Modbus TCP link's reads are plain calls."""

@@ -21,7 +21,7 @@ from pymodbus.pdu import ModbusPDU
 
 from comms import modbus_rtu as rtu
 from comms.errors import LinkError, NoReply, ProtocolError
-from comms.steps import Exchange, run_sync
+from comms.steps import Exchange, Steps, run_sync
 from models.link_urls import LinkSpec, parse_link_url
 from resources.i18n import _
 
@@ -46,7 +46,7 @@ class RtuLink:
     def _exchange(self, request: ModbusPDU) -> ModbusPDU:
         return run_sync(self._exchange_steps(request))
 
-    def _exchange_steps(self, request: ModbusPDU):
+    def _exchange_steps(self, request: ModbusPDU) -> Steps[ModbusPDU]:
         frame = yield Exchange(self.channel, rtu.encode_frame(request), rtu.reply_extractor(request),
                                rtu.reply_matches(request), self.timeout, self.retries)
         return rtu.check_reply(request, rtu.decode_frame(bytes(frame)))
@@ -54,7 +54,7 @@ class RtuLink:
     def read(self, unit: int, function: int, address: int, count: int) -> list[int]:
         return run_sync(self.read_steps(unit, function, address, count))
 
-    def read_steps(self, unit: int, function: int, address: int, count: int):
+    def read_steps(self, unit: int, function: int, address: int, count: int) -> Steps[list[int]]:
         """read() as steps (comms/steps.py), for the TCP event loop."""
         reply = yield from self._exchange_steps(rtu.read_request(unit, function, address, count))
         return list(reply.registers)

@@ -368,7 +368,7 @@ class OutboxSource:
                                 kind=command.kind, error=str(error), final=final in ("expired", "failed"))
 
     @retrying
-    def _record(self, command: Command, result: Any, error: CommsError | None):
+    def _record(self, command: Command, result: Any, error: CommsError | None) -> tuple[str, int | None] | None:
         """The meter's answer into the outbox item (one transaction, run again after a deadlock):
         (final state, read-back item id or None); None when the claim was no longer this source's."""
         with self.db.write() as s:

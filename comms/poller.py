@@ -30,15 +30,18 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from comms import events as ev
 from comms.driver import QUANTITIES, MeterConfig, Reading
 from comms.errors import CommsError, LinkError, NoReply
 from comms.schedule import LinkPlan, LinkSchedule, MeterPlan
 from comms.session import LinkSession
-from comms.steps import Call, Wait, run_sync
+from comms.steps import Call, Steps, Wait, run_sync
 from resources.i18n import _
+
+if TYPE_CHECKING:
+    from comms.tcp_loop import Hub
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +129,7 @@ class LinkWorker:
         self._online: set[int] = set()
         self._configs: dict[tuple[int, bool], tuple[MeterConfig, MeterConfig]] = {}
         self._link_up = False            # an exchange succeeded since the last (re)connect
-        self.hub = None                  # comms.tcp_loop.Hub running this link, or a thread
+        self.hub: Hub | None = None      # comms.tcp_loop.Hub running this link, or a thread
         self._task_done: threading.Event | None = None
 
     # -- one exchange's worth of work ----------------------------------------------------
@@ -166,7 +169,8 @@ class LinkWorker:
                            ) -> tuple[dict[str, Reading] | None, CommsError | None]:
         return run_sync(self._read_reconnecting_steps(meter, quantities))
 
-    def _read_reconnecting_steps(self, meter: MeterPlan, quantities: Sequence[str]):
+    def _read_reconnecting_steps(self, meter: MeterPlan, quantities: Sequence[str]
+                                 ) -> Steps[tuple[dict[str, Reading] | None, CommsError | None]]:
         """_read; when a link that was working drops (a converter closing the connection), one
         reconnect and the same meter again. A LinkError on a link that never came up, or again
         right after the reconnect, is raised."""
@@ -184,7 +188,8 @@ class LinkWorker:
               ) -> tuple[dict[str, Reading] | None, CommsError | None]:
         return run_sync(self._read_steps(meter, quantities))
 
-    def _read_steps(self, meter: MeterPlan, quantities: Sequence[str]):
+    def _read_steps(self, meter: MeterPlan, quantities: Sequence[str]
+                    ) -> Steps[tuple[dict[str, Reading] | None, CommsError | None]]:
         """(values, None) or (None, error), recorded; a LinkError is recorded and raised."""
         try:
             self.session.retry_silence(False)       # one timeout per silent meter per read
@@ -264,7 +269,7 @@ class LinkWorker:
     def _next_command(self) -> Command | None:
         return run_sync(self._next_command_steps())
 
-    def _next_command_steps(self):
+    def _next_command_steps(self) -> Steps[Command | None]:
         """The next outbox command for this link, or None. A source that may touch its
         database in take() says so first (might_have): then take() is a Call, off the event
         loop; a source without might_have is asked directly (in memory)."""
@@ -275,13 +280,14 @@ class LinkWorker:
             return self.commands.take(self.plan.link_id)
         if not might_have(self.plan.link_id):
             return None
-        return (yield Call(self.commands.take, self.plan.link_id))
+        command: Command | None = yield Call(self.commands.take, self.plan.link_id)
+        return command
 
     # -- modes ---------------------------------------------------------------------------
     def cycle_once(self) -> CycleSummary:
         return run_sync(self._cycle_steps())
 
-    def _cycle_steps(self):
+    def _cycle_steps(self) -> Steps[CycleSummary]:
         """Every meter once, then one 补抄 pass (at the end, after every live meter) over the
         failures that cost no timeout and are not lost; pending commands first and between
         reads. A link failure ends the link's cycle (see the module notes)."""
@@ -291,12 +297,12 @@ class LinkWorker:
         meter_failed: set[int] = set()      # failed on their own (the line worked)
         again: list[MeterPlan] = []
 
-        def commands():
+        def commands() -> Steps[None]:
             while (cmd := (yield from self._next_command_steps())) is not None:
                 summary.commands += 1
                 yield Call(self.run_command, cmd)
 
-        def read(meter: MeterPlan):
+        def read(meter: MeterPlan) -> Steps[CommsError | None]:
             error = (yield from self._read_reconnecting_steps(meter, meter.quantities))[1]
             if error is None:
                 read_ok.add(meter.meter_id)
@@ -343,7 +349,7 @@ class LinkWorker:
     def _loop(self) -> None:
         run_sync(self._loop_steps())
 
-    def _loop_steps(self):
+    def _loop_steps(self) -> Steps[None]:
         """The service: commands first, then due meters, else idle until woken."""
         while not self._stop.is_set():
             try:
@@ -369,7 +375,7 @@ class LinkWorker:
                 yield Wait(self._stop, 1.0, clear=False)
         self.session.close()
 
-    def _service_read_steps(self, meter: MeterPlan):
+    def _service_read_steps(self, meter: MeterPlan) -> Steps[None]:
         """read_meter for the service loop: the meter was taken off the schedule, so whatever
         happens it goes back on it - after a link failure it is read first when the link
         returns; after an exception in the worker it counts as a failed read (logged)."""
@@ -386,8 +392,9 @@ class LinkWorker:
 
     def start(self) -> None:
         if self.hub is not None:            # a tcp:// link: a task on the event loop
-            self._task_done = threading.Event()
-            self.hub.spawn(self._loop_steps(), lambda value, error: self._task_done.set())
+            # the callback holds this task's own event (stop() drops self._task_done after waiting)
+            done = self._task_done = threading.Event()
+            self.hub.spawn(self._loop_steps(), lambda value, error: done.set())
             return
         self._thread = threading.Thread(target=self._loop, name=f"poll-{self.plan.name}", daemon=True)
         self._thread.start()
@@ -433,7 +440,7 @@ class Poller:
         self.events = events or ev.EventBus()
         self.workers = [LinkWorker(p, sink or NullSink(), events=self.events, commands=commands,
                                    **worker_options) for p in plans]
-        self.hub = None
+        self.hub: Hub | None = None
         tcp = [w for w in self.workers if w.session.spec.scheme == "tcp"]
         if event_loop and tcp:
             from comms.tcp_loop import Hub
@@ -448,7 +455,7 @@ class Poller:
         results: dict[int, CycleSummary] = {}
         start = time.monotonic()
 
-        def run_steps(w: LinkWorker):
+        def run_steps(w: LinkWorker) -> Steps[None]:
             try:
                 results[w.plan.link_id] = yield from w._cycle_steps()
             except Exception as exc:  # noqa: BLE001 - cycle_once contains its own; this is a last guard
@@ -461,10 +468,10 @@ class Poller:
                 except Exception:  # noqa: BLE001
                     log.debug("closing %s failed", w.plan.name, exc_info=True)
 
-        on_loop = [w for w in chosen if w.hub is not None]
+        on_loop = [(w, w.hub) for w in chosen if w.hub is not None]
         pending = threading.Semaphore(0)
-        for w in on_loop:
-            w.hub.spawn(run_steps(w), lambda value, error: pending.release())
+        for w, hub in on_loop:
+            hub.spawn(run_steps(w), lambda value, error: pending.release())
         threads = [threading.Thread(target=run_sync, args=(run_steps(w),), name=f"poll-once-{w.plan.name}")
                    for w in chosen if w.hub is None]
         for t in threads:

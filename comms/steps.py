@@ -18,16 +18,23 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-Steps = Generator[Any, Any, Any]
+if TYPE_CHECKING:
+    from comms.driver import FrameExtractor
+
+T = TypeVar("T")
+
+# A steps generator that returns T: it yields steps (Exchange, Call, Wait) and is sent back what
+# each step gave (the reply frame, the call's value, whether the event was set).
+Steps = Generator[Any, Any, T]
 
 
 class Exchange:
     """One request/reply on a Channel (comms.transaction.Channel.exchange's arguments)."""
     __slots__ = ("channel", "request", "extractor", "match", "timeout", "retries")
 
-    def __init__(self, channel: Any, request: bytes, extractor: Callable, match: Callable[[bytes], bool],
+    def __init__(self, channel: Any, request: bytes, extractor: FrameExtractor, match: Callable[[bytes], bool],
                  timeout: float, retries: int) -> None:
         self.channel = channel
         self.request = request
@@ -56,7 +63,7 @@ class Wait:
         self.clear = clear
 
 
-def run_sync(steps: Steps) -> Any:
+def run_sync(steps: Steps[T]) -> T:
     """Run a steps generator in this thread (blocking) and return its value."""
     value: Any = None
     error: BaseException | None = None
@@ -64,7 +71,8 @@ def run_sync(steps: Steps) -> Any:
         try:
             step = steps.throw(error) if error is not None else steps.send(value)
         except StopIteration as done:
-            return done.value
+            result: T = done.value      # the generator's return value (StopIteration types it Any)
+            return result
         value, error = None, None
         try:
             value = do_blocking(step)

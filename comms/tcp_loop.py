@@ -32,9 +32,9 @@ import selectors
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from comms.errors import LinkError, NoReply, ProtocolError
 from comms.steps import Call, Exchange, Steps, Wait
@@ -45,6 +45,12 @@ from resources.i18n import _
 log = logging.getLogger(__name__)
 _monotonic = time.monotonic
 _AGAIN = (BlockingIOError, InterruptedError)
+
+T = TypeVar("T")
+# What a task yields to the loop: ("read" | "write", socket, deadline), ("until", when),
+# ("wait", Wait) or ("call", Call); it is sent back True/False (ready or timed out) or the
+# call's value, and returns T.
+_Loop = Generator[tuple[Any, ...], Any, T]
 
 
 class _Task:
@@ -77,7 +83,7 @@ class Hub:
         self._live: set[_Task] = set()
 
     # -- from any thread -----------------------------------------------------------------
-    def spawn(self, steps: Steps, done: Callable[[Any, BaseException | None], None]) -> None:
+    def spawn(self, steps: Steps[Any], done: Callable[[Any, BaseException | None], None]) -> None:
         with self._lock:
             self._incoming.append(_Task(self._drive(steps), done))
             if self._thread is None:
@@ -126,8 +132,11 @@ class Hub:
             pool.shutdown(wait=False)
 
     def _loop(self) -> None:
+        nudge_r = self._nudge_r
+        if nudge_r is None:
+            raise RuntimeError("the TCP poll loop started without its nudge socket (spawn makes it)")
         sel = selectors.DefaultSelector()
-        sel.register(self._nudge_r, selectors.EVENT_READ, None)
+        sel.register(nudge_r, selectors.EVENT_READ, None)
         timers: list[tuple[float, int, _Task, int]] = []
         waiting: set[_Task] = set()
         live = 0
@@ -177,12 +186,13 @@ class Hub:
                     live -= self._step(task, True, None)
                 if nudged:
                     try:
-                        while self._nudge_r.recv(4096):
+                        while nudge_r.recv(4096):
                             pass
                     except (BlockingIOError, InterruptedError):
                         pass
                     for task in [t for t in waiting if t.waiting is not None and t.waiting.event.is_set()]:
                         wait, task.waiting = task.waiting, None
+                        assert wait is not None, "picked above for its waiting event"
                         waiting.discard(task)
                         if wait.clear:
                             wait.event.clear()
@@ -256,7 +266,7 @@ class Hub:
         self._pool.submit(work)
 
     # -- steps -> waits ------------------------------------------------------------------
-    def _drive(self, steps: Steps):
+    def _drive(self, steps: Steps[T]) -> _Loop[T]:
         """The task: runs a steps generator, doing each step with the loop's waits."""
         value: Any = None
         error: BaseException | None = None
@@ -264,7 +274,8 @@ class Hub:
             try:
                 step = steps.throw(error) if error is not None else steps.send(value)
             except StopIteration as stop:
-                return stop.value
+                result: T = stop.value      # the steps' return value (StopIteration types it Any)
+                return result
             value, error = None, None
             try:
                 kind = type(step)
@@ -279,13 +290,14 @@ class Hub:
             except Exception as exc:  # noqa: BLE001 - thrown back into the steps at their yield
                 error = exc
 
-    def _exchange(self, op: Exchange):
+    def _exchange(self, op: Exchange) -> _Loop[bytes]:
         """Channel.exchange on the loop (see the module notes)."""
         ch = op.channel
         tr = ch.transport
         if not isinstance(tr, TcpTransport):        # not a socket: the blocking exchange, off the loop
-            return (yield ("call", Call(ch.exchange, op.request, op.extractor, op.match, op.timeout,
-                                        op.retries)))
+            reply: bytes = yield ("call", Call(ch.exchange, op.request, op.extractor, op.match, op.timeout,
+                                               op.retries))
+            return reply
         stats = ch.stats
         stats.exchanges += 1
         error: Exception | None = None
@@ -319,7 +331,7 @@ class Hub:
         assert error is not None
         raise error
 
-    def _send(self, ch: Any, tr: TcpTransport, request: bytes):
+    def _send(self, ch: Any, tr: TcpTransport, request: bytes) -> _Loop[float]:
         wake = ch.WAKE_BYTES
         gap = ch._wake_gap if request[:wake] == b"\xfe" * wake else ch.idle_gap
         ready_at = ch._last_activity + gap
@@ -354,7 +366,7 @@ class Hub:
         log.debug("%s > %s", tr.url, request.hex(" ").upper())
         return _monotonic() + len(request) * tr.byte_time()
 
-    def _connect(self, tr: TcpTransport):
+    def _connect(self, tr: TcpTransport) -> _Loop[None]:
         host, port = tr.spec.host, tr.spec.tcp_port
         try:
             family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
@@ -378,7 +390,7 @@ class Hub:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         tr._sock = sock
 
-    def _receive(self, ch: Any, tr: TcpTransport, sent_at: float, op: Exchange):
+    def _receive(self, ch: Any, tr: TcpTransport, sent_at: float, op: Exchange) -> _Loop[bytes]:
         extractor, match, timeout = op.extractor, op.match, op.timeout
         buf = b""
         garbage = False

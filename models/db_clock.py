@@ -31,11 +31,12 @@ def db_now(session: Session) -> datetime:
     """The database's current time (aware, UTC), read in the session's transaction."""
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        text = session.execute(_SQLITE_NOW).scalar_one()
+        text: str = session.execute(_SQLITE_NOW).scalar_one()
         return datetime.fromisoformat(text).replace(tzinfo=UTC)
     if dialect == "postgresql":
-        value = session.execute(_PG_NOW).scalar_one()
+        value: datetime = session.execute(_PG_NOW).scalar_one()   # timestamptz
         return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     if dialect == "mssql":
-        return session.execute(_MSSQL_NOW).scalar_one().replace(tzinfo=UTC)
+        naive: datetime = session.execute(_MSSQL_NOW).scalar_one()   # datetime2, UTC
+        return naive.replace(tzinfo=UTC)
     return utcnow()

@@ -17,6 +17,7 @@ import secrets
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from models.audit import audited, record
 from models.db import Database
@@ -36,7 +37,7 @@ def secret_path() -> Path:
     return config_dir() / SECRET_FILE
 
 
-def _service_role(s) -> Role:
+def _service_role(s: Session) -> Role:
     role = s.execute(sa.select(Role).where(Role.name == SERVICE_ROLE)).scalar_one_or_none()
     if role is None:                         # a database from before 0012 that was not upgraded
         role = Role(name=SERVICE_ROLE, label="Service identity", builtin=False,
@@ -65,7 +66,7 @@ def make_identity(db: Database, actor: Actor, name: str = DEFAULT_NAME) -> str:
         if op is not None and op.role.name != SERVICE_ROLE:
             raise InvalidInput(_("Operator {name} exists and is not a service identity").format(name=name))
         created = op is None
-        if created:
+        if op is None:
             op = Operator(name=name, display_name=name, role=role, all_areas=True,
                           password_hash=hash_password(secret))
             s.add(op)

@@ -9,12 +9,13 @@ file appears atomically (written beside the target, then renamed).
 from __future__ import annotations
 
 import csv
+import enum
 import os
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
@@ -39,7 +40,12 @@ def export_log(session: Session, path: str | Path, **filters: Any) -> int:
     return export_rows(path, rows)
 
 
-_UNSEEN = object()
+class _Unseen(enum.Enum):
+    """An hour not looked up yet (None in the cache: an hour with a zone change in it)."""
+    UNSEEN = 0
+
+
+_UNSEEN: Final = _Unseen.UNSEEN
 _HOUR_END = timedelta(seconds=3599, microseconds=999999)
 
 
@@ -57,7 +63,7 @@ class LocalTime:
         if at.tzinfo is not UTC:
             return at.astimezone(self.tz).isoformat(timespec="seconds")[:19]
         key = (at.toordinal(), at.hour)
-        offset = self.offsets.get(key, _UNSEEN)
+        offset: timedelta | None | _Unseen = self.offsets.get(key, _UNSEEN)
         if offset is _UNSEEN:
             start = at.replace(minute=0, second=0, microsecond=0)
             first = start.astimezone(self.tz).utcoffset()

@@ -40,7 +40,7 @@ class Cjt188Meter:
         self.heat_kwh = Decimal(0)
         self.settlement_volume = self.volume
         self.valve_open, self.battery_low = valve_open, False
-        self.journal: list[tuple] = []      # what it applied, in order: ("valve-open",) / ("valve-close",)
+        self.journal: list[tuple[str, ...]] = []      # what it applied, in order: ("valve-open",) / ("valve-close",)
         self.di_order, self.preamble = di_order, preamble
         self.clock = clock or monotonic_clock
         self.wall = WallClock()
