@@ -27,9 +27,9 @@ from billing.lookup import (
     room_building,
 )
 from billing.money import from_fen, to_fen
-from billing.plan_store import find_plan_id
 from billing.results import AccountView
 from billing.settlement import record_reading
+from billing.tariffs.plan_store import find_plan_id
 from billing.units import to_milli
 from models import capabilities
 from models.accounts import MODES, Account, AccountMeter, TariffPlan

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from billing.ledger import lock_accounts, post, split_debit
 from billing.lookup import find_account, find_meter
 from billing.money import from_fen, to_fen
-from billing.plan_store import find_plan_id, load_plan
-from billing.tariff import price_consumption
+from billing.tariffs.api import price_consumption
+from billing.tariffs.plan_store import find_plan_id, load_plan
 from billing.units import from_milli, to_milli
 from models import station_time
 from models.accounts import Account, AccountMeter

@@ -36,9 +36,9 @@ from sqlalchemy.orm import Session
 
 from billing import pricing, tier_state
 from billing.money import from_fen, round_to
-from billing.plan_store import load_plan
 from billing.span_charges import CycleState, charge_span
-from billing.tariff import RATE_LABELS, RATES, price_consumption
+from billing.tariffs.api import RATE_LABELS, RATES, price_consumption
+from billing.tariffs.plan_store import load_plan
 from billing.units import from_milli
 from models import station_time
 from models.accounts import Account, AccountMeter

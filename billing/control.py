@@ -5,7 +5,7 @@
 
 Commands are persisted outbox items (billing/outbox.py) of kind "meter.<action>" at priority 0,
 so they jump ahead of routine polls and survive a restart; the poller delivers them
-(comms/outbox_source.py). Nothing here talks to a meter.
+(comms/polling/outbox_source.py). Nothing here talks to a meter.
 
 Rights (decided here, checked per building of every meter):
     trip, close, keep-power, keep-power-off, valve-open, valve-close, restore-prepaid,

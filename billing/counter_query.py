@@ -230,8 +230,8 @@ def _utc(d: date) -> datetime:
 
 def month_usage(s: Session, meters: list[Meter], today: date | None = None) -> list[tuple[str, Decimal]]:
     """This month's and the two previous months' usage of `meters` (oldest first), by the
-    consumption reports' own rule (billing/report_consumption.py)."""
-    from billing.report_consumption import meter_figures
+    consumption reports' own rule (billing/reports/consumption.py)."""
+    from billing.reports.consumption import meter_figures
 
     starts = _month_starts(today or station_time.today())
     bounds = [_utc(d) for d in starts[1:]] + [utcnow()]

@@ -99,7 +99,7 @@ def board_state(*, comm_state: str, account_open: bool, relay_state: str, keep_p
 
 
 KIND_UNITS = {"electricity": "kWh", "water": "m³", "gas": "m³", "heat": "m³"}
-UNIT_WORDS = {"m3": "m³"}           # the drivers' ASCII spelling (comms.driver.QUANTITIES)
+UNIT_WORDS = {"m3": "m³"}           # the drivers' ASCII spelling (comms.interfaces.QUANTITIES)
 
 
 def reading_unit(row: MonitorRow) -> str:

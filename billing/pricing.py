@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from billing import tier_state
 from billing.lookup import find_account
 from billing.money import to_fen
-from billing.plan_store import load_plan
 from billing.span_charges import charge_span, cycle_start_of
-from billing.tariff import TariffPlan as PlanModel
-from billing.tariff import amount_for_energy, energy_for_amount
+from billing.tariffs.api import TariffPlan as PlanModel
+from billing.tariffs.api import amount_for_energy, energy_for_amount
+from billing.tariffs.plan_store import load_plan
 from billing.units import from_milli
 from models import station_time
 from models.accounts import Account

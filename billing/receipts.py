@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from billing.lookup import active_bindings
 from billing.money import from_fen
-from billing.plan_store import plan_rows
+from billing.tariffs.plan_store import plan_rows
 from models import station_time
 from models.accounts import Account, AccountMeter
 from models.archive import Customer, Floor, Meter, Room
@@ -54,7 +54,7 @@ class ReceiptInfo:
 
 def _tariff(session: Session, account: Account) -> dict[str, Any]:
     """The account's tariff name and, when the version in force has one flat price, that price
-    (from the rows the sale was priced with when they are at hand: billing.plan_store.plan_rows)."""
+    (from the rows the sale was priced with when they are at hand: billing.tariffs.plan_store.plan_rows)."""
     if account.tariff_plan_id is None:
         return {}
     rows = plan_rows(session, account.tariff_plan_id)

@@ -6,7 +6,7 @@
 
 The rules (additive by construction):
 * Tier cycle: it starts at local midnight of a month's 1st when the version in force then has
-  monthly tiers or no tiers, and on 1 January always (billing/tariff_pricing.py); a cycle runs to
+  monthly tiers or no tiers, and on 1 January always (billing/tariffs/engine.py); a cycle runs to
   the next such instant. cycle_start_of() finds the one running at an instant.
 * A span [start, end) that crosses cycle starts is cut at each of them, and its consumption is
   shared between the parts in proportion to their time (no reading exists at the boundary; the
@@ -30,8 +30,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 from billing.money import DEFAULT_ROUNDING, Rounding, as_fraction, round_money
-from billing.tariff_model import TariffPlan
-from billing.tariff_pricing import _cycle_starts_at, price_consumption
+from billing.tariffs.engine import _cycle_starts_at, price_consumption
+from billing.tariffs.model import TariffPlan
 
 _US = timedelta(microseconds=1)
 

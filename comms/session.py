@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from comms.driver import MeterConfig, MeterDriver
+from comms.interfaces import MeterConfig, MeterDriver
 from models.link_urls import parse_link_url
 
 if TYPE_CHECKING:
-    from comms.modbus_links import TcpLink
-    from comms.transaction import Channel, ChannelStats
+    from comms.links.modbus import TcpLink
+    from comms.links.transaction import Channel, ChannelStats
 
 
 class LinkSession:
@@ -36,8 +36,8 @@ class LinkSession:
     @property
     def channel(self) -> Channel:
         if self._channel is None:
-            from comms.transaction import Channel
-            from comms.transport import open_transport
+            from comms.links.transaction import Channel
+            from comms.links.transport import open_transport
 
             self._channel = Channel(open_transport(self.spec))
             self._channel.retry_silence = self._retry_silence
@@ -51,14 +51,14 @@ class LinkSession:
         driver = self._drivers.get(key)
         if driver is None:
             if self.spec.scheme == "modbus-tcp":
-                from comms.modbus_driver import ModbusDriver
-                from comms.modbus_links import TcpLink
+                from comms.drivers.modbus import ModbusDriver
+                from comms.links.modbus import TcpLink
 
                 if self._tcp_link is None:
                     self._tcp_link = TcpLink(self.spec)
                 driver = ModbusDriver(config, self._tcp_link)
             else:
-                from comms.drivers import make_driver
+                from comms.drivers.factory import make_driver
 
                 driver = make_driver(config, self.channel)
             self._drivers[key] = driver

@@ -10,7 +10,7 @@ generator that yields what it waits for instead of waiting:
                                 (cleared after); Pause(event, seconds) likewise, not cleared
 
 run_sync(steps) runs them in the calling thread: Exchange is Channel.exchange (blocking), Call a
-plain call, Wait event.wait. comms/tcp_loop.py runs the same generators for every tcp:// link on
+plain call, Wait event.wait. comms/links/tcp_loop.py runs the same generators for every tcp:// link on
 one selector thread. An exception raised by a step is thrown back into the generator at the
 yield, so `try/except` around `yield` reads like the blocking code it replaces.
 """
@@ -21,7 +21,7 @@ from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from comms.driver import FrameExtractor
+    from comms.interfaces import FrameExtractor
 
 T = TypeVar("T")
 
@@ -31,7 +31,7 @@ Steps = Generator[Any, Any, T]
 
 
 class Exchange:
-    """One request/reply on a Channel (comms.transaction.Channel.exchange's arguments)."""
+    """One request/reply on a Channel (comms.links.transaction.Channel.exchange's arguments)."""
     __slots__ = ("channel", "request", "extractor", "match", "timeout", "retries")
 
     def __init__(self, channel: Any, request: bytes, extractor: FrameExtractor, match: Callable[[bytes], bool],

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("ui", "models", "comms", "billing", "station", "printing", "resources")
+PACKAGES = ("ui", "models", "comms", "billing", "archive", "access", "station", "printing", "resources")
 DATA = ("resources/i18n", "resources/fonts", "resources/profiles", "models/migrations")
 QT_FILES = ("PySide6/Qt/translations/qtbase_zh_CN.qm", "PySide6/Qt/plugins/platforms/libqoffscreen.so")
 

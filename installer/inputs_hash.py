@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("app.py", "pyproject.toml", "installer/meterstation.spec", "installer/build.sh",
            "installer/bundle_check.py", "installer/inputs_hash.py",
-           "ui", "models", "comms", "billing", "station", "printing", "resources")
+           "ui", "models", "comms", "billing", "archive", "access", "station", "printing", "resources")
 SKIP_PARTS = {"__pycache__", "screenshots"}
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up what is missing (with the real-window tools: Xvfb, xdotool, CUPS + cups-pdf), make sure
 # the PostgreSQL test server runs if it is installed, then run the whole test suite (offscreen,
-# warnings are errors; tests/gui_real starts its own Xvfb). Without arguments the suite runs in two
+# warnings are errors; tests/ui/xvfb starts its own Xvfb). Without arguments the suite runs in two
 # parts: everything not marked `serial` on every core (pytest-xdist, one worker per CPU, tests of one
 # module kept together), then the `serial` tests (they measure time or responsiveness) alone. With
 # arguments, pytest runs once with them, in one process.

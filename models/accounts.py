@@ -32,7 +32,7 @@ class TariffVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(sa.ForeignKey("tariff_plans.id"), index=True)
     effective_from: Mapped[datetime] = mapped_column(UTCDateTime())
-    body: Mapped[str] = mapped_column(LongText)                 # JSON (billing/tariff_schema.py)
+    body: Mapped[str] = mapped_column(LongText)                 # JSON (billing/tariffs/schema.py)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(Text_(40), default="")
 

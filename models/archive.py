@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, LongText, Text_, UTCDateTime, utcnow
 
-# the protocols a meter may speak (Meter.protocol); comms/driver.py has a driver for each
+# the protocols a meter may speak (Meter.protocol); comms/drivers/ has a driver for each
 PROTOCOLS = ("dlt645-2007", "dlt645-1997", "cjt188", "modbus")
 
 METER_KINDS = ("electricity", "water", "gas", "heat")
@@ -144,7 +144,7 @@ class Reading(Base):
     flag: Mapped[str] = mapped_column(sa.String(12), default="")        # "" | backwards | jump
 
 
-# Meter.last_values: {quantity: decimal text, ..., "units": {quantity: unit}} (written by comms/poll_store.py)
+# Meter.last_values: {quantity: decimal text, ..., "units": {quantity: unit}} (written by comms/polling/store.py)
 def live_values(text: str | None) -> tuple[dict[str, str], dict[str, str]]:
     """(values, units) of a Meter.last_values column; empty for bad or missing JSON."""
     try:

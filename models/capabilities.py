@@ -141,7 +141,7 @@ def of_meter(meter: Any) -> Capabilities:
         options = json.loads(meter.options or "{}")
     except ValueError:
         options = {}
-    if str(options.get("unconfirmed_registers", "")) == "allow":      # as comms/modbus_driver.py
+    if str(options.get("unconfirmed_registers", "")) == "allow":      # as comms/drivers/modbus.py
         caps = dataclasses.replace(caps, allow_unconfirmed=True)
     return caps
 

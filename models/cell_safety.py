@@ -12,7 +12,7 @@ amount stays a number.
 * CSV: a dangerous text gets a leading apostrophe (OWASP's advice); so does a text already
   starting with one, so archive import (csv_unquote) restores every value exactly.
 
-Qt-free, in models/ because models/archive_io.py writes exports too (printing/ builds on models).
+Qt-free, in models/ because archive/file_formats.py writes exports too (printing/ builds on models).
 """
 from __future__ import annotations
 

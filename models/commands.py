@@ -1,7 +1,7 @@
 """The outbox contract: every meter command kind, its typed payload and the capability it needs.
 
 Whoever queues (billing/: sales, refunds, control, the periodic jobs) builds a payload
-dataclass and calls `to_json`; whoever delivers (comms/outbox_source.py, comms/commands.py)
+dataclass and calls `to_json`; whoever delivers (comms/polling/outbox_source.py, comms/polling/command_delivery.py)
 parses it back with `parse`. A kind not in KINDS cannot be queued (billing.outbox.enqueue
 refuses it) and tests/comms/test_outbox_contract.py fails when a kind has no handler in comms.
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 class NoPayload:
     reason: str = ""                 # why it was queued (for the log), e.g. "arrears"
     balance_fen: int | None = None   # the account's balance when it was queued
-    schedule: str = ""               # timed control (billing/timed_run.py): the schedule's name
+    schedule: str = ""               # timed control (billing/timed/run.py): the schedule's name
     occurrence: str = ""             # and the occurrence ("YYYY-MM-DDTHH:MM off|on") it switches
 
 
@@ -187,7 +187,7 @@ def parse(name: str, data: str | dict[str, Any] | None) -> Any:
 
 
 # what a confirmed relay command leaves on the meter's row (Meter.relay_state / keep_power), the
-# same whether the outbox delivered it (comms/outbox_source.py) or `control` sent it directly
+# same whether the outbox delivered it (comms/polling/outbox_source.py) or `control` sent it directly
 # (billing/control.py direct_command)
 CONTROL_EFFECT: dict[str, dict[str, Any]] = {
     "trip": {"relay_state": "open"}, "close": {"relay_state": "closed"},

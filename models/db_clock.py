@@ -1,6 +1,6 @@
 """The database's clock: one time for every station sharing a database (issue 11, leases).
 
-Outbox claims carry a lease (comms/outbox_source.py). If each station wrote and judged leases by
+Outbox claims carry a lease (comms/polling/outbox_source.py). If each station wrote and judged leases by
 its own PC clock, a station whose clock runs minutes ahead would see a live claim as expired and
 take it (a command sent twice), and one whose clock runs behind would write leases that are
 already over. So leases are written and compared in the database's time, read in the same

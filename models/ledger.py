@@ -122,7 +122,7 @@ class OutboxItem(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_error: Mapped[str] = mapped_column(Text_(300), default="")
-    # exactly-once delivery (comms/outbox_source.py): who holds a "sending" item and until when,
+    # exactly-once delivery (comms/polling/outbox_source.py): who holds a "sending" item and until when,
     # and whether the item may have reached the meter without its answer being recorded
     claim_token: Mapped[str | None] = mapped_column(sa.String(120), nullable=True)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

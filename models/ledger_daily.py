@@ -10,7 +10,7 @@ row wait on its row lock, none is lost (PostgreSQL docs, "INSERT ... ON CONFLICT
 update under READ COMMITTED). SQL Server has no ON CONFLICT: there an UPDATE, then an INSERT
 when no row was there.
 
-The grain is what the sales reports group by (billing/reports.py: day, operator, method, with
+The grain is what the sales reports group by (billing/reports/takings.py: day, operator, method, with
 sales/refunds/reversals by kind), so a year's report reads at most 365 × operators × methods ×
 kinds rows whatever the number of sales. The day is the entry's local day at the station's
 current UTC offset — the same rule the reports apply to entries (China keeps one offset).

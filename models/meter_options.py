@@ -1,6 +1,6 @@
 """The options a meter may carry (archive Meter.options, CLI --option, the import column 表计参数,
 the meter dialog): each key, the protocols it applies to, its check. The archive checks them
-before storing; the drivers (comms/options.py opt_str/opt_int/opt_float) read them. Kept here,
+before storing; the drivers (comms/drivers/options.py opt_str/opt_int/opt_float) read them. Kept here,
 below both, because both sides need the same vocabulary.
 """
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Operators, roles and the buildings an operator may act on (tables only; rules live in
-models/rights.py, models/auth.py and models/operator_service.py)."""
+models/rights.py, access/login.py and access/operators.py)."""
 from __future__ import annotations
 
 from datetime import datetime

@@ -45,7 +45,7 @@ BUILTIN_ROLES: dict[str, tuple[str, frozenset[str]]] = {
 }
 
 # The station's service identity (`meterstation poll`, the GUI's runtime): operators of this role
-# never log in at the counter (models/auth.py); its rights are configured like any role's
+# never log in at the counter (access/login.py); its rights are configured like any role's
 # (`meterstation role add service --rights ...`), these are the ones migration 0012 gives it.
 SERVICE_ROLE = "service"
 SERVICE_RIGHTS = frozenset({"poll", "settle", "relay_control", "meter_read"})

@@ -8,7 +8,7 @@ group of meters (a tag) at set local times, and the station's make-up working da
   workday, and not a holiday (models.automation.Holiday).
 
 Each occurrence is run once: its JobRun ("timed:<id>", "<local day>T<HH:MM> off|on") is written
-in the same transaction as the outbox items it queues (billing/timed_run.py).
+in the same transaction as the outbox items it queues (billing/timed/run.py).
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@
     rt.wake()                    # a sale queued a meter command: deliver it now
     rt.reload()                  # the archive changed: rebuild the polling plans
 
-Composition: comms.plans.load_plans -> PollStore (whose after-commit hook settles
+Composition: comms.polling.archive_plans.load_plans -> PollStore (whose after-commit hook settles
 the readings, billing/automation/settle_after_read.py, then checks the batch's live values
 against the power-quality limits, billing/power_quality.py) -> OutboxSource -> Poller, and on the
 job station (setting automation.job_station empty or equal to `station`, and run_jobs=True)
@@ -23,6 +23,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from access import service_identity
 from billing import power_quality
 from billing.automation import jobs
 from billing.automation.arrears import ArrearsResult
@@ -30,12 +31,11 @@ from billing.automation.calendar import setting, utcnow
 from billing.automation.scheduler import StationScheduler
 from billing.automation.settle_after_read import SettleResult, settle_readings
 from comms import events as ev
-from comms.outbox_source import OutboxSource
-from comms.plans import load_plans
-from comms.poll_store import PollStore
-from comms.poller import CycleSummary, LinkWorker, Poller
-from comms.schedule import LinkPlan
-from models import service_identity
+from comms.polling.archive_plans import load_plans
+from comms.polling.outbox_source import OutboxSource
+from comms.polling.poller import CycleSummary, LinkWorker, Poller
+from comms.polling.read_schedule import LinkPlan
+from comms.polling.store import PollStore
 from models.archive import MeterTag
 from models.automation import ReadSchedule
 from models.db import Database
@@ -71,7 +71,7 @@ class StationRuntime:
         self.quantities = quantities
         # who the unattended work acts as: `meterstation poll` passes the service identity it
         # logged in as; the windows pass none and act as the service identity too
-        # (models/service_identity.py runtime_actor), never as the operator at the counter
+        # (access/service_identity.py runtime_actor), never as the operator at the counter
         self.actor = actor or service_identity.runtime_actor(db, station)
         self._events = events or ev.EventBus()
         self._worker_options = dict(worker_options or {})

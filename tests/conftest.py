@@ -134,7 +134,8 @@ def _private_config(tmp_path, monkeypatch):
 @pytest.fixture
 def superadmin(db):
     """(db, actor) with a super admin 'root' (password 'secret-1') logged in."""
-    from models import auth, operator_service
+    from access import login as auth
+    from access import operators as operator_service
 
     operator_service.create_first_operator(db, "root", "secret-1", "TEST")
     return auth.login(db, "root", "secret-1", "TEST")
@@ -165,8 +166,8 @@ def cli(tmp_path, monkeypatch, capsys):
     (password secret-1) is the acting operator: cli(*args) -> (exit code, stdout, stderr);
     cli.url is the station's database. Test folders with a CLI of their own (a subprocess, other
     operators) define their own `cli`, which takes precedence."""
+    from access import operators as operator_service
     from app import main
-    from models import operator_service
     from models.db import Database
 
     url = f"sqlite:///{tmp_path / 'station.db'}"

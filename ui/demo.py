@@ -32,7 +32,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from models import archive_places, archive_service, auth, operator_service
+from access import login as auth
+from access import operators as operator_service
+from archive import places as archive_places
+from archive import service as archive_service
 from models.db import Database
 from ui import demo_cache
 from ui.demo_bulk import add_bulk_meters
@@ -219,7 +222,7 @@ def _plan_uses(rng: random.Random, meters: list[DemoMeter], times: list[datetime
 
 # --- archive, operators, accounts through the services ----------------------------------------
 def _archive(db: Database, admin, meters: list[DemoMeter]) -> None:
-    from billing import plan_store
+    from billing.tariffs import plan_store
 
     archive_places.add_site(db, admin, "演示园区")
     rooms: dict[tuple[str, str], list[str]] = {}

@@ -11,7 +11,8 @@ import os
 import sys
 import time
 
-from models import auth, settings
+from access import login as auth
+from models import settings
 from models.db import Database
 from models.errors import StationError
 from resources.i18n import _

@@ -5,7 +5,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout
 
-from models import auth, operator_service, settings
+from access import login as auth
+from access import operators as operator_service
+from models import settings
 from models.db import Database
 from models.rights import Actor
 from resources.i18n import _

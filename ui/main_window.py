@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models import auth, settings
+from access import login as auth
+from models import settings
 from resources.i18n import _
 from ui import tasks
 from ui.page_list import PAGES, LazyPages, page_class

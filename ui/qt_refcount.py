@@ -1,6 +1,6 @@
 """Keep True, False and None alive however many signals are emitted (the bool_dealloc abort).
 
-The cause, measured (tests/gui_runtime/test_qt_refcount.py): in the PySide6 this station ships
+The cause, measured (tests/ui/runtime/test_qt_refcount.py): in the PySide6 this station ships
 (6.12.0), SignalInstance.emit() returns True without taking a reference to it; every emit()
 called from Python, whatever its arguments, leaves True with one reference less. True starts
 with a few thousand; a station polling 10,000 meters emits that many in a minute or two (the

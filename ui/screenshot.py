@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from models import auth, settings
+from access import login as auth
+from models import settings
 from models.db import Database
 from models.rights import system_actor
 

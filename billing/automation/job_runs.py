@@ -33,7 +33,7 @@ class JobContext:
     # sends the due SMS notices (station/sms_delivery.py, set by the station runtime: sending
     # talks to a modem, which billing never does); None: notices are queued, not sent
     send_notices: Callable[[Database, datetime], Any] | None = None
-    # the service identity the runtime acts as (models/service_identity.py): the minute jobs
+    # the service identity the runtime acts as (access/service_identity.py): the minute jobs
     # that move relays (arrears, timed control) act as it; None: the station's own "system"
     service: Actor | None = None
 

@@ -13,7 +13,7 @@ Periodic jobs (each occurrence recorded as JobRun(job, period), unique):
     abnormal_use    daily at 00:30: abnormal-use alarms for the day before (billing/abnormal_use.py)
 
 Minute jobs (state-driven, no JobRun): arrears (trip-at times, quiet hours ending), notices
-(billing.notices queues them; the runtime's send_notices sends them), timed (timed remote control, billing/timed_run.py:
+(billing.notices queues them; the runtime's send_notices sends them), timed (timed remote control, billing/timed/run.py:
 each schedule occurrence has its own JobRun "timed:<id>").
 
 run_due(ctx) runs every missed occurrence of every periodic job in time order (an expiry before
@@ -161,7 +161,7 @@ def run_minute(ctx: JobContext, name: str, now: datetime | None = None) -> Any:
             ctx.runtime.wake()
         return result
     if name == "timed":
-        from billing.timed_run import run_due as run_timed
+        from billing.timed.run import run_due as run_timed
 
         timed = run_timed(ctx.db, now, ctx.relay_actor, ctx.station)
         if timed.queued and ctx.runtime is not None:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import threading
 from decimal import ROUND_DOWN, Decimal
 
-from comms import cjt188
-from comms.bcd import address_to_wire, wire_to_address
-from comms.cjt188_data import Quantity, encode_meter_data
 from comms.errors import ProtocolError
+from comms.protocols import cjt188
+from comms.protocols.bcd import address_to_wire, wire_to_address
+from comms.protocols.cjt188_data import Quantity, encode_meter_data
 from comms.simulator.base import Clock, WallClock, monotonic_clock
 
 CENT = Decimal("0.01")

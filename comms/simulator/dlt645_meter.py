@@ -2,7 +2,7 @@
 
 Consumption advances with the clock at `kw` while the relay is closed and is booked on the current
 tariff. A prepaid meter keeps a money balance that falls by energy x price and trips the relay at
-<= 0 unless keep-power is on; a purchase (this project's own C=14 convention on 03330201, see comms.dlt645_driver -
+<= 0 unless keep-power is on; a purchase (this project's own C=14 convention on 03330201, see comms.drivers.dlt645 -
 no real meter takes it) adds money only when its count is the meter's count + 1, and closes a relay that
 was open for lack of money; a refund is the same write with the amount's sign bit set and is
 refused when the meter holds less. Standard C=14 writes of rate prices (040501xx), alarm amounts
@@ -18,10 +18,11 @@ import threading
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from comms import dlt645
-from comms import dlt645_requests as rq
-from comms.bcd import bcd_to_int, decode_bcd
-from comms.dlt645_data import (
+from comms.errors import ProtocolError
+from comms.protocols import dlt645
+from comms.protocols import dlt645_requests as rq
+from comms.protocols.bcd import bcd_to_int, decode_bcd
+from comms.protocols.dlt645_data import (
     STATUS3_COMMAND_OPEN,
     STATUS3_KEEP_POWER,
     STATUS3_PRE_TRIP,
@@ -32,7 +33,6 @@ from comms.dlt645_data import (
     lookup,
     one,
 )
-from comms.errors import ProtocolError
 from comms.simulator.base import Clock, WallClock, monotonic_clock
 
 CENT, MILLI = Decimal("0.01"), Decimal("0.001")

@@ -9,7 +9,7 @@ ModbusMeter: a meter for the simulator Bus (`address`, `extract_frame(buf)`,
     `handle(frame) -> reply | None`): it answers only its unit id, decoding requests and encoding
     replies with pymodbus's PDU classes and RTU framer. Built by the simulator spec
     ("modbus:1-3/profile=eastron-sdm630/voltage=230.2" or "modbus:5/balance=20/kw=3").
-comms/modbus_server.py serves the same models through pymodbus's ModbusTcpServer.
+comms/simulator/modbus_server.py serves the same models through pymodbus's ModbusTcpServer.
 """
 from __future__ import annotations
 
@@ -29,10 +29,10 @@ from pymodbus.pdu.register_message import (
 )
 
 from comms.errors import ProtocolError
-from comms.modbus_rtu import SERVER_DECODER, decode_frame, encode_frame, find_rtu_frame
-from comms.modbus_schema import load_profile
-from comms.modbus_values import encode_value, words_to_int
-from comms.profiles import Profile
+from comms.protocols.modbus_profile_schema import load_profile
+from comms.protocols.modbus_profiles import Profile
+from comms.protocols.modbus_rtu import SERVER_DECODER, decode_frame, encode_frame, find_rtu_frame
+from comms.protocols.modbus_values import encode_value, words_to_int
 from models.errors import InvalidInput
 from resources.i18n import _
 

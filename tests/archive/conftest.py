@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from models import archive_places as places
-from models import archive_service as svc
-from models import auth, oplog
-from models import operator_service as ops
+from access import login as auth
+from access import operators as ops
+from archive import places
+from archive import service as svc
+from models import oplog
 
 
 def login(db, name, pw="pass-123"):

@@ -9,12 +9,12 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from models import archive_query as query
-from models import archive_service as svc
+from archive import query
+from archive import service as svc
+from archive.file_formats import read_tables
+from archive.files import export_archive, import_archive
+from archive.importing import ImportFailed
 from models.archive import Customer, Floor, Link, Meter, Room
-from models.archive_files import export_archive, import_archive
-from models.archive_import import ImportFailed
-from models.archive_io import read_tables
 from models.errors import InvalidInput, PermissionDenied
 from tests.archive.conftest import count, last_action
 
@@ -182,8 +182,8 @@ def test_round_trip(db, site, tmp_path, target):
         with (out / "meters.csv").open(encoding="utf-8-sig", newline="") as f:
             assert next(csv.reader(f))[0] == "表号"
 
-    from models import auth
-    from models import operator_service as ops
+    from access import login as auth
+    from access import operators as ops
     from models.db import Database
 
     other = Database.open(f"sqlite:///{tmp_path / 'other.db'}", upgrade=True)

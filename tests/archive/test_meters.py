@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from models import archive_query as query
-from models import archive_service as svc
+from archive import query
+from archive import service as svc
 from models.archive import Link, Meter, Reading
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from tests.archive.conftest import count, last_action

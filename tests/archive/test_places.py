@@ -5,8 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from models import archive_places as places
-from models import archive_query as query
+from archive import places, query
 from models.archive import Room
 from models.areas import Building
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -27,7 +26,7 @@ def test_rooms_and_floors(db, site):
 @pytest.mark.parametrize("name,level", [("3", 3), ("3F", 3), ("12层", 12), ("B1", -1), ("-2", -2),
                                         ("负1层", -1), ("屋顶", 0)])
 def test_floor_level_from_name(name, level):
-    from models.archive_rules import floor_level
+    from archive.rules import floor_level
 
     assert floor_level(name) == level
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from models import archive_query as query
-from models import archive_service as svc
+from archive import query
+from archive import service as svc
 from models.archive import Customer
 from models.errors import InvalidInput, PermissionDenied
 from tests.archive.conftest import count, last_action

@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 import pytest
 
-from models import archive_rules as rules
+from archive import rules
 from models.errors import InvalidInput
 from resources import i18n
 
@@ -59,7 +59,7 @@ def test_messages_in_chinese():
         rules.address("1234567890123", "dlt645-2007")
     with pytest.raises(InvalidInput, match="缺少表号"):
         rules.text("", i18n._("Meter number"), max_len=40)
-    from models.archive_import import ImportFailed, RowProblem
+    from archive.importing import ImportFailed, RowProblem
 
     err = ImportFailed([RowProblem("表计", 9, "没有通道 x")])
     assert str(err) == "1 行无效；未导入任何数据" and str(err.problems[0]) == "表计 第 9 行：没有通道 x"

@@ -13,8 +13,10 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from access import login as auth
+from access import operators as operator_service
 from billing.sales import sell
-from models import auth, backup, operator_service, settings
+from models import backup, settings
 from models.db import Database
 from models.errors import Conflict, DatabaseError, InvalidInput, PermissionDenied
 from models.oplog import OpLogEntry, verify

@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 
 import app
+from access import login as auth
+from access import operators as operator_service
 from billing.sales import sell
-from models import auth, operator_service
 from models.db import Database
 from tests.billing import factories
 

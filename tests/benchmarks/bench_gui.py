@@ -117,7 +117,7 @@ def main() -> int:
                         help="the poller's tcp:// links a thread each (before issue 12), not on its event loop")
     args = parser.parse_args()
     if args.threads:
-        from comms import poller as poller_module
+        from comms.polling import poller as poller_module
 
         init = poller_module.Poller.__init__
 
@@ -133,9 +133,9 @@ def main() -> int:
     os.environ.setdefault("METERSTATION_CONFIG_DIR", tempfile.mkdtemp(prefix="ms-bench-cfg-"))
     from PySide6.QtCore import QEventLoop, QTimer
 
-    from models import auth
+    from access import login as auth
     from models.db import Database
-    from tests.gui_runtime.probe import StallProbe
+    from tests.ui.runtime.probe import StallProbe
     from ui import tasks
     from ui.bridge import RuntimeHost
     from ui.demo import create_demo_station

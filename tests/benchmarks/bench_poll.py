@@ -16,7 +16,7 @@
     the station process's CPU seconds (the simulators run in a child process, whose CPU is shown
     apart); the floor beside it, same run, same simulators: a bare socket client reading every
     meter once (request built, frame extracted, nothing else), its CPU. The tcp:// links run on
-    the poller's event loop (comms/tcp_loop.py); --threads runs them a thread each (as before
+    the poller's event loop (comms/links/tcp_loop.py); --threads runs them a thread each (as before
     issue 12) for comparison. (c') the same through PollStore into a file-backed SQLite archive,
     timed until the last reading is committed.
 
@@ -74,8 +74,8 @@ class Child:
 
 
 def plans(urls: list[str], meters: int, baud: int):
-    from comms.driver import MeterConfig
-    from comms.schedule import LinkPlan, MeterPlan
+    from comms.interfaces import MeterConfig
+    from comms.polling.read_schedule import LinkPlan, MeterPlan
 
     out = []
     for i, url in enumerate(urls):
@@ -92,8 +92,8 @@ def bare_client(url: str, meters: int) -> float:
     """Seconds for one read of energy from each meter by a plain socket client."""
     import socket
 
-    from comms import dlt645
-    from comms import dlt645_requests as rq
+    from comms.protocols import dlt645
+    from comms.protocols import dlt645_requests as rq
     from models.link_urls import parse_link_url
 
     spec = parse_link_url(url)
@@ -115,9 +115,9 @@ def bare_client(url: str, meters: int) -> float:
 
 def dead_meter_timeouts(url: str, meters: int, baud: int, cycles: int = 3, timeout: float = 0.5):
     """Timeouts a meter nobody answers adds to each of `cycles` cycles (driver's own retries)."""
-    from comms.driver import MeterConfig
-    from comms.poller import LinkWorker, NullSink
-    from comms.schedule import MeterPlan
+    from comms.interfaces import MeterConfig
+    from comms.polling.poller import LinkWorker, NullSink
+    from comms.polling.read_schedule import MeterPlan
 
     plan = plans([url], meters, baud)[0]
     plan.timeout, plan.retries = timeout, None
@@ -137,8 +137,8 @@ def dead_meter_timeouts(url: str, meters: int, baud: int, cycles: int = 3, timeo
 
 def line_limit(meters: int, baud: int, latency: float) -> float:
     """The line's own time for one read of energy from each meter (request + reply + latency)."""
-    from comms import dlt645
-    from comms import dlt645_requests as rq
+    from comms.protocols import dlt645
+    from comms.protocols import dlt645_requests as rq
     from comms.simulator.dlt645_meter import Dlt645Meter
 
     total = 0.0
@@ -154,8 +154,8 @@ def line_limit(meters: int, baud: int, latency: float) -> float:
 
 def cycle(urls: list[str], meters: int, baud: int, db=None, event_loop: bool = True):
     """One run_once of a new poller; with db, through a PollStore (see again)."""
-    from comms.poll_store import PollStore
-    from comms.poller import Poller
+    from comms.polling.poller import Poller
+    from comms.polling.store import PollStore
 
     store = PollStore(db) if db is not None else None
     poller = Poller(plans(urls, meters, baud), store, event_loop=event_loop)

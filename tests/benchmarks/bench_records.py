@@ -4,7 +4,7 @@
 
 Seeds 200 accounts in rooms of two buildings (one meter each), then --day-rows sales, refunds
 and reversals on one day and --other-rows on the 30 days before it (so the index has to skip
-them), in bulk. Times billing.report_records.sale_records for the whole day, with an operator
+them), in bulk. Times billing.reports.records.sale_records for the whole day, with an operator
 filter, for an operator who sees one building, and the Excel export of the whole day.
 Without --url a temporary SQLite file is used; with a PostgreSQL URL, use an empty schema.
 """
@@ -78,9 +78,10 @@ def main() -> None:
     ap.add_argument("--other-rows", type=int, default=100_000)
     ap.add_argument("--url", default="")
     opts = ap.parse_args()
-    from billing import report_records as rr
-    from billing.report_catalog import export_xlsx
-    from models import auth, operator_service
+    from access import login as auth
+    from access import operators as operator_service
+    from billing.reports import records as rr
+    from billing.reports.catalog import export_xlsx
     from models.db import Database
     from models.rights import Actor
 

@@ -17,7 +17,7 @@ must at least cost on that database.
 
 The report part seeds a year of sales in bulk (raw executemany / COPY, evenly over the days,
 5 operators, 5 methods, 1 in 20 a refund), fills ledger_daily from them with the same GROUP BY
-as migration 0010, then times billing.reports.sales_summary(year, "month") (daily totals)
+as migration 0010, then times billing.reports.takings.sales_summary(year, "month") (daily totals)
 beside the same summary folded from reports.sales_from_entries (the former query), best of 3.
 """
 from __future__ import annotations
@@ -107,10 +107,11 @@ def raw_floor(kind: str, tmp: str, pg_name: str | None, n: int) -> tuple[float, 
 # --- the station's sales ------------------------------------------------------------------------
 def station_sales(db, n: int) -> tuple[float, int, float, object]:
     """(sales/s, SQL statements a sale, CPU ms of this process a sale, the actor)."""
+    from access import login as auth
+    from access import operators as operator_service
     from billing.accounts_open import MeterOpening, open_account
-    from billing.plan_store import add_version
     from billing.sales import sell
-    from models import auth, operator_service
+    from billing.tariffs.plan_store import add_version
     from models.archive import Customer, Meter
 
     operator_service.create_first_operator(db, "root", "secret-1", "BENCH")
@@ -143,7 +144,7 @@ def station_sales(db, n: int) -> tuple[float, int, float, object]:
 def seed_year(db, year: int, total: int, start_at: int) -> float:
     """`total` entries spread evenly over `year`, inserted with the raw driver in chunks; then
     ledger_daily rebuilt from all entries with migration 0010's GROUP BY. Returns seconds."""
-    from billing.reports import local_day
+    from billing.reports.takings import local_day
     from models.ledger_daily import LedgerDaily, utc_offset_minutes
 
     t0 = time.perf_counter()
@@ -214,7 +215,7 @@ def entry_totals(db, span: tuple[date, date]) -> tuple[int, int]:
     """(count, net fen) of the money entries in the span's local days, straight from the entries
     (one aggregate, no grouping): the cheap check of the daily totals at sizes where the former
     grouped query would take minutes."""
-    from billing import reports
+    from billing.reports import takings as reports
     from models.ledger import LedgerEntry as E
 
     lo, hi = reports.utc_bounds(*span)
@@ -225,7 +226,7 @@ def entry_totals(db, span: tuple[date, date]) -> tuple[int, int]:
 
 
 def year_report(db, actor, sizes: list[int], label: str, former_max: int = 2_000_000) -> None:
-    from billing import reports
+    from billing.reports import takings as reports
     from models.ledger_daily import LedgerDaily
 
     year = date.today().year - 1

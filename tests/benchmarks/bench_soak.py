@@ -35,9 +35,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def cashier(n: int, url: str, accounts: list[str], seconds: float, out: str) -> None:
     """One cashier process: sells (80%), refunds (10%) and reverses its own sales (10%)."""
+    from access import login as auth
     from billing.refunds import refund, reverse
     from billing.sales import sell
-    from models import auth
     from models.db import Database
     from models.errors import Conflict, StationError
 
@@ -94,9 +94,11 @@ def cashier(n: int, url: str, accounts: list[str], seconds: float, out: str) -> 
 def _setup(url: str, cashiers: int, meters: int, sim_url: str) -> list[str]:
     import sqlalchemy as sa
 
+    from access import login as auth
+    from access import operators as operator_service
     from billing.accounts_open import MeterOpening, open_account
-    from billing.plan_store import add_version
-    from models import auth, operator_service, settings
+    from billing.tariffs.plan_store import add_version
+    from models import settings
     from models.archive import Customer, Link, Meter
     from models.db import Database
 

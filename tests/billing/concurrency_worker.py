@@ -9,10 +9,10 @@ from decimal import Decimal
 
 
 def work(url: str, worker: int, accounts: list[str], meters: list[str], rounds: int, out: str) -> None:
+    from access import login as auth
     from billing.refunds import reverse
     from billing.sales import sell
     from billing.settlement import settle_reading
-    from models import auth
     from models.base import utcnow
     from models.db import Database
     from models.errors import Conflict

@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 from decimal import Decimal
 
-from billing import plan_store
 from billing.accounts_open import MeterOpening, open_account
+from billing.tariffs import plan_store
 from models.archive import Customer, Floor, Meter, Room
 from models.areas import Building, Site
 

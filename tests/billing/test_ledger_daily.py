@@ -10,8 +10,8 @@ from decimal import Decimal as D
 import pytest
 import sqlalchemy as sa
 
-from billing import reports
 from billing.refunds import refund, reverse
+from billing.reports import takings as reports
 from billing.sales import sell
 from models.base import utcnow
 from models.errors import StationError
@@ -84,7 +84,7 @@ def test_a_sale_that_fails_leaves_the_totals_alone(db, root):
 
 
 def test_report_from_totals_equals_the_report_from_entries(db, root):
-    from tests.reports import data
+    from tests.billing.reports import data
 
     data.money_data(db, root)
     span = (date(2025, 9, 1), date(2025, 12, 31))
@@ -96,7 +96,7 @@ def test_migration_0011_back_fills_the_totals_from_existing_entries(db, root):
     from alembic import command
 
     from models import migrate
-    from tests.reports import data
+    from tests.billing.reports import data
 
     data.money_data(db, root)
     f.account(db, root, reading=None)

@@ -6,13 +6,15 @@ from decimal import Decimal as D
 
 import pytest
 
-from billing import plan_store, reports, shifts
+from billing import shifts
 from billing.accounts_open import show
 from billing.apportion import apportion, split_fen
 from billing.postpaid import bill_account
 from billing.refunds import refund, reverse
+from billing.reports import takings as reports
 from billing.sales import sell
 from billing.subsidies import expire_month, grant, grant_monthly
+from billing.tariffs import plan_store
 from billing.transfers import opening_balance, transfer
 from models.errors import Conflict, InvalidInput
 from tests.billing import factories as f
@@ -154,7 +156,7 @@ def test_sales_report_by_day_operator_method(db, root):
 
 def test_tou_and_tiered_versions_are_stored_and_priced(db, root):
     from billing.pricing import preview
-    from tests.billing_engine.plans import TIERED_TOU_V, TOU_V
+    from tests.billing.tariffs.plans import TIERED_TOU_V, TOU_V
 
     tou = {k: v for k, v in TOU_V.items() if k != "effective"}
     info = plan_store.add_version(db, root, "分时", tou)

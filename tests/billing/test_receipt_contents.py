@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from billing import receipts, sales
-from billing.schedules import save_settings
+from billing.settings_service import save_settings
 from models.receipt_layout import ReceiptLayout
 from resources import i18n
 from tests.billing import factories

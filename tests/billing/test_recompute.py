@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from billing import plan_store
 from billing.ledger import lock_account, post, split_debit
 from billing.lookup import binding_of_meter, find_account, find_meter
 from billing.money import to_fen
 from billing.pricing import account_plan
 from billing.recompute import recompute
-from billing.tariff import price_consumption
+from billing.tariffs import plan_store
+from billing.tariffs.api import price_consumption
 from models.accounts import Account
 from models.archive import Reading
 from models.errors import InvalidInput, PermissionDenied

@@ -12,19 +12,19 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from billing import plan_store
 from billing.automation.settle_after_read import settle_readings
 from billing.lookup import find_account, find_meter
 from billing.money import Rounding
 from billing.pricing import preview_in
 from billing.sales import sell
+from billing.tariffs import plan_store
 from billing.units import to_milli
 from models.archive import Reading
 from models.ledger import TierCycle
 from tests.billing import factories as f
 from tests.billing.helpers import check_books, entries
-from tests.billing_engine import plans as P
-from tests.billing_engine.test_additivity import read_and_charge, unsplit_charge
+from tests.billing.tariffs import plans as P
+from tests.billing.tariffs.test_additivity import read_and_charge, unsplit_charge
 
 SMALL = [{"upto": "1.5", "price": "1.0000"}, {"upto": "2.5", "price": "1.2000"}, {"price": "1.6000"}]
 REAL = [{"upto": "200", "price": "0.5000"}, {"upto": "400", "price": "0.5500"}, {"price": "0.8000"}]

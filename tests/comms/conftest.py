@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from comms.driver import MeterConfig
-from comms.drivers import make_driver
+from comms.drivers.factory import make_driver
+from comms.interfaces import MeterConfig
+from comms.links.transaction import Channel
+from comms.links.transport import open_transport
 from comms.simulator import Bus, PtySimulator, TcpSimulator
 from comms.simulator.base import ManualClock
 from comms.simulator.spec import SimulatorSpec
-from comms.transaction import Channel
-from comms.transport import open_transport
 from models.link_urls import parse_link_url
 
 FAST = {"timeout": "0.4", "retries": "0", "confirm_interval": "0.05", "valve_interval": "0.05"}

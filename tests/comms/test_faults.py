@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from comms import dlt645
-from comms import dlt645_requests as rq
 from comms.errors import LinkError, NoReply, ProtocolError
-from comms.transaction import Channel
-from comms.transport import open_transport
+from comms.links.transaction import Channel
+from comms.links.transport import open_transport
+from comms.protocols import dlt645
+from comms.protocols import dlt645_requests as rq
 from models.link_urls import parse_link_url
 
 A1, A2, A3 = "000000000001", "000000000002", "000000000003"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from comms.commands import frozen_period
+from comms.polling.command_delivery import frozen_period
 
 
 def test_daily_freeze_at_midnight_belongs_to_the_day_before():

@@ -8,10 +8,10 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from comms import bcd, cjt188, cjt188_data, dlt645
-from comms import dlt645_requests as req
-from comms.dlt645_data import TABLE_1997, TABLE_2007, decode_value, encode_value, lookup
 from comms.errors import MeterRefused, ProtocolError
+from comms.protocols import bcd, cjt188, cjt188_data, dlt645
+from comms.protocols import dlt645_requests as req
+from comms.protocols.dlt645_data import TABLE_1997, TABLE_2007, decode_value, encode_value, lookup
 
 OK_ERRORS = (ProtocolError, MeterRefused)
 settings.register_profile("comms", max_examples=150, deadline=None)
@@ -165,7 +165,7 @@ def test_heat_data_round_trip(layout, numbers, ser):
 
 @given(st.text(max_size=20), st.text(max_size=12))
 def test_builders_reject_bad_text_cleanly(text, other):
-    from comms.dlt645_data import normalise_di
+    from comms.protocols.dlt645_data import normalise_di
     for call in (lambda: bcd.address_to_wire(text, 6), lambda: normalise_di(text),
                  lambda: normalise_di(text, "1997"), lambda: req.credentials(text, other),
                  lambda: req.read_request(text, other), lambda: cjt188.di_bytes(text, other),

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from comms.commands import HANDLERS, POLLER_KINDS
-from comms.outbox_source import to_command
+from comms.polling.command_delivery import HANDLERS, POLLER_KINDS
+from comms.polling.outbox_source import to_command
 from models import capabilities
 from models import commands as contract
 from models.errors import InvalidInput
@@ -33,7 +33,7 @@ def test_every_kind_has_a_handler(name):
 
 
 def test_poller_runs_its_own_kinds():
-    source = (ROOT / "comms" / "poller.py").read_text(encoding="utf-8")
+    source = (ROOT / "comms" / "polling" / "poller.py").read_text(encoding="utf-8")
     for kind in POLLER_KINDS:
         assert f'command.kind == "{kind}"' in source
 
@@ -67,7 +67,7 @@ def test_unknown_kind_or_wrong_payload_refused():
 
 
 def _models():
-    from comms.modbus_schema import profile_names
+    from comms.protocols.modbus_profile_schema import profile_names
     return [(n, n) for n in capabilities.model_names()] + [("modbus", n) for n in profile_names()]
 
 
@@ -105,7 +105,7 @@ def test_plain_esam_and_profile_refusals():
 
 
 def test_security_module_plugs_in():
-    from comms import security
+    from comms.protocols import security
     esam = capabilities.of_model("dlt645-2007", "dlt645-2007-esam")
     with pytest.raises(Exception, match="security module"):
         security.module_for("esam")

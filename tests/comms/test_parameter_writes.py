@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from comms.commands import execute
 from comms.errors import MeterRefused, Unsupported
-from comms.poller import Command
+from comms.polling.command_delivery import execute
+from comms.polling.poller import Command
 
 A1 = "000000000001"
 

@@ -11,9 +11,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 COMMS = ROOT / "comms"
 CATALOGS = ROOT / "resources" / "i18n" / "zh_CN"        # every *.json there: one catalog at run time
-OURS = ("bcd", "cjt188", "cjt188_data", "cjt188_driver", "dlt645", "dlt645_data",
-        "dlt645_driver", "dlt645_requests", "drivers", "framing", "options", "transaction",
-        "transport", "simulator/base", "simulator/bus", "simulator/cjt188_meter",
+OURS = ("protocols/bcd", "protocols/cjt188", "protocols/cjt188_data", "drivers/cjt188",
+        "protocols/dlt645", "protocols/dlt645_data", "drivers/dlt645", "protocols/dlt645_requests",
+        "drivers/factory", "protocols/framing", "drivers/options", "links/transaction",
+        "links/transport", "simulator/base", "simulator/bus", "simulator/cjt188_meter",
         "simulator/dlt645_meter", "simulator/server", "simulator/spec", "simulator/__init__")
 
 

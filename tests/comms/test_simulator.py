@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from comms import dlt645
-from comms import dlt645_requests as rq
+from comms.protocols import dlt645
+from comms.protocols import dlt645_requests as rq
 from comms.simulator import Bus, SimulatorSpec, TcpSimulator, check_allowed, start_simulator
 from comms.simulator.dlt645_meter import Dlt645Meter
 from models.errors import InvalidInput, PermissionDenied

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from comms import cjt188, cjt188_data, dlt645
-from comms import dlt645_requests as req
-from comms.dlt645_data import lookup
+from comms.protocols import cjt188, cjt188_data, dlt645
+from comms.protocols import dlt645_requests as req
+from comms.protocols.dlt645_data import lookup
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "meter-frames.json"
 PROTOCOLS = ("dlt645-2007", "dlt645-1997", "cjt188")

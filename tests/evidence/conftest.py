@@ -11,7 +11,8 @@ def root(superadmin):
 
 @pytest.fixture
 def cashier(db, superadmin):
-    from models import auth, operator_service
+    from access import login as auth
+    from access import operators as operator_service
 
     operator_service.add_operator(db, superadmin, "cas", "pass-123", "cashier")
     return auth.login(db, "cas", "pass-123", "TEST")

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 
 def sell_loop(url: str, worker: int, accounts: list[str], rounds: int, out: str) -> None:
+    from access import login as auth
     from billing.sales import sell
-    from models import auth
     from models.db import Database
     from models.errors import StationError
 

@@ -11,8 +11,10 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from access import login as auth
+from access import operators as operator_service
 from billing.sales import sell
-from models import auth, backup, backup_sign, operator_service, oplog
+from models import backup, backup_sign, oplog
 from models.db import Database
 from models.errors import InvalidInput
 from tests.billing import factories

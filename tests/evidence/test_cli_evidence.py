@@ -21,8 +21,10 @@ AUTH = {"METERSTATION_OPERATOR": "root", "METERSTATION_PASSWORD": "secret-1"}
 @pytest.fixture
 def station(tmp_path, monkeypatch):
     """A station with sales made through the services; the CLI shares its config (its key)."""
+    from access import login as auth
+    from access import operators as operator_service
     from billing.sales import sell
-    from models import auth, backup, operator_service
+    from models import backup
     from models.db import Database
     from tests.billing import factories as f
 

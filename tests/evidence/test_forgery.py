@@ -18,7 +18,7 @@ from tests.tamper import drop_guards, tamper
 
 
 def _root(db):
-    from models import auth
+    from access import login as auth
 
     return auth.login(db, "root", "secret-1", "TEST")
 
@@ -138,7 +138,7 @@ def test_role_given_more_rights_by_direct_update_is_caught(db, cashier):
 
 
 def test_rights_changed_through_the_service_verify(db, root, cashier):
-    from models import operator_service
+    from access import operators as operator_service
 
     operator_service.update_operator(db, root, "cas", role="super-admin")
     operator_service.update_operator(db, root, "cas", role="cashier")

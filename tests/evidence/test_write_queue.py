@@ -22,7 +22,8 @@ WORKERS, ROUNDS = 8, 12
 
 @pytest.mark.slow
 def test_eight_writer_processes_queue_past_the_busy_timeout(tmp_path, monkeypatch):
-    from models import auth, operator_service
+    from access import login as auth
+    from access import operators as operator_service
     from models.db import Database
 
     url = f"sqlite:///{tmp_path / 'station.db'}"

@@ -58,9 +58,10 @@ def test_command_help_loads_only_its_module(tmp_path):
 @pytest.fixture
 def station(tmp_path, monkeypatch):
     """A file SQLite station at the schema head with an account to sell to."""
+    from access import login as auth
+    from access import operators as operator_service
     from billing.accounts_open import MeterOpening, open_account
-    from billing.plan_store import add_version
-    from models import auth, operator_service
+    from billing.tariffs.plan_store import add_version
     from models.archive import Customer, Meter
     from models.db import Database
 

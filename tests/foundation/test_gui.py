@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from models import auth
-from models import operator_service as ops
+from access import login as auth
+from access import operators as ops
 from ui import tasks
 from ui.login import FirstStartDialog, LoginDialog
 from ui.main_window import MainWindow

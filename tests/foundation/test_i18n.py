@@ -10,7 +10,7 @@ from pathlib import Path
 from resources import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("app.py", "ui", "models", "billing", "comms", "printing", "resources")
+PACKAGES = ("app.py", "ui", "models", "billing", "archive", "access", "comms", "printing", "resources")
 
 
 def _msgids():

@@ -8,7 +8,7 @@ import importlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-OURS = ("models", "billing", "comms", "printing", "station", "ui", "resources")
+OURS = ("models", "billing", "archive", "access", "comms", "printing", "station", "ui", "resources")
 
 
 def test_every_import_of_ours_resolves():

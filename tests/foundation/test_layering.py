@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CORE = ("models", "billing", "comms", "printing")
+CORE = ("models", "billing", "archive", "access", "comms", "printing")
 
 
 def _modules():

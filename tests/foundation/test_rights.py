@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from models import auth, oplog, settings
-from models import operator_service as ops
+from access import login as auth
+from access import operators as ops
+from models import oplog, settings
 from models.errors import Conflict, InvalidInput, PermissionDenied
 from models.operators import Operator
 from models.rights import ALL_RIGHTS, BUILTIN_ROLES, Actor

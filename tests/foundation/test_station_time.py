@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
 import json
 from datetime import date, datetime, timezone
-from billing import reports
+from billing.reports import takings as reports
 from billing.automation import calendar, periods
 from models import ledger_daily, station_time
-from billing import tariff_pricing
+from billing.tariffs import engine as tariff_pricing
 at = datetime(2026, 11, 30, 17, 30, tzinfo=timezone.utc)     # 01:30 on Dec 1st in Shanghai
 lo, hi = reports.utc_bounds(date(2026, 11, 1), date(2026, 11, 30))
 print(json.dumps({

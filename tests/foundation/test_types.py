@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CLEAN = ["resources", "models", "printing", "billing", "comms"]
+CLEAN = ["resources", "models", "printing", "billing", "archive", "access", "comms"]
 
 
 def _mypy() -> list[str]:

@@ -34,7 +34,7 @@ def test_without_heading_nothing_moves(tmp_path):
 def test_report_export_names_the_company(tmp_path):
     from datetime import date
 
-    from billing.report_catalog import REPORTS, export_xlsx
+    from billing.reports.catalog import REPORTS, export_xlsx
 
     key = next(iter(REPORTS))
     path = tmp_path / "r.xlsx"

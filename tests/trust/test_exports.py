@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from access import login as auth
 from billing.refunds import refund
 from billing.sales import sell
-from models import auth
 from models.cell_safety import csv_cell, csv_unquote, dangerous
 from models.errors import AuthenticationFailed
 from tests.billing import factories as f
@@ -66,7 +66,7 @@ def test_archive_export_xlsx_and_csv(cli, db, root, evil_account, tmp_path):
     assert r.returncode == 0, r.stderr
     values = _csv_values(folder / "customers.csv")
     assert "'" + EVIL in values and EVIL not in values
-    from models.archive_io import read_tables
+    from archive.file_formats import read_tables
 
     customers = [t for t in read_tables(folder) if t.kind == "customers"][0]
     assert EVIL in [cells.get("name") for _n, cells in customers.rows]   # import reads the name back unchanged

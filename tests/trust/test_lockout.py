@@ -8,7 +8,8 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from models import auth, settings
+from access import login as auth
+from models import settings
 from models.errors import AuthenticationFailed
 from models.operators import Operator
 from tests.trust.conftest import one_error

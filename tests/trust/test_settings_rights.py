@@ -33,7 +33,7 @@ def test_cashier_cannot_change_station_settings(cli, db, key, value):
 
 
 def test_local_settings_need_their_right_and_are_logged(cli, db, root):
-    from models import operator_service
+    from access import operators as operator_service
 
     operator_service.add_operator(db, root, "adm", "pass-123", "admin")
     adm = ("adm", "pass-123")

@@ -20,12 +20,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from models import archive_places as places
-from models import archive_query as query
-from models import archive_service as svc
+from archive import places, query
+from archive import service as svc
+from archive.files import export_archive, import_archive
+from archive.importing import ImportFailed
 from models import station_files
-from models.archive_files import export_archive, import_archive
-from models.archive_import import ImportFailed
 from models.meter_options import parse_items, shown
 from resources.i18n import _
 from ui.cli.context import CliContext
@@ -215,7 +214,7 @@ def meter_set(ctx: CliContext, args) -> int:
 
 
 def meter_tag(ctx: CliContext, args) -> int:
-    from models import archive_rules as rules
+    from archive import rules
     from models.errors import InvalidInput
 
     if not args.tags and not args.untag:
@@ -257,7 +256,7 @@ def import_(ctx: CliContext, args) -> int:
 
 
 def export_(ctx: CliContext, args) -> int:
-    from models.archive_io import CSV_NAMES
+    from archive.file_formats import CSV_NAMES
 
     kinds = args.kinds or ("places", "links", "meters", "customers")
     if Path(args.file).suffix:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from models import auth, backup_sign, station_files
+from access import login as auth
 from models import backup as backups
+from models import backup_sign, station_files
 from models.db import Database
 from resources.i18n import _
 from ui.cli.context import CliContext

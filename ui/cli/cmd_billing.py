@@ -10,7 +10,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from billing import plan_store, receipts, shifts
+from billing import receipts, shifts
 from billing.account_changes import close_account
 from billing.accounts_open import MeterOpening, open_account, show
 from billing.money import parse_amount, parse_quantity
@@ -18,6 +18,7 @@ from billing.pricing import preview
 from billing.refunds import refund, reverse
 from billing.results import MoneyResult
 from billing.sales import METHODS, sell
+from billing.tariffs import plan_store
 from models import station_files
 from models.accounts import MODES
 from models.errors import InvalidInput, StationError

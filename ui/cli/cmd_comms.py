@@ -13,8 +13,8 @@ import sys
 import threading
 import time
 
-from comms.driver import ACTIONS, PROTOCOLS, QUANTITIES, MeterConfig
 from comms.errors import CommsError
+from comms.interfaces import ACTIONS, PROTOCOLS, QUANTITIES, MeterConfig
 from comms.session import LinkSession
 from models.errors import InvalidInput, NotFound
 from resources.i18n import _
@@ -81,7 +81,7 @@ def _resolve(ctx: CliContext, args, right: str):
         raise InvalidInput(_("Give either METER_NO, or --url with --protocol and --address"))
     import sqlalchemy as sa
 
-    from comms.plans import link_url_for, meter_config
+    from comms.polling.archive_plans import link_url_for, meter_config
     from models.archive import Link, Meter
 
     actor = ctx.optional_actor() if right == "meter_read" else ctx.actor()
@@ -104,8 +104,8 @@ PROTOCOL_KIND = {"cjt188": "water"}
 
 
 def _default_quantities(ctx: CliContext, args, protocol: str) -> list[str]:
-    """The poller's quantities for the meter's kind (comms.plans.quantities_for)."""
-    from comms.plans import quantities_for
+    """The poller's quantities for the meter's kind (comms.polling.archive_plans.quantities_for)."""
+    from comms.polling.archive_plans import quantities_for
 
     kind = PROTOCOL_KIND.get(protocol, "electricity")
     if args.meter:
@@ -204,7 +204,8 @@ def poll(ctx: CliContext, args) -> int:
     otherwise the headless service (poller + the scheduler on the job station) until a signal.
     Acts as the station's service identity (or another operator with the poll right): its
     settlement charges, arrears trips and meter commands are logged under its name."""
-    from models import service_identity, settings
+    from access import service_identity
+    from models import settings
     from station.runtime import StationRuntime
 
     db = ctx.db()

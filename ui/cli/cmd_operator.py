@@ -6,8 +6,8 @@ database has no operator at all, it creates the first (super admin) without auth
 """
 from __future__ import annotations
 
-from models import auth
-from models import operator_service as ops
+from access import login as auth
+from access import operators as ops
 from models.errors import InvalidInput
 from models.rights import RIGHTS
 from resources.i18n import _

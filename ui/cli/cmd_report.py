@@ -1,10 +1,10 @@
 """`report NAME --from YYYY-MM-DD --to YYYY-MM-DD [--group G] [--xlsx FILE] [--json]`.
 
 `report sale-records ... [--account A] [--operator O] [--method M] [--kind K]` lists each sale,
-refund and reversal (receipt number first) with its totals per kind (billing/report_records.py).
+refund and reversal (receipt number first) with its totals per kind (billing/reports/records.py).
 --xlsx refuses to overwrite an existing file unless --force is given.
 
-The reports of billing/report_catalog.py from the command line, as the acting operator (who
+The reports of billing/reports/catalog.py from the command line, as the acting operator (who
 needs report_view): to an Excel file with --xlsx, as one JSON object with --json, else as a
 tab-separated table. Exit 0 done, 1 refused or failed, 2 wrong usage (bad date, unknown report
 or grouping).
@@ -15,8 +15,8 @@ import argparse
 import sys
 from datetime import date, datetime
 
-from billing.report_catalog import REPORTS, export_title, export_xlsx
-from billing.report_records import RecordFilter, record_totals, totals_lines
+from billing.reports.catalog import REPORTS, export_title, export_xlsx
+from billing.reports.records import RecordFilter, record_totals, totals_lines
 from models import station_files
 from resources.i18n import _
 from ui.cli.context import CliContext

@@ -4,13 +4,13 @@
     meterstation schedule add 全部每30分钟 --kind interval --every 30
     meterstation schedule list [--json]        meterstation schedule remove 一号楼每小时
 
-The services are billing/schedules.py (the Settings page's editor uses the same ones): every
+The services are billing/settings_service.py (the Settings page's editor uses the same ones): every
 change needs `settings_edit` and is in the operation log. The running scheduler picks changes
 up when it (re)starts or syncs its jobs.
 """
 from __future__ import annotations
 
-from billing import schedules
+from billing import settings_service as schedules
 from models.automation import SCHEDULE_KINDS
 from models.errors import NotFound
 from resources.i18n import _

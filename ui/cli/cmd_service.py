@@ -88,7 +88,7 @@ def _plan(ctx: CliContext, args) -> su.ServicePlan:
     user = args.user or su.default_user()
     if not args.dry_run:
         _as_service_user(args, user)
-    from models.service_identity import secret_path
+    from access.service_identity import secret_path
 
     return su.ServicePlan(program=su.this_program(), db_url=su.absolute_url(ctx.url),
                           config_dir=str(settings.config_dir().resolve()), user=user,
@@ -98,7 +98,7 @@ def _plan(ctx: CliContext, args) -> su.ServicePlan:
 def _make_identity(ctx: CliContext, name: str, owner: str | None = None) -> Path:
     """Create (or give a new secret to) the service identity as the logged-in administrator and
     write its secret into the config folder, 0600 (owned by the service's account)."""
-    from models import service_identity
+    from access import service_identity
 
     secret = service_identity.make_identity(ctx.db(), ctx.actor(), name)
     return service_identity.write_secret(service_identity.secret_path(), secret, owner)

@@ -4,15 +4,15 @@
     meterstation timed list [--json]        meterstation timed remove 宿舍熄灯
     meterstation timed next [--count N] [--json]
 
-The schedules are run by the job station's minute job (billing/timed_run.py). Changing them
+The schedules are run by the job station's minute job (billing/timed/run.py). Changing them
 needs the relay-control right; every change is in the operation log.
 """
 from __future__ import annotations
 
 from datetime import date
 
-from billing import timed
 from billing.automation.calendar import to_local, utcnow
+from billing.timed import service as timed
 from models.errors import InvalidInput
 from resources.i18n import _
 from ui.cli.context import CliContext

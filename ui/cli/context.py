@@ -13,7 +13,8 @@ import sys
 from decimal import Decimal
 from typing import Any
 
-from models import auth, settings, station_files
+from access import login as auth
+from models import settings, station_files
 from models.db import Database, default_url, translate_db_errors
 from models.errors import AuthenticationFailed, DatabaseError, InvalidInput
 from models.rights import Actor
@@ -119,7 +120,7 @@ class CliContext:
         normally the station's service identity, its secret from METERSTATION_PASSWORD, the
         password file (--password-file / METERSTATION_PASSWORD_FILE, as the service unit passes
         it) or standard input. No name: refused with one line saying how to make one."""
-        from models import service_identity
+        from access import service_identity
 
         name = self.operator_name()
         if not name:

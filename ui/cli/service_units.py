@@ -28,7 +28,7 @@ class ServicePlan:
     db_url: str
     config_dir: str
     user: str
-    identity: str = "service"           # the service identity it logs in as (models/service_identity.py)
+    identity: str = "service"           # the service identity it logs in as (access/service_identity.py)
     secret_file: str = ""               # its secret (0600, the config folder); "" = config_dir/service.secret
 
     @property

@@ -10,11 +10,13 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QDialog, QHBoxLayout, QLineEdit, QPushButton, QSplitter
 
-from billing import account_changes, accounts_open, counter_query, plan_store, sales
+from archive import query as archive_query
+from archive import service as archive_service
+from billing import account_changes, accounts_open, counter_query, sales
 from billing.account_receipts import issue_open_receipt
 from billing.accounts_open import MeterOpening
 from billing.ledger_words import operator_text
-from models import archive_query, archive_service
+from billing.tariffs import plan_store
 from models.errors import StationError
 from printing.formatting import money, when
 from resources.i18n import N_, _

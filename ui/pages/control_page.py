@@ -32,8 +32,8 @@ from billing import control
 from billing.monitor_query import BOARD_STATES, monitor_rows
 from resources.i18n import _
 from ui import tasks
-from ui.models.command_progress import CommandProgressModel
-from ui.models.meter_table import STATE_TITLES, MeterFilter, MeterTableModel
+from ui.item_models.command_progress import CommandProgressModel
+from ui.item_models.meter_table import STATE_TITLES, MeterFilter, MeterTableModel
 from ui.pages.base import Page
 from ui.pages.meters_page import make_meter_view
 from ui.pages.timed_panel import NextScheduledPanel

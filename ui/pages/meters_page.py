@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from billing.monitor_query import BOARD_STATES, monitor_rows
 from resources.i18n import _
 from ui import tasks
-from ui.models.meter_table import STATE_TITLES, MeterFilter, MeterTableModel
+from ui.item_models.meter_table import STATE_TITLES, MeterFilter, MeterTableModel
 from ui.pages.base import Page
 from ui.theme import STATE_COLOURS
 from ui.widgets.meter_tiles import MeterTiles

@@ -1,7 +1,7 @@
 """Settings → Operators and roles: list, add, unlock, enable/disable, reset password.
 
 Buttons are only enabled for operators holding `operator_admin`, but every action goes
-through models.operator_service, which checks the right again and logs the change.
+through access.operators, which checks the right again and logs the change.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models import operator_service as ops
+from access import operators as ops
 from models.rights import RIGHTS
 from resources.i18n import _
 from ui import tasks

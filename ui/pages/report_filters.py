@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
 
-from billing.report_records import KIND_LABELS, RecordFilter, places
+from billing.reports.records import KIND_LABELS, RecordFilter, places
 from billing.sales import METHODS
 from resources.i18n import _
 from ui import tasks

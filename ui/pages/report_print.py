@@ -1,4 +1,4 @@
-"""Printing a report: the rows shown become a PDF (billing.report_catalog.report_pdf, reportlab,
+"""Printing a report: the rows shown become a PDF (billing.reports.catalog.report_pdf, reportlab,
 CJK font embedded) and its pages are rendered in a worker; the GUI thread opens the print
 preview (ui.printing_qt.preview), from which the user prints on any printer.
 
@@ -33,7 +33,7 @@ class ReportPrinter(QObject):
 
     def show(self, key: str, group: str, start: date, end: date, rows: list, *,
              filters: list[tuple[str, str]] = ()) -> None:
-        from billing.report_catalog import REPORTS, report_pdf
+        from billing.reports.catalog import REPORTS, report_pdf
         from models import settings
         from ui.printing_qt import PREVIEW_DPI, RenderedPages
 

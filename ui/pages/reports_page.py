@@ -6,7 +6,7 @@ Choosing another report or grouping runs it again, so the table, the chart, Expo
 always show the chosen report (a late answer of an earlier choice is dropped). The sales
 records (售电记录) have a filter bar and their totals per kind under the table.
 
-Every report is declared once in billing/report_catalog.py (the CLI uses the same table). The
+Every report is declared once in billing/reports/catalog.py (the CLI uses the same table). The
 query runs through ui.tasks.read; the export writes the rows already shown, in a worker, and
 reports progress through a queued signal, so the window stays live; cancelling removes the
 half-written file.
@@ -30,7 +30,14 @@ from PySide6.QtWidgets import (
     QTableView,
 )
 
-from billing.report_catalog import GROUP_LABELS, REPORTS, chart_value, export_title, export_xlsx, report_summary
+from billing.reports.catalog import (
+    GROUP_LABELS,
+    REPORTS,
+    chart_value,
+    export_title,
+    export_xlsx,
+    report_summary,
+)
 from models.errors import StationError
 from resources.i18n import _
 from ui import tasks

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from PySide6.QtWidgets import QFileDialog, QFormLayout, QLineEdit, QSpinBox, QVBoxLayout
 
-from billing.schedules import save_settings
+from billing.settings_service import save_settings
 from models import settings
 from models.errors import StationError
 from resources.i18n import _

@@ -1,14 +1,15 @@
 """Settings → Links (通道): list, add, edit, enable/disable; the URL is checked as it is typed.
 
-Through models.archive_service (add_link / update_link: right archive_edit, logged). States are
+Through archive.service (add_link / update_link: right archive_edit, logged). States are
 shown in words (在线 / 失联 / 未知), protocols by their standard names (DL/T 645-2007 …).
 """
 from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout
 
-from comms.driver import PROTOCOLS
-from models import archive_query, archive_service
+from archive import query as archive_query
+from archive import service as archive_service
+from comms.interfaces import PROTOCOLS
 from models.errors import InvalidInput
 from models.link_urls import parse_link_url
 from resources.i18n import N_, _

@@ -1,14 +1,15 @@
 """Settings → Meters (表计): the archive's meters with their link, communication state in words
 (online / lost / unreachable because the link is lost / not read yet) and options; "Options…"
 edits a meter's options (ui/widgets/meter_options_dialog.py) through
-models.archive_service.update_meter (right archive_edit, logged). Listing off the GUI thread."""
+archive.service.update_meter (right archive_edit, logged). Listing off the GUI thread."""
 from __future__ import annotations
 
 import json
 
 from PySide6.QtWidgets import QDialog, QVBoxLayout
 
-from models import archive_query, archive_service
+from archive import query as archive_query
+from archive import service as archive_service
 from models.meter_options import shown
 from resources.i18n import N_, _
 from ui import tasks

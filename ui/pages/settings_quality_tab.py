@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from archive import query as archive_query
 from billing import quality_thresholds as qt
-from billing.schedules import save_settings
-from models import archive_query, settings
+from billing.settings_service import save_settings
+from models import settings
 from models.errors import StationError
 from resources.i18n import N_, _
 from ui import tasks

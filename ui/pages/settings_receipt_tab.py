@@ -2,7 +2,7 @@
 company name printed, titles per receipt kind, ply labels, footer, font size, and the body
 fields: a list in print order, each with a check box (printed or not), its name in words and the
 label printed for it; Up/Down move the selected field. Stored as settings receipt.paper and
-receipt.layout (models.receipt_layout.ReceiptLayout) through billing.schedules.save_settings
+receipt.layout (models.receipt_layout.ReceiptLayout) through billing.settings_service.save_settings
 (settings_edit, logged). An empty text means the translated default.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from billing.schedules import save_settings
+from billing.settings_service import save_settings
 from models import settings
 from models.receipt_layout import DEFAULT_TITLES, FIELD_LABELS, KINDS, PLY_LABELS, FieldSpec, ReceiptLayout
 from resources.i18n import N_, _

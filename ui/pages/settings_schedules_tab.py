@@ -1,5 +1,5 @@
 """Settings → Reading schedules (抄表计划): how often each group of meters (a tag, or every
-meter) is read. Through billing.schedules (right settings_edit, logged); the scheduler picks
+meter) is read. Through billing.settings_service (right settings_edit, logged); the scheduler picks
 changes up when it syncs its jobs.
 """
 from __future__ import annotations
@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from billing import schedules
-from models import archive_query
+from archive import query as archive_query
+from billing import settings_service as schedules
 from models.automation import SCHEDULE_KINDS
 from resources.i18n import N_, _
 from ui import tasks

@@ -1,6 +1,6 @@
 """Settings → Station (站点): company name and logo (login screen), this station's name, quiet
 hours, the station that runs the scheduled jobs, and the holidays on which arrears trips wait.
-Saved through billing.schedules (save_settings, set_holidays: right settings_edit, logged); a
+Saved through billing.settings_service (save_settings, set_holidays: right settings_edit, logged); a
 newly chosen logo is first copied into the station's config folder (models.company_logo).
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ from datetime import date
 
 from PySide6.QtWidgets import QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QPlainTextEdit, QPushButton, QVBoxLayout
 
-from billing import schedules
+from billing import settings_service as schedules
 from models import company_logo, settings
 from models.errors import InvalidInput
 from resources.i18n import _

@@ -1,5 +1,5 @@
 """Settings → Tariffs (计费方案): every plan with its versions, kinds and prices in words
-(ui.pages.tariff_words); add a flat, time-of-use or tiered version through billing.plan_store
+(ui.pages.tariff_words); add a flat, time-of-use or tiered version through billing.tariffs.plan_store
 (right tariff_edit, logged; a later version never takes effect in the past).
 
 Time-of-use periods are typed as "23:00-07:00 谷, 07:00-23:00 峰" (one schedule all year; rates
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from billing import plan_store
+from billing.tariffs import plan_store
 from models.errors import InvalidInput
 from resources.i18n import N_, _
 from ui import tasks

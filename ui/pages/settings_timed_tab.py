@@ -1,8 +1,8 @@
 """Settings → Timed control (定时通断电): schedules that switch a meter group (tag) off and on at
 set local times, and the make-up working days (调休) that count as school days.
 
-Through billing.timed (right relay_control, every change logged). The dialog checks its input
-before it closes (billing.timed.check_spec): a bad time keeps it open with the message shown.
+Through billing.timed.service (right relay_control, every change logged). The dialog checks its input
+before it closes (billing.timed.service.check_spec): a bad time keeps it open with the message shown.
 """
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from billing import timed
-from models import archive_query
+from archive import query as archive_query
+from billing.timed import service as timed
 from models.errors import InvalidInput
 from models.timed import DAY_RULES
 from resources.i18n import _

@@ -1,11 +1,11 @@
 """The control page's "next scheduled" panel: the next switchings of the timed-control schedules
-(billing.timed.next_occurrences), read off the GUI thread."""
+(billing.timed.service.next_occurrences), read off the GUI thread."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from billing import timed
 from billing.automation.calendar import to_local, utcnow
+from billing.timed import service as timed
 from resources.i18n import _
 from ui import tasks
 from ui.pages.base import fill, make_table

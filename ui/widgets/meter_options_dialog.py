@@ -2,7 +2,7 @@
 (models/meter_options.py OPTIONS), filled with what is stored; an emptied field removes the option.
 The password is shown masked and kept unless typed over. Checked by the same rules as the CLI
 and the import (models.meter_options.check_options) before OK is enabled; saved by the caller through
-models.archive_service.update_meter (right archive_edit, logged)."""
+archive.service.update_meter (right archive_edit, logged)."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout

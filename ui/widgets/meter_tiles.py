@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QAbstractScrollArea
 from billing.money import from_fen
 from billing.monitor_query import MonitorRow
 from resources.i18n import N_, _
-from ui.models.meter_table import MeterFilter, MeterTableModel
+from ui.item_models.meter_table import MeterFilter, MeterTableModel
 from ui.theme import ALARM_MARK, NEGATIVE, STATE_COLOURS
 
 CELL_W, CELL_H, GAP = 118, 58, 4

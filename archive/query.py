@@ -1,0 +1,208 @@
+"""What the windows and the CLI show of the archive: meters with their link, room, floor and
+building names, filtered; places, links, tags; customers found by name, phone or ID number.
+
+Every list of things inside buildings honours the actor's visible buildings (actor=None: the
+station itself, everything). Meters in no room are shown only to operators with every area.
+Values are plain frozen dataclasses; readings come back as Decimal text-safe values.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from archive import rules
+from archive.places import PlaceInfo, RoomInfo
+from models.archive import Customer, Floor, Link, Meter, MeterTag, Room, Tag
+from models.areas import Building, Site
+from models.db import Database
+from models.rights import Actor
+
+
+@dataclass(frozen=True)
+class MeterRow:
+    id: int
+    number: str
+    kind: str
+    protocol: str
+    address: str
+    profile: str
+    link: str                 # "" when none
+    ct_ratio: int
+    initial: Decimal          # kWh or m³
+    install_date: date | None
+    state: str
+    comm_state: str
+    site: str
+    building: str
+    building_id: int | None
+    floor: str
+    room: str
+    tags: tuple[str, ...]     # "kind:name"
+    options: str = "{}"       # Meter.options JSON (models/meter_options.py)
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    id: int
+    name: str
+    url: str
+    protocol: str
+    enabled: bool
+    state: str
+    meters: int
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    id: int
+    name: str
+    phone: str
+    id_number: str
+    type: str
+
+
+def _visible(actor: Actor | None) -> frozenset[int] | None:
+    return None if actor is None else actor.visible_buildings()
+
+
+def _like(text: str) -> str:
+    return "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def list_meters(db: Database, actor: Actor | None, *, building: int | str | None = None,
+                floor: int | str | None = None, link: int | str | None = None, kind: str | None = None,
+                state: str | None = None, tag: int | str | None = None, text: str | None = None,
+                limit: int | None = None, offset: int = 0) -> list[MeterRow]:
+    """Meters by number. building/floor/link by id or name; tag by id, "kind:name" or name;
+    text matches part of the number, the address or the room number (case-insensitive)."""
+    q = (sa.select(Meter, Link.name, Room.number, Floor.name, Building.id, Building.name, Site.name)
+         .outerjoin(Link, Link.id == Meter.link_id).outerjoin(Room, Room.id == Meter.room_id)
+         .outerjoin(Floor, Floor.id == Room.floor_id).outerjoin(Building, Building.id == Floor.building_id)
+         .outerjoin(Site, Site.id == Building.site_id))
+    visible = _visible(actor)
+    if visible is not None:
+        q = q.where(Building.id.in_(sorted(visible) or [-1]))
+    if building is not None:
+        q = q.where(Building.id == building if isinstance(building, int) else Building.name == building)
+    if floor is not None:
+        q = q.where(Floor.id == floor if isinstance(floor, int) else Floor.name == floor)
+    if link is not None:
+        q = q.where(Link.id == link if isinstance(link, int) else Link.name == link)
+    if kind:
+        q = q.where(Meter.kind == rules.kind(kind))
+    if state:
+        q = q.where(Meter.state == rules.meter_state(state))
+    if tag is not None:
+        tq = sa.select(MeterTag.meter_id).join(Tag, Tag.id == MeterTag.tag_id)
+        if isinstance(tag, int):
+            tq = tq.where(Tag.id == tag)
+        elif ":" in tag:
+            k, _sep, n = tag.partition(":")
+            tq = tq.where(Tag.kind == rules.tag_kind(k), Tag.name == n.strip())
+        else:
+            tq = tq.where(Tag.name == tag)
+        q = q.where(Meter.id.in_(tq))
+    if text and text.strip():
+        pattern = _like(text.strip())
+        q = q.where(sa.or_(*(sa.func.lower(c).like(pattern, escape="\\")
+                             for c in (Meter.number, Meter.address, Room.number))))
+    q = q.order_by(Meter.number).offset(offset)
+    if limit is not None:
+        q = q.limit(limit)
+    with db.read() as s:
+        rows = s.execute(q).all()
+        tags: dict[int, list[str]] = {}
+        ids = [r[0].id for r in rows]
+        for chunk in range(0, len(ids), 500):
+            for mid, k, n in s.execute(sa.select(MeterTag.meter_id, Tag.kind, Tag.name)
+                                       .join(Tag, Tag.id == MeterTag.tag_id)
+                                       .where(MeterTag.meter_id.in_(ids[chunk:chunk + 500]))
+                                       .order_by(Tag.kind, Tag.name)):
+                tags.setdefault(mid, []).append(f"{k}:{n}")
+    return [MeterRow(m.id, m.number, m.kind, m.protocol, m.address, m.profile, link_name or "", m.ct_ratio,
+                     Decimal(m.initial_milli).scaleb(-3), m.install_date, m.state, m.comm_state,
+                     site or "", bname or "", bid, fname or "", rnum or "", tuple(tags.get(m.id, ())),
+                     m.options or "{}")
+            for m, link_name, rnum, fname, bid, bname, site in rows]
+
+
+def list_links(db: Database) -> list[LinkRow]:
+    count = (sa.select(Meter.link_id, sa.func.count().label("n")).group_by(Meter.link_id).subquery())
+    with db.read() as s:
+        rows = s.execute(sa.select(Link, count.c.n).outerjoin(count, count.c.link_id == Link.id)
+                         .order_by(Link.name)).all()
+    return [LinkRow(k.id, k.name, k.url, k.protocol, k.enabled, k.state, n or 0) for k, n in rows]
+
+
+def list_buildings(db: Database, actor: Actor | None) -> list[PlaceInfo]:
+    q = sa.select(Building).order_by(Building.site_id, Building.name)
+    visible = _visible(actor)
+    if visible is not None:
+        q = q.where(Building.id.in_(sorted(visible) or [-1]))
+    with db.read() as s:
+        return [PlaceInfo(b.id, b.name, b.site_id) for b in s.execute(q).scalars()]
+
+
+def list_floors(db: Database, actor: Actor | None, building_id: int) -> list[PlaceInfo]:
+    visible = _visible(actor)
+    if visible is not None and building_id not in visible:
+        return []
+    with db.read() as s:
+        return [PlaceInfo(f.id, f.name, f.building_id, f.level) for f in s.execute(
+            sa.select(Floor).where(Floor.building_id == building_id).order_by(Floor.level, Floor.name)).scalars()]
+
+
+def list_rooms(db: Database, actor: Actor | None, *, building_id: int | None = None,
+               floor_id: int | None = None) -> list[RoomInfo]:
+    q = (sa.select(Room, Floor, Building).join(Floor, Floor.id == Room.floor_id)
+         .join(Building, Building.id == Floor.building_id)
+         .order_by(Building.name, Floor.level, Floor.name, Room.number))
+    visible = _visible(actor)
+    if visible is not None:
+        q = q.where(Building.id.in_(sorted(visible) or [-1]))
+    if building_id is not None:
+        q = q.where(Building.id == building_id)
+    if floor_id is not None:
+        q = q.where(Floor.id == floor_id)
+    with db.read() as s:
+        return [RoomInfo(r.id, r.number, r.name, Decimal(r.area_centi_m2).scaleb(-2), r.people, f.id, f.name,
+                         b.id, b.name) for r, f, b in s.execute(q).all()]
+
+
+def list_tags(db: Database) -> list[tuple[int, str, str]]:
+    """(id, kind, name) of every tag."""
+    with db.read() as s:
+        return [(i, k, n) for i, k, n in s.execute(sa.select(Tag.id, Tag.kind, Tag.name).order_by(Tag.kind, Tag.name))]
+
+
+def search_customers(db: Database, text: str = "", *, limit: int = 50) -> list[CustomerRow]:
+    """Customers whose name or phone contains text, or whose ID number is text (newest first
+    among equals is not promised: ordered by name, then id)."""
+    q = sa.select(Customer).order_by(Customer.name, Customer.id).limit(limit)
+    t = text.strip()
+    if t:
+        pattern = _like(t)
+        q = q.where(sa.or_(sa.func.lower(Customer.name).like(pattern, escape="\\"),
+                           Customer.phone.like(pattern, escape="\\"), Customer.id_number == t.upper()))
+    with db.read() as s:
+        return [CustomerRow(c.id, c.name, c.phone, c.id_number, c.type) for c in s.execute(q).scalars()]
+
+
+def meter_options(db: Database, number: str) -> dict[str, str]:
+    """A meter's stored options (Meter.options JSON) as {key: value}; {} when none or unreadable."""
+    import json
+
+    from models.errors import NotFound
+    from resources.i18n import _
+
+    with db.read() as s:
+        text = s.execute(sa.select(Meter.options).where(Meter.number == str(number).strip())).scalar_one_or_none()
+    if text is None:
+        raise NotFound(_("There is no meter {number}").format(number=number))
+    try:
+        return {str(k): str(v) for k, v in json.loads(text or "{}").items()}
+    except ValueError:
+        return {}

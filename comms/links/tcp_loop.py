@@ -1,0 +1,452 @@
+"""One event loop thread for every tcp:// link (transparent serial servers).
+
+A hundred links used to be a hundred threads, all runnable at once when the meters answer fast,
+and the GUI thread queued behind them for the interpreter lock (issue 12: stalls of 1.3-1.5 s
+at 10,000 meters). Here each link is a task - the same steps the blocking worker runs
+(comms/steps.py: LinkWorker._cycle_steps, _loop_steps, the drivers' read_steps) - and one
+selector thread does the waiting for all of them:
+
+- Exchange: the loop's copy of Channel.exchange (comms/links/transaction.py), on the link's own
+  Channel and TcpTransport: the same idle gap before a request (pacing), stale input dropped,
+  the same timeout, inter-byte timeout, garbage rule, retries and stats, late input discarded
+  after a timeout, and a LinkError for a dropped connection. One frame in flight per link: a
+  task is in one exchange at a time.
+- Call: blocking work (an outbox command with its read-backs and sleeps, the outbox's database)
+  on a small pool of threads; the link's task waits, so the link is still one request at a time
+  and a command runs between two reads exactly as in the thread worker.
+- Wait: the service loop idles until woken (read_now, a new command, stop) or its time passes.
+
+Connecting is non-blocking (a converter that does not answer costs its own link the connect
+timeout, no one else's); a host name that needs resolving is connected on the pool.
+Serial ports and Modbus TCP links keep a thread each (comms/polling/poller.py).
+"""
+from __future__ import annotations
+
+import collections
+import heapq
+import ipaddress
+import itertools
+import logging
+import os
+import selectors
+import socket
+import threading
+import time
+from collections.abc import Callable, Generator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from comms.errors import LinkError, NoReply, ProtocolError
+from comms.links.transaction import scan_frames
+from comms.links.transport import TcpTransport
+from comms.steps import Call, Exchange, Steps, Wait
+from resources.i18n import _
+
+log = logging.getLogger(__name__)
+_monotonic = time.monotonic
+_AGAIN = (BlockingIOError, InterruptedError)
+
+T = TypeVar("T")
+# What a task yields to the loop: ("read" | "write", socket, deadline), ("until", when),
+# ("wait", Wait) or ("call", Call); it is sent back True/False (ready or timed out) or the
+# call's value, and returns T.
+_Loop = Generator[tuple[Any, ...], Any, T]
+
+
+class _Task:
+    __slots__ = ("gen", "done", "token", "waiting", "sock")
+
+    def __init__(self, gen: Any, done: Callable[[Any, BaseException | None], None]) -> None:
+        self.gen = gen
+        self.done = done
+        self.token = 0          # bumped at every wait: a stale timer or event is ignored
+        self.waiting: Wait | None = None
+        self.sock: socket.socket | None = None
+
+
+class Hub:
+    """The event loop. spawn(steps, done) runs a steps generator as a task; done(value, error)
+    is called on the loop thread when it ends. The thread starts with the first task and ends
+    when the last one has."""
+
+    def __init__(self, call_threads: int = 8) -> None:
+        self._lock = threading.Lock()
+        self._incoming: collections.deque[_Task] = collections.deque()
+        self._finished: collections.deque[tuple[_Task, int, Any, BaseException | None]] = \
+            collections.deque()
+        self._thread: threading.Thread | None = None
+        self._call_threads = call_threads
+        self._pool: ThreadPoolExecutor | None = None
+        self._nudge_r: socket.socket | None = None      # a socket pair while the thread runs
+        self._nudge_w: socket.socket | None = None
+        self._seq = itertools.count()
+        self._live: set[_Task] = set()
+
+    # -- from any thread -----------------------------------------------------------------
+    def spawn(self, steps: Steps[Any], done: Callable[[Any, BaseException | None], None]) -> None:
+        with self._lock:
+            self._incoming.append(_Task(self._drive(steps), done))
+            if self._thread is None:
+                self._nudge_r, self._nudge_w = socket.socketpair()
+                self._nudge_r.setblocking(False)
+                self._nudge_w.setblocking(False)
+                self._thread = threading.Thread(target=self._run, name="poll-tcp-loop", daemon=True)
+                self._thread.start()
+        self.nudge()
+
+    def nudge(self) -> None:
+        """Make the loop look at its queues and at the events its tasks wait for."""
+        w = self._nudge_w
+        if w is None:
+            return                      # no loop running: nothing waits
+        try:
+            w.send(b"\0")
+        except (BlockingIOError, InterruptedError):
+            pass                        # a nudge is pending already
+        except OSError:                 # the loop ended meanwhile (its pair is closed)
+            pass
+
+    # -- the loop thread -----------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            self._loop()
+        except BaseException as exc:  # noqa: BLE001 - a bug here: every task ends with it, none hangs
+            log.exception("the TCP poll loop failed")
+            with self._lock:
+                self._end()
+                orphans = list(self._live) + list(self._incoming)
+                self._live.clear()
+                self._incoming.clear()
+            for task in orphans:
+                self._finish(task, None, exc)
+
+    def _end(self) -> None:
+        """Under the lock: the thread is leaving; a later spawn starts a new one."""
+        self._thread = None
+        for sock in (self._nudge_r, self._nudge_w):
+            if sock is not None:
+                sock.close()
+        self._nudge_r = self._nudge_w = None
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
+
+    def _loop(self) -> None:
+        nudge_r = self._nudge_r
+        if nudge_r is None:
+            raise RuntimeError("the TCP poll loop started without its nudge socket (spawn makes it)")
+        sel = selectors.DefaultSelector()
+        sel.register(nudge_r, selectors.EVENT_READ, None)
+        timers: list[tuple[float, int, _Task, int]] = []
+        waiting: set[_Task] = set()
+        live = 0
+        self._sel, self._timers, self._waiting = sel, timers, waiting
+        try:
+            while True:
+                while self._incoming:
+                    task = self._incoming.popleft()
+                    self._live.add(task)
+                    live += 1
+                    live -= self._step(task, None, None)
+                while self._finished:
+                    task, token, value, error = self._finished.popleft()
+                    if token == task.token:
+                        live -= self._step(task, value, error)
+                now = _monotonic()
+                while timers and timers[0][0] <= now:
+                    _when, _n, task, token = heapq.heappop(timers)
+                    if token != task.token:
+                        continue                    # woken before its deadline
+                    wait, task.waiting = task.waiting, None
+                    if wait is not None:
+                        waiting.discard(task)
+                        if wait.clear:
+                            wait.event.clear()
+                    if task.sock is not None:
+                        sel.unregister(task.sock)
+                        task.sock = None
+                    live -= self._step(task, False, None)
+                if live == 0:
+                    with self._lock:
+                        if not self._incoming and not self._finished:
+                            self._end()
+                            return
+                    continue
+                if self._incoming or self._finished:
+                    continue
+                timeout = None if not timers else max(0.0, timers[0][0] - _monotonic())
+                nudged = False
+                for key, _mask in sel.select(timeout):
+                    task = key.data
+                    if task is None:
+                        nudged = True
+                        continue
+                    sel.unregister(key.fileobj)
+                    task.sock = None
+                    live -= self._step(task, True, None)
+                if nudged:
+                    try:
+                        while nudge_r.recv(4096):
+                            pass
+                    except (BlockingIOError, InterruptedError):
+                        pass
+                    for task in [t for t in waiting if t.waiting is not None and t.waiting.event.is_set()]:
+                        wait, task.waiting = task.waiting, None
+                        assert wait is not None, "picked above for its waiting event"
+                        waiting.discard(task)
+                        if wait.clear:
+                            wait.event.clear()
+                        live -= self._step(task, True, None)
+        finally:
+            sel.close()
+
+    def _step(self, task: _Task, value: Any, error: BaseException | None) -> int:
+        """Resume a task until it waits again; 1 when it ended (done called), else 0."""
+        task.token += 1
+        try:
+            if error is not None:
+                what = task.gen.throw(error)
+            else:
+                what = task.gen.send(value)
+        except StopIteration as stop:
+            self._finish(task, stop.value, None)
+            return 1
+        except BaseException as exc:  # noqa: BLE001 - reported to the task's owner
+            self._finish(task, None, exc)
+            return 1
+        kind = what[0]
+        token = task.token
+        if kind == "read" or kind == "write":
+            _k, sock, deadline = what
+            try:
+                self._sel.register(sock, selectors.EVENT_READ if kind == "read" else selectors.EVENT_WRITE,
+                                   task)
+            except (ValueError, KeyError, OSError) as exc:   # a closed socket: the task's own failure
+                self._finished.append((task, token, None, OSError(f"cannot wait on {sock!r}: {exc}")))
+                return 0
+            task.sock = sock
+            heapq.heappush(self._timers, (deadline, next(self._seq), task, token))
+        elif kind == "until":
+            heapq.heappush(self._timers, (what[1], next(self._seq), task, token))
+        elif kind == "wait":
+            wait: Wait = what[1]
+            if wait.event.is_set():
+                if wait.clear:
+                    wait.event.clear()
+                self._finished.append((task, token, True, None))
+            else:
+                task.waiting = wait
+                self._waiting.add(task)
+                heapq.heappush(self._timers, (_monotonic() + max(0.0, wait.seconds),
+                                              next(self._seq), task, token))
+        elif kind == "call":
+            self._submit(task, token, what[1])
+        else:                                       # a bug in this module
+            self._finished.append((task, token, None, TypeError(f"unknown wait {what!r}")))
+        return 0
+
+    def _finish(self, task: _Task, value: Any, error: BaseException | None) -> None:
+        self._live.discard(task)
+        try:
+            task.done(value, error)
+        except Exception:  # noqa: BLE001
+            log.exception("a poll task's completion failed")
+
+    def _submit(self, task: _Task, token: int, call: Call) -> None:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._call_threads, thread_name_prefix="poll-call")
+
+        def work() -> None:
+            try:
+                result: tuple[Any, BaseException | None] = (call.fn(*call.args), None)
+            except BaseException as exc:  # noqa: BLE001 - thrown into the task at its yield
+                result = (None, exc)
+            self._finished.append((task, token, *result))
+            self.nudge()
+        self._pool.submit(work)
+
+    # -- steps -> waits ------------------------------------------------------------------
+    def _drive(self, steps: Steps[T]) -> _Loop[T]:
+        """The task: runs a steps generator, doing each step with the loop's waits."""
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                step = steps.throw(error) if error is not None else steps.send(value)
+            except StopIteration as stop:
+                result: T = stop.value      # the steps' return value (StopIteration types it Any)
+                return result
+            value, error = None, None
+            try:
+                kind = type(step)
+                if kind is Exchange:
+                    value = yield from self._exchange(step)
+                elif kind is Call:
+                    value = yield ("call", step)
+                elif kind is Wait:
+                    value = yield ("wait", step)
+                else:
+                    raise TypeError(f"not a step: {step!r}")
+            except Exception as exc:  # noqa: BLE001 - thrown back into the steps at their yield
+                error = exc
+
+    def _exchange(self, op: Exchange) -> _Loop[bytes]:
+        """Channel.exchange on the loop (see the module notes)."""
+        ch = op.channel
+        tr = ch.transport
+        if not isinstance(tr, TcpTransport):        # not a socket: the blocking exchange, off the loop
+            reply: bytes = yield ("call", Call(ch.exchange, op.request, op.extractor, op.match, op.timeout,
+                                               op.retries))
+            return reply
+        stats = ch.stats
+        stats.exchanges += 1
+        error: Exception | None = None
+        for attempt in range(op.retries + 1):
+            if attempt:
+                stats.retries += 1
+            try:
+                sent_at = yield from self._send(ch, tr, op.request)
+                frame = yield from self._receive(ch, tr, sent_at, op)
+            except LinkError:
+                stats.link_errors += 1
+                stats.failed += 1
+                ch._last_activity = _monotonic()
+                raise
+            except NoReply as exc:
+                error = exc
+                try:
+                    _discard(tr)                    # the start of a late reply
+                except LinkError:
+                    tr.close()                      # the next exchange reconnects
+                if not ch.retry_silence:
+                    break
+                continue
+            except ProtocolError as exc:
+                error = exc
+                continue
+            stats.ok += 1
+            ch._last_activity = _monotonic()
+            return frame
+        stats.failed += 1
+        assert error is not None
+        raise error
+
+    def _send(self, ch: Any, tr: TcpTransport, request: bytes) -> _Loop[float]:
+        wake = ch.WAKE_BYTES
+        gap = ch._wake_gap if request[:wake] == b"\xfe" * wake else ch.idle_gap
+        ready_at = ch._last_activity + gap
+        if ready_at > _monotonic():
+            yield ("until", ready_at)
+        if tr._sock is None:
+            yield from self._connect(tr)
+        else:
+            _nonblocking(tr)
+        try:
+            _discard(tr)
+        except LinkError:                           # it died idle: reconnect once
+            tr.close()
+            yield from self._connect(tr)
+            _discard(tr)
+        sock = tr._sock
+        assert sock is not None
+        view = memoryview(request)
+        deadline = _monotonic() + tr.connect_timeout
+        while view:
+            try:
+                sent = sock.send(view)
+            except _AGAIN:
+                sent = 0
+            except OSError as exc:
+                raise tr._fail(exc) from None
+            view = view[sent:]
+            if view:
+                if _monotonic() >= deadline:
+                    raise tr._fail(_("timed out"))
+                yield ("write", sock, deadline)
+        log.debug("%s > %s", tr.url, request.hex(" ").upper())
+        return _monotonic() + len(request) * tr.byte_time()
+
+    def _connect(self, tr: TcpTransport) -> _Loop[None]:
+        host, port = tr.spec.host, tr.spec.tcp_port
+        try:
+            family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+        except ValueError:                          # a name: resolving blocks, so on the pool
+            yield ("call", Call(tr.open))
+            _nonblocking(tr)
+            return
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        err = sock.connect_ex((host, port))
+        if err not in (0, _EINPROGRESS):
+            sock.close()
+            raise _cannot_connect(tr, OSError(err, os.strerror(err)))
+        if err:
+            writable = yield ("write", sock, _monotonic() + tr.connect_timeout)
+            err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) if writable else -1
+            if err:
+                sock.close()
+                raise _cannot_connect(tr, OSError(err, os.strerror(err)) if err > 0 else
+                                      TimeoutError("timed out"))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        tr._sock = sock
+
+    def _receive(self, ch: Any, tr: TcpTransport, sent_at: float, op: Exchange) -> _Loop[bytes]:
+        extractor, match, timeout = op.extractor, op.match, op.timeout
+        buf = b""
+        garbage = False
+        deadline = sent_at + timeout
+        last_rx = _monotonic()
+        sock = tr._sock
+        assert sock is not None
+        while True:
+            now = _monotonic()
+            if buf:
+                deadline = max(deadline, last_rx + min(ch.inter_byte_timeout, timeout))
+            if garbage and now - last_rx >= ch.garbage_quiet:
+                break
+            if now >= deadline:
+                break
+            try:
+                chunk = sock.recv(4096)
+            except _AGAIN:
+                yield ("read", sock, min(deadline, last_rx + ch.garbage_quiet) if garbage else deadline)
+                continue
+            except OSError as exc:
+                raise tr._fail(exc) from None
+            if not chunk:
+                raise tr._fail(_("closed by the converter"))
+            last_rx = _monotonic()
+            frame, buf, garbage = scan_frames(buf + chunk, extractor, match, garbage)
+            if frame is not None:
+                return frame
+        raise ch.no_frame(buf, garbage, timeout)
+
+
+_EINPROGRESS = getattr(__import__("errno"), "EINPROGRESS", 115)
+
+
+def _cannot_connect(tr: TcpTransport, exc: BaseException) -> LinkError:
+    return LinkError(_("Cannot connect to {host}:{port}: {reason}").format(
+        host=tr.spec.host, port=tr.spec.tcp_port, reason=exc))
+
+
+def _nonblocking(tr: TcpTransport) -> None:
+    """A worker thread's Call may have left the socket blocking (TcpTransport.settimeout)."""
+    sock = tr._sock
+    if sock is not None and sock.gettimeout() != 0.0:
+        sock.setblocking(False)
+
+
+def _discard(tr: TcpTransport) -> None:
+    """Drop stale input without waiting; a connection closed while idle raises LinkError."""
+    sock = tr._sock
+    if sock is None:
+        raise LinkError(_("Link {url} is not open").format(url=tr.url))
+    try:
+        while True:
+            if not sock.recv(4096):
+                raise tr._fail(_("closed by the converter"))
+    except _AGAIN:
+        return
+    except OSError as exc:
+        raise tr._fail(exc) from None

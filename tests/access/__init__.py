@@ -1,0 +1,1 @@
+"""Login, lockout, operators and roles (access/)."""

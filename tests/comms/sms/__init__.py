@@ -1,0 +1,1 @@
+"""The GSM modem and SMS PDUs (comms/sms/)."""

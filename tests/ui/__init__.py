@@ -1,0 +1,1 @@
+"""GUI tests (offscreen Qt; tests/ui/xvfb starts a real X server)."""

@@ -1,0 +1,91 @@
+"""The demo station: what create_demo_station promises (counts, every mode and state, three
+months of readings and sales, the ledger invariant), simulators that answer on every link at
+the stored readings, and a clean stop (the suite's leak check fails on a stray thread)."""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from billing.alarms import level
+from comms.polling.archive_plans import meter_config
+from comms.session import LinkSession
+from models import oplog
+from models.accounts import Account
+from models.archive import Customer, Link, Meter, Reading
+from models.db import Database
+from models.ledger import LedgerEntry, Receipt
+from ui.demo import DEMO_OPERATOR, DEMO_PASSWORD, create_demo_station
+
+
+def _check_contents(db: Database) -> None:
+    now = datetime.now(UTC)
+    with db.read() as s:
+        meters = s.execute(sa.select(Meter)).scalars().all()
+        assert len(meters) == 144
+        assert Counter(m.protocol for m in meters) == {"dlt645-2007": 96, "modbus": 24, "cjt188": 24}
+        assert s.scalar(sa.select(sa.func.count()).select_from(Link)) == 4
+        accounts = s.execute(sa.select(Account)).scalars().all()
+        assert {a.mode for a in accounts} == {"station-prepaid", "meter-prepaid", "postpaid"}
+        open_levels = Counter(level(a) for a in accounts if a.state == "open")
+        assert {"normal", "alarm1", "alarm2", "arrears"} <= set(open_levels)
+        assert any(a.state == "closed" for a in accounts)
+        assert any(m.keep_power for m in meters) and any(m.relay_state == "open" for m in meters)
+        assert any(m.comm_state == "lost" for m in meters)
+        bound = {a.room_id for a in accounts}
+        assert bound and s.scalar(sa.select(sa.func.count()).select_from(Customer).where(Customer.phone != "")) > 100
+        # the ledger invariant: every cached balance is the sum of the account's entries
+        sums = dict(s.execute(sa.select(LedgerEntry.account_id, sa.func.sum(LedgerEntry.amount_fen))
+                              .group_by(LedgerEntry.account_id)).all())
+        assert all(a.balance_fen == int(sums.get(a.id, 0)) for a in accounts)
+        # three months of readings (every day, every meter) and of sales with receipts
+        first, count = s.execute(sa.select(sa.func.min(Reading.at), sa.func.count()).select_from(Reading)).one()
+        assert first <= now - timedelta(days=89) and count >= 144 * 88
+        per_meter = Counter(s.execute(sa.select(Reading.meter_id).where(Reading.source == "poll")).scalars())
+        assert min(per_meter.values()) >= 85
+        sales = s.execute(sa.select(LedgerEntry.at).where(LedgerEntry.kind.in_(("purchase", "bill_payment")))
+                          ).scalars().all()
+        assert len(sales) > 200 and min(sales) <= now - timedelta(days=75)
+        assert s.scalar(sa.select(sa.func.count()).select_from(Receipt).where(Receipt.kind == "sale")) == len(sales)
+        assert s.scalar(sa.select(sa.func.count()).select_from(Reading).where(Reading.flag != "")) == 0
+        assert oplog.verify(s).ok
+
+
+def _check_simulators(db: Database) -> None:
+    """One meter per link answers, at (or just above) its last stored reading."""
+    with db.read() as s:
+        links = s.execute(sa.select(Link).order_by(Link.id)).scalars().all()
+        picks = []
+        for link in links:
+            assert link.url.startswith("tcp://127.0.0.1:")
+            meter = s.execute(sa.select(Meter).where(Meter.link_id == link.id, Meter.comm_state == "online")
+                              .order_by(Meter.id).limit(1)).scalar_one()
+            last = s.execute(sa.select(Reading.energy_milli).where(Reading.meter_id == meter.id)
+                             .order_by(Reading.at.desc()).limit(1)).scalar_one()
+            picks.append((link.url, meter, last))
+    for url, meter, last in picks:
+        quantity = "volume" if meter.kind == "water" else "energy"
+        with LinkSession(url) as session:
+            value = session.driver(meter_config(meter)).read((quantity,))[quantity].value
+        assert Decimal(last) / 1000 <= value < Decimal(last) / 1000 + 1, (meter.number, value, last)
+
+
+def test_demo_station_is_full_and_stops_cleanly(tmp_path):
+    demo = create_demo_station("TEST", str(tmp_path / "demo"))
+    try:
+        print(f"\ndemo creation: {demo.seconds:.1f} s, {demo.counts}")
+        assert (demo.operator, demo.password) == (DEMO_OPERATOR, DEMO_PASSWORD)
+        assert len(demo.simulators) == 4
+        db = Database.open(demo.url)
+        try:
+            _check_contents(db)
+            _check_simulators(db)
+        finally:
+            db.dispose()
+    finally:
+        demo.stop()
+    assert demo.simulators == []
+    assert not [t for t in threading.enumerate() if t.name.startswith("sim-")]
