@@ -71,7 +71,7 @@ def test_honest_log_verifies_and_reaches_the_backups_anchor(station):
     anchor = json.loads(Path(f"{b}.sig").read_text())["oplog"]
     r = run("log", "verify", "--anchor", f"{anchor['seq']}:{anchor['hash']}")
     assert r.returncode == 0, r.stderr
-    head = run("log", "head").stdout.strip()
+    head = run("log", "head", extra=AUTH).stdout.strip()
     assert run("log", "verify", "--anchor", head).returncode == 0
     r = run("log", "verify", "--anchor", "12:nothex")
     assert r.returncode == 1 and "SEQ:HASH" in _line(r)

@@ -62,7 +62,7 @@ def test_operator_lifecycle(cli):
     r = cli("operator", "unlock", "cas", env={"METERSTATION_OPERATOR": "root", "METERSTATION_PASSWORD": "nope"})
     assert r.returncode == 1 and "Wrong operator name or password" in _one_line(r.stderr)
     # the log has it all and is intact
-    r = cli("log", "show", "--json", "--limit", "100")
+    r = cli("log", "show", "--json", "--limit", "100", env=auth)
     entries = json.loads(r.stdout)["entries"]
     actions = [e["action"] for e in entries]
     assert actions.count("operator.add") == 3 and "denied" in actions and "login.failed" in actions
@@ -106,14 +106,16 @@ def test_chinese_messages(cli):
 def test_log_export(cli, tmp_path):
     cli("operator", "add", "root", "--role", "super-admin", stdin="secret-1\n")
     out = tmp_path / "log.xlsx"
-    r = cli("log", "export", str(out))
+    root = {"METERSTATION_OPERATOR": "root", "METERSTATION_PASSWORD": "secret-1"}
+    r = cli("log", "export", str(out), env=root)
     assert r.returncode == 0, r.stderr
     from openpyxl import load_workbook
 
     ws = load_workbook(out).active
     rows = list(ws.values)
-    assert rows[0][0] == "No." and rows[1][4] == "operator.add"
-    r = cli("log", "export", str(tmp_path / "log.txt"))
+    assert rows[0][0] == "No." and rows[1][4] == "login"          # the exporter's own login, newest first
+    assert [r[4] for r in rows[1:]].count("operator.add") == 1
+    r = cli("log", "export", str(tmp_path / "log.txt"), env=root)
     assert r.returncode == 1
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from access import log_view
 from models import oplog, station_files
-from models.errors import InvalidInput
+from models.errors import AuthenticationFailed, InvalidInput
+from models.rights import Actor
 from resources.i18n import _
 from ui.cli.context import CliContext
 
@@ -55,23 +57,19 @@ def _filters(args) -> dict:
             "since": _day(args.since), "until": _day(args.until, end=True)}
 
 
-def _may_view(ctx: CliContext) -> None:
-    actor = ctx.optional_actor()
-    if actor is not None:
-        actor.require("log_view")
-
-
-def _rows(ctx: CliContext, args, limit: int | None) -> list[dict]:
-    _may_view(ctx)
-    with ctx.db().read() as s:
-        return [{"seq": e.seq, "at": e.at.astimezone().isoformat(timespec="seconds"), "operator": e.operator,
-                 "station": e.station, "action": e.action, "target": e.target,
-                 "details": json.loads(e.details)}
-                for e in oplog.search(s, limit=limit, **_filters(args))]
+def _viewer(ctx: CliContext) -> Actor:
+    """Reading the log is a right (log_view): name the operator, as for commands that change data."""
+    if not ctx.operator_name():
+        raise AuthenticationFailed(_("Reading the operation log needs an operator with the right to view it: "
+                                     "name the operator with --operator or METERSTATION_OPERATOR"))
+    return ctx.actor()
 
 
 def show_(ctx: CliContext, args) -> int:
-    rows = _rows(ctx, args, args.limit)
+    entries = log_view.search(ctx.db(), _viewer(ctx), limit=args.limit, **_filters(args))
+    rows = [{"seq": e.seq, "at": e.at.astimezone().isoformat(timespec="seconds"), "operator": e.operator,
+             "station": e.station, "action": e.action, "target": e.target, "details": json.loads(e.details)}
+            for e in entries]
     if ctx.json:
         ctx.emit({"entries": rows, "count": len(rows)})
         return 0
@@ -85,10 +83,9 @@ def export_(ctx: CliContext, args) -> int:
     """Streamed: rows go from the cursor to the file as they come (flat memory at any size)."""
     from printing.oplog_export import export_log
 
+    actor = _viewer(ctx)
     target = station_files.output_path(args.file, url=ctx.url, force=args.force)
-    _may_view(ctx)
-    with ctx.db().read() as s:
-        n = export_log(s, target, **_filters(args))
+    n = log_view.export(ctx.db(), actor, target, write=export_log, **_filters(args))
     ctx.say(_("{n} log rows written to {file}").format(n=n, file=args.file))
     return 0
 
@@ -104,11 +101,7 @@ def _anchor(text: str | None) -> oplog.Anchor | None:
 
 
 def head(ctx: CliContext, args) -> int:
-    actor = ctx.optional_actor()
-    if actor is not None:
-        actor.require("log_view")
-    with ctx.db().read() as s:
-        anchor = oplog.head_anchor(s)
+    anchor = log_view.head(ctx.db(), _viewer(ctx))
     if ctx.json:
         ctx.emit({"seq": anchor.seq, "hash": anchor.hash, "anchor": str(anchor)})
     else:

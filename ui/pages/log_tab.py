@@ -8,6 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QDateEdit, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from access import log_view
 from billing.ledger_words import operator_text
 from models import oplog
 from resources.i18n import _
@@ -59,11 +60,9 @@ class LogTab(QWidget):
 
     def _query(self, filters: dict, limit: int | None) -> list[list[object]]:
         """Runs on a worker: `filters` were read from the widgets beforehand."""
-        self.session.actor.require("log_view")
-        with self.session.db.read() as s:
-            return [[e.seq, e.at.astimezone().strftime("%Y-%m-%d %H:%M:%S"), operator_text(e.operator), e.station,
-                     action_name(e.action), e.target, details_text(e.details)]
-                    for e in oplog.search(s, limit=limit, **filters)]
+        return [[e.seq, e.at.astimezone().strftime("%Y-%m-%d %H:%M:%S"), operator_text(e.operator), e.station,
+                 action_name(e.action), e.target, details_text(e.details)]
+                for e in log_view.search(self.session.db, self.session.actor, limit=limit, **filters)]
 
     def refresh(self) -> None:
         if self.session.can("log_view"):
@@ -89,15 +88,16 @@ class LogTab(QWidget):
             return
         filters = self._filters()
 
-        def run():          # streamed from the cursor to the file: a year of log in flat memory
+        def in_words(s, target, **filters) -> int:      # the writer the service runs after its check
             from printing.oplog_export import export_rows
 
-            self.session.actor.require("log_view")
-            with self.session.db.read() as s:
-                return export_rows(path, ([seq, at.astimezone().strftime("%Y-%m-%d %H:%M:%S"), operator_text(op),
-                                           station, action_name(action), target, details_text(details)]
-                                          for seq, at, op, station, action, target, details
-                                          in oplog.search_rows(s, **filters)))
+            return export_rows(target, ([seq, at.astimezone().strftime("%Y-%m-%d %H:%M:%S"), operator_text(op),
+                                         station, action_name(action), target_, details_text(details)]
+                                        for seq, at, op, station, action, target_, details
+                                        in oplog.search_rows(s, **filters)))
+
+        def run():          # streamed from the cursor to the file: a year of log in flat memory
+            return log_view.export(self.session.db, self.session.actor, path, write=in_words, **filters)
         tasks.read(self, run, on_done=lambda n: self.status.setText(
             _("{n} log rows written to {file}").format(n=n, file=path)))
 

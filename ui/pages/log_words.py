@@ -50,10 +50,11 @@ ACTIONS = {
     "sms.expired": N_("SMS expired"),
     "backup": N_("Backup made"), "backup.scheduled": N_("Scheduled backup"), "restore": N_("Backup restored"),
     "archive.import": N_("Archive imported"), "archive.export": N_("Archive exported"),
-    "demo.history": N_("Demo history created"),
+    "demo.history": N_("Demo history created"), "log.export": N_("Operation log exported"),
 }
 
 KEYS = {
+    "rows": N_("Rows"), "filters": N_("Filters"),
     "receipt": N_("Receipt No."), "amount": N_("Amount (yuan)"), "method": N_("Payment method"),
     "reference": N_("Reference"), "balance": N_("Balance after"), "key": N_("Request key"),
     "reason": N_("Reason"), "reverses": N_("Reverses receipt"), "refund": N_("Refunded"),

@@ -1,0 +1,85 @@
+"""Who may see the operation log: search it, export it, read its chain head.
+
+Every front end (CLI `log show|export|head`, the Settings → Operation log page) reads the log
+through here, so the `log_view` right is checked once, in the service. A refusal is logged
+(models.audit.audited) like any other service's; an export is logged too (`log.export`, with
+the row count and the filters), a plain search or head is not (reading leaves no trace, as
+with reports).
+
+The export's file writer is handed in by the caller (`write`): access/ builds on models alone
+(import-linter contract in pyproject.toml), so it may not import printing/. The CLI passes
+printing.oplog_export.export_log; the page passes its own writer that shows actions in words.
+The writer runs inside the service, after the check, so no front end can write a file first.
+`log verify` (the integrity check) is not a read of the rows and stays open to every caller.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from models import oplog
+from models.audit import audited, record
+from models.db import Database
+from models.errors import PermissionDenied
+from models.rights import Actor
+from resources.i18n import _
+
+RIGHT = "log_view"
+
+# write(session, path, **filters) -> rows written
+Writer = Callable[..., int]
+
+
+def _require(db: Database, actor: Actor, action: str, target: str = "") -> None:
+    """The check, refused and logged through models.audit.audited (in a write transaction of
+    its own); on success nothing is written here."""
+    if not isinstance(actor, Actor):        # the type says Actor; a front end passing None is refused
+        raise PermissionDenied(_("Reading the operation log needs an operator with the right to view it"))
+    if actor.can(RIGHT):
+        return
+    with audited(db, actor, action, target):
+        actor.require(RIGHT)
+
+
+def search(db: Database, actor: Actor, *, limit: int | None = 200, **filters: Any) -> list[oplog.OpLogEntry]:
+    """Log rows matching models.oplog.search's filters, newest first (detached: read them freely)."""
+    _require(db, actor, "log.show")
+    with db.read() as s:
+        rows = list(oplog.search(s, limit=limit, **filters))
+        s.expunge_all()
+    return rows
+
+
+def head(db: Database, actor: Actor) -> oplog.Anchor:
+    """The chain head (SEQ:HASH) to keep outside the database."""
+    _require(db, actor, "log.head")
+    with db.read() as s:
+        return oplog.head_anchor(s)
+
+
+def export(db: Database, actor: Actor, path: str | Path, *, write: Writer, **filters: Any) -> int:
+    """Stream the rows matching `filters` to `path` with `write(session, path, **filters)`;
+    log `log.export` with the row count and the filters; return the count."""
+    _require(db, actor, "log.export", str(path))
+    with db.read() as s:
+        n = write(s, path, **filters)
+    with db.write() as s:
+        record(s, actor, "log.export", str(path), {"rows": n, "filters": _shown(filters)})
+    return n
+
+
+def _shown(filters: dict[str, Any]) -> dict[str, Any]:
+    """The filters that were set, as JSON-friendly values."""
+    out: dict[str, Any] = {}
+    for k, v in filters.items():
+        if v is None:
+            continue
+        if isinstance(v, datetime):
+            out[k] = v.isoformat(timespec="seconds")
+        elif isinstance(v, list | tuple | set | frozenset):
+            out[k] = sorted(str(x) for x in v)
+        else:
+            out[k] = v if isinstance(v, int | str | bool) else str(v)
+    return out
