@@ -1,10 +1,6 @@
 """Every page of the main window (on the demo station, every settings tab opened) and the main
 dialogs, rendered in zh_CN: no English word left on screen except numbers, units, codes the user
 typed and a few allow-listed tokens (tests/ui/words/english_text.py).
-
-Texts found in files this branch does not own are listed in ELSEWHERE with the reason; they are
-checked by an xfail test so the list shrinks (strict: when they are fixed the xfail fails and the
-entry must go).
 """
 from __future__ import annotations
 
@@ -15,10 +11,6 @@ import pytest
 from tests.ui.words.english_text import english, is_english
 
 STATION = "一号窗口"
-
-# (where, text) pairs known to be English on screen, in files owned by other branches.
-ELSEWHERE: dict[tuple[str, str], str] = {}
-
 
 def test_the_rule():
     flagged = ["online", "flat", "sharp=1.1500 peak=0.9000", "JSON, see models/receipt_layout.py", "Cancel",
@@ -172,11 +164,4 @@ def found(qapp, qtbot, demo, zh):
 
 
 def test_every_screen_is_in_chinese(found):
-    mine = {k: v for k, v in found.items() if k not in ELSEWHERE}
-    assert mine == {}, "\n".join(f"{screen}: {where} {text!r}" for (where, text), screen in sorted(mine.items()))
-
-
-@pytest.mark.skipif(not ELSEWHERE, reason="no English found in files owned by other branches")
-@pytest.mark.xfail(strict=True, reason="English left in files owned by other branches (see ELSEWHERE)")
-def test_english_left_elsewhere(found):
-    assert not [k for k in ELSEWHERE if k in found]
+    assert found == {}, "\n".join(f"{screen}: {where} {text!r}" for (where, text), screen in sorted(found.items()))
