@@ -12,14 +12,19 @@ this module turns them into local days and wall-clock times and back.
     station_time.at(day, time(2, 30))   # the aware UTC instant of a local day and time
     station_time.utc(naive_wall)        # a naive station wall-clock time as aware UTC
 
-The zone is read once per process through models.settings (a station-local setting, loaded
-before anything else; the settings module registers its reader here) and re-read after
-settings.set_local changes it; forget() drops it.
+The zone is the database's (one value for every station sharing it: ledger_daily, the daily
+totals of the ledger, is shared by them all), read once per process on first use from the
+database the process opened (Database.open and the command line's database bind it here with
+use_database; models.db registers models.zone_store's reader), and re-read after settings.put changes it
+(refused once the ledger has entries); forget() drops it. Without a database (yet) the default
+is used and not remembered, with a warning.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -27,25 +32,68 @@ DEFAULT_ZONE = "Asia/Shanghai"
 log = logging.getLogger(__name__)
 
 _zone: ZoneInfo | None = None
-_source: Callable[[], str] | None = None       # models.settings: the setting's current value
+_reader: Callable[[object, bool], str | None] | None = None  # models.zone_store: the zone's name in a database
+_database: weakref.ref[object] | None = None       # the database this process works on
+_warned: set[str] = set()
 
 
-def read_zone_from(source: Callable[[], str]) -> None:
-    """Where the zone's name comes from: models.settings registers the reader of its setting
-    station.timezone when it is loaded (this module sits below it: the settings module's
-    writer logs through the operation log, whose daily ledger rows need the station's day)."""
-    global _source, _zone
-    _source, _zone = source, None
+def read_zone_from(reader: Callable[[object, bool], str | None]) -> None:
+    """How the zone's name is read from a database: models.db registers models.zone_store's reader
+    of the database setting station.timezone (this module sits below both: it is stdlib only).
+    reader(db, False) returns None when the database cannot be read (no schema yet, a server
+    away); reader(db, True), for a database being migrated, falls back to this station's file."""
+    global _reader, _zone
+    _reader, _zone = reader, None
+
+
+def use_database(db: object) -> None:
+    """The station's database for this process (Database.open, the command line's database): the
+    zone is read from it on next use. Held weakly: a disposed, dropped database reads as none."""
+    global _database, _zone
+    _database, _zone = weakref.ref(db), None
+
+
+def drop_database(db: object) -> None:
+    """`db` is closed (Database.dispose): if it is the one in use, no database is in use now."""
+    global _database, _zone
+    if _database is not None and _database() is db:
+        _database, _zone = None, None
+
+
+def _warn_once(reason: str) -> None:
+    if reason not in _warned:
+        _warned.add(reason)
+        log.warning("station time zone: %s; using %s", reason, DEFAULT_ZONE)
 
 
 def zone() -> ZoneInfo:
-    """The station's time zone (setting station.timezone)."""
+    """The station's time zone (database setting station.timezone)."""
     global _zone
-    if _zone is None:
-        if _source is None:          # a process that never loaded models.settings (a worker process)
-            log.warning("station time zone: models.settings is not loaded; using %s", DEFAULT_ZONE)
-        _zone = ZoneInfo(_source() if _source is not None else DEFAULT_ZONE)
+    if _zone is not None:
+        return _zone
+    db = _database() if _database is not None else None
+    if db is None or _reader is None:    # no database opened yet: not remembered, read once one is
+        _warn_once("no station database is open yet")
+        return ZoneInfo(DEFAULT_ZONE)
+    name = _reader(db, False)
+    if name is None:               # unreadable now: not remembered either
+        _warn_once("the station database could not be read")
+        return ZoneInfo(DEFAULT_ZONE)
+    _zone = ZoneInfo(name)
     return _zone
+
+
+@contextmanager
+def migrating(db: object) -> Iterator[None]:
+    """While `db` is migrated: its zone, or — before migration 0013 moved the zone into the
+    database — the one this station's settings file named (the zone 0013 then stores), so a
+    back-fill draws the days the station drew; the database in use is read again afterwards."""
+    global _zone
+    _zone = ZoneInfo((_reader(db, True) if _reader is not None else None) or DEFAULT_ZONE)
+    try:
+        yield
+    finally:
+        _zone = None
 
 
 def forget() -> None:
