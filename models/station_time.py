@@ -11,6 +11,7 @@ this module turns them into local days and wall-clock times and back.
     station_time.wall(at)               # the same, naive (what tariff periods are written in)
     station_time.at(day, time(2, 30))   # the aware UTC instant of a local day and time
     station_time.utc(naive_wall)        # a naive station wall-clock time as aware UTC
+    station_time.text(at)               # "2026-11-30 14:05:09" as people at the station read it
 
 The zone is the database's (one value for every station sharing it: ledger_daily, the daily
 totals of the ledger, is shared by them all), read once per process on first use from the
@@ -139,6 +140,19 @@ def day_of(when: datetime) -> date:
 def at(day: date, clock: time) -> datetime:
     """The aware UTC instant of the station's local `day` at `clock`."""
     return datetime.combine(day, clock, tzinfo=zone()).astimezone(UTC)
+
+
+def day_start(day: date) -> datetime:
+    """The aware UTC instant the station's `day` begins (a date filter's bound)."""
+    return at(day, time())
+
+
+def text(when: datetime | None, seconds: bool = True) -> str:
+    """An instant as the station's wall-clock text, "YYYY-MM-DD HH:MM:SS" (or without seconds);
+    a naive one is taken as station wall-clock time already (wall); "" for None."""
+    if when is None:
+        return ""
+    return wall(when).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
 def utc_offset_minutes(when: datetime | None = None) -> int:

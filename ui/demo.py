@@ -23,7 +23,7 @@ import random
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal
 from itertools import pairwise
@@ -36,6 +36,7 @@ from access import login as auth
 from access import operators as operator_service
 from archive import places as archive_places
 from archive import service as archive_service
+from models import station_time
 from models.db import Database
 from ui import demo_cache
 from ui.demo_bulk import add_bulk_meters
@@ -198,11 +199,12 @@ def _plan(rng: random.Random) -> list[DemoMeter]:
 
 
 def _reading_times(now: datetime) -> list[datetime]:
-    """A reading at 00:30 local every day for DAYS days, and one five minutes ago."""
-    today = now.astimezone().date()
+    """A reading at 00:30 station time every day for DAYS days, and one five minutes ago (the
+    history is the station's: its days are the ones the reports and bills draw)."""
+    today = station_time.day_of(now)
     out = []
     for back in range(DAYS, -1, -1):
-        at = datetime.combine(today - timedelta(days=back), dtime(0, 30)).astimezone().astimezone(UTC)
+        at = station_time.at(today - timedelta(days=back), dtime(0, 30))
         if at < now - timedelta(minutes=20):
             out.append(at)
     out.append((now - timedelta(minutes=5)).replace(second=0, microsecond=0))
@@ -215,7 +217,7 @@ def _plan_uses(rng: random.Random, meters: list[DemoMeter], times: list[datetime
         m.start_milli = rng.randrange(50_000, 800_000) * 10 if not water else rng.randrange(5_000, 80_000) * 10
         for a, b in pairwise(times):
             hours = Decimal((b - a).total_seconds()) / 3600
-            weekend = a.astimezone().weekday() >= 5
+            weekend = station_time.day_of(a).weekday() >= 5
             factor = Decimal(rng.randrange(60, 140)) / 100 * (Decimal("1.15") if weekend else 1)
             m.uses.append(int(m.load * hours * factor * 100) * 10)
 
@@ -239,7 +241,7 @@ def _archive(db: Database, admin, meters: list[DemoMeter]) -> None:
                                     area="36.50" if shop else "89.00", people="" if shop else "3")
     for i, (name, protocol, _baud) in enumerate(LINKS):
         archive_service.add_link(db, admin, name, f"tcp://127.0.0.1:{i + 1}", protocol)
-    installed = (date.today() - timedelta(days=DAYS + 30)).isoformat()
+    installed = (station_time.today() - timedelta(days=DAYS + 30)).isoformat()
     for m in meters:
         m.meter_id = archive_service.add_meter(
             db, admin, m.number, address=m.address, link=LINKS[m.link][0], protocol=m.protocol,

@@ -15,7 +15,7 @@ import pickle
 import shutil
 import sys
 import tempfile
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,16 @@ def folder() -> Path:
     return Path(tempfile.gettempdir()) / "meterstation-demo-cache"
 
 
+def _today() -> str:
+    """The day the cached demo is good for: the demo's history is drawn in station days of a
+    fresh database, whose zone is the default one (no database is open yet when this is asked)."""
+    from zoneinfo import ZoneInfo
+
+    from models.station_time import DEFAULT_ZONE
+
+    return datetime.now(ZoneInfo(DEFAULT_ZONE)).date().isoformat()
+
+
 def key(station: str, seed: int) -> str:
     """The cache entry for this day, station, seed, demo/billing/models code and station key: the
     cached database's operation log is keyed with the station key (models/station_key.py), so a
@@ -42,14 +52,15 @@ def key(station: str, seed: int) -> str:
     from models import station_key
 
     kid = station_key.key_id(station_key.ensure())
-    h = hashlib.sha256(f"{date.today().isoformat()}|{station}|{seed}|{kid}".encode())
+    day = _today()
+    h = hashlib.sha256(f"{day}|{station}|{seed}|{kid}".encode())
     for name in _SOURCES:
         path = _ROOT / name
         files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
         for f in files:
             h.update(str(f.relative_to(_ROOT)).encode())
             h.update(f.read_bytes())
-    return f"{date.today().isoformat()}-{h.hexdigest()[:24]}"
+    return f"{day}-{h.hexdigest()[:24]}"
 
 
 def load(k: str, target_db: Path) -> tuple[list[Any], dict[str, int]] | None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from models import station_time
 from models.db import Database
 from resources.i18n import _
 
@@ -117,7 +118,7 @@ class _History:
             return
         binding = self.bindings[m.number]
         if m.mode == "postpaid":
-            local = at.astimezone()
+            local = station_time.local(at)      # bills on the 1st at 00:xx, station time
             if local.day == 1 and local.hour == 0:
                 month = (local - timedelta(days=1)).strftime("%Y-%m")
                 entry = charge_binding(self.s, acc, binding, m.milli, at, actor=self.system, kind="bill",

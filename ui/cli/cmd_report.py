@@ -17,7 +17,7 @@ from datetime import date, datetime
 
 from billing.reports.catalog import REPORTS, export_title, export_xlsx
 from billing.reports.records import RecordFilter, record_totals, totals_lines
-from models import station_files
+from models import station_files, station_time
 from resources.i18n import _
 from ui.cli.context import CliContext
 
@@ -65,7 +65,7 @@ def _text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return (value.astimezone() if value.tzinfo else value).strftime("%Y-%m-%d %H:%M")
+        return station_time.text(value, seconds=False)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
