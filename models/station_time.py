@@ -36,6 +36,7 @@ _zone: ZoneInfo | None = None
 _reader: Callable[[object, bool], str | None] | None = None  # models.zone_store: the zone's name in a database
 _database: weakref.ref[object] | None = None       # the database this process works on
 _warned: set[str] = set()
+_settled = False             # the ledger had entries when the zone was confirmed: it cannot change now
 
 
 def read_zone_from(reader: Callable[[object, bool], str | None]) -> None:
@@ -50,15 +51,15 @@ def read_zone_from(reader: Callable[[object, bool], str | None]) -> None:
 def use_database(db: object) -> None:
     """The station's database for this process (Database.open, the command line's database): the
     zone is read from it on next use. Held weakly: a disposed, dropped database reads as none."""
-    global _database, _zone
-    _database, _zone = weakref.ref(db), None
+    global _database, _zone, _settled
+    _database, _zone, _settled = weakref.ref(db), None, False
 
 
 def drop_database(db: object) -> None:
     """`db` is closed (Database.dispose): if it is the one in use, no database is in use now."""
-    global _database, _zone
+    global _database, _zone, _settled
     if _database is not None and _database() is db:
-        _database, _zone = None, None
+        _database, _zone, _settled = None, None, False
 
 
 def _warn_once(reason: str) -> None:
@@ -99,8 +100,26 @@ def migrating(db: object) -> Iterator[None]:
 
 def forget() -> None:
     """Read the zone setting again on next use (after it changed; tests between stations)."""
-    global _zone
-    _zone = None
+    global _zone, _settled
+    _zone, _settled = None, False
+
+
+def settled() -> bool:
+    """The zone in use was confirmed against the database when its ledger already had entries,
+    so it can no longer change (models.settings refuses): no need to check it again."""
+    return _settled and _zone is not None
+
+
+def confirm(name: str, settled: bool) -> None:
+    """The database's zone as read inside a transaction that writes ledger entries
+    (models/ledger_daily.py): another station may have set it after this process read it (only
+    possible while the ledger was empty); `settled`: the ledger had entries before."""
+    global _zone, _settled
+    if _zone is None or _zone.key != name:
+        if _zone is not None:
+            log.warning("station time zone: the database's zone is now %s (was %s here)", name, _zone.key)
+        _zone = ZoneInfo(name)
+    _settled = settled
 
 
 def now() -> datetime:

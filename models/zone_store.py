@@ -52,6 +52,17 @@ def file_zone() -> str | None:
     return value if zone_ok(value) else None
 
 
+def parse(raw: str | None) -> str:
+    """A stored value (JSON text, None when unset) as a zone name; the default when unset or invalid."""
+    if raw is None:
+        return station_time.DEFAULT_ZONE
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = None
+    return value if zone_ok(value) else station_time.DEFAULT_ZONE
+
+
 def _row(db: Database) -> tuple[bool, str]:
     """(stored, zone): the database's value, the default when it has none or an invalid one."""
     # not at import: models.settings loads this module before every command, --help included
@@ -59,13 +70,7 @@ def _row(db: Database) -> tuple[bool, str]:
 
     with db.read() as s:
         raw = s.execute(sa.text("SELECT value FROM settings WHERE key = :key"), {"key": KEY}).scalar()
-    if raw is None:
-        return False, station_time.DEFAULT_ZONE
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        value = None
-    return True, value if zone_ok(value) else station_time.DEFAULT_ZONE
+    return raw is not None, parse(raw)
 
 
 def stored_zone(db: object, migrating: bool = False) -> str | None:

@@ -157,3 +157,26 @@ def test_migration_0013_carries_the_upgrading_stations_zone(db, superadmin, stat
     with db.read() as s:
         assert s.execute(sa.select(sa.func.count()).select_from(oplog.OpLogEntry)
                          .where(oplog.OpLogEntry.target == ZONE)).scalar_one() == 1
+
+
+def test_a_station_that_read_the_zone_before_another_set_it_books_in_the_new_one(db, team):
+    """Station B read the zone (the default) before station A's administrator set it, while the
+    ledger was empty: B's first sale books its daily total on the database's day, not its stale
+    one, and B draws its days in the new zone from then on. The zone is chosen so that its day
+    differs from the default zone's day now."""
+    from datetime import datetime
+
+    from models.ledger_daily import LedgerDaily
+
+    far = "Etc/GMT+12" if datetime.now(ZoneInfo("Asia/Shanghai")).hour < 20 else "Pacific/Kiritimati"
+    station_time.use_database(db)
+    assert station_time.zone() == ZoneInfo("Asia/Shanghai")          # B has read the default
+    settings.put(db, team["ann"], ZONE, far)                          # A's administrator sets the zone
+    station_time.confirm("Asia/Shanghai", settled=False)              # ... which B, another process, missed
+    _a_sale(db, team["root"])                                         # B's first sale
+    with db.read() as s:
+        days = set(s.execute(sa.select(LedgerDaily.day)).scalars())
+    assert days == {datetime.now(ZoneInfo(far)).date()} and station_time.zone() == ZoneInfo(far)
+    assert station_time.settled() is False                            # that was the ledger's first entry
+    _a_sale(db, team["root"])
+    assert station_time.settled() is True                             # now it cannot change: not checked again
