@@ -180,3 +180,51 @@ def test_a_station_that_read_the_zone_before_another_set_it_books_in_the_new_one
     assert station_time.settled() is False                            # that was the ledger's first entry
     _a_sale(db, team["root"])
     assert station_time.settled() is True                             # now it cannot change: not checked again
+
+
+def test_a_change_racing_the_first_sale_waits_for_it_and_is_refused(db, team, monkeypatch):
+    """The first sale has inserted its entry and not committed yet when an administrator changes
+    the zone: the change waits for the sale (PostgreSQL: the ledger's SHARE lock; SQLite: the
+    write lock) and, the entry committed, is refused — no entry is ever booked in a zone that
+    changed under it."""
+    import threading
+
+    from models import ledger_daily
+
+    room = factories.place(db)[0]
+    factories.flat_tariff(db, team["root"], "居民电价", "0.5283")
+    view = factories.account(db, team["root"], tariff="居民电价", room_id=room)
+    inside, release = threading.Event(), threading.Event()
+    real = ledger_daily.confirm_zone
+
+    def paused(session, entries):                 # the sale's entry is in, uncommitted
+        inside.set()
+        assert release.wait(30)
+        real(session, entries)
+    monkeypatch.setattr(ledger_daily, "confirm_zone", paused)
+    outcome: dict[str, object] = {}
+
+    def sell() -> None:
+        outcome["sale"] = sales.sell(db, team["root"], view.number, Decimal("50"))
+
+    def change() -> None:
+        try:
+            settings.put(db, team["ann"], ZONE, "UTC")
+            outcome["change"] = "done"
+        except Conflict as e:
+            outcome["change"] = e
+
+    seller = threading.Thread(target=sell, name="sale")
+    seller.start()
+    try:
+        assert inside.wait(30)
+        changer = threading.Thread(target=change, name="zone-change")
+        changer.start()
+        changer.join(1.0)
+        assert changer.is_alive(), "the change did not wait for the sale in flight"
+    finally:
+        release.set()
+        seller.join(30)
+    changer.join(30)
+    assert "sale" in outcome and isinstance(outcome["change"], Conflict)
+    assert _stored(db) is None and settings.get(db, ZONE) == "Asia/Shanghai"
