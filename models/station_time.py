@@ -90,12 +90,12 @@ def migrating(db: object) -> Iterator[None]:
     """While `db` is migrated: its zone, or — before migration 0013 moved the zone into the
     database — the one this station's settings file named (the zone 0013 then stores), so a
     back-fill draws the days the station drew; the database in use is read again afterwards."""
-    global _zone
-    _zone = ZoneInfo((_reader(db, True) if _reader is not None else None) or DEFAULT_ZONE)
+    global _zone, _settled
+    _zone, _settled = ZoneInfo((_reader(db, True) if _reader is not None else None) or DEFAULT_ZONE), False
     try:
         yield
     finally:
-        _zone = None
+        _zone, _settled = None, False
 
 
 def forget() -> None:
