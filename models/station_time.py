@@ -16,9 +16,11 @@ this module turns them into local days and wall-clock times and back.
 The zone is the database's (one value for every station sharing it: ledger_daily, the daily
 totals of the ledger, is shared by them all), read once per process on first use from the
 database the process opened (Database.open and the command line's database bind it here with
-use_database; models.db registers models.zone_store's reader), and re-read after settings.put changes it
-(refused once the ledger has entries); forget() drops it. Without a database (yet) the default
-is used and not remembered, with a warning.
+use_database; models.db registers models.zone_store's reader), and re-read after settings.put
+changes it (refused once the ledger has entries); forget() drops it. A transaction that writes
+ledger entries confirms it against the database (models/ledger_daily.py, confirm) until the ledger
+is known to have had entries before, since another station may have set it while the ledger was
+empty. Without a database (yet) the default is used and not remembered, with a warning.
 """
 from __future__ import annotations
 
