@@ -11,10 +11,13 @@ time-of-use, tiered and water tariffs; accounts in every billing mode and state 
 alarm 2, arrears/tripped, keep-power, closed, not opened, lost meter); and three months of
 history (ui/demo_history.py): a reading every day per meter, station-side settlement, postpaid
 bills, and sales with receipts. The archive, customers, tariffs, accounts and closes go through
-the services (one operation-log row each); the history is one bulk transaction of real billing
-calls (ledger.post, settlement.charge_binding, receipts.issue, the outbox) with backdated
-times, logged as one "demo.history" row; past scheduled jobs are recorded as run. The simulators start with each
-meter's energy at its last stored reading, so the first live poll neither jumps nor goes backwards.
+the services (one operation-log row each); the history is one transaction with backdated times,
+generated in bulk with the billing rules (settlement.charge_binding and pricing.preview_in over
+entries and tier cycles kept in memory, written with executemany: ui/demo_history.py; the
+real calls one by one, ledger.post, receipts.issue, the outbox, remain as the reference a test
+compares it with), logged as one "demo.history" row; past scheduled jobs are recorded as run.
+The simulators start with each meter's energy at its last stored reading, so the first live poll
+neither jumps nor goes backwards.
 """
 from __future__ import annotations
 
@@ -98,18 +101,7 @@ def create_demo_station(station: str, folder: str | None = None, *, simulate: bo
             demo.counts = dict(demo.counts, cached=1)
             admin = auth.login(db, DEMO_OPERATOR, DEMO_PASSWORD, station)
         else:
-            operator_service.create_first_operator(db, DEMO_OPERATOR, DEMO_PASSWORD, station)
-            admin = auth.login(db, DEMO_OPERATOR, DEMO_PASSWORD, station)
-            rng = random.Random(seed)
-            meters = _plan(rng)
-            times = _reading_times(datetime.now(UTC))
-            _plan_uses(rng, meters, times)
-            _archive(db, admin, meters)
-            cashiers = [_cashier(db, admin, name, station) for name in CASHIERS]
-            _open_accounts(db, admin, meters)
-            demo.counts = replay(db, admin, cashiers, meters, times, rng)
-            close_accounts(db, admin, meters)
-            demo.counts["jobs"] = jobs_done(db, station)
+            admin, meters, demo.counts = build(db, station, seed)
             if k:
                 db.dispose()                    # a consistent file to copy
                 demo_cache.store(k, path / "demo.db", meters, demo.counts)
@@ -128,6 +120,27 @@ def create_demo_station(station: str, folder: str | None = None, *, simulate: bo
     demo.counts["meters"] = len(meters) + demo.counts.get("bulk", 0)
     demo.seconds = time.perf_counter() - started
     return demo
+
+
+def build(db: Database, station: str, seed: int, *, now: datetime | None = None,
+          bulk: bool = True) -> tuple[Any, list[DemoMeter], dict[str, int]]:
+    """Fill an empty, upgraded database with the demo: the demo administrator, the archive,
+    cashiers, accounts, the history up to `now` (bulk: generated in bulk, else through the real
+    billing calls one by one, ui/demo_history.py), the closed accounts and the past jobs.
+    Returns (the administrator logged in, the planned meters, counts)."""
+    operator_service.create_first_operator(db, DEMO_OPERATOR, DEMO_PASSWORD, station)
+    admin = auth.login(db, DEMO_OPERATOR, DEMO_PASSWORD, station)
+    rng = random.Random(seed)
+    meters = _plan(rng)
+    times = _reading_times(now or datetime.now(UTC))
+    _plan_uses(rng, meters, times)
+    _archive(db, admin, meters)
+    cashiers = [_cashier(db, admin, name, station) for name in CASHIERS]
+    _open_accounts(db, admin, meters)
+    counts = replay(db, admin, cashiers, meters, times, rng, bulk=bulk)
+    close_accounts(db, admin, meters)
+    counts["jobs"] = jobs_done(db, station)
+    return admin, meters, counts
 
 
 def _unsynced(db: Database) -> None:
