@@ -215,11 +215,13 @@ class _History:
         from billing import alarm_log
         from models.archive import Link, Meter, Reading
         from models.audit import record
+        from models.base import table
 
         self.write()
-        self.s.execute(sa.insert(Reading), self.readings)
+        self.s.connection().execute(sa.insert(table(Reading)), self.readings)
         self.counts["readings"] = len(self.readings)
         end = self.times[-1]
+        rows = []
         for m in self.meters:
             acc = self.accounts.get(m.number)
             m.balance_fen = acc.balance_fen if acc is not None else 0
@@ -228,11 +230,15 @@ class _History:
                 values["relay"] = "open" if m.tripped_at else "closed"
             if m.mode == "meter-prepaid":
                 values["balance"] = str(Decimal(m.balance_fen).scaleb(-2))
-            self.s.execute(sa.update(Meter).where(Meter.id == m.meter_id).values(
-                comm_state="lost" if m.target == "lost" else "online", fail_streak=3 if m.target == "lost" else 0,
-                relay_state="open" if m.tripped_at else "closed", keep_power=m.target == "keep-power",
-                last_read_at=m.last_read, last_values=json.dumps(values)),
-                execution_options={"synchronize_session": "fetch"})      # see sale()
+            rows.append({"id": m.meter_id, "comm_state": "lost" if m.target == "lost" else "online",
+                         "fail_streak": 3 if m.target == "lost" else 0,
+                         "relay_state": "open" if m.tripped_at else "closed", "keep_power": m.target == "keep-power",
+                         "last_read_at": m.last_read, "last_values": json.dumps(values)})
+        self.s.execute(sa.update(Meter), rows)        # ORM bulk UPDATE by primary key: one executemany
+        for meter in self.keep:
+            self.s.expire(meter)                      # its rows were changed behind the identity map
+        for m in self.meters:
+            acc = self.accounts.get(m.number)
             if acc is not None:
                 alarm_log.sync_account(self.s, acc, at=end)
             if m.tripped_at is not None:
@@ -302,6 +308,7 @@ class _Bulk(_History):
     def write(self) -> None:
         from billing import receipts
         from models import commands as contract
+        from models.base import table
         from models.counters import next_value
         from models.ledger import OutboxItem, Receipt
 
@@ -327,10 +334,11 @@ class _Bulk(_History):
             slip = receipts.row(self.s, acc, entry, "sale", entry.receipt_no, amount_fen=entry.amount_fen,
                                 energy=energy, head=heads[acc.id], balance_fen=entry.balance_after_fen)
             slips.append(dict(slip, issued_at=at))
+        conn = self.s.connection()              # Core: the ORM's bulk insert costs more than the rows
         if items:
-            self.s.execute(sa.insert(OutboxItem), items)
+            conn.execute(sa.insert(table(OutboxItem)), items)
         if slips:
-            self.s.execute(sa.insert(Receipt), slips)
+            conn.execute(sa.insert(table(Receipt)), slips)
 
 
 def replay(db: Database, admin, cashiers, meters: list[DemoMeter], times: list[datetime],
