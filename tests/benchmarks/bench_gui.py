@@ -113,6 +113,8 @@ def main() -> int:
                              "before 2026-11-30) instead of the program's: ui.gui_main.collect_garbage_on_gui_thread")
     parser.add_argument("--switch-interval", type=float, default=None,
                         help="sys.setswitchinterval(S) for this run (default: what the program sets)")
+    parser.add_argument("--gc-types", type=int, default=0, metavar="N",
+                        help="print the N commonest types among the objects the collector tracks at the end")
     parser.add_argument("--threads", action="store_true",
                         help="the poller's tcp:// links a thread each (before issue 12), not on its event loop")
     args = parser.parse_args()
@@ -212,6 +214,20 @@ def main() -> int:
     gc_summary = gc_pauses.summary()
     import gc
 
+    if args.gc_types:
+        import types
+        from collections import Counter
+
+        def kind(o: object) -> str:
+            if isinstance(o, types.FunctionType):       # closures: which function made them
+                return f"function {o.__module__}.{o.__qualname__}"
+            if isinstance(o, tuple) and type(o) is tuple:
+                return f"tuple of {len(o)} ({', '.join(type(x).__name__ for x in o[:3])})"
+            return f"{type(o).__module__}.{type(o).__qualname__}"
+
+        kinds = Counter(kind(o) for o in gc.get_objects())
+        print("objects the collector tracks, commonest types:",
+              ", ".join(f"{k} {n}" for k, n in kinds.most_common(args.gc_types)))
     t_full = time.perf_counter()
     gc.collect(2)                 # the program's once-a-minute full collection, at this heap
     full_ms = (time.perf_counter() - t_full) * 1000
