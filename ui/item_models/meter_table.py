@@ -25,9 +25,9 @@ from PySide6.QtCore import (
 )
 
 from billing.money import from_fen
-from billing.monitor_query import BOARD_STATES, MonitorRow, board_state, reading_unit
+from billing.monitor_query import BOARD_STATES, MonitorRow, board_state, flat_units, reading_unit
 from resources.i18n import N_, _
-from ui.item_models.meter_looks import ALIGNMENT, AT, DISPLAY, SLOTS, AgeTexts, Look, RowLooks
+from ui.item_models.meter_looks import ALIGNMENT, AT, DISPLAY, SLOTS, TEXT0, AgeTexts, Look, RowLooks
 
 STATE_TITLES = {
     "not_opened": N_("Not opened"), "normal": N_("Normal"), "alarm1": N_("Alarm 1"), "alarm2": N_("Alarm 2"),
@@ -86,6 +86,7 @@ class MeterTableModel(QAbstractTableModel):
         self.now = datetime.now(UTC)   # the age column's "now" (set by tick())
         self._state_titles = {s: _(t) for s, t in STATE_TITLES.items()}
         self._looks = RowLooks(self.columns, self._display)
+        self._cells = self._looks.cells             # the looks' shared per-role tuples
         self._ages = AgeTexts(age_text)
         self._ncols = len(self.columns)
         self._sort: tuple[int, Qt.SortOrder] | None = None
@@ -120,12 +121,14 @@ class MeterTableModel(QAbstractTableModel):
 
     def value(self, r: int, c: int, role: int) -> Any:
         """The value of a role at source row r, column c (data() without the index)."""
+        if role == DISPLAY:
+            look = self.looks[r]
+            if c == self._looks.age_col:
+                return self._ages.get(look[AT], self.now)
+            return look[TEXT0 + c]
         slot = SLOTS.get(role)
         if slot is not None:
-            look = self.looks[r]
-            if slot == 0 and c == self._looks.age_col:
-                return self._ages.get(look[AT], self.now)
-            return look[slot][c]
+            return self._cells[self.looks[r][slot]][c]
         if role == ALIGNMENT:
             return self._looks.align[c]
         if role == _SORT:
@@ -331,7 +334,9 @@ class MeterTableModel(QAbstractTableModel):
         plain: dict[str, Any] = {q: str(getattr(v, "value", v)) for q, v in values.items() if q != "units"}
         units = {q: v.unit for q, v in values.items() if getattr(v, "unit", None)} or values.get("units")
         if isinstance(units, dict) and units:
-            plain["units"] = dict(units)         # the reading's unit stays known (reading_unit)
+            plain["units"] = flat_units(units)   # the reading's unit stays known (reading_unit)
+        elif isinstance(units, tuple) and units:
+            plain["units"] = units
         changes: dict[str, Any] = {"last_values": plain, "comm_state": "online",
                                    "last_read_at": at or datetime.now(UTC)}
         if plain.get("relay") in ("open", "closed"):
