@@ -155,7 +155,8 @@ def _values(text: str | None) -> dict[str, Any]:
     if not isinstance(value, dict):
         return {}
     units = value.get("units")
-    if isinstance(units, dict):
+    if isinstance(units, dict):     # a new dict: one that held a dict stays tracked by the collector
+        value = {k: v for k, v in value.items() if k != "units"}
         value["units"] = flat_units(units)
     return value
 

@@ -10,6 +10,7 @@ shared flat tuple of units, which the collector does not track (or stops trackin
 young collection sees them). This counts the tracked objects, it times nothing."""
 from __future__ import annotations
 
+import dataclasses
 import gc
 from datetime import timedelta
 
@@ -54,3 +55,21 @@ def test_tracked_objects_per_board_row(qtbot):
     assert live <= N * 1.05 + 50, live / N
     untracked = [r for r in model.rows[:50] if gc.is_tracked(r.last_values)]
     assert not untracked and not any(gc.is_tracked(look) for look in model.looks)
+
+
+def test_board_query_rows_keep_no_tracked_values():
+    """The same for rows read from the database (a board reload): last_values as stored holds a
+    nested dict of units; the row's is a new dict with them flat (one that ever held a dict stays
+    tracked), and the unit still shows."""
+    from billing.monitor_query import _values
+
+    stored = '{"energy": "12.50", "voltage": "220.1", "units": {"energy": "kWh", "voltage": "V"}}'
+    _values(stored)                     # the first: its units' shared tuple is new
+    gc.collect(1)
+    values = _values(stored)
+    assert values["units"] == ("energy", "kWh", "voltage", "V") and not gc.is_tracked(values)
+    row = make_rows(1)[0]
+    model = MeterTableModel()
+    model.load([dataclasses.replace(row, kind="water", last_values=_values(
+        '{"volume": "3.5", "units": {"volume": "m3"}}'))])
+    assert model.data(model.index(0, model.columns.index("reading"))).endswith(" m³")
