@@ -81,8 +81,12 @@ class MeterTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.columns = tuple(columns)
         self.rows: list[MonitorRow] = []
-        self.search: list[str] = []            # lower-cased text each row is searched by
-        self.looks: list[Look] = []             # what each row shows (meter_looks.RowLooks)
+        # per row, worked out when first needed (None until then): the lower-cased text it is
+        # searched by (searched_text) and what it shows (look_of, meter_looks.RowLooks). A load of
+        # 10,000 rows or a sweep of readings then costs the GUI thread only the rows painted or
+        # searched: all of them at once took 140-200 ms of its CPU (bench_gui --stall-profile)
+        self.search: list[str | None] = []
+        self.looks: list[Look | None] = []
         self._index: dict[int, int] = {}        # meter_id -> row
         self.counts: Counter[str] = Counter()
         self.now = datetime.now(UTC)   # the age column's "now" (set by tick())
@@ -127,13 +131,13 @@ class MeterTableModel(QAbstractTableModel):
     def value(self, r: int, c: int, role: int) -> Any:
         """The value of a role at source row r, column c (data() without the index)."""
         if role == DISPLAY:
-            look = self.looks[r]
+            look = self.looks[r] or self.look_of(r)
             if c == self._looks.age_col:
                 return self._ages.get(look[AT], self.now)
             return look[TEXT0 + c]
         slot = SLOTS.get(role)
         if slot is not None:
-            return self._cells[self.looks[r][slot]][c]
+            return self._cells[(self.looks[r] or self.look_of(r))[slot]][c]
         if role == ALIGNMENT:
             return self._looks.align[c]
         if role == _SORT:
@@ -204,13 +208,21 @@ class MeterTableModel(QAbstractTableModel):
         return " ".join((row.number, row.room, row.customer, row.account, row.building, row.floor, row.link,
                          " ".join(row.tags))).lower()
 
+    def look_of(self, r: int) -> Look:
+        look = self.looks[r] = self._looks.look(self.rows[r])
+        return look
+
+    def searched_text(self, r: int) -> str:
+        text = self.search[r] = self.search_text(self.rows[r])
+        return text
+
     def load(self, rows: Iterable[MonitorRow]) -> None:
         """Replace everything (a model reset)."""
         self._pending.clear()
         self.beginResetModel()
         self.rows = list(rows)
-        self.search = [self.search_text(r) for r in self.rows]
-        self.looks = [self._looks.look(r) for r in self.rows]
+        self.search = [None] * len(self.rows)
+        self.looks = [None] * len(self.rows)
         self._index = {r.meter_id: i for i, r in enumerate(self.rows)}
         self.counts = Counter(r.state for r in self.rows)
         self.endResetModel()
@@ -295,8 +307,8 @@ class MeterTableModel(QAbstractTableModel):
             self.counts[old.state] -= 1
             self.counts[row.state] += 1
         self.rows[i] = row
-        self.search[i] = self.search_text(row)
-        self.looks[i] = self._looks.look(row)
+        self.search[i] = None
+        self.looks[i] = None
         if signal:
             self._signal_rows([i])
 
@@ -453,7 +465,7 @@ class MeterFilter(QSortFilterProxyModel):
             return False
         if self.tag is not None and self.tag not in row.tags:
             return False
-        return not self.text or self.text in model.search[source_row]
+        return not self.text or self.text in (model.search[source_row] or model.searched_text(source_row))
 
     def meter_ids(self, proxy_rows: Iterable[int]) -> list[int]:
         model: MeterTableModel = self.sourceModel()   # type: ignore[assignment]

@@ -41,3 +41,22 @@ def test_reset_or_small_reload_not_sliced(qtbot):
     small = [dataclasses.replace(r, customer="Y") for r in make_rows(SLICE_ROWS)]
     assert model.merge(small, sliced=True) == SLICE_ROWS and not model.merging()   # a small board: at once
     assert all(r.customer == "Y" for r in model.rows)
+
+
+def test_looks_and_search_texts_only_when_needed(qtbot):
+    """A load or a live batch works out no row's look or search text: painting asks for the
+    visible rows' looks, a text filter for the search texts."""
+    from ui.item_models.meter_table import MeterFilter
+
+    model = MeterTableModel()
+    proxy = MeterFilter()
+    proxy.setSourceModel(model)
+    model.load(make_rows(N))
+    assert model.looks.count(None) == N and model.search.count(None) == N
+    assert model.data(model.index(7, 0)) == "M000007" and model.looks.count(None) == N - 1
+    model.apply_reading(8, {"voltage": Reading("voltage", "230.5", "V")}, NOW)
+    assert model.looks[7] is None                       # changed: worked out again when painted
+    assert model.data(model.index(7, model.columns.index("voltage"))) == "230.5"
+    proxy.set_filters(text="customer 12")
+    assert proxy.rowCount() == sum(1 for r in model.rows if "customer 12" in r.customer.lower())
+    assert model.search.count(None) == 0
