@@ -31,20 +31,21 @@ STALLS_KEPT = 4
 class StallProfiles:
     """--stall-profile: one cProfile of the GUI thread per probe interval; the longest kept."""
 
-    def __init__(self, over: float = 0.05) -> None:
+    def __init__(self, over: float = 0.05, by_cpu: bool = False) -> None:
         import cProfile
 
         self._new = cProfile.Profile
         self.over = over
+        self.by_cpu = by_cpu            # keep the intervals with the most GUI-thread CPU (load aside)
         self.kept: list[tuple[float, float, float, object]] = []     # (gap, cpu, end, profile)
         self.current = self._new()
         self.current.enable()
 
     def tick(self, gap: float, cpu: float) -> None:
         self.current.disable()
-        if gap > self.over:
+        if (cpu if self.by_cpu else gap) > self.over:
             self.kept.append((gap, cpu, time.perf_counter(), self.current))
-            self.kept.sort(key=lambda k: -k[0])
+            self.kept.sort(key=lambda k: -k[1] if self.by_cpu else -k[0])
             del self.kept[STALLS_KEPT:]
         self.current = self._new()
         self.current.enable()
@@ -104,6 +105,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--stall-profile", action="store_true", help="what the longest stalls were made of")
+    parser.add_argument("--cpu-profile", action="store_true",
+                        help="the same for the probe intervals with the most GUI-thread CPU (on a loaded "
+                             "machine the longest stalls are mostly waiting for a core)")
     parser.add_argument("--pause-ms", type=int, default=150, help="time on each page")
     parser.add_argument("--meters", type=int, default=144)
     parser.add_argument("--seconds", type=float, default=90.0)
@@ -184,7 +188,8 @@ def main() -> int:
         profiler.enable()
     gc_undo = None if args.auto_gc else collect_garbage_on_gui_thread(app, FREEZE_AFTER_S)
     gc_pauses = GcPauses()
-    stall_profiles = StallProfiles() if args.stall_profile else None
+    stall_profiles = (StallProfiles(over=0.02, by_cpu=True) if args.cpu_profile
+                      else StallProfiles() if args.stall_profile else None)
     if stall_profiles is not None:
         probe.on_tick = stall_profiles.tick
     probe.start()
