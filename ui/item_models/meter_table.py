@@ -420,6 +420,7 @@ class MeterFilter(QSortFilterProxyModel):
         self.state: str | None = None
         self.tag: str | None = None
         self.text = ""
+        self._on = False                # any filter set (a model reset asks about every row)
         self.setSortRole(SORT_ROLE)
 
     def set_filters(self, *, building: int | None = None, floor: str | None = None, state: str | None = None,
@@ -427,6 +428,7 @@ class MeterFilter(QSortFilterProxyModel):
         self.beginFilterChange()
         self.building, self.floor, self.state, self.tag = building, floor or None, state or None, tag or None
         self.text = text.strip().lower()
+        self._on = self.active()
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def active(self) -> bool:
@@ -455,6 +457,8 @@ class MeterFilter(QSortFilterProxyModel):
                 item.clearData()
 
     def filterAcceptsRow(self, source_row: int, source_parent) -> bool:  # noqa: N802 - Qt name
+        if not self._on:
+            return True
         model: MeterTableModel = self.sourceModel()   # type: ignore[assignment]
         row = model.rows[source_row]
         if self.state is not None and row.state != self.state:
