@@ -239,7 +239,7 @@ class StationRuntime:
                 if rs.tag_id is not None:
                     tagged = set(s.execute(sa.select(MeterTag.meter_id).where(MeterTag.tag_id == rs.tag_id)).scalars())
                     meter_ids = [m for m in meter_ids if m in tagged]
-        return sum(1 for m in meter_ids if self.read_now(m))
+        return self._poller.read_many(meter_ids)
 
     def catch_up(self, now: datetime | None = None) -> list[tuple[str, str]]:
         """Run every periodic job occurrence missed (each once); what the scheduler does on start."""

@@ -102,7 +102,7 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         self.retries = opt_int(config, "retries", 1)
         self.preamble = opt_int(config, "preamble", 4)
         self._read_requests: dict[str, bytes] = {}
-        self._echoes: dict[tuple[bytes, int], Callable[[bytes], bool] | None] = {}
+        self._echoes: dict[tuple[bytes, int], Echo | None] = {}
 
     # -- transactions ----------------------------------------------------------------
     def _transact(self, request: bytes, function: int, retries: int | None = None) -> dlt645.Frame:
@@ -112,7 +112,7 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
                         retries: int | None = None) -> Steps[dlt645.Frame]:
         """One exchange; the reply must come from this meter, for this function and - for reads -
         carry the DI (and SEQ) asked for: a late reply to an earlier request is dropped."""
-        echo: Callable[[bytes], bool] | None | _Unset = self._echoes.get((request, function), _UNSET)
+        echo: Echo | None | _Unset = self._echoes.get((request, function), _UNSET)
         if echo is _UNSET:          # a routine read sends the same bytes every poll
             echo = _echo(request, function, self.version)
             if len(self._echoes) < 64:
@@ -133,7 +133,7 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
                     return False
             elif frame.control & 0x9F != reply or frame.address_wire != wire:
                 return False
-            if frame.ctrl.error or echo is None or echo(frame.data):
+            if frame.ctrl.error or echo is None or _echoed(echo, frame.data):
                 matched.append(frame)       # the frame exchange returns: not parsed twice
                 return True
             return False
@@ -332,7 +332,14 @@ class _Unset(enum.Enum):
 _UNSET: Final = _Unset.UNSET
 
 
-def _echo(request: bytes, function: int, version: str) -> Callable[[bytes], bool] | None:
+# What a reply must echo, as plain data (width, DI, SEQ or None), not a closure: a driver per
+# meter keeps a few of these for as long as the program runs, and a tuple of bytes and ints is
+# invisible to Python's cyclic garbage collector (a lambda with its cells was four tracked
+# objects each: 180,000 at 10,000 meters for the GUI thread's full collection to walk).
+Echo = tuple[int, bytes, bytes | None]
+
+
+def _echo(request: bytes, function: int, version: str) -> Echo | None:
     """What a normal reply to a read must echo: its DI (2007: 4 bytes; 1997: 2) and, for a
     2007 follow-up read, the SEQ byte last. None for commands whose reply carries no DI."""
     fn = dlt645.F1997 if version == "1997" else dlt645.F2007
@@ -342,6 +349,10 @@ def _echo(request: bytes, function: int, version: str) -> Callable[[bytes], bool
     width = 2 if version == "1997" else 4
     di = data[:width]
     if function == fn["read_more"] and version != "1997":
-        seq = data[width:width + 1]
-        return lambda reply: reply[:width] == di and reply[-1:] == seq
-    return lambda reply: reply[:width] == di
+        return width, di, data[width:width + 1]
+    return width, di, None
+
+
+def _echoed(echo: Echo, reply: bytes) -> bool:
+    width, di, seq = echo
+    return reply[:width] == di and (seq is None or reply[-1:] == seq)
