@@ -253,6 +253,13 @@ class Database:
                 with session.begin():
                     yield session
 
+    def close_connections(self) -> None:
+        """Close the pooled connections; they are made again on next use, and this stays the
+        database in use (its zone is still the station's), unlike dispose()."""
+        self.writer.dispose()
+        if self.reader is not self.writer:
+            self.reader.dispose()
+
     def dispose(self) -> None:
         station_time.drop_database(self)   # never read again through a closed engine
         self.writer.dispose()

@@ -104,7 +104,7 @@ def create_demo_station(station: str, folder: str | None = None, *, simulate: bo
         else:
             admin, meters, demo.counts = build(db, station, seed)
             if k:
-                db.dispose()                    # a consistent file to copy
+                db.close_connections()          # a consistent file to copy
                 demo_cache.store(k, path / "demo.db", meters, demo.counts)
         if not simulate:
             demo.counts["bulk"] = add_bulk_meters(db, admin, demo, total - len(meters), days=DAYS,
@@ -154,7 +154,7 @@ def _unsynced(db: Database) -> None:
     def unsynced(dbapi_conn, _record) -> None:          # runs after models.db's own pragmas
         dbapi_conn.execute("PRAGMA synchronous=OFF")
 
-    db.dispose()                                         # pooled connections are remade with it
+    db.close_connections()                               # pooled connections are remade with it
     for engine in {db.writer, db.reader}:
         sa.event.listen(engine, "connect", unsynced)
 
