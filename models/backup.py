@@ -407,7 +407,7 @@ def restore(url_or_db: str | Database, actor: Actor | Callable[[Database], Actor
                 details: dict[str, object] = {"file": str(source), "schema": rev,
                                               "kept": str(kept) if kept else None}
                 if has_current:
-                    db.dispose()
+                    db.close_connections()
                     _checkpoint_alone(target)          # nobody else has it open: go on
                     with db.write() as s:
                         record(s, who, "restore", str(source)[:200], {**details, "replaced": True})
