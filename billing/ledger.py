@@ -39,8 +39,14 @@ def lock_account(session: Session, account_id: int) -> Account:
         .execution_options(populate_existing=True)).scalar_one_or_none()
     if account is None:
         raise NotFound(_("There is no account {account}").format(account=account_id))
-    session.info.setdefault(_LOCKED, set()).add(account_id)
+    mark_locked(session, account_id)
     return account
+
+
+def mark_locked(session: Session, account_id: int) -> None:
+    """Note that this session's transaction holds the account's row lock (post() requires it);
+    for a caller that locked the row with a statement of its own (billing/sale_reads.py)."""
+    session.info.setdefault(_LOCKED, set()).add(account_id)
 
 
 _BY_NUMBER_LOCKED = (sa.select(Account).where(Account.number == sa.bindparam("number")).with_for_update()
@@ -53,7 +59,7 @@ def find_locked(session: Session, ref: str | int) -> Account:
     if isinstance(ref, str) and ref.strip():
         account = session.execute(_BY_NUMBER_LOCKED, {"number": ref.strip()}).scalar_one_or_none()
         if account is not None:
-            session.info.setdefault(_LOCKED, set()).add(account.id)
+            mark_locked(session, account.id)
             return account
     from billing.lookup import find_account
 

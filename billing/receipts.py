@@ -94,11 +94,19 @@ def _header(session: Session, account: Account, bindings: list[AccountMeter] | N
             **_tariff(session, account)}
 
 
+def header_of(session: Session, account: Account, place: dict[str, str], meters: list[str]) -> dict[str, Any]:
+    """_header from what the caller already read: `place` (customer, room, building) and the
+    numbers of the account's active meters in binding order (billing/sale_reads.py)."""
+    return {"account": account.number, "customer": place["customer"], "building": place["building"],
+            "room": place["room"], "meters": list(meters), **_tariff(session, account)}
+
+
 def _row(session: Session, account: Account, entry: LedgerEntry | None, kind: str, number: str,
          *, amount_fen: int, energy: Decimal | None, original: str, actor: Actor | None,
-         bindings: list[AccountMeter] | None) -> dict[str, Any]:
+         bindings: list[AccountMeter] | None, header: dict[str, Any] | None = None) -> dict[str, Any]:
     """The receipts row of `number`: its columns with the printed snapshot (payload)."""
-    payload = dict(_header(session, account, bindings), kind=kind, receipt_no=number,
+    payload = dict(header if header is not None else _header(session, account, bindings), kind=kind,
+                   receipt_no=number,
                    printed_at=(entry.at if entry else utcnow()).isoformat(),
                    operator=entry.operator if entry else (actor.name if actor else ""),
                    amount=str(from_fen(amount_fen)),
@@ -128,11 +136,13 @@ _INSERT_RECEIPT = sa.insert(table(Receipt))
 
 def insert(session: Session, account: Account, entry: LedgerEntry | None, kind: str, number: str,
            *, amount_fen: int, energy: Decimal | None = None, original: str = "",
-           actor: Actor | None = None, bindings: list[AccountMeter] | None = None) -> None:
-    """issue() written at once with one Core INSERT (no unit of work): the counter's path."""
+           actor: Actor | None = None, bindings: list[AccountMeter] | None = None,
+           header: dict[str, Any] | None = None) -> None:
+    """issue() written at once with one Core INSERT (no unit of work): the counter's path.
+    `header`: header_of() when the caller already read the account's place and meters."""
     session.connection().execute(_INSERT_RECEIPT, _row(
         session, account, entry, kind, number, amount_fen=amount_fen, energy=energy, original=original,
-        actor=actor, bindings=bindings))
+        actor=actor, bindings=bindings, header=header))
 
 
 def receipt_data(payload: dict[str, Any], *, copy: bool = False, company: str = "") -> ReceiptData:

@@ -19,16 +19,16 @@ import sqlalchemy as sa
 from sqlalchemy import exc
 from sqlalchemy.orm import Session
 
-from billing import outbox, receipts
+from billing import outbox, receipts, sale_reads
 from billing.alarms import level
 from billing.idempotency import Binding, check, new_key
-from billing.ledger import find_locked, post
-from billing.lookup import account_building, active_bindings, amount_arg, open_shift_id, require_open
+from billing.ledger import post
+from billing.lookup import active_bindings, active_meters, amount_arg, require_open
 from billing.money import from_fen, parse_quantity, to_fen
 from billing.pricing import preview_in
 from billing.results import MoneyResult
 from billing.units import from_milli, to_milli
-from models.accounts import Account, AccountMeter
+from models.accounts import Account
 from models.audit import audited, record
 from models.db import Database, retrying
 from models.errors import InvalidInput
@@ -82,22 +82,23 @@ def check_reference(reference: str) -> str:
 
 
 def queue_after_credit(session: Session, account: Account, entry: LedgerEntry, before_fen: int,
-                       bindings: list[AccountMeter] | None = None) -> list[int]:
+                       meter_ids: list[int] | None = None) -> list[int]:
     """The meter commands a credit needs: recharge (meter-side prepaid), close (out of arrears).
-    Returns the ids of the queued items. `bindings`: the account's active bindings, if read."""
-    if bindings is None:
-        bindings = active_bindings(session, account.id)
+    Returns the ids of the queued items. `meter_ids`: the meters of the account's active
+    bindings in binding order, if read."""
+    if meter_ids is None:
+        meter_ids = [b.meter_id for b in active_bindings(session, account.id)]
     items = []
-    if account.mode == "meter-prepaid" and bindings and entry.amount_fen > 0:
-        meter_id = bindings[0].meter_id
+    if account.mode == "meter-prepaid" and meter_ids and entry.amount_fen > 0:
+        meter_id = meter_ids[0]
         items.append(outbox.enqueue(session, outbox.RECHARGE, account_id=account.id, meter_id=meter_id,
                                     entry_id=entry.id, payload={
                                         "amount": str(from_fen(entry.amount_fen)),
                                         "purchase_count": outbox.next_purchase_number(session, meter_id),
                                         "receipt": entry.receipt_no}).id)
     if account.mode != "postpaid" and before_fen <= 0 < account.balance_fen:
-        for b in bindings:
-            items.append(outbox.enqueue(session, outbox.CLOSE, account_id=account.id, meter_id=b.meter_id,
+        for m in meter_ids:
+            items.append(outbox.enqueue(session, outbox.CLOSE, account_id=account.id, meter_id=m,
                                         entry_id=entry.id, payload={"reason": "balance positive"}).id)
     return items
 
@@ -115,22 +116,25 @@ def sell(db: Database, actor: Actor, account_ref: str | int, amount: Decimal | s
     binding: Binding | None = None
     try:
         with audited(db, actor, "sale", str(account_ref)) as s:
-            account = find_locked(s, account_ref)
-            actor.require("sell", account_building(s, account))
+            # the account locked with all the sale reads about it: one statement (billing/sale_reads.py)
+            reads = sale_reads.lock(s, account_ref, key=key, station=actor.station)
+            account = reads.account
+            actor.require("sell", reads.building_id)
             if energy is not None:
                 kwh = parse_quantity(energy) if isinstance(energy, str) else energy
                 binding = Binding("sale", account.id, method, energy_milli=to_milli(kwh))
             else:
-                value = amount_arg(s, amount)   # type: ignore[arg-type]
+                value = amount_arg(s, amount, limit=reads.max_amount)   # type: ignore[arg-type]
                 binding = Binding("sale", account.id, method, fen=to_fen(value))
-            replay = replay_or_conflict(s, key, binding)
-            if replay is not None:
-                record(s, actor, "sale.replay", account.number, {"key": key, "receipt": replay.receipt})
-                return replay
+            if reads.keyed_entry_id is not None:
+                replay = replay_or_conflict(s, key, binding)
+                if replay is not None:
+                    record(s, actor, "sale.replay", account.number, {"key": key, "receipt": replay.receipt})
+                    return replay
             require_open(account)
             if energy is not None:
                 quote = preview_in(s, account, energy=kwh)
-                value = amount_arg(s, quote.amount)
+                value = amount_arg(s, quote.amount, limit=reads.max_amount)
             else:
                 quote = preview_in(s, account, amount=value)
             number = receipts.next_receipt_number(s)
@@ -138,12 +142,13 @@ def sell(db: Database, actor: Actor, account_ref: str | int, amount: Decimal | s
             kind = "bill_payment" if account.mode == "postpaid" else "purchase"
             entry = post(s, account, kind, to_fen(value), actor=actor, method=method,
                          reference=reference, receipt_no=number, idempotency_key=key,
-                         shift_id=open_shift_id(s, actor.station),
+                         shift_id=reads.shift_id,
                          energy_milli=None if quote.energy is None else to_milli(quote.energy))
-            bindings = active_bindings(s, account.id)
-            items = queue_after_credit(s, account, entry, before, bindings)
+            meters = active_meters(s, account.id)
+            items = queue_after_credit(s, account, entry, before, [m for m, _n in meters])
             receipts.insert(s, account, entry, "sale", number, amount_fen=entry.amount_fen,
-                            energy=quote.energy, bindings=bindings)
+                            energy=quote.energy,
+                            header=receipts.header_of(s, account, reads.place, [n for _m, n in meters]))
             record(s, actor, "sale", account.number,
                    {"receipt": number, "amount": str(value), "method": method, "reference": reference,
                     "balance": str(from_fen(account.balance_fen)), "key": key})

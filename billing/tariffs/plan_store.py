@@ -121,6 +121,12 @@ def plan_rows(session: Session, plan_id: int, *, keep: bool = False
     return cache[plan_id]
 
 
+def keep_rows(session: Session, plan_id: int, rows: PlanRows) -> None:
+    """Keep a plan's rows read by the caller's own query (billing/sale_reads.py reads them with
+    the account it locks) for this session's next plan_rows / load_plan calls."""
+    session.info.setdefault(PLAN_ROWS, {})[plan_id] = rows
+
+
 def load_plan(session: Session, plan_id: int, *, extra: VersionModel | None = None,
               keep: bool = False) -> PlanModel:
     """The plan with all its versions, ready for billing.tariffs.api pricing."""
