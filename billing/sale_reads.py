@@ -34,8 +34,8 @@ from billing.ledger import mark_locked
 from billing.lookup import find_account
 from billing.tariffs.plan_store import keep_rows
 from models import settings
-from models.accounts import Account, TariffPlan, TariffVersion
-from models.archive import Customer, Floor, Room
+from models.accounts import Account, AccountMeter, TariffPlan, TariffVersion
+from models.archive import Customer, Floor, Meter, Room
 from models.areas import Building
 from models.base import table
 from models.errors import NotFound
@@ -53,17 +53,32 @@ class SaleReads:
     shift_id: int | None               # the station's open shift
     building_id: int | None            # the account's building (area rights)
     place: dict[str, str]              # customer, room, building as the receipt prints them
+    meters: list[tuple[int, str]] | None   # (meter id, number) of the active bindings (PostgreSQL)
 
 
-def _statement(where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+def _meters_json() -> sa.ScalarSelect[Any]:
+    """PostgreSQL: the account's active meters as one JSON array of [meter id, meter number] in
+    binding order (billing.lookup.active_meters' answer, without its round trip). SQLite (3.40)
+    has no ORDER BY inside an aggregate: there the sale asks active_meters."""
+    from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+    am = AccountMeter
+    pair = sa.func.json_build_array(am.meter_id, Meter.number)
+    return (sa.select(sa.func.json_agg(aggregate_order_by(pair, am.id)))
+            .select_from(am).join(Meter, Meter.id == am.meter_id)
+            .where(am.account_id == Account.id, am.closed_at.is_(None)).scalar_subquery())
+
+
+def _statement(where: sa.ColumnElement[bool], dialect: str) -> sa.Select[Any]:
     e = table(LedgerEntry)
     keyed = sa.select(e.c.id).where(e.c.idempotency_key == sa.bindparam("key")).scalar_subquery()
     shift = (sa.select(Shift.id).where(Shift.station == sa.bindparam("station"), Shift.state == "open")
              .scalar_subquery())
+    meters = _meters_json() if dialect == "postgresql" else sa.null()
     return (sa.select(Account, keyed.label("keyed"), settings.stored_text(LIMIT_KEY).label("limit"),
                       shift.label("shift"), Floor.building_id, Customer.name.label("customer"),
                       Room.number.label("room"), Building.name.label("building"), TariffPlan.name.label("plan"),
-                      TariffVersion.effective_from, TariffVersion.body)
+                      TariffVersion.effective_from, TariffVersion.body, meters.label("meters"))
             .select_from(Account)
             .outerjoin(Customer, Customer.id == Account.customer_id)
             .outerjoin(Room, Room.id == Account.room_id).outerjoin(Floor, Floor.id == Room.floor_id)
@@ -75,19 +90,26 @@ def _statement(where: sa.ColumnElement[bool]) -> sa.Select[Any]:
             .execution_options(populate_existing=True))
 
 
-_BY_NUMBER = _statement(Account.number == sa.bindparam("number"))
-_BY_ID = _statement(Account.id == sa.bindparam("id"))
+_STATEMENTS: dict[tuple[str, str], sa.Select[Any]] = {}
+
+
+def _built(dialect: str, by: str) -> sa.Select[Any]:
+    if (dialect, by) not in _STATEMENTS:
+        where = Account.number == sa.bindparam("number") if by == "number" else Account.id == sa.bindparam("id")
+        _STATEMENTS[dialect, by] = _statement(where, dialect)
+    return _STATEMENTS[dialect, by]
 
 
 def lock(session: Session, ref: str | int, *, key: str, station: str) -> SaleReads:
     """The account named by `ref` (an account number; else billing.lookup.find_account's rules:
     an id, a customer name or a room), locked, with everything a sale reads about it."""
     rows: list[sa.Row[Any]] = []
+    dialect = session.get_bind().dialect.name
     if isinstance(ref, str) and ref.strip():
-        rows = list(session.execute(_BY_NUMBER, {"number": ref.strip(), "key": key, "station": station}))
+        rows = list(session.execute(_built(dialect, "number"), {"number": ref.strip(), "key": key, "station": station}))
     if not rows:
         account_id = find_account(session, ref).id
-        rows = list(session.execute(_BY_ID, {"id": account_id, "key": key, "station": station}))
+        rows = list(session.execute(_built(dialect, "id"), {"id": account_id, "key": key, "station": station}))
         if not rows:
             raise NotFound(_("There is no account {account}").format(account=ref))
     first = rows[0]
@@ -99,5 +121,6 @@ def lock(session: Session, ref: str | int, *, key: str, station: str) -> SaleRea
     return SaleReads(account=account, keyed_entry_id=first.keyed,
                      max_amount=Decimal(str(settings.from_stored(LIMIT_KEY, first.limit))),
                      shift_id=first.shift, building_id=first.building_id,
+                     meters=None if dialect != "postgresql" else [(int(m), str(n)) for m, n in first.meters or ()],
                      place={"customer": first.customer or "", "room": first.room or "",
                             "building": first.building or ""})

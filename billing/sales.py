@@ -137,29 +137,36 @@ def sell(db: Database, actor: Actor, account_ref: str | int, amount: Decimal | s
                 value = amount_arg(s, quote.amount, limit=reads.max_amount)
             else:
                 quote = preview_in(s, account, amount=value)
-            number = receipts.next_receipt_number(s)
             before = account.balance_fen
             kind = "bill_payment" if account.mode == "postpaid" else "purchase"
+            # the receipt number from its gapless counter, taken by the ledger with the entry
             entry = post(s, account, kind, to_fen(value), actor=actor, method=method,
-                         reference=reference, receipt_no=number, idempotency_key=key,
+                         reference=reference, receipt_no=receipts.NEXT, idempotency_key=key,
                          shift_id=reads.shift_id,
                          energy_milli=None if quote.energy is None else to_milli(quote.energy))
-            meters = active_meters(s, account.id)
+            number = entry.receipt_no
+            assert number is not None
+            meters = reads.meters if reads.meters is not None else active_meters(s, account.id)
             items = queue_after_credit(s, account, entry, before, [m for m, _n in meters])
             receipts.insert(s, account, entry, "sale", number, amount_fen=entry.amount_fen,
                             energy=quote.energy,
-                            header=receipts.header_of(s, account, reads.place, [n for _m, n in meters]))
+                            header=receipts.header_of(s, account, reads.place, [n for _m, n in meters]),
+                            count_daily=True)
             record(s, actor, "sale", account.number,
                    {"receipt": number, "amount": str(value), "method": method, "reference": reference,
                     "balance": str(from_fen(account.balance_fen)), "key": key})
             return result_of(s, entry, items=items)
     except exc.IntegrityError:
-        # a concurrent twin with the same key won the race: answer with the original only when
-        # it is the same operation; otherwise a KeyConflict
+        # a concurrent twin with the same key won the race (on PostgreSQL also a twin that
+        # committed while this sale waited for the account's lock: billing/sale_reads.py):
+        # answer with the original only when it is the same operation; otherwise a KeyConflict.
+        # The replay is logged, as one found under the lock is.
         if binding is None:
             raise
         with db.read() as s:
             replay = replay_or_conflict(s, key, binding)
         if replay is None:
             raise
+        with db.write() as s:
+            record(s, actor, "sale.replay", replay.account, {"key": key, "receipt": replay.receipt})
         return replay

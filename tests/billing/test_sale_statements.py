@@ -20,7 +20,7 @@ from models.ledger import LedgerEntry, Receipt
 from tests.billing import factories as f
 
 # before issue 12: SQLite 18, PostgreSQL 17 (16 + the building of an account with a room)
-EXPECTED = {"sqlite": 12, "postgresql": 9}
+EXPECTED = {"sqlite": 12, "postgresql": 5}
 
 
 def _count(db, fn) -> tuple[list[str], object]:
