@@ -84,6 +84,27 @@ def _upsert(dialect: str) -> sa.Insert:
     return _UPSERTS[dialect]
 
 
+_SETTINGS = sa.table("settings", sa.column("key", sa.String), sa.column("value", sa.Text))
+_ENTRIES = sa.table("ledger_entries", sa.column("id", sa.BigInteger))
+
+
+def confirm_zone(session: Session, entries: list[Any]) -> None:
+    """Check this process's zone against the database's, read in this transaction, until the
+    ledger is known to have had entries before it (from then on the zone cannot change:
+    models.settings refuses). Another station may have set the zone while the ledger was empty
+    after this one read it; the change locks the ledger (PostgreSQL), so a transaction that has
+    inserted entries reads the zone that holds for them. Costs two key look-ups on a process's
+    first ledger write of a database with history, then nothing."""
+    if station_time.settled() or not entries:
+        return
+    from models import zone_store
+
+    raw = session.execute(sa.select(_SETTINGS.c.value).where(_SETTINGS.c.key == zone_store.KEY)).scalar()
+    first = min(int(e.id) for e in entries)
+    earlier = session.execute(sa.select(_ENTRIES.c.id).where(_ENTRIES.c.id < first).limit(1)).first()
+    station_time.confirm(zone_store.parse(raw), settled=earlier is not None)
+
+
 _COUNTED = "_ledger_daily_counted"        # set on an entry whose row was added by upsert_cte
 _KEY_COLUMNS = ("day", "operator", "method", "kind")
 _CTES: dict[str, Any] = {}
@@ -106,10 +127,12 @@ def upsert_cte() -> Any:
     return _CTES["pg"]
 
 
-def counted_now(entry: Any) -> dict[str, Any]:
-    """upsert_cte()'s parameters for `entry` (just inserted in this transaction); the entry is
-    marked, so the commit's add_entries does not add it again. The caller runs the upsert before
-    the log's counter (the one lock order: accounts, counters, daily rows, log)."""
+def counted_now(session: Session, entry: Any) -> dict[str, Any]:
+    """upsert_cte()'s parameters for `entry` (just inserted in this transaction), its day drawn
+    in the zone confirmed first (confirm_zone, as add_entries does); the entry is marked, so the
+    commit's add_entries does not add it again. The caller runs the upsert before the log's
+    counter (the one lock order: accounts, counters, daily rows, log)."""
+    confirm_zone(session, [entry])
     [row] = totals([entry])
     setattr(entry, _COUNTED, True)
     return {f"daily_{k}": v for k, v in row.items()}
@@ -118,6 +141,7 @@ def counted_now(entry: Any) -> dict[str, Any]:
 def add_entries(session: Session, entries: list[Any]) -> None:
     """Add `entries` (just inserted in this transaction) to their daily rows, but those already
     added by their writer (counted_now)."""
+    confirm_zone(session, entries)
     rows = totals([e for e in entries if not getattr(e, _COUNTED, False)])
     if not rows:
         return
