@@ -15,6 +15,7 @@ entry records balance_after/subsidy_after. Subsidy money is spent first (split_d
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from models import oplog
 from models.accounts import Account
 from models.base import table, utcnow
+from models.counters import Counter, next_value
 from models.errors import NotFound
 from models.ledger import ENTRY_KINDS, LedgerEntry
 from models.rights import Actor
@@ -40,8 +42,14 @@ def lock_account(session: Session, account_id: int) -> Account:
         .execution_options(populate_existing=True)).scalar_one_or_none()
     if account is None:
         raise NotFound(_("There is no account {account}").format(account=account_id))
-    session.info.setdefault(_LOCKED, set()).add(account_id)
+    mark_locked(session, account_id)
     return account
+
+
+def mark_locked(session: Session, account_id: int) -> None:
+    """Note that this session's transaction holds the account's row lock (post() requires it);
+    for a caller that locked the row with a statement of its own (billing/sale_reads.py)."""
+    session.info.setdefault(_LOCKED, set()).add(account_id)
 
 
 _BY_NUMBER_LOCKED = (sa.select(Account).where(Account.number == sa.bindparam("number")).with_for_update()
@@ -54,7 +62,7 @@ def find_locked(session: Session, ref: str | int) -> Account:
     if isinstance(ref, str) and ref.strip():
         account = session.execute(_BY_NUMBER_LOCKED, {"number": ref.strip()}).scalar_one_or_none()
         if account is not None:
-            session.info.setdefault(_LOCKED, set()).add(account.id)
+            mark_locked(session, account.id)
             return account
     from billing.lookup import find_account
 
@@ -74,6 +82,18 @@ def split_debit(account: Account, fen: int) -> int:
 def paid_balance_fen(account: Account) -> int:
     """The account's own (non-subsidy) money; what may be refunded when positive."""
     return account.balance_fen - account.subsidy_fen
+
+
+@dataclass(frozen=True)
+class Numbered:
+    """post(receipt_no=Numbered("receipt", 8)): the entry's receipt number is the next value of
+    the gapless counter, written as `digits` digits (more when it grows past them) — taken by
+    post itself, in the entry's own statement on PostgreSQL (billing/receipts.py: NEXT)."""
+    counter: str
+    digits: int
+
+    def format(self, value: int) -> str:
+        return f"{value:0{self.digits}d}"
 
 
 def _entry_values(session: Session, account: Account, kind: str, amount_fen: int, *, actor: Actor,
@@ -102,13 +122,18 @@ def _entry_values(session: Session, account: Account, kind: str, amount_fen: int
 
 
 def post(session: Session, account: Account, kind: str, amount_fen: int, *, actor: Actor,
-         subsidy_fen: int = 0, method: str = "", reference: str = "", receipt_no: str | None = None,
+         subsidy_fen: int = 0, method: str = "", reference: str = "", receipt_no: str | Numbered | None = None,
          reverses_id: int | None = None, idempotency_key: str | None = None,
          period_key: str | None = None, shift_id: int | None = None, meter_id: int | None = None,
          energy_milli: int | None = None, note: str = "", at: datetime | None = None) -> LedgerEntry:
-    """Insert one entry and move the cached balances by it, in the caller's transaction."""
+    """Insert one entry and move the cached balances by it, in the caller's transaction.
+    `receipt_no`: the entry's receipt number, or Numbered to take the next one here (the
+    entry's receipt_no then holds it)."""
+    numbered = receipt_no if isinstance(receipt_no, Numbered) else None
     values = _entry_values(session, account, kind, amount_fen, actor=actor, subsidy_fen=subsidy_fen,
-                           method=method, reference=reference, receipt_no=receipt_no, reverses_id=reverses_id,
+                           method=method, reference=reference,
+                           receipt_no=receipt_no if not isinstance(receipt_no, Numbered) else None,
+                           reverses_id=reverses_id,
                            idempotency_key=idempotency_key, period_key=period_key, shift_id=shift_id,
                            meter_id=meter_id, energy_milli=energy_milli, note=note, at=at)
     balance, subsidy = values["balance_after_fen"], values["subsidy_after_fen"]
@@ -118,7 +143,30 @@ def post(session: Session, account: Account, kind: str, amount_fen: int, *, acto
     if session.get_nested_transaction() is None:
         session.flush()
         conn = session.connection()
-        conn.execute(_MOVE_BALANCE, {"account": account.id, "balance": balance, "subsidy": subsidy})
+        moved = {"account": account.id, "balance": balance, "subsidy": subsidy}
+        if conn.dialect.name == "postgresql":
+            # one round trip: the receipt number (when one is taken) and the balance moved in
+            # CTEs the entry's INSERT ... SELECT reads (no entry when the account's row is not
+            # there: the RuntimeError below; none when the counter's row is not there yet: the
+            # number is then taken as on other databases — the balance set again to the same value)
+            row = None
+            if numbered is not None:
+                row = conn.execute(_move_and_insert(numbered=True), {
+                    **values, **moved, "counter": numbered.counter, "digits": numbered.digits}).first()
+                if row is not None:
+                    values["receipt_no"] = row.receipt_no
+                else:
+                    values["receipt_no"] = numbered.format(next_value(session, numbered.counter))
+            if row is None:
+                row = conn.execute(_move_and_insert(), {**values, **moved}).first()
+            if row is None:
+                raise RuntimeError(f"the balance of account {account.id} did not move; no entry written")
+            set_committed_value(account, "balance_fen", balance)
+            set_committed_value(account, "subsidy_fen", subsidy)
+            return _posted(session, row.id, values)
+        if numbered is not None:
+            values["receipt_no"] = numbered.format(next_value(session, numbered.counter))
+        conn.execute(_MOVE_BALANCE, moved)
         set_committed_value(account, "balance_fen", balance)
         set_committed_value(account, "subsidy_fen", subsidy)
     else:
@@ -127,10 +175,16 @@ def post(session: Session, account: Account, kind: str, amount_fen: int, *, acto
         account.balance_fen, account.subsidy_fen = balance, subsidy
         session.flush()
         conn = session.connection()
+        if numbered is not None:
+            values["receipt_no"] = numbered.format(next_value(session, numbered.counter))
     key = conn.execute(_INSERT_ENTRY, values).inserted_primary_key
     if key is None:             # a single-row INSERT always has one
         raise RuntimeError("the ledger entry INSERT returned no primary key")
-    entry = LedgerEntry(id=key[0], **values)
+    return _posted(session, key[0], values)
+
+
+def _posted(session: Session, entry_id: int, values: dict[str, Any]) -> LedgerEntry:
+    entry = LedgerEntry(id=entry_id, **values)
     oplog.cover_entry(session, entry)      # the log row written at commit covers it
     return entry
 
@@ -215,9 +269,42 @@ def _refuse_unwritten(session: Session) -> None:
 
 
 _A = table(Account)
+_E = table(LedgerEntry)
 _MOVE_BALANCE = (sa.update(_A).where(_A.c.id == sa.bindparam("account"))
                  .values(balance_fen=sa.bindparam("balance"), subsidy_fen=sa.bindparam("subsidy")))
-_INSERT_ENTRY = sa.insert(table(LedgerEntry))
+_INSERT_ENTRY = sa.insert(_E)
+_BUILT: dict[str, Any] = {}
+
+
+def _move_and_insert(*, numbered: bool = False) -> Any:
+    """PostgreSQL: WITH moved AS (UPDATE accounts ... RETURNING id) INSERT INTO ledger_entries
+    (...) SELECT :account_id, ... FROM moved RETURNING id, receipt_no. numbered=True: also
+    WITH numbered AS (UPDATE counters SET value = value + 1 WHERE name = :counter RETURNING value),
+    the receipt number lpad(value, max(:digits, its length), '0') — Numbered.format in SQL. The
+    account's row is already locked (post's rule) and the counter is taken after it, as before.
+    Built at first use, once the tables the entry's foreign keys name are known (a key column
+    takes its type from the column it names)."""
+    name = "numbered" if numbered else "plain"
+    if name not in _BUILT:
+        import models.archive  # noqa: F401 - meters: the type of ledger_entries.meter_id
+
+        columns = [c for c in _E.c if c.name != "id"]
+        moved = _MOVE_BALANCE.returning(_A.c.id).cte("moved")
+        picked: list[Any] = [sa.bindparam(c.name, type_=c.type) for c in columns]
+        select = sa.select(*picked).select_from(moved)
+        if numbered:
+            c = table(Counter)
+            taken = (sa.update(c).where(c.c.name == sa.bindparam("counter")).values(value=c.c.value + 1)
+                     .returning(c.c.value).cte("numbered"))
+            text = sa.cast(taken.c.value, sa.Text)
+            width = sa.func.greatest(sa.bindparam("digits", type_=sa.Integer), sa.func.length(text))
+            picked[[c.name for c in columns].index("receipt_no")] = sa.func.lpad(text, width, "0")
+            select = sa.select(*picked).select_from(moved).join(taken, sa.true())
+        stmt = sa.insert(_E).from_select([c.name for c in columns], select).add_cte(moved)
+        if numbered:
+            stmt = stmt.add_cte(taken)
+        _BUILT[name] = stmt.returning(_E.c.id, _E.c.receipt_no)
+    return _BUILT[name]
 
 
 def entry_sums(session: Session, account_id: int) -> tuple[int, int]:

@@ -102,6 +102,17 @@ _ACTIVE_BINDINGS = (sa.select(AccountMeter).where(AccountMeter.account_id == sa.
                     .order_by(AccountMeter.id).execution_options(populate_existing=True))
 
 
+_ACTIVE_METERS = (sa.select(AccountMeter.meter_id, Meter.number).join(Meter, Meter.id == AccountMeter.meter_id)
+                  .where(AccountMeter.account_id == sa.bindparam("account"), AccountMeter.closed_at.is_(None))
+                  .order_by(AccountMeter.id))
+
+
+def active_meters(session: Session, account_id: int) -> list[tuple[int, str]]:
+    """(meter id, meter number) of the account's active bindings, in binding order (the order of
+    active_bindings): one Core query, no binding objects loaded."""
+    return [(r[0], r[1]) for r in session.connection().execute(_ACTIVE_METERS, {"account": account_id})]
+
+
 def open_shift_id(session: Session, station: str) -> int | None:
     return session.execute(_OPEN_SHIFT, {"station": station}).scalar_one_or_none()
 
@@ -113,9 +124,10 @@ def max_amount(session: Session) -> Decimal:
     return Decimal(str(settings.read(session, "money.max_amount")))
 
 
-def amount_arg(session: Session, amount: Decimal | str) -> Decimal:
-    """A positive amount of money (typed text or Decimal) within the per-operation limit."""
-    limit = max_amount(session)
+def amount_arg(session: Session, amount: Decimal | str, *, limit: Decimal | None = None) -> Decimal:
+    """A positive amount of money (typed text or Decimal) within the per-operation limit
+    (`limit`: the setting money.max_amount when the caller already read it)."""
+    limit = max_amount(session) if limit is None else limit
     value = parse_amount(amount, maximum=limit) if isinstance(amount, str) else \
         parse_amount(str(amount), maximum=limit)
     if value <= 0:

@@ -21,16 +21,16 @@ import sqlalchemy as sa
 from sqlalchemy import exc
 from sqlalchemy.orm import Session
 
-from billing import outbox, receipts
+from billing import outbox, receipts, sale_reads
 from billing.alarms import level
 from billing.idempotency import Binding, check, new_key
-from billing.ledger import find_locked, post
-from billing.lookup import account_building, active_bindings, amount_arg, open_shift_id, require_open
+from billing.ledger import post
+from billing.lookup import active_bindings, active_meters, amount_arg, require_open
 from billing.money import from_fen, parse_quantity, to_fen
 from billing.pricing import preview_in
 from billing.results import MoneyResult
 from billing.units import from_milli, to_milli
-from models.accounts import Account, AccountMeter
+from models.accounts import Account
 from models.audit import audited, record
 from models.db import Database, retrying
 from models.errors import InvalidInput
@@ -83,29 +83,31 @@ def check_reference(reference: str) -> str:
     return reference
 
 
-def credit_commands(account: Account, entry: LedgerEntry, before_fen: int, bindings: list[AccountMeter],
+def credit_commands(account: Account, entry: LedgerEntry, before_fen: int, meter_ids: list[int],
                     purchase_number: Callable[[int], int]) -> list[tuple[str, int, dict[str, Any]]]:
     """The meter commands a credit needs, as (kind, meter id, payload): recharge (meter-side
-    prepaid; purchase_number(meter id) gives its purchase number), close (out of arrears)."""
+    prepaid; purchase_number(meter id) gives its purchase number), close (out of arrears).
+    `meter_ids`: the meters of the account's active bindings, in binding order."""
     out: list[tuple[str, int, dict[str, Any]]] = []
-    if account.mode == "meter-prepaid" and bindings and entry.amount_fen > 0:
-        meter_id = bindings[0].meter_id
+    if account.mode == "meter-prepaid" and meter_ids and entry.amount_fen > 0:
+        meter_id = meter_ids[0]
         out.append((outbox.RECHARGE, meter_id, {"amount": str(from_fen(entry.amount_fen)),
                                                 "purchase_count": purchase_number(meter_id),
                                                 "receipt": entry.receipt_no}))
     if account.mode != "postpaid" and before_fen <= 0 < account.balance_fen:
-        for b in bindings:
-            out.append((outbox.CLOSE, b.meter_id, {"reason": "balance positive"}))
+        for m in meter_ids:
+            out.append((outbox.CLOSE, m, {"reason": "balance positive"}))
     return out
 
 
 def queue_after_credit(session: Session, account: Account, entry: LedgerEntry, before_fen: int,
-                       bindings: list[AccountMeter] | None = None) -> list[int]:
+                       meter_ids: list[int] | None = None) -> list[int]:
     """The meter commands a credit needs (credit_commands), queued in the outbox. Returns the
-    ids of the queued items. `bindings`: the account's active bindings, if read."""
-    if bindings is None:
-        bindings = active_bindings(session, account.id)
-    commands = credit_commands(account, entry, before_fen, bindings,
+    ids of the queued items. `meter_ids`: the meters of the account's active bindings in
+    binding order, if read."""
+    if meter_ids is None:
+        meter_ids = [b.meter_id for b in active_bindings(session, account.id)]
+    commands = credit_commands(account, entry, before_fen, meter_ids,
                                lambda meter_id: outbox.next_purchase_number(session, meter_id))
     return [outbox.enqueue(session, kind, account_id=account.id, meter_id=meter_id, entry_id=entry.id,
                            payload=payload).id for kind, meter_id, payload in commands]
@@ -124,46 +126,57 @@ def sell(db: Database, actor: Actor, account_ref: str | int, amount: Decimal | s
     binding: Binding | None = None
     try:
         with audited(db, actor, "sale", str(account_ref)) as s:
-            account = find_locked(s, account_ref)
-            actor.require("sell", account_building(s, account))
+            # the account locked with all the sale reads about it: one statement (billing/sale_reads.py)
+            reads = sale_reads.lock(s, account_ref, key=key, station=actor.station)
+            account = reads.account
+            actor.require("sell", reads.building_id)
             if energy is not None:
                 kwh = parse_quantity(energy) if isinstance(energy, str) else energy
                 binding = Binding("sale", account.id, method, energy_milli=to_milli(kwh))
             else:
-                value = amount_arg(s, amount)   # type: ignore[arg-type]
+                value = amount_arg(s, amount, limit=reads.max_amount)   # type: ignore[arg-type]
                 binding = Binding("sale", account.id, method, fen=to_fen(value))
-            replay = replay_or_conflict(s, key, binding)
-            if replay is not None:
-                record(s, actor, "sale.replay", account.number, {"key": key, "receipt": replay.receipt})
-                return replay
+            if reads.keyed_entry_id is not None:
+                replay = replay_or_conflict(s, key, binding)
+                if replay is not None:
+                    record(s, actor, "sale.replay", account.number, {"key": key, "receipt": replay.receipt})
+                    return replay
             require_open(account)
             if energy is not None:
                 quote = preview_in(s, account, energy=kwh)
-                value = amount_arg(s, quote.amount)
+                value = amount_arg(s, quote.amount, limit=reads.max_amount)
             else:
                 quote = preview_in(s, account, amount=value)
-            number = receipts.next_receipt_number(s)
             before = account.balance_fen
             kind = "bill_payment" if account.mode == "postpaid" else "purchase"
+            # the receipt number from its gapless counter, taken by the ledger with the entry
             entry = post(s, account, kind, to_fen(value), actor=actor, method=method,
-                         reference=reference, receipt_no=number, idempotency_key=key,
-                         shift_id=open_shift_id(s, actor.station),
+                         reference=reference, receipt_no=receipts.NEXT, idempotency_key=key,
+                         shift_id=reads.shift_id,
                          energy_milli=None if quote.energy is None else to_milli(quote.energy))
-            bindings = active_bindings(s, account.id)
-            items = queue_after_credit(s, account, entry, before, bindings)
+            number = entry.receipt_no
+            assert number is not None
+            meters = reads.meters if reads.meters is not None else active_meters(s, account.id)
+            items = queue_after_credit(s, account, entry, before, [m for m, _n in meters])
             receipts.insert(s, account, entry, "sale", number, amount_fen=entry.amount_fen,
-                            energy=quote.energy, bindings=bindings)
+                            energy=quote.energy,
+                            header=receipts.header_of(s, account, reads.place, [n for _m, n in meters]),
+                            count_daily=True)
             record(s, actor, "sale", account.number,
                    {"receipt": number, "amount": str(value), "method": method, "reference": reference,
                     "balance": str(from_fen(account.balance_fen)), "key": key})
             return result_of(s, entry, items=items)
     except exc.IntegrityError:
-        # a concurrent twin with the same key won the race: answer with the original only when
-        # it is the same operation; otherwise a KeyConflict
+        # a concurrent twin with the same key won the race (on PostgreSQL also a twin that
+        # committed while this sale waited for the account's lock: billing/sale_reads.py):
+        # answer with the original only when it is the same operation; otherwise a KeyConflict.
+        # The replay is logged, as one found under the lock is.
         if binding is None:
             raise
         with db.read() as s:
             replay = replay_or_conflict(s, key, binding)
         if replay is None:
             raise
+        with db.write() as s:
+            record(s, actor, "sale.replay", replay.account, {"key": key, "receipt": replay.receipt})
         return replay

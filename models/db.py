@@ -90,12 +90,12 @@ def make_engine(url: str, *, immediate: bool) -> sa.Engine:
     kwargs: dict[str, Any] = {"future": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
-    else:
-        kwargs["pool_pre_ping"] = True
     try:
         engine = sa.create_engine(url, **kwargs)
     except ImportError as e:         # the Python driver (or the library it loads) is missing
         raise DatabaseError(_driver_missing(url, e)) from None
+    if engine.dialect.name != "sqlite":
+        _ping_when_idle(engine)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         if immediate:
@@ -103,6 +103,35 @@ def make_engine(url: str, *, immediate: bool) -> sa.Engine:
         else:
             event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
     return engine
+
+
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: sa.Engine) -> None:
+    """SQLAlchemy's pool_pre_ping, for a connection that lay in the pool longer than
+    PING_AFTER_IDLE_SECONDS: one that went back a moment ago was working then, and the ping is a
+    round trip of its own (on PostgreSQL one in eight of a sale's, the biggest single cost left of
+    back-to-back sales: issue 12). A connection the server dropped while idle (a restart, an
+    idle-session timeout, a network cut) is found by the ping and replaced before any work starts,
+    as before; the pool then replaces every connection older than that (DisconnectionError).
+    Dropped less than PING_AFTER_IDLE_SECONDS after its last use, the next unit of work on it
+    fails once with the database's error (models/db_errors.py) and the pool starts afresh."""
+    def pooled(_dbapi: Any, record: Any) -> None:
+        if record is not None:
+            record.info["pooled_at"] = time.monotonic()
+
+    def checkout(dbapi: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("pooled_at", 0.0) <= PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi)
+        except Exception as e:  # noqa: BLE001 - whatever the driver says, this connection is unusable
+            raise exc.DisconnectionError(f"ping failed: {e}") from e
+
+    event.listen(engine, "connect", pooled)           # a new connection needs no ping
+    event.listen(engine, "checkin", pooled)
+    event.listen(engine, "checkout", checkout)
 
 
 DRIVER_EXTRAS = {"pyodbc": "mssql", "psycopg": "postgres", "psycopg2": "postgres"}

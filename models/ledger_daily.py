@@ -2,8 +2,9 @@
 method and entry kind, holding how many entries and their signed amount in fen.
 
 Kept in the same transaction as the entries (models/oplog.py calls add_entries() at commit,
-with the entries it covers), so the totals can never disagree with committed entries: a rolled
-back sale leaves no trace here either. The rows are upserted in key order just before the log's
+with the entries it covers; a sale on PostgreSQL adds its one row in its receipt's statement
+instead: upsert_cte, counted_now), so the totals can never disagree with committed entries: a
+rolled back sale leaves no trace here either. The rows are upserted in key order just before the log's
 counter and head (one lock order: accounts, counters, daily rows, log; models/db.py) with
 INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n — concurrent stations adding to the same
 row wait on its row lock, none is lost (PostgreSQL docs, "INSERT ... ON CONFLICT", atomic
@@ -104,10 +105,44 @@ def confirm_zone(session: Session, entries: list[Any]) -> None:
     station_time.confirm(zone_store.parse(raw), settled=earlier is not None)
 
 
+_COUNTED = "_ledger_daily_counted"        # set on an entry whose row was added by upsert_cte
+_KEY_COLUMNS = ("day", "operator", "method", "kind")
+_CTES: dict[str, Any] = {}
+
+
+def upsert_cte() -> Any:
+    """PostgreSQL: one entry's upsert as a CTE (bind names daily_COLUMN), for a statement that
+    writes something else in the same round trip (billing/receipts.py: a sale's receipt). Its
+    parameters come from counted_now(entry), which also leaves the entry out at commit."""
+    if "pg" not in _CTES:
+        from sqlalchemy.dialects import postgresql
+
+        t = table(LedgerDaily)
+        stmt = postgresql.insert(t).values(
+            {c: sa.bindparam(f"daily_{c}", type_=t.c[c].type) for c in (*_KEY_COLUMNS, "n", "amount_fen")})
+        _CTES["pg"] = stmt.on_conflict_do_update(
+            index_elements=[t.c[c] for c in _KEY_COLUMNS],
+            set_={"n": t.c.n + stmt.excluded.n, "amount_fen": t.c.amount_fen + stmt.excluded.amount_fen}
+        ).cte("daily")
+    return _CTES["pg"]
+
+
+def counted_now(session: Session, entry: Any) -> dict[str, Any]:
+    """upsert_cte()'s parameters for `entry` (just inserted in this transaction), its day drawn
+    in the zone confirmed first (confirm_zone, as add_entries does); the entry is marked, so the
+    commit's add_entries does not add it again. The caller runs the upsert before the log's
+    counter (the one lock order: accounts, counters, daily rows, log)."""
+    confirm_zone(session, [entry])
+    [row] = totals([entry])
+    setattr(entry, _COUNTED, True)
+    return {f"daily_{k}": v for k, v in row.items()}
+
+
 def add_entries(session: Session, entries: list[Any]) -> None:
-    """Add `entries` (just inserted in this transaction) to their daily rows."""
+    """Add `entries` (just inserted in this transaction) to their daily rows, but those already
+    added by their writer (counted_now)."""
     confirm_zone(session, entries)
-    rows = totals(entries)
+    rows = totals([e for e in entries if not getattr(e, _COUNTED, False)])
     if not rows:
         return
     t = table(LedgerDaily)

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Mapped, ORMExecuteState, Session, SessionTransaction,
 from models import ledger_daily, station_key
 from models import oplog_cover as cover
 from models.base import Base, LongText, Text_, UTCDateTime, table, utcnow
-from models.counters import next_value
+from models.counters import Counter, next_value
 from models.errors import DatabaseError
 from resources.i18n import _
 
@@ -110,21 +110,47 @@ def append(session: Session, *, operator: str, station: str, action: str, target
     return entry
 
 
-def _head(session: Session, key: bytes) -> tuple[bool, int, str]:
-    """Lock the head row (created when missing) and check the key: (existed, seq, hash)."""
-    row = session.connection().execute(_HEAD_LOCKED).first()
-    kid = station_key.key_id(key)
-    if row is not None and row.key_id and row.key_id != kid:
+def _check_key(kept_with: str, key: bytes) -> None:
+    if kept_with and kept_with != station_key.key_id(key):
         raise DatabaseError(_("This station's key ({path}) is not the key this database's log is kept with: "
                               "copy station.key from the station that set the database up")
                             .format(path=station_key.key_path()))
+
+
+def _head(session: Session, key: bytes) -> tuple[bool, int, str]:
+    """Lock the head row (created when missing) and check the key: (existed, seq, hash)."""
+    row = session.connection().execute(_HEAD_LOCKED).first()
+    if row is not None:
+        _check_key(row.key_id, key)
     return (True, row.seq, row.hash) if row is not None else (False, 0, GENESIS)
+
+
+def _number(session: Session, key: bytes, n: int) -> tuple[int, bool, str]:
+    """Take `n` numbers from the "oplog" counter, then lock the head: (the last number, whether
+    the head existed, the head's hash). PostgreSQL: both in one statement (the counter's UPDATE in
+    a CTE the head's SELECT ... FOR UPDATE joins: the head is locked after the counter, as in every
+    transaction); a database without the head row (or counter) yet takes the two steps."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        row = conn.execute(_BUMP_AND_HEAD, {"n": n}).first()
+        if row is not None:
+            _check_key(row.key_id, key)
+            return int(row.value), True, str(row.hash)
+        # the counter moved if it is there (a CTE runs to completion): its value is ours, locked
+        last = conn.execute(_COUNTER_VALUE).scalar()
+        last = next_value(session, "oplog", n) if last is None else int(last)
+    else:
+        last = next_value(session, "oplog", n)
+    existed, _seq, prev = _head(session, key)
+    return last, existed, prev
 
 
 def _write(session: Session, bucket: _Bucket) -> None:
     """Number, chain and insert the bucket's rows: the counter (one UPDATE ... RETURNING for all
     rows), the head (locked), one INSERT for the rows, one UPDATE of the head — Core statements,
-    counters and head last in the transaction (the one lock order, models/db.py)."""
+    counters and head last in the transaction (the one lock order, models/db.py). PostgreSQL: two
+    round trips, not four (_number; the rows' INSERT in a CTE of the head's UPDATE, up to
+    _MERGED_ROWS_MAX rows)."""
     if not (bucket.rows or bucket.ledger or bucket.rights):
         return
     key = station_key.load()
@@ -133,8 +159,7 @@ def _write(session: Session, bucket: _Bucket) -> None:
     ledger = [(e.id, cover.entry_digest(e)) for e in bucket.ledger]
     rows[-1].covers = cover.covers_json(ledger, cover.rights_digest(session) if bucket.rights else None)
     ledger_daily.add_entries(session, bucket.ledger)       # daily rows before the log's counter
-    last = next_value(session, "oplog", len(rows))       # counters last
-    existed, _seq, prev = _head(session, key)
+    last, existed, prev = _number(session, key, len(rows))       # counters, then the head: last
     values = []
     for seq, row in enumerate(rows, start=last - len(rows) + 1):
         row.seq, row.prev_hash = seq, prev
@@ -142,8 +167,14 @@ def _write(session: Session, bucket: _Bucket) -> None:
                                  row.details, row.prev_hash, row.covers)
         values.append({c: getattr(row, c) for c in _LOG_COLUMNS})
     conn = session.connection()            # Core statements on the tables: no ORM round
-    conn.execute(_LOG_INSERT, values)
     kid = station_key.key_id(key)
+    if existed and conn.dialect.name == "postgresql" and len(values) <= _MERGED_ROWS_MAX:
+        # one round trip: WITH logged AS (INSERT INTO oplog ...) UPDATE oplog_head ...
+        conn.execute(_head_move_logging(len(values)), {
+            "seq": last, "hash": prev, "key_id": kid,
+            **{f"{c}_{i}": v[c] for i, v in enumerate(values) for c in _LOG_COLUMNS}})
+        return
+    conn.execute(_LOG_INSERT, values)
     if existed:
         conn.execute(_HEAD_MOVE, {"seq": last, "hash": prev, "key_id": kid})
     else:
@@ -155,6 +186,30 @@ _HEAD_LOCKED = sa.select(_H.c.seq, _H.c.hash, _H.c.key_id).where(_H.c.id == 1).w
 _HEAD_MOVE = sa.update(_H).where(_H.c.id == 1)
 _LOG_INSERT = sa.insert(table(OpLogEntry))
 _LOG_COLUMNS = ("seq", "at", "operator", "station", "action", "target", "details", "prev_hash", "hash", "covers")
+_C = table(Counter)
+_BUMPED = (sa.update(_C).where(_C.c.name == "oplog").values(value=_C.c.value + sa.bindparam("n", type_=sa.BigInteger))
+           .returning(_C.c.value).cte("bumped"))
+_BUMP_AND_HEAD = (sa.select(_BUMPED.c.value, _H.c.hash, _H.c.key_id).select_from(_BUMPED)
+                  .join(_H, _H.c.id == 1).with_for_update(of=_H))
+_COUNTER_VALUE = sa.select(_C.c.value).where(_C.c.name == "oplog")
+_HEAD_MOVES: dict[int, Any] = {}
+_MERGED_ROWS_MAX = 8         # more rows (an import's): one INSERT of many rows, then the head
+
+
+def _head_move_logging(n: int) -> Any:
+    """PostgreSQL: the head moved and `n` log rows inserted by one statement (bind names
+    COLUMN_i for row i), built once for each n."""
+    if n not in _HEAD_MOVES:
+        log = table(OpLogEntry)
+        # INSERT ... SELECT :seq_0, ... UNION ALL SELECT :seq_1, ...: unlike a multi-row VALUES,
+        # a statement SQLAlchemy can cache compiled
+        rows = [sa.select(*(sa.bindparam(f"{c}_{i}", type_=log.c[c].type) for c in _LOG_COLUMNS))
+                for i in range(n)]
+        logged = sa.insert(log).from_select(list(_LOG_COLUMNS), rows[0] if n == 1 else sa.union_all(*rows)
+                                            ).cte("logged")
+        _HEAD_MOVES[n] = _HEAD_MOVE.values(seq=sa.bindparam("seq"), hash=sa.bindparam("hash"),
+                                           key_id=sa.bindparam("key_id")).add_cte(logged)
+    return _HEAD_MOVES[n]
 
 
 @event.listens_for(Session, "after_flush")

@@ -28,6 +28,7 @@ from resources.i18n import LANGS, N_, _
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+    from sqlalchemy.sql.selectable import ScalarSelect
 
     from models.db import Database
     from models.rights import Actor
@@ -306,13 +307,33 @@ def read(session: Session, key: str) -> Any:
     from models.settings_store import SettingRow
 
     row = session.get(SettingRow, key)
-    if row is None:
+    return from_stored(key, None if row is None else row.value)
+
+
+def from_stored(key: str, text: str | None) -> Any:
+    """What `read` gives for database setting `key` whose row holds `text` (None: no row): the
+    value as its declared type, the default when unset or no longer valid."""
+    spec = _spec(key)
+    if text is None:
         return spec.default
     try:
-        stored = json.loads(row.value)
+        stored = json.loads(text)
     except ValueError:
         return spec.default
     return _valid_or_default(spec, stored)
+
+
+def stored_text(key: str) -> ScalarSelect[str]:
+    """The stored text of database setting `key` as a scalar subquery, for a service that reads
+    it inside a bigger statement (one round trip: billing/sale_reads.py); read the value back with
+    `from_stored(key, text)`, never by hand."""
+    import sqlalchemy as sa
+
+    from models.settings_store import SettingRow
+
+    if _spec(key).local:
+        raise ValueError(f"{key} is a station-local setting, not in the database")
+    return sa.select(SettingRow.value).where(SettingRow.key == key).scalar_subquery()
 
 
 def get(db: Database, key: str) -> Any:

@@ -303,7 +303,8 @@ class _Bulk(_History):
                                 energy_milli=None if quote.energy is None else to_milli(quote.energy), at=at)
         # the receipt number is taken at write(); credit_commands reads only entry.amount_fen
         # and entry.receipt_no of it, so its payload is finished there too
-        self.sold.append((acc, entry, quote.energy, credit_commands(acc, entry, before, self.active[acc.id],
+        meter_ids = [b.meter_id for b in self.active[acc.id]]
+        self.sold.append((acc, entry, quote.energy, credit_commands(acc, entry, before, meter_ids,
                                                                     self.purchase_number)))
 
     def write(self) -> None:

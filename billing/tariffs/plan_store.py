@@ -9,6 +9,7 @@ and readings taken before the plan was typed in can still be priced.
 """
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -121,6 +122,12 @@ def plan_rows(session: Session, plan_id: int, *, keep: bool = False
     return cache[plan_id]
 
 
+def keep_rows(session: Session, plan_id: int, rows: PlanRows) -> None:
+    """Keep a plan's rows read by the caller's own query (billing/sale_reads.py reads them with
+    the account it locks) for this session's next plan_rows / load_plan calls."""
+    session.info.setdefault(PLAN_ROWS, {})[plan_id] = rows
+
+
 def load_plan(session: Session, plan_id: int, *, extra: VersionModel | None = None,
               keep: bool = False) -> PlanModel:
     """The plan with all its versions, ready for billing.tariffs.api pricing."""
@@ -128,10 +135,20 @@ def load_plan(session: Session, plan_id: int, *, extra: VersionModel | None = No
     if rows is None:
         raise NotFound(_("There is no tariff {name}").format(name=plan_id))
     name, versions = rows
+    if extra is None:
+        return _plan_of(name, tuple(b for _at, b in versions))
     bodies = [json.loads(b) for _at, b in versions]
-    if extra is not None and version_to_dict(extra) not in bodies:
+    if version_to_dict(extra) not in bodies:
         bodies.append(version_to_dict(extra))
     return plan_from_dict({"name": name, "versions": bodies})
+
+
+@functools.lru_cache(maxsize=64)
+def _plan_of(name: str, bodies: tuple[str, ...]) -> PlanModel:
+    """The plan made of these stored rows: the same rows make the same (frozen) plan, so a plan
+    read again by the next sale is not parsed and validated again. Keyed by the rows themselves,
+    never by id: a new version is a different key."""
+    return plan_from_dict({"name": name, "versions": [json.loads(b) for b in bodies]})
 
 
 def find_plan_id(session: Session, name: str) -> int:
