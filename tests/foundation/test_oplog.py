@@ -27,7 +27,7 @@ def _verify(db):
 def test_chain_intact(db):
     _append(db, 20)
     r = _verify(db)
-    assert r.ok and r.rows == 22          # + the baseline rows of migrations 0005 and 0012 (rights)
+    assert r.ok and r.rows == 23          # + the baseline rows of migrations 0005, 0012 and 0014 (rights)
 
 
 def test_edited_row_detected(db):
@@ -60,7 +60,7 @@ def test_deleted_last_row_detected(db):
     _append(db, 10)
     drop_guards(db)
     with db.writer.begin() as c:
-        c.execute(sa.text("DELETE FROM oplog WHERE seq = 12"))      # the newest (2 migration rows first)
+        c.execute(sa.text("DELETE FROM oplog WHERE seq = 13"))      # the newest (3 migration rows first)
     r = _verify(db)
     assert not r.ok and r.problem == "truncated"
 
@@ -90,7 +90,7 @@ def test_concurrent_writers_keep_the_chain(db):
         t.join()
     assert not errors
     r = _verify(db)
-    assert r.ok and r.rows == 102
+    assert r.ok and r.rows == 103
 
 
 def test_search_filters(db):
