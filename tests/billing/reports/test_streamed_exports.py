@@ -44,6 +44,15 @@ def _peak(fn) -> int:
         tracemalloc.stop()
 
 
+def _sheet_rows(path) -> list[tuple]:
+    """The first sheet's rows; the read-only workbook is closed (it keeps its file open until then)."""
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return list(wb.active.iter_rows(values_only=True))
+    finally:
+        wb.close()
+
+
 def test_streamed_sales_records_are_the_listed_ones(db, superadmin, places, tmp_path):
     seed_sales(db, places, 0, 700)
     f = RecordFilter(method="cash")
@@ -55,8 +64,7 @@ def test_streamed_sales_records_are_the_listed_ones(db, superadmin, places, tmp_
     n = export_streamed(db, tmp_path / "r.xlsx", "sale_records", START, END, "", superadmin, filters=f,
                         tally=tally)
     assert n == 175 and tally.totals() == record_totals(listed)
-    ws = openpyxl.load_workbook(tmp_path / "r.xlsx", read_only=True).active
-    values = list(ws.iter_rows(values_only=True))
+    values = _sheet_rows(tmp_path / "r.xlsx")
     receipts = [r[0] for r in values[2:2 + n]]       # title, headers, then the rows
     assert receipts == [r.receipt_no for r in listed]
     assert Decimal(str(values[2 + n][8])) == sum(r.amount for r in listed)     # the totals row
@@ -71,8 +79,7 @@ def test_streamed_corrections_are_the_listed_ones(db, superadmin, places, tmp_pa
         streamed = list(iter_corrections(s, START, END, actor=superadmin, batch=16))
     assert streamed == listed and len(listed) == 70
     n = export_streamed(db, tmp_path / "c.xlsx", "corrections", START, END, "", superadmin)
-    ws = openpyxl.load_workbook(tmp_path / "c.xlsx", read_only=True).active
-    assert n == 70 and [r[2] for r in list(ws.iter_rows(values_only=True))[2:2 + n]] == [r.receipt_no for r in listed]
+    assert n == 70 and [r[2] for r in _sheet_rows(tmp_path / "c.xlsx")[2:2 + n]] == [r.receipt_no for r in listed]
 
 
 def test_streamed_meters_are_the_listed_ones(db, superadmin, places):
