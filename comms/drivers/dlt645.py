@@ -51,9 +51,11 @@ from comms.protocols import dlt645
 from comms.protocols import dlt645_requests as rq
 from comms.protocols.bcd import address_to_wire, wire_to_address
 from comms.protocols.dlt645_data import (
+    DataItem,
     Decoded,
     Element,
     decode_value,
+    di_bytes,
     lookup,
     many,
     one,
@@ -87,6 +89,31 @@ class _ActedAnyway(Exception):
     """The acknowledgement was lost or garbled but the meter's state shows the command done."""
 
 
+class _Unset(enum.Enum):
+    """Not in the echo cache (None there means: a reply with no DI to check)."""
+    UNSET = 0
+
+
+_UNSET: Final = _Unset.UNSET
+# What a normal reply's (unscrambled) data must start with - the DI asked for - and, for a 2007
+# follow-up read, end with - its SEQ; None for commands whose reply carries no DI.
+_Echo = tuple[bytes, bytes | None] | None
+# (version, DI as asked) -> its table entry and its bytes as sent: the same for every meter
+_DI_INFO: dict[tuple[str, str], tuple[DataItem, bytes]] = {}
+
+
+def _di_info(di: str, version: str) -> tuple[DataItem, bytes]:
+    info = _DI_INFO.get((version, di))
+    if info is None:
+        item = lookup(di, version)
+        if item is None:
+            raise Unsupported(_("Data identifier {di} is not known").format(di=di))
+        info = (item, di_bytes(item.di, version))
+        if len(_DI_INFO) < 4096:
+            _DI_INFO[(version, di)] = info
+    return info
+
+
 class DLT645Driver(Dlt645Writes, MeterDriver):
     def __init__(self, config: MeterConfig, channel: Channel, version: str = "2007",
                  now: Callable[[], datetime] = datetime.now) -> None:
@@ -98,42 +125,53 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         self.address = wire_to_address(wire)         # = address_to_wire_text: converted once
         # the wire bytes replies are matched on (None: a wildcard or broadcast address)
         self.wire = None if "A" in self.address.upper() or self.address == dlt645.BROADCAST else wire
+        # what every reply from this meter starts with: 68 A0..A5 68 (None: match by parsing)
+        self._header = None if self.wire is None else b"\x68" + self.wire + b"\x68"
+        self._fn = dlt645.F1997 if version == "1997" else dlt645.F2007
         self.timeout = opt_float(config, "timeout", 1.5)
         self.retries = opt_int(config, "retries", 1)
         self.preamble = opt_int(config, "preamble", 4)
-        self._read_requests: dict[str, bytes] = {}
-        self._echoes: dict[tuple[bytes, int], Callable[[bytes], bool] | None] = {}
+        # DI -> item, request, echo: what a read sends and checks, the same every poll
+        self._reads: dict[str, tuple[DataItem, bytes, tuple[bytes, bytes | None]]] = {}
+        self._echoes: dict[tuple[bytes, int], _Echo] = {}
+        self._wanted: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
 
     # -- transactions ----------------------------------------------------------------
     def _transact(self, request: bytes, function: int, retries: int | None = None) -> dlt645.Frame:
         return run_sync(self._transact_steps(request, function, retries))
 
-    def _transact_steps(self, request: bytes, function: int,
-                        retries: int | None = None) -> Steps[dlt645.Frame]:
+    def _transact_steps(self, request: bytes, function: int, retries: int | None = None,
+                        echo: _Echo | _Unset = _UNSET) -> Steps[dlt645.Frame]:
         """One exchange; the reply must come from this meter, for this function and - for reads -
-        carry the DI (and SEQ) asked for: a late reply to an earlier request is dropped."""
-        echo: Callable[[bytes], bool] | None | _Unset = self._echoes.get((request, function), _UNSET)
-        if echo is _UNSET:          # a routine read sends the same bytes every poll
-            echo = _echo(request, function, self.version)
-            if len(self._echoes) < 64:
-                self._echoes[(request, function)] = echo
-        wire = self.wire
+        carry the DI (and SEQ) asked for: a late reply to an earlier request is dropped. `echo`
+        (what a normal reply's data must start / end with) is worked out from the request when
+        the caller does not know it."""
+        if echo is _UNSET:
+            echo = self._echoes.get((request, function), _UNSET)
+            if echo is _UNSET:
+                echo = _echo(request, function, self.version)
+                if len(self._echoes) < 64:
+                    self._echoes[(request, function)] = echo
+        header = self._header
+        address = self.address
         reply = 0x80 | function
         matched: list[dlt645.Frame] = []
 
         def match(raw: bytes) -> bool:
-            if wire is not None and raw[:1] == b"\x68" and raw[1:7] != wire:
+            # raw is what dlt645.extract_frame took off the line: 68 A0..A5 68 C L DATA CS 16,
+            # its length, checksum and end byte checked there; no preamble
+            if header is not None and raw[:8] != header:
                 return False                # another meter's frame: no decoding at all
             try:
                 frame = dlt645.parse_frame(raw)
             except ProtocolError:
                 return False
-            if wire is None:
-                if not dlt645.is_reply_to(frame, function, self.address):
-                    return False
-            elif frame.control & 0x9F != reply or frame.address_wire != wire:
+            if frame.control & 0x9F != reply:
                 return False
-            if frame.ctrl.error or echo is None or echo(frame.data):
+            if header is None and not dlt645.is_reply_to(frame, function, address):
+                return False
+            if frame.control & 0x40 or echo is None or (
+                    frame.data.startswith(echo[0]) and (echo[1] is None or frame.data.endswith(echo[1]))):
                 matched.append(frame)       # the frame exchange returns: not parsed twice
                 return True
             return False
@@ -148,21 +186,22 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
 
     def read_di_steps(self, di: str) -> Steps[Decoded]:
         """The decoded value of one data identifier (follow-up frames joined)."""
-        fn = dlt645.F1997 if self.version == "1997" else dlt645.F2007
-        item = lookup(di, self.version)
-        if item is None:
-            raise Unsupported(_("Data identifier {di} is not known").format(di=di))
-        request = self._read_requests.get(di)
-        if request is None:         # built once per DI: the same bytes every poll
-            request = self._read_requests[di] = rq.read_request(
-                self.address if self.wire is None else self.wire, di, self.version, self.preamble)
-        frame = yield from self._transact_steps(request, fn["read"])
+        fn = self._fn
+        plan = self._reads.get(di)
+        if plan is None:            # once per DI: the same request and checks every poll
+            item, raw_di = _di_info(di, self.version)
+            plan = self._reads[di] = (item, dlt645.build_frame(
+                self.address if self.wire is None else self.wire, fn["read"], raw_di, self.preamble),
+                (raw_di, None))
+        item, request, echo = plan
+        frame = yield from self._transact_steps(request, fn["read"], None, echo)
         reply = rq.parse_read_reply(frame, self.version)
         data, seq = reply.data, 0
         while reply.more and seq < 16:
             seq += 1
-            frame = yield from self._transact_steps(rq.read_more_request(self.address, di, seq, self.version,
-                                                        self.preamble), fn["read_more"])
+            frame = yield from self._transact_steps(
+                rq.read_more_request(self.address, di, seq, self.version, self.preamble), fn["read_more"], None,
+                (echo[0], None if self.version == "1997" else bytes([seq])))
             reply = rq.parse_read_reply(frame, self.version)
             data += reply.data
         if reply.di != item.di:
@@ -189,12 +228,18 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
 
     def read_steps(self, quantities: Sequence[str]) -> Steps[dict[str, Reading]]:
         table = QUANTITY_DI[self.version]
-        for q in quantities:
-            if q not in QUANTITIES:
-                raise Unsupported(_("Unknown quantity {q}").format(q=q))
-        wanted = [q for q in dict.fromkeys(quantities) if q in table]
+        key = tuple(quantities)
+        known = self._wanted.get(key)
+        if known is None:           # the poller asks the same quantities every time
+            for q in key:
+                if q not in QUANTITIES:
+                    raise Unsupported(_("Unknown quantity {q}").format(q=q))
+            wanted = [q for q in dict.fromkeys(key) if q in table]
+            known = (wanted, [q for q in wanted if q in ENERGIES])
+            if len(self._wanted) < 16:
+                self._wanted[key] = known
+        wanted, energies = known
         out: dict[str, Reading] = {}
-        energies = [q for q in wanted if q in ENERGIES]
         if len(energies) > 1:
             block = many((yield from self._try_di_steps(BLOCK_DI[self.version])))
             for q, value in zip(ENERGIES, block, strict=False):
@@ -324,15 +369,7 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         return out
 
 
-class _Unset(enum.Enum):
-    """Not in the echo cache (None there means: a reply with no DI to check)."""
-    UNSET = 0
-
-
-_UNSET: Final = _Unset.UNSET
-
-
-def _echo(request: bytes, function: int, version: str) -> Callable[[bytes], bool] | None:
+def _echo(request: bytes, function: int, version: str) -> _Echo:
     """What a normal reply to a read must echo: its DI (2007: 4 bytes; 1997: 2) and, for a
     2007 follow-up read, the SEQ byte last. None for commands whose reply carries no DI."""
     fn = dlt645.F1997 if version == "1997" else dlt645.F2007
@@ -340,8 +377,6 @@ def _echo(request: bytes, function: int, version: str) -> Callable[[bytes], bool
         return None
     data = dlt645.parse_frame(request).data
     width = 2 if version == "1997" else 4
-    di = data[:width]
     if function == fn["read_more"] and version != "1997":
-        seq = data[width:width + 1]
-        return lambda reply: reply[:width] == di and reply[-1:] == seq
-    return lambda reply: reply[:width] == di
+        return data[:width], data[width:width + 1]
+    return data[:width], None
