@@ -221,8 +221,9 @@ class LinkWorker:
         self._set_link("online")
         came_back = self.schedule.succeeded(meter, self.clock())
         self.sink.reading(self.plan, meter, _now(), values)
-        self.events.publish(ev.READING, meter_id=meter.meter_id,
-                            values={k: str(v.value) for k, v in values.items()})
+        if self.events.listening:           # the payload is built only for someone
+            self.events.publish(ev.READING, meter_id=meter.meter_id,
+                                values={k: str(v.value) for k, v in values.items()})
         if came_back or meter.meter_id not in self._online:
             self._online.add(meter.meter_id)
             self.sink.meter_state(meter, "online")
@@ -312,17 +313,22 @@ class LinkWorker:
                 summary.timeouts += isinstance(error, NoReply)
             return error
 
+        source = self.commands is not None     # none: no generator per meter to ask for nothing
         try:
-            yield from commands()
-            for meter in self.plan.meters:
+            if source:
                 yield from commands()
+            for meter in self.plan.meters:
+                if source:
+                    yield from commands()
                 error = yield from read(meter)
                 if error is not None and not isinstance(error, NoReply) and not meter.lost:
                     again.append(meter)
             for meter in again:      # 补抄
-                yield from commands()
+                if source:
+                    yield from commands()
                 yield from read(meter)
-            yield from commands()
+            if source:
+                yield from commands()
         except Exception as exc:  # noqa: BLE001 - a failed link, never a silent thread death
             self._link_failed(summary, exc)
             summary.unreachable = sum(m.meter_id not in read_ok and m.meter_id not in meter_failed
