@@ -35,13 +35,12 @@ confirm_interval (0.5 s), preamble (4).
 """
 from __future__ import annotations
 
-import enum
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Final
 
+from comms.drivers.dlt645_plans import UNSET, WANTED, Echo, Unset, di_info, echo_of, link_options, no_data
 from comms.drivers.dlt645_writes import Dlt645Writes
 from comms.drivers.options import opt_float, opt_int, opt_str
 from comms.errors import CommsError, MeterRefused, NoReply, ProtocolError, Unsupported
@@ -55,8 +54,6 @@ from comms.protocols.dlt645_data import (
     Decoded,
     Element,
     decode_value,
-    di_bytes,
-    lookup,
     many,
     one,
     status3_flags,
@@ -89,31 +86,6 @@ class _ActedAnyway(Exception):
     """The acknowledgement was lost or garbled but the meter's state shows the command done."""
 
 
-class _Unset(enum.Enum):
-    """Not in the echo cache (None there means: a reply with no DI to check)."""
-    UNSET = 0
-
-
-_UNSET: Final = _Unset.UNSET
-# What a normal reply's (unscrambled) data must start with - the DI asked for - and, for a 2007
-# follow-up read, end with - its SEQ; None for commands whose reply carries no DI.
-_Echo = tuple[bytes, bytes | None] | None
-# (version, DI as asked) -> its table entry and its bytes as sent: the same for every meter
-_DI_INFO: dict[tuple[str, str], tuple[DataItem, bytes]] = {}
-
-
-def _di_info(di: str, version: str) -> tuple[DataItem, bytes]:
-    info = _DI_INFO.get((version, di))
-    if info is None:
-        item = lookup(di, version)
-        if item is None:
-            raise Unsupported(_("Data identifier {di} is not known").format(di=di))
-        info = (item, di_bytes(item.di, version))
-        if len(_DI_INFO) < 4096:
-            _DI_INFO[(version, di)] = info
-    return info
-
-
 class DLT645Driver(Dlt645Writes, MeterDriver):
     def __init__(self, config: MeterConfig, channel: Channel, version: str = "2007",
                  now: Callable[[], datetime] = datetime.now) -> None:
@@ -128,34 +100,42 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         # what every reply from this meter starts with: 68 A0..A5 68 (None: match by parsing)
         self._header = None if self.wire is None else b"\x68" + self.wire + b"\x68"
         self._fn = dlt645.F1997 if version == "1997" else dlt645.F2007
-        self.timeout = opt_float(config, "timeout", 1.5)
-        self.retries = opt_int(config, "retries", 1)
-        self.preamble = opt_int(config, "preamble", 4)
-        # DI -> item, request, echo: what a read sends and checks, the same every poll
-        self._reads: dict[str, tuple[DataItem, bytes, tuple[bytes, bytes | None]]] = {}
-        self._echoes: dict[tuple[bytes, int], _Echo] = {}
-        self._wanted: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
+        self.timeout, self.retries, self.preamble = link_options(config)
+        # DI -> its table entry, the exchange that reads it (request and reply check: the same
+        # every poll) and its bytes as sent
+        self._reads: dict[str, tuple[DataItem, Exchange, bytes]] = {}
+        self._echoes: dict[tuple[bytes, int], Echo] = {}
+        self._frame: dlt645.Frame | None = None     # the reply the last exchange's check accepted
 
     # -- transactions ----------------------------------------------------------------
     def _transact(self, request: bytes, function: int, retries: int | None = None) -> dlt645.Frame:
         return run_sync(self._transact_steps(request, function, retries))
 
     def _transact_steps(self, request: bytes, function: int, retries: int | None = None,
-                        echo: _Echo | _Unset = _UNSET) -> Steps[dlt645.Frame]:
+                        echo: Echo | Unset = UNSET) -> Steps[dlt645.Frame]:
         """One exchange; the reply must come from this meter, for this function and - for reads -
         carry the DI (and SEQ) asked for: a late reply to an earlier request is dropped. `echo`
         (what a normal reply's data must start / end with) is worked out from the request when
         the caller does not know it."""
-        if echo is _UNSET:
-            echo = self._echoes.get((request, function), _UNSET)
-            if echo is _UNSET:
-                echo = _echo(request, function, self.version)
+        if echo is UNSET:
+            echo = self._echoes.get((request, function), UNSET)
+            if echo is UNSET:
+                echo = echo_of(request, function, self.version)
                 if len(self._echoes) < 64:
                     self._echoes[(request, function)] = echo
+        self._frame = None
+        raw = yield Exchange(self.channel, request, dlt645.extract_frame, self._matcher(function, echo),
+                             self.timeout, self.retries if retries is None else retries)
+        return self._accepted(raw)
+
+    def _matcher(self, function: int, echo: Echo) -> Callable[[bytes], bool]:
+        """The reply check of one kind of exchange (see _transact_steps). The frame it accepts is
+        kept in self._frame for _accepted: the exchange returns its bytes, not parsed twice. A
+        driver is in one exchange at a time (its link is)."""
         header = self._header
         address = self.address
         reply = 0x80 | function
-        matched: list[dlt645.Frame] = []
+        di, seq = (None, None) if echo is None else echo
 
         def match(raw: bytes) -> bool:
             # raw is what dlt645.extract_frame took off the line: 68 A0..A5 68 C L DATA CS 16,
@@ -166,47 +146,57 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
                 frame = dlt645.parse_frame(raw)
             except ProtocolError:
                 return False
-            if frame.control & 0x9F != reply:
+            control = frame.control
+            if control & 0x9F != reply:
                 return False
             if header is None and not dlt645.is_reply_to(frame, function, address):
                 return False
-            if frame.control & 0x40 or echo is None or (
-                    frame.data.startswith(echo[0]) and (echo[1] is None or frame.data.endswith(echo[1]))):
-                matched.append(frame)       # the frame exchange returns: not parsed twice
+            if control & 0x40 or di is None or (
+                    frame.data.startswith(di) and (seq is None or frame.data.endswith(seq))):
+                self._frame = frame
                 return True
             return False
-        raw = yield Exchange(self.channel, request, dlt645.extract_frame, match, self.timeout,
-                             self.retries if retries is None else retries)
-        frame = matched[-1] if matched else dlt645.parse_frame(raw)
-        return dlt645.raise_if_error(frame)
+        return match
+
+    def _accepted(self, raw: bytes) -> dlt645.Frame:
+        """The frame an exchange returned (as its check parsed it), an error reply raised."""
+        frame, self._frame = self._frame, None
+        return dlt645.raise_if_error(frame if frame is not None else dlt645.parse_frame(raw))
 
     def read_di(self, di: str) -> Decoded:
         result: Decoded = run_sync(self.read_di_steps(di))
         return result
 
+    def _read_plan(self, di: str) -> tuple[DataItem, Exchange, bytes]:
+        item, raw_di = di_info(di, self.version)
+        function = self._fn["read"]
+        request = dlt645.build_frame(self.address if self.wire is None else self.wire, function, raw_di,
+                                     self.preamble)
+        op = Exchange(self.channel, request, dlt645.extract_frame, self._matcher(function, (raw_di, None)),
+                      self.timeout, self.retries)
+        plan = self._reads[di] = (item, op, raw_di)
+        return plan
+
     def read_di_steps(self, di: str) -> Steps[Decoded]:
         """The decoded value of one data identifier (follow-up frames joined)."""
-        fn = self._fn
         plan = self._reads.get(di)
-        if plan is None:            # once per DI: the same request and checks every poll
-            item, raw_di = _di_info(di, self.version)
-            plan = self._reads[di] = (item, dlt645.build_frame(
-                self.address if self.wire is None else self.wire, fn["read"], raw_di, self.preamble),
-                (raw_di, None))
-        item, request, echo = plan
-        frame = yield from self._transact_steps(request, fn["read"], None, echo)
-        reply = rq.parse_read_reply(frame, self.version)
-        data, seq = reply.data, 0
-        while reply.more and seq < 16:
+        if plan is None or plan[1].timeout != self.timeout or plan[1].retries != self.retries:
+            plan = self._read_plan(di)      # once per DI: the same exchange every poll
+        item, op, raw_di = plan
+        self._frame = None
+        frame = self._accepted((yield op))
+        got, data, more, _seq = rq.read_reply_parts(frame, self.version)
+        seq = 0
+        while more and seq < 16:
             seq += 1
             frame = yield from self._transact_steps(
-                rq.read_more_request(self.address, di, seq, self.version, self.preamble), fn["read_more"], None,
-                (echo[0], None if self.version == "1997" else bytes([seq])))
-            reply = rq.parse_read_reply(frame, self.version)
-            data += reply.data
-        if reply.di != item.di:
+                rq.read_more_request(self.address, di, seq, self.version, self.preamble), self._fn["read_more"],
+                None, (raw_di, None if self.version == "1997" else bytes([seq])))
+            got, part, more, _seq = rq.read_reply_parts(frame, self.version)
+            data += part
+        if got != item.di:
             raise ProtocolError(_("Meter answered {got} to a request for {di}")
-                                .format(got=reply.di, di=item.di))
+                                .format(got=got, di=item.di))
         return decode_value(item, data)
 
     def _try_di(self, di: str) -> Decoded:
@@ -218,7 +208,7 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         try:
             return (yield from self.read_di_steps(di))
         except MeterRefused as exc:
-            if dlt645.err_code(exc) & dlt645.ERR_NO_DATA:
+            if no_data(exc):
                 return None
             raise
 
@@ -228,16 +218,16 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
 
     def read_steps(self, quantities: Sequence[str]) -> Steps[dict[str, Reading]]:
         table = QUANTITY_DI[self.version]
-        key = tuple(quantities)
-        known = self._wanted.get(key)
-        if known is None:           # the poller asks the same quantities every time
-            for q in key:
+        key = (self.version, tuple(quantities))
+        known = WANTED.get(key)
+        if known is None:           # the poller asks every meter the same quantities every time
+            for q in key[1]:
                 if q not in QUANTITIES:
                     raise Unsupported(_("Unknown quantity {q}").format(q=q))
-            wanted = [q for q in dict.fromkeys(key) if q in table]
+            wanted = [q for q in dict.fromkeys(key[1]) if q in table]
             known = (wanted, [q for q in wanted if q in ENERGIES])
-            if len(self._wanted) < 16:
-                self._wanted[key] = known
+            if len(WANTED) < 256:
+                WANTED[key] = known
         wanted, energies = known
         out: dict[str, Reading] = {}
         if len(energies) > 1:
@@ -257,7 +247,12 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
                         ("open" if status3_flags(status_word)["relay_open"] else "closed")
                     out[q] = Reading(q, value, QUANTITIES[q])
                 continue
-            value = one((yield from self._try_di_steps(table[q])))
+            try:                    # _try_di_steps without a generator more per read
+                value = one((yield from self.read_di_steps(table[q])))
+            except MeterRefused as exc:
+                if not no_data(exc):
+                    raise
+                value = None
             if q == "balance" and value == 0:
                 overdraft = one((yield from self._try_di_steps("00900201")))
                 value = -overdraft if isinstance(overdraft, (Decimal, int)) and overdraft else value
@@ -367,16 +362,3 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         if frozen_at is not None:
             out["frozen_at"] = Reading("frozen_at", frozen_at, None)
         return out
-
-
-def _echo(request: bytes, function: int, version: str) -> _Echo:
-    """What a normal reply to a read must echo: its DI (2007: 4 bytes; 1997: 2) and, for a
-    2007 follow-up read, the SEQ byte last. None for commands whose reply carries no DI."""
-    fn = dlt645.F1997 if version == "1997" else dlt645.F2007
-    if function not in (fn["read"], fn["read_more"]):
-        return None
-    data = dlt645.parse_frame(request).data
-    width = 2 if version == "1997" else 4
-    if function == fn["read_more"] and version != "1997":
-        return data[:width], data[width:width + 1]
-    return data[:width], None

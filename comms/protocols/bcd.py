@@ -62,12 +62,10 @@ def decode_bcd(data: bytes, decimals: int = 0, signed: bool = False) -> Decimal:
     """BCD (low byte first) with a fixed decimal point; sign in the top bit when signed."""
     if not data:
         raise _bad(bytes(data))
-    negative = False
-    raw = bytearray(data)
-    if signed and raw[-1] & 0x80:
-        negative = True
-        raw[-1] &= 0x7F
-    value = Decimal(bcd_to_int(bytes(raw))).scaleb(-decimals)
+    negative = signed and data[-1] & 0x80
+    if negative:
+        data = bytes(data[:-1]) + bytes((data[-1] & 0x7F,))
+    value = Decimal(bcd_to_int(data)).scaleb(-decimals)
     return -value if negative else value
 
 
