@@ -466,7 +466,7 @@ class Hub:
         assert error is not None
         raise error
 
-    def _send(self, ch: Any, tr: TcpTransport, request: bytes) -> _Loop[float]:
+    def _send(self, ch: Channel, tr: TcpTransport, request: bytes) -> _Loop[float]:
         ready_at = ch._last_activity + (ch._wake_gap if request.startswith(_WAKE) else ch.idle_gap)
         if ready_at > _monotonic():
             yield ("until", ready_at)
@@ -505,7 +505,7 @@ class Hub:
                 view = view[sent:]
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s > %s", tr.url, request.hex(" ").upper())
-        return _monotonic() + len(request) * tr.byte_time()
+        return _monotonic() + len(request) * ch.byte_time
 
     def _connect(self, tr: TcpTransport) -> _Loop[None]:
         host, port = tr.spec.host, tr.spec.tcp_port
@@ -531,7 +531,7 @@ class Hub:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         tr._sock = sock
 
-    def _receive(self, ch: Any, tr: TcpTransport, sent_at: float, op: Exchange) -> _Loop[bytes]:
+    def _receive(self, ch: Channel, tr: TcpTransport, sent_at: float, op: Exchange) -> _Loop[bytes]:
         extractor, match, timeout = op.extractor, op.match, op.timeout
         buf = b""
         garbage = False

@@ -145,7 +145,7 @@ def _check_at(buf: bytes, i: int) -> int:
     total = MIN_FRAME + buf[i + 9]
     if len(buf) - i < total:
         return 0
-    if checksum(buf[i:i + total - 2]) != buf[i + total - 2] or buf[i + total - 1] != END:
+    if sum(buf[i:i + total - 2]) & 0xFF != buf[i + total - 2] or buf[i + total - 1] != END:
         return -1
     return total
 

@@ -125,9 +125,10 @@ def parse_read_reply(frame: Frame, version: str = "2007") -> ReadReply:
 def read_reply_parts(frame: Frame, version: str = "2007") -> tuple[str, bytes, bool, int | None]:
     """parse_read_reply's fields as a tuple (di, data, more, seq): what a poll reads, without an
     object per reply."""
-    raise_if_error(frame)
-    fn = F1997 if version == "1997" else F2007
     control = frame.control
+    if control & 0x40:                      # D6: an error reply
+        raise_if_error(frame)
+    fn = F1997 if version == "1997" else F2007
     function = control & 0x1F
     if function not in (fn["read"], fn["read_more"]) or not control & 0x80:      # D7: from the meter
         raise ProtocolError(_("Reply is not a read reply (C={c})").format(c=f"{control:02X}"))
