@@ -40,7 +40,17 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from comms.drivers.dlt645_plans import UNSET, WANTED, Echo, Unset, di_info, echo_of, link_options, no_data
+from comms.drivers.dlt645_plans import (
+    UNSET,
+    WANTED,
+    Echo,
+    ReplyCheck,
+    Unset,
+    di_info,
+    echo_of,
+    link_options,
+    no_data,
+)
 from comms.drivers.dlt645_writes import Dlt645Writes
 from comms.drivers.options import opt_float, opt_int, opt_str
 from comms.errors import CommsError, MeterRefused, NoReply, ProtocolError, Unsupported
@@ -101,11 +111,10 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         self._header = None if self.wire is None else b"\x68" + self.wire + b"\x68"
         self._fn = dlt645.F1997 if version == "1997" else dlt645.F2007
         self.timeout, self.retries, self.preamble = link_options(config)
-        # DI -> its table entry, the exchange that reads it (request and reply check: the same
-        # every poll) and its bytes as sent
-        self._reads: dict[str, tuple[DataItem, Exchange, bytes]] = {}
-        self._echoes: dict[tuple[bytes, int], Echo] = {}
-        self._frame: dlt645.Frame | None = None     # the reply the last exchange's check accepted
+        # DI -> its table entry, the exchange that reads it (the same every poll), its bytes as
+        # sent and the exchange's reply check
+        self._reads: dict[str, tuple[DataItem, Exchange, bytes, ReplyCheck]] = {}
+        self._echoes: dict[tuple[bytes, int], Echo] | None = None   # other exchanges' (made on first use)
 
     # -- transactions ----------------------------------------------------------------
     def _transact(self, request: bytes, function: int, retries: int | None = None) -> dlt645.Frame:
@@ -118,63 +127,31 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         (what a normal reply's data must start / end with) is worked out from the request when
         the caller does not know it."""
         if echo is UNSET:
-            echo = self._echoes.get((request, function), UNSET)
+            echoes = self._echoes
+            if echoes is None:
+                echoes = self._echoes = {}
+            echo = echoes.get((request, function), UNSET)
             if echo is UNSET:
                 echo = echo_of(request, function, self.version)
-                if len(self._echoes) < 64:
-                    self._echoes[(request, function)] = echo
-        self._frame = None
-        raw = yield Exchange(self.channel, request, dlt645.extract_frame, self._matcher(function, echo),
+                if len(echoes) < 64:
+                    echoes[(request, function)] = echo
+        check = ReplyCheck(self._header, self.address, function, echo)
+        raw = yield Exchange(self.channel, request, dlt645.extract_frame, check.match,
                              self.timeout, self.retries if retries is None else retries)
-        return self._accepted(raw)
-
-    def _matcher(self, function: int, echo: Echo) -> Callable[[bytes], bool]:
-        """The reply check of one kind of exchange (see _transact_steps). The frame it accepts is
-        kept in self._frame for _accepted: the exchange returns its bytes, not parsed twice. A
-        driver is in one exchange at a time (its link is)."""
-        header = self._header
-        address = self.address
-        reply = 0x80 | function
-        di, seq = (None, None) if echo is None else echo
-
-        def match(raw: bytes) -> bool:
-            # raw is what dlt645.extract_frame took off the line: 68 A0..A5 68 C L DATA CS 16,
-            # its length, checksum and end byte checked there; no preamble
-            if header is not None and raw[:8] != header:
-                return False                # another meter's frame: no decoding at all
-            try:
-                frame = dlt645.parse_frame(raw)
-            except ProtocolError:
-                return False
-            control = frame.control
-            if control & 0x9F != reply:
-                return False
-            if header is None and not dlt645.is_reply_to(frame, function, address):
-                return False
-            if control & 0x40 or di is None or (
-                    frame.data.startswith(di) and (seq is None or frame.data.endswith(seq))):
-                self._frame = frame
-                return True
-            return False
-        return match
-
-    def _accepted(self, raw: bytes) -> dlt645.Frame:
-        """The frame an exchange returned (as its check parsed it), an error reply raised."""
-        frame, self._frame = self._frame, None
-        return dlt645.raise_if_error(frame if frame is not None else dlt645.parse_frame(raw))
+        return check.accepted(raw)
 
     def read_di(self, di: str) -> Decoded:
         result: Decoded = run_sync(self.read_di_steps(di))
         return result
 
-    def _read_plan(self, di: str) -> tuple[DataItem, Exchange, bytes]:
+    def _read_plan(self, di: str) -> tuple[DataItem, Exchange, bytes, ReplyCheck]:
         item, raw_di = di_info(di, self.version)
         function = self._fn["read"]
         request = dlt645.build_frame(self.address if self.wire is None else self.wire, function, raw_di,
                                      self.preamble)
-        op = Exchange(self.channel, request, dlt645.extract_frame, self._matcher(function, (raw_di, None)),
-                      self.timeout, self.retries)
-        plan = self._reads[di] = (item, op, raw_di)
+        check = ReplyCheck(self._header, self.address, function, (raw_di, None))
+        op = Exchange(self.channel, request, dlt645.extract_frame, check.match, self.timeout, self.retries)
+        plan = self._reads[di] = (item, op, raw_di, check)
         return plan
 
     def read_di_steps(self, di: str) -> Steps[Decoded]:
@@ -182,9 +159,9 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         plan = self._reads.get(di)
         if plan is None or plan[1].timeout != self.timeout or plan[1].retries != self.retries:
             plan = self._read_plan(di)      # once per DI: the same exchange every poll
-        item, op, raw_di = plan
-        self._frame = None
-        frame = self._accepted((yield op))
+        item, op, raw_di, check = plan
+        check.frame = None
+        frame = check.accepted((yield op))
         got, data, more, _seq = rq.read_reply_parts(frame, self.version)
         seq = 0
         while more and seq < 16:

@@ -7,7 +7,7 @@ import enum
 from typing import Final
 
 from comms.drivers.options import opt_float, opt_int
-from comms.errors import MeterRefused, Unsupported
+from comms.errors import MeterRefused, ProtocolError, Unsupported
 from comms.interfaces import MeterConfig
 from comms.protocols import dlt645
 from comms.protocols.dlt645_data import DataItem, di_bytes, lookup
@@ -29,6 +29,53 @@ _DI_INFO: dict[tuple[str, str], tuple[DataItem, bytes]] = {}
 WANTED: dict[tuple[str, tuple[str, ...]], tuple[list[str], list[str]]] = {}
 # the raw (timeout, retries, preamble) options -> their values: 10,000 meters, a handful of spellings
 _LINK_OPTIONS: dict[tuple[object, object, object], tuple[float, int, int]] = {}
+
+
+class ReplyCheck:
+    """The reply check of one kind of exchange with one meter: the frame must come from this
+    meter (its header 68 A0..A5 68 compared as bytes; parsed for a wildcard address), answer this
+    function (normal, error or follow-up reply) and - for reads - carry the DI (and SEQ) asked;
+    a late reply to an earlier request is dropped. The frame it accepts is kept in .frame (the
+    exchange returns its bytes: they are not parsed twice). An object rather than a closure: one
+    read's check per meter is kept for the poller's life, and a closure's cells are seven more
+    objects for every garbage collection to walk at 10,000 meters."""
+    __slots__ = ("header", "address", "function", "reply", "di", "seq", "frame")
+
+    def __init__(self, header: bytes | None, address: str, function: int, echo: Echo) -> None:
+        self.header = header                # None: a wildcard or broadcast address
+        self.address = address
+        self.function = function
+        self.reply = 0x80 | function
+        self.di: bytes | None = None if echo is None else echo[0]
+        self.seq: bytes | None = None if echo is None else echo[1]
+        self.frame: dlt645.Frame | None = None
+
+    def match(self, raw: bytes) -> bool:
+        # raw is what dlt645.extract_frame took off the line: 68 A0..A5 68 C L DATA CS 16, its
+        # length, checksum and end byte checked there; no preamble
+        header = self.header
+        if header is not None and raw[:8] != header:
+            return False                    # another meter's frame: no decoding at all
+        try:
+            frame = dlt645.parse_frame(raw)
+        except ProtocolError:
+            return False
+        control = frame.control
+        if control & 0x9F != self.reply:
+            return False
+        if header is None and not dlt645.is_reply_to(frame, self.function, self.address):
+            return False
+        di, seq = self.di, self.seq
+        if control & 0x40 or di is None or (
+                frame.data.startswith(di) and (seq is None or frame.data.endswith(seq))):
+            self.frame = frame
+            return True
+        return False
+
+    def accepted(self, raw: bytes) -> dlt645.Frame:
+        """The frame the exchange returned (as match parsed it), an error reply raised."""
+        frame, self.frame = self.frame, None
+        return dlt645.raise_if_error(frame if frame is not None else dlt645.parse_frame(raw))
 
 
 def di_info(di: str, version: str) -> tuple[DataItem, bytes]:

@@ -128,9 +128,12 @@ class LinkWorker:
         self._by_id = {m.meter_id: m for m in plan.meters}
         self._online: set[int] = set()
         self._configs: dict[tuple[int, bool], tuple[MeterConfig, MeterConfig]] = {}
-        # meter id -> (its config, lost, its driver's read_steps or read): what a read needs, found
-        # once per meter and state instead of three lookups per read
-        self._readers: dict[int, tuple[MeterConfig, bool, Callable[..., Any], bool]] = {}
+        # meter id -> (its config, lost, its driver, whether it reads in steps): what a read needs,
+        # found once per meter and state instead of three lookups per read
+        self._readers: dict[int, tuple[MeterConfig, bool, Any, bool]] = {}
+        # (the meter's own options, lost) -> the options with the link's: one dict for all the
+        # meters that share them, not one each
+        self._link_options: dict[tuple[tuple[tuple[str, str], ...], bool], dict[str, str]] = {}
         self._link_up = False            # an exchange succeeded since the last (re)connect
         self.hub: Hub | None = None      # comms.links.tcp_loop.Hub running this link, or a thread
         self._task_done: threading.Event | None = None
@@ -147,13 +150,23 @@ class LinkWorker:
         return cached[1]
 
     def _with_link_options(self, cfg: MeterConfig, lost: bool) -> MeterConfig:
-        opts = dict(cfg.options)
-        if lost:                         # a lost meter gets one attempt: one timeout per cycle
-            opts["retries"] = "0"
-        if self.plan.timeout is not None:
-            opts.setdefault("timeout", str(self.plan.timeout))
-        if self.plan.retries is not None:
-            opts.setdefault("retries", str(self.plan.retries))
+        key: tuple[tuple[tuple[str, str], ...], bool] | None = None
+        opts: dict[str, str] | None = None
+        try:
+            key = (tuple(sorted(cfg.options.items())), lost)
+            opts = self._link_options.get(key)
+        except TypeError:                           # an option value that cannot be a key
+            key = None
+        if opts is None:
+            opts = dict(cfg.options)
+            if lost:                     # a lost meter gets one attempt: one timeout per cycle
+                opts["retries"] = "0"
+            if self.plan.timeout is not None:
+                opts.setdefault("timeout", str(self.plan.timeout))
+            if self.plan.retries is not None:
+                opts.setdefault("retries", str(self.plan.retries))
+            if key is not None and len(self._link_options) < 1024:
+                self._link_options[key] = opts
         # MeterConfig's fields by name (dataclasses.replace costs more than the driver it feeds,
         # once per meter); tests/comms/polling/test_poller.py checks no field is left behind
         return MeterConfig(protocol=cfg.protocol, address=cfg.address, profile=cfg.profile, options=opts)
@@ -198,14 +211,13 @@ class LinkWorker:
             self.session.retry_silence(False)       # one timeout per silent meter per read
             reader = self._readers.get(meter.meter_id)
             if reader is None or reader[0] is not meter.config or reader[1] != meter.lost:
-                driver = self.session.driver(self._config(meter))
-                read_steps = getattr(driver, "read_steps", None)
-                reader = self._readers[meter.meter_id] = (meter.config, meter.lost, read_steps or driver.read,
-                                                          read_steps is not None)
+                driver: Any = self.session.driver(self._config(meter))
+                reader = self._readers[meter.meter_id] = (meter.config, meter.lost, driver,
+                                                          hasattr(driver, "read_steps"))
             if reader[3]:
-                values = yield from reader[2](quantities)
+                values = yield from reader[2].read_steps(quantities)
             else:                                   # a driver without steps: a blocking call
-                values = yield Call(reader[2], quantities)
+                values = yield Call(reader[2].read, quantities)
         except LinkError as e:
             self._link_failures += 1
             self._link_up = False
