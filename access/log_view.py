@@ -14,6 +14,8 @@ The writer runs inside the service, after the check, so no front end can write a
 """
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +24,7 @@ from typing import Any
 from models import oplog
 from models.audit import audited, record
 from models.db import Database
-from models.errors import PermissionDenied
+from models.errors import InvalidInput, PermissionDenied, StationError
 from models.rights import Actor
 from resources.i18n import _
 
@@ -61,13 +63,40 @@ def head(db: Database, actor: Actor) -> oplog.Anchor:
 
 def export(db: Database, actor: Actor, path: str | Path, *, write: Writer, **filters: Any) -> int:
     """Stream the rows matching `filters` to `path` with `write(session, path, **filters)`;
-    log `log.export` with the row count and the filters; return the count."""
+    log `log.export` with the row count and the filters; return the count.
+
+    The file and its `log.export` row agree: the rows are written to a temporary file beside
+    `path` (from a read transaction: no write lock is held while a year of log streams out),
+    then the row is appended and committed, and only then is the temporary file renamed onto
+    `path` (one rename in the same folder). A file that cannot be written leaves no row; a
+    commit that fails removes the temporary file, so no file appears without its row."""
     _require(db, actor, "log.export", str(path))
-    with db.read() as s:
-        n = write(s, path, **filters)
-    with db.write() as s:
-        record(s, actor, "log.export", str(path), {"rows": n, "filters": _shown(filters)})
+    target = Path(path)
+    _check_target(target)
+    # the writer picks the format by the suffix, so the temporary name keeps it
+    tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex}.partial{target.suffix}")
+    try:
+        with db.read() as s:
+            n = write(s, tmp, **filters)
+        _check_target(target)           # still a place a file can be renamed to, just before the commit
+        with db.write() as s:
+            record(s, actor, "log.export", str(target), {"rows": n, "filters": _shown(filters)})
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    try:
+        os.replace(tmp, target)
+    except OSError as e:         # the row is committed: keep the file, under the name it has
+        raise StationError(_("The log export was written and logged, but could not be renamed to {file}: "
+                              "{reason}; it is in {tmp}").format(file=target, reason=e, tmp=tmp)) from e
     return n
+
+
+def _check_target(target: Path) -> None:
+    """What would make the final rename fail, found before the commit: the target is a folder,
+    or its folder is missing."""
+    if target.is_dir() or not target.parent.is_dir():
+        raise InvalidInput(_("Cannot write {file}: not a file in an existing folder").format(file=target))
 
 
 def _shown(filters: dict[str, Any]) -> dict[str, Any]:

@@ -191,40 +191,65 @@ def headers(kind: str) -> list[str]:
     return [zh for _key, zh, _a in COLUMNS[kind]]
 
 
-def write_tables(path: str | Path, tables: dict[str, list[list[Any]]]) -> list[Path]:
-    """Write {kind: rows} (rows in COLUMNS order) as .xlsx, one .csv, or a folder of .csv."""
+def write_tables(path: str | Path, tables: dict[str, Iterable[Sequence[Any]]]) -> dict[str, int]:
+    """Write {kind: rows} (rows in COLUMNS order, any iterable: a cursor is streamed, never held)
+    as .xlsx, one .csv, or a folder of .csv; returns the rows written per kind. Each file appears
+    whole or not at all (written beside its name, then renamed)."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix == ".xlsx":
         import openpyxl
 
-        wb = openpyxl.Workbook(write_only=True)
-        for kind, rows in tables.items():
-            ws = wb.create_sheet(SHEET_NAMES[kind])
-            ws.append(headers(kind))
-            for row in rows:
-                ws.append(safe_xlsx_row(ws, row))
-        wb.save(p)
-        return [p]
+        counts: dict[str, int] = {}
+
+        def write_xlsx(tmp: Path) -> None:
+            wb = openpyxl.Workbook(write_only=True)
+            for kind, rows in tables.items():
+                ws = wb.create_sheet(SHEET_NAMES[kind])
+                ws.append(headers(kind))
+                n = 0
+                for row in rows:
+                    ws.append(safe_xlsx_row(ws, row))
+                    n += 1
+                counts[kind] = n
+            wb.save(tmp)
+        _atomic(p, write_xlsx)
+        return counts
     if suffix == ".csv":
         if len(tables) != 1:
             raise InvalidInput(_("Export the whole archive to an .xlsx file or a folder"))
         (kind, rows), = tables.items()
-        _write_csv(p, kind, rows)
-        return [p]
+        return {kind: _write_csv(p, kind, rows)}
     if suffix:
         raise InvalidInput(_("Export to a .csv or .xlsx file"))
     p.mkdir(parents=True, exist_ok=True)
-    out = []
-    for kind, rows in tables.items():
-        _write_csv(p / CSV_NAMES[kind], kind, rows)
-        out.append(p / CSV_NAMES[kind])
-    return out
+    return {kind: _write_csv(p / CSV_NAMES[kind], kind, rows) for kind, rows in tables.items()}
 
 
-def _write_csv(p: Path, kind: str, rows: list[list[Any]]) -> None:
-    with p.open("w", encoding="utf-8-sig", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(headers(kind))
-        for row in rows:
-            w.writerow(csv_row("" if v is None else v.isoformat() if hasattr(v, "isoformat") else v for v in row))
+def _atomic(target: Path, write: Any) -> None:
+    import os
+    import uuid
+
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _write_csv(p: Path, kind: str, rows: Iterable[Sequence[Any]]) -> int:
+    n = 0
+
+    def write(tmp: Path) -> None:
+        nonlocal n
+        with tmp.open("w", encoding="utf-8-sig", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(headers(kind))
+            for row in rows:
+                w.writerow(csv_row("" if v is None else v.isoformat() if hasattr(v, "isoformat") else v
+                                   for v in row))
+                n += 1
+    _atomic(p, write)
+    return n

@@ -7,11 +7,14 @@ Values are plain frozen dataclasses; readings come back as Decimal text-safe val
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from archive import rules
 from archive.places import PlaceInfo, RoomInfo
@@ -72,13 +75,11 @@ def _like(text: str) -> str:
     return "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def list_meters(db: Database, actor: Actor | None, *, building: int | str | None = None,
-                floor: int | str | None = None, link: int | str | None = None, kind: str | None = None,
-                state: str | None = None, tag: int | str | None = None, text: str | None = None,
-                limit: int | None = None, offset: int = 0) -> list[MeterRow]:
-    """Meters by number. building/floor/link by id or name; tag by id, "kind:name" or name;
-    text matches part of the number, the address or the room number (case-insensitive)."""
-    q = (sa.select(Meter, Link.name, Room.number, Floor.name, Building.id, Building.name, Site.name)
+def _meter_query(actor: Actor | None, columns: tuple[Any, ...], *, building: int | str | None = None,
+                 floor: int | str | None = None, link: int | str | None = None, kind: str | None = None,
+                 state: str | None = None, tag: int | str | None = None,
+                 text: str | None = None) -> sa.Select[Any]:
+    q = (sa.select(*columns)
          .outerjoin(Link, Link.id == Meter.link_id).outerjoin(Room, Room.id == Meter.room_id)
          .outerjoin(Floor, Floor.id == Room.floor_id).outerjoin(Building, Building.id == Floor.building_id)
          .outerjoin(Site, Site.id == Building.site_id))
@@ -109,24 +110,59 @@ def list_meters(db: Database, actor: Actor | None, *, building: int | str | None
         pattern = _like(text.strip())
         q = q.where(sa.or_(*(sa.func.lower(c).like(pattern, escape="\\")
                              for c in (Meter.number, Meter.address, Room.number))))
-    q = q.order_by(Meter.number).offset(offset)
+    return q.order_by(Meter.number)
+
+
+def _tags_of(s: Session, ids: list[int]) -> dict[int, list[str]]:
+    tags: dict[int, list[str]] = {}
+    for chunk in range(0, len(ids), 500):
+        for mid, k, n in s.execute(sa.select(MeterTag.meter_id, Tag.kind, Tag.name)
+                                   .join(Tag, Tag.id == MeterTag.tag_id)
+                                   .where(MeterTag.meter_id.in_(ids[chunk:chunk + 500]))
+                                   .order_by(Tag.kind, Tag.name)):
+            tags.setdefault(mid, []).append(f"{k}:{n}")
+    return tags
+
+
+def list_meters(db: Database, actor: Actor | None, *, building: int | str | None = None,
+                floor: int | str | None = None, link: int | str | None = None, kind: str | None = None,
+                state: str | None = None, tag: int | str | None = None, text: str | None = None,
+                limit: int | None = None, offset: int = 0) -> list[MeterRow]:
+    """Meters by number. building/floor/link by id or name; tag by id, "kind:name" or name;
+    text matches part of the number, the address or the room number (case-insensitive)."""
+    q = _meter_query(actor, (Meter, Link.name, Room.number, Floor.name, Building.id, Building.name, Site.name),
+                     building=building, floor=floor, link=link, kind=kind, state=state, tag=tag,
+                     text=text).offset(offset)
     if limit is not None:
         q = q.limit(limit)
     with db.read() as s:
         rows = s.execute(q).all()
-        tags: dict[int, list[str]] = {}
-        ids = [r[0].id for r in rows]
-        for chunk in range(0, len(ids), 500):
-            for mid, k, n in s.execute(sa.select(MeterTag.meter_id, Tag.kind, Tag.name)
-                                       .join(Tag, Tag.id == MeterTag.tag_id)
-                                       .where(MeterTag.meter_id.in_(ids[chunk:chunk + 500]))
-                                       .order_by(Tag.kind, Tag.name)):
-                tags.setdefault(mid, []).append(f"{k}:{n}")
+        tags = _tags_of(s, [r[0].id for r in rows])
     return [MeterRow(m.id, m.number, m.kind, m.protocol, m.address, m.profile, link_name or "", m.ct_ratio,
                      Decimal(m.initial_milli).scaleb(-3), m.install_date, m.state, m.comm_state,
                      site or "", bname or "", bid, fname or "", rnum or "", tuple(tags.get(m.id, ())),
                      m.options or "{}")
             for m, link_name, rnum, fname, bid, bname, site in rows]
+
+
+_STREAM_COLUMNS = (Meter.id, Meter.number, Meter.kind, Meter.protocol, Meter.address, Meter.profile, Link.name,
+                   Meter.ct_ratio, Meter.initial_milli, Meter.install_date, Meter.state, Meter.comm_state,
+                   Site.name, Building.name, Building.id, Floor.name, Room.number, Meter.options)
+
+
+def iter_meters(s: Session, actor: Actor | None, *, batch: int = 1000) -> Iterator[MeterRow]:
+    """list_meters(db, actor) as a stream inside the caller's read transaction: plain rows
+    from the cursor `batch` at a time (a server-side cursor on PostgreSQL) with the tags of
+    each batch in one more query, so exporting 100,000 meters keeps memory flat."""
+    q = _meter_query(actor, _STREAM_COLUMNS)
+    with s.connection().execute(q, execution_options={"yield_per": batch}) as result:
+        for part in result.partitions():
+            tags = _tags_of(s, [r[0] for r in part])
+            for (mid, number, kind, protocol, address, profile, link_name, ct, milli, installed, state, comm,
+                 site, bname, bid, fname, rnum, options) in part:
+                yield MeterRow(mid, number, kind, protocol, address, profile, link_name or "", ct,
+                               Decimal(milli).scaleb(-3), installed, state, comm, site or "", bname or "", bid,
+                               fname or "", rnum or "", tuple(tags.get(mid, ())), options or "{}")
 
 
 def list_links(db: Database) -> list[LinkRow]:

@@ -16,6 +16,7 @@ entry records balance_after/subsidy_after. Subsidy money is spent first (split_d
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -75,12 +76,12 @@ def paid_balance_fen(account: Account) -> int:
     return account.balance_fen - account.subsidy_fen
 
 
-def post(session: Session, account: Account, kind: str, amount_fen: int, *, actor: Actor,
-         subsidy_fen: int = 0, method: str = "", reference: str = "", receipt_no: str | None = None,
-         reverses_id: int | None = None, idempotency_key: str | None = None,
-         period_key: str | None = None, shift_id: int | None = None, meter_id: int | None = None,
-         energy_milli: int | None = None, note: str = "", at: datetime | None = None) -> LedgerEntry:
-    """Insert one entry and move the cached balances by it, in the caller's transaction."""
+def _entry_values(session: Session, account: Account, kind: str, amount_fen: int, *, actor: Actor,
+                  subsidy_fen: int, method: str, reference: str, receipt_no: str | None,
+                  reverses_id: int | None, idempotency_key: str | None, period_key: str | None,
+                  shift_id: int | None, meter_id: int | None, energy_milli: int | None, note: str,
+                  at: datetime | None) -> dict[str, Any]:
+    """The checks of a posting and the entry's values (balances after it): post() and EntryBatch."""
     if kind not in ENTRY_KINDS:
         raise ValueError(f"unknown entry kind {kind!r}")
     for name, value in (("amount_fen", amount_fen), ("subsidy_fen", subsidy_fen)):
@@ -91,13 +92,26 @@ def post(session: Session, account: Account, kind: str, amount_fen: int, *, acto
     balance, subsidy = account.balance_fen + amount_fen, account.subsidy_fen + subsidy_fen
     if subsidy < 0:
         raise RuntimeError(f"subsidy would go negative on account {account.number}")
-    values = {
+    return {
         "account_id": account.id, "kind": kind, "amount_fen": amount_fen, "subsidy_fen": subsidy_fen,
         "balance_after_fen": balance, "subsidy_after_fen": subsidy, "energy_milli": energy_milli,
         "at": at or utcnow(), "operator": actor.name, "station": actor.station, "method": method,
         "reference": reference[:100], "receipt_no": receipt_no, "reverses_id": reverses_id,
         "idempotency_key": idempotency_key, "period_key": period_key, "shift_id": shift_id,
         "meter_id": meter_id, "note": note[:200]}
+
+
+def post(session: Session, account: Account, kind: str, amount_fen: int, *, actor: Actor,
+         subsidy_fen: int = 0, method: str = "", reference: str = "", receipt_no: str | None = None,
+         reverses_id: int | None = None, idempotency_key: str | None = None,
+         period_key: str | None = None, shift_id: int | None = None, meter_id: int | None = None,
+         energy_milli: int | None = None, note: str = "", at: datetime | None = None) -> LedgerEntry:
+    """Insert one entry and move the cached balances by it, in the caller's transaction."""
+    values = _entry_values(session, account, kind, amount_fen, actor=actor, subsidy_fen=subsidy_fen,
+                           method=method, reference=reference, receipt_no=receipt_no, reverses_id=reverses_id,
+                           idempotency_key=idempotency_key, period_key=period_key, shift_id=shift_id,
+                           meter_id=meter_id, energy_milli=energy_milli, note=note, at=at)
+    balance, subsidy = values["balance_after_fen"], values["subsidy_after_fen"]
     # Core statements, not the unit of work: whatever the caller left pending goes first (the
     # order a flush would give), then the balance (the row is locked) and the entry, whose id
     # comes back from the insert itself (RETURNING / lastrowid)
@@ -119,6 +133,85 @@ def post(session: Session, account: Account, kind: str, amount_fen: int, *, acto
     entry = LedgerEntry(id=key[0], **values)
     oplog.cover_entry(session, entry)      # the log row written at commit covers it
     return entry
+
+
+class EntryBatch:
+    """Entries posted in memory and written at once with executemany: for generating a long
+    history in one transaction (the demo's three months), where a round trip per entry is most
+    of the cost. post() takes post()'s arguments and applies the same checks and arithmetic
+    (_entry_values): the account's cached balances move at once (as committed values, so the
+    unit of work does not write them), the entry is kept without an id. write() inserts the
+    entries in posting order (ids in that order, from RETURNING), writes each account's final
+    balances and hands the entries to the log (models/oplog.py: the newest log row of the
+    transaction covers them, ledger_daily adds them), like post() does one at a time.
+
+    Until write(), the rows in the database lag behind the accounts in memory: the caller must
+    not reload the accounts (lock_account, populate_existing, expire) nor read the entries or
+    balances back with queries, and must call write() before the transaction commits: a commit
+    with entries still unwritten is refused (RuntimeError), so the transaction rolls back.
+    Fields of a pending entry (receipt_no, say, numbered at write time) may still be set.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.entries: list[LedgerEntry] = []
+        self._accounts: dict[int, Account] = {}
+
+    def post(self, account: Account, kind: str, amount_fen: int, *, actor: Actor, subsidy_fen: int = 0,
+             method: str = "", reference: str = "", receipt_no: str | None = None,
+             reverses_id: int | None = None, idempotency_key: str | None = None,
+             period_key: str | None = None, shift_id: int | None = None, meter_id: int | None = None,
+             energy_milli: int | None = None, note: str = "", at: datetime | None = None) -> LedgerEntry:
+        values = _entry_values(self.session, account, kind, amount_fen, actor=actor, subsidy_fen=subsidy_fen,
+                               method=method, reference=reference, receipt_no=receipt_no,
+                               reverses_id=reverses_id, idempotency_key=idempotency_key,
+                               period_key=period_key, shift_id=shift_id, meter_id=meter_id,
+                               energy_milli=energy_milli, note=note, at=at)
+        set_committed_value(account, "balance_fen", values["balance_after_fen"])
+        set_committed_value(account, "subsidy_fen", values["subsidy_after_fen"])
+        entry = LedgerEntry(**values)
+        self.entries.append(entry)
+        self._accounts[account.id] = account
+        pending: list[EntryBatch] = self.session.info.setdefault(_BATCHES, [])
+        if self not in pending:
+            pending.append(self)
+        return entry
+
+    def write(self) -> list[LedgerEntry]:
+        """Insert the entries, move the balances, cover the entries in the log; returns them
+        (with their ids). The batch is empty afterwards."""
+        entries, self.entries = self.entries, []
+        accounts, self._accounts = self._accounts, {}
+        if not entries:
+            return entries
+        session = self.session
+        session.flush()
+        conn = session.connection()
+        t = table(LedgerEntry)
+        ids = conn.execute(sa.insert(t).returning(t.c.id, sort_by_parameter_order=True),
+                           [{n: getattr(e, n) for n in _ENTRY_FIELDS} for e in entries]).scalars().all()
+        if len(ids) != len(entries):
+            raise RuntimeError("the ledger entries' INSERT returned fewer ids than entries")
+        for entry, key in zip(entries, ids, strict=True):
+            entry.id = key
+        conn.execute(_MOVE_BALANCE, [{"account": a.id, "balance": a.balance_fen, "subsidy": a.subsidy_fen}
+                                     for a in accounts.values()])
+        for entry in entries:
+            oplog.cover_entry(session, entry)
+        return entries
+
+
+_BATCHES = "billing.entry_batches"
+_ENTRY_FIELDS = ("account_id", "kind", "amount_fen", "subsidy_fen", "balance_after_fen", "subsidy_after_fen",
+                 "energy_milli", "at", "operator", "station", "method", "reference", "receipt_no", "reverses_id",
+                 "idempotency_key", "period_key", "shift_id", "meter_id", "note")
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _refuse_unwritten(session: Session) -> None:
+    """A transaction must not commit with balances moved by a batch whose entries are unwritten."""
+    if session.get_nested_transaction() is None and any(b.entries for b in session.info.get(_BATCHES, ())):
+        raise RuntimeError("commit with ledger entries of an EntryBatch not written")
 
 
 _A = table(Account)

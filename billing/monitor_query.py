@@ -24,13 +24,14 @@ into one board state with the same precedence (a lost meter, an open relay, keep
 of them), so the card and the board never disagree about one meter.
 
 Units: reading_unit() gives the unit of a row's reading — the unit the poller stored with the
-value (Meter.last_values "units"), else the meter kind's (kWh, m³). open_alarms counts alarms not
-yet cleared on the meter (any kind), or on its account for kinds other than the balance levels
-(those are the state colour already).
+value (Meter.last_values "units", kept in a row's last_values as flat_units()), else the meter
+kind's (kWh, m³). open_alarms counts alarms not yet cleared on the meter (any kind), or on its
+account for kinds other than the balance levels (those are the state colour already).
 """
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -102,9 +103,29 @@ KIND_UNITS = {"electricity": "kWh", "water": "m³", "gas": "m³", "heat": "m³"}
 UNIT_WORDS = {"m3": "m³"}           # the drivers' ASCII spelling (comms.interfaces.QUANTITIES)
 
 
+def flat_units(units: Mapping[str, Any]) -> tuple[str, ...]:
+    """A reading's units {quantity: unit} as a row keeps them in last_values["units"]: one flat
+    tuple (quantity, unit, quantity, unit, ...) in quantity order. Strs in a flat tuple, not a
+    nested dict: a row's last_values dict then holds only strs and such a tuple, which Python's
+    cyclic collector does not track (10,000 rows on each board page, kept for as long as the
+    program runs, stay out of every full collection's walk: ui/gui_main.py). One shared tuple per
+    distinct set of units: a dict takes a tuple made just now as one the collector tracks (and is
+    tracked from then on), a tuple it has seen once as untracked."""
+    flat = tuple(s for q in sorted(units) for s in (str(q), str(units[q])))
+    shared = _FLAT_UNITS.get(flat)
+    if shared is None:
+        shared = _FLAT_UNITS.setdefault(flat, flat) if len(_FLAT_UNITS) < 1024 else flat
+    return shared
+
+
+_FLAT_UNITS: dict[tuple[str, ...], tuple[str, ...]] = {}   # flat_units(): a site has a handful of sets
+
+
 def reading_unit(row: MonitorRow) -> str:
     """The unit of row.energy_milli: as the poller stored it, else by the meter's kind."""
     units = row.last_values.get("units")
+    if isinstance(units, tuple):                        # flat_units()
+        units = dict(zip(units[::2], units[1::2], strict=True))
     if isinstance(units, dict):
         for q in ("energy", "volume"):
             if units.get(q):
@@ -131,7 +152,13 @@ def _values(text: str | None) -> dict[str, Any]:
         value = json.loads(text)
     except ValueError:
         return {}
-    return value if isinstance(value, dict) else {}
+    if not isinstance(value, dict):
+        return {}
+    units = value.get("units")
+    if isinstance(units, dict):     # a new dict: one that held a dict stays tracked by the collector
+        value = {k: v for k, v in value.items() if k != "units"}
+        value["units"] = flat_units(units)
+    return value
 
 
 def monitor_rows(db: Database, actor: Actor | None = None, *, meter_ids: list[int] | None = None) -> list[MonitorRow]:

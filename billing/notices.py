@@ -17,7 +17,9 @@ the sending itself talks to a modem, so it lives above billing and comms (statio
 - Sending claims due items (state "sending" with a 10-minute lease in next_at, so a station
   that died mid-send releases them by itself), sends outside any transaction, then records
   each outcome: done, or retried with back-off (attempts, next_at, last_error), or expired —
-  each with its operation-log row (sms.sent / sms.failed / sms.expired) by "system".
+  each with its operation-log row (sms.sent / sms.failed / sms.expired) by `operator`: the
+  service identity the runtime acts as (access/service_identity.py), as every other piece of
+  the station's unattended work; "system" only where no runtime passes one (the demo's history).
 - A modem or port that cannot be set up fails every claimed item of the run (an attempt each,
   so a dead modem shows in last_error and the items expire after 24 hours). A modem that stops
   answering mid-batch stops the batch: the items not tried yet go back to pending, due at
@@ -101,7 +103,7 @@ def _details(alarm: Alarm) -> dict[str, Any]:
 
 
 # --- queueing ------------------------------------------------------------------------------------
-def notify_new_alarms(db: Database, now: datetime) -> int:
+def notify_new_alarms(db: Database, now: datetime, *, operator: str = "system") -> int:
     """Queue one SMS for each newly raised balance alarm whose customer has a phone; returns
     how many were queued."""
     if sender_kind() == "none":
@@ -141,7 +143,7 @@ def notify_new_alarms(db: Database, now: datetime) -> int:
             s.flush()
             details["sms"] = {"item": item.id}
             alarm.details = json.dumps(details, ensure_ascii=False)
-            oplog.append(s, operator="system", station=station, action="sms.queued", target=account.number,
+            oplog.append(s, operator=operator, station=station, action="sms.queued", target=account.number,
                          details={"item": item.id, "alarm": alarm.id, "kind": alarm.kind, "phone": phone},
                          at=now)
             queued += 1
@@ -157,7 +159,8 @@ class NoticeRun:
     deferred: int = 0        # not tried in this run (modem down); pending again, no attempt counted
 
 
-def claim_due(db: Database, now: datetime, station: str, run: NoticeRun) -> list[tuple[int, str, str]]:
+def claim_due(db: Database, now: datetime, station: str, run: NoticeRun, *,
+              operator: str = "system") -> list[tuple[int, str, str]]:
     claimed: list[tuple[int, str, str]] = []
     with db.write() as s:
         items = s.execute(
@@ -169,7 +172,7 @@ def claim_due(db: Database, now: datetime, station: str, run: NoticeRun) -> list
             if expires <= now:
                 item.state = "expired"
                 item.last_error = (item.last_error or "expired before it could be sent")[:300]
-                oplog.append(s, operator="system", station=station, action="sms.expired",
+                oplog.append(s, operator=operator, station=station, action="sms.expired",
                              target=str(item.id), details={"item": item.id, "error": item.last_error}, at=now)
                 run.expired += 1
                 continue
@@ -178,7 +181,7 @@ def claim_due(db: Database, now: datetime, station: str, run: NoticeRun) -> list
                 phone, text = str(payload["phone"]), str(payload["text"])
             except (ValueError, KeyError, TypeError):
                 item.state, item.last_error = "failed", "bad payload"
-                oplog.append(s, operator="system", station=station, action="sms.failed",
+                oplog.append(s, operator=operator, station=station, action="sms.failed",
                              target=str(item.id), details={"item": item.id, "error": "bad payload"}, at=now)
                 continue
             item.state, item.next_at = "sending", now + LEASE
@@ -187,7 +190,7 @@ def claim_due(db: Database, now: datetime, station: str, run: NoticeRun) -> list
 
 
 def record_outcome(db: Database, now: datetime, station: str, item_id: int, error: Exception | None,
-            refs: list[int], run: NoticeRun) -> None:
+                   refs: list[int], run: NoticeRun, *, operator: str = "system") -> None:
     with db.write() as s:
         item = s.get(OutboxItem, item_id)
         if item is None:
@@ -197,7 +200,7 @@ def record_outcome(db: Database, now: datetime, station: str, item_id: int, erro
         phone = payload.get("phone", "")
         if error is None:
             item.state, item.done_at, item.last_error = "done", now, ""
-            oplog.append(s, operator="system", station=station, action="sms.sent", target=phone,
+            oplog.append(s, operator=operator, station=station, action="sms.sent", target=phone,
                          details={"item": item.id, "alarm": payload.get("alarm_id"), "refs": refs,
                                   "attempts": item.attempts}, at=now)
             run.sent += 1
@@ -207,12 +210,12 @@ def record_outcome(db: Database, now: datetime, station: str, item_id: int, erro
         item.last_error = str(error)[:300]
         if nxt >= expires:
             item.state = "expired"
-            oplog.append(s, operator="system", station=station, action="sms.expired", target=phone,
+            oplog.append(s, operator=operator, station=station, action="sms.expired", target=phone,
                          details={"item": item.id, "error": item.last_error, "attempts": item.attempts}, at=now)
             run.expired += 1
         else:
             item.state, item.next_at = "pending", nxt
-            oplog.append(s, operator="system", station=station, action="sms.failed", target=phone,
+            oplog.append(s, operator=operator, station=station, action="sms.failed", target=phone,
                          details={"item": item.id, "error": item.last_error, "attempts": item.attempts,
                                   "next_at": nxt.isoformat()}, at=now)
             run.failed += 1

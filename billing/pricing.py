@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import Literal, overload
+from typing import Literal, Protocol, overload
 
 from sqlalchemy.orm import Session
 
 from billing import tier_state
 from billing.lookup import find_account
 from billing.money import to_fen
-from billing.span_charges import charge_span, cycle_start_of
+from billing.span_charges import CycleState, charge_span, cycle_start_of
 from billing.tariffs.api import TariffPlan as PlanModel
 from billing.tariffs.api import amount_for_energy, energy_for_amount
 from billing.tariffs.plan_store import load_plan
@@ -25,6 +25,15 @@ from models.base import utcnow
 from models.db import Database
 from models.errors import Conflict
 from resources.i18n import _
+
+
+class TierStore(Protocol):
+    """Where an account's tier cycles are read and moved: billing.tier_state (the table, the
+    default) or a billing.tier_state.Memory (a history generated in bulk)."""
+
+    def load(self, session: Session, account: Account, cycle: datetime, upto: datetime) -> CycleState | None: ...
+
+    def save(self, session: Session, account: Account, state: CycleState) -> None: ...
 
 
 @overload
@@ -48,12 +57,14 @@ def _local(when: datetime) -> datetime:
     return station_time.wall(when)
 
 
-def cycle_consumption(session: Session, account: Account, plan: PlanModel, when: datetime) -> Fraction:
+def cycle_consumption(session: Session, account: Account, plan: PlanModel, when: datetime,
+                      tiers: TierStore | None = None) -> Fraction:
     """Energy already charged to the account in the tier cycle running at `when` (UTC aware),
     including a charge made exactly at `when` (billing/tier_state.py)."""
     if not any(v.tiers is not None for v in plan.versions):
         return Fraction(0)
-    state = tier_state.load(session, account, cycle_start_of(plan, _local(when)), when)
+    store: TierStore = tiers if tiers is not None else tier_state
+    state = store.load(session, account, cycle_start_of(plan, _local(when)), when)
     return state.energy if state is not None else Fraction(0)
 
 
@@ -64,13 +75,14 @@ class Preview:
 
 
 def preview_in(session: Session, account: Account, *, amount: Decimal | None = None,
-               energy: Decimal | None = None, when: datetime | None = None) -> Preview:
+               energy: Decimal | None = None, when: datetime | None = None,
+               tiers: TierStore | None = None) -> Preview:
     """Energy `amount` buys, or the amount `energy` costs, under the account's tariff now."""
     when = when or utcnow()
     plan = account_plan(session, account, required=energy is not None)
     if plan is None:
         return Preview(amount or Decimal("0.00"), None)
-    used = cycle_consumption(session, account, plan, when)
+    used = cycle_consumption(session, account, plan, when, tiers)
     if energy is not None:
         return Preview(amount_for_energy(plan, _local(when), energy, used), energy)
     assert amount is not None
@@ -84,16 +96,18 @@ def preview(db: Database, account_ref: str, *, amount: Decimal | None = None,
 
 
 def price_interval(session: Session, account: Account, start: datetime, end: datetime,
-                   milli: int) -> int:
+                   milli: int, *, tiers: TierStore | None = None) -> int:
     """The charge in fen for `milli` thousandths consumed in [start, end) (UTC aware), priced from
     the account's tier cycles as they stand (every earlier charge counted) and moving them on:
-    call it only to post the charge (billing/span_charges.py has the rules)."""
+    call it only to post the charge (billing/span_charges.py has the rules). `tiers`: where
+    the cycles are kept (default: the table)."""
     plan = account_plan(session, account, required=True)
     assert plan is not None
+    store: TierStore = tiers if tiers is not None else tier_state
     if end <= start:                      # clock trouble: price it as one second's use
         start = end - timedelta(seconds=1)
     charge = charge_span(plan, _local(start), _local(end), from_milli(milli),
-                         lambda cycle: tier_state.load(session, account, cycle, start))
+                         lambda cycle: store.load(session, account, cycle, start))
     for part in charge.parts:
-        tier_state.save(session, account, part.after)
+        store.save(session, account, part.after)
     return to_fen(charge.amount)

@@ -94,15 +94,24 @@ def _header(session: Session, account: Account, bindings: list[AccountMeter] | N
             **_tariff(session, account)}
 
 
-def _row(session: Session, account: Account, entry: LedgerEntry | None, kind: str, number: str,
-         *, amount_fen: int, energy: Decimal | None, original: str, actor: Actor | None,
-         bindings: list[AccountMeter] | None) -> dict[str, Any]:
-    """The receipts row of `number`: its columns with the printed snapshot (payload)."""
-    payload = dict(_header(session, account, bindings), kind=kind, receipt_no=number,
+def header(session: Session, account: Account, bindings: list[AccountMeter] | None = None) -> dict[str, Any]:
+    """What every receipt of the account prints at the top (customer, place, meters, tariff):
+    for row(head=...) when many receipts of one account are made at once."""
+    return _header(session, account, bindings)
+
+
+def row(session: Session, account: Account, entry: LedgerEntry | None, kind: str, number: str,
+        *, amount_fen: int, energy: Decimal | None = None, original: str = "", actor: Actor | None = None,
+        bindings: list[AccountMeter] | None = None, head: dict[str, Any] | None = None,
+        balance_fen: int | None = None) -> dict[str, Any]:
+    """The receipts row of `number`: its columns with the printed snapshot (payload). `head`:
+    header(account) when already made; `balance_fen`: the balance printed (default: the
+    account's balance now, which is the one after `entry` when it was just posted)."""
+    payload = dict(head if head is not None else _header(session, account, bindings), kind=kind, receipt_no=number,
                    printed_at=(entry.at if entry else utcnow()).isoformat(),
                    operator=entry.operator if entry else (actor.name if actor else ""),
                    amount=str(from_fen(amount_fen)),
-                   balance_after=str(from_fen(account.balance_fen)),
+                   balance_after=str(from_fen(account.balance_fen if balance_fen is None else balance_fen)),
                    method=entry.method if entry else "", reference=entry.reference if entry else "",
                    station=entry.station if entry else (actor.station if actor else ""),
                    energy=None if energy is None else str(energy), original_receipt_no=original)
@@ -117,8 +126,8 @@ def issue(session: Session, account: Account, entry: LedgerEntry | None, kind: s
     """Store the receipt `number` (already taken in this transaction) with its snapshot, as a
     pending ORM object (written at the next flush; the caller may still change it).
     `bindings`: the account's active meter bindings when the caller already read them."""
-    receipt = Receipt(**_row(session, account, entry, kind, number, amount_fen=amount_fen, energy=energy,
-                             original=original, actor=actor, bindings=bindings))
+    receipt = Receipt(**row(session, account, entry, kind, number, amount_fen=amount_fen, energy=energy,
+                            original=original, actor=actor, bindings=bindings))
     session.add(receipt)
     return receipt
 
@@ -130,7 +139,7 @@ def insert(session: Session, account: Account, entry: LedgerEntry | None, kind: 
            *, amount_fen: int, energy: Decimal | None = None, original: str = "",
            actor: Actor | None = None, bindings: list[AccountMeter] | None = None) -> None:
     """issue() written at once with one Core INSERT (no unit of work): the counter's path."""
-    session.connection().execute(_INSERT_RECEIPT, _row(
+    session.connection().execute(_INSERT_RECEIPT, row(
         session, account, entry, kind, number, amount_fen=amount_fen, energy=energy, original=original,
         actor=actor, bindings=bindings))
 

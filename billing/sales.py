@@ -13,7 +13,9 @@ for the account's first meter. An account in arrears whose balance becomes posit
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc
@@ -81,25 +83,32 @@ def check_reference(reference: str) -> str:
     return reference
 
 
-def queue_after_credit(session: Session, account: Account, entry: LedgerEntry, before_fen: int,
-                       bindings: list[AccountMeter] | None = None) -> list[int]:
-    """The meter commands a credit needs: recharge (meter-side prepaid), close (out of arrears).
-    Returns the ids of the queued items. `bindings`: the account's active bindings, if read."""
-    if bindings is None:
-        bindings = active_bindings(session, account.id)
-    items = []
+def credit_commands(account: Account, entry: LedgerEntry, before_fen: int, bindings: list[AccountMeter],
+                    purchase_number: Callable[[int], int]) -> list[tuple[str, int, dict[str, Any]]]:
+    """The meter commands a credit needs, as (kind, meter id, payload): recharge (meter-side
+    prepaid; purchase_number(meter id) gives its purchase number), close (out of arrears)."""
+    out: list[tuple[str, int, dict[str, Any]]] = []
     if account.mode == "meter-prepaid" and bindings and entry.amount_fen > 0:
         meter_id = bindings[0].meter_id
-        items.append(outbox.enqueue(session, outbox.RECHARGE, account_id=account.id, meter_id=meter_id,
-                                    entry_id=entry.id, payload={
-                                        "amount": str(from_fen(entry.amount_fen)),
-                                        "purchase_count": outbox.next_purchase_number(session, meter_id),
-                                        "receipt": entry.receipt_no}).id)
+        out.append((outbox.RECHARGE, meter_id, {"amount": str(from_fen(entry.amount_fen)),
+                                                "purchase_count": purchase_number(meter_id),
+                                                "receipt": entry.receipt_no}))
     if account.mode != "postpaid" and before_fen <= 0 < account.balance_fen:
         for b in bindings:
-            items.append(outbox.enqueue(session, outbox.CLOSE, account_id=account.id, meter_id=b.meter_id,
-                                        entry_id=entry.id, payload={"reason": "balance positive"}).id)
-    return items
+            out.append((outbox.CLOSE, b.meter_id, {"reason": "balance positive"}))
+    return out
+
+
+def queue_after_credit(session: Session, account: Account, entry: LedgerEntry, before_fen: int,
+                       bindings: list[AccountMeter] | None = None) -> list[int]:
+    """The meter commands a credit needs (credit_commands), queued in the outbox. Returns the
+    ids of the queued items. `bindings`: the account's active bindings, if read."""
+    if bindings is None:
+        bindings = active_bindings(session, account.id)
+    commands = credit_commands(account, entry, before_fen, bindings,
+                               lambda meter_id: outbox.next_purchase_number(session, meter_id))
+    return [outbox.enqueue(session, kind, account_id=account.id, meter_id=meter_id, entry_id=entry.id,
+                           payload=payload).id for kind, meter_id, payload in commands]
 
 
 @retrying

@@ -20,10 +20,10 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from billing.ledger import lock_account, post, split_debit
+from billing.ledger import EntryBatch, lock_account, post, split_debit
 from billing.lookup import binding_of_meter, find_meter
 from billing.money import from_fen
-from billing.pricing import price_interval
+from billing.pricing import TierStore, price_interval
 from billing.units import to_milli
 from models.accounts import Account, AccountMeter
 from models.archive import Meter, Reading
@@ -42,8 +42,12 @@ def record_reading(session: Session, meter_id: int, milli: int, at: datetime, so
 
 def charge_binding(session: Session, account: Account, binding: AccountMeter, reading_milli: int,
                    at: datetime, *, actor: Actor, kind: str = "consumption",
-                   period_key: str | None = None) -> LedgerEntry | None:
-    """Charge the binding's consumption up to reading_milli (account locked by the caller)."""
+                   period_key: str | None = None, batch: EntryBatch | None = None,
+                   tiers: TierStore | None = None) -> LedgerEntry | None:
+    """Charge the binding's consumption up to reading_milli (account locked by the caller).
+    A history generated in bulk passes `batch` (the entry posted in memory, written by the
+    batch: billing.ledger.EntryBatch) and `tiers` (the tier cycles in memory:
+    billing.tier_state.Memory); the charge is the same."""
     if binding.opening_milli is None:
         binding.opening_milli, binding.opening_source = reading_milli, "first-poll"
         binding.last_settled_milli, binding.last_settled_at = reading_milli, at
@@ -57,10 +61,14 @@ def charge_binding(session: Session, account: Account, binding: AccountMeter, re
     ct = meter.ct_ratio if meter else 1
     used = (reading_milli - start) * ct
     since = binding.last_settled_at or binding.opened_at
-    fen = price_interval(session, account, since, at, used)
-    entry = post(session, account, kind, -fen, subsidy_fen=-split_debit(account, fen), actor=actor,
-                 period_key=period_key or f"m{binding.meter_id}:{start}-{reading_milli}",
-                 meter_id=binding.meter_id, energy_milli=used, at=at)
+    fen = price_interval(session, account, since, at, used, tiers=tiers)
+    key = period_key or f"m{binding.meter_id}:{start}-{reading_milli}"
+    if batch is not None:
+        entry = batch.post(account, kind, -fen, subsidy_fen=-split_debit(account, fen), actor=actor,
+                           period_key=key, meter_id=binding.meter_id, energy_milli=used, at=at)
+    else:
+        entry = post(session, account, kind, -fen, subsidy_fen=-split_debit(account, fen), actor=actor,
+                     period_key=key, meter_id=binding.meter_id, energy_milli=used, at=at)
     binding.last_settled_milli, binding.last_settled_at = reading_milli, at
     return entry
 

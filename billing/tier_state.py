@@ -15,7 +15,7 @@ charged, so the carried remainder starts at 0.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
@@ -26,7 +26,7 @@ from billing.money import fraction_text
 from billing.span_charges import CycleState
 from models import station_time
 from models.accounts import Account
-from models.base import utcnow
+from models.base import table, utcnow
 from models.ledger import LedgerEntry, TierCycle
 
 _WIDTH = 40
@@ -84,3 +84,50 @@ def save(session: Session, account: Account, state: CycleState) -> None:
         row = TierCycle(account_id=account.id, cycle_start=state.start.date())
         session.add(row)
     row.energy, row.amount, row.updated_at = state_text(state.energy), state_text(state.amount), utcnow()
+
+
+class Memory:
+    """Tier cycles kept in memory and written at once (with billing.ledger.EntryBatch): load and
+    save as the functions above, for price_interval / preview_in's `tiers=`. A state saved here
+    reads back as the table would give it back (state_text: exact, or rounded to 1e-12 when
+    longer than the column), so the charges are the ones the table would have given. A cycle not
+    in memory is read with load() above: its row, else its entries in the database — the batch's
+    own entries are not there yet, which is right only because every charge priced through this
+    store saved the state of each cycle it touched (price_interval does)."""
+
+    def __init__(self) -> None:
+        self.states: dict[tuple[int, date], CycleState] = {}
+
+    def load(self, session: Session, account: Account, cycle: datetime, upto: datetime) -> CycleState | None:
+        key = (account.id, cycle.date())
+        if key in self.states:
+            return self.states[key]
+        with session.no_autoflush:
+            return load(session, account, cycle, upto)
+
+    def save(self, session: Session, account: Account, state: CycleState) -> None:
+        self.states[(account.id, state.start.date())] = CycleState(
+            state.start, Fraction(state_text(state.energy)), Fraction(state_text(state.amount)))
+
+    def write(self, session: Session) -> None:
+        """The states kept here into the table: new rows in one INSERT, existing ones updated."""
+        if not self.states:
+            return
+        t = table(TierCycle)
+        accounts = sorted({a for a, _d in self.states})
+        existing = {(r[0], r[1]) for r in session.execute(sa.select(t.c.account_id, t.c.cycle_start)
+                                                          .where(t.c.account_id.in_(accounts)))}
+        now = utcnow()
+        rows = [{"account_id": a, "cycle_start": d, "energy": state_text(s.energy), "amount": state_text(s.amount),
+                 "updated_at": now} for (a, d), s in sorted(self.states.items())]
+        new = [r for r in rows if (r["account_id"], r["cycle_start"]) not in existing]
+        old = [r for r in rows if (r["account_id"], r["cycle_start"]) in existing]
+        conn = session.connection()
+        if new:
+            conn.execute(sa.insert(t), new)
+        if old:
+            conn.execute(sa.update(t).where(t.c.account_id == sa.bindparam("a"), t.c.cycle_start == sa.bindparam("d"))
+                         .values(energy=sa.bindparam("e"), amount=sa.bindparam("m"), updated_at=sa.bindparam("u")),
+                         [{"a": r["account_id"], "d": r["cycle_start"], "e": r["energy"], "m": r["amount"],
+                           "u": r["updated_at"]} for r in old])
+        self.states.clear()

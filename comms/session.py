@@ -24,7 +24,10 @@ class LinkSession:
         self._channel: Channel | None = None
         self._tcp_link: TcpLink | None = None
         self._drivers: dict[tuple[str, str, str | None, tuple[tuple[str, str], ...]], MeterDriver] = {}
-        self._by_config: dict[int, tuple[MeterConfig, MeterDriver]] = {}   # id(config): no key to build
+        # id(config) -> its driver: no key to build. The driver alone, not (config, driver): a
+        # tuple holding a driver is one more object per meter for Python's cyclic collector to
+        # walk at every full collection (the GUI thread's, ui/gui_main.py)
+        self._by_config: dict[int, MeterDriver] = {}
         self._retry_silence = True
 
     def retry_silence(self, flag: bool) -> None:
@@ -45,8 +48,8 @@ class LinkSession:
 
     def driver(self, config: MeterConfig) -> MeterDriver:
         known = self._by_config.get(id(config))
-        if known is not None and known[0] is config:    # the poller's configs are built once
-            return known[1]
+        if known is not None and known.config is config:    # the poller's configs are built once
+            return known
         key = (config.protocol, config.address, config.profile, tuple(sorted(config.options.items())))
         driver = self._drivers.get(key)
         if driver is None:
@@ -62,7 +65,8 @@ class LinkSession:
 
                 driver = make_driver(config, self.channel)
             self._drivers[key] = driver
-        self._by_config[id(config)] = (config, driver)
+        if driver.config is config:         # else (an equal config, another object) by key next time
+            self._by_config[id(config)] = driver
         return driver
 
     def stats(self) -> ChannelStats | None:

@@ -15,7 +15,7 @@ happens (other rows, other servers' choices) is a RetryableConflict; services th
 are wrapped in @retrying, which runs the whole unit of work again (bounded, logged), so a
 cashier never sees it.
 
-    db = Database.open(url)          # refuses a schema newer than this program
+    db = Database.open(url)          # refuses a schema newer than this program; its zone is the station's
     with db.write() as s: ...        # one transaction, committed at the end, rolled back on error
     with db.read() as s: ...         # a read-only session
 """
@@ -36,6 +36,8 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.orm import Session, sessionmaker
+
+from models import station_time, zone_store
 
 # the translation of driver faults lives below (models/db_errors.py) so migrations can use it
 from models.db_errors import RETRYABLE_SQLSTATES, RetryableConflict, translate_db_errors  # noqa: F401 - re-exported
@@ -199,6 +201,9 @@ def retrying(fn: Callable[..., T]) -> Callable[..., T]:
     return run
 
 
+station_time.read_zone_from(zone_store.stored_zone)      # the zone of the database a process opens
+
+
 class Database:
     """One station database: a writer engine and a reader engine on the same URL."""
 
@@ -230,6 +235,7 @@ class Database:
         except Exception:
             db.dispose()
             raise
+        station_time.use_database(db)      # the station's day is this database's zone from now on
         return db
 
     @contextmanager
@@ -248,6 +254,7 @@ class Database:
                     yield session
 
     def dispose(self) -> None:
+        station_time.drop_database(self)   # never read again through a closed engine
         self.writer.dispose()
         if self.reader is not self.writer:
             self.reader.dispose()

@@ -83,8 +83,30 @@ def _upsert(dialect: str) -> sa.Insert:
     return _UPSERTS[dialect]
 
 
+_SETTINGS = sa.table("settings", sa.column("key", sa.String), sa.column("value", sa.Text))
+_ENTRIES = sa.table("ledger_entries", sa.column("id", sa.BigInteger))
+
+
+def confirm_zone(session: Session, entries: list[Any]) -> None:
+    """Check this process's zone against the database's, read in this transaction, until the
+    ledger is known to have had entries before it (from then on the zone cannot change:
+    models.settings refuses). Another station may have set the zone while the ledger was empty
+    after this one read it; the change locks the ledger (PostgreSQL), so a transaction that has
+    inserted entries reads the zone that holds for them. Costs two key look-ups on a process's
+    first ledger write of a database with history, then nothing."""
+    if station_time.settled() or not entries:
+        return
+    from models import zone_store
+
+    raw = session.execute(sa.select(_SETTINGS.c.value).where(_SETTINGS.c.key == zone_store.KEY)).scalar()
+    first = min(int(e.id) for e in entries)
+    earlier = session.execute(sa.select(_ENTRIES.c.id).where(_ENTRIES.c.id < first).limit(1)).first()
+    station_time.confirm(zone_store.parse(raw), settled=earlier is not None)
+
+
 def add_entries(session: Session, entries: list[Any]) -> None:
     """Add `entries` (just inserted in this transaction) to their daily rows."""
+    confirm_zone(session, entries)
     rows = totals(entries)
     if not rows:
         return

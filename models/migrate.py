@@ -98,8 +98,10 @@ def upgrade(db: Database, target: str = "head") -> tuple[str | None, str]:
         return before, before            # up to date: Alembic not even imported
     from alembic import command
 
+    from models import station_time
+
     cfg = _config()
-    with translate_db_errors(), db.writer.begin() as conn:
+    with station_time.migrating(db), translate_db_errors(), db.writer.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, target)
     return before, current_revision(db) or ""

@@ -338,4 +338,8 @@ def search_rows(session: Session, *, batch: int = 2000, **filters: Any) -> Itera
     q = _filtered(sa.select(*(OpLogEntry.__table__.c[c] for c in EXPORT_COLUMNS)), **filters)
     # a Core statement on the table through the connection: rows as the driver gives them (the
     # time made aware by its column type), no ORM row machinery (a third of the export's time)
-    yield from session.connection().execute(q, execution_options={"yield_per": batch})
+    # closed when the generator is (a writer that fails halfway): a SQLite cursor left open keeps
+    # its connection's read snapshot, and the pooled connection would then show later reads an
+    # old log (a failed export hid the next export's row)
+    with session.connection().execute(q, execution_options={"yield_per": batch}) as result:
+        yield from result

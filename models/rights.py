@@ -46,9 +46,10 @@ BUILTIN_ROLES: dict[str, tuple[str, frozenset[str]]] = {
 
 # The station's service identity (`meterstation poll`, the GUI's runtime): operators of this role
 # never log in at the counter (access/login.py); its rights are configured like any role's
-# (`meterstation role add service --rights ...`), these are the ones migration 0012 gives it.
+# (`meterstation role add service --rights ...`), these are the ones migrations 0012 and 0014
+# give it: 0014 added `subsidy` (the monthly subsidies are the polling service's work too).
 SERVICE_ROLE = "service"
-SERVICE_RIGHTS = frozenset({"poll", "settle", "relay_control", "meter_read"})
+SERVICE_RIGHTS = frozenset({"poll", "settle", "relay_control", "meter_read", "subsidy"})
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,12 @@
 
 Station-local settings (database URL, language, station name, printer) live in a JSON file in
 the user's config folder, written by atomic replace. Business settings (company name, receipt
-layout, thresholds) live in the database, shared by all stations, and every change is logged.
+layout, thresholds, the time zone) live in the database, shared by all stations, and every
+change is logged.
+
+The time zone (station.timezone) is the database's, not a station's: the daily totals of the
+ledger (models/ledger_daily.py) are shared by every station on the database and drawn in it. It
+is set before the first sale and refused once the ledger has entries (ZONE_FIXED).
 """
 from __future__ import annotations
 
@@ -15,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from models import station_time
-from models.errors import InvalidInput, NotFound
+from models import station_time, zone_store
+from models.errors import Conflict, InvalidInput, NotFound
 from models.station_paths import config_dir as config_dir  # re-exported: settings.config_dir() is used widely
+from models.zone_store import zone_ok as zone_ok  # re-exported: the zone's check
 from resources.i18n import LANGS, N_, _
 
 if TYPE_CHECKING:
@@ -88,19 +94,6 @@ def _amounts_ok(v: str) -> bool:
         return False
 
 
-def zone_ok(name: str) -> bool:
-    """An IANA time zone name zoneinfo knows (Asia/Shanghai, UTC, Asia/Urumqi ...)."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    if not name or name != name.strip() or name.startswith(("/", ".")) or ".." in name:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
 def _quick_ok(v: str) -> bool:
     parts = [p.strip() for p in v.split(",") if p.strip()]
     return len(parts) <= 8 and all(p.isdigit() and 0 < int(p) <= 100000 for p in parts)
@@ -133,9 +126,10 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             lambda v: len(v) <= 500 and not any(ord(c) < 32 for c in v), "restore"),
     Setting("station.language", str, "zh_CN", N_("Language of the windows and receipts"), True,
             lambda v: v in LANGS),
+    # the database's, shared by every station on it; fixed once the ledger has entries (put)
     Setting("station.timezone", str, station_time.DEFAULT_ZONE,
             N_("Time zone of the station (IANA name such as Asia/Shanghai): billing days, reports, schedules "
-               "and receipts"), True, lambda v: zone_ok(v)),
+               "and receipts"), False, lambda v: zone_ok(v)),
     Setting("station.printer", str, "", N_("Receipt printer (empty: save PDF / preview)"), True),
     Setting("counter.quick_amounts", str, "50,100,200,500",
             N_("Quick amount buttons at the counter (yuan, comma-separated)"), True, lambda v: _quick_ok(v)),
@@ -272,11 +266,33 @@ def set_local(key: str, value: Any) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, _local_file())
-    if key == "station.timezone":
-        station_time.forget()
 
 
-station_time.read_zone_from(lambda: str(get_local("station.timezone")))
+ZONE = zone_store.KEY
+ZONE_FIXED = N_("The time zone cannot be changed once the ledger has entries: the daily totals, reports and "
+                "receipts already drawn in {zone} would no longer agree")
+
+
+def _lock_ledger(session: Session) -> None:
+    """Hold back new ledger entries until this transaction ends (the zone check and its change
+    are one step): SQLite's writers already queue (BEGIN IMMEDIATE); PostgreSQL's SHARE lock
+    waits for inserting transactions to commit and makes new ones wait; SQL Server's TABLOCK."""
+    import sqlalchemy as sa
+
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(sa.text("LOCK TABLE ledger_entries IN SHARE MODE"))
+    elif dialect == "mssql":
+        session.execute(sa.text("SELECT TOP 1 1 FROM ledger_entries WITH (TABLOCK, HOLDLOCK)"))
+
+
+def _ledger_has_entries(session: Session) -> bool:
+    import sqlalchemy as sa
+
+    from models.ledger import LedgerEntry
+
+    _lock_ledger(session)
+    return session.execute(sa.select(LedgerEntry.id).limit(1)).first() is not None
 
 
 def read(session: Session, key: str) -> Any:
@@ -323,15 +339,24 @@ def put(db: Database, actor: Actor, key: str, value: Any) -> None:
             record(s, actor, "setting.change", key, {"old": get_local(key), "new": value, "local": True})
             set_local(key, value)
         return
-    with audited(db, actor, "setting.change", key) as s:
-        actor.require(spec.right)
-        row = s.get(SettingRow, key)
-        old = None if row is None else json.loads(row.value)
-        if row is None:
-            row = SettingRow(key=key)
-            s.add(row)
-        row.value, row.updated_at, row.updated_by = json.dumps(value, ensure_ascii=False), utcnow(), actor.name
-        record(s, actor, "setting.change", key, {"old": old, "new": value})
+    try:
+        with audited(db, actor, "setting.change", key) as s:
+            actor.require(spec.right)
+            row = s.get(SettingRow, key)
+            old = None if row is None else json.loads(row.value)
+            if key == ZONE and value != read(s, key) and _ledger_has_entries(s):
+                raise Conflict(_(ZONE_FIXED).format(zone=read(s, key)), setting=key, new=value)
+            if row is None:
+                row = SettingRow(key=key)
+                s.add(row)
+            row.value, row.updated_at, row.updated_by = json.dumps(value, ensure_ascii=False), utcnow(), actor.name
+            record(s, actor, "setting.change", key, {"old": old, "new": value})
+    except Conflict as refused:            # logged like a refused right, in a transaction of its own
+        with db.write() as s:
+            record(s, actor, "denied", key, {"action": "setting.change", "reason": str(refused), "new": value})
+        raise
+    if key == ZONE:
+        station_time.forget()
 
 
 def all_db_settings(db: Database) -> dict[str, Any]:

@@ -11,15 +11,23 @@ this module turns them into local days and wall-clock times and back.
     station_time.wall(at)               # the same, naive (what tariff periods are written in)
     station_time.at(day, time(2, 30))   # the aware UTC instant of a local day and time
     station_time.utc(naive_wall)        # a naive station wall-clock time as aware UTC
+    station_time.text(at)               # "2026-11-30 14:05:09" as people at the station read it
 
-The zone is read once per process through models.settings (a station-local setting, loaded
-before anything else; the settings module registers its reader here) and re-read after
-settings.set_local changes it; forget() drops it.
+The zone is the database's (one value for every station sharing it: ledger_daily, the daily
+totals of the ledger, is shared by them all), read once per process on first use from the
+database the process opened (Database.open and the command line's database bind it here with
+use_database; models.db registers models.zone_store's reader), and re-read after settings.put
+changes it (refused once the ledger has entries); forget() drops it. A transaction that writes
+ledger entries confirms it against the database (models/ledger_daily.py, confirm) until the ledger
+is known to have had entries before, since another station may have set it while the ledger was
+empty. Without a database (yet) the default is used and not remembered, with a warning.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -27,31 +35,93 @@ DEFAULT_ZONE = "Asia/Shanghai"
 log = logging.getLogger(__name__)
 
 _zone: ZoneInfo | None = None
-_source: Callable[[], str] | None = None       # models.settings: the setting's current value
+_reader: Callable[[object, bool], str | None] | None = None  # models.zone_store: the zone's name in a database
+_database: weakref.ref[object] | None = None       # the database this process works on
+_warned: set[str] = set()
+_settled = False             # the ledger had entries when the zone was confirmed: it cannot change now
 
 
-def read_zone_from(source: Callable[[], str]) -> None:
-    """Where the zone's name comes from: models.settings registers the reader of its setting
-    station.timezone when it is loaded (this module sits below it: the settings module's
-    writer logs through the operation log, whose daily ledger rows need the station's day)."""
-    global _source, _zone
-    _source, _zone = source, None
+def read_zone_from(reader: Callable[[object, bool], str | None]) -> None:
+    """How the zone's name is read from a database: models.db registers models.zone_store's reader
+    of the database setting station.timezone (this module sits below both: it is stdlib only).
+    reader(db, False) returns None when the database cannot be read (no schema yet, a server
+    away); reader(db, True), for a database being migrated, falls back to this station's file."""
+    global _reader, _zone
+    _reader, _zone = reader, None
+
+
+def use_database(db: object) -> None:
+    """The station's database for this process (Database.open, the command line's database): the
+    zone is read from it on next use. Held weakly: a disposed, dropped database reads as none."""
+    global _database, _zone, _settled
+    _database, _zone, _settled = weakref.ref(db), None, False
+
+
+def drop_database(db: object) -> None:
+    """`db` is closed (Database.dispose): if it is the one in use, no database is in use now."""
+    global _database, _zone, _settled
+    if _database is not None and _database() is db:
+        _database, _zone, _settled = None, None, False
+
+
+def _warn_once(reason: str) -> None:
+    if reason not in _warned:
+        _warned.add(reason)
+        log.warning("station time zone: %s; using %s", reason, DEFAULT_ZONE)
 
 
 def zone() -> ZoneInfo:
-    """The station's time zone (setting station.timezone)."""
+    """The station's time zone (database setting station.timezone)."""
     global _zone
-    if _zone is None:
-        if _source is None:          # a process that never loaded models.settings (a worker process)
-            log.warning("station time zone: models.settings is not loaded; using %s", DEFAULT_ZONE)
-        _zone = ZoneInfo(_source() if _source is not None else DEFAULT_ZONE)
+    if _zone is not None:
+        return _zone
+    db = _database() if _database is not None else None
+    if db is None or _reader is None:    # no database opened yet: not remembered, read once one is
+        _warn_once("no station database is open yet")
+        return ZoneInfo(DEFAULT_ZONE)
+    name = _reader(db, False)
+    if name is None:               # unreadable now: not remembered either
+        _warn_once("the station database could not be read")
+        return ZoneInfo(DEFAULT_ZONE)
+    _zone = ZoneInfo(name)
     return _zone
+
+
+@contextmanager
+def migrating(db: object) -> Iterator[None]:
+    """While `db` is migrated: its zone, or — before migration 0013 moved the zone into the
+    database — the one this station's settings file named (the zone 0013 then stores), so a
+    back-fill draws the days the station drew; the database in use is read again afterwards."""
+    global _zone, _settled
+    _zone, _settled = ZoneInfo((_reader(db, True) if _reader is not None else None) or DEFAULT_ZONE), False
+    try:
+        yield
+    finally:
+        _zone, _settled = None, False
 
 
 def forget() -> None:
     """Read the zone setting again on next use (after it changed; tests between stations)."""
-    global _zone
-    _zone = None
+    global _zone, _settled
+    _zone, _settled = None, False
+
+
+def settled() -> bool:
+    """The zone in use was confirmed against the database when its ledger already had entries,
+    so it can no longer change (models.settings refuses): no need to check it again."""
+    return _settled and _zone is not None
+
+
+def confirm(name: str, settled: bool) -> None:
+    """The database's zone as read inside a transaction that writes ledger entries
+    (models/ledger_daily.py): another station may have set it after this process read it (only
+    possible while the ledger was empty); `settled`: the ledger had entries before."""
+    global _zone, _settled
+    if _zone is None or _zone.key != name:
+        if _zone is not None:
+            log.warning("station time zone: the database's zone is now %s (was %s here)", name, _zone.key)
+        _zone = ZoneInfo(name)
+    _settled = settled
 
 
 def now() -> datetime:
@@ -91,6 +161,19 @@ def day_of(when: datetime) -> date:
 def at(day: date, clock: time) -> datetime:
     """The aware UTC instant of the station's local `day` at `clock`."""
     return datetime.combine(day, clock, tzinfo=zone()).astimezone(UTC)
+
+
+def day_start(day: date) -> datetime:
+    """The aware UTC instant the station's `day` begins (a date filter's bound)."""
+    return at(day, time())
+
+
+def text(when: datetime | None, seconds: bool = True) -> str:
+    """An instant as the station's wall-clock text, "YYYY-MM-DD HH:MM:SS" (or without seconds);
+    a naive one is taken as station wall-clock time already (wall); "" for None."""
+    if when is None:
+        return ""
+    return wall(when).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
 def utc_offset_minutes(when: datetime | None = None) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from models import station_time
 from printing.capitals import to_fen
 from resources.i18n import N_, _
 
@@ -47,11 +48,13 @@ def quantity(value: Decimal | int, unit: str = "") -> str:
 
 
 def when(moment: datetime | date | None, seconds: bool = True) -> str:
-    """2024-05-01 10:20:30 (or a date alone); empty for None."""
+    """2024-05-01 10:20:30 (or a date alone); empty for None. An aware instant (a time from the
+    database is aware UTC) is shown on the station's clock (models.station_time), a naive one as
+    it is (already station wall-clock time)."""
     if moment is None:
         return ""
     if isinstance(moment, datetime):
-        return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+        return station_time.text(moment, seconds)
     return moment.strftime("%Y-%m-%d")
 
 

@@ -87,6 +87,10 @@ def export_rows(path: str | Path, rows: Iterable[Sequence[object]]) -> int:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        close = getattr(rows, "close", None)    # a generator over a cursor: close it now, not at collection
+        if close is not None:
+            close()
     return count
 
 

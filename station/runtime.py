@@ -20,6 +20,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 import sqlalchemy as sa
 
@@ -82,7 +83,8 @@ class StationRuntime:
         self._poller, self._commands, self._plans = self._build()
         self.runs_jobs = bool(run_jobs) and is_job_station(db, station)
         self.context = jobs.JobContext(db, station, self.clock, self,
-                                       send_notices=sms_delivery.send_due_notices, service=self.actor)
+                                       send_notices=partial(sms_delivery.send_due_notices, operator=self.actor.name),
+                                       service=self.actor)
         self._scheduler: StationScheduler | None = StationScheduler(self.context) if self.runs_jobs else None
 
     # --- composition ------------------------------------------------------------------------
@@ -237,7 +239,7 @@ class StationRuntime:
                 if rs.tag_id is not None:
                     tagged = set(s.execute(sa.select(MeterTag.meter_id).where(MeterTag.tag_id == rs.tag_id)).scalars())
                     meter_ids = [m for m in meter_ids if m in tagged]
-        return sum(1 for m in meter_ids if self.read_now(m))
+        return self._poller.read_many(meter_ids)
 
     def catch_up(self, now: datetime | None = None) -> list[tuple[str, str]]:
         """Run every periodic job occurrence missed (each once); what the scheduler does on start."""

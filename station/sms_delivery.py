@@ -48,8 +48,10 @@ def make_sender(kind: str | None = None) -> Sender | None:
     return None
 
 
-def send_due_notices(db: Database, now: datetime, sender: Sender | None = None) -> notices.NoticeRun:
-    """Send the due "sms" items with `sender` (default: the one configured in sms.sender)."""
+def send_due_notices(db: Database, now: datetime, sender: Sender | None = None, *,
+                     operator: str = "system") -> notices.NoticeRun:
+    """Send the due "sms" items with `sender` (default: the one configured in sms.sender); the
+    log rows name `operator` (the runtime passes its service identity)."""
     run = notices.NoticeRun()
     if sender is None:
         if notices.sender_kind() == "none":
@@ -63,12 +65,12 @@ def send_due_notices(db: Database, now: datetime, sender: Sender | None = None) 
     else:
         setup_error = None
     station = notices.station_name()
-    claimed = notices.claim_due(db, now, station, run)
+    claimed = notices.claim_due(db, now, station, run, operator=operator)
     if not claimed:
         return run
     if sender is None:
         for item_id, _phone, _text in claimed:
-            notices.record_outcome(db, now, station, item_id, setup_error, [], run)
+            notices.record_outcome(db, now, station, item_id, setup_error, [], run, operator=operator)
         return run
     done: set[int] = set()
     try:
@@ -78,19 +80,19 @@ def send_due_notices(db: Database, now: datetime, sender: Sender | None = None) 
                     refs = sender.send(phone, text, reference=item_id % 256)
                 except (ModemNoReply, LinkError) as exc:     # the modem/port is down: stop here
                     done.add(item_id)
-                    notices.record_outcome(db, now, station, item_id, exc, [], run)
+                    notices.record_outcome(db, now, station, item_id, exc, [], run, operator=operator)
                     break
                 except CommsError as exc:                    # this message refused: go on
                     done.add(item_id)
-                    notices.record_outcome(db, now, station, item_id, exc, [], run)
+                    notices.record_outcome(db, now, station, item_id, exc, [], run, operator=operator)
                     continue
                 done.add(item_id)
-                notices.record_outcome(db, now, station, item_id, None, list(refs or []), run)
+                notices.record_outcome(db, now, station, item_id, None, list(refs or []), run, operator=operator)
     except CommsError as exc:                                # opening the modem failed
         for item_id, _phone, _text in claimed:
             if item_id not in done:
                 done.add(item_id)
-                notices.record_outcome(db, now, station, item_id, exc, [], run)
+                notices.record_outcome(db, now, station, item_id, exc, [], run, operator=operator)
     finally:
         notices.release(db, now, [i for i, _p, _t in claimed if i not in done], run)
     return run

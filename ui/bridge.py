@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from comms import events as ev
+from models import station_time
 from models.db import Database
 from ui import tasks
 
@@ -120,7 +121,7 @@ class EventBridge(QObject):
             if name in _ALARM_HINTS:
                 self._alarm_due = True
         if out["readings"]:
-            self.last_reading = datetime.now()
+            self.last_reading = station_time.now()      # shown in the status bar: the station's clock
         self.meters.update(meters)
         self.links.update(links)
         for signal, key in ((self.readings, "readings"), (self.read_failures, "failures"),

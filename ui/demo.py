@@ -10,11 +10,15 @@ of the simulator's prepaid profile, 24 CJ/T 188 water meters; customers with pho
 time-of-use, tiered and water tariffs; accounts in every billing mode and state (normal, alarm 1,
 alarm 2, arrears/tripped, keep-power, closed, not opened, lost meter); and three months of
 history (ui/demo_history.py): a reading every day per meter, station-side settlement, postpaid
-bills, and sales with receipts. The archive, customers, tariffs, accounts and closes go through
-the services (one operation-log row each); the history is one bulk transaction of real billing
-calls (ledger.post, settlement.charge_binding, receipts.issue, the outbox) with backdated
-times, logged as one "demo.history" row; past scheduled jobs are recorded as run. The simulators start with each
-meter's energy at its last stored reading, so the first live poll neither jumps nor goes backwards.
+bills, and sales with receipts. The archive and customers go in one archive import (the service
+behind `meterstation archive import`), tariffs, accounts and closes through their services (one
+operation-log row each); the history is one transaction with backdated times,
+generated in bulk with the billing rules (settlement.charge_binding and pricing.preview_in over
+entries and tier cycles kept in memory, written with executemany: ui/demo_history.py; the
+real calls one by one, ledger.post, receipts.issue, the outbox, remain as the reference a test
+compares it with), logged as one "demo.history" row; past scheduled jobs are recorded as run.
+The simulators start with each meter's energy at its last stored reading, so the first live poll
+neither jumps nor goes backwards.
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ import random
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal
 from itertools import pairwise
@@ -34,8 +38,8 @@ import sqlalchemy as sa
 
 from access import login as auth
 from access import operators as operator_service
-from archive import places as archive_places
 from archive import service as archive_service
+from models import station_time
 from models.db import Database
 from ui import demo_cache
 from ui.demo_bulk import add_bulk_meters
@@ -98,18 +102,7 @@ def create_demo_station(station: str, folder: str | None = None, *, simulate: bo
             demo.counts = dict(demo.counts, cached=1)
             admin = auth.login(db, DEMO_OPERATOR, DEMO_PASSWORD, station)
         else:
-            operator_service.create_first_operator(db, DEMO_OPERATOR, DEMO_PASSWORD, station)
-            admin = auth.login(db, DEMO_OPERATOR, DEMO_PASSWORD, station)
-            rng = random.Random(seed)
-            meters = _plan(rng)
-            times = _reading_times(datetime.now(UTC))
-            _plan_uses(rng, meters, times)
-            _archive(db, admin, meters)
-            cashiers = [_cashier(db, admin, name, station) for name in CASHIERS]
-            _open_accounts(db, admin, meters)
-            demo.counts = replay(db, admin, cashiers, meters, times, rng)
-            close_accounts(db, admin, meters)
-            demo.counts["jobs"] = jobs_done(db, station)
+            admin, meters, demo.counts = build(db, station, seed)
             if k:
                 db.dispose()                    # a consistent file to copy
                 demo_cache.store(k, path / "demo.db", meters, demo.counts)
@@ -128,6 +121,27 @@ def create_demo_station(station: str, folder: str | None = None, *, simulate: bo
     demo.counts["meters"] = len(meters) + demo.counts.get("bulk", 0)
     demo.seconds = time.perf_counter() - started
     return demo
+
+
+def build(db: Database, station: str, seed: int, *, now: datetime | None = None,
+          bulk: bool = True) -> tuple[Any, list[DemoMeter], dict[str, int]]:
+    """Fill an empty, upgraded database with the demo: the demo administrator, the archive,
+    cashiers, accounts, the history up to `now` (bulk: generated in bulk, else through the real
+    billing calls one by one, ui/demo_history.py), the closed accounts and the past jobs.
+    Returns (the administrator logged in, the planned meters, counts)."""
+    operator_service.create_first_operator(db, DEMO_OPERATOR, DEMO_PASSWORD, station)
+    admin = auth.login(db, DEMO_OPERATOR, DEMO_PASSWORD, station)
+    rng = random.Random(seed)
+    meters = _plan(rng)
+    times = _reading_times(now or datetime.now(UTC))
+    _plan_uses(rng, meters, times)
+    customers = _archive(db, admin, meters)
+    cashiers = [_cashier(db, admin, name, station) for name in CASHIERS]
+    _open_accounts(db, admin, meters, customers)
+    counts = replay(db, admin, cashiers, meters, times, rng, bulk=bulk)
+    close_accounts(db, admin, meters)
+    counts["jobs"] = jobs_done(db, station)
+    return admin, meters, counts
 
 
 def _unsynced(db: Database) -> None:
@@ -198,11 +212,12 @@ def _plan(rng: random.Random) -> list[DemoMeter]:
 
 
 def _reading_times(now: datetime) -> list[datetime]:
-    """A reading at 00:30 local every day for DAYS days, and one five minutes ago."""
-    today = now.astimezone().date()
+    """A reading at 00:30 station time every day for DAYS days, and one five minutes ago (the
+    history is the station's: its days are the ones the reports and bills draw)."""
+    today = station_time.day_of(now)
     out = []
     for back in range(DAYS, -1, -1):
-        at = datetime.combine(today - timedelta(days=back), dtime(0, 30)).astimezone().astimezone(UTC)
+        at = station_time.at(today - timedelta(days=back), dtime(0, 30))
         if at < now - timedelta(minutes=20):
             out.append(at)
     out.append((now - timedelta(minutes=5)).replace(second=0, microsecond=0))
@@ -215,41 +230,56 @@ def _plan_uses(rng: random.Random, meters: list[DemoMeter], times: list[datetime
         m.start_milli = rng.randrange(50_000, 800_000) * 10 if not water else rng.randrange(5_000, 80_000) * 10
         for a, b in pairwise(times):
             hours = Decimal((b - a).total_seconds()) / 3600
-            weekend = a.astimezone().weekday() >= 5
+            weekend = station_time.day_of(a).weekday() >= 5
             factor = Decimal(rng.randrange(60, 140)) / 100 * (Decimal("1.15") if weekend else 1)
             m.uses.append(int(m.load * hours * factor * 100) * 10)
 
 
 # --- archive, operators, accounts through the services ----------------------------------------
-def _archive(db: Database, admin, meters: list[DemoMeter]) -> None:
+def _archive(db: Database, admin, meters: list[DemoMeter]) -> dict[tuple[str, str, str], int]:
+    """The site, buildings, floors, rooms, links, meters and customers in one archive import
+    (archive/importing.py, the service behind `meterstation archive import`: every row checked,
+    one transaction, one "archive.import" log row), then the tariffs. Returns the customers' ids."""
+    from archive.file_formats import Table
+    from archive.importing import import_tables
     from billing.tariffs import plan_store
+    from models.archive import Customer, Meter
 
-    archive_places.add_site(db, admin, "演示园区")
-    rooms: dict[tuple[str, str], list[str]] = {}
+    site = "演示园区"
+    places: list[dict[str, str]] = []
+    seen: set[tuple[str, str, str]] = set()
     for m in meters:
-        if m.room and m.room[2] not in rooms.setdefault(m.room[:2], []):
-            rooms[m.room[:2]].append(m.room[2])
-    for building in ("A栋", "B栋"):
-        archive_places.add_building(db, admin, building, site="演示园区")
-    for (building, floor), numbers in rooms.items():
-        archive_places.add_floor(db, admin, building, floor)
-        for number in numbers:
-            shop = building == "B栋"
-            archive_places.add_room(db, admin, building, floor, number, name="商铺" if shop else "住宅",
-                                    area="36.50" if shop else "89.00", people="" if shop else "3")
-    for i, (name, protocol, _baud) in enumerate(LINKS):
-        archive_service.add_link(db, admin, name, f"tcp://127.0.0.1:{i + 1}", protocol)
-    installed = (date.today() - timedelta(days=DAYS + 30)).isoformat()
+        if m.room and m.room not in seen:
+            seen.add(m.room)
+            shop = m.room[0] == "B栋"
+            places.append({"site": site, "building": m.room[0], "floor": m.room[1], "room": m.room[2],
+                           "room_name": "商铺" if shop else "住宅", "area": "36.50" if shop else "89.00",
+                           "people": "" if shop else "3"})
+    links = [{"name": name, "url": f"tcp://127.0.0.1:{i + 1}", "protocol": protocol}
+             for i, (name, protocol, _baud) in enumerate(LINKS)]
+    installed = (station_time.today() - timedelta(days=DAYS + 30)).isoformat()
+    rows = []
     for m in meters:
-        m.meter_id = archive_service.add_meter(
-            db, admin, m.number, address=m.address, link=LINKS[m.link][0], protocol=m.protocol,
-            profile="meterstation-sim-prepaid" if m.protocol == "modbus" else
-            "meterstation-sim-dlt645" if m.mode == "meter-prepaid" else "",
-            kind="water" if m.protocol == "cjt188" else "electricity",
-            initial=str(Decimal(m.start_milli).scaleb(-3)), install_date=installed,
-            room="/".join(m.room) if m.room else None)
+        rows.append({"number": m.number, "address": m.address, "link": LINKS[m.link][0], "protocol": m.protocol,
+                     "profile": "meterstation-sim-prepaid" if m.protocol == "modbus" else
+                     "meterstation-sim-dlt645" if m.mode == "meter-prepaid" else "",
+                     "kind": "water" if m.protocol == "cjt188" else "electricity",
+                     "initial": str(Decimal(m.start_milli).scaleb(-3)), "install_date": installed,
+                     **({"site": site, "building": m.room[0], "floor": m.room[1], "room": m.room[2]}
+                        if m.room else {})})
+    people = list(dict.fromkeys(m.customer for m in meters))
+    customers = [{"name": name, "phone": phone, "type": kind} for name, phone, kind in people]
+    import_tables(db, admin, [Table(kind, kind, list(enumerate(data, start=2))) for kind, data in
+                              (("places", places), ("links", links), ("meters", rows), ("customers", customers))],
+                  "demo")
+    with db.read() as s:
+        ids = dict(s.execute(sa.select(Meter.number, Meter.id)).all())
+        by_person = {(c.name, c.phone): c.id for c in s.execute(sa.select(Customer)).scalars()}
+    for m in meters:
+        m.meter_id = ids[m.number]
     for name, body in _tariffs().items():
         plan_store.add_version(db, admin, name, body)
+    return {p: by_person[(p[0], p[1])] for p in people}
 
 
 def _tariffs() -> dict[str, dict[str, Any]]:
@@ -272,20 +302,21 @@ def _tariffs() -> dict[str, dict[str, Any]]:
 
 
 def _cashier(db: Database, admin, name: str, station: str):
+    """A cashier operator and its Actor (whose name the history's sales carry). Not logged in:
+    nobody sits at the counter while the history is written, and each login is a scrypt check
+    (~50 ms of the first start)."""
+    from models.operators import Operator
+
     full = {"wang": "王丽", "li": "李强"}[name]
     operator_service.add_operator(db, admin, name, CASHIER_PASSWORD, "cashier", display_name=full)
-    return auth.login(db, name, CASHIER_PASSWORD, station)
+    with db.read() as s:
+        return auth.actor_for(s, s.execute(sa.select(Operator).where(Operator.name == name)).scalar_one(), station)
 
 
-def _open_accounts(db: Database, admin, meters: list[DemoMeter]) -> None:
+def _open_accounts(db: Database, admin, meters: list[DemoMeter], customers: dict[tuple[str, str, str], int]) -> None:
     from billing.accounts_open import MeterOpening, open_account
     from models.accounts import Account
 
-    customers: dict[tuple[str, str, str], int] = {}
-    for m in meters:
-        if m.customer not in customers:
-            name, phone, kind = m.customer
-            customers[m.customer] = archive_service.add_customer(db, admin, name, phone=phone, type=kind)
     for i, m in enumerate(meters):
         if m.mode is None:
             continue

@@ -13,10 +13,11 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 
+from models import station_time
 from models.db import Database
 
 PER_LINK = 100
@@ -46,7 +47,7 @@ def add_bulk_meters(db: Database, admin, demo, extra: int, *, days: int, latency
         urls = [f"{u}?baud=9600" for u in child.urls]
     else:
         urls = [f"tcp://127.0.0.1:{k + 1}" for k in range(len(groups))]
-    installed = date.today() - timedelta(days=days + 30)
+    installed = station_time.today() - timedelta(days=days + 30)
     with db.write() as s:
         s.execute(sa.insert(Link), [{"name": f"演示扩展总线{k + 1:03d}", "url": url, "protocol": "dlt645-2007",
                                      "enabled": True, "state": "unknown"} for k, url in enumerate(urls)])

@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from models import station_time
 from models.db import Database
 from resources.i18n import _
 
@@ -27,6 +28,7 @@ FLAT, TOU, TIERED, WATER = "商业平价电费", "商铺分时电价", "居民�
 PRICES = {FLAT: Decimal("0.85"), TOU: Decimal("0.70"), TIERED: Decimal("0.60"), WATER: Decimal("3.50")}
 TARGET_BALANCE = {"alarm1": Decimal("13.00"), "alarm2": Decimal("3.20")}
 METHODS = ("cash", "wechat", "alipay", "card", "cash", "wechat", "transfer")
+DELIVERED = timedelta(seconds=40)          # a sale's meter commands were delivered this long after it
 
 
 @dataclass
@@ -102,9 +104,13 @@ class _History:
             if i + 2 < len(times):
                 self.sales(i, at, times[i + 2])
 
-    def read(self, m: DemoMeter, i: int, at: datetime) -> None:
+    def charge(self, acc, binding, milli: int, at: datetime, **kw):
+        """billing.settlement.charge_binding, as the real calls make it (one round trip each)."""
         from billing.settlement import charge_binding
 
+        return charge_binding(self.s, acc, binding, milli, at, actor=self.system, **kw)
+
+    def read(self, m: DemoMeter, i: int, at: datetime) -> None:
         if m.target == "lost" and i >= len(self.times) - 4:
             return                                      # silent for the last two days
         m.milli += 0 if m.tripped_at else m.uses[i]
@@ -117,11 +123,10 @@ class _History:
             return
         binding = self.bindings[m.number]
         if m.mode == "postpaid":
-            local = at.astimezone()
+            local = station_time.local(at)      # bills on the 1st at 00:xx, station time
             if local.day == 1 and local.hour == 0:
                 month = (local - timedelta(days=1)).strftime("%Y-%m")
-                entry = charge_binding(self.s, acc, binding, m.milli, at, actor=self.system, kind="bill",
-                                       period_key=f"{month}/m{m.meter_id}")
+                entry = self.charge(acc, binding, m.milli, at, kind="bill", period_key=f"{month}/m{m.meter_id}")
                 if entry is not None:
                     self.counts["bills"] += 1
                     due = at + timedelta(days=self.rng.randint(2, 9), hours=self.rng.randint(8, 17))
@@ -129,7 +134,7 @@ class _History:
             return
         if i < len(self.times) - 16 and i % 7 != 6 and m.target not in ("arrears", "keep-power"):
             return                                      # older history is settled once a week
-        if charge_binding(self.s, acc, binding, m.milli, at, actor=self.system) is not None:
+        if self.charge(acc, binding, m.milli, at) is not None:
             self.counts["charges"] += 1
         if m.mode == "meter-prepaid":
             row["meter_balance_fen"] = acc.balance_fen
@@ -168,6 +173,20 @@ class _History:
                 self.bills[n] = (due, m, fen, True)
 
     def sale(self, m: DemoMeter, fen: int, at: datetime) -> None:
+        acc, rng = self.accounts[m.number], self.rng
+        method = rng.choice(METHODS)
+        reference = f"42000{rng.randrange(10 ** 12):012d}" if method in ("wechat", "alipay") else ""
+        actor = rng.choice(self.cashiers)
+        self.sell(acc, fen, at, actor=actor, method=method, reference=reference)
+        if m.mode == "meter-prepaid":
+            m.sales += 1
+        if acc.balance_fen > 0:
+            m.tripped_at = None                         # the purchase closed the relay
+        self.counts["sales"] += 1
+
+    def sell(self, acc, fen: int, at: datetime, *, actor, method: str, reference: str) -> None:
+        """One sale as billing.sales.sell makes it (receipt number, price preview, entry, meter
+        commands, receipt), through the real calls; its commands delivered 40 s later."""
         from billing import receipts
         from billing.ledger import post
         from billing.money import from_fen
@@ -176,10 +195,6 @@ class _History:
         from billing.units import to_milli
         from models.ledger import OutboxItem
 
-        acc, rng = self.accounts[m.number], self.rng
-        method = rng.choice(METHODS)
-        reference = f"42000{rng.randrange(10 ** 12):012d}" if method in ("wechat", "alipay") else ""
-        actor = rng.choice(self.cashiers)
         number = receipts.next_receipt_number(self.s)
         quote = preview_in(self.s, acc, amount=from_fen(fen), when=at)
         before = acc.balance_fen
@@ -190,23 +205,24 @@ class _History:
         # "fetch": the rows changed are returned and only their objects refreshed; the default
         # ("evaluate") tested every object in the session's identity map, ever more per sale
         self.s.execute(sa.update(OutboxItem).where(OutboxItem.entry_id == entry.id).values(
-            state="done", attempts=1, created_at=at, next_at=at, done_at=at + timedelta(seconds=40)),
+            state="done", attempts=1, created_at=at, next_at=at, done_at=at + DELIVERED),
             execution_options={"synchronize_session": "fetch"})
         receipts.issue(self.s, acc, entry, "sale", number, amount_fen=fen, energy=quote.energy).issued_at = at
-        if m.mode == "meter-prepaid":
-            m.sales += 1
-        if acc.balance_fen > 0:
-            m.tripped_at = None                         # the purchase closed the relay
-        self.counts["sales"] += 1
+
+    def write(self) -> None:
+        """What the history kept in memory, into the database (nothing here: the real calls wrote it)."""
 
     def finish(self) -> None:
         from billing import alarm_log
         from models.archive import Link, Meter, Reading
         from models.audit import record
+        from models.base import table
 
-        self.s.execute(sa.insert(Reading), self.readings)
+        self.write()
+        self.s.connection().execute(sa.insert(table(Reading)), self.readings)
         self.counts["readings"] = len(self.readings)
         end = self.times[-1]
+        rows = []
         for m in self.meters:
             acc = self.accounts.get(m.number)
             m.balance_fen = acc.balance_fen if acc is not None else 0
@@ -215,11 +231,15 @@ class _History:
                 values["relay"] = "open" if m.tripped_at else "closed"
             if m.mode == "meter-prepaid":
                 values["balance"] = str(Decimal(m.balance_fen).scaleb(-2))
-            self.s.execute(sa.update(Meter).where(Meter.id == m.meter_id).values(
-                comm_state="lost" if m.target == "lost" else "online", fail_streak=3 if m.target == "lost" else 0,
-                relay_state="open" if m.tripped_at else "closed", keep_power=m.target == "keep-power",
-                last_read_at=m.last_read, last_values=json.dumps(values)),
-                execution_options={"synchronize_session": "fetch"})      # see sale()
+            rows.append({"id": m.meter_id, "comm_state": "lost" if m.target == "lost" else "online",
+                         "fail_streak": 3 if m.target == "lost" else 0,
+                         "relay_state": "open" if m.tripped_at else "closed", "keep_power": m.target == "keep-power",
+                         "last_read_at": m.last_read, "last_values": json.dumps(values)})
+        self.s.execute(sa.update(Meter), rows)        # ORM bulk UPDATE by primary key: one executemany
+        for meter in self.keep:
+            self.s.expire(meter)                      # its rows were changed behind the identity map
+        for m in self.meters:
+            acc = self.accounts.get(m.number)
             if acc is not None:
                 alarm_log.sync_account(self.s, acc, at=end)
             if m.tripped_at is not None:
@@ -233,10 +253,101 @@ class _History:
         record(self.s, self.admin, "demo.history", "", {"days": DAYS, **self.counts})
 
 
+class _Bulk(_History):
+    """The same history, generated in bulk: the same decisions (the base class, the same random
+    draws in the same order) and the same billing rules — charges through
+    billing.settlement.charge_binding and price previews through billing.pricing.preview_in,
+    with their entries posted in memory (billing.ledger.EntryBatch: post()'s checks and
+    arithmetic) and the tier cycles in memory (billing.tier_state.Memory) — written at the end
+    with executemany: the entries (ids in posting order), the balances, the tier cycles, receipt
+    numbers from the gapless counter in posting order, the receipts (billing.receipts.row) and
+    the meter commands (billing.sales.credit_commands). The log row "demo.history" covers every
+    entry and ledger_daily adds them at commit, as for the real calls. tests/ui/runtime/
+    test_demo_bulk.py builds both and compares every table."""
+
+    def open(self) -> None:
+        from billing import outbox, tier_state
+        from billing.ledger import EntryBatch
+        from billing.lookup import active_bindings
+        from models.ledger import OutboxItem
+
+        super().open()
+        self.batch = EntryBatch(self.s)
+        self.tiers = tier_state.Memory()
+        self.active = {acc.id: active_bindings(self.s, acc.id) for acc in self.accounts.values()}
+        self.purchases = dict(self.s.execute(
+            sa.select(OutboxItem.meter_id, sa.func.count()).where(OutboxItem.kind.in_((outbox.RECHARGE, outbox.REFUND)))
+            .group_by(OutboxItem.meter_id)).all())
+        self.sold: list[tuple[Any, Any, Decimal | None, list]] = []
+
+    def charge(self, acc, binding, milli: int, at: datetime, **kw):
+        from billing.settlement import charge_binding
+
+        return charge_binding(self.s, acc, binding, milli, at, actor=self.system, batch=self.batch,
+                              tiers=self.tiers, **kw)
+
+    def purchase_number(self, meter_id: int) -> int:
+        self.purchases[meter_id] = self.purchases.get(meter_id, 0) + 1
+        return self.purchases[meter_id]
+
+    def sell(self, acc, fen: int, at: datetime, *, actor, method: str, reference: str) -> None:
+        from billing.money import from_fen
+        from billing.pricing import preview_in
+        from billing.sales import credit_commands
+        from billing.units import to_milli
+
+        quote = preview_in(self.s, acc, amount=from_fen(fen), when=at, tiers=self.tiers)
+        before = acc.balance_fen
+        entry = self.batch.post(acc, "bill_payment" if acc.mode == "postpaid" else "purchase", fen, actor=actor,
+                                method=method, reference=reference, idempotency_key=uuid.uuid4().hex,
+                                energy_milli=None if quote.energy is None else to_milli(quote.energy), at=at)
+        # the receipt number is taken at write(); credit_commands reads only entry.amount_fen
+        # and entry.receipt_no of it, so its payload is finished there too
+        self.sold.append((acc, entry, quote.energy, credit_commands(acc, entry, before, self.active[acc.id],
+                                                                    self.purchase_number)))
+
+    def write(self) -> None:
+        from billing import receipts
+        from models import commands as contract
+        from models.base import table
+        from models.counters import next_value
+        from models.ledger import OutboxItem, Receipt
+
+        n = len(self.sold)
+        first = next_value(self.s, "receipt", n) - n + 1 if n else 0
+        for k, (_acc, entry, _energy, commands) in enumerate(self.sold):
+            entry.receipt_no = receipts.format_number(first + k)
+            for _kind, _meter, payload in commands:
+                if "receipt" in payload:
+                    payload["receipt"] = entry.receipt_no
+        self.batch.write()
+        self.tiers.write(self.s)
+        heads: dict[int, dict[str, Any]] = {}
+        items, slips = [], []
+        for acc, entry, energy, commands in self.sold:
+            at = entry.at
+            for kind, meter_id, payload in commands:
+                items.append({"kind": kind, "account_id": acc.id, "meter_id": meter_id, "entry_id": entry.id,
+                              "payload": contract.to_json(kind, payload), "priority": 0, "state": "done",
+                              "attempts": 1, "created_at": at, "next_at": at, "done_at": at + DELIVERED})
+            if acc.id not in heads:
+                heads[acc.id] = receipts.header(self.s, acc, self.active[acc.id])
+            slip = receipts.row(self.s, acc, entry, "sale", entry.receipt_no, amount_fen=entry.amount_fen,
+                                energy=energy, head=heads[acc.id], balance_fen=entry.balance_after_fen)
+            slips.append(dict(slip, issued_at=at))
+        conn = self.s.connection()              # Core: the ORM's bulk insert costs more than the rows
+        if items:
+            conn.execute(sa.insert(table(OutboxItem)), items)
+        if slips:
+            conn.execute(sa.insert(table(Receipt)), slips)
+
+
 def replay(db: Database, admin, cashiers, meters: list[DemoMeter], times: list[datetime],
-             rng: random.Random) -> dict[str, int]:
+           rng: random.Random, *, bulk: bool = True) -> dict[str, int]:
+    """Three months of history in one transaction: generated in bulk (default), or through the
+    real billing calls one by one (bulk=False: the reference the bulk one is compared with)."""
     with db.write() as s:
-        h = _History(s, admin, cashiers, meters, times, rng)
+        h = (_Bulk if bulk else _History)(s, admin, cashiers, meters, times, rng)
         h.open()
         h.run()
         h.finish()

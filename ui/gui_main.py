@@ -19,7 +19,8 @@ from resources.i18n import _
 
 FREEZE_AFTER_S = 20      # collect_garbage_on_gui_thread(): the startup heap is frozen after this
 TICK_MS = 250            # ... and young objects are collected this often
-FULL_EVERY_S = 60        # ... and the whole (unfrozen) heap this often
+FULL_EVERY_S = 60        # ... and the whole (unfrozen) heap at most this often,
+FULL_GROWTH = 0.25       # ... when what outlived the young collections grew by this part since
 
 
 def make_app():
@@ -37,12 +38,12 @@ def make_app():
     return app
 
 
-def collect_garbage_on_gui_thread(app, freeze_after_s: float = FREEZE_AFTER_S):
+def collect_garbage_on_gui_thread(app, freeze_after_s: float = FREEZE_AFTER_S, full_every_s: float = FULL_EVERY_S):
     """Run Python's cyclic garbage collector only on the GUI thread (Anki's approach).
 
     Left automatic, a collection can start on a worker thread (a big query, an import) and
     destroy Qt widgets there, which crashes Qt. Young objects are collected every TICK_MS, the
-    whole heap once a minute. A young collection walks what every thread made since the last
+    whole heap at most once a minute (below). A young collection walks what every thread made since the last
     one, so its pause grows with the interval: once a second it took 60-130 ms of the GUI thread
     while the poller stored readings (bench_gui); four times a second, a quarter of that.
 
@@ -52,7 +53,15 @@ def collect_garbage_on_gui_thread(app, freeze_after_s: float = FREEZE_AFTER_S):
     then walks only what was made since, instead of the whole heap, which held the GIL (and so
     the window) for 0.5-1.3 s at 144 meters on a loaded machine and longer at 10,000
     (tests/benchmarks/bench_gui.py prints the collector's pauses). Frozen objects are still freed
-    by reference counting; only a reference cycle among them that dies later stays in memory."""
+    by reference counting; only a reference cycle among them that dies later stays in memory.
+
+    The full collection runs only when the unfrozen objects that outlived the young collections
+    (the oldest generation) grew by more than FULL_GROWTH since the last one, or since their
+    lowest count after it (CPython's own rule for its automatic full collections, measured here by
+    count): garbage in reference cycles shows as growth, while the board's rows, replaced by every
+    reading and freed by reference counting, do not. At 10,000 meters what it walks is about three
+    objects a meter (a board row on each of two pages, a driver): a row's look and values and a
+    driver's echoes are kept as data the collector does not track (tests/ui/meters/test_board_gc.py)."""
     import gc
 
     from PySide6.QtCore import QTimer
@@ -60,7 +69,7 @@ def collect_garbage_on_gui_thread(app, freeze_after_s: float = FREEZE_AFTER_S):
     gc.disable()
     timer = QTimer(app)
     start = time.monotonic()          # by the clock, not by ticks: a busy loop coalesces ticks
-    state = {"frozen": False, "full": start}
+    state = {"frozen": False, "full": start, "old": 0}
 
     def tick() -> None:
         now = time.monotonic()
@@ -68,9 +77,16 @@ def collect_garbage_on_gui_thread(app, freeze_after_s: float = FREEZE_AFTER_S):
             state["frozen"] = True
             gc.collect(1)
             gc.freeze()
-        elif now - state["full"] >= FULL_EVERY_S:
+            state["full"], state["old"] = now, 0
+        elif state["frozen"] and now - state["full"] >= full_every_s:
             state["full"] = now
-            gc.collect(2)
+            gc.collect(1)
+            old = len(gc.get_objects(generation=2))     # a list of references: ~1 ms at 100,000
+            if old - state["old"] > state["old"] * FULL_GROWTH:
+                gc.collect(2)
+                state["old"] = len(gc.get_objects(generation=2))    # the survivors: the new base
+            else:
+                state["old"] = min(state["old"], old)
         else:
             gc.collect(1)
 

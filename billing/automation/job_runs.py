@@ -33,17 +33,27 @@ class JobContext:
     # sends the due SMS notices (station/sms_delivery.py, set by the station runtime: sending
     # talks to a modem, which billing never does); None: notices are queued, not sent
     send_notices: Callable[[Database, datetime], Any] | None = None
-    # the service identity the runtime acts as (access/service_identity.py): the minute jobs
-    # that move relays (arrears, timed control) act as it; None: the station's own "system"
+    # the service identity the runtime acts as (access/service_identity.py); None: the
+    # station's own "system" (a context without a runtime: the demo's history)
     service: Actor | None = None
 
     @property
     def actor(self) -> Actor:
+        """The station's own `system`, for the jobs that need rights the service role must not
+        hold: postpaid bills and their documents (account_edit, sell - a service identity
+        never sells) and the backup (backup: a copy of the whole database)."""
         return system_actor(self.station)
 
     @property
-    def relay_actor(self) -> Actor:
+    def service_actor(self) -> Actor:
+        """Who does the polling service's own work (docs/product.md: it reads, settles, trips
+        on arrears, grants the monthly subsidies, sends the notices): the service identity, so
+        its rights are set in one place (its role) and its log rows name it."""
         return self.service or self.actor
+
+    @property
+    def relay_actor(self) -> Actor:
+        return self.service_actor
 
 
 def _claim(s: Session, ctx: JobContext, occ: Occurrence, details: dict[str, Any] | None = None) -> None:

@@ -156,21 +156,21 @@ def run_minute(ctx: JobContext, name: str, now: datetime | None = None) -> Any:
     now = now or ctx.clock()
     if name == "arrears":
         with ctx.db.write() as s:
-            result = arrears.check_all(s, now, ctx.relay_actor)
+            result = arrears.check_all(s, now, ctx.service_actor)
         if result.tripped and ctx.runtime is not None:
             ctx.runtime.wake()
         return result
     if name == "timed":
         from billing.timed.run import run_due as run_timed
 
-        timed = run_timed(ctx.db, now, ctx.relay_actor, ctx.station)
+        timed = run_timed(ctx.db, now, ctx.service_actor, ctx.station)
         if timed.queued and ctx.runtime is not None:
             ctx.runtime.wake()
         return timed
     if name == "notices":
         from billing import notices
 
-        out = [notices.notify_new_alarms(ctx.db, now)]
+        out = [notices.notify_new_alarms(ctx.db, now, operator=ctx.service_actor.name)]
         if ctx.send_notices is not None:
             out.append(ctx.send_notices(ctx.db, now))
         return out

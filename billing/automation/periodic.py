@@ -86,7 +86,7 @@ def _subsidy_grant(ctx: JobContext, occ: Occurrence, now: datetime) -> bool:
     if is_done(ctx, occ):
         return False
     amounts = subsidy_amounts(ctx)
-    run = grant_monthly(ctx.db, ctx.actor, occ.period, amounts) if amounts else None
+    run = grant_monthly(ctx.db, ctx.service_actor, occ.period, amounts) if amounts else None
     return record_done(ctx, occ, {"granted": len(run.done) if run else 0,
                              "total": str(run.total) if run else "0.00"})
 
@@ -98,7 +98,7 @@ def _subsidy_expire(ctx: JobContext, occ: Occurrence, now: datetime) -> bool:
         return False
     with ctx.db.read() as s:
         carry = tuple(t.strip() for t in str(setting(s, "automation.subsidy_carry")).split(",") if t.strip())
-    run = expire_month(ctx.db, ctx.actor, occ.period, carry_types=carry)
+    run = expire_month(ctx.db, ctx.service_actor, occ.period, carry_types=carry)
     return record_done(ctx, occ, {"expired": len(run.done), "total": str(run.total), "carried": list(carry)})
 
 

@@ -12,8 +12,9 @@ Column headers are msgids, translated when shown (Chinese headers in the default
 """
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -39,6 +40,8 @@ from billing.reports import (
     takings as reports,
 )
 from billing.sales import METHODS
+from models.db import Database
+from models.rights import Actor
 from resources.i18n import N_, _
 
 
@@ -65,6 +68,9 @@ class ReportSpec:
     chart: tuple[int, int] | None = None          # (label column, value column) for a bar chart
     dated: bool = True                            # False: the state now, the range is ignored
     filtered: bool = False                        # run() takes filters=RecordFilter (sale records)
+    # the rows as a stream for exports: (session, start, end, group, actor[, filters]) -> rows
+    # from the cursor in a read transaction; None: the report's rows are few (a summary)
+    stream: Callable[..., Iterator[Any]] | None = None
 
     def cols(self, group: str) -> list[Col]:
         return self.columns(group or (self.groups[0] if self.groups else ""))
@@ -207,10 +213,13 @@ REPORTS: dict[str, ReportSpec] = {s.key: s for s in [
                lambda db, a, b, g, actor: report_money.receivable_vs_received(db, a, b, g or "month", actor=actor),
                _receivable_cols, (0, 3)),
     ReportSpec("corrections", N_("Refunds and reversals"), (),
-               lambda db, a, b, g, actor: report_money.corrections(db, a, b, actor=actor), _correction_cols),
+               lambda db, a, b, g, actor: report_money.corrections(db, a, b, actor=actor), _correction_cols,
+               stream=lambda s, a, b, g, actor: report_money.iter_corrections(s, a, b, actor=actor)),
     ReportSpec("sale_records", N_("Sales records"), (),
                lambda db, a, b, g, actor, filters=None: report_records.sale_records(db, a, b, filters, actor=actor),
-               _record_cols, filtered=True),
+               _record_cols, filtered=True,
+               stream=lambda s, a, b, g, actor, filters=None: report_records.iter_sale_records(
+                   s, a, b, filters, actor=actor)),
     ReportSpec("consumption", N_("Consumption"), ("building", "floor", "room", "meter", "tag"),
                lambda db, a, b, g, actor: report_consumption.consumption(db, a, b, g or "building", actor=actor),
                _consumption_cols, (0, 1)),
@@ -242,20 +251,44 @@ def export_title(spec: ReportSpec, start: date, end: date, group: str = "") -> s
     return title if not spec.dated else f"{title} {start.isoformat()} — {end.isoformat()}"
 
 
-def export_xlsx(path: str | os.PathLike[str], key: str, rows: Sequence[Any], start: date, end: date,
+def export_xlsx(path: str | os.PathLike[str], key: str, rows: Iterable[Any], start: date, end: date,
                 group: str = "", progress: Callable[[int], None] | None = None, title: str | None = None, *,
                 company: str = "") -> int:
     """Write a report's rows to .xlsx (Chinese headers in zh_CN, number formats, totals, frozen header);
-    `company` (setting company.name) heads the sheet when given."""
+    `company` (setting company.name) heads the sheet when given. `rows` may be a stream (a cursor):
+    it is written as it comes."""
     from printing.excel import Column, write_table_xlsx
 
     spec = REPORTS[key]
     cols = spec.cols(group)
     columns = [Column(_(c.header), i, c.kind) for i, c in enumerate(cols)]
-    totals = [i for i, c in enumerate(cols) if c.total] if rows else []
-    data = ([c.get(r) for c in cols] for r in rows)
+    it = iter(rows)
+    first = next(it, _NONE)
+    totals = [i for i, c in enumerate(cols) if c.total] if first is not _NONE else []
+    data = ([c.get(r) for c in cols] for r in (it if first is _NONE else itertools.chain((first,), it)))
     return write_table_xlsx(path, title or export_title(spec, start, end, group), columns, data, totals=totals,
                             progress=progress, heading=[company])
+
+
+_NONE = object()
+
+
+def export_streamed(db: Database, path: str | os.PathLike[str], key: str, start: date, end: date, group: str,
+                    actor: Actor | None, *, filters: Any = None, title: str | None = None, company: str = "",
+                    progress: Callable[[int], None] | None = None,
+                    tally: report_records.RecordTally | None = None) -> int:
+    """Run a report with a `stream` and write its rows to .xlsx as they come from the cursor
+    (one read transaction), never holding the table; `tally` (sale records) adds up the totals
+    on the way."""
+    spec = REPORTS[key]
+    if spec.stream is None:
+        raise ValueError(f"report {key!r} has no stream")
+    with db.read() as s:
+        rows = (spec.stream(s, start, end, group, actor, filters=filters) if spec.filtered
+                else spec.stream(s, start, end, group, actor))
+        if tally is not None:
+            rows = tally.counting(rows)
+        return export_xlsx(path, key, rows, start, end, group, progress, title, company=company)
 
 
 def report_summary(key: str, rows: Sequence[Any]) -> list[str]:

@@ -14,13 +14,14 @@ buildings see only those buildings' accounts.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from billing.ledger_words import note_text
 from billing.money import from_fen
@@ -101,19 +102,37 @@ def receivable_vs_received(db: Database, start: date, end: date, group: str = "m
                           from_fen(int(g or 0) - int(r or 0))) for k, n, r, g in rows]
 
 
-def corrections(db: Database, start: date, end: date, *, actor: Actor | None = None) -> list[CorrectionRow]:
-    """Refunds and reversals posted on local days start..end, oldest first."""
+def _corrections_query(start: date, end: date, actor: Actor | None) -> Any:
     lo, hi = check_range(start, end, actor)
     e = LedgerEntry
     orig = sa.orm.aliased(LedgerEntry)
-    q = (sa.select(e, orig.receipt_no, Account.number, Customer.name)
+    q = (sa.select(e.at, e.kind, e.receipt_no, orig.receipt_no, Account.number, Customer.name, e.operator, e.method,
+                   e.amount_fen, e.note)
          .join(Account, Account.id == e.account_id).join(Customer, Customer.id == Account.customer_id)
          .outerjoin(orig, orig.id == e.reverses_id)
          .outerjoin(Room, Room.id == Account.room_id).outerjoin(Floor, Floor.id == Room.floor_id)
          .outerjoin(Building, Building.id == Floor.building_id)
          .where(e.kind.in_(("refund", "reversal")), e.at >= lo, e.at < hi).order_by(e.at, e.id))
-    q = _building_filter(q, actor)
+    return _building_filter(q, actor)
+
+
+def _correction_rows(rows: Iterable[Any]) -> Iterator[CorrectionRow]:
+    for at, kind, receipt, orig, acc, cust, operator, method, fen, note in rows:
+        yield CorrectionRow(at, kind, receipt or "", orig or "", acc, cust, operator, method, from_fen(fen),
+                            note_text(note))
+
+
+def corrections(db: Database, start: date, end: date, *, actor: Actor | None = None) -> list[CorrectionRow]:
+    """Refunds and reversals posted on local days start..end, oldest first."""
+    q = _corrections_query(start, end, actor)
     with db.read() as s:
-        return [CorrectionRow(x.at, x.kind, x.receipt_no or "", o or "", acc, cust, x.operator, x.method,
-                              from_fen(x.amount_fen), note_text(x.note))
-                for x, o, acc, cust in s.execute(q)]
+        return list(_correction_rows(s.execute(q)))
+
+
+def iter_corrections(s: Session, start: date, end: date, *, actor: Actor | None = None,
+                     batch: int = 2000) -> Iterator[CorrectionRow]:
+    """corrections() as a stream inside the caller's read transaction (exports): rows from the
+    cursor `batch` at a time, a server-side cursor on PostgreSQL."""
+    q = _corrections_query(start, end, actor)
+    with s.connection().execute(q, execution_options={"yield_per": batch}) as result:
+        yield from _correction_rows(result)

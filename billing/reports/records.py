@@ -20,9 +20,11 @@ belongs to no building and is seen by operators with every area only), like repo
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -125,19 +127,17 @@ def _check(f: RecordFilter) -> None:
             method=f.method, choices=", ".join(METHODS)))
 
 
-def sale_records(db: Database, start: date, end: date, filters: RecordFilter | None = None, *,
-                 actor: Actor | None = None) -> list[RecordRow]:
-    """Sales, refunds and reversals posted on local days start..end, oldest first."""
-    f = filters or RecordFilter()
+def _query(start: date, end: date, f: RecordFilter, actor: Actor | None) -> sa.Select[Any]:
     _check(f)
     lo, hi = check_range(start, end, actor)
     e = LedgerEntry
     orig = sa.orm.aliased(LedgerEntry)
     om = sa.orm.aliased(Meter)
     kinds = RECORD_KINDS[f.kind] if f.kind else tuple(_KIND_OF)
-    q = (sa.select(e.receipt_no, e.at, e.kind, e.amount_fen, e.energy_milli, e.method, e.reference, e.operator,
-                   e.station, e.account_id, Account.number, Customer.name, Building.name, Floor.name, Room.number,
-                   Room.name, om.number, orig.receipt_no)
+    columns: tuple[Any, ...] = (e.receipt_no, e.at, e.kind, e.amount_fen, e.energy_milli, e.method, e.reference,
+                                e.operator, e.station, e.account_id, Account.number, Customer.name, Building.name,
+                                Floor.name, Room.number, Room.name, om.number, orig.receipt_no)
+    q = (sa.select(*columns)
          .join(Account, Account.id == e.account_id).join(Customer, Customer.id == Account.customer_id)
          .outerjoin(Room, Room.id == Account.room_id).outerjoin(Floor, Floor.id == Room.floor_id)
          .outerjoin(Building, Building.id == Floor.building_id)
@@ -159,21 +159,42 @@ def sale_records(db: Database, start: date, end: date, filters: RecordFilter | N
     if f.customer.strip():
         like = "%" + f.customer.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         q = q.where(sa.or_(Customer.name.like(like, escape="\\"), Customer.phone.like(like, escape="\\")))
-    with db.read() as s:
-        raw = s.execute(q).all()
-        meters = _account_meters(s, {r[9] for r in raw if r[16] is None})
-    out = []
-    rooms: dict[tuple[str | None, str | None, str | None], str] = {}
+    return q
+
+
+def _rows(raw: Sequence[Any], meters: dict[int, str],
+          rooms: dict[tuple[str | None, str | None, str | None], str]) -> Iterator[RecordRow]:
     for (no, at, kind, fen, milli, method, ref, op, station, acc_id, acc, cust, bname, fname, rnum, rname,
          meter, orig_no) in raw:
         room = rooms.get((fname, rnum, rname))
         if room is None:
             room = rooms[(fname, rnum, rname)] = " ".join(p for p in (fname, rnum, rname) if p)
-        out.append(RecordRow(no or "", at, _KIND_OF[kind], kind, acc, cust, bname or "", room,
-                             meter or meters.get(acc_id, ""), Decimal(fen).scaleb(-2),
-                             None if milli is None else Decimal(milli).scaleb(-3), method or "", ref or "", op,
-                             station or "", orig_no or ""))
-    return out
+        yield RecordRow(no or "", at, _KIND_OF[kind], kind, acc, cust, bname or "", room,
+                        meter or meters.get(acc_id, ""), Decimal(fen).scaleb(-2),
+                        None if milli is None else Decimal(milli).scaleb(-3), method or "", ref or "", op,
+                        station or "", orig_no or "")
+
+
+def sale_records(db: Database, start: date, end: date, filters: RecordFilter | None = None, *,
+                 actor: Actor | None = None) -> list[RecordRow]:
+    """Sales, refunds and reversals posted on local days start..end, oldest first."""
+    q = _query(start, end, filters or RecordFilter(), actor)
+    with db.read() as s:
+        raw = s.execute(q).all()
+        meters = _account_meters(s, {r[9] for r in raw if r[16] is None})
+    return list(_rows(raw, meters, {}))
+
+
+def iter_sale_records(s: Session, start: date, end: date, filters: RecordFilter | None = None, *,
+                      actor: Actor | None = None, batch: int = 2000) -> Iterator[RecordRow]:
+    """sale_records() as a stream inside the caller's read transaction, for exports: rows from
+    the cursor `batch` at a time (a server-side cursor on PostgreSQL), the bound meters of each
+    batch's accounts looked up per batch, so a year of receipts keeps memory flat."""
+    q = _query(start, end, filters or RecordFilter(), actor)
+    rooms: dict[tuple[str | None, str | None, str | None], str] = {}     # one per room: bounded by the archive
+    with s.connection().execute(q, execution_options={"yield_per": batch}) as result:
+        for part in result.partitions():
+            yield from _rows(part, _account_meters(s, {r[9] for r in part if r[16] is None}), rooms)
 
 
 def _account_meters(s: Session, account_ids: set[int]) -> dict[int, str]:
@@ -189,14 +210,33 @@ def _account_meters(s: Session, account_ids: set[int]) -> dict[int, str]:
     return {k: ", ".join(v) for k, v in found.items()}
 
 
-def record_totals(rows: list[RecordRow]) -> RecordTotals:
-    acc = {k: [0, 0] for k in RECORD_KINDS}
-    for r in rows:
-        a = acc[r.kind]
+class RecordTally:
+    """Counts and sums per kind of rows as they pass (a streamed export's totals)."""
+
+    def __init__(self) -> None:
+        self.acc = {k: [0, 0] for k in RECORD_KINDS}
+
+    def add(self, r: RecordRow) -> None:
+        a = self.acc[r.kind]
         a[0] += 1
         a[1] += int(r.amount.scaleb(2))
-    by_kind = {k: (n, from_fen(fen)) for k, (n, fen) in acc.items()}
-    return RecordTotals(by_kind, sum(n for n, _f in acc.values()), from_fen(sum(f for _n, f in acc.values())))
+
+    def counting(self, rows: Iterable[RecordRow]) -> Iterator[RecordRow]:
+        for r in rows:
+            self.add(r)
+            yield r
+
+    def totals(self) -> RecordTotals:
+        acc = self.acc
+        by_kind = {k: (n, from_fen(fen)) for k, (n, fen) in acc.items()}
+        return RecordTotals(by_kind, sum(n for n, _f in acc.values()), from_fen(sum(f for _n, f in acc.values())))
+
+
+def record_totals(rows: Iterable[RecordRow]) -> RecordTotals:
+    tally = RecordTally()
+    for r in rows:
+        tally.add(r)
+    return tally.totals()
 
 
 def totals_lines(t: RecordTotals) -> list[str]:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from billing.money import DEFAULT_ROUNDING, Rounding, as_fraction, fraction_text, round_energy, round_money
 from billing.tariffs.model import RATES, REGISTERS, TariffPlan, TariffVersion, Tiers
@@ -113,6 +114,13 @@ def _cycle_starts_at(version: TariffVersion, when: datetime) -> bool:
     return when.month == 1 or version.tiers is None or version.tiers.basis == "monthly"
 
 
+@lru_cache(maxsize=1024)
+def _exact(value: Decimal) -> Fraction:
+    """Fraction(value), kept: a tariff has a handful of prices and thresholds, converted
+    again for every piece of every span otherwise (Decimal -> Fraction is exact either way)."""
+    return Fraction(value)
+
+
 def _tier_rooms(tiers: Tiers | None, cum: Fraction) -> Iterator[tuple[int, Fraction | None]]:
     """(tier, room left in it; None: unlimited) from cumulative consumption `cum` upwards."""
     if tiers is None:
@@ -122,7 +130,7 @@ def _tier_rooms(tiers: Tiers | None, cum: Fraction) -> Iterator[tuple[int, Fract
         if step.upto is None:
             yield i, None
             return
-        top = Fraction(step.upto)
+        top = _exact(step.upto)
         if cum < top:
             yield i, top - cum
             cum = top
@@ -179,7 +187,7 @@ def _walk_tiers(version: TariffVersion, rate: str, energy: Fraction, cum: Fracti
             price = version.unit_price(rate, tier)
             acc = sums.setdefault((version.label, rate, tier, price), [Fraction(0), Fraction(0)])
             acc[0] += part
-            acc[1] += part * Fraction(price)
+            acc[1] += part * _exact(price)
             cum += part
             energy -= part
         if not energy:
@@ -216,12 +224,28 @@ def price_consumption(plan: TariffPlan, start: datetime, end: datetime, kwh: Dec
     if cum and not cycle_open and atoms[0].version.tiers is not None and _cycle_starts_at(atoms[0].version, start):
         raise ValueError("cumulative_before must be 0 when start is the start of a tier cycle")
     pieces = _spread(atoms, total, period_energy)
-    sums: _Sums = {}
+    # the pieces in time order, consecutive ones of the same version and rate joined when no
+    # cycle starts between them: walking the tiers with e1 then e2 adds exactly what walking
+    # them with e1 + e2 adds (exact fractions, the same tiers filled in the same order), and a
+    # week of a flat tariff is then one walk instead of seven
+    walks: list[tuple[bool, TariffVersion, str, Fraction]] = []     # (cycle starts, version, rate, energy)
+    reset = False
     for i, a in enumerate(atoms):
-        if i and _cycle_starts_at(a.version, a.start):
-            cum = Fraction(0)
+        reset = reset or (i > 0 and _cycle_starts_at(a.version, a.start))
         for rate, energy in pieces[i]:
-            cum = _walk_tiers(a.version, rate, energy, cum, sums)
+            rate = rate if a.version.tou is not None else "flat"
+            if walks and not reset and walks[-1][1] is a.version and walks[-1][2] == rate:
+                walks[-1] = (walks[-1][0], a.version, rate, walks[-1][3] + energy)
+            else:
+                walks.append((reset, a.version, rate, energy))
+            reset = False
+    sums: _Sums = {}
+    for starts, version, rate, energy in walks:
+        if starts:
+            cum = Fraction(0)
+        cum = _walk_tiers(version, rate, energy, cum, sums)
+    if reset:                             # a cycle started after the last piece
+        cum = Fraction(0)
     if _cycle_starts_at(plan.version_at(end), end):
         cum = Fraction(0)
     return _charge(sums, total, rule, cum)

@@ -27,7 +27,7 @@ import collections
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -432,10 +432,17 @@ class LinkWorker:
         """点抄 from any thread: handed to the worker's loop (the schedule's heap is not
         thread-safe: pushing from the GUI thread while the worker pops raised "list changed
         size during iteration" at 10,000 meters)."""
+        self.read_many((meter_id,))
+
+    def read_many(self, meter_ids: Iterable[int]) -> None:
+        """read_now for several meters, the loop woken once (a wake per meter of "read all now"
+        was 10,000 event sets and socket sends on the GUI thread at 10,000 meters: 0.1 s)."""
         if not self.running:
-            self.schedule.read_now(meter_id, self.clock())
+            now = self.clock()
+            for meter_id in meter_ids:
+                self.schedule.read_now(meter_id, now)
         else:
-            self._asked.append(meter_id)
+            self._asked.extend(meter_ids)
         self.wake()
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -522,6 +529,18 @@ class Poller:
 
     def worker_for_meter(self, meter_id: int) -> LinkWorker | None:
         return next((w for w in self.workers if meter_id in w._by_id), None)
+
+    def read_many(self, meter_ids: Iterable[int]) -> int:
+        """点抄 of several meters: each worker given its own at once and woken once; returns how
+        many of them this poller reads."""
+        wanted = set(meter_ids)
+        queued = 0
+        for w in self.workers:
+            mine = [m for m in w._by_id if m in wanted]
+            if mine:
+                w.read_many(mine)
+                queued += len(mine)
+        return queued
 
 
 def _describe(exc: BaseException) -> str:

@@ -43,12 +43,12 @@ class LinkPlan:
     retries: int | None = None
 
 
-@dataclass(order=True)
-class _Due:
-    at: float
-    seq: int
-    meter_id: int = field(compare=False)
-    retry: bool = field(compare=False, default=False)
+# A due read in a link's heap: (at, seq, meter_id, retry), ordered by (at, seq) (seq is unique).
+# A plain tuple of numbers, not an object: one lives per meter for as long as the program polls,
+# and such a tuple is invisible to Python's cyclic garbage collector once it has seen it (a
+# dataclass instance would stay on the list the GUI thread's full collection walks).
+_Due = tuple[float, int, int, bool]
+_AT, _METER, _RETRY = 0, 2, 3
 
 
 class LinkSchedule:
@@ -69,31 +69,31 @@ class LinkSchedule:
 
     def _push(self, meter_id: int, at: float, retry: bool = False) -> None:
         self._seq += 1
-        heapq.heappush(self._heap, _Due(at, self._seq, meter_id, retry))
+        heapq.heappush(self._heap, (at, self._seq, meter_id, retry))
         if retry:
             self._retries[meter_id] = self._retries.get(meter_id, 0) + 1
         else:
             self._regular[meter_id] = at
 
     def next_due(self) -> float | None:
-        while self._heap and self._heap[0].meter_id not in self.meters:
+        while self._heap and self._heap[0][_METER] not in self.meters:
             heapq.heappop(self._heap)
-        return self._heap[0].at if self._heap else None
+        return self._heap[0][_AT] if self._heap else None
 
     def pop_due(self, now: float) -> MeterPlan | None:
         """The next meter whose read is due at `now`, or None."""
         due = self.next_due()
         if due is None or due > now:
             return None
-        item = heapq.heappop(self._heap)
-        if not item.retry:
-            self._regular.pop(item.meter_id, None)
-        elif self._retries.get(item.meter_id, 0) > 1:
+        _at, _seq, meter_id, retry = heapq.heappop(self._heap)
+        if not retry:
+            self._regular.pop(meter_id, None)
+        elif self._retries.get(meter_id, 0) > 1:
             # a retry that overtook nothing: fine; if a regular read is also queued, keep it
-            self._retries[item.meter_id] -= 1
+            self._retries[meter_id] -= 1
         else:
-            self._retries.pop(item.meter_id, None)
-        return self.meters[item.meter_id]
+            self._retries.pop(meter_id, None)
+        return self.meters[meter_id]
 
     def succeeded(self, plan: MeterPlan, now: float) -> bool:
         """Record a good read; True if the meter came back from lost."""
@@ -123,7 +123,7 @@ class LinkSchedule:
     def _drop_retries(self, meter_id: int) -> None:
         if not self._retries.pop(meter_id, 0):      # the usual case: O(1), not a heap rebuild per read
             return
-        self._heap = [d for d in self._heap if not (d.retry and d.meter_id == meter_id)]
+        self._heap = [d for d in self._heap if not (d[_RETRY] and d[_METER] == meter_id)]
         heapq.heapify(self._heap)
 
     def requeue(self, plan: MeterPlan, now: float) -> None:

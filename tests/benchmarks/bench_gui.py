@@ -31,20 +31,21 @@ STALLS_KEPT = 4
 class StallProfiles:
     """--stall-profile: one cProfile of the GUI thread per probe interval; the longest kept."""
 
-    def __init__(self, over: float = 0.05) -> None:
+    def __init__(self, over: float = 0.05, by_cpu: bool = False) -> None:
         import cProfile
 
         self._new = cProfile.Profile
         self.over = over
+        self.by_cpu = by_cpu            # keep the intervals with the most GUI-thread CPU (load aside)
         self.kept: list[tuple[float, float, float, object]] = []     # (gap, cpu, end, profile)
         self.current = self._new()
         self.current.enable()
 
     def tick(self, gap: float, cpu: float) -> None:
         self.current.disable()
-        if gap > self.over:
+        if (cpu if self.by_cpu else gap) > self.over:
             self.kept.append((gap, cpu, time.perf_counter(), self.current))
-            self.kept.sort(key=lambda k: -k[0])
+            self.kept.sort(key=lambda k: -k[1] if self.by_cpu else -k[0])
             del self.kept[STALLS_KEPT:]
         self.current = self._new()
         self.current.enable()
@@ -66,21 +67,23 @@ class StallProfiles:
 
 
 class GcPauses:
-    """The cyclic garbage collector's pauses (any thread: it holds the GIL, so the window waits)."""
+    """The cyclic garbage collector's pauses (any thread: it holds the GIL, so the window waits):
+    wall time and the collecting thread's CPU (time.thread_time), which load does not stretch."""
 
     def __init__(self) -> None:
         import gc
 
-        self.pauses: list[tuple[int, float, int]] = []    # (generation, seconds, objects tracked)
-        self._t0 = 0.0
+        self.pauses: list[tuple[int, float, float, int]] = []    # (generation, wall s, CPU s, collected)
+        self._t0 = self._c0 = 0.0
         self._gc = gc
         gc.callbacks.append(self._callback)
 
     def _callback(self, phase: str, info: dict) -> None:
         if phase == "start":
-            self._t0 = time.perf_counter()
+            self._t0, self._c0 = time.perf_counter(), time.thread_time()
         else:
-            self.pauses.append((info["generation"], time.perf_counter() - self._t0, info["collected"]))
+            self.pauses.append((info["generation"], time.perf_counter() - self._t0,
+                                time.thread_time() - self._c0, info["collected"]))
 
     def stop(self) -> None:
         if self._callback in self._gc.callbacks:
@@ -89,10 +92,11 @@ class GcPauses:
     def summary(self) -> str:
         parts = []
         for g in (0, 1, 2):
-            times = [t for gen, t, _c in self.pauses if gen == g]
+            times = [(t, c) for gen, t, c, _n in self.pauses if gen == g]
             if times:
-                parts.append(f"gen{g} {len(times)}x longest {max(times) * 1000:.0f} ms"
-                             f" total {sum(times) * 1000:.0f} ms")
+                parts.append(f"gen{g} {len(times)}x longest {max(t for t, _c in times) * 1000:.0f} ms"
+                             f" (CPU {max(c for _t, c in times) * 1000:.0f} ms)"
+                             f" total {sum(t for t, _c in times) * 1000:.0f} ms")
         return "garbage collector: " + ("; ".join(parts) or "no collections") + \
             f"; {len(self._gc.get_objects())} objects tracked, {self._gc.get_freeze_count()} frozen"
 
@@ -101,6 +105,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--stall-profile", action="store_true", help="what the longest stalls were made of")
+    parser.add_argument("--cpu-profile", action="store_true",
+                        help="the same for the probe intervals with the most GUI-thread CPU (on a loaded "
+                             "machine the longest stalls are mostly waiting for a core)")
     parser.add_argument("--pause-ms", type=int, default=150, help="time on each page")
     parser.add_argument("--meters", type=int, default=144)
     parser.add_argument("--seconds", type=float, default=90.0)
@@ -113,6 +120,8 @@ def main() -> int:
                              "before 2026-11-30) instead of the program's: ui.gui_main.collect_garbage_on_gui_thread")
     parser.add_argument("--switch-interval", type=float, default=None,
                         help="sys.setswitchinterval(S) for this run (default: what the program sets)")
+    parser.add_argument("--gc-types", type=int, default=0, metavar="N",
+                        help="print the N commonest types among the objects the collector tracks at the end")
     parser.add_argument("--threads", action="store_true",
                         help="the poller's tcp:// links a thread each (before issue 12), not on its event loop")
     args = parser.parse_args()
@@ -179,7 +188,8 @@ def main() -> int:
         profiler.enable()
     gc_undo = None if args.auto_gc else collect_garbage_on_gui_thread(app, FREEZE_AFTER_S)
     gc_pauses = GcPauses()
-    stall_profiles = StallProfiles() if args.stall_profile else None
+    stall_profiles = (StallProfiles(over=0.02, by_cpu=True) if args.cpu_profile
+                      else StallProfiles() if args.stall_profile else None)
     if stall_profiles is not None:
         probe.on_tick = stall_profiles.tick
     probe.start()
@@ -212,9 +222,23 @@ def main() -> int:
     gc_summary = gc_pauses.summary()
     import gc
 
-    t_full = time.perf_counter()
-    gc.collect(2)                 # the program's once-a-minute full collection, at this heap
-    full_ms = (time.perf_counter() - t_full) * 1000
+    if args.gc_types:
+        import types
+        from collections import Counter
+
+        def kind(o: object) -> str:
+            if isinstance(o, types.FunctionType):       # closures: which function made them
+                return f"function {o.__module__}.{o.__qualname__}"
+            if isinstance(o, tuple) and type(o) is tuple:
+                return f"tuple of {len(o)} ({', '.join(type(x).__name__ for x in o[:3])})"
+            return f"{type(o).__module__}.{type(o).__qualname__}"
+
+        kinds = Counter(kind(o) for o in gc.get_objects())
+        print("objects the collector tracks, commonest types:",
+              ", ".join(f"{k} {n}" for k, n in kinds.most_common(args.gc_types)))
+    t_full, c_full = time.perf_counter(), time.thread_time()
+    gc.collect(2)                 # the program's full collection (at most once a minute), at this heap
+    full_ms, full_cpu_ms = (time.perf_counter() - t_full) * 1000, (time.thread_time() - c_full) * 1000
     if gc_undo is not None:
         gc_undo()
     if profiler is not None:
@@ -236,7 +260,8 @@ def main() -> int:
           f"(floor {floor.longest_cpu * 1000:.0f} ms); 99th percentile {probe.cpu_percentile(99) * 1000:.0f} ms "
           f"(the window's own work; the stall beyond it is waiting for a core or the GIL)")
     print(gc_summary)
-    print(f"one full collection at the end (the program runs one a minute on the GUI thread): {full_ms:.0f} ms")
+    print(f"one full collection at the end (the program runs at most one a minute on the GUI thread): "
+          f"{full_ms:.0f} ms, CPU {full_cpu_ms:.0f} ms")
     import bisect
 
     print("stalls over 50 ms (page being shown, ms after switching to it, GUI-thread CPU in the stall):")

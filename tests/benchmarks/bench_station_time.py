@@ -4,8 +4,9 @@
 
 The floor, measured first in the same run: calling a function that returns its argument. Then
 the computer-zone conversions the code used before (astimezone() to the local zone) beside
-their models.station_time replacements (zoneinfo, setting station.timezone), each as CPU time
-per call (time.process_time, best of 5 over 1,000 instants 7 hours apart).
+their models.station_time replacements (zoneinfo, the database setting station.timezone, read
+once from a fresh SQLite station database as a station reads it), each as CPU time per call
+(time.process_time, best of 5 over 1,000 instants 7 hours apart).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from models import settings, station_time  # noqa: F401 - settings hands station_time its reader
+from models import station_time
 
 INSTANTS = [datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=7 * i) for i in range(1000)]
 
@@ -35,6 +36,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200_000)
     calls = parser.parse_args(argv).calls
+    import os
+    import tempfile
+
+    from models.db import Database
+
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ.setdefault("METERSTATION_CONFIG_DIR", folder)        # the migration's station key
+        db = Database.open(f"sqlite:///{folder}/station.db", upgrade=True)    # the zone is read from it
+        try:
+            return _measure(calls)
+        finally:
+            db.dispose()
+
+
+def _measure(calls: int) -> int:
     print(f"station zone {station_time.zone()}; CPU time per call, best of 5 x {calls} calls")
     floor = per_call_ns(lambda at: at, calls)
     print(f"  {'floor (a call returning its argument)':42} {floor:7.0f} ns")

@@ -47,7 +47,7 @@ def test_old_history_is_rechained_with_the_key(db_url):
         migrate.upgrade(db)
         with db.read() as s:
             r = oplog.verify(s)
-        assert r.ok and r.rows == 32          # + the baselines of 0005 (re-chain) and 0012 (rights)
+        assert r.ok and r.rows == 33          # + the baselines of 0005 (re-chain), 0012 and 0014 (rights)
         assert _baseline(db) == {"legacy_chain": "intact", "rows": 30, "ledger_entries": 0}
     finally:
         db.dispose()

@@ -45,5 +45,20 @@ def test_upgrade_and_downgrade_keep_the_log_verifiable(db, superadmin, cashier):
     assert result.ok, result
     with db.read() as s:
         actions = s.execute(sa.select(oplog.OpLogEntry.action).order_by(oplog.OpLogEntry.seq.desc())
-                            .limit(2)).scalars().all()
-    assert actions == ["rights.upgrade", "rights.downgrade"]
+                            .limit(4)).scalars().all()
+    # down 0014 then 0012, up 0012 then 0014 (0014 gives the service role `subsidy`)
+    assert actions == ["rights.upgrade", "rights.upgrade", "rights.downgrade", "rights.downgrade"]
+
+
+def test_0014_gives_the_service_role_subsidy_and_keeps_the_log_verifiable(db, superadmin):
+    assert "subsidy" in _rights(db)["service"]
+    _to(db, "0012", down=True)
+    assert _rights(db)["service"] == set(SERVICE_RIGHTS) - {"subsidy"}
+    assert _verify(db).ok
+    _to(db, "head", down=False)
+    assert _rights(db)["service"] == set(SERVICE_RIGHTS)
+    assert _verify(db).ok
+    with db.read() as s:
+        last = s.execute(sa.select(oplog.OpLogEntry.action, oplog.OpLogEntry.details)
+                         .order_by(oplog.OpLogEntry.seq.desc()).limit(1)).one()
+    assert last.action == "rights.upgrade" and "subsidy" in last.details

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from access import log_view
-from models import oplog, station_files
+from models import oplog, station_files, station_time
 from models.errors import AuthenticationFailed, InvalidInput
 from models.rights import Actor
 from resources.i18n import _
@@ -48,8 +48,7 @@ def _day(text: str | None, *, end: bool = False) -> datetime | None:
         d = datetime.strptime(text, "%Y-%m-%d")
     except ValueError:
         raise InvalidInput(_("{text} is not a date (YYYY-MM-DD)").format(text=text)) from None
-    local = d.astimezone()  # local midnight
-    return (local + timedelta(days=1) if end else local).astimezone(UTC)
+    return station_time.day_start(d.date() + timedelta(days=1) if end else d.date())   # station midnight
 
 
 def _filters(args) -> dict:
@@ -67,7 +66,7 @@ def _viewer(ctx: CliContext) -> Actor:
 
 def show_(ctx: CliContext, args) -> int:
     entries = log_view.search(ctx.db(), _viewer(ctx), limit=args.limit, **_filters(args))
-    rows = [{"seq": e.seq, "at": e.at.astimezone().isoformat(timespec="seconds"), "operator": e.operator,
+    rows = [{"seq": e.seq, "at": station_time.local(e.at).isoformat(timespec="seconds"), "operator": e.operator,
              "station": e.station, "action": e.action, "target": e.target, "details": json.loads(e.details)}
             for e in entries]
     if ctx.json:

@@ -15,9 +15,9 @@ import argparse
 import sys
 from datetime import date, datetime
 
-from billing.reports.catalog import REPORTS, export_title, export_xlsx
-from billing.reports.records import RecordFilter, record_totals, totals_lines
-from models import station_files
+from billing.reports.catalog import REPORTS, export_streamed, export_title, export_xlsx
+from billing.reports.records import RecordFilter, RecordTally, record_totals, totals_lines
+from models import station_files, station_time
 from resources.i18n import _
 from ui.cli.context import CliContext
 
@@ -65,7 +65,7 @@ def _text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return (value.astimezone() if value.tzinfo else value).strftime("%Y-%m-%d %H:%M")
+        return station_time.text(value, seconds=False)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
@@ -89,10 +89,6 @@ def run(ctx: CliContext, args) -> int:
     if args.xlsx:
         station_files.output_path(args.xlsx, url=ctx.url, force=args.force)
     db, actor = ctx.db(), ctx.actor()
-    rows = (spec.run(db, args.start, args.end, group, actor, filters=filters) if spec.filtered
-            else spec.run(db, args.start, args.end, group, actor))
-    cols = spec.cols(group)
-    totals = record_totals(rows) if spec.filtered else None
     if args.xlsx:
         title = None
         if filters is not None:
@@ -101,12 +97,24 @@ def run(ctx: CliContext, args) -> int:
         from models import settings
 
         company = str(settings.get(db, "company.name") or "")
-        n = export_xlsx(args.xlsx, spec.key, rows, args.start, args.end, group, title=title, company=company)
+        totals = None
+        if spec.stream is not None:         # a long table: from the cursor to the file, totals on the way
+            tally = RecordTally() if spec.filtered else None
+            n = export_streamed(db, args.xlsx, spec.key, args.start, args.end, group, actor, filters=filters,
+                                title=title, company=company, tally=tally)
+            totals = tally.totals() if tally is not None else None
+        else:
+            rows = spec.run(db, args.start, args.end, group, actor)
+            n = export_xlsx(args.xlsx, spec.key, rows, args.start, args.end, group, title=title, company=company)
         if ctx.json:
             ctx.emit({"report": args.name, "rows": n, "file": args.xlsx, **_totals_json(totals)})
         else:
             ctx.say(_("{n} rows written to {file}").format(n=n, file=args.xlsx))
         return 0
+    rows = (spec.run(db, args.start, args.end, group, actor, filters=filters) if spec.filtered
+            else spec.run(db, args.start, args.end, group, actor))
+    cols = spec.cols(group)
+    totals = record_totals(rows) if spec.filtered else None
     table = spec.table(rows, group)
     if ctx.json:
         heads = [_(c.header) for c in cols]

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from access import login as auth
-from models import settings, station_files
+from models import settings, station_files, station_time
 from models.db import Database, default_url, translate_db_errors
 from models.errors import AuthenticationFailed, DatabaseError, InvalidInput
 from models.rights import Actor
@@ -72,6 +72,7 @@ class CliContext:
             except Exception:
                 db.dispose()
                 raise
+            station_time.use_database(db)      # days and times in this database's zone
             self._db = db
         return self._db
 

@@ -37,10 +37,18 @@ TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
 ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole.value)
 BACKGROUND = int(Qt.ItemDataRole.BackgroundRole.value)
 FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
-# a look is (texts, backgrounds, foregrounds, markers, tooltips, reading time): one tuple per role
-# with one value per column; rows that look alike share the same tuples
-SLOTS = {DISPLAY: 0, BACKGROUND: 1, FOREGROUND: 2, DECORATION: 3, TOOLTIP: 4}
-AT = 5
+# a look is one flat tuple: (background, foreground, marker, tooltip, reading time, text of column 0,
+# text of column 1, ...). For the four roles, the number of a tuple with one value per column in
+# RowLooks.cells, shared by the rows that look alike. Numbers and strs only, not the shared tuples
+# themselves nor a nested tuple of texts: the shared tuples hold Qt brushes and icons, which
+# Python's cyclic collector tracks, and a tuple holding a tracked object (or a tuple the collector
+# has not untracked yet - it untracks in no particular order) stays tracked; a flat look of strs,
+# ints and a datetime is untracked the first time the collector sees it, so 10,000 board rows are
+# not 10,000 more objects for every full collection to walk (ui.gui_main
+# collect_garbage_on_gui_thread; tests/ui/meters/test_board_gc.py).
+SLOTS = {BACKGROUND: 0, FOREGROUND: 1, DECORATION: 2, TOOLTIP: 3}
+AT = 4
+TEXT0 = 5               # look[TEXT0 + column]: the cell's text
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 NUMERIC = {"balance", "reading", "age", "voltage", "current", "power"}
 
@@ -68,6 +76,7 @@ class RowLooks:
         self._display = display
         n = len(self.columns)
         self.none: tuple = (None,) * n
+        self.cells: list[tuple] = [self.none]       # look[slot] is an index into this
 
         def col(name: str) -> int:
             return self.columns.index(name) if name in self.columns else -1
@@ -77,10 +86,14 @@ class RowLooks:
         self.align = tuple(RIGHT if c in NUMERIC else None for c in self.columns)
         self._brushes = {s: (QBrush(QColor(bg)), QBrush(QColor(fg))) for s, (bg, fg) in STATE_COLOURS.items()}
         self._negative = QBrush(QColor(NEGATIVE))
-        self._backgrounds: dict[str, tuple] = {}
-        self._foregrounds: dict[tuple[str, bool], tuple] = {}
-        self._markers: tuple | None = None
-        self._tips: dict[int, tuple] = {}
+        self._backgrounds: dict[str, int] = {}
+        self._foregrounds: dict[tuple[str, bool], int] = {}
+        self._markers: int | None = None
+        self._tips: dict[int, int] = {}
+
+    def _cells(self, cells: tuple) -> int:
+        self.cells.append(cells)
+        return len(self.cells) - 1
 
     def _with(self, col: int, value: Any) -> tuple:
         if col < 0 or value is None:
@@ -90,28 +103,29 @@ class RowLooks:
         return tuple(cells)
 
     def look(self, row: MonitorRow) -> Look:
-        texts = tuple("" if c == "age" else self._display(row, c) for c in self.columns)
         pair = self._brushes.get(row.state)
         bg = self._backgrounds.get(row.state)
         if bg is None:
-            bg = self._backgrounds[row.state] = self._with(self._state_col, pair[0] if pair else None)
+            bg = self._backgrounds[row.state] = self._cells(
+                self._with(self._state_col, pair[0] if pair else None))
         negative = row.balance_fen is not None and row.balance_fen < 0
         fg = self._foregrounds.get((row.state, negative))
         if fg is None:
             cells = list(self._with(self._state_col, pair[1] if pair else None))
             if negative and self._balance_col >= 0:
                 cells[self._balance_col] = self._negative
-            fg = self._foregrounds[(row.state, negative)] = tuple(cells)
-        marker = tip = self.none
+            fg = self._foregrounds[(row.state, negative)] = self._cells(tuple(cells))
+        marker = tip = 0
         if row.open_alarms:
             if self._markers is None:
-                self._markers = self._with(self._number_col, alarm_icon())
+                self._markers = self._cells(self._with(self._number_col, alarm_icon()))
             marker = self._markers
             tip = self._tips.get(row.open_alarms)
             if tip is None:
-                tip = self._tips[row.open_alarms] = self._with(
-                    self._number_col, _("{n} open alarm(s)").format(n=row.open_alarms))
-        return texts, bg, fg, marker, tip, row.last_read_at or row.read_at
+                tip = self._tips[row.open_alarms] = self._cells(self._with(
+                    self._number_col, _("{n} open alarm(s)").format(n=row.open_alarms)))
+        return (bg, fg, marker, tip, row.last_read_at or row.read_at,
+                *["" if c == "age" else self._display(row, c) for c in self.columns])
 
 
 class AgeTexts:

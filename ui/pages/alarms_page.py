@@ -8,9 +8,9 @@ first look only takes the baseline, so logging in does not pop up every old alar
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
-from PySide6.QtCore import QDate, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -29,9 +29,10 @@ from PySide6.QtWidgets import (
 
 from billing import alarm_log
 from billing.quality_words import describe
+from models import station_time
 from models.automation import ALARM_KINDS
 from resources.i18n import _
-from ui import tasks
+from ui import station_dates, tasks
 from ui.pages.base import Page, fill, make_table
 
 WATCH_MS = 10_000
@@ -39,7 +40,7 @@ ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def _local(at: datetime | None) -> str:
-    return at.astimezone().strftime("%Y-%m-%d %H:%M:%S") if at is not None else ""
+    return station_time.text(at)
 
 
 def _state_title(state: str) -> str:
@@ -251,7 +252,7 @@ class AlarmsPage(Page):
     def _build_history_tab(self) -> None:
         tab = QWidget()
         v = QVBoxLayout(tab)
-        self.since, self.until = QDateEdit(QDate.currentDate().addDays(-30)), QDateEdit(QDate.currentDate())
+        self.since, self.until = QDateEdit(station_dates.today(-30)), QDateEdit(station_dates.today())
         for d in (self.since, self.until):
             d.setCalendarPopup(True)
             d.setDisplayFormat("yyyy-MM-dd")
@@ -274,8 +275,7 @@ class AlarmsPage(Page):
         self.tabs.addTab(tab, _("History"))
 
     def search_history(self) -> None:
-        since = datetime.combine(self.since.date().toPython(), time()).astimezone()
-        until = datetime.combine(self.until.date().toPython() + timedelta(days=1), time()).astimezone()
+        since, until = station_dates.bounds(self.since.date(), self.until.date())     # station days
         kind = self.kind.currentData()
         db, actor = self.session.db, self.session.actor
         tasks.read(self, lambda: alarm_log.list_alarms(db, actor, since=since, until=until,

@@ -150,7 +150,7 @@ class ControlPage(Page):
         self._loading = False
         self._loaded_at = time.monotonic()
         rows, self.offered = result
-        self.meters.merge(rows)
+        self.meters.merge(rows, sliced=True)     # at 10,000 meters: over several turns of the event loop
         self._rights()
         if self._again:                          # asked for while this load ran (it may predate it)
             self._again = False

@@ -5,14 +5,13 @@ widgets on the GUI thread and handed to the worker as plain values (Qt widgets a
 thread-safe)."""
 from __future__ import annotations
 
-from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QDateEdit, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from access import log_view
 from billing.ledger_words import operator_text
-from models import oplog
+from models import oplog, station_time
 from resources.i18n import _
-from ui import tasks
+from ui import station_dates, tasks
 from ui.pages.base import fill, make_table
 from ui.pages.log_words import action_name, codes_named, details_text
 from ui.session import StationSession
@@ -26,7 +25,7 @@ class LogTab(QWidget):
         self.operator.setPlaceholderText(_("Operator"))
         self.action.setPlaceholderText(_("Action: its name (售电) or code (login*)"))
         self.text.setPlaceholderText(_("Text in target or details"))
-        self.since, self.until = QDateEdit(QDate.currentDate().addDays(-30)), QDateEdit(QDate.currentDate())
+        self.since, self.until = QDateEdit(station_dates.today(-30)), QDateEdit(station_dates.today())
         for d in (self.since, self.until):
             d.setCalendarPopup(True)
             d.setDisplayFormat("yyyy-MM-dd")
@@ -49,10 +48,7 @@ class LogTab(QWidget):
                 w.setEnabled(False)
 
     def _filters(self) -> dict:
-        from datetime import datetime, time, timedelta
-
-        since = datetime.combine(self.since.date().toPython(), time()).astimezone()
-        until = datetime.combine(self.until.date().toPython() + timedelta(days=1), time()).astimezone()
+        since, until = station_dates.bounds(self.since.date(), self.until.date())     # station days
         action = self.action.text().strip()
         named = None if action.isascii() else codes_named(action)     # typed in words, not as a code
         return dict(operator=self.operator.text().strip() or None, action=(action or None) if named is None else None,
@@ -60,7 +56,7 @@ class LogTab(QWidget):
 
     def _query(self, filters: dict, limit: int | None) -> list[list[object]]:
         """Runs on a worker: `filters` were read from the widgets beforehand."""
-        return [[e.seq, e.at.astimezone().strftime("%Y-%m-%d %H:%M:%S"), operator_text(e.operator), e.station,
+        return [[e.seq, station_time.text(e.at), operator_text(e.operator), e.station,
                  action_name(e.action), e.target, details_text(e.details)]
                 for e in log_view.search(self.session.db, self.session.actor, limit=limit, **filters)]
 
@@ -89,9 +85,10 @@ class LogTab(QWidget):
         filters = self._filters()
 
         def in_words(s, target, **filters) -> int:      # the writer the service runs after its check
-            from printing.oplog_export import export_rows
+            from printing.oplog_export import LocalTime, export_rows
 
-            return export_rows(target, ([seq, at.astimezone().strftime("%Y-%m-%d %H:%M:%S"), operator_text(op),
+            local = LocalTime(station_time.zone())          # the station's clock, one offset look-up an hour
+            return export_rows(target, ([seq, local(at).replace("T", " "), operator_text(op),
                                          station, action_name(action), target_, details_text(details)]
                                         for seq, at, op, station, action, target_, details
                                         in oplog.search_rows(s, **filters)))

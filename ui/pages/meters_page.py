@@ -257,7 +257,7 @@ class MetersPage(Page):
         self._loaded_at = time.monotonic() if started is None else started
         self._loaded_writes = tasks.writes_done() if writes is None else writes
         self.model.tick()
-        self.model.merge(rows)          # a reset (other meters) refills the place and tag filters
+        self.model.merge(rows, sliced=True)     # a reset (other meters) refills the place and tag filters
         self._update_summary()
 
     def _patched(self, rows) -> None:

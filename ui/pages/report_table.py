@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QFont
 
+from models import station_time
 from resources.i18n import _
 from ui.qt_refcount import protect_singletons
 
@@ -33,7 +34,7 @@ def cell_text(value: Any, kind: str) -> str:
     if kind == "int":
         return f"{value:,}"
     if isinstance(value, datetime):
-        return (value.astimezone() if value.tzinfo else value).strftime("%Y-%m-%d %H:%M")
+        return station_time.text(value, seconds=False)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)

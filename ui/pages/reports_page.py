@@ -40,7 +40,7 @@ from billing.reports.catalog import (
 )
 from models.errors import StationError
 from resources.i18n import _
-from ui import tasks
+from ui import station_dates, tasks
 from ui.pages.base import Page
 from ui.pages.report_chart import ReportChart, fill_days
 from ui.pages.report_filters import RecordFilterBar
@@ -71,7 +71,7 @@ class ReportsPage(Page):
         for key, spec in REPORTS.items():
             self.report.addItem(_(spec.title), key)
         self.group = QComboBox()
-        today = QDate.currentDate()
+        today = station_dates.today()              # the station's month so far
         self.since, self.until = QDateEdit(QDate(today.year(), today.month(), 1)), QDateEdit(today)
         for d in (self.since, self.until):
             d.setCalendarPopup(True)

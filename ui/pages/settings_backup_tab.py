@@ -3,12 +3,10 @@ backup, logged; the station keeps working while it copies), and the scheduled ba
 time and how many to keep (settings backup.*, right settings_edit)."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from PySide6.QtWidgets import QFileDialog, QFormLayout, QLineEdit, QSpinBox, QVBoxLayout
 
 from billing.settings_service import save_settings
-from models import settings
+from models import settings, station_time
 from models.errors import StationError
 from resources.i18n import _
 from ui import tasks
@@ -49,7 +47,7 @@ class BackupTab(EditorTab):
 
     def backup_now(self, path: str | None = None) -> None:
         if path is None:
-            name = f"meterstation-{datetime.now():%Y%m%d-%H%M}.db"
+            name = f"meterstation-{station_time.now():%Y%m%d-%H%M}.db"
             path, _filter = QFileDialog.getSaveFileName(self, _("Back up now…"), name, "SQLite (*.db)")
             if not path:
                 return

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QDateTime
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,7 +28,7 @@ from PySide6.QtWidgets import (
 from billing.tariffs import plan_store
 from models.errors import InvalidInput
 from resources.i18n import N_, _
-from ui import tasks
+from ui import station_dates, tasks
 from ui.pages.base import fill, make_table
 from ui.pages.settings_form import EditorTab
 from ui.pages.tariff_words import describe, kind_name, rate_name
@@ -95,7 +94,7 @@ class VersionDialog(QDialog):
             self.kind.addItem(_(label), k)
         self.now = QCheckBox(_("Takes effect now (a new tariff: for all past readings)"))
         self.now.setChecked(True)
-        self.effective = QDateTimeEdit(QDateTime.currentDateTime().addDays(1))
+        self.effective = QDateTimeEdit(station_dates.now_wall(days=1))    # read back as station wall clock
         self.effective.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.effective.setEnabled(False)
         self.now.toggled.connect(lambda on: self.effective.setEnabled(not on))

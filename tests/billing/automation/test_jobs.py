@@ -131,7 +131,7 @@ def test_minute_jobs_notices_and_backup_when_present(db, superadmin, monkeypatch
     calls = []
     from billing import notices
 
-    monkeypatch.setattr(notices, "notify_new_alarms", lambda db_, now: calls.append(("notify", now)))
+    monkeypatch.setattr(notices, "notify_new_alarms", lambda db_, now, **_who: calls.append(("notify", now)))
     backup = types.ModuleType("models.backup")
     backup.scheduled_backup = lambda db_, now: calls.append(("backup", now)) or "file.db"
     monkeypatch.setitem(sys.modules, "models.backup", backup)

@@ -65,14 +65,15 @@ def test_same_day_window_and_keys():
 
 @pytest.mark.parametrize("tz", ["Asia/Shanghai", "UTC"])
 @pytest.mark.parametrize("station_zone", ["Asia/Shanghai", "UTC"])
-def test_station_wall_clock_whatever_the_computers_zone(tz, station_zone, monkeypatch):
-    """The times are the station's (setting station.timezone), not the computer's (TZ)."""
+def test_station_wall_clock_whatever_the_computers_zone(tz, station_zone, monkeypatch, tmp_path):
+    """The times are the station's (database setting station.timezone), not the computer's (TZ)."""
     import time
     from zoneinfo import ZoneInfo
 
-    from models import settings, station_time
+    from models import station_time
+    from tests.zones import open_with_zone
 
-    settings.set_local("station.timezone", station_zone)
+    db = open_with_zone(f"sqlite:///{tmp_path / 'station.db'}", station_zone)
     monkeypatch.setenv("TZ", tz)
     time.tzset()
     try:
@@ -84,5 +85,6 @@ def test_station_wall_clock_whatever_the_computers_zone(tz, station_zone, monkey
         gaps = {(b.at - a.at).total_seconds() / 3600 for a, b in pairwise(occ)}
         assert gaps == {7.0, 17.0}
     finally:
+        db.dispose()
         monkeypatch.undo()
         time.tzset()

@@ -162,3 +162,34 @@ def test_a_command_runs_between_reads_in_service_mode(sims):
     assert sink.threads == {"poll-tcp-loop"}
     time.sleep(0.1)
     assert not [t for t in threading.enumerate() if t.name == "poll-tcp-loop"]
+
+
+def test_read_many_wakes_each_worker_once(sims):
+    """"Read all now" at 10,000 meters: each worker gets its meters at once and is woken once
+    (a wake per meter was 10,000 event sets and socket sends on the GUI thread), and every meter
+    asked for is read again."""
+    one, two = sims(2)
+    sink = Sink()
+    plans = [_plan(one.url, 1), _plan(two.url, 2)]
+    for plan in plans:
+        for m in plan.meters:
+            m.interval = 3600.0                         # read once, then not before "read now"
+    poller = Poller(plans, sink)
+    wakes: list[int] = []
+    for w in poller.workers:
+        w.wake = (lambda w=w, wake=w.wake: (wakes.append(w.plan.link_id), wake()))   # type: ignore[method-assign]
+    poller.start()
+    try:
+        deadline = time.monotonic() + 10
+        while len(sink.readings) < 12 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(sink.readings) == 12
+        wakes.clear()
+        ids = [m.meter_id for plan in plans for m in plan.meters]
+        assert poller.read_many(ids + [999]) == 12       # 999: no worker's meter
+        assert sorted(wakes) == [1, 2]
+        while len(sink.readings) < 24 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert sorted(m for _l, m, _t in sink.readings[12:]) == sorted(ids)
+    finally:
+        poller.stop()
