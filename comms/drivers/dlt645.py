@@ -60,7 +60,6 @@ from comms.protocols import dlt645
 from comms.protocols import dlt645_requests as rq
 from comms.protocols.bcd import address_to_wire, wire_to_address
 from comms.protocols.dlt645_data import (
-    DataItem,
     Decoded,
     Element,
     decode_value,
@@ -111,9 +110,10 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         self._header = None if self.wire is None else b"\x68" + self.wire + b"\x68"
         self._fn = dlt645.F1997 if version == "1997" else dlt645.F2007
         self.timeout, self.retries, self.preamble = link_options(config)
-        # DI -> its table entry, the exchange that reads it (the same every poll), its bytes as
-        # sent and the exchange's reply check
-        self._reads: dict[str, tuple[DataItem, Exchange, bytes, ReplyCheck]] = {}
+        # DI -> (its read request, its bytes as sent): the same every poll. Plain bytes, which the
+        # cyclic collector stops tracking (a driver lives per meter; the GUI thread's full
+        # collection walks whatever 10,000 of them keep): the exchange and its check are per read
+        self._reads: dict[str, tuple[bytes, bytes]] = {}
         self._echoes: dict[tuple[bytes, int], Echo] | None = None   # other exchanges' (made on first use)
 
     # -- transactions ----------------------------------------------------------------
@@ -144,24 +144,23 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         result: Decoded = run_sync(self.read_di_steps(di))
         return result
 
-    def _read_plan(self, di: str) -> tuple[DataItem, Exchange, bytes, ReplyCheck]:
-        item, raw_di = di_info(di, self.version)
-        function = self._fn["read"]
-        request = dlt645.build_frame(self.address if self.wire is None else self.wire, function, raw_di,
+    def _read_plan(self, di: str) -> tuple[bytes, bytes]:
+        _item, raw_di = di_info(di, self.version)
+        request = dlt645.build_frame(self.address if self.wire is None else self.wire, self._fn["read"], raw_di,
                                      self.preamble)
-        check = ReplyCheck(self._header, self.address, function, (raw_di, None))
-        op = Exchange(self.channel, request, dlt645.extract_frame, check.match, self.timeout, self.retries)
-        plan = self._reads[di] = (item, op, raw_di, check)
+        plan = self._reads[di] = (request, raw_di)
         return plan
 
     def read_di_steps(self, di: str) -> Steps[Decoded]:
         """The decoded value of one data identifier (follow-up frames joined)."""
         plan = self._reads.get(di)
-        if plan is None or plan[1].timeout != self.timeout or plan[1].retries != self.retries:
-            plan = self._read_plan(di)      # once per DI: the same exchange every poll
-        item, op, raw_di, check = plan
-        check.frame = None
-        frame = check.accepted((yield op))
+        if plan is None:
+            plan = self._read_plan(di)      # once per DI: the same request every poll
+        request, raw_di = plan
+        item = di_info(di, self.version)[0]
+        check = ReplyCheck(self._header, self.address, self._fn["read"], (raw_di, None))
+        frame = check.accepted((yield Exchange(self.channel, request, dlt645.extract_frame, check.match,
+                                               self.timeout, self.retries)))
         got, data, more, _seq = rq.read_reply_parts(frame, self.version)
         seq = 0
         while more and seq < 16:

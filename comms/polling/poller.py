@@ -128,9 +128,6 @@ class LinkWorker:
         self._by_id = {m.meter_id: m for m in plan.meters}
         self._online: set[int] = set()
         self._configs: dict[tuple[int, bool], tuple[MeterConfig, MeterConfig]] = {}
-        # meter id -> (its config, lost, its driver, whether it reads in steps): what a read needs,
-        # found once per meter and state instead of three lookups per read
-        self._readers: dict[int, tuple[MeterConfig, bool, Any, bool]] = {}
         # (the meter's own options, lost) -> the options with the link's: one dict for all the
         # meters that share them, not one each
         self._link_options: dict[tuple[tuple[tuple[str, str], ...], bool], dict[str, str]] = {}
@@ -209,15 +206,12 @@ class LinkWorker:
         """(values, None) or (None, error), recorded; a LinkError is recorded and raised."""
         try:
             self.session.retry_silence(False)       # one timeout per silent meter per read
-            reader = self._readers.get(meter.meter_id)
-            if reader is None or reader[0] is not meter.config or reader[1] != meter.lost:
-                driver: Any = self.session.driver(self._config(meter))
-                reader = self._readers[meter.meter_id] = (meter.config, meter.lost, driver,
-                                                          hasattr(driver, "read_steps"))
-            if reader[3]:
-                values = yield from reader[2].read_steps(quantities)
+            driver = self.session.driver(self._config(meter))
+            read_steps = getattr(driver, "read_steps", None)
+            if read_steps is not None:
+                values = yield from read_steps(quantities)
             else:                                   # a driver without steps: a blocking call
-                values = yield Call(reader[2].read, quantities)
+                values = yield Call(driver.read, quantities)
         except LinkError as e:
             self._link_failures += 1
             self._link_up = False
