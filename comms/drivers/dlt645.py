@@ -35,13 +35,22 @@ confirm_interval (0.5 s), preamble (4).
 """
 from __future__ import annotations
 
-import enum
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Final
 
+from comms.drivers.dlt645_plans import (
+    UNSET,
+    WANTED,
+    Echo,
+    ReplyCheck,
+    Unset,
+    di_info,
+    echo_of,
+    link_options,
+    no_data,
+)
 from comms.drivers.dlt645_writes import Dlt645Writes
 from comms.drivers.options import opt_float, opt_int, opt_str
 from comms.errors import CommsError, MeterRefused, NoReply, ProtocolError, Unsupported
@@ -54,7 +63,6 @@ from comms.protocols.dlt645_data import (
     Decoded,
     Element,
     decode_value,
-    lookup,
     many,
     one,
     status3_flags,
@@ -98,76 +106,73 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         self.address = wire_to_address(wire)         # = address_to_wire_text: converted once
         # the wire bytes replies are matched on (None: a wildcard or broadcast address)
         self.wire = None if "A" in self.address.upper() or self.address == dlt645.BROADCAST else wire
-        self.timeout = opt_float(config, "timeout", 1.5)
-        self.retries = opt_int(config, "retries", 1)
-        self.preamble = opt_int(config, "preamble", 4)
-        self._read_requests: dict[str, bytes] = {}
-        self._echoes: dict[tuple[bytes, int], Echo | None] = {}
+        # what every reply from this meter starts with: 68 A0..A5 68 (None: match by parsing)
+        self._header = None if self.wire is None else b"\x68" + self.wire + b"\x68"
+        self._fn = dlt645.F1997 if version == "1997" else dlt645.F2007
+        self.timeout, self.retries, self.preamble = link_options(config)
+        # DI -> (its read request, its bytes as sent): the same every poll. Plain bytes, which the
+        # cyclic collector stops tracking (a driver lives per meter; the GUI thread's full
+        # collection walks whatever 10,000 of them keep): the exchange and its check are per read
+        self._reads: dict[str, tuple[bytes, bytes]] = {}
+        self._echoes: dict[tuple[bytes, int], Echo] | None = None   # other exchanges' (made on first use)
 
     # -- transactions ----------------------------------------------------------------
     def _transact(self, request: bytes, function: int, retries: int | None = None) -> dlt645.Frame:
         return run_sync(self._transact_steps(request, function, retries))
 
-    def _transact_steps(self, request: bytes, function: int,
-                        retries: int | None = None) -> Steps[dlt645.Frame]:
+    def _transact_steps(self, request: bytes, function: int, retries: int | None = None,
+                        echo: Echo | Unset = UNSET) -> Steps[dlt645.Frame]:
         """One exchange; the reply must come from this meter, for this function and - for reads -
-        carry the DI (and SEQ) asked for: a late reply to an earlier request is dropped."""
-        echo: Echo | None | _Unset = self._echoes.get((request, function), _UNSET)
-        if echo is _UNSET:          # a routine read sends the same bytes every poll
-            echo = _echo(request, function, self.version)
-            if len(self._echoes) < 64:
-                self._echoes[(request, function)] = echo
-        wire = self.wire
-        reply = 0x80 | function
-        matched: list[dlt645.Frame] = []
-
-        def match(raw: bytes) -> bool:
-            if wire is not None and raw[:1] == b"\x68" and raw[1:7] != wire:
-                return False                # another meter's frame: no decoding at all
-            try:
-                frame = dlt645.parse_frame(raw)
-            except ProtocolError:
-                return False
-            if wire is None:
-                if not dlt645.is_reply_to(frame, function, self.address):
-                    return False
-            elif frame.control & 0x9F != reply or frame.address_wire != wire:
-                return False
-            if frame.ctrl.error or echo is None or _echoed(echo, frame.data):
-                matched.append(frame)       # the frame exchange returns: not parsed twice
-                return True
-            return False
-        raw = yield Exchange(self.channel, request, dlt645.extract_frame, match, self.timeout,
-                             self.retries if retries is None else retries)
-        frame = matched[-1] if matched else dlt645.parse_frame(raw)
-        return dlt645.raise_if_error(frame)
+        carry the DI (and SEQ) asked for: a late reply to an earlier request is dropped. `echo`
+        (what a normal reply's data must start / end with) is worked out from the request when
+        the caller does not know it."""
+        if echo is UNSET:
+            echoes = self._echoes
+            if echoes is None:
+                echoes = self._echoes = {}
+            echo = echoes.get((request, function), UNSET)
+            if echo is UNSET:
+                echo = echo_of(request, function, self.version)
+                if len(echoes) < 64:
+                    echoes[(request, function)] = echo
+        check = ReplyCheck(self._header, self.address, function, echo)
+        raw = yield Exchange(self.channel, request, dlt645.extract_frame, check.match,
+                             self.timeout, self.retries if retries is None else retries)
+        return check.accepted(raw)
 
     def read_di(self, di: str) -> Decoded:
         result: Decoded = run_sync(self.read_di_steps(di))
         return result
 
+    def _read_plan(self, di: str) -> tuple[bytes, bytes]:
+        _item, raw_di = di_info(di, self.version)
+        request = dlt645.build_frame(self.address if self.wire is None else self.wire, self._fn["read"], raw_di,
+                                     self.preamble)
+        plan = self._reads[di] = (request, raw_di)
+        return plan
+
     def read_di_steps(self, di: str) -> Steps[Decoded]:
         """The decoded value of one data identifier (follow-up frames joined)."""
-        fn = dlt645.F1997 if self.version == "1997" else dlt645.F2007
-        item = lookup(di, self.version)
-        if item is None:
-            raise Unsupported(_("Data identifier {di} is not known").format(di=di))
-        request = self._read_requests.get(di)
-        if request is None:         # built once per DI: the same bytes every poll
-            request = self._read_requests[di] = rq.read_request(
-                self.address if self.wire is None else self.wire, di, self.version, self.preamble)
-        frame = yield from self._transact_steps(request, fn["read"])
-        reply = rq.parse_read_reply(frame, self.version)
-        data, seq = reply.data, 0
-        while reply.more and seq < 16:
+        plan = self._reads.get(di)
+        if plan is None:
+            plan = self._read_plan(di)      # once per DI: the same request every poll
+        request, raw_di = plan
+        item = di_info(di, self.version)[0]
+        check = ReplyCheck(self._header, self.address, self._fn["read"], (raw_di, None))
+        frame = check.accepted((yield Exchange(self.channel, request, dlt645.extract_frame, check.match,
+                                               self.timeout, self.retries)))
+        got, data, more, _seq = rq.read_reply_parts(frame, self.version)
+        seq = 0
+        while more and seq < 16:
             seq += 1
-            frame = yield from self._transact_steps(rq.read_more_request(self.address, di, seq, self.version,
-                                                        self.preamble), fn["read_more"])
-            reply = rq.parse_read_reply(frame, self.version)
-            data += reply.data
-        if reply.di != item.di:
+            frame = yield from self._transact_steps(
+                rq.read_more_request(self.address, di, seq, self.version, self.preamble), self._fn["read_more"],
+                None, (raw_di, None if self.version == "1997" else bytes([seq])))
+            got, part, more, _seq = rq.read_reply_parts(frame, self.version)
+            data += part
+        if got != item.di:
             raise ProtocolError(_("Meter answered {got} to a request for {di}")
-                                .format(got=reply.di, di=item.di))
+                                .format(got=got, di=item.di))
         return decode_value(item, data)
 
     def _try_di(self, di: str) -> Decoded:
@@ -179,7 +184,7 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         try:
             return (yield from self.read_di_steps(di))
         except MeterRefused as exc:
-            if dlt645.err_code(exc) & dlt645.ERR_NO_DATA:
+            if no_data(exc):
                 return None
             raise
 
@@ -189,12 +194,18 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
 
     def read_steps(self, quantities: Sequence[str]) -> Steps[dict[str, Reading]]:
         table = QUANTITY_DI[self.version]
-        for q in quantities:
-            if q not in QUANTITIES:
-                raise Unsupported(_("Unknown quantity {q}").format(q=q))
-        wanted = [q for q in dict.fromkeys(quantities) if q in table]
+        key = (self.version, tuple(quantities))
+        known = WANTED.get(key)
+        if known is None:           # the poller asks every meter the same quantities every time
+            for q in key[1]:
+                if q not in QUANTITIES:
+                    raise Unsupported(_("Unknown quantity {q}").format(q=q))
+            wanted = [q for q in dict.fromkeys(key[1]) if q in table]
+            known = (wanted, [q for q in wanted if q in ENERGIES])
+            if len(WANTED) < 256:
+                WANTED[key] = known
+        wanted, energies = known
         out: dict[str, Reading] = {}
-        energies = [q for q in wanted if q in ENERGIES]
         if len(energies) > 1:
             block = many((yield from self._try_di_steps(BLOCK_DI[self.version])))
             for q, value in zip(ENERGIES, block, strict=False):
@@ -212,7 +223,12 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
                         ("open" if status3_flags(status_word)["relay_open"] else "closed")
                     out[q] = Reading(q, value, QUANTITIES[q])
                 continue
-            value = one((yield from self._try_di_steps(table[q])))
+            try:                    # _try_di_steps without a generator more per read
+                value = one((yield from self.read_di_steps(table[q])))
+            except MeterRefused as exc:
+                if not no_data(exc):
+                    raise
+                value = None
             if q == "balance" and value == 0:
                 overdraft = one((yield from self._try_di_steps("00900201")))
                 value = -overdraft if isinstance(overdraft, (Decimal, int)) and overdraft else value
@@ -322,37 +338,3 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         if frozen_at is not None:
             out["frozen_at"] = Reading("frozen_at", frozen_at, None)
         return out
-
-
-class _Unset(enum.Enum):
-    """Not in the echo cache (None there means: a reply with no DI to check)."""
-    UNSET = 0
-
-
-_UNSET: Final = _Unset.UNSET
-
-
-# What a reply must echo, as plain data (width, DI, SEQ or None), not a closure: a driver per
-# meter keeps a few of these for as long as the program runs, and a tuple of bytes and ints is
-# invisible to Python's cyclic garbage collector (a lambda with its cells was four tracked
-# objects each: 180,000 at 10,000 meters for the GUI thread's full collection to walk).
-Echo = tuple[int, bytes, bytes | None]
-
-
-def _echo(request: bytes, function: int, version: str) -> Echo | None:
-    """What a normal reply to a read must echo: its DI (2007: 4 bytes; 1997: 2) and, for a
-    2007 follow-up read, the SEQ byte last. None for commands whose reply carries no DI."""
-    fn = dlt645.F1997 if version == "1997" else dlt645.F2007
-    if function not in (fn["read"], fn["read_more"]):
-        return None
-    data = dlt645.parse_frame(request).data
-    width = 2 if version == "1997" else 4
-    di = data[:width]
-    if function == fn["read_more"] and version != "1997":
-        return width, di, data[width:width + 1]
-    return width, di, None
-
-
-def _echoed(echo: Echo, reply: bytes) -> bool:
-    width, di, seq = echo
-    return reply[:width] == di and (seq is None or reply[-1:] == seq)

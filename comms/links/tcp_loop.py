@@ -28,6 +28,7 @@ import ipaddress
 import itertools
 import logging
 import os
+import select
 import selectors
 import socket
 import threading
@@ -37,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from comms.errors import LinkError, NoReply, ProtocolError
-from comms.links.transaction import scan_frames
+from comms.links.transaction import Channel, scan_frames
 from comms.links.transport import TcpTransport
 from comms.steps import Call, Exchange, Steps, Wait
 from resources.i18n import _
@@ -45,6 +46,9 @@ from resources.i18n import _
 log = logging.getLogger(__name__)
 _monotonic = time.monotonic
 _AGAIN = (BlockingIOError, InterruptedError)
+_WAKE = b"\xfe" * Channel.WAKE_BYTES      # a request led by these needs only the shorter gap
+_POLL = getattr(select, "poll", None)      # not on Windows
+_EPOLL = getattr(select, "epoll", None)    # Linux
 
 T = TypeVar("T")
 # What a task yields to the loop: ("read" | "write", socket, deadline), ("until", when),
@@ -54,14 +58,133 @@ _Loop = Generator[tuple[Any, ...], Any, T]
 
 
 class _Task:
-    __slots__ = ("gen", "done", "token", "waiting", "sock")
+    __slots__ = ("gen", "done", "token", "waiting", "sock", "reg_fd")
 
     def __init__(self, gen: Any, done: Callable[[Any, BaseException | None], None]) -> None:
         self.gen = gen
         self.done = done
         self.token = 0          # bumped at every wait: a stale timer or event is ignored
         self.waiting: Wait | None = None
-        self.sock: socket.socket | None = None
+        self.sock: socket.socket | None = None      # the socket it waits on now
+        self.reg_fd = -1        # the socket number it keeps in the epoll set (_EpollWaits)
+
+
+class _SelectorWaits:
+    """Waiting on sockets, anywhere: a socket is in the selector for one wait only - a
+    select()-based selector (Windows) must never hold a socket that may be closed meanwhile."""
+
+    def __init__(self, nudge: socket.socket) -> None:
+        self._sel = selectors.DefaultSelector()
+        self._sel.register(nudge, selectors.EVENT_READ, None)
+
+    def add(self, task: _Task, sock: socket.socket, write: bool) -> None:
+        self._sel.register(sock, selectors.EVENT_WRITE if write else selectors.EVENT_READ, task)
+
+    def done(self, task: _Task, sock: socket.socket) -> None:
+        """The task's wait on sock ended (ready, or its deadline passed)."""
+        self._sel.unregister(sock)
+
+    def drop(self, task: _Task, sock: socket.socket) -> None:
+        """sock is ready but its task no longer waits on it (not reached here: done came first)."""
+        try:
+            self._sel.unregister(sock)
+        except (KeyError, ValueError):
+            pass
+
+    def release(self, task: _Task) -> None:
+        """The task ended."""
+
+    def ready(self, timeout: float | None) -> list[tuple[_Task | None, socket.socket | None]]:
+        """(task, socket) for each socket ready, (None, None) for the nudge."""
+        return [(key.data, key.fileobj) for key, _mask in self._sel.select(timeout)]    # type: ignore[misc]
+
+    def close(self) -> None:
+        self._sel.close()
+
+
+class _EpollWaits:
+    """Waiting on sockets on Linux: a socket stays in the epoll set from one wait to the next -
+    registering and unregistering it around every wait (selectors) cost more than the rest of the
+    loop's work for a read at 10,000 meters. It leaves the set when it turns readable while its
+    task does not wait on it (stale input; level-triggered, it would wake the loop at every turn
+    - its next wait puts it back), after a write wait (a socket is writable nearly always), when
+    its task waits on another socket or ends. The kernel drops a closed socket from the set by
+    itself; its number, reused by a new socket, is registered anew."""
+
+    def __init__(self, nudge: socket.socket) -> None:
+        assert _EPOLL is not None, "only where select.epoll exists"
+        self._ep = _EPOLL()
+        self._nudge = nudge.fileno()
+        self._ep.register(self._nudge, select.EPOLLIN)
+        self._fds: dict[int, tuple[_Task, socket.socket, int]] = {}
+
+    def add(self, task: _Task, sock: socket.socket, write: bool) -> None:
+        fd = sock.fileno()
+        if fd < 0:
+            raise ValueError("the socket is closed")
+        mask = select.EPOLLOUT if write else select.EPOLLIN
+        known = self._fds.get(fd)
+        if known is not None and known[0] is task and known[1] is sock:
+            if known[2] != mask:
+                self._ep.modify(fd, mask)
+                self._fds[fd] = (task, sock, mask)
+            return                              # the usual case: still in the set since the last wait
+        if task.reg_fd >= 0 and task.reg_fd != fd:
+            self.release(task)                  # its socket before a reconnect
+        if known is not None:                   # a closed socket's number, reused (or another task's)
+            self._drop(fd)
+        try:
+            self._ep.register(fd, mask)
+        except FileExistsError:                 # cannot happen through this class; be safe
+            self._ep.modify(fd, mask)
+        self._fds[fd] = (task, sock, mask)
+        task.reg_fd = fd
+
+    def _drop(self, fd: int) -> None:
+        entry = self._fds.pop(fd, None)
+        if entry is not None and entry[0].reg_fd == fd:
+            entry[0].reg_fd = -1
+        try:
+            self._ep.unregister(fd)
+        except OSError:                         # closed meanwhile: the kernel dropped it already
+            pass
+
+    def done(self, task: _Task, sock: socket.socket) -> None:
+        known = self._fds.get(task.reg_fd)
+        if known is not None and known[1] is sock and known[2] != select.EPOLLIN:
+            self._drop(task.reg_fd)             # a write wait: out of the set
+
+    def drop(self, task: _Task, sock: socket.socket) -> None:
+        known = self._fds.get(task.reg_fd)
+        if known is not None and known[1] is sock:
+            self._drop(task.reg_fd)
+        else:                                   # not the task's socket any more: look it up
+            fd = next((f for f, e in self._fds.items() if e[1] is sock), -1)
+            if fd >= 0:
+                self._drop(fd)
+
+    def release(self, task: _Task) -> None:
+        fd = task.reg_fd
+        if fd >= 0:
+            known = self._fds.get(fd)
+            if known is not None and known[0] is task:
+                self._drop(fd)
+            task.reg_fd = -1
+
+    def ready(self, timeout: float | None) -> list[tuple[_Task | None, socket.socket | None]]:
+        out: list[tuple[_Task | None, socket.socket | None]] = []
+        for fd, _events in self._ep.poll(-1 if timeout is None else max(0.0, timeout)):
+            if fd == self._nudge:
+                out.append((None, None))
+                continue
+            known = self._fds.get(fd)
+            if known is None:                   # unregistered after this poll began: nothing to do
+                continue
+            out.append((known[0], known[1]))
+        return out
+
+    def close(self) -> None:
+        self._ep.close()
 
 
 class Hub:
@@ -81,6 +204,11 @@ class Hub:
         self._nudge_w: socket.socket | None = None
         self._seq = itertools.count()
         self._live: set[_Task] = set()
+        self._waits: _SelectorWaits | _EpollWaits | None = None
+        # socket number -> (socket, a poll object on it): "anything to read?" without a recv that
+        # raises BlockingIOError when there is nothing (that exception costs several times more
+        # than the question asked with poll(0))
+        self._probes: dict[int, tuple[socket.socket, Any]] = {}
 
     # -- from any thread -----------------------------------------------------------------
     def spawn(self, steps: Steps[Any], done: Callable[[Any, BaseException | None], None]) -> None:
@@ -135,12 +263,12 @@ class Hub:
         nudge_r = self._nudge_r
         if nudge_r is None:
             raise RuntimeError("the TCP poll loop started without its nudge socket (spawn makes it)")
-        sel = selectors.DefaultSelector()
-        sel.register(nudge_r, selectors.EVENT_READ, None)
+        waits: _SelectorWaits | _EpollWaits = \
+            _EpollWaits(nudge_r) if _EPOLL is not None else _SelectorWaits(nudge_r)
         timers: list[tuple[float, int, _Task, int]] = []
         waiting: set[_Task] = set()
         live = 0
-        self._sel, self._timers, self._waiting = sel, timers, waiting
+        self._waits, self._timers, self._waiting = waits, timers, waiting
         try:
             while True:
                 while self._incoming:
@@ -163,7 +291,7 @@ class Hub:
                         if wait.clear:
                             wait.event.clear()
                     if task.sock is not None:
-                        sel.unregister(task.sock)
+                        waits.done(task, task.sock)
                         task.sock = None
                     live -= self._step(task, False, None)
                 if live == 0:
@@ -176,14 +304,16 @@ class Hub:
                     continue
                 timeout = None if not timers else max(0.0, timers[0][0] - _monotonic())
                 nudged = False
-                for key, _mask in sel.select(timeout):
-                    task = key.data
-                    if task is None:
+                for ready, sock in waits.ready(timeout):
+                    if ready is None or sock is None:
                         nudged = True
                         continue
-                    sel.unregister(key.fileobj)
-                    task.sock = None
-                    live -= self._step(task, True, None)
+                    if ready.sock is not sock:
+                        waits.drop(ready, sock)     # readable while nobody waits on it (stale input)
+                        continue
+                    waits.done(ready, sock)
+                    ready.sock = None
+                    live -= self._step(ready, True, None)
                 if nudged:
                     try:
                         while nudge_r.recv(4096):
@@ -198,7 +328,9 @@ class Hub:
                             wait.event.clear()
                         live -= self._step(task, True, None)
         finally:
-            sel.close()
+            self._waits = None
+            self._probes.clear()
+            waits.close()
 
     def _step(self, task: _Task, value: Any, error: BaseException | None) -> int:
         """Resume a task until it waits again; 1 when it ended (done called), else 0."""
@@ -218,9 +350,10 @@ class Hub:
         token = task.token
         if kind == "read" or kind == "write":
             _k, sock, deadline = what
+            waits = self._waits
+            assert waits is not None, "set while the loop runs"
             try:
-                self._sel.register(sock, selectors.EVENT_READ if kind == "read" else selectors.EVENT_WRITE,
-                                   task)
+                waits.add(task, sock, kind == "write")
             except (ValueError, KeyError, OSError) as exc:   # a closed socket: the task's own failure
                 self._finished.append((task, token, None, OSError(f"cannot wait on {sock!r}: {exc}")))
                 return 0
@@ -247,6 +380,8 @@ class Hub:
 
     def _finish(self, task: _Task, value: Any, error: BaseException | None) -> None:
         self._live.discard(task)
+        if self._waits is not None:
+            self._waits.release(task)
         try:
             task.done(value, error)
         except Exception:  # noqa: BLE001
@@ -315,7 +450,7 @@ class Hub:
             except NoReply as exc:
                 error = exc
                 try:
-                    _discard(tr)                    # the start of a late reply
+                    self._discard(tr)               # the start of a late reply
                 except LinkError:
                     tr.close()                      # the next exchange reconnects
                 if not ch.retry_silence:
@@ -331,40 +466,46 @@ class Hub:
         assert error is not None
         raise error
 
-    def _send(self, ch: Any, tr: TcpTransport, request: bytes) -> _Loop[float]:
-        wake = ch.WAKE_BYTES
-        gap = ch._wake_gap if request[:wake] == b"\xfe" * wake else ch.idle_gap
-        ready_at = ch._last_activity + gap
+    def _send(self, ch: Channel, tr: TcpTransport, request: bytes) -> _Loop[float]:
+        ready_at = ch._last_activity + (ch._wake_gap if request.startswith(_WAKE) else ch.idle_gap)
         if ready_at > _monotonic():
             yield ("until", ready_at)
-        if tr._sock is None:
+        sock = tr._sock
+        if sock is None:
             yield from self._connect(tr)
-        else:
-            _nonblocking(tr)
+        elif sock.gettimeout() != 0.0:              # a worker thread's Call left it blocking
+            sock.setblocking(False)
         try:
-            _discard(tr)
+            self._discard(tr)
         except LinkError:                           # it died idle: reconnect once
             tr.close()
             yield from self._connect(tr)
-            _discard(tr)
+            self._discard(tr)
         sock = tr._sock
         assert sock is not None
-        view = memoryview(request)
-        deadline = _monotonic() + tr.connect_timeout
-        while view:
-            try:
-                sent = sock.send(view)
-            except _AGAIN:
-                sent = 0
-            except OSError as exc:
-                raise tr._fail(exc) from None
-            view = view[sent:]
-            if view:
+        try:
+            sent = sock.send(request)
+        except _AGAIN:
+            sent = 0
+        except OSError as exc:
+            raise tr._fail(exc) from None
+        if sent < len(request):                     # the socket's buffer is full: wait to write the rest
+            view = memoryview(request)[sent:]
+            deadline = _monotonic() + tr.connect_timeout
+            while view:
                 if _monotonic() >= deadline:
                     raise tr._fail(_("timed out"))
                 yield ("write", sock, deadline)
-        log.debug("%s > %s", tr.url, request.hex(" ").upper())
-        return _monotonic() + len(request) * tr.byte_time()
+                try:
+                    sent = sock.send(view)
+                except _AGAIN:
+                    sent = 0
+                except OSError as exc:
+                    raise tr._fail(exc) from None
+                view = view[sent:]
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s > %s", tr.url, request.hex(" ").upper())
+        return _monotonic() + len(request) * ch.byte_time
 
     def _connect(self, tr: TcpTransport) -> _Loop[None]:
         host, port = tr.spec.host, tr.spec.tcp_port
@@ -390,36 +531,74 @@ class Hub:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         tr._sock = sock
 
-    def _receive(self, ch: Any, tr: TcpTransport, sent_at: float, op: Exchange) -> _Loop[bytes]:
+    def _receive(self, ch: Channel, tr: TcpTransport, sent_at: float, op: Exchange) -> _Loop[bytes]:
         extractor, match, timeout = op.extractor, op.match, op.timeout
         buf = b""
         garbage = False
         deadline = sent_at + timeout
-        last_rx = _monotonic()
         sock = tr._sock
         assert sock is not None
+        now = last_rx = _monotonic()
+        readable = False                            # the loop said so: recv without asking first
         while True:
-            now = _monotonic()
             if buf:
                 deadline = max(deadline, last_rx + min(ch.inter_byte_timeout, timeout))
             if garbage and now - last_rx >= ch.garbage_quiet:
                 break
             if now >= deadline:
                 break
-            try:
-                chunk = sock.recv(4096)
-            except _AGAIN:
-                yield ("read", sock, min(deadline, last_rx + ch.garbage_quiet) if garbage else deadline)
+            chunk: bytes | None = None
+            if readable or not self._quiet(sock):
+                try:
+                    chunk = sock.recv(4096)
+                except _AGAIN:
+                    pass
+                except OSError as exc:
+                    raise tr._fail(exc) from None
+            if chunk is None:
+                readable = yield ("read", sock, min(deadline, last_rx + ch.garbage_quiet) if garbage else deadline)
+                now = _monotonic()
                 continue
-            except OSError as exc:
-                raise tr._fail(exc) from None
             if not chunk:
                 raise tr._fail(_("closed by the converter"))
-            last_rx = _monotonic()
+            readable = False
+            now = last_rx = _monotonic()
             frame, buf, garbage = scan_frames(buf + chunk, extractor, match, garbage)
             if frame is not None:
                 return frame
         raise ch.no_frame(buf, garbage, timeout)
+
+    def _quiet(self, sock: socket.socket) -> bool:
+        """True when nothing waits on sock - no byte, no hang-up, no error - asked with poll(0);
+        False when something does or when this platform cannot tell (Windows: no poll), and the
+        caller's recv finds out."""
+        if _POLL is None:
+            return False
+        fd = sock.fileno()
+        known = self._probes.get(fd)
+        if known is None or known[0] is not sock:
+            if fd < 0:
+                return False
+            probe = _POLL()
+            probe.register(fd, select.POLLIN)
+            known = self._probes[fd] = (sock, probe)
+        return not known[1].poll(0)
+
+    def _discard(self, tr: TcpTransport) -> None:
+        """Drop stale input without waiting; a connection closed while idle raises LinkError."""
+        sock = tr._sock
+        if sock is None:
+            raise LinkError(_("Link {url} is not open").format(url=tr.url))
+        if self._quiet(sock):
+            return                                  # the usual case: nothing came since the last reply
+        try:
+            while True:
+                if not sock.recv(4096):
+                    raise tr._fail(_("closed by the converter"))
+        except _AGAIN:
+            return
+        except OSError as exc:
+            raise tr._fail(exc) from None
 
 
 _EINPROGRESS = getattr(__import__("errno"), "EINPROGRESS", 115)
@@ -435,18 +614,3 @@ def _nonblocking(tr: TcpTransport) -> None:
     sock = tr._sock
     if sock is not None and sock.gettimeout() != 0.0:
         sock.setblocking(False)
-
-
-def _discard(tr: TcpTransport) -> None:
-    """Drop stale input without waiting; a connection closed while idle raises LinkError."""
-    sock = tr._sock
-    if sock is None:
-        raise LinkError(_("Link {url} is not open").format(url=tr.url))
-    try:
-        while True:
-            if not sock.recv(4096):
-                raise tr._fail(_("closed by the converter"))
-    except _AGAIN:
-        return
-    except OSError as exc:
-        raise tr._fail(exc) from None

@@ -76,6 +76,7 @@ class Channel:
     def __init__(self, transport: Transport, *, idle_gap: float | None = None,
                  garbage_quiet: float = 0.15, inter_byte_timeout: float = 0.5) -> None:
         self.transport = transport
+        self.byte_time = transport.byte_time()     # seconds a byte takes on the line (fixed per link)
         # bus idle time before every request: a few byte times lets the last meter's transceiver
         # turn around (DL/T 645 sets no master gap; its 20 ms minimum is the meter's reply delay)
         self.idle_gap = idle_gap if idle_gap is not None else \

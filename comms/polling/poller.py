@@ -128,6 +128,9 @@ class LinkWorker:
         self._by_id = {m.meter_id: m for m in plan.meters}
         self._online: set[int] = set()
         self._configs: dict[tuple[int, bool], tuple[MeterConfig, MeterConfig]] = {}
+        # (the meter's own options, lost) -> the options with the link's: one dict for all the
+        # meters that share them, not one each
+        self._link_options: dict[tuple[tuple[tuple[str, str], ...], bool], dict[str, str]] = {}
         self._link_up = False            # an exchange succeeded since the last (re)connect
         self.hub: Hub | None = None      # comms.links.tcp_loop.Hub running this link, or a thread
         self._task_done: threading.Event | None = None
@@ -144,16 +147,26 @@ class LinkWorker:
         return cached[1]
 
     def _with_link_options(self, cfg: MeterConfig, lost: bool) -> MeterConfig:
-        from dataclasses import replace
-
-        opts = dict(cfg.options)
-        if lost:                         # a lost meter gets one attempt: one timeout per cycle
-            opts["retries"] = "0"
-        if self.plan.timeout is not None:
-            opts.setdefault("timeout", str(self.plan.timeout))
-        if self.plan.retries is not None:
-            opts.setdefault("retries", str(self.plan.retries))
-        return replace(cfg, options=opts)
+        key: tuple[tuple[tuple[str, str], ...], bool] | None = None
+        opts: dict[str, str] | None = None
+        try:
+            key = (tuple(sorted(cfg.options.items())), lost)
+            opts = self._link_options.get(key)
+        except TypeError:                           # an option value that cannot be a key
+            key = None
+        if opts is None:
+            opts = dict(cfg.options)
+            if lost:                     # a lost meter gets one attempt: one timeout per cycle
+                opts["retries"] = "0"
+            if self.plan.timeout is not None:
+                opts.setdefault("timeout", str(self.plan.timeout))
+            if self.plan.retries is not None:
+                opts.setdefault("retries", str(self.plan.retries))
+            if key is not None and len(self._link_options) < 1024:
+                self._link_options[key] = opts
+        # MeterConfig's fields by name (dataclasses.replace costs more than the driver it feeds,
+        # once per meter); tests/comms/polling/test_poller.py checks no field is left behind
+        return MeterConfig(protocol=cfg.protocol, address=cfg.address, profile=cfg.profile, options=opts)
 
     def _set_link(self, state: str) -> None:
         if state != self.link_state:
@@ -218,11 +231,13 @@ class LinkWorker:
             return None, e
         self._link_failures = 0
         self._link_up = True
-        self._set_link("online")
+        if self.link_state != "online":
+            self._set_link("online")
         came_back = self.schedule.succeeded(meter, self.clock())
         self.sink.reading(self.plan, meter, _now(), values)
-        self.events.publish(ev.READING, meter_id=meter.meter_id,
-                            values={k: str(v.value) for k, v in values.items()})
+        if self.events.listening:           # the payload is built only for someone
+            self.events.publish(ev.READING, meter_id=meter.meter_id,
+                                values={k: str(v.value) for k, v in values.items()})
         if came_back or meter.meter_id not in self._online:
             self._online.add(meter.meter_id)
             self.sink.meter_state(meter, "online")
@@ -302,27 +317,26 @@ class LinkWorker:
                 summary.commands += 1
                 yield Call(self.run_command, cmd)
 
-        def read(meter: MeterPlan) -> Steps[CommsError | None]:
-            error = (yield from self._read_reconnecting_steps(meter, meter.quantities))[1]
-            if error is None:
-                read_ok.add(meter.meter_id)
-                meter_failed.discard(meter.meter_id)
-            else:
-                meter_failed.add(meter.meter_id)
-                summary.timeouts += isinstance(error, NoReply)
-            return error
-
+        source = self.commands is not None     # none: no generator per meter to ask for nothing
         try:
-            yield from commands()
-            for meter in self.plan.meters:
+            if source:
                 yield from commands()
-                error = yield from read(meter)
-                if error is not None and not isinstance(error, NoReply) and not meter.lost:
-                    again.append(meter)
-            for meter in again:      # 补抄
+            for first, meters in ((True, self.plan.meters), (False, again)):     # again: 补抄
+                for meter in meters:
+                    if source:
+                        yield from commands()
+                    error = (yield from self._read_reconnecting_steps(meter, meter.quantities))[1]
+                    if error is None:
+                        read_ok.add(meter.meter_id)
+                        meter_failed.discard(meter.meter_id)
+                        continue
+                    meter_failed.add(meter.meter_id)
+                    silent = isinstance(error, NoReply)
+                    summary.timeouts += silent
+                    if first and not silent and not meter.lost:
+                        again.append(meter)
+            if source:
                 yield from commands()
-                yield from read(meter)
-            yield from commands()
         except Exception as exc:  # noqa: BLE001 - a failed link, never a silent thread death
             self._link_failed(summary, exc)
             summary.unreachable = sum(m.meter_id not in read_ok and m.meter_id not in meter_failed

@@ -35,7 +35,10 @@ def byte_bcd(b: int) -> int:
 
 def bcd_to_int(data: bytes) -> int:
     """Unsigned BCD, low byte first, to an int."""
-    value = 0
+    text = bytes(reversed(data)).hex()
+    if text.isdigit():                          # every nibble 0-9: the digits as they stand
+        return int(text)
+    value = 0                                   # empty (0), or a nibble above 9 (raises below)
     for b in reversed(data):
         hi, lo = b >> 4, b & 0x0F
         if hi > 9 or lo > 9:
@@ -59,12 +62,10 @@ def decode_bcd(data: bytes, decimals: int = 0, signed: bool = False) -> Decimal:
     """BCD (low byte first) with a fixed decimal point; sign in the top bit when signed."""
     if not data:
         raise _bad(bytes(data))
-    negative = False
-    raw = bytearray(data)
-    if signed and raw[-1] & 0x80:
-        negative = True
-        raw[-1] &= 0x7F
-    value = Decimal(bcd_to_int(bytes(raw))).scaleb(-decimals)
+    negative = signed and data[-1] & 0x80
+    if negative:
+        data = bytes(data[:-1]) + bytes((data[-1] & 0x7F,))
+    value = Decimal(bcd_to_int(data)).scaleb(-decimals)
     return -value if negative else value
 
 
@@ -95,7 +96,7 @@ def encode_bcd(value: Decimal | int | str, length: int, decimals: int = 0,
 
 def is_filler(data: bytes) -> bool:
     """True for an all-FF item (not supported / not applicable)."""
-    return bool(data) and all(b == 0xFF for b in data)
+    return bool(data) and not bytes(data).strip(b"\xff")
 
 
 def address_to_wire(address: str, length: int) -> bytes:
@@ -110,6 +111,8 @@ def address_to_wire(address: str, length: int) -> bytes:
     text = text.rjust(2 * length, "0")
     if len(text) != 2 * length:
         raise ProtocolError(_("Address {address} is too long").format(address=address))
+    if text.isdigit() and text.isascii():       # plain digits: each pair is its BCD byte
+        return bytes.fromhex(text)[::-1]
     out = bytearray()
     for i in range(0, len(text), 2):
         pair = text[i:i + 2]
@@ -124,6 +127,9 @@ def address_to_wire(address: str, length: int) -> bytes:
 
 def wire_to_address(wire: bytes) -> str:
     """Wire address bytes (low pair first) to the nameplate string (AA pairs kept)."""
+    text = bytes(reversed(wire)).hex()
+    if text.isdigit():                          # every nibble 0-9: valid BCD as it stands
+        return text
     pairs = []
     for b in reversed(wire):
         if b != 0xAA and (b >> 4 > 9 or b & 0x0F > 9):

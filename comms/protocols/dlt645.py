@@ -46,14 +46,21 @@ ERR_NO_DATA = 0x02
 ERR_PASSWORD = 0x04
 
 
+# the 0x33 offset as translation tables: one C call per frame, not a Python loop over its bytes
+_SCRAMBLE = bytes((b + 0x33) & 0xFF for b in range(256))
+_UNSCRAMBLE = bytes((b - 0x33) & 0xFF for b in range(256))
+_FE = bytes([PREAMBLE])
+_START = bytes([START])
+
+
 def scramble(data: bytes) -> bytes:
     """DATA as sent: every byte + 0x33."""
-    return bytes((b + 0x33) & 0xFF for b in data)
+    return bytes(data).translate(_SCRAMBLE)
 
 
 def unscramble(data: bytes) -> bytes:
     """DATA as meant: every byte - 0x33."""
-    return bytes((b - 0x33) & 0xFF for b in data)
+    return bytes(data).translate(_UNSCRAMBLE)
 
 
 def checksum(data: bytes) -> int:
@@ -111,10 +118,13 @@ class Frame:
         return self.control & 0x1F
 
     def raw(self, preamble: int | None = None) -> bytes:
-        body = bytes([START]) + self.address_wire + bytes([START, self.control, len(self.data)]) \
-            + scramble(self.data)
-        count = self.preamble if preamble is None else preamble
-        return bytes([PREAMBLE]) * count + body + bytes([checksum(body), END])
+        return _frame_bytes(self.address_wire, self.control, self.data,
+                            self.preamble if preamble is None else preamble)
+
+
+def _frame_bytes(wire: bytes, control: int, data: bytes, preamble: int) -> bytes:
+    body = b"".join((_START, wire, bytes((START, control, len(data))), data.translate(_SCRAMBLE)))
+    return b"".join((_FE * preamble, body, bytes((sum(body) & 0xFF, END))))
 
 
 def build_frame(address: str | bytes, control: int, data: bytes = b"", preamble: int = 4) -> bytes:
@@ -123,7 +133,7 @@ def build_frame(address: str | bytes, control: int, data: bytes = b"", preamble:
         address_to_wire(address, ADDRESS_LEN)
     if len(wire) != ADDRESS_LEN or not 0 <= control <= 0xFF or len(data) > MAX_DATA:
         raise ProtocolError(_("Cannot build a DL/T 645 frame with these fields"))
-    return Frame(bytes(wire), control, bytes(data), preamble).raw()
+    return _frame_bytes(bytes(wire), control, bytes(data), preamble)
 
 
 def _check_at(buf: bytes, i: int) -> int:
@@ -135,7 +145,7 @@ def _check_at(buf: bytes, i: int) -> int:
     total = MIN_FRAME + buf[i + 9]
     if len(buf) - i < total:
         return 0
-    if checksum(buf[i:i + total - 2]) != buf[i + total - 2] or buf[i + total - 1] != END:
+    if sum(buf[i:i + total - 2]) & 0xFF != buf[i + total - 2] or buf[i + total - 1] != END:
         return -1
     return total
 
@@ -152,24 +162,28 @@ def extract_frame(buf: bytes) -> tuple[bytes | None, int]:
 
 def parse_frame(raw: bytes) -> Frame:
     """Decode exactly one frame (leading FE allowed); ProtocolError for anything else."""
-    raw = bytes(raw)
-    pre = len(raw) - len(raw.lstrip(bytes([PREAMBLE])))
-    body = raw[pre:]
+    if type(raw) is not bytes:
+        raw = bytes(raw)
+    if raw[:1] == _FE:
+        pre = len(raw) - len(raw.lstrip(_FE))
+        body = raw[pre:]
+    else:                                   # what extract_frame returns: no preamble, no copy
+        pre, body = 0, raw
     if len(body) < MIN_FRAME or body[0] != START or body[7] != START:
         raise ProtocolError(_("Not a DL/T 645 frame: {hex}").format(hex=raw.hex(" ").upper()))
     length = body[9]
     if len(body) != MIN_FRAME + length:
         raise ProtocolError(_("DL/T 645 frame length does not match L: {hex}")
                             .format(hex=raw.hex(" ").upper()))
-    if checksum(body[:-2]) != body[-2] or body[-1] != END:
+    if sum(body[:-2]) & 0xFF != body[-2] or body[-1] != END:
         raise ProtocolError(_("DL/T 645 frame checksum is wrong: {hex}")
                             .format(hex=raw.hex(" ").upper()))
-    return Frame(body[1:7], body[8], unscramble(body[10:-2]), pre)
+    return Frame(body[1:7], body[8], body[10:-2].translate(_UNSCRAMBLE), pre)
 
 
 def raise_if_error(frame: Frame) -> Frame:
     """Turn an abnormal reply (D6 set) into MeterRefused carrying the ERR word."""
-    if frame.ctrl.error:
+    if frame.control & 0x40:
         err = frame.data[0] if frame.data else 0
         raise MeterRefused(_("Meter {address} refused: {reason}").format(
             address=_safe_address(frame), reason=err_text(err)), err=err)

@@ -20,7 +20,6 @@ from comms.protocols.bcd import (
     byte_bcd,
     decode_bcd,
     encode_bcd,
-    is_filler,
     wire_to_address,
 )
 from resources.i18n import _
@@ -178,7 +177,7 @@ def decode_element(item: DataItem, data: bytes) -> Element:
     if len(data) != item.length:
         raise ProtocolError(_("Data for {di} has {n} bytes, expected {m}")
                             .format(di=item.di, n=len(data), m=item.length))
-    if is_filler(data) and item.kind != "word":
+    if item.kind != "word" and data and data.count(0xFF) == len(data):     # is_filler, without the call
         return None
     if item.kind == "bcd":
         return decode_bcd(data, item.decimals, item.signed)

@@ -119,19 +119,29 @@ class ReadReply:
 
 def parse_read_reply(frame: Frame, version: str = "2007") -> ReadReply:
     """DI and data of a 91/B1/92/B2 (2007) or 81/A1/82/A2 (1997) reply."""
-    raise_if_error(frame)
-    fn = _functions(version)
-    if frame.function not in (fn["read"], fn["read_more"]) or not frame.ctrl.from_slave:
-        raise ProtocolError(_("Reply is not a read reply (C={c})").format(c=f"{frame.control:02X}"))
+    return ReadReply(*read_reply_parts(frame, version))
+
+
+def read_reply_parts(frame: Frame, version: str = "2007") -> tuple[str, bytes, bool, int | None]:
+    """parse_read_reply's fields as a tuple (di, data, more, seq): what a poll reads, without an
+    object per reply."""
+    control = frame.control
+    if control & 0x40:                      # D6: an error reply
+        raise_if_error(frame)
+    fn = F1997 if version == "1997" else F2007
+    function = control & 0x1F
+    if function not in (fn["read"], fn["read_more"]) or not control & 0x80:      # D7: from the meter
+        raise ProtocolError(_("Reply is not a read reply (C={c})").format(c=f"{control:02X}"))
     width = 2 if version == "1997" else 4
-    if len(frame.data) < width:
+    raw = frame.data
+    if len(raw) < width:
         raise ProtocolError(_("Read reply is too short"))
-    data, seq = frame.data[width:], None
-    if frame.function == fn["read_more"] and version != "1997":
+    data, seq = raw[width:], None
+    if function == fn["read_more"] and version != "1997":
         if not data:
             raise ProtocolError(_("Read reply is too short"))
         data, seq = data[:-1], data[-1]
-    return ReadReply(di_from_bytes(frame.data[:width]), data, frame.ctrl.more, seq)
+    return di_from_bytes(raw[:width]), data, bool(control & 0x20), seq     # D5: more follows
 
 
 def decode_reading(frame: Frame, version: str = "2007") -> tuple[str, DataItem, object]:
