@@ -11,7 +11,7 @@ def service_env(target, name: str = "service") -> dict[str, str]:
     from models.db import Database
     from models.rights import system_actor
 
-    db = Database(target) if isinstance(target, str) else target
+    db = Database.open(target) if isinstance(target, str) else target
     try:
         secret = make_identity(db, system_actor("TEST"), name)
     finally:

@@ -42,7 +42,7 @@ def cashier(n: int, url: str, accounts: list[str], seconds: float, out: str) -> 
     from models.errors import Conflict, StationError
 
     rng = random.Random(n)
-    db = Database(url)
+    db = Database.open(url)
     actor = auth.login(db, f"cas{n}", "pass-123", f"S{n}")
     stats = {"ops": 0, "sales_fen": {}, "refunds_fen": {}, "reversed": [], "errors": [], "refused": 0,
              "latency": [], "sales": 0, "refunds": 0, "reversals": 0}
@@ -135,7 +135,7 @@ def _check(url: str, results: list[dict]) -> dict:
     from models.db import Database
     from models.ledger import LedgerEntry, Receipt
 
-    db = Database(url)
+    db = Database.open(url)
     with db.read() as s:
         sums = dict(s.execute(sa.select(LedgerEntry.account_id, sa.func.sum(LedgerEntry.amount_fen))
                               .group_by(LedgerEntry.account_id)).all())
