@@ -539,7 +539,10 @@ class Hub:
         sock = tr._sock
         assert sock is not None
         now = last_rx = _monotonic()
-        readable = False                            # the loop said so: recv without asking first
+        # the loop said so: recv without asking first. Right after the request nothing has come
+        # yet (a meter takes >= 20 ms to answer): no poll(0) probe, straight to the wait - a reply
+        # that is there already makes the loop's epoll return at once
+        readable: bool | None = None
         while True:
             if buf:
                 deadline = max(deadline, last_rx + min(ch.inter_byte_timeout, timeout))
@@ -548,6 +551,10 @@ class Hub:
             if now >= deadline:
                 break
             chunk: bytes | None = None
+            if readable is None:
+                readable = yield ("read", sock, deadline)
+                now = _monotonic()
+                continue
             if readable or not self._quiet(sock):
                 try:
                     chunk = sock.recv(4096)

@@ -132,6 +132,7 @@ class LinkWorker:
         # meters that share them, not one each
         self._link_options: dict[tuple[tuple[tuple[str, str], ...], bool], dict[str, str]] = {}
         self._link_up = False            # an exchange succeeded since the last (re)connect
+        self._silence_retried = True     # as the session's retry_silence was last set (it starts True)
         self.hub: Hub | None = None      # comms.links.tcp_loop.Hub running this link, or a thread
         self._task_done: threading.Event | None = None
 
@@ -205,7 +206,9 @@ class LinkWorker:
                     ) -> Steps[tuple[dict[str, Reading] | None, CommsError | None]]:
         """(values, None) or (None, error), recorded; a LinkError is recorded and raised."""
         try:
-            self.session.retry_silence(False)       # one timeout per silent meter per read
+            if self._silence_retried:               # one timeout per silent meter per read
+                self.session.retry_silence(False)
+                self._silence_retried = False
             driver = self.session.driver(self._config(meter))
             read_steps = getattr(driver, "read_steps", None)
             if read_steps is not None:
@@ -254,6 +257,7 @@ class LinkWorker:
         error: CommsError | None = None
         crash: Exception | None = None
         self.session.retry_silence(True)
+        self._silence_retried = True
         try:
             if command.kind == "read":          # 点抄 from the outbox: stored like a routine read
                 quantities = tuple(command.payload.get("quantities") or meter.quantities)
@@ -262,6 +266,7 @@ class LinkWorker:
                     raise BadCommand(_("Unknown quantity {q}").format(q=unknown[0]))
                 values, error = self._read_reconnecting(meter, quantities)
                 self.session.retry_silence(True)
+                self._silence_retried = True
                 result = None if values is None else {"values": {k: str(v.value) for k, v in values.items()}}
             else:
                 result = execute(self.session.driver(self._config(meter)), command)
@@ -325,7 +330,16 @@ class LinkWorker:
                 for meter in meters:
                     if source:
                         yield from commands()
-                    error = (yield from self._read_reconnecting_steps(meter, meter.quantities))[1]
+                    # _read_reconnecting_steps written out here: one generator less per read
+                    was_up = self._link_up
+                    try:
+                        error = (yield from self._read_steps(meter, meter.quantities))[1]
+                    except LinkError:
+                        if not was_up:
+                            raise
+                        self.session.close()            # the next exchange reconnects
+                        log.info("link %s dropped; reconnecting", self.plan.name)
+                        error = (yield from self._read_steps(meter, meter.quantities))[1]
                     if error is None:
                         read_ok.add(meter.meter_id)
                         meter_failed.discard(meter.meter_id)

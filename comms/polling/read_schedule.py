@@ -99,7 +99,8 @@ class LinkSchedule:
         """Record a good read; True if the meter came back from lost."""
         came_back = plan.lost
         plan.fail_streak, plan.lost = 0, False
-        self._drop_retries(plan.meter_id)
+        if plan.meter_id in self._retries:          # the usual case: none queued, no call
+            self._drop_retries(plan.meter_id)
         if plan.meter_id not in self._regular:
             self._push(plan.meter_id, now + plan.interval)
         return came_back
