@@ -440,7 +440,21 @@ class Hub:
             if attempt:
                 stats.retries += 1
             try:
-                sent_at = yield from self._send(ch, tr, op.request)
+                request = op.request
+                # the bus idle time before the request (see _send), waited here: the wake-up
+                # resumes one generator less
+                ready_at = ch._last_activity + (ch._wake_gap if request.startswith(_WAKE) else ch.idle_gap)
+                if ready_at > _monotonic():
+                    yield ("until", ready_at)
+                sent = self._send_now(tr, request)
+                if sent < 0:                        # not connected, or it died idle
+                    sent_at = yield from self._send(ch, tr, request, sent == -2)
+                else:
+                    if sent < len(request):         # the socket's buffer is full: wait to write the rest
+                        yield from self._write_rest(tr, request, sent)
+                    if log.isEnabledFor(logging.DEBUG):
+                        log.debug("%s > %s", tr.url, request.hex(" ").upper())
+                    sent_at = _monotonic() + len(request) * ch.byte_time
                 frame = yield from self._receive(ch, tr, sent_at, op)
             except LinkError:
                 stats.link_errors += 1
@@ -466,21 +480,49 @@ class Hub:
         assert error is not None
         raise error
 
-    def _send(self, ch: Channel, tr: TcpTransport, request: bytes) -> _Loop[float]:
+    def _send_now(self, tr: TcpTransport, request: bytes) -> int:
+        """_send's usual case as a plain call: connected, nonblocking, nothing stale (or stale
+        input dropped) - the bytes the socket took (the caller writes the rest, _write_rest);
+        -1, nothing sent, when _send must do it: it connects first; -2 when the connection
+        died idle (closed): _send reconnects once."""
+        sock = tr._sock
+        if sock is None or sock.gettimeout() != 0.0:
+            return -1
+        try:
+            self._discard(tr)
+        except LinkError:                           # it died idle (_fail closed it): _send reconnects once
+            tr.close()
+            return -2
+        try:
+            sent: int = sock.send(request)
+        except _AGAIN:
+            return 0
+        except OSError as exc:
+            raise tr._fail(exc) from None
+        return sent
+
+    def _send(self, ch: Channel, tr: TcpTransport, request: bytes, died_idle: bool = False) -> _Loop[float]:
+        """Connect if need be, drop stale input, send the request; sent_at. died_idle: _send_now
+        found the connection closed while idle (it is closed now): this is the one reconnect."""
         ready_at = ch._last_activity + (ch._wake_gap if request.startswith(_WAKE) else ch.idle_gap)
         if ready_at > _monotonic():
             yield ("until", ready_at)
         sock = tr._sock
-        if sock is None:
-            yield from self._connect(tr)
-        elif sock.gettimeout() != 0.0:              # a worker thread's Call left it blocking
-            sock.setblocking(False)
-        try:
-            self._discard(tr)
-        except LinkError:                           # it died idle: reconnect once
+        if died_idle:
             tr.close()
             yield from self._connect(tr)
             self._discard(tr)
+        else:
+            if sock is None:
+                yield from self._connect(tr)
+            elif sock.gettimeout() != 0.0:          # a worker thread's Call left it blocking
+                sock.setblocking(False)
+            try:
+                self._discard(tr)
+            except LinkError:                       # it died idle: reconnect once
+                tr.close()
+                yield from self._connect(tr)
+                self._discard(tr)
         sock = tr._sock
         assert sock is not None
         try:
@@ -490,22 +532,28 @@ class Hub:
         except OSError as exc:
             raise tr._fail(exc) from None
         if sent < len(request):                     # the socket's buffer is full: wait to write the rest
-            view = memoryview(request)[sent:]
-            deadline = _monotonic() + tr.connect_timeout
-            while view:
-                if _monotonic() >= deadline:
-                    raise tr._fail(_("timed out"))
-                yield ("write", sock, deadline)
-                try:
-                    sent = sock.send(view)
-                except _AGAIN:
-                    sent = 0
-                except OSError as exc:
-                    raise tr._fail(exc) from None
-                view = view[sent:]
+            yield from self._write_rest(tr, request, sent)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s > %s", tr.url, request.hex(" ").upper())
         return _monotonic() + len(request) * ch.byte_time
+
+    def _write_rest(self, tr: TcpTransport, request: bytes, sent: int) -> _Loop[None]:
+        """The request's bytes from `sent` on, each time the socket has room (connect_timeout)."""
+        sock = tr._sock
+        assert sock is not None
+        view = memoryview(request)[sent:]
+        deadline = _monotonic() + tr.connect_timeout
+        while view:
+            if _monotonic() >= deadline:
+                raise tr._fail(_("timed out"))
+            yield ("write", sock, deadline)
+            try:
+                sent = sock.send(view)
+            except _AGAIN:
+                sent = 0
+            except OSError as exc:
+                raise tr._fail(exc) from None
+            view = view[sent:]
 
     def _connect(self, tr: TcpTransport) -> _Loop[None]:
         host, port = tr.spec.host, tr.spec.tcp_port
