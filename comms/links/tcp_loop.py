@@ -488,11 +488,14 @@ class Hub:
         sock = tr._sock
         if sock is None or sock.gettimeout() != 0.0:
             return -1
-        try:
-            self._discard(tr)
-        except LinkError:                           # it died idle (_fail closed it): _send reconnects once
-            tr.close()
-            return -2
+        # _discard's usual case written out: the probe says nothing came since the last reply
+        known = self._probes.get(sock.fileno())
+        if known is None or known[0] is not sock or known[1].poll(0):
+            try:
+                self._discard(tr)                   # no probe yet (or none here: Windows), or input
+            except LinkError:                       # it died idle (_fail closed it): _send reconnects once
+                tr.close()
+                return -2
         try:
             sent: int = sock.send(request)
         except _AGAIN:

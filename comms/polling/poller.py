@@ -237,7 +237,7 @@ class LinkWorker:
         if self.link_state != "online":
             self._set_link("online")
         came_back = self.schedule.succeeded(meter, self.clock())
-        self.sink.reading(self.plan, meter, _now(), values)
+        self.sink.reading(self.plan, meter, datetime.now(UTC), values)     # _now(), a call less a read
         if self.events.listening:           # the payload is built only for someone
             self.events.publish(ev.READING, meter_id=meter.meter_id,
                                 values={k: str(v.value) for k, v in values.items()})

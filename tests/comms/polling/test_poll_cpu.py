@@ -2,8 +2,8 @@
 
 - A routine read's Python work on the poll loop's thread is held to a budget of calls: CPU seconds
   on a shared machine are too noisy to assert, counted calls are not (the old path made ~104
-  Python calls a read, the first lean one ~57, this one ~52: no poll(0) probe before the reply
-  wait, the send a plain call, no reconnect wrapper generator; tests/benchmarks/bench_poll.py
+  Python calls a read, the first lean one ~57, this one ~49: no poll(0) probe before the reply
+  wait, the send and its stale-input probe plain code, no reconnect wrapper generator; tests/benchmarks/bench_poll.py
   measures the CPU).
 - A socket stays in the loop's epoll set between reads (comms/links/tcp_loop.py): stale input or
   a hang-up while the link idles must neither spin the loop nor reach the next read, and a
@@ -32,7 +32,7 @@ from comms.protocols import dlt645_requests as rq
 from comms.simulator import start_simulator
 from comms.simulator.dlt645_meter import Dlt645Meter
 
-BUDGET = 55         # Python calls and generator resumes on the loop thread per steady read
+BUDGET = 52         # Python calls and generator resumes on the loop thread per steady read
 
 
 def _plan(url: str, count: int, timeout: float = 2.0) -> LinkPlan:
