@@ -26,6 +26,7 @@ import time
 
 FLOOR_S = 3.0
 STALLS_KEPT = 4
+STACKS_KEPT = 30
 
 
 class StallProfiles:
@@ -64,6 +65,40 @@ class StallProfiles:
                   f"its Python calls by own time:")
             stats.sort_stats("tottime").print_stats(12)
             print("\n".join(line for line in out.getvalue().splitlines()[6:] if line.strip()))
+
+
+class StallStacks:
+    """--stacks MS: every thread's stack whenever the window's probe is more than MS late.
+
+    faulthandler's watchdog is a C thread that needs no GIL: re-armed at every probe tick, it
+    fires only when the next tick has not come MS later, and dumps every thread's Python stack
+    at that moment (who holds the GIL or what the GUI thread blocks on). Dumps kept: the first
+    STACKS_KEPT (the file is read at the end)."""
+
+    def __init__(self, ms: float) -> None:
+        import faulthandler
+
+        self._fh = faulthandler
+        self.after = ms / 1000
+        self.file = tempfile.TemporaryFile(mode="w+")
+        self.arm()
+
+    def arm(self) -> None:
+        self._fh.dump_traceback_later(self.after + 0.01, repeat=False, file=self.file)
+
+    def tick(self, gap: float, cpu: float) -> None:
+        self.arm()                     # cancels the pending dump: the loop was on time
+
+    def stop(self) -> None:
+        self._fh.cancel_dump_traceback_later()
+
+    def print(self) -> None:
+        self.file.seek(0)
+        dumps = [d for d in self.file.read().split("Timeout (") if d.strip()]
+        print(f"--- {len(dumps)} stacks dumps (the probe late by more than {self.after * 1000:.0f} ms); "
+              f"first {STACKS_KEPT}:")
+        for d in dumps[:STACKS_KEPT]:
+            print("Timeout (" + d)
 
 
 class GcPauses:
@@ -124,6 +159,8 @@ def main() -> int:
                         help="print the N commonest types among the objects the collector tracks at the end")
     parser.add_argument("--threads", action="store_true",
                         help="the poller's tcp:// links a thread each (before issue 12), not on its event loop")
+    parser.add_argument("--stacks", type=float, default=0.0, metavar="MS",
+                        help="dump every thread's stack whenever the probe is MS late (faulthandler)")
     args = parser.parse_args()
     if args.threads:
         from comms.polling import poller as poller_module
@@ -192,6 +229,9 @@ def main() -> int:
                       else StallProfiles() if args.stall_profile else None)
     if stall_profiles is not None:
         probe.on_tick = stall_profiles.tick
+    stacks = StallStacks(args.stacks) if args.stacks else None
+    if stacks is not None:
+        probe.on_tick = stacks.tick
     probe.start()
     started = time.perf_counter()
     if not args.no_poll:
@@ -218,6 +258,8 @@ def main() -> int:
     probe.stop()
     if stall_profiles is not None:
         stall_profiles.stop()
+    if stacks is not None:
+        stacks.stop()
     gc_pauses.stop()
     gc_summary = gc_pauses.summary()
     import gc
@@ -277,6 +319,8 @@ def main() -> int:
             return f"{marks[i][1]} +{(end - times[i]) * 1000:.0f} ms" if i >= 0 else "-"
 
         stall_profiles.print(where)
+    if stacks is not None:
+        stacks.print()
     if profiler is not None:
         import pstats
 
