@@ -70,35 +70,52 @@ class StallProfiles:
 class StallStacks:
     """--stacks MS: every thread's stack whenever the window's probe is more than MS late.
 
-    faulthandler's watchdog is a C thread that needs no GIL: re-armed at every probe tick, it
-    fires only when the next tick has not come MS later, and dumps every thread's Python stack
-    at that moment (who holds the GIL or what the GUI thread blocks on). Dumps kept: the first
-    STACKS_KEPT (the file is read at the end)."""
+    A sampler thread looks every 5 ms at when the probe last ticked; once it is MS late, it
+    takes sys._current_frames() (once per stall): where every other thread is while the window
+    waits (who runs Python, i.e. competes for the GIL; who sits in a C call or a lock). It needs
+    the GIL to do so, so it sees them when it gets it. (faulthandler's GIL-free watchdog was
+    tried first: it reads the threads' frames without the GIL and crashed the process.)"""
 
-    def __init__(self, ms: float) -> None:
-        import faulthandler
+    def __init__(self, ms: float, probe) -> None:
+        import threading
 
-        self._fh = faulthandler
         self.after = ms / 1000
-        self.file = tempfile.TemporaryFile(mode="w+")
-        self.arm()
+        self.probe = probe
+        self.dumps: list[tuple[float, str]] = []          # (perf_counter, text)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stall-stacks", daemon=True)
+        self._thread.start()
 
-    def arm(self) -> None:
-        self._fh.dump_traceback_later(self.after + 0.01, repeat=False, file=self.file)
+    def _run(self) -> None:
+        import sys
+        import threading
+        import traceback
 
-    def tick(self, gap: float, cpu: float) -> None:
-        self.arm()                     # cancels the pending dump: the loop was on time
+        taken_for = 0.0
+        while not self._stop.wait(0.005):
+            last = self.probe._last
+            if not last or time.perf_counter() - last - self.probe.interval < self.after or last == taken_for:
+                continue
+            taken_for = last
+            names = {t.ident: t.name for t in threading.enumerate()}
+            me = threading.get_ident()
+            parts = []
+            for ident, frame in sys._current_frames().items():
+                if ident == me:
+                    continue
+                stack = "".join(traceback.format_stack(frame, limit=8))
+                parts.append(f"thread {names.get(ident, ident)}:\n{stack}")
+            self.dumps.append((time.perf_counter() - last - self.probe.interval, "\n".join(parts)))
 
     def stop(self) -> None:
-        self._fh.cancel_dump_traceback_later()
+        self._stop.set()
+        self._thread.join()
 
     def print(self) -> None:
-        self.file.seek(0)
-        dumps = [d for d in self.file.read().split("Timeout (") if d.strip()]
-        print(f"--- {len(dumps)} stacks dumps (the probe late by more than {self.after * 1000:.0f} ms); "
+        print(f"--- {len(self.dumps)} stacks dumps (the probe late by more than {self.after * 1000:.0f} ms); "
               f"first {STACKS_KEPT}:")
-        for d in dumps[:STACKS_KEPT]:
-            print("Timeout (" + d)
+        for late, text in self.dumps[:STACKS_KEPT]:
+            print(f"=== the probe {late * 1000:.0f} ms late\n{text}")
 
 
 class GcPauses:
@@ -160,7 +177,7 @@ def main() -> int:
     parser.add_argument("--threads", action="store_true",
                         help="the poller's tcp:// links a thread each (before issue 12), not on its event loop")
     parser.add_argument("--stacks", type=float, default=0.0, metavar="MS",
-                        help="dump every thread's stack whenever the probe is MS late (faulthandler)")
+                        help="every thread's stack whenever the probe is MS late (a sampler thread)")
     args = parser.parse_args()
     if args.threads:
         from comms.polling import poller as poller_module
@@ -229,9 +246,7 @@ def main() -> int:
                       else StallProfiles() if args.stall_profile else None)
     if stall_profiles is not None:
         probe.on_tick = stall_profiles.tick
-    stacks = StallStacks(args.stacks) if args.stacks else None
-    if stacks is not None:
-        probe.on_tick = stacks.tick
+    stacks = StallStacks(args.stacks, probe) if args.stacks else None
     probe.start()
     started = time.perf_counter()
     if not args.no_poll:
