@@ -16,6 +16,8 @@ page being shown, demo creation time and sweep time. --profile: cProfile of the 
 --stall-profile: a cProfile of the GUI thread per probe interval, the longest STALLS_KEPT stalls
 kept and printed (what each was made of; Qt's own C++ work shows only inside the Python calls
 that entered it, e.g. setCurrentIndex, or as the gap between the stall and its CPU).
+--stacks MS: every thread's stack once the probe is MS late (what the window waits on: which
+threads run Python meanwhile), from a sampler thread.
 """
 from __future__ import annotations
 
