@@ -16,6 +16,8 @@ page being shown, demo creation time and sweep time. --profile: cProfile of the 
 --stall-profile: a cProfile of the GUI thread per probe interval, the longest STALLS_KEPT stalls
 kept and printed (what each was made of; Qt's own C++ work shows only inside the Python calls
 that entered it, e.g. setCurrentIndex, or as the gap between the stall and its CPU).
+--stacks MS: every thread's stack once the probe is MS late (what the window waits on: which
+threads run Python meanwhile), from a sampler thread.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ import time
 
 FLOOR_S = 3.0
 STALLS_KEPT = 4
+STACKS_KEPT = 30
 
 
 class StallProfiles:
@@ -64,6 +67,57 @@ class StallProfiles:
                   f"its Python calls by own time:")
             stats.sort_stats("tottime").print_stats(12)
             print("\n".join(line for line in out.getvalue().splitlines()[6:] if line.strip()))
+
+
+class StallStacks:
+    """--stacks MS: every thread's stack whenever the window's probe is more than MS late.
+
+    A sampler thread looks every 5 ms at when the probe last ticked; once it is MS late, it
+    takes sys._current_frames() (once per stall): where every other thread is while the window
+    waits (who runs Python, i.e. competes for the GIL; who sits in a C call or a lock). It needs
+    the GIL to do so, so it sees them when it gets it. (faulthandler's GIL-free watchdog was
+    tried first: it reads the threads' frames without the GIL and crashed the process.)"""
+
+    def __init__(self, ms: float, probe) -> None:
+        import threading
+
+        self.after = ms / 1000
+        self.probe = probe
+        self.dumps: list[tuple[float, str]] = []          # (perf_counter, text)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stall-stacks", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import sys
+        import threading
+        import traceback
+
+        taken_for = 0.0
+        while not self._stop.wait(0.005):
+            last = self.probe._last
+            if not last or time.perf_counter() - last - self.probe.interval < self.after or last == taken_for:
+                continue
+            taken_for = last
+            names = {t.ident: t.name for t in threading.enumerate()}
+            me = threading.get_ident()
+            parts = []
+            for ident, frame in sys._current_frames().items():
+                if ident == me:
+                    continue
+                stack = "".join(traceback.format_stack(frame, limit=8))
+                parts.append(f"thread {names.get(ident, ident)}:\n{stack}")
+            self.dumps.append((time.perf_counter() - last - self.probe.interval, "\n".join(parts)))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def print(self) -> None:
+        print(f"--- {len(self.dumps)} stacks dumps (the probe late by more than {self.after * 1000:.0f} ms); "
+              f"first {STACKS_KEPT}:")
+        for late, text in self.dumps[:STACKS_KEPT]:
+            print(f"=== the probe {late * 1000:.0f} ms late\n{text}")
 
 
 class GcPauses:
@@ -124,6 +178,8 @@ def main() -> int:
                         help="print the N commonest types among the objects the collector tracks at the end")
     parser.add_argument("--threads", action="store_true",
                         help="the poller's tcp:// links a thread each (before issue 12), not on its event loop")
+    parser.add_argument("--stacks", type=float, default=0.0, metavar="MS",
+                        help="every thread's stack whenever the probe is MS late (a sampler thread)")
     args = parser.parse_args()
     if args.threads:
         from comms.polling import poller as poller_module
@@ -192,6 +248,7 @@ def main() -> int:
                       else StallProfiles() if args.stall_profile else None)
     if stall_profiles is not None:
         probe.on_tick = stall_profiles.tick
+    stacks = StallStacks(args.stacks, probe) if args.stacks else None
     probe.start()
     started = time.perf_counter()
     if not args.no_poll:
@@ -218,6 +275,8 @@ def main() -> int:
     probe.stop()
     if stall_profiles is not None:
         stall_profiles.stop()
+    if stacks is not None:
+        stacks.stop()
     gc_pauses.stop()
     gc_summary = gc_pauses.summary()
     import gc
@@ -277,6 +336,8 @@ def main() -> int:
             return f"{marks[i][1]} +{(end - times[i]) * 1000:.0f} ms" if i >= 0 else "-"
 
         stall_profiles.print(where)
+    if stacks is not None:
+        stacks.print()
     if profiler is not None:
         import pstats
 
