@@ -73,9 +73,11 @@ def known_revisions() -> set[str]:
     return set(_graph())
 
 
-def current_revision(db: Database) -> str | None:
-    """The stored schema revision (None: no schema), read as Alembic reads it."""
-    with translate_db_errors(), db.writer.connect() as conn:
+def current_revision(db: Database, *, reading: bool = False) -> str | None:
+    """The stored schema revision (None: no schema), read as Alembic reads it. reading=True (a
+    page that only shows it) reads through the read pool: on SQLite the writer's transactions
+    begin IMMEDIATE and would queue behind the poller's writes and take the write lock."""
+    with translate_db_errors(), (db.reader if reading else db.writer).connect() as conn:
         if not sa.inspect(conn).has_table(VERSION_TABLE):
             return None
         revs = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()

@@ -86,7 +86,7 @@ class StationTab(QWidget):
         def load():
             values = {k: settings.get_local(k) for k, v in settings.SETTINGS.items() if v.local}
             values.update(settings.all_db_settings(db))
-            return values, migrate.current_revision(db), db.dialect
+            return values, migrate.current_revision(db, reading=True), db.dialect
         tasks.read(self, load, on_done=self._show)
 
     def _show(self, result) -> None:
