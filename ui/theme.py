@@ -31,6 +31,7 @@ QLabel#hint { color: #666666; }
 QLabel#demoBanner { background: #fff3cd; color: #856404; padding: 4px 10px; font-weight: bold; }
 QPushButton { padding: 5px 14px; }
 QPushButton#primary { background: #2f5d8f; color: white; border-radius: 3px; padding: 6px 18px; }
+QPushButton#primary:disabled { background: #c3ccd6; color: #f3f5f7; }
 QTableView { background: white; gridline-color: #e3e6ea; selection-background-color: #cfe2ff;
              selection-color: black; }
 QHeaderView::section { background: #eef1f5; padding: 4px; border: none; border-right: 1px solid #dde1e6; }
