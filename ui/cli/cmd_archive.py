@@ -257,13 +257,14 @@ def import_(ctx: CliContext, args) -> int:
 
 def export_(ctx: CliContext, args) -> int:
     from archive.file_formats import CSV_NAMES
+    from printing.sheets import write_sheets_xlsx  # archive/ may not import printing/: handed in
 
     kinds = args.kinds or ("places", "links", "meters", "customers")
     if Path(args.file).suffix:
         station_files.output_path(args.file, url=ctx.url, force=args.force)
     else:
         station_files.output_folder(args.file, [CSV_NAMES[k] for k in kinds], url=ctx.url, force=args.force)
-    counts = export_archive(ctx.db(), ctx.actor(), args.file, kinds)
+    counts = export_archive(ctx.db(), ctx.actor(), args.file, kinds, xlsx=write_sheets_xlsx)
     text = ", ".join(f"{k} {v}" for k, v in counts.items())
     return _done(ctx, {"exported": counts}, _("Exported to {file}: {counts}").format(file=args.file, counts=text))
 
