@@ -70,10 +70,14 @@ class _ValueRow:
 
     def __call__(self, values: Sequence[Any]) -> _RawRow:
         out: list[str] = []
+        work, first = _XML_WORK.search, _FORMULA_FIRST
         for letter, value in zip(self.letters, values, strict=False):
             t = type(value)
-            if t is str:                          # nearly every cell: no call
-                out.append(self._text(letter, value) if value else f'<c r="{letter}\0" t="inlineStr"/>')
+            if t is str:                          # nearly every cell: written here, without a call
+                if value and work(value) is None and value[:1] not in first and len(value) <= MAX_TEXT:
+                    out.append(f'<c r="{letter}\0" t="inlineStr"><is><t>{value}</t></is></c>')
+                else:
+                    out.append(self._text(letter, value) if value else f'<c r="{letter}\0" t="inlineStr"/>')
             elif value is None:
                 continue
             elif t is int:
