@@ -52,12 +52,25 @@ class Statements:
             self.seen.append((statement, parameters))
 
 
-@pytest.fixture
-def many(sqlite_db, superadmin_sqlite):
-    first = seed(sqlite_db)
-    with sqlite_db.read() as s:
-        ids = s.execute(sa.select(sa.func.min(Alarm.id), sa.func.max(Alarm.id))).one()
-    return sqlite_db, superadmin_sqlite, first, ids
+@pytest.fixture(scope="module")
+def many(tmp_path_factory):
+    """150,000 alarms, seeded once for the module's tests (they only read)."""
+    from access import login as auth
+    from access import operators
+    from models.db import Database
+
+    folder = tmp_path_factory.mktemp("alarms")
+    with pytest.MonkeyPatch.context() as mp:       # the station key and folders: the module's own
+        for name in ("CONFIG", "DATA", "LOG", "BILL"):
+            mp.setenv(f"METERSTATION_{name}_DIR", str(folder / name.lower()))
+        db = Database.open(f"sqlite:///{folder / 'alarms.db'}", upgrade=True)
+        operators.create_first_operator(db, "root", "secret-1", "TEST")
+        root = auth.login(db, "root", "secret-1", "TEST")
+        first = seed(db)
+        with db.read() as s:
+            ids = s.execute(sa.select(sa.func.min(Alarm.id), sa.func.max(Alarm.id))).one()
+        yield db, root, first, ids
+        db.dispose()
 
 
 @pytest.fixture
