@@ -81,3 +81,12 @@ def read_page(db: Database, actor: Actor, window: Window, offset: int, limit: in
     q = alarm_rows_query().where(Alarm.id.in_(ids)).order_by(Alarm.id.desc())
     with db.read() as s:
         return [to_row(*r) for r in s.execute(q)]
+
+
+def count_open(db: Database, actor: Actor) -> int:
+    """How many alarms are not cleared (open or acknowledged) in the operator's buildings."""
+    actor.require("report_view")
+    visible = actor.visible_buildings()
+    with db.read() as s:
+        return s.scalar(sa.select(sa.func.count()).select_from(Alarm)
+                        .where(*alarm_filters(visible, open_only=True))) or 0

@@ -114,6 +114,7 @@ def test_filters_count_in_the_database(many):
     assert read_page(db, root, span, span.count - 1)[0].message == "alarm 1000"
     both = open_window(db, root, AlarmFilter(since=lo, until=hi, kinds=("meter_lost",), state="open"))
     assert both.count == sum(1 for i in range(1000, 3000) if i % len(KINDS) == 1 and i % 3 == 0)
+    assert alarm_pages.count_open(db, root) == N - N // 3          # open and acknowledged
     with pytest.raises(InvalidInput):
         AlarmFilter(state="gone")
     with pytest.raises(InvalidInput):

@@ -39,6 +39,7 @@ from ui.item_models.alarm_history import AlarmHistoryModel
 from ui.pages.base import Page, RowsView
 
 WATCH_MS = 10_000
+OPEN_SHOWN = 5000         # open alarms in the tree (grouped by area); the status counts them all
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -158,16 +159,28 @@ class AlarmsPage(Page):
             self.open_status.setText(_("You have no right to view alarms"))
             return
         db, actor = self.session.db, self.session.actor
-        tasks.read(self, lambda: alarm_log.list_alarms(db, actor, open_only=True), on_done=self._show_open)
 
-    def _show_open(self, rows) -> None:
+        def run():
+            rows = alarm_log.list_alarms(db, actor, open_only=True, limit=OPEN_SHOWN)
+            return rows, (len(rows) if len(rows) < OPEN_SHOWN else alarm_pages.count_open(db, actor))
+
+        tasks.read(self, run, on_done=lambda result: self._show_open(*result))
+
+    def _show_open(self, rows, total: int | None = None) -> None:
+        """The tree of the newest OPEN_SHOWN open alarms; the status counts them all (the
+        database's count when there are more: every one is in the history tab)."""
         shown = [(r.id, r.state, r.raised_at, r.title, r.account, r.customer, r.meter, r.link, r.message,
                   r.building) for r in rows]
         if shown != self._open_shown:          # the same alarms again (each visit reloads): keep the tree
             self._open_shown = shown
             self._fill_tree(rows)
         note, self._note = self._note, ""
-        self.open_status.setText("   ".join(t for t in (_("{n} open alarms").format(n=len(rows)), note) if t))
+        if total is not None and total > len(rows):
+            counted = _("{n} open alarms, the newest {shown} shown (all of them are in the history)").format(
+                n=total, shown=len(rows))
+        else:
+            counted = _("{n} open alarms").format(n=len(rows))
+        self.open_status.setText("   ".join(t for t in (counted, note) if t))
         if rows:
             self.last_id = max(self.last_id or 0, max(r.id for r in rows))
 

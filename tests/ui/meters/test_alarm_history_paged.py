@@ -55,4 +55,9 @@ def test_history_pages_through_150000_alarms(qtbot, sqlite_db):
     expected = sum(1 for i in range(N) if i % len(KINDS) == 0 and i % 3 == 2)
     qtbot.waitUntil(lambda: page.history_status.text() == f"{expected} alarms", timeout=30_000)
     assert {model.row_text(i)[3] for i in range(min(PAGE, expected))} == {"Resolved"}
+    # the open tab's tree holds the newest 5,000; its status counts all 100,000 not cleared
+    page.tabs.setCurrentIndex(0)
+    page.refresh()
+    qtbot.waitUntil(lambda: page.open_status.text().startswith(f"{N - N // 3} open alarms, the newest 5000 shown"),
+                    timeout=30_000)
     tasks.wait_idle()
