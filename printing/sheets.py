@@ -17,7 +17,8 @@ What a cell holds, the same as openpyxl writes it:
   ``yyyy-mm-dd h:mm:ss``.
 * None - no cell; "" - an empty text cell (as openpyxl writes it).
 
-Rows are written 500 at a time (printing.excel.RAW_BATCH); memory stays flat at any size.
+Rows are written 500 at a time (printing.excel.RAW_BATCH); memory stays flat at any size. The
+zip is deflated at level 1 (ZIP_LEVEL), not openpyxl's 6: a third of the writer's CPU, 20 % more bytes.
 The header row is plain text without a style, as before. The caller writes to a temporary
 name and renames it (archive/file_formats.py _atomic).
 """
@@ -25,14 +26,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles.numbers import FORMAT_DATE_DATETIME, FORMAT_DATE_YYYYMMDD2
 from openpyxl.utils import get_column_letter
+from openpyxl.writer.excel import ExcelWriter
 
 from models.cell_safety import dangerous
 from printing.excel import (
@@ -47,6 +50,7 @@ from printing.excel import (
 )
 
 MAX_TEXT = 32_767           # Excel's limit for one cell (openpyxl cuts there too)
+ZIP_LEVEL = 1               # deflate level: 40,000 rows 1.39 -> 0.94 s CPU, the file 20 % larger (openpyxl: 6)
 Sheet = tuple[str, Sequence[str], Iterable[Sequence[Any]]]
 
 
@@ -138,9 +142,22 @@ def write_sheets_xlsx(path: str | os.PathLike[str], sheets: Iterable[Sheet]) -> 
                     batch.clear()
             raw.write(batch)
             counts.append(n)
-        wb.save(path)
+        _save(wb, path)
     except BaseException:
         if ws is not None:
             _abandon(ws)
         raise
     return counts
+
+
+
+def _save(wb: Workbook, path: str | os.PathLike[str]) -> None:
+    """wb.save(path) (openpyxl.writer.excel.save_workbook) with a faster deflate: the sheet
+    XML is large and compresses well at any level; the time went into zlib."""
+    wb.properties.modified = datetime.now(tz=UTC).replace(tzinfo=None)
+    archive = ZipFile(path, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=ZIP_LEVEL)
+    try:
+        ExcelWriter(wb, archive).save()         # closes the archive
+    except BaseException:
+        archive.close()
+        raise
