@@ -170,7 +170,7 @@ class RuntimeProcess:
                     proc = self._spawn()
                 except OSError as e:
                     proc = None
-                    failure = _("The meter polling process could not be started: {error}").format(error=e)
+                    failure = str(e)                # the program file is missing or not executable
                 self._proc = proc
             if proc is not None:
                 self.starts += 1
