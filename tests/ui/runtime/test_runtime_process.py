@@ -204,3 +204,70 @@ def test_the_child_ends_when_its_parent_is_killed(station, tmp_path):
     while not _gone(child) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _gone(child)
+
+
+def drive_child(argv: list[str], env: dict[str, str], params: dict, cwd) -> tuple[list, int, bytes]:
+    """Start a runtime child as the window does, wait for its "started" (or "failed") frame, ask
+    it to read every meter, then close its stdin (the parent gone): (frames, exit code, stderr)."""
+    import json
+
+    from station import runtime_child as rc
+
+    child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=env, cwd=cwd)
+    frames: list = []
+    try:
+        child.stdin.write((json.dumps(params) + "\n").encode())
+        child.stdin.flush()
+        first = rc.read_frame(child.stdout)
+        frames.append(first)
+        if first is not None and first[0] == "started":
+            child.stdin.write(rc.command_line("read_group", schedule_id=None))
+            child.stdin.flush()
+            deadline = time.monotonic() + 30
+            read: set[int] = set()
+            while time.monotonic() < deadline and len(read) < params.get("expect", 0):
+                frame = rc.read_frame(child.stdout)
+                assert frame is not None, child.stderr.read().decode()[-2000:]
+                frames.append(frame)
+                if frame[0] == "events":
+                    read.update(d["meter_id"] for name, d in frame[1] if name == "reading")
+        child.stdin.close()
+        while (frame := rc.read_frame(child.stdout)) is not None:
+            frames.append(frame)
+        code = child.wait(30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        err = child.stderr.read()
+        for stream in (child.stdin, child.stdout, child.stderr):
+            stream.close()
+    return frames, code, err
+
+
+def test_the_child_speaks_only_frames(tmp_path, station):
+    from station import runtime_child as rc
+
+    argv, env = rc.child_command()
+    assert argv[-1] == rc.CHILD_FLAG and not any("sqlite" in a for a in argv)
+    params = {"url": station.db.url, "station": "T", "run_jobs": False, "options": {}, "expect": len(ADDRS),
+              "lang": "en"}
+    frames, code, err = drive_child(argv, env, params, tmp_path)
+    kinds = [f[0] for f in frames]
+    assert code == 0, err.decode()[-2000:]
+    assert kinds[0] == "started" and kinds[-1] == "stopped", kinds
+    assert {"reply", "events"} <= set(kinds)
+    assert {"cmd": "read_group", "result": len(ADDRS)} in [f[1] for f in frames if f[0] == "reply"]
+    readings = {d["meter_id"] for f in frames if f[0] == "events" for name, d in f[1] if name == "reading"}
+    assert len(readings) == len(ADDRS)
+    # the database gone: one "failed" frame with the station's message, exit 3
+    params["url"] = f"sqlite:///{tmp_path / 'nowhere' / 'st.db'}"
+    frames, code, err = drive_child(argv, env, params, tmp_path)
+    assert code == rc.EXIT_FAILED and [f[0] for f in frames] == ["failed"], (frames, err)
+    assert "does not exist" in frames[0][1]                # in the window's language
+    frames, _code, _err = drive_child(argv, env, {**params, "lang": "zh_CN"}, tmp_path)
+    assert "不存在" in frames[0][1]
+    # stdin closed before the parameters: the parent is gone, nothing to say
+    r = subprocess.run(argv, input=b"", env=env, capture_output=True, timeout=60, cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout == b""
