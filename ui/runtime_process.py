@@ -15,6 +15,10 @@ the child ends without being asked (a crash, kill -9) the supervisor says so on 
 logs it and starts it again after 1, 2, 4 ... 60 s (back to 1 s after a child polled a minute).
 Commands (wake, read_group, read_now) go through a queue to a writer thread: the GUI thread
 never waits on the pipe, and a broken pipe is logged, not raised.
+
+The supervisor thread both starts the children and outlives them: on Linux the child asks for
+SIGTERM when the thread that started it ends (PR_SET_PDEATHSIG is per thread, not per process),
+so a pool thread that may retire must never be the one to call Popen.
 """
 from __future__ import annotations
 

@@ -271,3 +271,18 @@ def test_the_child_speaks_only_frames(tmp_path, station):
     # stdin closed before the parameters: the parent is gone, nothing to say
     r = subprocess.run(argv, input=b"", env=env, capture_output=True, timeout=60, cwd=tmp_path)
     assert r.returncode == 0 and r.stdout == b""
+
+
+def test_a_child_that_does_not_stop_is_killed(qtbot, station):
+    host = RuntimeHost(station, run_jobs=False)
+    try:
+        host.start()
+        qtbot.waitUntil(lambda: "runtime" in station.services, timeout=20_000)
+        pid = station.services["runtime"].pid
+        host.process.stop_seconds = 1.0
+        os.kill(pid, signal.SIGSTOP)                       # hung: it will never read "stop"
+        t0 = time.monotonic()
+    finally:
+        host.stop()
+    assert 1.0 <= time.monotonic() - t0 < 10
+    assert _gone(pid)
