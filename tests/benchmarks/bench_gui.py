@@ -269,6 +269,7 @@ def main() -> int:
     if stall_profiles is not None:
         probe.on_tick = stall_profiles.tick
     stacks = StallStacks(args.stacks, probe) if args.stacks else None
+    cpu_before = os.times()
     probe.start()
     started = time.perf_counter()
     if not args.no_poll:
@@ -294,6 +295,7 @@ def main() -> int:
                 started = time.perf_counter()
     probe.stop()
     child_cpu = _child_cpu(host)
+    cpu_after = os.times()
     if stall_profiles is not None:
         stall_profiles.stop()
     if stacks is not None:
@@ -339,9 +341,11 @@ def main() -> int:
     print(f"GUI-thread CPU between probes: longest {probe.longest_cpu * 1000:.0f} ms "
           f"(floor {floor.longest_cpu * 1000:.0f} ms); 99th percentile {probe.cpu_percentile(99) * 1000:.0f} ms "
           f"(the window's own work; the stall beyond it is waiting for a core or the GIL)")
-    own = os.times()
-    print(f"CPU: this process {own.user + own.system:.1f} s (user {own.user:.1f}, system {own.system:.1f})"
-          + (f"; the runtime's child process {child_cpu:.1f} s" if child_cpu is not None else ""))
+    own = cpu_after
+    run_cpu = own.user + own.system - cpu_before.user - cpu_before.system
+    print(f"CPU: this process {own.user + own.system:.1f} s in all, {run_cpu:.1f} s from the runtime's start "
+          f"(user {own.user - cpu_before.user:.1f}, system {own.system - cpu_before.system:.1f}; demo creation "
+          f"before it)" + (f"; the runtime's child process {child_cpu:.1f} s" if child_cpu is not None else ""))
     print(gc_summary)
     print(f"one full collection at the end (the program runs at most one a minute on the GUI thread): "
           f"{full_ms:.0f} ms, CPU {full_cpu_ms:.0f} ms")
