@@ -2,10 +2,12 @@
 
     host = RuntimeHost(session)          # session.services["bridge"], ["runtime_host"]
     window = MainWindow(session)         # pages connect to session.services["bridge"] signals
-    host.start()                         # builds and starts StationRuntime off the GUI thread;
+    host.start()                         # starts the runtime in its child process (ui/runtime_process.py;
+                                         # in_process=True: builds StationRuntime off the GUI thread);
                                          # then session.services["runtime"] is set
     ...
-    shutdown(session)                    # stops the runtime (joins its threads), then the demo
+    shutdown(session)                    # stops the runtime (the child: "stop", ≤ 10 s, then killed;
+                                         # in process: joins its threads), then the demo
 
 EventBridge subscribes to the bus. Its listener runs on poller/store threads and only appends to
 a locked list; a 200 ms QTimer on the GUI thread drains it and emits coalesced signals, so a
