@@ -6,11 +6,15 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--runtime-child"]:      # the window's runtime process: before any Qt import
+        from station import runtime_child
+
+        return runtime_child.main()
     from models import settings
     from resources import i18n
     from ui.cli import parse_args, run
 
-    argv = sys.argv[1:] if argv is None else argv
     # the language must be known before --help texts are built
     lang = settings.get_local("station.language")
     if "--lang" in argv and argv.index("--lang") + 1 < len(argv):
