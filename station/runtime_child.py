@@ -241,9 +241,9 @@ def main(stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> int:
             log.error("the station runtime did not start: %s", e)
             pump.send("failed", str(e))
             return EXIT_FAILED
-        except Exception as e:  # noqa: BLE001 - a bug: the traceback to the log, one line to the window
-            log.exception("the station runtime did not start")
-            pump.send("failed", f"{type(e).__name__}: {e}")
+        except Exception:  # noqa: BLE001 - a bug: the traceback to the log, one line to the window
+            log.exception("the station runtime did not start")       # the traceback: the log only
+            pump.send("failed", i18n._("an unexpected fault; the details are in the station's log"))
             return EXIT_FAILED
         pump.send("started", {"pid": os.getpid(), "meters": sum(len(p.meters) for p in rt.plans),
                               "links": len(rt.plans), "runs_jobs": rt.runs_jobs})

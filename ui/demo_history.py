@@ -368,13 +368,14 @@ def close_accounts(db: Database, admin, meters: list[DemoMeter]) -> None:
             close_account(db, admin, m.account_id, {m.number: Decimal(m.milli).scaleb(-3)}, method="cash")
 
 
-def jobs_done(db: Database, station: str) -> int:
-    """Record the scheduled jobs of the past as run (the demo station ran all along), so the
-    runtime's catch-up does not replay three months of frozen reads and clock syncs."""
+def jobs_done(db: Database, station: str, now: datetime | None = None) -> int:
+    """Record the scheduled jobs of the past (due by `now`, the history's moment) as run (the demo
+    station ran all along), so the runtime's catch-up does not replay three months of frozen
+    reads and clock syncs."""
     from billing.automation.jobs import JobContext, due_now
     from models.automation import JobRun
 
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     due = due_now(JobContext(db, station), now)
     with db.write() as s:
         for occ in due:

@@ -268,6 +268,12 @@ def test_the_child_speaks_only_frames(tmp_path, station):
     assert "does not exist" in frames[0][1]                # in the window's language
     frames, _code, _err = drive_child(argv, env, {**params, "lang": "zh_CN"}, tmp_path)
     assert "不存在" in frames[0][1]
+    # a fault that is not the station's (here: an option the runtime does not know): one translated
+    # line for the status bar, never the exception's name or text; the traceback goes to stderr (the log)
+    frames, code, err = drive_child(argv, env, {**params, "url": station.db.url, "lang": "zh_CN",
+                                                "options": {"no_such_option": 1}}, tmp_path)
+    assert code == rc.EXIT_FAILED and frames == [("failed", "意外故障；详情见站点日志")], (frames, err)
+    assert b"no_such_option" in err and b"Traceback" in err
     # stdin closed before the parameters: the parent is gone, nothing to say
     r = subprocess.run(argv, input=b"", env=env, capture_output=True, timeout=60, cwd=tmp_path)
     assert r.returncode == 0 and r.stdout == b""
