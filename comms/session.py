@@ -18,9 +18,9 @@ if TYPE_CHECKING:
     from comms.links.transaction import Channel, ChannelStats
 
 
-# comms.drivers.factory.make_driver once imported (lazily: it brings the archive's models): an
-# import statement per driver built is four Python calls more in the windows' process, whose
-# PySide6 routes every import through its Python-level hook (10,000 drivers in a first cycle)
+# comms.drivers.factory.make_driver once imported (lazily: it brings the archive's models), not an
+# import statement per driver built (10,000 in a first cycle): in a process with PySide6 loaded
+# (the tests) each one is four Python calls more, through PySide6's Python-level import hook
 _make_driver: Callable[[MeterConfig, Channel], MeterDriver] | None = None
 
 

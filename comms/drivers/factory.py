@@ -16,8 +16,9 @@ from resources.i18n import _
 
 def make_driver(config: MeterConfig, channel: Channel) -> MeterDriver:
     # DL/T 645 imported with this module, not by an import statement per driver: a first poll
-    # cycle makes 10,000 of them, and in the windows' process PySide6 routes every import
-    # statement through its Python-level hook (four calls each)
+    # cycle makes 10,000 of them, and in a process with PySide6 loaded (the tests; the runtime
+    # itself now runs in a child without Qt, station/runtime_child.py) every import statement
+    # goes through its Python-level hook (four calls each)
     if config.protocol == "dlt645-2007":
         return DLT645Driver(config, channel, "2007")
     if config.protocol == "dlt645-1997":
