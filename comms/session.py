@@ -7,6 +7,7 @@ Used by the poller (one session per link worker), and by `meterstation read` / `
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from comms.interfaces import MeterConfig, MeterDriver
@@ -15,6 +16,20 @@ from models.link_urls import parse_link_url
 if TYPE_CHECKING:
     from comms.links.modbus import TcpLink
     from comms.links.transaction import Channel, ChannelStats
+
+
+# comms.drivers.factory.make_driver once imported (lazily: it brings the archive's models), not an
+# import statement per driver built (10,000 in a first cycle): in a process with PySide6 loaded
+# (the tests) each one is four Python calls more, through PySide6's Python-level import hook
+_make_driver: Callable[[MeterConfig, Channel], MeterDriver] | None = None
+
+
+def _factory() -> Callable[[MeterConfig, Channel], MeterDriver]:
+    global _make_driver
+    from comms.drivers.factory import make_driver
+
+    _make_driver = make_driver
+    return make_driver
 
 
 class LinkSession:
@@ -61,9 +76,8 @@ class LinkSession:
                     self._tcp_link = TcpLink(self.spec)
                 driver = ModbusDriver(config, self._tcp_link)
             else:
-                from comms.drivers.factory import make_driver
-
-                driver = make_driver(config, self.channel)
+                make = _make_driver or _factory()
+                driver = make(config, self._channel if self._channel is not None else self.channel)
             self._drivers[key] = driver
         if driver.config is config:         # else (an equal config, another object) by key next time
             self._by_config[id(config)] = driver

@@ -41,6 +41,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from comms.drivers.dlt645_plans import (
+    READ_FRAMES,
     UNSET,
     WANTED,
     Echo,
@@ -98,12 +99,15 @@ class _ActedAnyway(Exception):
 class DLT645Driver(Dlt645Writes, MeterDriver):
     def __init__(self, config: MeterConfig, channel: Channel, version: str = "2007",
                  now: Callable[[], datetime] = datetime.now) -> None:
-        super().__init__(config)
+        # MeterDriver.__init__'s one assignment, without its call (Dlt645Writes has no __init__):
+        # a first poll cycle builds 10,000 drivers
+        self.config = config
         self.channel = channel
         self.version = version
         self.now = now
         wire = address_to_wire(config.address, dlt645.ADDRESS_LEN)
-        self.address = wire_to_address(wire)         # = address_to_wire_text: converted once
+        text = wire[::-1].hex()                      # wire_to_address's usual case, without its call
+        self.address = text if text.isdigit() else wire_to_address(wire)   # = address_to_wire_text
         # the wire bytes replies are matched on (None: a wildcard or broadcast address)
         self.wire = None if "A" in self.address.upper() or self.address == dlt645.BROADCAST else wire
         # what every reply from this meter starts with: 68 A0..A5 68 (None: match by parsing)
@@ -146,8 +150,18 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
 
     def _read_plan(self, di: str) -> tuple[bytes, bytes]:
         _item, raw_di = di_info(di, self.version)
-        request = dlt645.build_frame(self.address if self.wire is None else self.wire, self._fn["read"], raw_di,
-                                     self.preamble)
+        wire = self.wire
+        if wire is None:                            # a wildcard or broadcast address
+            request = dlt645.build_frame(self.address, self._fn["read"], raw_di, self.preamble)
+        else:                                       # build_frame's bytes, from the DI's shared parts
+            key = (self._fn["read"], raw_di, self.preamble)
+            parts = READ_FRAMES.get(key)
+            if parts is None:
+                parts = dlt645.frame_parts(*key)
+                if len(READ_FRAMES) < 4096:
+                    READ_FRAMES[key] = parts
+            head, tail, total = parts
+            request = b"".join((head, wire, tail, bytes(((total + sum(wire)) & 0xFF, dlt645.END))))
         plan = self._reads[di] = (request, raw_di)
         return plan
 

@@ -27,6 +27,9 @@ Echo = tuple[bytes, bytes | None] | None
 _DI_INFO: dict[tuple[str, str], tuple[DataItem, bytes]] = {}
 # (version, quantities asked) -> (those the protocol offers, in order; the energies among them)
 WANTED: dict[tuple[str, tuple[str, ...]], tuple[list[str], list[str]]] = {}
+# (function, DI bytes as sent, preamble) -> a read request's bytes around the meter's address
+# (dlt645.frame_parts): 10,000 meters' requests for one DI differ only in their address
+READ_FRAMES: dict[tuple[int, bytes, int], tuple[bytes, bytes, int]] = {}
 # the raw (timeout, retries, preamble) options -> their values: 10,000 meters, a handful of spellings
 _LINK_OPTIONS: dict[tuple[object, object, object], tuple[float, int, int]] = {}
 

@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+from comms.drivers.dlt645 import DLT645Driver
 from comms.errors import Unsupported
 from comms.interfaces import MeterConfig, MeterDriver
 from comms.links.transaction import Channel
@@ -14,11 +15,13 @@ from resources.i18n import _
 
 
 def make_driver(config: MeterConfig, channel: Channel) -> MeterDriver:
+    # DL/T 645 imported with this module, not by an import statement per driver: a first poll
+    # cycle makes 10,000 of them, and in a process with PySide6 loaded (the tests; the runtime
+    # itself now runs in a child without Qt, station/runtime_child.py) every import statement
+    # goes through its Python-level hook (four calls each)
     if config.protocol == "dlt645-2007":
-        from comms.drivers.dlt645 import DLT645Driver
         return DLT645Driver(config, channel, "2007")
     if config.protocol == "dlt645-1997":
-        from comms.drivers.dlt645 import DLT645Driver
         return DLT645Driver(config, channel, "1997")
     if config.protocol == "cjt188":
         from comms.drivers.cjt188 import CJT188Driver

@@ -49,16 +49,18 @@ _AGAIN = (BlockingIOError, InterruptedError)
 _WAKE = b"\xfe" * Channel.WAKE_BYTES      # a request led by these needs only the shorter gap
 _POLL = getattr(select, "poll", None)      # not on Windows
 _EPOLL = getattr(select, "epoll", None)    # Linux
+_EPOLLIN = getattr(select, "EPOLLIN", 1)
 
 T = TypeVar("T")
 # What a task yields to the loop: ("read" | "write", socket, deadline), ("until", when),
-# ("wait", Wait) or ("call", Call); it is sent back True/False (ready or timed out) or the
-# call's value, and returns T.
+# ("send", socket, request, when, channel, timeout) (see Hub._send_due), ("wait", Wait) or
+# ("call", Call); it is sent back True/False (ready or timed out) or the call's value, and
+# returns T.
 _Loop = Generator[tuple[Any, ...], Any, T]
 
 
 class _Task:
-    __slots__ = ("gen", "done", "token", "waiting", "sock", "reg_fd")
+    __slots__ = ("gen", "done", "token", "waiting", "sock", "reg_fd", "send")
 
     def __init__(self, gen: Any, done: Callable[[Any, BaseException | None], None]) -> None:
         self.gen = gen
@@ -67,6 +69,7 @@ class _Task:
         self.waiting: Wait | None = None
         self.sock: socket.socket | None = None      # the socket it waits on now
         self.reg_fd = -1        # the socket number it keeps in the epoll set (_EpollWaits)
+        self.send: tuple[Any, ...] | None = None    # a ("send", ...) the loop does when its timer fires
 
 
 class _SelectorWaits:
@@ -209,6 +212,7 @@ class Hub:
         # raises BlockingIOError when there is nothing (that exception costs several times more
         # than the question asked with poll(0))
         self._probes: dict[int, tuple[socket.socket, Any]] = {}
+        self._fds: dict[int, tuple[_Task, socket.socket, int]] | None = None     # see _loop
 
     # -- from any thread -----------------------------------------------------------------
     def spawn(self, steps: Steps[Any], done: Callable[[Any, BaseException | None], None]) -> None:
@@ -269,6 +273,9 @@ class Hub:
         waiting: set[_Task] = set()
         live = 0
         self._waits, self._timers, self._waiting = waits, timers, waiting
+        # the epoll set's table (socket number -> task, socket, mask), read here for its usual
+        # case - a read wait on the socket already in the set - without a call (None: selectors)
+        fds = self._fds = waits._fds if isinstance(waits, _EpollWaits) else None
         try:
             while True:
                 while self._incoming:
@@ -285,6 +292,12 @@ class Hub:
                     _when, _n, task, token = heapq.heappop(timers)
                     if token != task.token:
                         continue                    # woken before its deadline
+                    if task.send is not None:       # its request's bus idle gap is over: send it
+                        what, task.send = task.send, None
+                        resume = self._send_due(task, what, token)
+                        if resume is not None:
+                            live -= self._step(task, *resume)
+                        continue
                     wait, task.waiting = task.waiting, None
                     if wait is not None:
                         waiting.discard(task)
@@ -311,7 +324,9 @@ class Hub:
                     if ready.sock is not sock:
                         waits.drop(ready, sock)     # readable while nobody waits on it (stale input)
                         continue
-                    waits.done(ready, sock)
+                    known = None if fds is None else fds.get(ready.reg_fd)
+                    if known is None or known[1] is not sock or known[2] != _EPOLLIN:
+                        waits.done(ready, sock)     # (a read wait's socket stays in the epoll set)
                     ready.sock = None
                     live -= self._step(ready, True, None)
                 if nudged:
@@ -359,6 +374,14 @@ class Hub:
                 return 0
             task.sock = sock
             heapq.heappush(self._timers, (deadline, next(self._seq), task, token))
+        elif kind == "send":
+            if what[3] > _monotonic():              # the bus idle gap first: sent when it is over
+                task.send = what
+                heapq.heappush(self._timers, (what[3], next(self._seq), task, token))
+            else:
+                resume = self._send_due(task, what, token)
+                if resume is not None:
+                    self._finished.append((task, token, *resume))
         elif kind == "until":
             heapq.heappush(self._timers, (what[1], next(self._seq), task, token))
         elif kind == "wait":
@@ -377,6 +400,44 @@ class Hub:
         else:                                       # a bug in this module
             self._finished.append((task, token, None, TypeError(f"unknown wait {what!r}")))
         return 0
+
+    def _send_due(self, task: _Task, what: tuple[Any, ...], token: int
+                  ) -> tuple[Any, BaseException | None] | None:
+        """A task's ("send", socket, request, when, channel, timeout), its time come: the request
+        written and the wait for its reply's first bytes begun here, the task resumed only when
+        they are readable (True) or the reply timeout passes (False) - a read's bus idle gap costs
+        no trip through the task (issue 12). None when so; else what to resume the task with: None
+        when this did not send (stale input waits on the socket, or no probe for it yet: the
+        task's own send drops it), the bytes taken when the socket took only part of the request
+        (the task writes the rest), or the OSError the send raised."""
+        _k, sock, request, _when, ch, timeout = what
+        # the stale-input probe of _send_now: nothing came since the last reply
+        known = self._probes.get(sock.fileno())
+        if known is None or known[0] is not sock or known[1].poll(0):
+            return None, None
+        try:
+            sent = sock.send(request)
+        except _AGAIN:
+            return 0, None
+        except OSError as exc:
+            return None, exc
+        if sent < len(request):
+            return sent, None
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s > %s", ch.transport.url, request.hex(" ").upper())
+        sent_at = ch._sent_at = _monotonic() + len(request) * ch.byte_time
+        waits = self._waits
+        assert waits is not None, "set while the loop runs"
+        fds = self._fds
+        kept = None if fds is None else fds.get(task.reg_fd)
+        if kept is None or kept[0] is not task or kept[1] is not sock or kept[2] != _EPOLLIN:
+            try:                                    # (else: in the epoll set since its last read)
+                waits.add(task, sock, False)
+            except (ValueError, KeyError, OSError) as exc:  # closed meanwhile: the task's own failure
+                return None, OSError(f"cannot wait on {sock!r}: {exc}")
+        task.sock = sock
+        heapq.heappush(self._timers, (sent_at + timeout, next(self._seq), task, token))
+        return None
 
     def _finish(self, task: _Task, value: Any, error: BaseException | None) -> None:
         self._live.discard(task)
@@ -441,21 +502,38 @@ class Hub:
                 stats.retries += 1
             try:
                 request = op.request
-                # the bus idle time before the request (see _send), waited here: the wake-up
-                # resumes one generator less
+                # the bus idle time before the request (see _send)
                 ready_at = ch._last_activity + (ch._wake_gap if request.startswith(_WAKE) else ch.idle_gap)
-                if ready_at > _monotonic():
-                    yield ("until", ready_at)
-                sent = self._send_now(tr, request)
-                if sent < 0:                        # not connected, or it died idle
-                    sent_at = yield from self._send(ch, tr, request, sent == -2)
-                else:
-                    if sent < len(request):         # the socket's buffer is full: wait to write the rest
-                        yield from self._write_rest(tr, request, sent)
+                sock = tr._sock
+                got: bool | int | None = None
+                if sock is not None and sock.gettimeout() == 0.0:
+                    # the usual case: the loop sends at ready_at and resumes this task at the
+                    # reply (Hub._send_due): True/False readable or timed out, None not sent
+                    # (nothing sent: done below), an int the bytes a full socket took
+                    try:
+                        got = yield ("send", sock, request, ready_at, ch, op.timeout)
+                    except OSError as exc:
+                        raise tr._fail(exc) from None
+                if got is None:
+                    if ready_at > _monotonic():
+                        yield ("until", ready_at)
+                    sent = self._send_now(tr, request)
+                    if sent < 0:                    # not connected, or it died idle
+                        sent_at = yield from self._send(ch, tr, request, sent == -2)
+                    else:
+                        if sent < len(request):     # the socket's buffer is full: wait to write the rest
+                            yield from self._write_rest(tr, request, sent)
+                        if log.isEnabledFor(logging.DEBUG):
+                            log.debug("%s > %s", tr.url, request.hex(" ").upper())
+                        sent_at = _monotonic() + len(request) * ch.byte_time
+                    frame = yield from self._receive(ch, tr, sent_at, op)
+                elif type(got) is int:              # part of it sent: the rest when the socket has room
+                    yield from self._write_rest(tr, request, got)
                     if log.isEnabledFor(logging.DEBUG):
                         log.debug("%s > %s", tr.url, request.hex(" ").upper())
-                    sent_at = _monotonic() + len(request) * ch.byte_time
-                frame = yield from self._receive(ch, tr, sent_at, op)
+                    frame = yield from self._receive(ch, tr, _monotonic() + len(request) * ch.byte_time, op)
+                else:                               # sent by the loop, which waited for the reply
+                    frame = yield from self._receive(ch, tr, ch._sent_at, op, got is True)
             except LinkError:
                 stats.link_errors += 1
                 stats.failed += 1
@@ -582,7 +660,9 @@ class Hub:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         tr._sock = sock
 
-    def _receive(self, ch: Channel, tr: TcpTransport, sent_at: float, op: Exchange) -> _Loop[bytes]:
+    def _receive(self, ch: Channel, tr: TcpTransport, sent_at: float, op: Exchange,
+                 readable: bool | None = None) -> _Loop[bytes]:
+        """The reply; readable: what the loop's wait for its first bytes gave (Hub._send_due)."""
         extractor, match, timeout = op.extractor, op.match, op.timeout
         buf = b""
         garbage = False
@@ -593,7 +673,6 @@ class Hub:
         # the loop said so: recv without asking first. Right after the request nothing has come
         # yet (a meter takes >= 20 ms to answer): no poll(0) probe, straight to the wait - a reply
         # that is there already makes the loop's epoll return at once
-        readable: bool | None = None
         while True:
             if buf:
                 deadline = max(deadline, last_rx + min(ch.inter_byte_timeout, timeout))

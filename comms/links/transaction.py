@@ -92,6 +92,7 @@ class Channel:
         self.retry_silence = True       # False: a timeout is not retried within the exchange
         self._lock = threading.Lock()
         self._last_activity = 0.0
+        self._sent_at = 0.0             # when the event loop's last request left the line (tcp_loop)
 
     # -- helpers -------------------------------------------------------------------------
     def _prepare(self) -> None:

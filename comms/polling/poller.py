@@ -490,23 +490,46 @@ class Poller:
         results: dict[int, CycleSummary] = {}
         start = time.monotonic()
 
-        def run_steps(w: LinkWorker) -> Steps[None]:
+        def ended(w: LinkWorker, summary: CycleSummary | None, exc: BaseException | None) -> None:
+            """A link's cycle is over: its summary kept, its session closed."""
             try:
-                results[w.plan.link_id] = yield from w._cycle_steps()
-            except Exception as exc:  # noqa: BLE001 - cycle_once contains its own; this is a last guard
-                failed = CycleSummary(meters=len(w.plan.meters), failed=len(w.plan.meters))
-                w._link_failed(failed, exc)
-                results[w.plan.link_id] = failed
+                if exc is not None or summary is None:  # cycle_once contains its own; this is a last guard
+                    failed = CycleSummary(meters=len(w.plan.meters), failed=len(w.plan.meters))
+                    w._link_failed(failed, exc if exc is not None else RuntimeError("no summary"))
+                    summary = failed
+                results[w.plan.link_id] = summary
             finally:
                 try:
                     w.session.close()
                 except Exception:  # noqa: BLE001
                     log.debug("closing %s failed", w.plan.name, exc_info=True)
 
+        def run_steps(w: LinkWorker) -> Steps[None]:
+            """A thread's link."""
+            try:
+                summary = yield from w._cycle_steps()
+            except Exception as exc:  # noqa: BLE001
+                ended(w, None, exc)
+                return
+            except BaseException:
+                w.session.close()
+                raise
+            ended(w, summary, None)
+
+        def on_loop_done(w: LinkWorker) -> Callable[[Any, BaseException | None], None]:
+            def done(value: Any, error: BaseException | None) -> None:
+                try:
+                    ended(w, value, error)
+                finally:
+                    pending.release()
+            return done
+
         on_loop = [(w, w.hub) for w in chosen if w.hub is not None]
         pending = threading.Semaphore(0)
         for w, hub in on_loop:
-            hub.spawn(run_steps(w), lambda value, error: pending.release())
+            # the cycle itself is the task, its end handled by the loop's callback: no wrapping
+            # generator for every read to pass through (issue 12)
+            hub.spawn(w._cycle_steps(), on_loop_done(w))
         threads = [threading.Thread(target=run_sync, args=(run_steps(w),), name=f"poll-once-{w.plan.name}")
                    for w in chosen if w.hub is None]
         for t in threads:
