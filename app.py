@@ -6,11 +6,15 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--simulator-process"]:     # the demo's simulated meters (comms/simulator/process.py)
+        from comms.simulator.process import serve
+
+        serve()                                 # never returns
     from models import settings
     from resources import i18n
     from ui.cli import parse_args, run
 
-    argv = sys.argv[1:] if argv is None else argv
     # the language must be known before --help texts are built
     lang = settings.get_local("station.language")
     if "--lang" in argv and argv.index("--lang") + 1 < len(argv):
