@@ -7,6 +7,10 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--runtime-child"]:      # the window's runtime process: before any Qt import
+        from station import runtime_child
+
+        return runtime_child.main()
     if argv[:1] == ["--simulator-process"]:     # the demo's simulated meters (comms/simulator/process.py)
         from comms.simulator.process import serve
 

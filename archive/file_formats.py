@@ -36,7 +36,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,16 +191,34 @@ def headers(kind: str) -> list[str]:
     return [zh for _key, zh, _a in COLUMNS[kind]]
 
 
-def write_tables(path: str | Path, tables: dict[str, Iterable[Sequence[Any]]]) -> dict[str, int]:
+# write(path, [(sheet name, headers, rows), ...]) -> rows written per sheet: a faster .xlsx
+# writer handed in by the caller (the CLI passes printing.sheets.write_sheets_xlsx; archive/
+# may not import printing/, the import rules in tests/foundation)
+XlsxWriter = Callable[[Path, list[tuple[str, list[str], Iterable[Sequence[Any]]]]], list[int]]
+
+
+def write_tables(path: str | Path, tables: dict[str, Iterable[Sequence[Any]]], *,
+                 xlsx: XlsxWriter | None = None) -> dict[str, int]:
     """Write {kind: rows} (rows in COLUMNS order, any iterable: a cursor is streamed, never held)
     as .xlsx, one .csv, or a folder of .csv; returns the rows written per kind. Each file appears
-    whole or not at all (written beside its name, then renamed)."""
+    whole or not at all (written beside its name, then renamed).
+
+    An .xlsx goes through `xlsx` when given (the same cells, rendered as XML text, not as cells),
+    else through openpyxl's write-only cells (a caller without printing/, e.g. a test)."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix == ".xlsx":
-        import openpyxl
-
         counts: dict[str, int] = {}
+        if xlsx is not None:
+            write = xlsx
+
+            def write_fast(tmp: Path) -> None:
+                kinds = list(tables)
+                done = write(tmp, [(SHEET_NAMES[k], headers(k), tables[k]) for k in kinds])
+                counts.update(zip(kinds, done, strict=True))
+            _atomic(p, write_fast)
+            return counts
+        import openpyxl
 
         def write_xlsx(tmp: Path) -> None:
             wb = openpyxl.Workbook(write_only=True)

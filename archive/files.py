@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from archive.exporting import export_tables
-from archive.file_formats import KINDS, read_tables
+from archive.file_formats import KINDS, XlsxWriter, read_tables
 from archive.importing import import_tables
 from models.db import Database
 from models.rights import Actor
@@ -19,6 +19,8 @@ def import_archive(db: Database, actor: Actor, path: str | Path, kind: str | Non
     return import_tables(db, actor, read_tables(path, kind), Path(path).name)
 
 
-def export_archive(db: Database, actor: Actor, path: str | Path, kinds: tuple[str, ...] = KINDS) -> dict[str, int]:
-    """Write the archive (or the chosen kinds) to path; counts per kind."""
-    return export_tables(db, actor, path, kinds)
+def export_archive(db: Database, actor: Actor, path: str | Path, kinds: tuple[str, ...] = KINDS, *,
+                   xlsx: XlsxWriter | None = None) -> dict[str, int]:
+    """Write the archive (or the chosen kinds) to path; counts per kind. `xlsx`: a faster .xlsx
+    writer from the caller (the CLI passes printing.sheets.write_sheets_xlsx)."""
+    return export_tables(db, actor, path, kinds, xlsx=xlsx)

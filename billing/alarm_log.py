@@ -154,40 +154,62 @@ def acknowledge(db: Database, actor: Actor, alarm_ids: Iterable[int]) -> int:
         return n
 
 
+def alarm_rows_query() -> sa.Select[Alarm, str, str, str, str, str]:
+    """The alarms with what they name (account, customer, meter, link, building): rows for
+    to_row(); the caller adds the where, order and limit."""
+    meter_link = sa.orm.aliased(Link)
+    return (sa.select(Alarm, Account.number, Customer.name, Meter.number,
+                      sa.func.coalesce(Link.name, meter_link.name), Building.name)
+            .outerjoin(Account, Account.id == Alarm.account_id)
+            .outerjoin(Customer, Customer.id == Account.customer_id)
+            .outerjoin(Meter, Meter.id == Alarm.meter_id)
+            .outerjoin(Link, Link.id == Alarm.link_id)
+            .outerjoin(meter_link, meter_link.id == Meter.link_id)
+            .outerjoin(Building, Building.id == Alarm.building_id))
+
+
+def to_row(a: Alarm, acc: str | None, cust: str | None, met: str | None, link: str | None,
+           bld: str | None) -> AlarmRow:
+    return AlarmRow(a.id, a.kind, _(KIND_TITLES.get(a.kind, a.kind)), a.state, a.raised_at, a.message,
+                    acc or "", cust or "", met or "", link or "", bld or "", a.acked_by, a.acked_at,
+                    a.cleared_at, json.loads(a.details or "{}"))
+
+
+def alarm_filters(visible: Iterable[int] | None, *, open_only: bool = False, since: datetime | None = None,
+                  until: datetime | None = None, kinds: Iterable[str] | None = None,
+                  after_id: int | None = None, state: str | None = None) -> list[sa.ColumnElement[bool]]:
+    """The WHERE clauses of an alarm search (shared by list_alarms and billing/alarm_pages.py)."""
+    where: list[sa.ColumnElement[bool]] = []
+    if open_only:
+        where.append(Alarm.state != "cleared")
+    if state is not None:
+        where.append(Alarm.state == state)
+    if since is not None:
+        where.append(Alarm.raised_at >= since)
+    if until is not None:
+        where.append(Alarm.raised_at < until)
+    if kinds:
+        where.append(Alarm.kind.in_(list(kinds)))
+    if after_id is not None:
+        where.append(Alarm.id > after_id)
+    if visible is not None:     # an operator limited to some buildings sees their alarms (and no unplaced ones)
+        where.append(Alarm.building_id.in_(sorted(visible)))
+    return where
+
+
 def list_alarms(db: Database, actor: Actor | None = None, *, open_only: bool = False,
                 since: datetime | None = None, until: datetime | None = None,
                 kinds: Iterable[str] | None = None, after_id: int | None = None,
                 limit: int = 5000) -> list[AlarmRow]:
     """Alarms newest first: open_only = not cleared; after_id = only newer than that id
-    (for pop-ups); since/until bound raised_at."""
+    (for pop-ups); since/until bound raised_at. At most `limit`: the whole history, a page
+    at a time, is billing/alarm_pages.py."""
     visible = None
     if actor is not None:
         actor.require("report_view")
         visible = actor.visible_buildings()
-    meter_link = sa.orm.aliased(Link)
-    q = (sa.select(Alarm, Account.number, Customer.name, Meter.number, sa.func.coalesce(Link.name, meter_link.name),
-                   Building.name)
-         .outerjoin(Account, Account.id == Alarm.account_id)
-         .outerjoin(Customer, Customer.id == Account.customer_id)
-         .outerjoin(Meter, Meter.id == Alarm.meter_id)
-         .outerjoin(Link, Link.id == Alarm.link_id)
-         .outerjoin(meter_link, meter_link.id == Meter.link_id)
-         .outerjoin(Building, Building.id == Alarm.building_id)
+    q = (alarm_rows_query().where(*alarm_filters(visible, open_only=open_only, since=since, until=until,
+                                                 kinds=kinds, after_id=after_id))
          .order_by(Alarm.id.desc()).limit(limit))
-    if open_only:
-        q = q.where(Alarm.state != "cleared")
-    if since is not None:
-        q = q.where(Alarm.raised_at >= since)
-    if until is not None:
-        q = q.where(Alarm.raised_at < until)
-    if kinds:
-        q = q.where(Alarm.kind.in_(list(kinds)))
-    if after_id is not None:
-        q = q.where(Alarm.id > after_id)
-    if visible is not None:     # an operator limited to some buildings sees their alarms (and no unplaced ones)
-        q = q.where(Alarm.building_id.in_(sorted(visible)))
     with db.read() as s:
-        return [AlarmRow(a.id, a.kind, _(KIND_TITLES.get(a.kind, a.kind)), a.state, a.raised_at, a.message,
-                         acc or "", cust or "", met or "", link or "", bld or "", a.acked_by, a.acked_at,
-                         a.cleared_at, json.loads(a.details or "{}"))
-                for a, acc, cust, met, link, bld in s.execute(q)]
+        return [to_row(*r) for r in s.execute(q)]

@@ -2,10 +2,12 @@
 
     host = RuntimeHost(session)          # session.services["bridge"], ["runtime_host"]
     window = MainWindow(session)         # pages connect to session.services["bridge"] signals
-    host.start()                         # builds and starts StationRuntime off the GUI thread;
+    host.start()                         # starts the runtime in its child process (ui/runtime_process.py;
+                                         # in_process=True: builds StationRuntime off the GUI thread);
                                          # then session.services["runtime"] is set
     ...
-    shutdown(session)                    # stops the runtime (joins its threads), then the demo
+    shutdown(session)                    # stops the runtime (the child: "stop", ≤ 10 s, then killed;
+                                         # in process: joins its threads), then the demo
 
 EventBridge subscribes to the bus. Its listener runs on poller/store threads and only appends to
 a locked list; a 200 ms QTimer on the GUI thread drains it and emits coalesced signals, so a
@@ -21,7 +23,9 @@ flood of readings costs the event loop one short slot call per 200 ms, never one
     events(list[Event])        every other event (jobs_run ...)
     status_changed(dict)       links_total/online/lost, meters_online/lost, last_reading (local time text)
     alarm_raised(list)         new billing.alarm_log.AlarmRow rows (polled off-thread every 3 s)
-    runtime_ready(object)      the StationRuntime, once started
+    runtime_ready(object)      the runtime once it polls: the StationRuntime (in process) or the
+                               child process's RuntimeProxy (ui/runtime_process.py), again after
+                               each restart of the child
 """
 from __future__ import annotations
 
@@ -203,17 +207,28 @@ class EventBridge(QObject):
 
 
 class RuntimeHost:
-    """Owns the StationRuntime of a session and its EventBridge; start and stop never block the
-    GUI thread while the station works (stop() waits only at shutdown)."""
+    """Owns the station runtime of a session and its EventBridge; start and stop never block the
+    GUI thread while the station works (stop() waits only at shutdown).
 
-    def __init__(self, session, *, run_jobs: bool = True, **runtime_options: Any) -> None:
+    By default the runtime runs in a child process (ui/runtime_process.py, issue 12: its threads
+    never hold the window's interpreter lock); session.services["runtime"] is then a RuntimeProxy
+    (wake, read_group, read_now). in_process=True builds StationRuntime in this process (tests
+    that need the runtime object or options that are not plain data, e.g. a clock); an in-memory
+    SQLite database can only be polled in process."""
+
+    def __init__(self, session, *, run_jobs: bool = True, in_process: bool | None = None,
+                 **runtime_options: Any) -> None:
         self.session = session
         self.bus = ev.EventBus()
         self.bridge = EventBridge(self.bus, session.db)
         self.runtime = None
-        self.error: BaseException | None = None
+        self.error: BaseException | str | None = None
         self.run_jobs = run_jobs
         self.options = runtime_options
+        if in_process is None:
+            in_process = session.db.url.startswith("sqlite") and ":memory:" in session.db.url
+        self.in_process = in_process
+        self.process = None                     # ui.runtime_process.RuntimeProcess (child path)
         self._lock = threading.Lock()
         self._built = threading.Event()
         self._started = self._stopped = False
@@ -224,7 +239,45 @@ class RuntimeHost:
         if self._started:
             return
         self._started = True
-        tasks.read(None, self._build, on_done=self._ready, on_error=self._failed)
+        if self.in_process:
+            tasks.read(None, self._build, on_done=self._ready, on_error=self._failed)
+            return
+        import json
+
+        from ui.runtime_process import RuntimeProcess
+
+        try:
+            json.dumps(self.options)
+        except TypeError as e:
+            raise TypeError(f"runtime options for the child process must be plain data ({e}); "
+                            "use RuntimeHost(..., in_process=True)") from None
+        self._built.set()
+        self.process = RuntimeProcess(self.bus, {"url": self.session.db.url, "station": self.session.station,
+                                                 "run_jobs": self.run_jobs, "options": self.options})
+        self.process.signals.started.connect(self._child_started)
+        self.process.signals.problem.connect(self._child_problem)
+        self.process.start()
+
+    def _child_started(self, info: dict) -> None:
+        from ui.runtime_process import RuntimeProxy
+
+        if self._stopped or self.process is None:
+            return
+        proxy = RuntimeProxy(self.process, info)
+        self.runtime = proxy
+        self.error = None
+        log.info("the station runtime polls in process %s: %s meters on %s links",
+                 info.get("pid"), info.get("meters"), info.get("links"))
+        self.session.services["runtime"] = proxy
+        self.bridge.runtime_ready.emit(proxy)
+
+    def _child_problem(self, text: str) -> None:
+        if self._stopped:
+            return
+        self.error = text
+        self.runtime = None
+        self.session.services.pop("runtime", None)
+        tasks.report_background(text)            # the window's status bar (never a modal box)
 
     def _build(self):
         from station.runtime import StationRuntime
@@ -252,7 +305,8 @@ class RuntimeHost:
         self._built.set()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop the runtime and join its threads (idempotent; shutdown and tests)."""
+        """Stop the runtime and join its threads, or stop the child process (≤ 10 s, then killed)
+        (idempotent; shutdown and tests)."""
         with self._lock:
             already, self._stopped = self._stopped, True
         if already:
@@ -262,7 +316,9 @@ class RuntimeHost:
             self._built.wait(timeout)
         rt, self.runtime = self.runtime, None
         self.session.services.pop("runtime", None)
-        if rt is not None:
+        if self.process is not None:
+            self.process.stop()
+        elif rt is not None:
             rt.stop()
 
 

@@ -77,7 +77,9 @@ class _History:
         self.bindings: dict[str, Any] = {}
         self.readings: list[dict[str, Any]] = []
         self.bills: list[tuple[datetime, DemoMeter, int, bool]] = []
-        self.billed: set[str] = set()                    # the bills' period keys
+        # period keys billed: one bill a meter a month, even when the last reading (five minutes
+        # before now) falls in the same 00:xx hour of the 1st as the nightly 00:30 one
+        self.billed: set[str] = set()
         self.counts = {"readings": 0, "charges": 0, "bills": 0, "sales": 0}
 
     def open(self) -> None:
@@ -125,14 +127,11 @@ class _History:
         binding = self.bindings[m.number]
         if m.mode == "postpaid":
             local = station_time.local(at)      # bills on the 1st at 00:xx, station time
-            if local.day == 1 and local.hour == 0:
-                month = (local - timedelta(days=1)).strftime("%Y-%m")
-                key = f"{month}/m{m.meter_id}"
-                # one bill a month: from 00:50 to 01:05 on the 1st the day's 00:30 reading and
-                # the last one (five minutes before the build) both fall in its first hour
-                entry = None if key in self.billed else \
-                    self.charge(acc, binding, m.milli, at, kind="bill", period_key=key)
+            month = (local - timedelta(days=1)).strftime("%Y-%m")
+            key = f"{month}/m{m.meter_id}"
+            if local.day == 1 and local.hour == 0 and key not in self.billed:
                 self.billed.add(key)
+                entry = self.charge(acc, binding, m.milli, at, kind="bill", period_key=key)
                 if entry is not None:
                     self.counts["bills"] += 1
                     due = at + timedelta(days=self.rng.randint(2, 9), hours=self.rng.randint(8, 17))

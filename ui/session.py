@@ -15,7 +15,8 @@ class StationSession:
     actor: Actor
     station: str
     demo: bool = False
-    # "runtime": station.runtime.StationRuntime once started (ui/bridge.RuntimeHost),
+    # "runtime": once started (ui/bridge.RuntimeHost), the child process's ui.runtime_process.RuntimeProxy
+    # (wake, read_group, read_now) or, in process, the station.runtime.StationRuntime,
     # "bridge": ui.bridge.EventBridge (live Qt signals), "runtime_host", "demo": ui.demo.DemoStation
     services: dict[str, Any] = field(default_factory=dict)
 

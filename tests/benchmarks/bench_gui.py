@@ -1,6 +1,7 @@
 """How responsive the window stays while the demo station polls its 144 (or N) meters.
 
     python -m tests.benchmarks.bench_gui [--meters N] [--seconds S] [--pause-ms MS] [--profile] [--threads]
+                                         [--in-process]
 
 The floor, measured first in the same run: the same 10 ms probe on the idle event loop of the
 same process (FLOOR_S seconds, nothing else running), printed beside the figures.
@@ -9,10 +10,12 @@ meter but the silent one reached the meters page's model; --seconds bounds the r
 seen at any page switch is counted (there must be none).
 
 Creates the demo station (timed), opens the real MainWindow offscreen, starts the real runtime
-off the GUI thread, and switches through every page while the first sweep of all meters and a
-second "read all now" sweep flood readings and events in. A 10 ms QTimer measures how late the
-event loop is; prints the longest stall, the 99th percentile, the stalls over 50 ms with the
-page being shown, demo creation time and sweep time. --profile: cProfile of the GUI thread.
+(as the window does: in a child process; --in-process: in this one, off the GUI thread), and
+switches through every page while the first sweep of all meters and a second "read all now"
+sweep flood readings and events in. A 10 ms QTimer measures how late the event loop is;
+prints the longest stall, the 99th percentile, the stalls over 50 ms with the page being shown,
+demo creation time and sweep time, and the CPU of this process and of the runtime's child.
+--profile: cProfile of the GUI thread.
 --stall-profile: a cProfile of the GUI thread per probe interval, the longest STALLS_KEPT stalls
 kept and printed (what each was made of; Qt's own C++ work shows only inside the Python calls
 that entered it, e.g. setCurrentIndex, or as the gap between the stall and its CPU).
@@ -158,7 +161,7 @@ class GcPauses:
 def _cpu_split() -> str:
     """Where the CPU went since the start (Linux /proc; nothing elsewhere): the simulator threads
     in this process (sim-*, sharing the window's interpreter lock), the rest of this process,
-    and its child processes (the demo's simulator process) still running."""
+    and its child processes still running (the demo's simulators, the runtime)."""
     import threading
     from pathlib import Path
 
@@ -188,6 +191,18 @@ def _cpu_split() -> str:
             f"the rest of this process {(total - sim_ticks) / hz:.2f} s; child processes {children / hz:.2f} s")
 
 
+def _child_cpu(host) -> float | None:
+    """CPU seconds (user + system) of the runtime's child process so far (Linux /proc), or None."""
+    pid = host.process.pid if host.process is not None else None
+    if pid is None:
+        return None
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--profile", action="store_true")
@@ -211,6 +226,9 @@ def main() -> int:
                         help="print the N commonest types among the objects the collector tracks at the end")
     parser.add_argument("--threads", action="store_true",
                         help="the poller's tcp:// links a thread each (before issue 12), not on its event loop")
+    parser.add_argument("--in-process", action="store_true",
+                        help="the runtime in the window's process (before issue 12's child process; "
+                             "what --threads needs)")
     parser.add_argument("--stacks", type=float, default=0.0, metavar="MS",
                         help="every thread's stack whenever the probe is MS late (a sampler thread)")
     args = parser.parse_args()
@@ -259,7 +277,9 @@ def main() -> int:
     db = Database.open(demo.url)
     session = StationSession(db, auth.login(db, demo.operator, demo.password, "BENCH"), "BENCH", demo=True)
     session.services["demo"] = demo
-    host = RuntimeHost(session)
+    in_process = args.in_process or args.threads
+    host = RuntimeHost(session, in_process=in_process)
+    print(f"runtime: {'in the window process' if in_process else 'in a child process'}")
     seen: set[int] = set()
     host.bridge.readings.connect(lambda rows: seen.update(r["meter_id"] for r in rows))
     want = args.meters - 1                       # every meter but the silent one
@@ -282,6 +302,7 @@ def main() -> int:
     if stall_profiles is not None:
         probe.on_tick = stall_profiles.tick
     stacks = StallStacks(args.stacks, probe) if args.stacks else None
+    cpu_before = os.times()
     probe.start()
     started = time.perf_counter()
     if not args.no_poll:
@@ -306,6 +327,8 @@ def main() -> int:
                 rt.read_group(None)             # "read all now": a second flood
                 started = time.perf_counter()
     probe.stop()
+    child_cpu = _child_cpu(host)
+    cpu_after = os.times()
     if stall_profiles is not None:
         stall_profiles.stop()
     if stacks is not None:
@@ -353,6 +376,11 @@ def main() -> int:
           f"(floor {floor.longest_cpu * 1000:.0f} ms); 99th percentile {probe.cpu_percentile(99) * 1000:.0f} ms "
           f"(the window's own work; the stall beyond it is waiting for a core or the GIL)")
     print(cpu_split)
+    own = cpu_after
+    run_cpu = own.user + own.system - cpu_before.user - cpu_before.system
+    print(f"CPU: this process {own.user + own.system:.1f} s in all, {run_cpu:.1f} s from the runtime's start "
+          f"(user {own.user - cpu_before.user:.1f}, system {own.system - cpu_before.system:.1f}; demo creation "
+          f"before it)" + (f"; the runtime's child process {child_cpu:.1f} s" if child_cpu is not None else ""))
     print(gc_summary)
     print(f"one full collection at the end (the program runs at most one a minute on the GUI thread): "
           f"{full_ms:.0f} ms, CPU {full_cpu_ms:.0f} ms")

@@ -187,3 +187,16 @@ def test_cold_start_to_the_login_window(frozen):
     assert "startup-probe: LoginDialog shown; Qt: 取消" in r.stdout, r.stdout + r.stderr    # Qt's .qm found too
     print(f"\ncold start of the frozen program to the login window: {seconds:.2f} s")
     assert seconds < 30
+
+
+def test_the_window_runtime_child_runs_frozen(frozen, tmp_path):
+    """The window starts its runtime as `meterstation --runtime-child` (ui/runtime_process.py):
+    the frozen program must run it from the bundle, with its start parameters on stdin."""
+    from tests.ui.runtime.test_runtime_process import drive_child
+
+    assert frozen("db", "upgrade").returncode == 0
+    params = {"url": frozen.url, "station": "T", "run_jobs": False, "options": {}, "lang": "en"}
+    frames, code, err = drive_child([str(frozen.exe), "--runtime-child"], frozen.env, params, tmp_path)
+    assert code == 0, err.decode()[-2000:]
+    kinds = [f[0] for f in frames]
+    assert kinds[0] == "started" and kinds[-1] == "stopped", (kinds, err.decode()[-2000:])

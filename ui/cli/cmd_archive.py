@@ -259,11 +259,15 @@ def export_(ctx: CliContext, args) -> int:
     from archive.file_formats import CSV_NAMES
 
     kinds = args.kinds or ("places", "links", "meters", "customers")
+    xlsx = None
+    if Path(args.file).suffix.lower() == ".xlsx":       # (a CSV export does not load openpyxl: 20 MB)
+        from printing.sheets import write_sheets_xlsx  # archive/ may not import printing/: handed in
+        xlsx = write_sheets_xlsx
     if Path(args.file).suffix:
         station_files.output_path(args.file, url=ctx.url, force=args.force)
     else:
         station_files.output_folder(args.file, [CSV_NAMES[k] for k in kinds], url=ctx.url, force=args.force)
-    counts = export_archive(ctx.db(), ctx.actor(), args.file, kinds)
+    counts = export_archive(ctx.db(), ctx.actor(), args.file, kinds, xlsx=xlsx)
     text = ", ".join(f"{k} {v}" for k, v in counts.items())
     return _done(ctx, {"exported": counts}, _("Exported to {file}: {counts}").format(file=args.file, counts=text))
 

@@ -18,8 +18,10 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QFrame,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
+    QTableView,
     QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
@@ -27,15 +29,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from billing import alarm_log
+from billing import alarm_log, alarm_pages
 from billing.quality_words import describe
 from models import station_time
 from models.automation import ALARM_KINDS
 from resources.i18n import _
 from ui import station_dates, tasks
-from ui.pages.base import Page, fill, make_table
+from ui.item_models.alarm_history import AlarmHistoryModel
+from ui.pages.base import Page, RowsView
 
 WATCH_MS = 10_000
+OPEN_SHOWN = 5000         # open alarms in the tree (grouped by area); the status counts them all
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -155,16 +159,28 @@ class AlarmsPage(Page):
             self.open_status.setText(_("You have no right to view alarms"))
             return
         db, actor = self.session.db, self.session.actor
-        tasks.read(self, lambda: alarm_log.list_alarms(db, actor, open_only=True), on_done=self._show_open)
 
-    def _show_open(self, rows) -> None:
+        def run():
+            rows = alarm_log.list_alarms(db, actor, open_only=True, limit=OPEN_SHOWN)
+            return rows, (len(rows) if len(rows) < OPEN_SHOWN else alarm_pages.count_open(db, actor))
+
+        tasks.read(self, run, on_done=lambda result: self._show_open(*result))
+
+    def _show_open(self, rows, total: int | None = None) -> None:
+        """The tree of the newest OPEN_SHOWN open alarms; the status counts them all (the
+        database's count when there are more: every one is in the history tab)."""
         shown = [(r.id, r.state, r.raised_at, r.title, r.account, r.customer, r.meter, r.link, r.message,
                   r.building) for r in rows]
         if shown != self._open_shown:          # the same alarms again (each visit reloads): keep the tree
             self._open_shown = shown
             self._fill_tree(rows)
         note, self._note = self._note, ""
-        self.open_status.setText("   ".join(t for t in (_("{n} open alarms").format(n=len(rows)), note) if t))
+        if total is not None and total > len(rows):
+            counted = _("{n} open alarms, the newest {shown} shown (all of them are in the history)").format(
+                n=total, shown=len(rows))
+        else:
+            counted = _("{n} open alarms").format(n=len(rows))
+        self.open_status.setText("   ".join(t for t in (counted, note) if t))
         if rows:
             self.last_id = max(self.last_id or 0, max(r.id for r in rows))
 
@@ -248,7 +264,7 @@ class AlarmsPage(Page):
         self.tabs.setCurrentIndex(0)
         self.refresh()
 
-    # --- history
+    # --- history: every alarm, a page at a time (billing/alarm_pages.py, ui/item_models/alarm_history.py)
     def _build_history_tab(self) -> None:
         tab = QWidget()
         v = QVBoxLayout(tab)
@@ -260,31 +276,56 @@ class AlarmsPage(Page):
         self.kind.addItem(_("All kinds"), None)
         for k in ALARM_KINDS:
             self.kind.addItem(_(alarm_log.KIND_TITLES.get(k, k)), k)
+        self.state = QComboBox()
+        self.state.addItem(_("All states"), None)
+        for st in alarm_pages.STATES:
+            self.state.addItem(_state_title(st), st)
         search = QPushButton(_("Search"))
         search.clicked.connect(self.search_history)
         self.history_status = QLabel("")
         bar = QHBoxLayout()
-        for w in (self.since, QLabel("—"), self.until, self.kind, search, self.history_status):
+        for w in (self.since, QLabel("—"), self.until, self.kind, self.state, search, self.history_status):
             bar.addWidget(w)
         bar.addStretch(1)
-        self.history_view, self.history_model = make_table(
+        self.history_model = AlarmHistoryModel(
             [_("Raised"), _("Building"), _("Alarm"), _("State"), _("Account"), _("Customer"), _("Meter"), _("Link"),
-             _("Acknowledged by"), _("Cleared"), _("Message")])
+             _("Acknowledged by"), _("Cleared"), _("Message")], self)
+        self.history_model.opened.connect(self._history_opened)
+        self.history_model.failed.connect(self.history_status.setText)
+        self.history_view = RowsView()
+        self.history_view.setModel(self.history_model)
+        self.history_view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.history_view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+        self.history_view.setAlternatingRowColors(True)
+        self.history_view.verticalHeader().setVisible(False)
+        self.history_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.history_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.history_view.horizontalHeader().setStretchLastSection(True)
+        self.history_view.horizontalHeader().setResizeContentsPrecision(50)
         v.addLayout(bar)
         v.addWidget(self.history_view, 1)
         self.tabs.addTab(tab, _("History"))
 
-    def search_history(self) -> None:
+    def history_filter(self) -> alarm_pages.AlarmFilter:
         since, until = station_dates.bounds(self.since.date(), self.until.date())     # station days
         kind = self.kind.currentData()
-        db, actor = self.session.db, self.session.actor
-        tasks.read(self, lambda: alarm_log.list_alarms(db, actor, since=since, until=until,
-                                                       kinds=[kind] if kind else None),
-                   on_done=self._show_history)
+        return alarm_pages.AlarmFilter(since=since, until=until, kinds=(kind,) if kind else (),
+                                       state=self.state.currentData())
 
-    def _show_history(self, rows) -> None:
-        fill(self.history_model, [[_local(r.raised_at), r.building, r.title, _state_title(r.state), r.account,
-                                   r.customer, r.meter, r.link, r.acked_by, _local(r.cleared_at), message_text(r)]
-                                  for r in rows])
+    def search_history(self) -> None:
+        """Count the matching alarms and read the newest page on a worker; the view reads the
+        pages it paints as it scrolls."""
+        db, actor, chosen = self.session.db, self.session.actor, self.history_filter()
+        self.history_status.setText(_("Searching…"))
+        self.history_model.search(lambda: alarm_pages.open_window(db, actor, chosen),
+                                  lambda window, offset: history_rows(alarm_pages.read_page(db, actor, window, offset)))
+
+    def _history_opened(self, count: int) -> None:
         self.history_view.resizeColumnsToContents()
-        self.history_status.setText(_("{n} alarms").format(n=len(rows)))
+        self.history_status.setText(_("{n} alarms").format(n=count))
+
+
+def history_rows(rows) -> list[tuple[str, ...]]:
+    """The history's cells as text (on the worker that read them)."""
+    return [(_local(r.raised_at), r.building, r.title, _state_title(r.state), r.account, r.customer, r.meter,
+             r.link, r.acked_by, _local(r.cleared_at), message_text(r)) for r in rows]

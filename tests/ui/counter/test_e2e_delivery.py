@@ -1,10 +1,13 @@
 """End to end with a simulated meter: an account in arrears whose meter's relay is open; the
 cashier sells at the counter; the station runtime (station.runtime.StationRuntime,
-started by ui.bridge.RuntimeHost as the GUI does) delivers the relay close through the outbox;
-the simulated relay closes and the card shows "delivered", live through the event bridge."""
+started by ui.bridge.RuntimeHost as the GUI does: in its child process, and in process) delivers
+the relay close through the outbox; the simulated relay closes and the card shows "delivered",
+live through the event bridge. Through the child, the sale's wake() is a command line on the
+child's stdin and the delivery's events come back over its stdout."""
 from __future__ import annotations
 
 import gc
+import os
 from decimal import Decimal
 
 import pytest
@@ -27,6 +30,11 @@ ADDR = "000000000007"
 
 @pytest.fixture(params=["station-prepaid", "meter-prepaid"])
 def mode(request):
+    return request.param
+
+
+@pytest.fixture(params=["child", "in-process"])
+def where(request):
     return request.param
 
 
@@ -56,10 +64,11 @@ def arrears_account(station, sim, mode):
     return db, root, acc
 
 
-def test_sale_closes_the_simulated_relay(qtbot, arrears_account, sim, mode):
+def test_sale_closes_the_simulated_relay(qtbot, arrears_account, sim, mode, where):
     db, root, acc = arrears_account
     session = StationSession(db, root, "T")
-    host = RuntimeHost(session, run_jobs=False, worker_options={"retry_base": 1.0})
+    host = RuntimeHost(session, run_jobs=False, in_process=where == "in-process",
+                       worker_options={"retry_base": 1.0})
     try:
         win = MainWindow(session)
         qtbot.addWidget(win)
@@ -68,7 +77,9 @@ def test_sale_closes_the_simulated_relay(qtbot, arrears_account, sim, mode):
         page.printer.show_preview = False
         gc.collect()                                  # see conftest: no Qt garbage for a worker to collect
         host.start()
-        qtbot.waitUntil(lambda: "runtime" in session.services, timeout=10000)
+        qtbot.waitUntil(lambda: "runtime" in session.services, timeout=15000)
+        if where == "child":                          # the runtime really is another process
+            assert session.services["runtime"].pid not in (None, os.getpid())
         _find(qtbot, page, "陈七", acc.number)
         assert page.card.level == "arrears"
         type_text(qtbot, page.sale.amount, "30")

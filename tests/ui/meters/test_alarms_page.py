@@ -57,7 +57,8 @@ def test_open_grouped_ack_popup_history(qtbot, sqlite_db):
     page.kind.setCurrentIndex(page.kind.findData("arrears"))
     page.search_history()
     qtbot.waitUntil(lambda: page.history_model.rowCount() == 1, timeout=5000)
-    assert page.history_model.item(0, 2).text() == "Arrears" and page.history_model.item(0, 8).text() == "root"
+    assert page.history_model.row_text(0)[2] == "Arrears" and page.history_model.row_text(0)[8] == "root"
+    assert page.history_status.text() == "1 alarms"
     page.watch_timer.stop()
     tasks.wait_idle()
 

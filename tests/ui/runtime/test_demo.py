@@ -23,7 +23,6 @@ from models.archive import Customer, Link, Meter, Reading
 from models.db import Database
 from models.ledger import LedgerEntry, Receipt
 from station.runtime import StationRuntime
-from ui import demo
 from ui.demo import DEMO_OPERATOR, DEMO_PASSWORD, create_demo_station
 
 
@@ -151,20 +150,3 @@ def test_runtime_reads_the_child_as_the_threads(tmp_path):
     assert all(st[4] for n, st in states.items() if n not in lost)      # every other one at its stored reading
     assert any(st[1] == "open" for st in states.values()) and any(st[2] for st in states.values())
 
-
-def test_demo_builds_in_the_first_hour_of_a_month(tmp_path, monkeypatch):
-    """From 00:50 to 01:05 (station time) on the 1st the history's 00:30 reading and its last one
-    both fell in the month's first hour: the postpaid bills were written twice and the build
-    failed on the ledger's unique (account, kind, period) key."""
-    from zoneinfo import ZoneInfo
-
-    monkeypatch.setenv("METERSTATION_DEMO", "1")
-    now = datetime(2026, 12, 1, 0, 52, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
-    db = Database.open(f"sqlite:///{tmp_path / 'demo.db'}", upgrade=True)
-    try:
-        _admin, _meters, counts = demo.build(db, "TEST", 20240901, now=now)
-        with db.read() as s:
-            keys = s.execute(sa.select(LedgerEntry.period_key).where(LedgerEntry.kind == "bill")).scalars().all()
-        assert counts["bills"] == len(keys) == len(set(keys)) and any(k.startswith("2026-11/") for k in keys)
-    finally:
-        db.dispose()

@@ -97,3 +97,30 @@ def test_bulk_history_equals_the_real_calls(built):
     for name in ("ledger_entries", "receipts", "outbox", "tier_cycles", "ledger_daily", "readings", "alarms"):
         assert len(tables_r[name]) > 0, name
     assert len(tables_r["tier_cycles"]) >= 48 * 3       # the tiered flats' monthly cycles
+
+
+@pytest.mark.parametrize("bulk", [True, False], ids=["bulk", "replay"])
+def test_a_demo_started_just_after_midnight_on_the_first_bills_the_month_once(tmp_path, monkeypatch, bulk):
+    """Started between 00:50 and 01:00 station time on the 1st, the history's nightly 00:30
+    reading and its last one (five minutes before now) both fall in the billing hour: the month
+    was billed twice and the build died on the ledger's unique period key (seen on 2026-11-30
+    at 16:52 UTC, 00:52 on 1 December in Shanghai)."""
+    from datetime import date, time as dtime
+
+    from models import station_time
+
+    monkeypatch.setenv("METERSTATION_DEMO", "1")
+    db = Database.open(f"sqlite:///{tmp_path / 'first.db'}", upgrade=True)
+    try:
+        now = station_time.at(date(2026, 12, 1), dtime(0, 55))
+        _admin, _meters, counts = demo.build(db, "TEST", 20240901, now=now, bulk=bulk)
+        check_books(db)
+        from models.ledger import LedgerEntry
+
+        with db.read() as s:
+            keys = s.execute(sa.select(LedgerEntry.period_key).where(LedgerEntry.kind == "bill")).scalars().all()
+        assert counts["bills"] == len(keys) > 0
+        assert any(k.startswith("2026-11/") for k in keys)          # the month just ended is billed once
+        assert len(keys) == len(set(keys))
+    finally:
+        db.dispose()

@@ -1,0 +1,278 @@
+"""The station runtime in a process of its own, started by the window (ui/runtime_process.py),
+so the poller's threads never hold the window's interpreter lock (issue 12).
+
+    meterstation --runtime-child          # frozen: the program itself with a hidden argument
+    python -m app --runtime-child         # from the sources
+
+The parent writes one JSON line of start parameters to the child's stdin (never argv: a
+PostgreSQL / SQL Server URL may hold a password, and `ps` shows argv):
+
+    {"url": ..., "station": ..., "run_jobs": true, "options": {...}, "lang": "zh_CN", "parent": PID}
+
+then one JSON line per command: {"cmd": "wake"}, {"cmd": "read_group", "schedule_id": null},
+{"cmd": "read_now", "meter_id": 7}, {"cmd": "reload"}, {"cmd": "stop"}. End of stdin means the
+parent is gone: the runtime is stopped and the child exits 0 (on Linux the kernel also sends
+SIGTERM when the parent dies, PR_SET_PDEATHSIG).
+
+The child answers on stdout in frames: a 4-byte big-endian length, then a pickled (kind,
+payload): ("started", {"pid", "meters", "links", "runs_jobs"}), ("failed", message) - it could
+not start, the message is the StationError's (translated) text - ("events", [(name, data), ...])
+every FLUSH_SECONDS while there are events, one write per batch, ("reply", {"cmd", "result"}),
+("stopped", None). Nothing else ever reaches stdout: fd 1 is pointed at stderr at start, and
+the child's log lines go to stderr (the parent logs them).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import signal
+import struct
+import sys
+import threading
+from pathlib import Path
+from typing import Any, BinaryIO
+
+log = logging.getLogger(__name__)
+
+CHILD_FLAG = "--runtime-child"
+HEADER = struct.Struct(">I")
+FLUSH_SECONDS = 0.1
+COMMANDS = ("wake", "read_group", "read_now", "reload", "stop")
+EXIT_FAILED = 3              # could not start (the "failed" frame says why)
+
+
+# --- the pipe's two formats (both sides) -----------------------------------------------------
+def encode_frame(kind: str, payload: Any) -> bytes:
+    data = pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
+    return HEADER.pack(len(data)) + data
+
+
+def read_frame(stream: BinaryIO) -> tuple[str, Any] | None:
+    """The next frame, or None at end of stream (a frame cut short is the end too)."""
+    head = stream.read(HEADER.size)
+    if len(head) < HEADER.size:
+        return None
+    (size,) = HEADER.unpack(head)
+    data = stream.read(size)
+    if len(data) < size:
+        return None
+    kind, payload = pickle.loads(data)      # noqa: S301 - our own child, over its own pipe
+    return kind, payload
+
+
+def command_line(cmd: str, **args: Any) -> bytes:
+    if cmd not in COMMANDS:
+        raise ValueError(f"unknown runtime command {cmd!r}")
+    return (json.dumps({"cmd": cmd, **args}) + "\n").encode()
+
+
+def child_command() -> tuple[list[str], dict[str, str]]:
+    """How to start the child: the same entry point as this program (frozen: the executable with
+    the hidden argument; from the sources: `python -m app`, with the sources' folder on the path)."""
+    env = dict(os.environ)
+    if getattr(sys, "frozen", False):
+        return [sys.executable, CHILD_FLAG], env
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+    return [sys.executable, "-m", "app", CHILD_FLAG], env
+
+
+# --- the child --------------------------------------------------------------------------------
+class _Stop(BaseException):
+    """SIGTERM (the parent died, or was asked to end us): leave the command loop."""
+
+
+class Pump:
+    """Collects the runtime's events (any thread) and writes them as one frame per FLUSH_SECONDS;
+    every frame goes out under one lock, so frames never interleave."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._pending: list[tuple[str, dict]] = []
+        self._stop = threading.Event()
+        self.broken = False
+        self._thread = threading.Thread(target=self._run, name="runtime-child-pump", daemon=True)
+
+    def listen(self, event) -> None:
+        with self._lock:
+            self._pending.append((event.name, event.data))
+
+    def send(self, kind: str, payload: Any) -> None:
+        try:
+            frame = encode_frame(kind, payload)
+        except Exception:  # noqa: BLE001 - one event that does not pickle must not cost the batch
+            if kind != "events":
+                raise
+            log.exception("an event batch did not pickle; sending its events one by one")
+            for item in payload:
+                try:
+                    pickle.dumps(item)
+                except Exception:  # noqa: BLE001
+                    log.error("event %s dropped: its data does not pickle", item[0])
+                    continue
+                self.send(kind, [item])
+            return
+        with self._write_lock:
+            if self.broken:
+                return
+            try:
+                self.out.write(frame)
+                self.out.flush()
+            except (BrokenPipeError, OSError, ValueError):
+                self.broken = True                       # the parent is gone; stdin ends too
+                log.warning("the window's pipe is closed")
+
+    def flush(self) -> None:
+        with self._lock:
+            batch, self._pending = self._pending, []
+        if batch:
+            self.send("events", batch)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(FLUSH_SECONDS):
+            self.flush()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        self.flush()
+
+
+def _claim_stdout() -> BinaryIO:
+    """The protocol's stream: a private copy of fd 1; fd 1 and sys.stdout then go to stderr, so a
+    stray print anywhere in the station can never corrupt a frame."""
+    fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return os.fdopen(fd, "wb")
+
+
+def _configure_logging() -> None:
+    root = logging.getLogger()
+    if sys.stderr is not None:
+        h = logging.StreamHandler(sys.stderr)
+        h.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(h)
+    root.setLevel(logging.WARNING)
+
+
+def _die_with_parent(parent: int | None) -> None:
+    """SIGTERM from the kernel when the parent dies (Linux), and a parent already gone: exit."""
+    def stop(_sig, _frame) -> None:
+        raise _Stop
+
+    signal.signal(signal.SIGTERM, stop)
+    if hasattr(signal, "SIGINT"):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)     # Ctrl-C in the terminal: the window decides
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            pr_set_pdeathsig = 1
+            libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+        except (OSError, AttributeError):
+            log.warning("PR_SET_PDEATHSIG not available; the child ends at the end of its stdin")
+    if parent is not None and hasattr(os, "getppid") and os.getppid() != parent:
+        raise _Stop                                       # the parent died before prctl
+
+
+def _handle(rt, pump: Pump, cmd: dict) -> None:
+    name = cmd.get("cmd")
+    if name == "wake":
+        rt.wake()
+    elif name == "read_group":
+        n = rt.read_group(cmd.get("schedule_id"))
+        pump.send("reply", {"cmd": name, "result": n})
+    elif name == "read_now":
+        pump.send("reply", {"cmd": name, "result": rt.read_now(int(cmd["meter_id"]))})
+    elif name == "reload":
+        rt.reload()
+    else:
+        log.error("unknown command from the window: %r", name)
+
+
+def _runtime_options(options: dict) -> dict:
+    out = dict(options)
+    if out.get("link_names") is not None:
+        out["link_names"] = set(out["link_names"])
+    if out.get("quantities") is not None:
+        out["quantities"] = tuple(out["quantities"])
+    return out
+
+
+def main(stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> int:
+    inp = stdin or sys.stdin.buffer
+    out = stdout or _claim_stdout()
+    _configure_logging()
+    pump = Pump(out)
+    db = rt = None
+    try:
+        line = inp.readline()
+        if not line:
+            return 0                                       # the parent went before saying anything
+        params = json.loads(line)
+        _die_with_parent(params.get("parent"))
+        from resources import i18n
+
+        if params.get("lang") in i18n.LANGS:
+            i18n.set_language(params["lang"])
+        from comms import events as ev
+        from models.db import Database
+        from models.errors import StationError
+        from station.runtime import StationRuntime
+
+        bus = ev.EventBus()
+        bus.subscribe(pump.listen)
+        try:
+            db = Database.open(params["url"])
+            rt = StationRuntime(db, station=params["station"], events=bus, run_jobs=bool(params.get("run_jobs", True)),
+                                **_runtime_options(params.get("options") or {}))
+            rt.start()
+        except StationError as e:
+            log.error("the station runtime did not start: %s", e)
+            pump.send("failed", str(e))
+            return EXIT_FAILED
+        except Exception as e:  # noqa: BLE001 - a bug: the traceback to the log, one line to the window
+            log.exception("the station runtime did not start")
+            pump.send("failed", f"{type(e).__name__}: {e}")
+            return EXIT_FAILED
+        pump.send("started", {"pid": os.getpid(), "meters": sum(len(p.meters) for p in rt.plans),
+                              "links": len(rt.plans), "runs_jobs": rt.runs_jobs})
+        pump.start()
+        for raw in iter(inp.readline, b""):
+            try:
+                cmd = json.loads(raw)
+            except ValueError:
+                log.error("a command line that is not JSON: %r", raw[:80])
+                continue
+            if cmd.get("cmd") == "stop":
+                break
+            try:
+                _handle(rt, pump, cmd)
+            except Exception:  # noqa: BLE001 - a failed command must not end the polling
+                log.exception("runtime command %s failed", cmd.get("cmd"))
+        return 0
+    except _Stop:
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)      # stopping now: finish it
+        if rt is not None:
+            try:
+                rt.stop()
+            except Exception:  # noqa: BLE001
+                log.exception("stopping the runtime failed")
+        pump.stop()
+        if rt is not None:
+            pump.send("stopped", None)
+        if db is not None:
+            db.dispose()
+        logging.shutdown()
