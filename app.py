@@ -11,6 +11,10 @@ def main(argv: list[str] | None = None) -> int:
         from station import runtime_child
 
         return runtime_child.main()
+    if argv[:1] == ["--simulator-process"]:     # the demo's simulated meters (comms/simulator/process.py)
+        from comms.simulator.process import serve
+
+        serve()                                 # never returns
     from models import settings
     from resources import i18n
     from ui.cli import parse_args, run

@@ -2,7 +2,7 @@
 
     demo = create_demo_station("收费窗口1")     # METERSTATION_DEMO=1, operator demo / demo-admin
     ... Database.open(demo.url) ...
-    demo.stop()                                 # stops the four simulators (also demo.close())
+    demo.stop()                                 # stops the simulators' process (also demo.close())
 
 What it builds (seeded, so every demo looks the same): a site with two buildings, their floors,
 flats and shops; 144 meters on 4 links — 96 DL/T 645-2007 electricity meters, 24 Modbus meters
@@ -18,7 +18,9 @@ entries and tier cycles kept in memory, written with executemany: ui/demo_histor
 real calls one by one, ledger.post, receipts.issue, the outbox, remain as the reference a test
 compares it with), logged as one "demo.history" row; past scheduled jobs are recorded as run.
 The simulators start with each meter's energy at its last stored reading, so the first live poll
-neither jumps nor goes backwards.
+neither jumps nor goes backwards. They run in one child process (comms/simulator/process.py), as
+real meters are not in the station's process: their threads would share the window's interpreter
+lock. simulate="thread" keeps them in this process for tests that reach into a meter.
 """
 from __future__ import annotations
 
@@ -39,10 +41,12 @@ import sqlalchemy as sa
 from access import login as auth
 from access import operators as operator_service
 from archive import service as archive_service
+from comms.simulator.plan import LinkPlan, start_link
+from comms.simulator.process import SimulatorProcess
 from models import station_time
 from models.db import Database
 from ui import demo_cache
-from ui.demo_bulk import add_bulk_meters
+from ui.demo_bulk import add_bulk_meters, bulk_plans
 from ui.demo_history import DAYS, FLAT, PRICES, TIERED, TOU, WATER, DemoMeter, close_accounts, jobs_done, replay
 
 DEMO_OPERATOR = "demo"
@@ -63,12 +67,16 @@ class DemoStation:
     url: str
     operator: str = DEMO_OPERATOR
     password: str = DEMO_PASSWORD
-    simulators: list[Any] = field(default_factory=list)
+    simulators: list[Any] = field(default_factory=list)      # in this process (simulate="thread")
+    process: SimulatorProcess | None = None                   # the child serving them (the default)
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
     def stop(self) -> None:
-        """Stop the simulators (idempotent)."""
+        """Stop the simulators: the child process (ended, waited for) or the threads (idempotent)."""
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
         while self.simulators:
             self.simulators.pop().stop()
 
@@ -81,19 +89,39 @@ class DemoStation:
         self.stop()
 
 
-def create_demo_station(station: str, folder: str | None = None, *, simulate: bool = True,
+def create_demo_station(station: str, folder: str | None = None, *, simulate: bool | str = True,
                         seed: int = 20240901, meters: int = 144) -> DemoStation:
-    """Create and fill the demo database; with simulate=True also start its simulators.
-    meters > 144: the rest are plain meters without accounts on links of 100 (ui/demo_bulk.py)."""
+    """Create and fill the demo database and start its simulated meters: simulate=True or
+    "process" (the default) serves every link from one child process (comms/simulator/process.py,
+    its log `simulators.log` in the folder), "thread" from threads of this process (tests that
+    reach into a meter: demo.simulators[i].bus), False none (the links get placeholder URLs).
+    meters > 144: the rest are plain meters without accounts on links of 100 (ui/demo_bulk.py).
+    A child that cannot start raises one LinkError; nothing is left running then."""
     started, total = time.perf_counter(), meters
+    if simulate not in (True, False, "process", "thread"):
+        raise ValueError(f"simulate={simulate!r}: True, False, 'process' or 'thread'")
     path = Path(folder or tempfile.mkdtemp(prefix="meterstation-demo-"))
     path.mkdir(parents=True, exist_ok=True)
     os.environ["METERSTATION_DEMO"] = "1"
     url = f"sqlite:///{path / 'demo.db'}"
     demo = DemoStation(path, url)
+    if simulate in (True, "process"):
+        # started first: the child's start-up and imports overlap the build below
+        demo.process = SimulatorProcess(log=path / "simulators.log")
+    try:
+        _fill(demo, station, seed, total, simulate)
+    except BaseException:
+        demo.stop()
+        raise
+    demo.seconds = time.perf_counter() - started
+    return demo
+
+
+def _fill(demo: DemoStation, station: str, seed: int, total: int, simulate: bool | str) -> None:
+    path = demo.folder
     k = demo_cache.key(station, seed) if demo_cache.enabled() else ""
     cached = demo_cache.load(k, path / "demo.db") if k else None
-    db = Database.open(url, upgrade=True)
+    db = Database.open(demo.url, upgrade=True)
     _unsynced(db)
     try:
         admin = None
@@ -106,21 +134,23 @@ def create_demo_station(station: str, folder: str | None = None, *, simulate: bo
             if k:
                 db.close_connections()          # a consistent file to copy
                 demo_cache.store(k, path / "demo.db", meters, demo.counts)
-        if not simulate:
-            demo.counts["bulk"] = add_bulk_meters(db, admin, demo, total - len(meters), days=DAYS,
-                                                  simulate=False)
-        else:
-            try:
-                _simulate(db, admin, demo, meters)
-                demo.counts["bulk"] = add_bulk_meters(db, admin, demo, total - len(meters), days=DAYS)
-            except BaseException:
-                demo.stop()
-                raise
+        extra = total - len(meters)
+        plans = link_plans(meters) + bulk_plans(extra)
+        urls: list[str] | None = None
+        if demo.process is not None:
+            urls = demo.process.start(plans)
+        elif simulate == "thread":
+            for plan in plans:
+                demo.simulators.append(start_link(plan, demo=True))
+            urls = [sim.url for sim in demo.simulators]
+        if urls is not None:
+            for (name, _protocol, baud), link_url in zip(LINKS, urls, strict=False):
+                archive_service.update_link(db, admin, name, url=f"{link_url}?baud={baud}")
+        demo.counts["bulk"] = add_bulk_meters(db, admin, extra, days=DAYS,
+                                              urls=urls[len(LINKS):] if urls is not None else None)
     finally:
         db.dispose()
     demo.counts["meters"] = len(meters) + demo.counts.get("bulk", 0)
-    demo.seconds = time.perf_counter() - started
-    return demo
 
 
 def build(db: Database, station: str, seed: int, *, now: datetime | None = None,
@@ -348,20 +378,21 @@ def _sim_spec(m: DemoMeter) -> str:
     return f"dlt645-2007:{m.address}/kw={m.load}/energy={energy}/prepaid={int(prepaid)}{extra}"
 
 
-def _simulate(db: Database, admin, demo: DemoStation, meters: list[DemoMeter]) -> None:
-    from comms.simulator import start_simulator
-
-    for li, (name, _protocol, baud) in enumerate(LINKS):
+def link_plans(meters: list[DemoMeter]) -> list[LinkPlan]:
+    """The demo's four links as simulator plans: each meter at its last stored reading and
+    balance, with the purchase count, keep-power and tripped relay its history left it in; the
+    lost meter silent."""
+    plans = []
+    for li, (_name, _protocol, baud) in enumerate(LINKS):
         group = [m for m in meters if m.link == li]
-        sim = start_simulator(",".join(_sim_spec(m) for m in group), baud=baud, latency=0.03, demo=True)
-        demo.simulators.append(sim)
+        plan = LinkPlan(",".join(_sim_spec(m) for m in group), baud, 0.03)
         for m in group:
-            meter = sim.bus.meter(m.address)
             if m.protocol == "dlt645-2007":
-                meter.purchase_count = m.sales
-                meter.keep_power = m.target == "keep-power"
+                state: dict[str, Any] = {"purchase_count": m.sales, "keep_power": m.target == "keep-power"}
                 if m.tripped_at is not None:
-                    meter.relay_open = meter.command_open = True
+                    state.update(relay_open=True, command_open=True)
+                plan.state[m.address] = state
             if m.target == "lost":
-                sim.bus.set_fault(m.address, "silent")
-        archive_service.update_link(db, admin, name, url=f"{sim.url}?baud={baud}")
+                plan.faults[m.address] = "silent"
+        plans.append(plan)
+    return plans

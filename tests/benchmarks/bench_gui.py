@@ -158,6 +158,39 @@ class GcPauses:
             f"; {len(self._gc.get_objects())} objects tracked, {self._gc.get_freeze_count()} frozen"
 
 
+def _cpu_split() -> str:
+    """Where the CPU went since the start (Linux /proc; nothing elsewhere): the simulator threads
+    in this process (sim-*, sharing the window's interpreter lock), the rest of this process,
+    and its child processes still running (the demo's simulators, the runtime)."""
+    import threading
+    from pathlib import Path
+
+    def ticks(stat: Path) -> tuple[int, int]:            # (parent pid, user + system ticks)
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return int(fields[1]), int(fields[11]) + int(fields[12])
+
+    if not Path("/proc/self/task").is_dir():
+        return "CPU split: no /proc here"
+    hz = os.sysconf("SC_CLK_TCK")
+    sims = [t.native_id for t in threading.enumerate() if t.name.startswith("sim-")]
+    total, sim_ticks = ticks(Path("/proc/self/stat"))[1], 0      # every thread's, ended ones too
+    for tid in sims:
+        try:
+            sim_ticks += ticks(Path(f"/proc/self/task/{tid}/stat"))[1]
+        except OSError:
+            continue
+    children = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent, n = ticks(entry / "stat")
+            except (OSError, IndexError, ValueError):
+                continue
+            children += n if parent == os.getpid() else 0
+    return (f"CPU since the start: simulator threads in this process {len(sims)}, {sim_ticks / hz:.2f} s; "
+            f"the rest of this process {(total - sim_ticks) / hz:.2f} s; child processes {children / hz:.2f} s")
+
+
 def _child_cpu(host) -> float | None:
     """CPU seconds (user + system) of the runtime's child process so far (Linux /proc), or None."""
     pid = host.process.pid if host.process is not None else None
@@ -328,6 +361,7 @@ def main() -> int:
     events = host.bridge.received
     board = window.page("meters").model
     shown = sum(1 for r in board.rows if r.last_read_at is not None and r.comm_state == "online")
+    cpu_split = _cpu_split()
     window.close()
     tasks.wait_idle()
     db.dispose()
@@ -341,6 +375,7 @@ def main() -> int:
     print(f"GUI-thread CPU between probes: longest {probe.longest_cpu * 1000:.0f} ms "
           f"(floor {floor.longest_cpu * 1000:.0f} ms); 99th percentile {probe.cpu_percentile(99) * 1000:.0f} ms "
           f"(the window's own work; the stall beyond it is waiting for a core or the GIL)")
+    print(cpu_split)
     own = cpu_after
     run_cpu = own.user + own.system - cpu_before.user - cpu_before.system
     print(f"CPU: this process {own.user + own.system:.1f} s in all, {run_cpu:.1f} s from the runtime's start "

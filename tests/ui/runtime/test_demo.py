@@ -1,6 +1,9 @@
 """The demo station: what create_demo_station promises (counts, every mode and state, three
 months of readings and sales, the ledger invariant), simulators that answer on every link at
-the stored readings, and a clean stop (the suite's leak check fails on a stray thread)."""
+the stored readings - from a child process by default, not from threads of the station's
+process - and a clean stop (no process left; the suite's leak check fails on a stray thread).
+A runtime's cycle over the demo's meters ends the same with the simulators in the child as with
+them in threads (simulate="thread", kept for tests that reach into a meter)."""
 from __future__ import annotations
 
 import logging
@@ -19,6 +22,7 @@ from models.accounts import Account
 from models.archive import Customer, Link, Meter, Reading
 from models.db import Database
 from models.ledger import LedgerEntry, Receipt
+from station.runtime import StationRuntime
 from ui.demo import DEMO_OPERATOR, DEMO_PASSWORD, create_demo_station
 
 
@@ -83,7 +87,9 @@ def test_demo_station_is_full_and_stops_cleanly(tmp_path, caplog):
     try:
         print(f"\ndemo creation: {demo.seconds:.1f} s, {demo.counts}")
         assert (demo.operator, demo.password) == (DEMO_OPERATOR, DEMO_PASSWORD)
-        assert len(demo.simulators) == 4
+        assert demo.process is not None and demo.process.alive() and len(demo.process.urls) == 4
+        assert demo.simulators == []
+        assert not [t for t in threading.enumerate() if t.name.startswith("sim-")]    # in the child
         db = Database.open(demo.url)
         try:
             _check_contents(db)
@@ -91,6 +97,56 @@ def test_demo_station_is_full_and_stops_cleanly(tmp_path, caplog):
         finally:
             db.dispose()
     finally:
+        child = demo.process
         demo.stop()
-    assert demo.simulators == []
+    assert demo.process is None and child is not None and child.proc.returncode == 0   # ended, reaped
     assert not [t for t in threading.enumerate() if t.name.startswith("sim-")]
+
+
+def _cycle(demo) -> tuple[tuple[int, int, int], dict[str, tuple]]:
+    """One runtime cycle over the demo's meters (reads, settlement, the commands it queues);
+    per meter afterwards: its link and relay state, whether it was read and whether the reading
+    is at (or just above) the last one stored before."""
+    db = Database.open(demo.url)
+    try:
+        with db.read() as s:
+            before = dict(s.execute(sa.select(Reading.meter_id, sa.func.max(Reading.energy_milli))
+                                    .group_by(Reading.meter_id)).all())
+            start = s.scalar(sa.select(sa.func.max(Reading.id)))
+        runtime = StationRuntime(db, station="TEST", run_jobs=False)
+        try:
+            summary = runtime.run_once()
+        finally:
+            runtime.stop()
+        with db.read() as s:
+            read = dict(s.execute(sa.select(Reading.meter_id, sa.func.max(Reading.energy_milli))
+                                  .where(Reading.id > start).group_by(Reading.meter_id)).all())
+            out = {}
+            for m in s.execute(sa.select(Meter)).scalars():
+                new = read.get(m.id)
+                near = new is not None and before[m.id] <= new < before[m.id] + 1000
+                out[m.number] = (m.comm_state, m.relay_state, m.keep_power, new is not None, near)
+    finally:
+        db.dispose()
+    return (summary.meters, summary.ok, summary.failed), out
+
+
+def test_runtime_reads_the_child_as_the_threads(tmp_path):
+    seen = {}
+    for how in ("process", "thread"):
+        demo = create_demo_station("TEST", str(tmp_path / how), simulate=how)
+        try:
+            assert (demo.process is None) == (how == "thread")
+            assert len(demo.simulators) == (4 if how == "thread" else 0)
+            seen[how] = _cycle(demo)
+        finally:
+            demo.stop()
+    (meters, ok, failed), states = seen["process"]
+    assert (meters, ok, failed) == seen["thread"][0]
+    assert {n: (st, seen["thread"][1].get(n)) for n, st in states.items() if st != seen["thread"][1].get(n)} == {}
+    assert (meters, ok, failed) == (144, 143, 1)
+    lost = [n for n, st in states.items() if not st[3]]
+    assert len(lost) == 1 and states[lost[0]][0] != "online"            # the silent meter is still silent
+    assert all(st[4] for n, st in states.items() if n not in lost)      # every other one at its stored reading
+    assert any(st[1] == "open" for st in states.values()) and any(st[2] for st in states.values())
+

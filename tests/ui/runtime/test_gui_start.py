@@ -1,6 +1,7 @@
 """`meterstation --demo`: run_gui opens the main window on the demo station, logged in as the
 demo administrator, says DEMO in the title and the status bar, starts the runtime off the GUI
-thread; closing the window stops the runtime and the simulators (no thread left behind)."""
+thread; closing the window stops the runtime and the simulators' process (no thread left behind,
+no process: ended and reaped)."""
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,7 @@ def test_demo_gui_starts_polls_and_stops(qapp, qtbot):
         if "runtime" in s.services and "Links" in window.comm_status.text():
             seen.update(title=window.windowTitle(), status=window.comm_status.text(),
                         message=window.statusBar().currentMessage(), operator=s.actor.name,
-                        demo=s.services.get("demo"))
+                        demo=s.services.get("demo"), child=s.services["demo"].process)
             window.close()
         else:
             QTimer.singleShot(100, watch)
@@ -41,4 +42,5 @@ def test_demo_gui_starts_polls_and_stops(qapp, qtbot):
     assert code == 0
     assert seen["operator"] == "demo"
     assert "DEMO" in seen["title"] and "DEMO" in seen["status"] and "DEMO" in seen["message"]
-    assert seen["demo"].simulators == []          # stopped with the window
+    assert seen["demo"].simulators == [] and seen["demo"].process is None     # stopped with the window
+    assert seen["child"] is not None and seen["child"].proc.returncode == 0

@@ -64,4 +64,4 @@ def test_window_responsive_while_polling_all_meters(qtbot, tmp_path):
             demo.stop()
         tasks.wait_idle()
         db.dispose()
-    assert "runtime" not in session.services and demo.simulators == []
+    assert "runtime" not in session.services and demo.simulators == [] and demo.process is None
