@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -157,14 +157,30 @@ def acknowledge(db: Database, actor: Actor, alarm_ids: Iterable[int]) -> int:
 def alarm_rows_query() -> sa.Select[Alarm, str, str, str, str, str]:
     """The alarms with what they name (account, customer, meter, link, building): rows for
     to_row(); the caller adds the where, order and limit."""
-    meter_link = sa.orm.aliased(Link)
-    return (sa.select(Alarm, Account.number, Customer.name, Meter.number,
-                      sa.func.coalesce(Link.name, meter_link.name), Building.name)
-            .outerjoin(Account, Account.id == Alarm.account_id)
+    return _naming(sa.select(Alarm, Account.number, Customer.name, Meter.number,
+                             sa.func.coalesce(Link.name, _METER_LINK.name), Building.name))
+
+
+_METER_LINK = sa.orm.aliased(Link)
+_Q = TypeVar("_Q", bound="sa.Select[*tuple[Any, ...]]")   # any select
+# alarm_rows_query's columns without the ORM object: a plain row per alarm, for streams (exports)
+_COLUMNS = (Alarm.id, Alarm.kind, Alarm.state, Alarm.raised_at, Alarm.message, Account.number, Customer.name,
+            Meter.number, sa.func.coalesce(Link.name, _METER_LINK.name), Building.name, Alarm.acked_by,
+            Alarm.acked_at, Alarm.cleared_at, Alarm.details)
+
+
+def alarm_columns_query() -> sa.Select[*tuple[Any, ...]]:
+    """alarm_rows_query() as plain columns (rows for column_row()): no ORM object per alarm, so
+    it runs on a Core connection's cursor (yield_per) - the report's export of every alarm."""
+    return _naming(sa.select(*_COLUMNS))
+
+
+def _naming(q: _Q) -> _Q:
+    return (q.outerjoin(Account, Account.id == Alarm.account_id)
             .outerjoin(Customer, Customer.id == Account.customer_id)
             .outerjoin(Meter, Meter.id == Alarm.meter_id)
             .outerjoin(Link, Link.id == Alarm.link_id)
-            .outerjoin(meter_link, meter_link.id == Meter.link_id)
+            .outerjoin(_METER_LINK, _METER_LINK.id == Meter.link_id)
             .outerjoin(Building, Building.id == Alarm.building_id))
 
 
@@ -173,6 +189,14 @@ def to_row(a: Alarm, acc: str | None, cust: str | None, met: str | None, link: s
     return AlarmRow(a.id, a.kind, _(KIND_TITLES.get(a.kind, a.kind)), a.state, a.raised_at, a.message,
                     acc or "", cust or "", met or "", link or "", bld or "", a.acked_by, a.acked_at,
                     a.cleared_at, json.loads(a.details or "{}"))
+
+
+def column_row(i: int, kind: str, state: str, raised_at: datetime, message: str, acc: str | None,
+               cust: str | None, met: str | None, link: str | None, bld: str | None, acked_by: str,
+               acked_at: datetime | None, cleared_at: datetime | None, details: str | None) -> AlarmRow:
+    """to_row() of an alarm_columns_query() row."""
+    return AlarmRow(i, kind, _(KIND_TITLES.get(kind, kind)), state, raised_at, message, acc or "", cust or "",
+                    met or "", link or "", bld or "", acked_by, acked_at, cleared_at, json.loads(details or "{}"))
 
 
 def alarm_filters(visible: Iterable[int] | None, *, open_only: bool = False, since: datetime | None = None,

@@ -39,6 +39,7 @@ from billing.reports import (
 from billing.reports import (
     takings as reports,
 )
+from billing.reports.shown import Shown
 from billing.sales import METHODS
 from models.db import Database
 from models.rights import Actor
@@ -226,7 +227,8 @@ REPORTS: dict[str, ReportSpec] = {s.key: s for s in [
     ReportSpec("line_loss", N_("Line loss"), (),
                lambda db, a, b, g, actor: report_consumption.line_loss(db, a, b, actor=actor), _loss_cols, (0, 6)),
     ReportSpec("alarms", N_("Alarm history"), (),
-               lambda db, a, b, g, actor: report_comms.alarm_history(db, a, b, actor=actor), _alarm_cols),
+               lambda db, a, b, g, actor: report_comms.alarm_history(db, a, b, actor=actor), _alarm_cols,
+               stream=lambda s, a, b, g, actor: report_comms.iter_alarm_history(s, a, b, actor=actor)),
     ReportSpec("lost", N_("Lost meters and links"), (),
                lambda db, a, b, g, actor: report_comms.lost(db, actor=actor), _lost_cols, dated=False),
     ReportSpec("read_success", N_("Read success"), ("link", "meter"),
@@ -256,7 +258,11 @@ def export_xlsx(path: str | os.PathLike[str], key: str, rows: Iterable[Any], sta
                 company: str = "") -> int:
     """Write a report's rows to .xlsx (Chinese headers in zh_CN, number formats, totals, frozen header);
     `company` (setting company.name) heads the sheet when given. `rows` may be a stream (a cursor):
-    it is written as it comes."""
+    it is written as it comes. Rows a screen showed that are not all the report's (a cut Shown:
+    the first 100,000 alarms) are not what is written: every row is, from the database's cursor."""
+    if isinstance(rows, Shown) and rows.cut:
+        with rows.every_row() as every:
+            return export_xlsx(path, key, every, start, end, group, progress, title, company=company)
     from printing.excel import Column, write_table_xlsx
 
     spec = REPORTS[key]
@@ -295,6 +301,8 @@ def report_summary(key: str, rows: Sequence[Any]) -> list[str]:
     """Totals in words under a report's header (sales records: count and sum per kind)."""
     if key == "sale_records":
         return report_records.totals_lines(report_records.record_totals(list(rows)))
+    if isinstance(rows, Shown):
+        return rows.note()              # "Showing the first N of M rows" when they are not all
     return []
 
 

@@ -1,6 +1,9 @@
 """Reports on the field: alarm history, lost meters and links, read success per link and meter.
 
-Alarm history is the alarm log (billing/alarm_log.list_alarms) raised on local days start..end.
+Alarm history is the alarm log (billing/alarm_log.py) raised on local days start..end, oldest
+first, every one of them: the screen holds the first SHOWN (100,000) and says how many there are
+when there are more (billing/reports/shown.py); the export streams them all from the cursor
+(iter_alarm_history), however many. (It used to stop at 100,000 without a word.)
 
 Lost meters and links is the state *now* (the date range is not used): links whose state is
 ``lost``, then meters whose comm_state is ``lost`` (since Meter.lost_since, set by the poll store
@@ -15,20 +18,25 @@ the readings stored in the period and the last good read.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
-from billing.alarm_log import AlarmRow, list_alarms
+from billing.alarm_log import AlarmRow, alarm_columns_query, alarm_filters, column_row
+from billing.reports.shown import Shown
 from billing.reports.takings import check_range
 from models.archive import Floor, Link, Meter, MeterReadDay, Reading, Room
 from models.areas import Building
 from models.automation import Alarm
 from models.db import Database
 from models.rights import Actor
+
+SHOWN = 100_000             # alarms the report's screen holds at most
 
 
 @dataclass(frozen=True)
@@ -59,18 +67,42 @@ class ReadSuccessRow:
     successes: int = 0        # reads that came back
 
 
-def alarm_history(db: Database, start: date, end: date, *, actor: Actor | None = None,
-                  limit: int = 100_000) -> list[AlarmRow]:
+def _alarm_where(s: Session, start: date, end: date, actor: Actor | None) -> list[sa.ColumnElement[bool]]:
+    """The alarms raised on local days start..end in the actor's buildings, at or below the newest
+    now: a count and the rows read after it (the export of a Shown) agree, as alarm_pages' Window."""
     lo, hi = check_range(start, end, actor)
-    rows = list_alarms(db, actor, since=lo, until=hi, limit=limit)
     visible = None if actor is None else actor.visible_buildings()
-    if visible is not None:
-        with db.read() as s:
-            ids = {r.id for r in rows}
-            allowed = {i for (i,) in s.execute(sa.select(Alarm.id).where(
-                Alarm.building_id.in_(sorted(visible) or [-1])))} & ids
-        rows = [r for r in rows if r.id in allowed]
-    return list(reversed(rows))            # oldest first, like every other report
+    top_id = s.scalar(sa.select(sa.func.max(Alarm.id))) or 0
+    return [*alarm_filters(visible, since=lo, until=hi), Alarm.id <= top_id]
+
+
+def _stream_alarms(s: Session, where: list[sa.ColumnElement[bool]], batch: int) -> Iterator[AlarmRow]:
+    q = alarm_columns_query().where(*where).order_by(Alarm.id)
+    with s.connection().execute(q, execution_options={"yield_per": batch}) as result:
+        for row in result:
+            yield column_row(*row)
+
+
+def iter_alarm_history(s: Session, start: date, end: date, *, actor: Actor | None = None,
+                       batch: int = 2000) -> Iterator[AlarmRow]:
+    """Every alarm of the history, oldest first, as a stream inside the caller's read transaction
+    (exports): rows from the cursor `batch` at a time, a server-side cursor on PostgreSQL."""
+    return _stream_alarms(s, _alarm_where(s, start, end, actor), batch)
+
+
+def alarm_history(db: Database, start: date, end: date, *, actor: Actor | None = None,
+                  limit: int | None = None) -> Shown[AlarmRow]:
+    """The alarms raised on local days start..end, oldest first: at most `limit` (SHOWN) of them,
+    with the true count when there are more (Shown.cut; its export writes them all)."""
+    limit = SHOWN if limit is None else limit
+    with db.read() as s:
+        where = _alarm_where(s, start, end, actor)
+        q = alarm_columns_query().where(*where).order_by(Alarm.id).limit(limit)
+        rows = [column_row(*row) for row in s.execute(q)]
+        total = len(rows)
+        if total >= limit:
+            total = s.scalar(sa.select(sa.func.count()).select_from(Alarm).where(*where)) or 0
+    return Shown(rows, total, db, lambda session: _stream_alarms(session, where, 2000))
 
 
 def lost(db: Database, *, actor: Actor | None = None) -> list[LostRow]:

@@ -17,6 +17,7 @@ from datetime import date, datetime
 
 from billing.reports.catalog import REPORTS, export_streamed, export_title, export_xlsx
 from billing.reports.records import RecordFilter, RecordTally, record_totals, totals_lines
+from billing.reports.shown import Shown
 from models import station_files, station_time
 from resources.i18n import _
 from ui.cli.context import CliContext
@@ -116,10 +117,12 @@ def run(ctx: CliContext, args) -> int:
     cols = spec.cols(group)
     totals = record_totals(rows) if spec.filtered else None
     table = spec.table(rows, group)
+    cut = isinstance(rows, Shown) and rows.cut       # the first rows only: said, never passed off as all
     if ctx.json:
         heads = [_(c.header) for c in cols]
         ctx.emit({"report": args.name, "from": args.start, "to": args.end, "group": group, "columns": heads,
-                  "rows": [[None if v is None else _text(v) for v in r] for r in table], **_totals_json(totals)})
+                  "rows": [[None if v is None else _text(v) for v in r] for r in table], **_totals_json(totals),
+                  **({"total_rows": rows.total} if cut else {})})
         return 0
     ctx.say("\t".join(_(c.header) for c in cols))
     for r in table:
@@ -127,6 +130,9 @@ def run(ctx: CliContext, args) -> int:
     if totals is not None:
         for line in totals_lines(totals):
             ctx.say(line)
+    if cut:
+        for line in rows.note():
+            print(line, file=sys.stderr)
     return 0
 
 
