@@ -1,0 +1,67 @@
+"""The runtime child restarted after kill -9, with real child processes and a real simulator (the
+fixtures of test_runtime_process.py): the window shows no stale "online" while polling is down
+and the new child says every state again."""
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+import sqlalchemy as sa
+
+from archive import service as svc
+from models.archive import Meter
+from tests.ui.runtime import test_runtime_process as rp
+from ui import tasks
+from ui.bridge import RuntimeHost
+
+ADDRS = rp.ADDRS
+sim, station = rp.sim, rp.station                   # the fixtures
+
+GHOST = "000000000099"                 # no such meter on the simulated bus: it never answers
+
+
+@pytest.fixture
+def with_ghost(station):
+    """A fourth meter on the bus that never answers, lost in the archive from an earlier run."""
+    root = station.actor
+    svc.add_meter(station.db, root, "E9", address=GHOST, link="bus1", protocol="dlt645-2007", kind="electricity")
+    with station.db.write() as s:
+        s.execute(sa.update(Meter).where(Meter.number == "E9").values(comm_state="lost"))
+        ghost = s.execute(sa.select(Meter.id).where(Meter.number == "E9")).scalar_one()
+    return ghost
+
+
+def test_after_a_restart_no_state_is_shown_as_fresh_until_the_new_child_says_it(qtbot, station, with_ghost):
+    from ui.main_window import MainWindow
+
+    ghost = with_ghost
+    host = RuntimeHost(station, run_jobs=False)
+    bridge = host.bridge
+    statuses: list[dict] = []
+    bridge.status_changed.connect(statuses.append)
+    try:
+        window = MainWindow(station)
+        qtbot.addWidget(window)
+        host.start()
+        online = lambda: [m for m, st in bridge.meters.items() if st == "online"]  # noqa: E731
+        qtbot.waitUntil(lambda: len(online()) == len(ADDRS) and bridge.meters.get(ghost) == "lost", timeout=30_000)
+        first = station.services["runtime"].pid
+        os.kill(first, signal.SIGKILL)
+        qtbot.waitUntil(lambda: "runtime" not in station.services, timeout=10_000)     # the death is seen
+        # nobody watches the meters now: nothing is shown online (or lost) as if it were fresh
+        assert set(bridge.meters.values()) == {"unknown"} and set(bridge.links.values()) == {"unknown"}
+        st = statuses[-1]
+        assert (st["meters_online"], st["meters_lost"], st["meters_unknown"], st["polling"]) == (0, 0, 4, False)
+        assert window.comm_status.text().startswith("Meters: not polling"), window.comm_status.text()
+        qtbot.waitUntil(lambda: "runtime" in station.services and station.services["runtime"].pid != first,
+                        timeout=20_000)
+        # the new child says every state again as it reads: the three that answer online, the
+        # one the archive had lost (and still silent) lost - none stays "unknown"
+        qtbot.waitUntil(lambda: len(online()) == len(ADDRS) and bridge.meters.get(ghost) == "lost", timeout=30_000)
+        assert bridge.links == {next(iter(bridge.links)): "online"}
+        assert statuses[-1]["polling"] and statuses[-1]["meters_unknown"] == 0
+        assert "not polling" not in window.comm_status.text()
+    finally:
+        host.stop()
+        tasks.wait_idle()
