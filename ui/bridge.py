@@ -27,6 +27,7 @@ flood of readings costs the event loop one short slot call per 200 ms, never one
     runtime_ready(object)      the runtime once it polls: the StationRuntime (in process) or the
                                child process's RuntimeProxy (ui/runtime_process.py), again after
                                each restart of the child
+    runtime_lost(str)          the child ended unasked (the status bar's translated line)
 
 When the runtime's child ends unasked, every meter and link state the bridge holds becomes
 "unknown" (mark_unknown): nobody watches them any more, and an operator must not read "online"
@@ -67,6 +68,7 @@ class EventBridge(QObject):
     status_changed = Signal(object)
     alarm_raised = Signal(object)
     runtime_ready = Signal(object)
+    runtime_lost = Signal(str)
 
     def __init__(self, bus: ev.EventBus, db: Database | None = None, *, flush_ms: int = 200,
                  alarm_ms: int = 3000, parent: QObject | None = None) -> None:
@@ -307,6 +309,7 @@ class RuntimeHost:
         self.session.services.pop("runtime", None)
         self.bridge.mark_unknown()               # nobody watches the meters now: no stale "online"
         tasks.report_background(text)            # the window's status bar (never a modal box)
+        self.bridge.runtime_lost.emit(text)      # the window replaces the line once a child polls again
 
     def _build(self):
         from station.runtime import StationRuntime

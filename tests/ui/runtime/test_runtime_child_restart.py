@@ -1,6 +1,7 @@
 """The runtime child restarted after kill -9, with real child processes and a real simulator (the
 fixtures of test_runtime_process.py): the window shows no stale "online" while polling is down
-and the new child says every state again."""
+and the new child says every state again; the status bar's failure line is replaced once the
+new child polls."""
 from __future__ import annotations
 
 import os
@@ -62,6 +63,35 @@ def test_after_a_restart_no_state_is_shown_as_fresh_until_the_new_child_says_it(
         assert bridge.links == {next(iter(bridge.links)): "online"}
         assert statuses[-1]["polling"] and statuses[-1]["meters_unknown"] == 0
         assert "not polling" not in window.comm_status.text()
+    finally:
+        host.stop()
+        tasks.wait_idle()
+
+
+def test_the_failure_line_is_replaced_once_the_new_child_polls(qtbot, station):
+    from ui.main_window import MainWindow
+
+    host = RuntimeHost(station, run_jobs=False)
+    try:
+        window = MainWindow(station)
+        qtbot.addWidget(window)
+        host.start()
+        qtbot.waitUntil(lambda: "runtime" in station.services, timeout=20_000)
+        first = station.services["runtime"].pid
+        os.kill(first, signal.SIGKILL)
+        qtbot.waitUntil(lambda: "stopped unexpectedly" in window.problem.text(), timeout=10_000)
+        assert "#b00020" in window.problem.styleSheet()
+        qtbot.waitUntil(lambda: "runtime" in station.services and station.services["runtime"].pid != first,
+                        timeout=20_000)
+        assert window.problem.text() == "Background: meter polling is running again"
+        assert "#b00020" not in window.problem.styleSheet() and window.problem.toolTip() == ""
+        # a failure of something else, shown after the child's, is not wiped by the next restart
+        os.kill(station.services["runtime"].pid, signal.SIGKILL)
+        qtbot.waitUntil(lambda: "stopped unexpectedly" in window.problem.text(), timeout=10_000)
+        tasks.report_background("the printer is out of paper")
+        second = host.process.starts
+        qtbot.waitUntil(lambda: host.process.starts > second and "runtime" in station.services, timeout=20_000)
+        assert "out of paper" in window.problem.text()
     finally:
         host.stop()
         tasks.wait_idle()
