@@ -178,13 +178,12 @@ class MainWindow(QMainWindow):
         text = _("Links {online}/{total} online, {lost} lost   Meters {m_online} online, {m_lost} lost").format(
             online=st["links_online"], total=st["links_total"], lost=st["links_lost"],
             m_online=st["meters_online"], m_lost=st["meters_lost"])
-        unknown = st.get("meters_unknown", 0)
-        if unknown:
-            text += "   " + _("{count} not read since polling (re)started").format(count=unknown)
+        if not st.get("polling", True):              # every state unknown: no counts to give
+            text = _("Meters: not polling")
+        elif st.get("meters_unknown"):
+            text += "   " + _("{count} not read yet").format(count=st["meters_unknown"])
         if st.get("last_reading"):
             text += "   " + _("last reading {time}").format(time=st["last_reading"])
-        if not st.get("polling", True):
-            text = _("Meters: not polling") + "   " + text
         if self.session.demo:
             text = _("DEMO") + "   " + text
         self.comm_status.setText(text)
