@@ -14,7 +14,9 @@ the same events as from an in-process runtime. The child's stderr lines go to th
 the child ends without being asked (a crash, kill -9) the supervisor says so on the status bar,
 logs it and starts it again after 1, 2, 4 ... 60 s (back to 1 s after a child polled a minute).
 Commands (wake, read_group, read_now) go through a queue to a writer thread: the GUI thread
-never waits on the pipe, and a broken pipe is logged, not raised.
+never waits on the pipe, and a broken pipe is logged, not raised. read_group and read_now carry
+an id; the child's reply (or a refusal: not running, ended before it answered) reaches the
+caller's on_done on the GUI thread, exactly once.
 
 The supervisor thread both starts the children and outlives them: on Linux the child asks for
 SIGTERM when the thread that started it ends (PR_SET_PDEATHSIG is per thread, not per process),
