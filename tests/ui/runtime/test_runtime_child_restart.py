@@ -33,7 +33,12 @@ def with_ghost(station):
     return ghost
 
 
-def test_after_a_restart_no_state_is_shown_as_fresh_until_the_new_child_says_it(qtbot, station, with_ghost):
+def test_after_a_restart_no_state_is_shown_as_fresh_until_the_new_child_says_it(qtbot, monkeypatch, station,
+                                                                                 with_ghost):
+    from ui.runtime_process import RuntimeProcess
+
+    # the restart waits 3 s, not 1: what is asserted between the death and the restart is not a race
+    monkeypatch.setitem(RuntimeProcess.__init__.__kwdefaults__, "backoff_first", 3.0)
     from ui.main_window import MainWindow
 
     ghost = with_ghost
