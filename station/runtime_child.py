@@ -9,17 +9,19 @@ PostgreSQL / SQL Server URL may hold a password, and `ps` shows argv):
 
     {"url": ..., "station": ..., "run_jobs": true, "options": {...}, "lang": "zh_CN", "parent": PID}
 
-then one JSON line per command: {"cmd": "wake"}, {"cmd": "read_group", "schedule_id": null},
-{"cmd": "read_now", "meter_id": 7}, {"cmd": "reload"}, {"cmd": "stop"}. End of stdin means the
+then one JSON line per command: {"cmd": "wake"}, {"cmd": "read_group", "schedule_id": null, "id": 1},
+{"cmd": "read_now", "meter_id": 7, "id": 2}, {"cmd": "reload"}, {"cmd": "stop"}. End of stdin means the
 parent is gone: the runtime is stopped and the child exits 0 (on Linux the kernel also sends
 SIGTERM when the parent dies, PR_SET_PDEATHSIG).
 
 The child answers on stdout in frames: a 4-byte big-endian length, then a pickled (kind,
 payload): ("started", {"pid", "meters", "links", "runs_jobs"}), ("failed", message) - it could
 not start, the message is the StationError's (translated) text - ("events", [(name, data), ...])
-every FLUSH_SECONDS while there are events, one write per batch, ("reply", {"cmd", "result"}),
-("stopped", None). Nothing else ever reaches stdout: fd 1 is pointed at stderr at start, and
-the child's log lines go to stderr (the parent logs them).
+every FLUSH_SECONDS while there are events, one write per batch, ("reply", {"cmd", "id", "result"})
+or ("reply", {"cmd", "id", "error"}) - a translated line - to read_group / read_now, ("stopped",
+None). Nothing else ever reaches stdout: fd 1 is pointed at stderr at start, and the child's log
+lines go to stderr (the parent logs them). The streams are fds 0, 1 and 2 (the window's pipes),
+never sys.stdin / sys.stdout: the frozen windowed program may have those None.
 """
 from __future__ import annotations
 
@@ -146,13 +148,33 @@ class Pump:
         self.flush()
 
 
-def _claim_stdout() -> BinaryIO:
-    """The protocol's stream: a private copy of fd 1; fd 1 and sys.stdout then go to stderr, so a
-    stray print anywhere in the station can never corrupt a frame."""
-    fd = os.dup(1)
-    os.dup2(2, 1)
+def _fd_ok(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+        return True
+    except OSError:
+        return False
+
+
+def _claim_stdio() -> tuple[BinaryIO, BinaryIO]:
+    """The protocol's two streams, from the file descriptors the window's pipes are on (0 and 1),
+    never from sys.stdin / sys.stdout: the frozen windowed program (Windows, console=False) may
+    have them None even though the pipes are there, as pythonw does. Our copy of fd 1 is
+    private; fd 1 and sys.stdout then go to stderr (or nowhere), so a stray print anywhere in the
+    station can never corrupt a frame. sys.stderr is made from fd 2 when it is None, so the
+    child's log still reaches the window's log."""
+    inp = os.fdopen(os.dup(0), "rb")
+    out = os.fdopen(os.dup(1), "wb")
+    if _fd_ok(2):
+        os.dup2(2, 1)
+        if sys.stderr is None:
+            sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+    else:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.close(null)
     sys.stdout = sys.stderr
-    return os.fdopen(fd, "wb")
+    return inp, out
 
 
 def _configure_logging() -> None:
@@ -186,18 +208,32 @@ def _die_with_parent(parent: int | None) -> None:
 
 
 def _handle(rt, pump: Pump, cmd: dict) -> None:
+    """One command; read_group and read_now answer with a "reply" frame that carries the
+    command's "id" back (the window's waiting caller), and "error" (one translated line) instead
+    of "result" when the runtime refused or failed."""
     name = cmd.get("cmd")
-    if name == "wake":
-        rt.wake()
-    elif name == "read_group":
-        n = rt.read_group(cmd.get("schedule_id"))
-        pump.send("reply", {"cmd": name, "result": n})
-    elif name == "read_now":
-        pump.send("reply", {"cmd": name, "result": rt.read_now(int(cmd["meter_id"]))})
-    elif name == "reload":
-        rt.reload()
-    else:
+    if name in ("wake", "reload"):
+        getattr(rt, name)()
+        return
+    if name not in ("read_group", "read_now"):
         log.error("unknown command from the window: %r", name)
+        return
+    reply: dict[str, Any] = {"cmd": name, "id": cmd.get("id")}
+    try:
+        if name == "read_group":
+            reply["result"] = rt.read_group(cmd.get("schedule_id"))
+        else:
+            reply["result"] = rt.read_now(int(cmd["meter_id"]))
+    except Exception as e:  # noqa: BLE001 - said to the window; a failed command must not end the polling
+        from models.errors import StationError
+        from resources.i18n import _
+
+        if isinstance(e, StationError):
+            reply["error"] = str(e)
+        else:
+            log.exception("runtime command %s failed", name)
+            reply["error"] = _("an unexpected fault; the details are in the station's log")
+    pump.send("reply", reply)
 
 
 def _runtime_options(options: dict) -> dict:
@@ -210,8 +246,7 @@ def _runtime_options(options: dict) -> dict:
 
 
 def main(stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> int:
-    inp = stdin or sys.stdin.buffer
-    out = stdout or _claim_stdout()
+    inp, out = (stdin, stdout) if stdin is not None and stdout is not None else _claim_stdio()
     _configure_logging()
     pump = Pump(out)
     db = rt = None

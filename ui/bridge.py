@@ -15,17 +15,25 @@ flood of readings costs the event loop one short slot call per 200 ms, never one
 
     readings(list[dict])       [{"meter_id", "values": {quantity: text}}], batched
     read_failures(list[dict])  [{"meter_id", "error", "link"?}]
-    meter_states(dict)         {meter_id: "online" | "lost"} (last state wins)
-    link_states(dict)          {link_id: "online" | "lost"} (what changed)
+    meter_states(dict)         {meter_id: "online" | "lost" | "unknown"} (last state wins)
+    link_states(dict)          {link_id: "online" | "lost" | "unknown"} (what changed)
     commands(list[dict])       [{"name": "command_done"|"command_failed", item_id, meter_id, ...}]
     cycles(list[dict])         poller cycle summaries
     settled(list[dict])        runtime settlement results (accounts, charged, fen, tripped)
     events(list[Event])        every other event (jobs_run ...)
-    status_changed(dict)       links_total/online/lost, meters_online/lost, last_reading (local time text)
+    status_changed(dict)       links_total/online/lost/unknown, meters_online/lost/unknown, polling,
+                               last_reading (local time text)
     alarm_raised(list)         new billing.alarm_log.AlarmRow rows (polled off-thread every 3 s)
     runtime_ready(object)      the runtime once it polls: the StationRuntime (in process) or the
                                child process's RuntimeProxy (ui/runtime_process.py), again after
                                each restart of the child
+    runtime_lost(str)          the child ended unasked (the status bar's translated line)
+
+When the runtime's child ends unasked, every meter and link state the bridge holds becomes
+"unknown" (mark_unknown): nobody watches them any more, and an operator must not read "online"
+as fresh while polling is down or before the new child has read them. The new child's poller
+says each state again as it reads (online on a meter's first good read, lost on its first failed
+read when the archive already had it lost, a link's state on its first exchange).
 """
 from __future__ import annotations
 
@@ -60,6 +68,7 @@ class EventBridge(QObject):
     status_changed = Signal(object)
     alarm_raised = Signal(object)
     runtime_ready = Signal(object)
+    runtime_lost = Signal(str)
 
     def __init__(self, bus: ev.EventBus, db: Database | None = None, *, flush_ms: int = 200,
                  alarm_ms: int = 3000, parent: QObject | None = None) -> None:
@@ -71,6 +80,7 @@ class EventBridge(QObject):
         self.links: dict[int, str] = {}
         self.meters: dict[int, str] = {}
         self.last_reading: datetime | None = None
+        self.polling = True                   # False from a child's unasked end until the next one polls
         self.received = 0                     # events seen (tests, benchmarks)
         self._alarm_after: int | None = None
         self._alarm_busy = False
@@ -146,8 +156,27 @@ class EventBridge(QObject):
         links = Counter(self.links.values())
         meters = Counter(self.meters.values())
         return {"links_total": len(self.links), "links_online": links["online"], "links_lost": links["lost"],
-                "meters_online": meters["online"], "meters_lost": meters["lost"],
+                "links_unknown": links["unknown"], "meters_online": meters["online"], "meters_lost": meters["lost"],
+                "meters_unknown": meters["unknown"], "polling": self.polling,
                 "last_reading": self.last_reading.strftime("%H:%M:%S") if self.last_reading else ""}
+
+    def mark_unknown(self) -> None:
+        """The runtime that watched the states is gone (its child ended): what arrived from it is
+        emitted first, then every meter and link state is "unknown" until a new runtime reads it."""
+        self.flush()
+        self.polling = False
+        self.meters = dict.fromkeys(self.meters, "unknown")
+        self.links = dict.fromkeys(self.links, "unknown")
+        if self.meters:
+            self.meter_states.emit(dict(self.meters))
+        if self.links:
+            self.link_states.emit(dict(self.links))
+        self.status_changed.emit(self.status())
+
+    def mark_polling(self) -> None:
+        """A runtime polls again; the states stay unknown until it has read them."""
+        self.polling = True
+        self.status_changed.emit(self.status())
 
     def _load_states(self) -> tuple[dict[int, str], dict[int, str], int]:
         from models.archive import Link, Meter
@@ -166,9 +195,9 @@ class EventBridge(QObject):
         if self._closed:
             return
         for k, v in links.items():
-            self.links.setdefault(k, v)
+            self.links.setdefault(k, v if self.polling else "unknown")
         for k, v in meters.items():
-            self.meters.setdefault(k, v)
+            self.meters.setdefault(k, v if self.polling else "unknown")
         self._alarm_after = last
         self._alarm_timer.start()
         self.status_changed.emit(self.status())
@@ -269,6 +298,7 @@ class RuntimeHost:
         log.info("the station runtime polls in process %s: %s meters on %s links",
                  info.get("pid"), info.get("meters"), info.get("links"))
         self.session.services["runtime"] = proxy
+        self.bridge.mark_polling()
         self.bridge.runtime_ready.emit(proxy)
 
     def _child_problem(self, text: str) -> None:
@@ -277,7 +307,9 @@ class RuntimeHost:
         self.error = text
         self.runtime = None
         self.session.services.pop("runtime", None)
+        self.bridge.mark_unknown()               # nobody watches the meters now: no stale "online"
         tasks.report_background(text)            # the window's status bar (never a modal box)
+        self.bridge.runtime_lost.emit(text)      # the window replaces the line once a child polls again
 
     def _build(self):
         from station.runtime import StationRuntime

@@ -38,6 +38,8 @@ from ui.session import StationSession
 
 EAGER_AFTER_SHOW = ("alarms",)       # built right after the first paint: they watch from the start
 PAINT_FALLBACK_MS = 1000
+PROBLEM_STYLE = "color: #b00020;"          # a background failure
+RECOVERED_STYLE = "color: #1b5e20;"        # the failure above is over (the runtime polls again)
 
 
 def page_classes() -> list[type[Page]]:
@@ -89,8 +91,9 @@ class MainWindow(QMainWindow):
         self.comm_status.setObjectName("commStatus")
         self.problem = QLabel("")                # background failures: never a modal box
         self.problem.setObjectName("backgroundProblem")
-        self.problem.setStyleSheet("color: #b00020;")
+        self.problem.setStyleSheet(PROBLEM_STYLE)
         self.problems = 0
+        self._runtime_problem: str | None = None   # the status bar's line about the runtime's child
         self._problem_timer = QTimer(self, singleShot=True, interval=60_000, timeout=lambda: self.problem.setText(""))
         self.statusBar().addPermanentWidget(self.problem)
         self.statusBar().addPermanentWidget(self.comm_status)
@@ -99,6 +102,7 @@ class MainWindow(QMainWindow):
         if bridge is not None:
             bridge.status_changed.connect(self.show_comm_status)
             bridge.runtime_ready.connect(self._runtime_ready)
+            bridge.runtime_lost.connect(self._runtime_lost)
         self.nav.setCurrentRow(0)
         self.restore_geometry()
         self._painted = False
@@ -152,7 +156,18 @@ class MainWindow(QMainWindow):
         store.setValue("main/geometry", self.saveGeometry())
         store.sync()
 
+    def _runtime_lost(self, _text: str) -> None:
+        """The runtime's child ended (the line is already shown): remember it, to replace it."""
+        self._runtime_problem = self.problem.text()
+
     def _runtime_ready(self, _runtime) -> None:
+        if self._runtime_problem is not None:
+            if self.problem.text() == self._runtime_problem:       # no newer failure since
+                self.problem.setStyleSheet(RECOVERED_STYLE)
+                self.problem.setText(_("Background: meter polling is running again"))
+                self.problem.setToolTip("")
+                self._problem_timer.start()
+            self._runtime_problem = None
         bridge = self.session.services.get("bridge")
         if bridge is not None and bridge.links:
             self.show_comm_status(bridge.status())
@@ -163,6 +178,10 @@ class MainWindow(QMainWindow):
         text = _("Links {online}/{total} online, {lost} lost   Meters {m_online} online, {m_lost} lost").format(
             online=st["links_online"], total=st["links_total"], lost=st["links_lost"],
             m_online=st["meters_online"], m_lost=st["meters_lost"])
+        if not st.get("polling", True):              # every state unknown: no counts to give
+            text = _("Meters: not polling")
+        elif st.get("meters_unknown"):
+            text += "   " + _("{count} not read yet").format(count=st["meters_unknown"])
         if st.get("last_reading"):
             text += "   " + _("last reading {time}").format(time=st["last_reading"])
         if self.session.demo:
@@ -172,6 +191,7 @@ class MainWindow(QMainWindow):
     def show_background_failure(self, text: str) -> None:
         """A failure the person did not cause (ui.tasks.report_background): in the status bar."""
         self.problems += 1
+        self.problem.setStyleSheet(PROBLEM_STYLE)
         self.problem.setText(_("Background: {text}").format(text=text.splitlines()[0][:120]))
         self.problem.setToolTip(text)
         self._problem_timer.start()

@@ -14,7 +14,9 @@ the same events as from an in-process runtime. The child's stderr lines go to th
 the child ends without being asked (a crash, kill -9) the supervisor says so on the status bar,
 logs it and starts it again after 1, 2, 4 ... 60 s (back to 1 s after a child polled a minute).
 Commands (wake, read_group, read_now) go through a queue to a writer thread: the GUI thread
-never waits on the pipe, and a broken pipe is logged, not raised.
+never waits on the pipe, and a broken pipe is logged, not raised. read_group and read_now carry
+an id; the child's reply (or a refusal: not running, ended before it answered) reaches the
+caller's on_done on the GUI thread, exactly once.
 
 The supervisor thread both starts the children and outlives them: on Linux the child asks for
 SIGTERM when the thread that started it ends (PR_SET_PDEATHSIG is per thread, not per process),
@@ -23,12 +25,14 @@ so a pool thread that may retire must never be the one to call Popen.
 from __future__ import annotations
 
 import collections
+import itertools
 import logging
 import queue
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -63,12 +67,14 @@ class RuntimeProxy:
     def wake(self) -> None:
         self._process.send("wake")
 
-    def read_group(self, schedule_id: int | None) -> None:
-        """Queue a read of a schedule's meters (None: all); the child logs how many it queued."""
-        self._process.send("read_group", schedule_id=schedule_id)
+    def read_group(self, schedule_id: int | None, on_done: Callable[[dict], None] | None = None) -> None:
+        """Queue a read of a schedule's meters (None: all). on_done (GUI thread) gets the child's
+        answer, {"result": how many it queued} or {"error": a translated line} - also when the
+        child is not running or ends before it answers (ui/runtime_commands.py says it)."""
+        self._process.request("read_group", on_done, schedule_id=schedule_id)
 
-    def read_now(self, meter_id: int) -> None:
-        self._process.send("read_now", meter_id=int(meter_id))
+    def read_now(self, meter_id: int, on_done: Callable[[dict], None] | None = None) -> None:
+        self._process.request("read_now", on_done, meter_id=int(meter_id))
 
     def reload(self) -> None:
         self._process.send("reload")
@@ -81,11 +87,18 @@ class _Signals(QObject):
     problem = Signal(str)          # translated line for the status bar
     _started = Signal(object)
     _problem = Signal(str)
+    _answer = Signal(object)       # (callback, reply dict): the callback runs on the GUI thread
 
     def __init__(self) -> None:
         super().__init__()
         self._started.connect(self._on_started)
         self._problem.connect(self._on_problem)
+        self._answer.connect(self._on_answer)
+
+    @Slot(object)
+    def _on_answer(self, item) -> None:
+        callback, reply = item
+        callback(reply)
 
     @Slot(object)
     def _on_started(self, info) -> None:
@@ -107,7 +120,9 @@ class RuntimeProcess:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._proc: subprocess.Popen | None = None
-        self._commands: queue.SimpleQueue = queue.SimpleQueue()
+        self._commands: queue.SimpleQueue = queue.SimpleQueue()      # (line, request id | None)
+        self._waiting: dict[int, Callable[[dict], None]] = {}        # request id -> its caller
+        self._ids = itertools.count(1)
         self._supervisor = threading.Thread(target=self._supervise, name="runtime-child-supervisor", daemon=True)
         self._writer = threading.Thread(target=self._write, name="runtime-child-writer", daemon=True)
         self.starts = 0                   # children started (tests: a restart happened)
@@ -127,22 +142,49 @@ class RuntimeProcess:
 
     # --- any thread: commands ----------------------------------------------------------------
     def send(self, cmd: str, **args: Any) -> None:
-        self._commands.put(rc.command_line(cmd, **args))
+        self._commands.put((rc.command_line(cmd, **args), None))
+
+    def request(self, cmd: str, on_done: Callable[[dict], None] | None, **args: Any) -> None:
+        """A command the child answers: on_done(reply) on the GUI thread, exactly once - the
+        child's reply, or a refusal when the command could not reach a running child or the
+        child ended before it answered."""
+        if on_done is None:
+            self.send(cmd, **args)
+            return
+        rid = next(self._ids)
+        with self._lock:
+            self._waiting[rid] = on_done
+        self._commands.put((rc.command_line(cmd, id=rid, **args), rid))
+
+    def _answer(self, rid: Any, reply: dict) -> None:
+        with self._lock:
+            callback = self._waiting.pop(rid, None) if isinstance(rid, int) else None
+        if callback is not None:
+            self.signals._answer.emit((callback, reply))
+
+    def _fail_waiting(self, text: str) -> None:
+        with self._lock:
+            waiting, self._waiting = self._waiting, {}
+        for callback in waiting.values():
+            self.signals._answer.emit((callback, {"error": text}))
 
     def _write(self) -> None:
         while True:
-            line = self._commands.get()
-            if line is None:
+            item = self._commands.get()
+            if item is None:
                 return
+            line, rid = item
             proc = self._proc
             if proc is None or proc.stdin is None or not self.alive:
                 log.warning("runtime command dropped, the runtime process is not running: %s", line.strip())
+                self._answer(rid, {"error": _("Meter polling is not running; try again when it has restarted")})
                 continue
             try:
                 proc.stdin.write(line)
                 proc.stdin.flush()
             except (BrokenPipeError, OSError, ValueError) as e:
                 log.warning("runtime command not sent (%s): %s", e, line.strip())
+                self._answer(rid, {"error": _("Meter polling is not running; try again when it has restarted")})
 
     # --- the supervisor thread ---------------------------------------------------------------------
     def _spawn(self) -> subprocess.Popen:
@@ -226,10 +268,12 @@ class RuntimeProcess:
                     failure = str(payload)
                 elif kind == "reply":
                     log.debug("runtime process: %s", payload)
+                    self._answer(payload.get("id"), payload)
         except Exception:  # noqa: BLE001 - a broken stream: end this child, the supervisor restarts it
             log.exception("the runtime process's output could not be read; ending it")
             proc.kill()
         self.alive = False
+        self._fail_waiting(_("Meter polling stopped before it answered; try again when it has restarted"))
         errs.join(5)
         return failure, (time.monotonic() - started_at) if started_at is not None else 0.0
 
@@ -268,6 +312,7 @@ class RuntimeProcess:
                 proc.kill()
                 proc.wait()
         self._commands.put(None)
+        self._fail_waiting(_("Meter polling stopped before it answered; try again when it has restarted"))
         for t in (self._supervisor, self._writer):
             if t.is_alive():
                 t.join(timeout)

@@ -127,6 +127,9 @@ class LinkWorker:
         self._thread: threading.Thread | None = None
         self._by_id = {m.meter_id: m for m in plan.meters}
         self._online: set[int] = set()
+        # lost already when this poller started (the archive said so): the first failure says it
+        # once, so a window that marked every state unknown (a new runtime child) hears it again
+        self._unsaid_lost = {m.meter_id for m in plan.meters if m.lost}
         self._configs: dict[tuple[int, bool], tuple[MeterConfig, MeterConfig]] = {}
         # (the meter's own options, lost) -> the options with the link's: one dict for all the
         # meters that share them, not one each
@@ -230,6 +233,9 @@ class LinkWorker:
             self.events.publish(ev.READ_FAILED, meter_id=meter.meter_id, error=str(e))
             if became_lost:
                 self.sink.meter_state(meter, "lost")
+                self.events.publish(ev.METER_STATE, meter_id=meter.meter_id, state="lost")
+            elif self._unsaid_lost and meter.meter_id in self._unsaid_lost and meter.lost:
+                self._unsaid_lost.discard(meter.meter_id)         # the archive knows: an event only
                 self.events.publish(ev.METER_STATE, meter_id=meter.meter_id, state="lost")
             return None, e
         self._link_failures = 0

@@ -222,7 +222,7 @@ def drive_child(argv: list[str], env: dict[str, str], params: dict, cwd) -> tupl
         first = rc.read_frame(child.stdout)
         frames.append(first)
         if first is not None and first[0] == "started":
-            child.stdin.write(rc.command_line("read_group", schedule_id=None))
+            child.stdin.write(rc.command_line("read_group", schedule_id=None, id=7))
             child.stdin.flush()
             deadline = time.monotonic() + 30
             read: set[int] = set()
@@ -258,7 +258,7 @@ def test_the_child_speaks_only_frames(tmp_path, station):
     assert code == 0, err.decode()[-2000:]
     assert kinds[0] == "started" and kinds[-1] == "stopped", kinds
     assert {"reply", "events"} <= set(kinds)
-    assert {"cmd": "read_group", "result": len(ADDRS)} in [f[1] for f in frames if f[0] == "reply"]
+    assert {"cmd": "read_group", "id": 7, "result": len(ADDRS)} in [f[1] for f in frames if f[0] == "reply"]
     readings = {d["meter_id"] for f in frames if f[0] == "events" for name, d in f[1] if name == "reading"}
     assert len(readings) == len(ADDRS)
     # the database gone: one "failed" frame with the station's message, exit 3
