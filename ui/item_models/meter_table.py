@@ -411,8 +411,14 @@ class MeterTableModel(QAbstractTableModel):
             i = self.apply_reading(meter_id, dict(r.get("values") or {}), r.get("at"), signal=False)
             if i is not True and i is not False:
                 changed.add(i)
+        rows, index, pending = self.rows, self._index, self._pending
         for meter_id, state in (states or {}).items():
             if state in ("online", "lost", "unreachable"):
+                known = index.get(int(meter_id))
+                if known is not None and rows[known].comm_state == state:   # e.g. online after its reading:
+                    if pending:                                             # nothing moves (half a batch's
+                        pending.pop(int(meter_id), None)                    # rows were rebuilt for nothing)
+                    continue
                 i = self.update_row(int(meter_id), signal=False, comm_state=state)
                 if i is not True and i is not False:
                     changed.add(i)
