@@ -375,6 +375,9 @@ def main() -> int:
     print(f"GUI-thread CPU between probes: longest {probe.longest_cpu * 1000:.0f} ms "
           f"(floor {floor.longest_cpu * 1000:.0f} ms); 99th percentile {probe.cpu_percentile(99) * 1000:.0f} ms "
           f"(the window's own work; the stall beyond it is waiting for a core or the GIL)")
+    print("GUI-thread CPU slices (between two probes) over 20 / 30 / 50 ms: "
+          + " / ".join(str(sum(1 for c in probe.cpu if c > ms / 1000)) for ms in (20, 30, 50))
+          + f" (floor: {sum(1 for c in floor.cpu if c > 0.02)} over 20 ms)")
     print(cpu_split)
     own = cpu_after
     run_cpu = own.user + own.system - cpu_before.user - cpu_before.system

@@ -138,9 +138,9 @@ class ControlPage(Page):
             self._again = self._again or force
             return
         self._loading = True
-        db, actor = self.session.db, self.session.actor
-        tasks.read(self, lambda: (monitor_rows(db, actor), control.offered_map(db)), on_done=self._loaded,
-                   on_error=self._load_failed)
+        db, actor, model, order = self.session.db, self.session.actor, self.meters, self.meters.sort_order()
+        tasks.read(self, lambda: (model.prepare(monitor_rows(db, actor), order), control.offered_map(db)),
+                   on_done=self._loaded, on_error=self._load_failed)        # sorted off the GUI thread
 
     def _load_failed(self, error: BaseException) -> None:
         self._loading = self._again = False

@@ -225,9 +225,9 @@ class MetersPage(Page):
         started, writes = time.monotonic(), tasks.writes_done()
         self._dirty.clear()
         self._dirty_accounts.clear()
-        db, actor = self.session.db, self.session.actor
-        tasks.read(self, lambda: monitor_rows(db, actor), on_done=lambda rows: self._loaded(rows, started, writes),
-                   on_error=self._failed)
+        db, actor, model, order = self.session.db, self.session.actor, self.model, self.model.sort_order()
+        tasks.read(self, lambda: model.prepare(monitor_rows(db, actor), order),      # sorted off the GUI thread
+                   on_done=lambda rows: self._loaded(rows, started, writes), on_error=self._failed)
 
     def reload_some(self) -> None:
         """Read again the meters settled, alarmed or commanded since the last load."""
