@@ -225,7 +225,7 @@ class ReportsPage(Page):
                              [i for i, c in enumerate(cols) if c.total])
         self.view.resizeColumnsToContents()
         self.export_button.setEnabled(bool(rows))
-        self.status.setText(_("{n} rows").format(n=len(rows)))
+        self.status.setText(_("{n} rows").format(n=getattr(rows, "total", len(rows))))
         self.chart.setVisible(spec.chart is not None and bool(rows))
         if spec.chart is not None and rows:
             label_col, value_col = spec.chart
@@ -252,7 +252,8 @@ class ReportsPage(Page):
         title = export_title(REPORTS[key], start, end, group)
         if self.shown_filters:
             title += "  " + "  ".join(f"{k}: {v}" for k, v in self.shown_filters)
-        dialog = QProgressDialog(_("Writing {file}…").format(file=path), _("Cancel"), 0, max(len(rows), 1), self)
+        dialog = QProgressDialog(_("Writing {file}…").format(file=path), _("Cancel"), 0,
+                                 max(getattr(rows, "total", len(rows)), 1), self)   # a cut report writes all its rows
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(300)
         self.progress_dialog = dialog

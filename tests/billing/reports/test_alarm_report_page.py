@@ -23,7 +23,9 @@ def test_the_page_says_first_n_of_m_and_exports_every_alarm(qtbot, gui_db, gui_r
     qtbot.waitUntil(lambda: page.shown is not None, timeout=10_000)
     assert page.model.rowCount() == 10
     assert "Showing the first 10 of 30 rows" in page.summary.text()
+    assert page.status.text() == "30 rows"                   # the report's rows, not the screen's 10
     page.export(str(tmp_path / "a.xlsx"))
+    assert page.progress_dialog.maximum() == 30              # the progress runs to the last row written
     qtbot.waitUntil(lambda: "written" in page.status.text(), timeout=20_000)
     assert "30 rows written" in page.status.text()
     assert _messages(tmp_path / "a.xlsx") == [f"alarm {i}" for i in range(30)]
