@@ -20,6 +20,14 @@ time.tzset()
 import pytest  # noqa: E402
 
 import models.settings  # noqa: E402,F401 - hands models.station_time its reader before any fixture runs
+from tests import pg_left_open  # noqa: E402
+
+pg_left_open.install()
+
+
+def pytest_runtest_setup(item):
+    """Name the running test for pg_left_open (which test made a connection left open)."""
+    pg_left_open.entered(item.nodeid)
 
 
 @pytest.fixture(autouse=True)
