@@ -1,6 +1,7 @@
 """Settings → Reading schedules (抄表计划): how often each group of meters (a tag, or every
 meter) is read. Through billing.settings_service (right settings_edit, logged); the scheduler picks
-changes up when it syncs its jobs.
+changes up when it syncs its jobs. "Read this group now" (right meter_read) queues the selected
+schedule's meters at once, through the runtime (ui/runtime_commands.py), and says how many.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLineEdit,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
 )
@@ -22,6 +24,7 @@ from resources.i18n import N_, _
 from ui import tasks
 from ui.pages.base import fill, make_table
 from ui.pages.settings_form import EditorTab
+from ui.runtime_commands import ReadGroupAnswer, read_group
 
 KIND_LABELS = {"interval": N_("Every N minutes"), "hourly": N_("Hourly"), "daily": N_("Daily"),
                "weekly": N_("Weekly"), "monthly": N_("Monthly")}
@@ -79,8 +82,12 @@ class SchedulesTab(EditorTab):
         self.rows: list[schedules.ScheduleRow] = []
         self.tags: list[str] = []
         layout = QVBoxLayout(self)
-        layout.addLayout(self.button_row((_("Add schedule"), self.add), (_("Edit"), self.edit),
-                                         (_("Delete"), self.delete)))
+        buttons = self.button_row((_("Add schedule"), self.add), (_("Edit"), self.edit), (_("Delete"), self.delete))
+        self.read_button = QPushButton(_("Read this group now"))       # its own right: meter_read
+        self.read_button.clicked.connect(lambda _checked=False: self.read_now())
+        self.read_button.setEnabled(self.allowed("meter_read"))
+        buttons.insertWidget(buttons.count() - 1, self.read_button)
+        layout.addLayout(buttons)
         layout.addWidget(self.view)
         layout.addWidget(self.status)
 
@@ -121,6 +128,20 @@ class SchedulesTab(EditorTab):
             s, spec = self.session, dlg.spec()
             self.save(lambda: schedules.update_schedule(s.db, s.actor, row.id, spec),
                       _("Schedule {name} saved").format(name=spec.name), self.refresh)
+
+    def read_now(self) -> None:
+        """Queue the selected schedule's meters for reading now (ui/runtime_commands.read_group:
+        the count queued, or why not, on the status line)."""
+        row = self.selected()
+        if row is None:
+            self.status.setText(_("Select a schedule first"))
+            return
+        self.read_button.setEnabled(False)
+
+        def answered(answer: ReadGroupAnswer) -> None:
+            self.read_button.setEnabled(self.allowed("meter_read"))
+            self.status.setText(f"{row.name}: {answer.text}")
+        read_group(self.session, row.id, answered)
 
     def delete(self) -> None:
         row = self.selected()

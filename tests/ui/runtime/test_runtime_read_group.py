@@ -83,3 +83,30 @@ def test_read_group_to_a_child_that_dies_is_refused_not_lost(qtbot, monkeypatch,
     finally:
         host.stop()
     assert _gone(pid)
+
+
+def test_the_schedules_tab_reads_the_selected_group_now(qtbot, station):
+    """Settings → Reading schedules: "Read this group now" on the selected schedule says how many
+    meters were queued; without a selection it asks for one and queues nothing."""
+    from billing import settings_service as schedules
+    from ui.pages.settings_schedules_tab import SchedulesTab
+
+    schedules.add_schedule(station.db, station.actor, schedules.ScheduleSpec(name="all", kind="daily", at_time="06:30"))
+    host = RuntimeHost(station, run_jobs=False, in_process=True)
+    try:
+        host.start()
+        qtbot.waitUntil(lambda: "runtime" in station.services, timeout=20_000)
+        tab = SchedulesTab(station)
+        qtbot.addWidget(tab)
+        tab.refresh()
+        qtbot.waitUntil(lambda: tab.model.rowCount() == 1, timeout=10_000)
+        assert tab.read_button.isEnabled()
+        tab.read_button.click()
+        assert tab.status.text() == "Select a schedule first"
+        tab.view.selectRow(0)
+        tab.read_button.click()
+        qtbot.waitUntil(lambda: "queued" in tab.status.text(), timeout=20_000)
+        assert tab.status.text() == "all: 3 meters queued for reading"
+        assert tab.read_button.isEnabled()
+    finally:
+        host.stop()
