@@ -197,9 +197,9 @@ class EntryBatch:
     (_entry_values): the account's cached balances move at once (as committed values, so the
     unit of work does not write them), the entry is kept without an id. write() inserts the
     entries in posting order (ids in that order: from RETURNING, or on SQLite given after the
-    largest), writes each account's final
-    balances and hands the entries to the log (models/oplog.py: the newest log row of the
-    transaction covers them, ledger_daily adds them), like post() does one at a time.
+    largest), writes each account's final balances and hands the entries to the log
+    (models/oplog.py: the newest log row of the transaction covers them, ledger_daily adds
+    them), like post() does one at a time.
 
     Until write(), the rows in the database lag behind the accounts in memory: the caller must
     not reload the accounts (lock_account, populate_existing, expire) nor read the entries or

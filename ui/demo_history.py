@@ -279,6 +279,7 @@ class _Bulk(_History):
         super().open()
         self.batch = EntryBatch(self.s)
         self.tiers = tier_state.Memory()
+        self.tiers.note_empty(self.s, [acc.id for acc in self.accounts.values()])   # fresh accounts
         self.active = {acc.id: active_bindings(self.s, acc.id) for acc in self.accounts.values()}
         self.purchases = dict(self.s.execute(
             sa.select(OutboxItem.meter_id, sa.func.count()).where(OutboxItem.kind.in_((outbox.RECHARGE, outbox.REFUND)))
