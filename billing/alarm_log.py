@@ -119,11 +119,14 @@ def clear(session: Session, kind: str, *, account_id: int | None = None, meter_i
     return rowcount(result)
 
 
-def sync_account(session: Session, account: Account, at: datetime | None = None) -> str:
+def sync_account(session: Session, account: Account, at: datetime | None = None, *,
+                 none_raised: bool = False) -> str:
     """Make the balance alarms of an account match its level now; returns the level.
 
     Only the current level's alarm stays raised (arrears replaces alarm2 replaces alarm1); a
-    closed account has none."""
+    closed account has none. none_raised=True: the caller knows this account has no alarm
+    raised (the demo's fresh database), so there is nothing to clear: one UPDATE per other
+    level saved."""
     lvl = alarms.level(account) if account.state == "open" else "normal"
     for kind in BALANCE_KINDS:
         if kind == lvl:
@@ -131,7 +134,7 @@ def sync_account(session: Session, account: Account, at: datetime | None = None)
                         message=_("Account {account}: balance {balance}").format(
                             account=account.number, balance=str(from_fen(account.balance_fen))),
                         details={"balance_fen": account.balance_fen})
-        else:
+        elif not none_raised:
             clear(session, kind, account_id=account.id, at=at)
     return lvl
 

@@ -97,11 +97,28 @@ class Memory:
 
     def __init__(self) -> None:
         self.states: dict[tuple[int, date], CycleState] = {}
+        self.empty: set[int] = set()
+
+    def note_empty(self, session: Session, account_ids: list[int]) -> None:
+        """Find, in two queries, the accounts among these with no tier_cycles row and no
+        'consumption' or 'bill' entry: load() then answers None for their cycles not in memory
+        without asking the database (one round trip per cycle less, two statements each: a
+        demo history opens ≈ 600). Right only while nothing else writes those accounts' rows
+        in this transaction: their entries posted through an EntryBatch written at the end, as
+        the states kept here are."""
+        t, e = table(TierCycle), table(LedgerEntry)
+        ids = sorted(set(account_ids))
+        stored = {r[0] for r in session.execute(sa.select(t.c.account_id).where(t.c.account_id.in_(ids)).distinct())}
+        charged = {r[0] for r in session.execute(sa.select(e.c.account_id).where(
+            e.c.account_id.in_(ids), e.c.kind.in_(("consumption", "bill"))).distinct())}
+        self.empty = set(ids) - stored - charged
 
     def load(self, session: Session, account: Account, cycle: datetime, upto: datetime) -> CycleState | None:
         key = (account.id, cycle.date())
         if key in self.states:
             return self.states[key]
+        if account.id in self.empty:
+            return None
         with session.no_autoflush:
             return load(session, account, cycle, upto)
 

@@ -221,6 +221,7 @@ class _History:
         from billing import alarm_log
         from models.archive import Link, Meter, Reading
         from models.audit import record
+        from models.automation import Alarm
         from models.base import table
 
         self.write()
@@ -243,10 +244,12 @@ class _History:
         self.s.execute(sa.update(Meter), rows)        # ORM bulk UPDATE by primary key: one executemany
         for meter in self.keep:
             self.s.expire(meter)                      # its rows were changed behind the identity map
+        # none raised yet (the history raises them here): nothing for sync_account to clear
+        fresh = self.s.scalar(sa.select(Alarm.id).limit(1)) is None
         for m in self.meters:
             acc = self.accounts.get(m.number)
             if acc is not None:
-                alarm_log.sync_account(self.s, acc, at=end)
+                alarm_log.sync_account(self.s, acc, at=end, none_raised=fresh)
             if m.tripped_at is not None:
                 alarm_log.raise_alarm(self.s, "tripped", account_id=m.account_id, meter_id=m.meter_id,
                                       at=m.tripped_at, message=_("Meter {meter} tripped for arrears")
@@ -279,6 +282,7 @@ class _Bulk(_History):
         super().open()
         self.batch = EntryBatch(self.s)
         self.tiers = tier_state.Memory()
+        self.tiers.note_empty(self.s, [acc.id for acc in self.accounts.values()])   # fresh accounts
         self.active = {acc.id: active_bindings(self.s, acc.id) for acc in self.accounts.values()}
         self.purchases = dict(self.s.execute(
             sa.select(OutboxItem.meter_id, sa.func.count()).where(OutboxItem.kind.in_((outbox.RECHARGE, outbox.REFUND)))

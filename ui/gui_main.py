@@ -141,13 +141,11 @@ def _run(app, args: argparse.Namespace) -> int:
     try:
         meters = getattr(args, "demo_meters", None)
         if args.demo or meters:
-            from PySide6.QtWidgets import QSplashScreen
-
             from ui.demo import create_demo_station
+            from ui.demo_splash import DemoSplash
 
-            splash = QSplashScreen()
-            splash.showMessage(_("Preparing the demo station: meters, accounts and three months of history…"))
-            splash.show()
+            splash = DemoSplash(_("Preparing the demo station: meters, accounts and three months of history…"))
+            splash.show()                       # not QSplashScreen's second asleep: ui/demo_splash.py
             app.processEvents()
             try:
                 demo = create_demo_station(station, meters=meters or 144)

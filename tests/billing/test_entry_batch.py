@@ -71,3 +71,30 @@ def test_written_entries_are_the_ones_post_would_write(db, root):
 def test_the_batch_lists_every_column_post_writes():
     names = {c.name for c in LedgerEntry.__table__.columns} - {"id"}
     assert set(ledger._ENTRY_FIELDS) == names
+
+
+def test_tier_memory_skips_the_database_only_for_accounts_with_nothing_stored(db, root):
+    """tier_state.Memory.note_empty (the demo's fresh accounts): an account with a consumption
+    entry is still read from the database; one with nothing stored answers None unasked."""
+    from datetime import datetime
+    from fractions import Fraction
+
+    from billing import tier_state
+    from models import station_time
+
+    fresh, charged = f.account(db, root).number, f.account(db, root).number
+    actor, at = system_actor("TEST"), utcnow() - timedelta(days=3)
+    with db.write() as s:
+        acc = ledger.find_locked(s, charged)
+        ledger.post(s, acc, "purchase", 1000, actor=actor, method="cash", at=at - timedelta(hours=1))
+        ledger.post(s, acc, "consumption", -250, actor=actor, period_key="m1:0-1500", energy_milli=1500, at=at)
+    wall = station_time.wall(at)
+    cycle = datetime(wall.year, wall.month, 1)
+    with db.write() as s:
+        a, b = ledger.find_locked(s, fresh), ledger.find_locked(s, charged)
+        memory = tier_state.Memory()
+        memory.note_empty(s, [a.id, b.id])
+        assert memory.empty == {a.id}
+        assert memory.load(s, a, cycle, at) is None
+        state = memory.load(s, b, cycle, at)
+        assert state is not None and state.energy == Fraction(3, 2)
