@@ -248,6 +248,10 @@ def _runtime_options(options: dict) -> dict:
 def main(stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> int:
     inp, out = (stdin, stdout) if stdin is not None and stdout is not None else _claim_stdio()
     _configure_logging()
+    if stdin is None:                                      # the real child (not a test's in-process call)
+        from models.program_log import start_crash_trace
+
+        start_crash_trace("runtime")                       # a native crash's stacks to crash.log
     pump = Pump(out)
     db = rt = None
     try:

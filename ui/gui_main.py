@@ -103,12 +103,18 @@ def collect_garbage_on_gui_thread(app, freeze_after_s: float = FREEZE_AFTER_S, f
 
 
 def run_gui(args: argparse.Namespace) -> int:
-    app = make_app()
-    gc_undo = collect_garbage_on_gui_thread(app)
+    from models import program_log
+
+    log_undo = program_log.start("window")      # window.log, and crash.log for a native crash
     try:
-        return _run(app, args)
+        app = make_app()
+        gc_undo = collect_garbage_on_gui_thread(app)
+        try:
+            return _run(app, args)
+        finally:
+            gc_undo()
     finally:
-        gc_undo()
+        log_undo()
 
 
 def _startup_probe(dialog) -> None:

@@ -155,6 +155,9 @@ def serve() -> NoReturn:
     end of stdin, exit. The sockets and threads go with the process, so exit is immediate
     (os._exit): stopping a hundred links one by one would take seconds for nothing."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)          # Ctrl+C in a terminal: the parent decides
+    from models.program_log import start_crash_trace
+
+    start_crash_trace("simulators")                       # a native crash's stacks to crash.log
     stdin = sys.stdin.buffer if sys.stdin is not None else os.fdopen(0, "rb")
     stdout = sys.stdout.buffer if sys.stdout is not None else os.fdopen(1, "wb")
     # the meters' modules (the Modbus one brings SQLAlchemy through comms.interfaces: ~0.4 s CPU)

@@ -5,6 +5,9 @@ no process: ended and reaped)."""
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -37,8 +40,12 @@ def test_demo_gui_starts_polls_and_stops(qapp, qtbot):
             QTimer.singleShot(100, watch)
 
     QTimer.singleShot(0, watch)
+    handlers = list(logging.getLogger().handlers)
     code = run_gui(argparse.Namespace(demo=True, db=None))
     assert "error" not in seen, seen.get("error")
+    logs = Path(os.environ["METERSTATION_LOG_DIR"])           # the window's log and crash trace were there
+    assert (logs / "window.log").exists() and "--- window pid" in (logs / "crash.log").read_text()
+    assert logging.getLogger().handlers == handlers          # and are given back when it ends
     assert code == 0
     assert seen["operator"] == "demo"
     assert "DEMO" in seen["title"] and "DEMO" in seen["status"] and "DEMO" in seen["message"]
