@@ -29,5 +29,4 @@ def now_wall(days: int = 0) -> QDateTime:
 
 def bounds(since: QDate, until: QDate) -> tuple[datetime, datetime]:
     """The UTC instants of the start of `since` and the end of `until`, station days."""
-    return (station_time.day_start(since.toPython()),
-            station_time.day_start(until.toPython() + timedelta(days=1)))
+    return station_time.day_start(since.toPython()), station_time.day_end(until.toPython())
