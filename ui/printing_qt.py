@@ -217,9 +217,26 @@ def preview(parent, pdf: str | os.PathLike | RenderedPages, title: str | None = 
             tasks.show_error(dlg, e)
 
     dlg.paintRequested.connect(paint)
+    keyboard_print(dlg)
     fit_to_screen(dlg, parent)
     dlg.open()
     return dlg
+
+
+def keyboard_print(dlg) -> None:
+    """Ctrl+P (the platform's Print key) prints from the preview: Qt's preview gives none of its
+    toolbar buttons a shortcut or Tab focus, so a cashier at the keyboard could look at the
+    receipt (the default destination) but not print it. The action is Qt's own (found by its
+    text in Qt's translation), so printing goes through the dialog's printer dialog as a click does."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtGui import QAction, QKeySequence
+
+    text = QCoreApplication.translate("QPrintPreviewDialog", "Print")
+    for action in dlg.findChildren(QAction):
+        if action.text() == text:
+            action.setShortcut(QKeySequence(QKeySequence.StandardKey.Print))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)      # it sits in the toolbar
+            return
 
 
 def fit_to_screen(dlg, parent) -> None:
