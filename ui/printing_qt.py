@@ -65,6 +65,22 @@ def receipt_folder() -> Path:
     return folder
 
 
+def free_receipt_path(folder: Path, stem: str) -> Path:
+    """<stem>.pdf in the receipts folder, or <stem>-2.pdf, -3 … when that name is taken (claimed
+    with an exclusive create): a kept receipt is never replaced. Receipt numbers are unique in one
+    database, not in the folder: a demo (its own temporary database, the user's data folder) or a
+    restored older backup numbers again from where its database stands, and its 00000556-sale.pdf
+    replaced the station's own (found in the real-window walk). As the CLI's receipt_target does."""
+    n = 1
+    while True:
+        target = folder / (f"{stem}.pdf" if n == 1 else f"{stem}-{n}.pdf")
+        try:
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            return target
+        except FileExistsError:
+            n += 1
+
+
 def _document(pdf: bytes | str | os.PathLike):
     try:
         import pypdfium2 as pdfium
@@ -285,9 +301,12 @@ class ReceiptOutput(QObject):
         def job():
             info = receipts.reprint(s.db, s.actor, number) if reprint else receipts.load(s.db, number)
             suffix = f"-copy{info.reprints}" if reprint else ""
-            folder = receipt_folder()
-            path = folder / f"{info.number}-{info.kind}{suffix}.pdf"
-            receipts.write_pdf(s.db, info, str(path), copy=reprint)
+            path = free_receipt_path(receipt_folder(), f"{info.number}-{info.kind}{suffix}")
+            try:
+                receipts.write_pdf(s.db, info, str(path), copy=reprint)
+            except BaseException:
+                path.unlink(missing_ok=True)          # the name claimed above, left empty
+                raise
             pages = None
             if preview_wanted or dest not in (PREVIEW, SAVE_ONLY):
                 pages = RenderedPages.render(path, PREVIEW_DPI if dest == PREVIEW else PRINT_DPI)
