@@ -103,12 +103,16 @@ def collect_garbage_on_gui_thread(app, freeze_after_s: float = FREEZE_AFTER_S, f
 
 
 def run_gui(args: argparse.Namespace) -> int:
+    from ui import error_log
+
+    log_undo = error_log.install()          # "the details are in the log file": errors.log
     app = make_app()
     gc_undo = collect_garbage_on_gui_thread(app)
     try:
         return _run(app, args)
     finally:
         gc_undo()
+        log_undo()
 
 
 def _startup_probe(dialog) -> None:
