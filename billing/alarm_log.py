@@ -130,13 +130,35 @@ def sync_account(session: Session, account: Account, at: datetime | None = None,
     lvl = alarms.level(account) if account.state == "open" else "normal"
     for kind in BALANCE_KINDS:
         if kind == lvl:
-            raise_alarm(session, kind, account_id=account.id, at=at,
-                        message=_("Account {account}: balance {balance}").format(
-                            account=account.number, balance=str(from_fen(account.balance_fen))),
-                        details={"balance_fen": account.balance_fen})
+            _raise_level(session, account, at)
         elif not none_raised:
             clear(session, kind, account_id=account.id, at=at)
     return lvl
+
+
+def after_credit(session: Session, account: Account, before: str, at: datetime | None = None) -> str:
+    """After money came in (a sale): when the account's level changed from `before`, the alarms
+    of the levels it left clear in one UPDATE and the new level's (a balance still low) is
+    raised; a sale that changes no level costs no statement. Returns the level."""
+    lvl = alarms.level(account) if account.state == "open" else "normal"
+    if lvl == before:
+        return lvl
+    left = [k for k in BALANCE_KINDS if k != lvl]
+    session.execute(sa.update(Alarm).where(Alarm.kind.in_(left), Alarm.state != "cleared",
+                                           Alarm.account_id == account.id, Alarm.meter_id.is_(None),
+                                           Alarm.link_id.is_(None))
+                    .values(state="cleared", cleared_at=at or utcnow())
+                    .execution_options(synchronize_session=False))
+    if lvl != "normal":
+        _raise_level(session, account, at)
+    return lvl
+
+
+def _raise_level(session: Session, account: Account, at: datetime | None) -> None:
+    raise_alarm(session, alarms.level(account), account_id=account.id, at=at,
+                message=_("Account {account}: balance {balance}").format(
+                    account=account.number, balance=str(from_fen(account.balance_fen))),
+                details={"balance_fen": account.balance_fen})
 
 
 def acknowledge(db: Database, actor: Actor, alarm_ids: Iterable[int]) -> int:

@@ -170,6 +170,7 @@ def recompute(db: Database, actor: Actor, first: date, last: date, *, account: s
     """Recompute local days first..last and (unless dry_run) post one adjustment per account."""
     if last < first:
         raise InvalidInput(_("The period ends ({last}) before it starts ({first})").format(last=last, first=first))
+    station_time.day_start(first), station_time.day_end(last)     # a typed date beyond the calendar: refused
     key, start, end = period_key(first, last), first, last + timedelta(days=1)
     with audited(db, actor, "recompute", account or key) as s:
         if account is not None:

@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy import exc
 from sqlalchemy.orm import Session
 
-from billing import outbox, receipts, sale_reads
-from billing.alarms import level
+from billing import alarm_log, outbox, receipts, sale_reads
+from billing.alarms import level, level_for
 from billing.idempotency import Binding, check, new_key
 from billing.ledger import post
 from billing.lookup import active_bindings, active_meters, amount_arg, require_open
@@ -156,6 +156,8 @@ def sell(db: Database, actor: Actor, account_ref: str | int, amount: Decimal | s
                          energy_milli=None if quote.energy is None else to_milli(quote.energy))
             number = entry.receipt_no
             assert number is not None
+            # the purchase lifted the balance: the alarm of the level it left clears now, not at the next reading
+            alarm_log.after_credit(s, account, level_for(before, account.alarm1_fen, account.alarm2_fen, account.mode))
             meters = reads.meters if reads.meters is not None else active_meters(s, account.id)
             items = queue_after_credit(s, account, entry, before, [m for m, _n in meters])
             receipts.insert(s, account, entry, "sale", number, amount_fen=entry.amount_fen,

@@ -159,13 +159,35 @@ def day_of(when: datetime) -> date:
 
 
 def at(day: date, clock: time) -> datetime:
-    """The aware UTC instant of the station's local `day` at `clock`."""
-    return datetime.combine(day, clock, tzinfo=zone()).astimezone(UTC)
+    """The aware UTC instant of the station's local `day` at `clock`. A day whose instant falls
+    outside the calendar (0001-01-01 in a zone east of UTC: a date an operator typed) is refused
+    with one message (InvalidInput), not an OverflowError."""
+    try:
+        return datetime.combine(day, clock, tzinfo=zone()).astimezone(UTC)
+    except OverflowError:
+        raise _out_of_range(day) from None
 
 
 def day_start(day: date) -> datetime:
     """The aware UTC instant the station's `day` begins (a date filter's bound)."""
     return at(day, time())
+
+
+def day_end(day: date) -> datetime:
+    """The aware UTC instant the station's `day` ends: the next day's start (the exclusive upper
+    bound of a date filter); 9999-12-31 has no next day and is refused like at() refuses."""
+    try:
+        following = day + timedelta(days=1)
+    except OverflowError:
+        raise _out_of_range(day) from None
+    return day_start(following)
+
+
+def _out_of_range(day: date) -> Exception:
+    from models.errors import InvalidInput
+    from resources.i18n import _
+
+    return InvalidInput(_("{day} is outside the dates the station can work with").format(day=day))
 
 
 def text(when: datetime | None, seconds: bool = True) -> str:

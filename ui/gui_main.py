@@ -104,8 +104,10 @@ def collect_garbage_on_gui_thread(app, freeze_after_s: float = FREEZE_AFTER_S, f
 
 def run_gui(args: argparse.Namespace) -> int:
     from models import program_log
+    from ui import error_log
 
-    log_undo = program_log.start("window")      # window.log, and crash.log for a native crash
+    crash_undo = program_log.start_crash_trace("window")   # a native crash's stacks: crash.log
+    log_undo = error_log.install()          # "the details are in the log file": errors.log
     try:
         app = make_app()
         gc_undo = collect_garbage_on_gui_thread(app)
@@ -115,6 +117,7 @@ def run_gui(args: argparse.Namespace) -> int:
             gc_undo()
     finally:
         log_undo()
+        crash_undo()
 
 
 def _startup_probe(dialog) -> None:

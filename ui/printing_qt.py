@@ -65,6 +65,22 @@ def receipt_folder() -> Path:
     return folder
 
 
+def free_receipt_path(folder: Path, stem: str) -> Path:
+    """<stem>.pdf in the receipts folder, or <stem>-2.pdf, -3 … when that name is taken (claimed
+    with an exclusive create): a kept receipt is never replaced. Receipt numbers are unique in one
+    database, not in the folder: a demo (its own temporary database, the user's data folder) or a
+    restored older backup numbers again from where its database stands, and its 00000556-sale.pdf
+    replaced the station's own (found in the real-window walk). As the CLI's receipt_target does."""
+    n = 1
+    while True:
+        target = folder / (f"{stem}.pdf" if n == 1 else f"{stem}-{n}.pdf")
+        try:
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            return target
+        except FileExistsError:
+            n += 1
+
+
 def _document(pdf: bytes | str | os.PathLike):
     try:
         import pypdfium2 as pdfium
@@ -217,9 +233,26 @@ def preview(parent, pdf: str | os.PathLike | RenderedPages, title: str | None = 
             tasks.show_error(dlg, e)
 
     dlg.paintRequested.connect(paint)
+    keyboard_print(dlg)
     fit_to_screen(dlg, parent)
     dlg.open()
     return dlg
+
+
+def keyboard_print(dlg) -> None:
+    """Ctrl+P (the platform's Print key) prints from the preview: Qt's preview gives none of its
+    toolbar buttons a shortcut or Tab focus, so a cashier at the keyboard could look at the
+    receipt (the default destination) but not print it. The action is Qt's own (found by its
+    text in Qt's translation), so printing goes through the dialog's printer dialog as a click does."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtGui import QAction, QKeySequence
+
+    text = QCoreApplication.translate("QPrintPreviewDialog", "Print")
+    for action in dlg.findChildren(QAction):
+        if action.text() == text:
+            action.setShortcut(QKeySequence(QKeySequence.StandardKey.Print))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)      # it sits in the toolbar
+            return
 
 
 def fit_to_screen(dlg, parent) -> None:
@@ -268,9 +301,12 @@ class ReceiptOutput(QObject):
         def job():
             info = receipts.reprint(s.db, s.actor, number) if reprint else receipts.load(s.db, number)
             suffix = f"-copy{info.reprints}" if reprint else ""
-            folder = receipt_folder()
-            path = folder / f"{info.number}-{info.kind}{suffix}.pdf"
-            receipts.write_pdf(s.db, info, str(path), copy=reprint)
+            path = free_receipt_path(receipt_folder(), f"{info.number}-{info.kind}{suffix}")
+            try:
+                receipts.write_pdf(s.db, info, str(path), copy=reprint)
+            except BaseException:
+                path.unlink(missing_ok=True)          # the name claimed above, left empty
+                raise
             pages = None
             if preview_wanted or dest not in (PREVIEW, SAVE_ONLY):
                 pages = RenderedPages.render(path, PREVIEW_DPI if dest == PREVIEW else PRINT_DPI)

@@ -4,11 +4,12 @@ or the status bar. Qt's own clock (QDate.currentDate, QDateTime.currentDateTime)
 so the widgets are given the station's day instead."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from PySide6.QtCore import QDate, QDateTime, QTime
 
 from models import station_time
+from models.errors import InvalidInput
 
 
 def qdate(day: date) -> QDate:
@@ -28,6 +29,17 @@ def now_wall(days: int = 0) -> QDateTime:
 
 
 def bounds(since: QDate, until: QDate) -> tuple[datetime, datetime]:
-    """The UTC instants of the start of `since` and the end of `until`, station days."""
-    return (station_time.day_start(since.toPython()),
-            station_time.day_start(until.toPython() + timedelta(days=1)))
+    """The UTC instants of the start of `since` and the end of `until`, station days.
+
+    A date edit reaches 9999-12-31 (and 0001-01-01 by typing), whose station day has no end (or
+    start) Python can hold: there the bound is the last (first) instant there is - "to the end",
+    as the operator meant - not an exception on the GUI thread that the page never answers."""
+    try:
+        lo = station_time.day_start(since.toPython())
+    except InvalidInput:
+        lo = datetime.min.replace(tzinfo=UTC)
+    try:
+        hi = station_time.day_end(until.toPython())
+    except InvalidInput:
+        hi = datetime.max.replace(tzinfo=UTC)
+    return lo, hi

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -66,9 +66,7 @@ def check_range(start: date, end: date, actor: Actor | None) -> tuple[datetime, 
 
 
 def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    lo = station_time.at(start, time())
-    hi = station_time.at(end + timedelta(days=1), time())
-    return lo, hi
+    return station_time.day_start(start), station_time.day_end(end)
 
 
 def _utc_offset_minutes() -> int:

@@ -42,8 +42,10 @@ def test_statements_a_sale(db, root):
     room = f.place(db)[0]
     acc = f.account(db, root, room_id=room)
     shift = open_shift(db, root)
-    for _ in range(2):      # the first sales queue a relay close and confirm the zone (ledger_daily.confirm_zone)
-        sell(db, root, acc.number, D("10.00"))
+    # the first sales queue a relay close, confirm the zone (ledger_daily.confirm_zone) and lift the
+    # balance above its low-balance level (20.00), whose alarm a crossing sale clears (one UPDATE more)
+    for _ in range(2):
+        sell(db, root, acc.number, D("15.00"))
     seen, r = _count(db, lambda: sell(db, root, acc.number, D("10.00"), method="wechat",
                                       idempotency_key=uuid.uuid4().hex))
     assert len(seen) == EXPECTED[db.dialect], "\n".join(seen)
@@ -51,6 +53,16 @@ def test_statements_a_sale(db, root):
         payload = s.execute(sa.select(Receipt.payload).where(Receipt.number == r.receipt)).scalar_one()
         assert s.get(LedgerEntry, r.entry_id).shift_id == shift.shift_id
     assert acc.room in payload and acc.customer in payload and "B" in payload
+
+
+def test_a_sale_out_of_a_low_balance_takes_one_statement_more(db, root):
+    """The sale that crosses a level clears the alarm of the level left: one UPDATE."""
+    acc = f.account(db, root, room_id=f.place(db)[0])
+    open_shift(db, root)
+    for _ in range(2):
+        sell(db, root, acc.number, D("10.00"))          # 20.00: at the low-balance level
+    seen, _r = _count(db, lambda: sell(db, root, acc.number, D("10.00")))
+    assert len(seen) == EXPECTED[db.dialect] + 1, "\n".join(seen)
 
 
 @pytest.mark.parametrize("by", ["energy", "name"])
@@ -61,7 +73,7 @@ def test_other_sales_take_no_more(db, root, by):
     acc = f.account(db, root, room_id=room)
     open_shift(db, root)
     for _ in range(2):
-        sell(db, root, acc.number, D("10.00"))
+        sell(db, root, acc.number, D("15.00"))          # above the low-balance level, as above
     if by == "energy":
         seen, r = _count(db, lambda: sell(db, root, acc.number, energy=D("4")))
         assert (r.amount, r.energy) == (D("2.00"), D("4"))

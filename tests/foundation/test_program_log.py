@@ -1,10 +1,9 @@
-"""The window's process and its children leave a trace: window.log (warnings and errors of the
-logging tree) and crash.log (every thread's Python stack when a process dies of a native crash),
-in the log folder. The children are the real ones (`python -m app --runtime-child` /
-`--simulator-process`), killed with SIGSEGV as a crash in Qt or a C extension would kill them."""
+"""The window's process and its children leave a trace of a native crash: crash.log (every
+thread's Python stack when a process dies of SIGSEGV and the like), in the log folder. The
+children are the real ones (`python -m app --runtime-child` / `--simulator-process`), killed with
+SIGSEGV as a crash in Qt or a C extension would kill them."""
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import subprocess
@@ -54,19 +53,18 @@ def test_the_simulators_child_leaves_its_stacks_when_it_crashes(tmp_path):
     assert "Fatal Python error: Segmentation fault" in text and "process.py" in text and "in serve" in text
 
 
-def test_the_window_log_keeps_warnings_and_the_undo_leaves_nothing(tmp_path, monkeypatch):
+def test_the_crash_trace_is_private_and_its_undo_gives_the_previous_one_back(tmp_path, monkeypatch):
+    import faulthandler
+
     monkeypatch.setenv("METERSTATION_LOG_DIR", str(tmp_path / "log"))
-    root = logging.getLogger()
-    handlers = list(root.handlers)
-    undo = program_log.start("window")
+    was = faulthandler.is_enabled()
+    undo = program_log.start_crash_trace("window")
     try:
-        logging.getLogger("ui.tasks").warning("background failure: %s", "数据库忙")
-        logging.getLogger("ui.tasks").info("not kept")
+        assert faulthandler.is_enabled()
     finally:
         undo()
-    assert root.handlers == handlers
-    text = (tmp_path / "log" / program_log.WINDOW_LOG).read_text(encoding="utf-8")
-    assert "WARNING ui.tasks: background failure: 数据库忙" in text and "not kept" not in text
+    assert faulthandler.is_enabled() == was
+    path = tmp_path / "log" / program_log.CRASH_LOG
+    assert f"--- window pid {os.getpid()}" in path.read_text()
     if os.name == "posix":
-        assert (tmp_path / "log" / program_log.WINDOW_LOG).stat().st_mode & 0o077 == 0     # private
-        assert (tmp_path / "log" / program_log.CRASH_LOG).stat().st_mode & 0o077 == 0
+        assert path.stat().st_mode & 0o077 == 0

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from access import log_view
 from models import oplog, station_files, station_time
@@ -48,7 +48,7 @@ def _day(text: str | None, *, end: bool = False) -> datetime | None:
         d = datetime.strptime(text, "%Y-%m-%d")
     except ValueError:
         raise InvalidInput(_("{text} is not a date (YYYY-MM-DD)").format(text=text)) from None
-    return station_time.day_start(d.date() + timedelta(days=1) if end else d.date())   # station midnight
+    return station_time.day_end(d.date()) if end else station_time.day_start(d.date())   # station midnight
 
 
 def _filters(args) -> dict:

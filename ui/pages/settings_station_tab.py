@@ -1,5 +1,7 @@
-"""Settings → Station (站点): company name and logo (login screen), this station's name, quiet
-hours, the station that runs the scheduled jobs, and the holidays on which arrears trips wait.
+"""Settings → Station (站点): company name and logo (login screen), this station's name, its
+receipt printer (station.printer: empty = save and preview, PDF = save only, or a printer's
+name), quiet hours, the station that runs the scheduled jobs, and the holidays on which arrears
+trips wait.
 Saved through billing.settings_service (save_settings, set_holidays: right settings_edit, logged); a
 newly chosen logo is first copied into the station's config folder (models.company_logo).
 """
@@ -16,7 +18,7 @@ from resources.i18n import _
 from ui import tasks
 from ui.pages.settings_form import EditorTab
 
-KEYS = ("company.name", "station.name", "automation.quiet_hours", "automation.job_station")
+KEYS = ("company.name", "station.name", "station.printer", "automation.quiet_hours", "automation.job_station")
 
 
 def parse_holidays(text: str) -> list[tuple[date, str]]:
@@ -36,6 +38,8 @@ class StationEditTab(EditorTab):
         super().__init__(session, parent)
         self.fields = {k: QLineEdit() for k in KEYS}
         self.fields["automation.quiet_hours"].setPlaceholderText("22:00-07:00")
+        # the printer's name as the system lists it (lpstat -p; Windows: Devices and Printers)
+        self.fields["station.printer"].setPlaceholderText(_("Empty: preview; PDF: save only; or a printer's name"))
         self.holidays = QPlainTextEdit()
         self.holidays.setPlaceholderText("2026-10-01 国庆节\n2026-10-02 国庆节")
         form = QFormLayout()

@@ -98,3 +98,35 @@ def test_pages_rendered_in_threads_at_once(qapp):
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _i: printing_qt.RenderedPages.render(data, 100), range(8)))
     assert all(len(r.images) == 3 and r.images[0].width() == results[0].images[0].width() for r in results)
+
+
+def test_the_preview_prints_with_ctrl_p(qtbot, tmp_path):
+    """Found walking the counter with the keyboard only: the receipt preview (the default
+    destination) had no key that prints - none of Qt's toolbar buttons takes a shortcut or Tab
+    focus. Ctrl+P now triggers the preview's own Print action (its printer dialog, as a click)."""
+    from PySide6.QtCore import QCoreApplication, Qt, QTimer
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QApplication
+
+    path = tmp_path / "r.pdf"
+    path.write_bytes(_pdf())
+    dlg = printing_qt.preview(None, path)              # deletes itself on close (not qtbot's to close)
+    qtbot.waitUntil(dlg.isVisible, timeout=5000)
+    dlg.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dlg, timeout=5000)
+    [print_action] = [a for a in dlg.findChildren(QAction)
+                      if a.text() == QCoreApplication.translate("QPrintPreviewDialog", "Print")]
+    fired = []
+    print_action.triggered.connect(lambda *_a: fired.append(True))
+
+    def close_the_printer_dialog() -> None:          # the print dialog Qt opens is modal: cancel it
+        modal = QApplication.activeModalWidget()
+        if modal is not None and modal is not dlg:
+            modal.reject()
+        elif not fired:
+            QTimer.singleShot(50, close_the_printer_dialog)
+
+    QTimer.singleShot(50, close_the_printer_dialog)
+    qtbot.keyClick(dlg, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: bool(fired), timeout=5000)
+    dlg.close()

@@ -43,8 +43,8 @@ def test_demo_gui_starts_polls_and_stops(qapp, qtbot):
     handlers = list(logging.getLogger().handlers)
     code = run_gui(argparse.Namespace(demo=True, db=None))
     assert "error" not in seen, seen.get("error")
-    logs = Path(os.environ["METERSTATION_LOG_DIR"])           # the window's log and crash trace were there
-    assert (logs / "window.log").exists() and "--- window pid" in (logs / "crash.log").read_text()
+    logs = Path(os.environ["METERSTATION_LOG_DIR"])           # the window's crash trace was there
+    assert "--- window pid" in (logs / "crash.log").read_text()
     assert logging.getLogger().handlers == handlers          # and are given back when it ends
     assert code == 0
     assert seen["operator"] == "demo"
