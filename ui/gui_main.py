@@ -108,6 +108,9 @@ def run_gui(args: argparse.Namespace) -> int:
 
     crash_undo = program_log.start_crash_trace("window")   # a native crash's stacks: crash.log
     log_undo = error_log.install()          # "the details are in the log file": errors.log
+    from ui.widgets import usage_chart
+
+    usage_chart.warm_numpy()                    # while the login or the demo's build goes on
     try:
         app = make_app()
         gc_undo = collect_garbage_on_gui_thread(app)
@@ -188,6 +191,9 @@ def _run(app, args: argparse.Namespace) -> int:
         if demo is not None:
             session.services["demo"] = demo
         host = RuntimeHost(session)
+        from ui.widgets import usage_chart
+
+        usage_chart.preload()                   # pyqtgraph on this thread, before the window shows
         window = MainWindow(session)
         window.show()
         from ui import probe

@@ -283,6 +283,9 @@ def main() -> int:
     seen: set[int] = set()
     host.bridge.readings.connect(lambda rows: seen.update(r["meter_id"] for r in rows))
     want = args.meters - 1                       # every meter but the silent one
+    from ui.widgets import usage_chart
+
+    usage_chart.preload()                       # as run_gui: pyqtgraph on the GUI thread, before the window
     window = MainWindow(session)
     window.show()
     list(window.pages)      # every page built first (on its first visit otherwise): polling is measured

@@ -1,27 +1,49 @@
 """A small bar chart of an account's usage: this month and the two months before (pyqtgraph).
 
-pyqtgraph (with numpy) takes about half a second of CPU to import, and the chart sits on the
-counter, the page the window opens on. So the chart is a plain frame until the plot exists: once
-the frame is first shown, pyqtgraph is imported on a worker thread (ui.tasks.read; the import
-makes no Qt object) and the plot is then built on the GUI thread; usage given before that is
-drawn when the plot arrives, or at once (importing on the GUI thread) if usage with values comes
-first.
+pyqtgraph is imported on the GUI thread only. Its import walks every attribute of PySide6's
+QtCore/QtGui/QtWidgets (pyqtgraph/Qt/__init__.py `_copy_attrs`, which makes shiboken create
+each type), imports QtSvg, QtOpenGLWidgets and QtTest, and defines dozens of QObject subclasses;
+done on a worker while the GUI thread built a page, that crashed the process (SIGSEGV in
+tests/foundation/test_gui.py, 5 of 10 whole runs, while the meters page was built; found in
+this stop's walk). So:
+
+    usage_chart.warm_numpy()    # run_gui's start: numpy (no Qt, half the cost) on a thread
+    usage_chart.preload()       # the GUI thread, before the main window is shown (≈ 0.15 s CPU)
+
+and the chart is a plain frame until it is first shown, when the plot is built on the GUI
+thread's next turn (importing pyqtgraph there if nothing preloaded it: the tests, the
+screenshot tool). Usage given before that is drawn when the plot is built, or at once if usage
+with values comes first.
 """
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, QTimer
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
-from ui import tasks
+log = logging.getLogger(__name__)
 
 
 def _import_pyqtgraph() -> Any:
-    import pyqtgraph
+    import pyqtgraph            # GUI thread only (module docstring)
 
     return pyqtgraph
+
+
+def warm_numpy() -> None:
+    """Import numpy on a background thread (it makes no Qt object): pyqtgraph's import on the
+    GUI thread then costs the rest only."""
+    import threading
+
+    threading.Thread(target=lambda: __import__("numpy"), name="numpy-import", daemon=True).start()
+
+
+def preload() -> None:
+    """Import pyqtgraph now, on the GUI thread (before the main window shows)."""
+    _import_pyqtgraph()
 
 
 class UsageChart(QWidget):
@@ -48,8 +70,13 @@ class UsageChart(QWidget):
         super().showEvent(event)
         if self.plot_widget is None and not self._warming:
             self._warming = True
-            tasks.read(self, _import_pyqtgraph, on_done=lambda _pg: self._build(),
-                       on_error=lambda _e: None)       # no chart then; the card works without it
+            QTimer.singleShot(0, self, self._build_safely)     # after the paint, on this thread
+
+    def _build_safely(self) -> None:
+        try:
+            self._build()
+        except ImportError:
+            log.warning("no usage chart: pyqtgraph cannot be imported", exc_info=True)
 
     def _build(self) -> None:
         if self.plot_widget is not None:

@@ -89,7 +89,50 @@ def test_the_usage_chart_arrives_after_the_window_and_draws_what_came_before(qtb
     chart.set_usage([])                                   # nothing to draw: the plot is not forced
     assert chart.plot_widget is None
     win.show()
-    qtbot.waitUntil(lambda: chart.plot_widget is not None, timeout=20_000)   # pyqtgraph imported off-thread
+    qtbot.waitUntil(lambda: chart.plot_widget is not None, timeout=20_000)   # built on the next turn
     chart.set_usage([("2026-09", Decimal("12")), ("2026-10", Decimal("40"))], "m³")
     ticks = chart.plot_widget.getPlotItem().getAxis("bottom")._tickLevels
     assert ticks == [[(0, "2026-09"), (1, "2026-10")]] and len(chart._labels) == 2
+
+
+THREADS = """
+import json, os, sys, threading
+seen = []
+sys.addaudithook(lambda event, args: seen.append(threading.current_thread().name)
+                 if event == "import" and args[0] in ("pyqtgraph", "PySide6.QtSvg", "PySide6.QtTest") else None)
+from PySide6.QtWidgets import QApplication
+from access import login as auth
+from access import operators as operator_service
+from models.db import Database
+from ui.gui_main import make_app
+from ui.main_window import MainWindow
+from ui.session import StationSession
+
+app = make_app()
+db = Database.open(sys.argv[1], upgrade=True)
+operator_service.create_first_operator(db, "root", "secret-1", "T")
+session = StationSession(db=db, actor=auth.login(db, "root", "secret-1", "T"), station="T")
+window = MainWindow(session)
+window.show()
+chart = window.page("counter").card_view.chart
+for _ in range(200):
+    app.processEvents()
+    if chart.plot_widget is not None:
+        break
+    threading.Event().wait(0.05)
+print(json.dumps({"threads": sorted(set(seen)), "built": chart.plot_widget is not None}))
+sys.stdout.flush()
+os._exit(0)
+"""
+
+
+def test_pyqtgraph_is_imported_on_the_gui_thread_only(tmp_path):
+    """Its import makes shiboken create every QtCore/QtGui/QtWidgets type and defines QObject
+    subclasses: on a worker, beside the GUI thread building a page, it crashed the process
+    (SIGSEGV in tests/foundation/test_gui.py; ui/widgets/usage_chart.py)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen")
+    r = subprocess.run([sys.executable, "-c", THREADS, f"sqlite:///{tmp_path / 's.db'}"], env=env, cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    seen = json.loads(r.stdout.strip().splitlines()[-1])
+    assert seen == {"threads": ["MainThread"], "built": True}, seen
