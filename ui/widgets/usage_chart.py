@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 def _import_pyqtgraph() -> Any:
-    import pyqtgraph            # GUI thread only (module docstring)
+    import pyqtgraph  # GUI thread only (module docstring)
 
     return pyqtgraph
 
