@@ -128,6 +128,9 @@ class SaleForm(QWidget):
             w.setEnabled(enabled)
 
     def clear(self) -> None:
+        """A fresh form (another account, or the sale done): the method back to cash, so the next
+        customer's cash is never booked as the previous one's card or WeChat payment."""
+        self.method.setCurrentIndex(max(self.method.findData("cash"), 0))
         self.amount.clear()
         self.energy.clear()
         self.reference.clear()
