@@ -15,8 +15,8 @@ from __future__ import annotations
 import faulthandler
 import os
 import sys
-import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import IO
 
 from models.station_paths import log_dir, private_dir, private_file
@@ -34,7 +34,7 @@ def start_crash_trace(name: str) -> Callable[[], None]:
         fd = os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600)
         private_file(path)
         stream: IO[str] = os.fdopen(fd, "a", encoding="utf-8", buffering=1)
-        stream.write(f"--- {name} pid {os.getpid()} started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        stream.write(f"--- {name} pid {os.getpid()} started {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC\n")
         faulthandler.enable(file=stream, all_threads=True)
     except OSError:
         faulthandler.enable(all_threads=True)
