@@ -22,6 +22,7 @@ LINK_STATE = "link_state"            # link_id, state (online | lost)
 COMMAND_DONE = "command_done"        # item_id, meter_id, kind, confirmed, detail
 COMMAND_FAILED = "command_failed"    # item_id, meter_id, kind, error, final
 CYCLE_DONE = "cycle_done"            # link_id, meters, ok, failed, seconds
+RUNTIME_LOST = "runtime_lost"        # (none) the runtime that sent what came before has ended
 
 
 @dataclass(frozen=True)

@@ -114,8 +114,18 @@ class EventBridge(QObject):
                                 "settled": [], "other": []}
         meters: dict[int, str] = {}
         links: dict[int, str] = {}
+        lost = False
         for e in batch:
             name, data = e.name, e.data
+            if name == ev.RUNTIME_LOST:             # the child ended here: what came before is stale
+                self.meters.update(meters)
+                self.links.update(links)
+                meters, links = {}, {}
+                self.meters = dict.fromkeys(self.meters, "unknown")
+                self.links = dict.fromkeys(self.links, "unknown")
+                self.polling = False
+                lost = True
+                continue
             if name == ev.READING:
                 out["readings"].append(data)
             elif name == ev.READ_FAILED:
@@ -138,6 +148,8 @@ class EventBridge(QObject):
             self.last_reading = station_time.now()      # shown in the status bar: the station's clock
         self.meters.update(meters)
         self.links.update(links)
+        if lost:                                  # every state said again, the new child's on top
+            meters, links = dict(self.meters), dict(self.links)
         for signal, key in ((self.readings, "readings"), (self.read_failures, "failures"),
                             (self.commands, "commands"), (self.cycles, "cycles"),
                             (self.settled, "settled"), (self.events, "other")):
@@ -147,7 +159,7 @@ class EventBridge(QObject):
             self.meter_states.emit(meters)
         if links:
             self.link_states.emit(links)
-        if meters or links or out["readings"]:
+        if meters or links or out["readings"] or lost:
             self.status_changed.emit(self.status())
         if self._alarm_due and not self._alarm_busy and self._alarm_after is not None:
             self.poll_alarms()
@@ -161,16 +173,13 @@ class EventBridge(QObject):
                 "last_reading": self.last_reading.strftime("%H:%M:%S") if self.last_reading else ""}
 
     def mark_unknown(self) -> None:
-        """The runtime that watched the states is gone (its child ended): what arrived from it is
-        emitted first, then every meter and link state is "unknown" until a new runtime reads it."""
+        """The runtime that watched the states is gone (its child ended): every meter and link
+        state is "unknown" until a new runtime reads it. The child's process publishes
+        RUNTIME_LOST on the bus in the stream's order, so this is a flush: what the dead child
+        sent is applied before it, what a new child already sent after it (a late death notice
+        on a busy GUI thread once wiped a new child's first "online" states for good). Without
+        that event (an in-process runtime), nothing is marked."""
         self.flush()
-        self.polling = False
-        self.meters = dict.fromkeys(self.meters, "unknown")
-        self.links = dict.fromkeys(self.links, "unknown")
-        if self.meters:
-            self.meter_states.emit(dict(self.meters))
-        if self.links:
-            self.link_states.emit(dict(self.links))
         self.status_changed.emit(self.status())
 
     def mark_polling(self) -> None:

@@ -240,6 +240,9 @@ class RuntimeProcess:
                     code=code, seconds=seconds)
             self.last_failure = text
             log.error("%s", text)
+            # in the event stream, after the dead child's last event and before the next child's
+            # first: the bridge marks every state "unknown" at that point (ui/bridge.py)
+            self.bus.publish(ev.RUNTIME_LOST)
             self.signals._problem.emit(text)
             if self._stopping.wait(delay):
                 return

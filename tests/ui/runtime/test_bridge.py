@@ -52,3 +52,28 @@ def test_flood_is_coalesced_and_alarms_are_announced(qtbot, tmp_path):
         tasks.wait_idle()
         db.dispose()
     assert bridge._pending == []
+
+
+def test_a_late_death_notice_never_wipes_the_next_childs_states(qtbot):
+    """The runtime child's end is a mark in the event stream (ev.RUNTIME_LOST, published by its
+    supervisor after the dead child's last event): what came before it is "unknown", what a new
+    child already said after it stands, even when the GUI thread runs the death notice
+    (mark_unknown) after the new child's first events (a busy window; found in review)."""
+    bus = ev.EventBus()
+    b = EventBridge(bus, None, flush_ms=60_000)
+    try:
+        bus.publish(ev.METER_STATE, meter_id=1, state="online")        # the old child
+        bus.publish(ev.METER_STATE, meter_id=2, state="online")
+        bus.publish(ev.LINK_STATE, link_id=7, state="online")
+        bus.publish(ev.RUNTIME_LOST)                                    # it died here
+        bus.publish(ev.METER_STATE, meter_id=1, state="online")        # the new child's first good read
+        seen: list[dict] = []
+        b.meter_states.connect(seen.append)
+        b.mark_unknown()                                                # the GUI thread, late
+        assert b.meters == {1: "online", 2: "unknown"} and b.links == {7: "unknown"}
+        assert seen == [{1: "online", 2: "unknown"}]                    # every state said again
+        assert b.status()["polling"] is False and b.status()["meters_unknown"] == 1
+        b.mark_polling()
+        assert b.status()["polling"] is True
+    finally:
+        b.close()
