@@ -203,6 +203,16 @@ def send_command(db: Database, actor: Actor, meter_ids: Iterable[int], action: s
         return items
 
 
+def authorize_group_read(db: Database, actor: Actor, schedule_id: int | None) -> None:
+    """Before "read this group now" (a reading schedule's meters, None: every meter) is handed
+    to the runtime (ui/runtime_commands.py): the right meter_read is checked here, in the
+    service, and the request is logged either way ("meter.read_group", or "denied")."""
+    target = "all" if schedule_id is None else f"schedule:{schedule_id}"
+    with audited(db, actor, "meter.read_group", target) as s:
+        actor.require("meter_read")
+        record(s, actor, "meter.read_group", target)
+
+
 def command_status(db: Database, item_ids: Iterable[int]) -> dict[int, CommandStatus]:
     """The state of each outbox item (missing ids are left out)."""
     ids = sorted({int(i) for i in item_ids})

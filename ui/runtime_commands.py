@@ -52,21 +52,28 @@ def answer_of(reply: dict) -> ReadGroupAnswer:
 
 def read_group(session, schedule_id: int | None, on_done: Callable[[ReadGroupAnswer], None]) -> None:
     """Queue a read of a reading schedule's meters now (None: every meter); on_done gets the
-    answer on the GUI thread, exactly once."""
-    if not session.actor.can("meter_read"):
-        tasks.write(None, lambda: _log_refusal(session, schedule_id),
-                    on_error=lambda e: on_done(ReadGroupAnswer(None, tasks.error_text(e))), user=False)
-        return
+    answer on the GUI thread, exactly once. The right is checked and the request logged by the
+    service (billing.control.authorize_group_read, on the writer) before the runtime is asked."""
+    from billing import control
+
     runtime = session.services.get("runtime")
-    if runtime is None:
+    if runtime is None and session.actor.can("meter_read"):
         on_done(ReadGroupAnswer(None, _(NOT_RUNNING)))
         return
-    if getattr(runtime, "remote", False):
-        runtime.read_group(schedule_id, on_done=lambda reply: on_done(answer_of(reply)))
-        return
-    tasks.read(None, lambda: runtime.read_group(schedule_id),
-               on_done=lambda n: on_done(ReadGroupAnswer(int(n), queued_text(int(n)))),
-               on_error=lambda e: on_done(ReadGroupAnswer(None, failure_text(e))))
+
+    def authorized(_none: object) -> None:
+        runtime = session.services.get("runtime")      # again: the child may have ended meanwhile
+        if runtime is None:
+            on_done(ReadGroupAnswer(None, _(NOT_RUNNING)))
+        elif getattr(runtime, "remote", False):
+            runtime.read_group(schedule_id, on_done=lambda reply: on_done(answer_of(reply)))
+        else:
+            tasks.read(None, lambda: runtime.read_group(schedule_id),
+                       on_done=lambda n: on_done(ReadGroupAnswer(int(n), queued_text(int(n)))),
+                       on_error=lambda e: on_done(ReadGroupAnswer(None, failure_text(e))))
+    tasks.write(None, lambda: control.authorize_group_read(session.db, session.actor, schedule_id),
+                on_done=authorized, on_error=lambda e: on_done(ReadGroupAnswer(None, tasks.error_text(e))),
+                user=False)
 
 
 def failure_text(error: BaseException) -> str:
@@ -75,12 +82,3 @@ def failure_text(error: BaseException) -> str:
         return str(error)
     log.error("read_group failed", exc_info=error)
     return _("an unexpected fault; the details are in the station's log")
-
-
-def _log_refusal(session, schedule_id: int | None) -> None:
-    """Raises PermissionDenied after its "denied" row is committed (models/audit.py)."""
-    from models.audit import audited
-
-    target = "all" if schedule_id is None else f"schedule:{schedule_id}"
-    with audited(session.db, session.actor, "meter.read_group", target):
-        session.actor.require("meter_read")

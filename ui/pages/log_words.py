@@ -33,6 +33,7 @@ ACTIONS = {
     "meter.trip": N_("Power cut (trip)"), "meter.close": N_("Power restored"),
     "meter.recharge": N_("Recharge sent to meter"), "meter.refund": N_("Refund sent to meter"),
     "meter.read_frozen": N_("Frozen data read"), "meter.sync_clock": N_("Meter clock synchronised"),
+    "meter.read_group": N_("Group read now"),
     "arrears.trip": N_("Trip for arrears"), "alarm.ack": N_("Alarm acknowledged"),
     "quality.threshold_set": N_("Alarm limits set"), "quality.threshold_remove": N_("Alarm limits removed"),
     "operator.add": N_("Operator added"), "operator.update": N_("Operator changed"),

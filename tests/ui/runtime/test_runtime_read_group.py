@@ -38,6 +38,9 @@ def test_read_group_says_how_many_meters_were_queued(qtbot, station, in_process)
         host.start()
         qtbot.waitUntil(lambda: "runtime" in station.services, timeout=20_000)
         assert _ask(qtbot, station) == ReadGroupAnswer(len(ADDRS), "3 meters queued for reading")
+        with station.db.read() as s:                       # the request is logged by the service
+            asked = s.execute(sa.select(OpLogEntry).where(OpLogEntry.action == "meter.read_group")).scalars().all()
+        assert [(r.operator, r.target) for r in asked] == [(station.actor.name, "all")]
         assert _ask(qtbot, station, 999) == ReadGroupAnswer(0, queued_text(0))   # no such schedule
         from resources import i18n
 
