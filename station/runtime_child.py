@@ -82,6 +82,22 @@ def child_command() -> tuple[list[str], dict[str, str]]:
 
 
 # --- the child --------------------------------------------------------------------------------
+CHILD_NICE = 5
+
+
+def below_the_window() -> None:
+    """The child runs at a lower CPU priority than the window (nice +5 on POSIX; on Windows the
+    window starts it BELOW_NORMAL_PRIORITY_CLASS, ui/runtime_process.py): on a station PC with
+    2 cores, 10,000 meters' polling (the child) and the window wanted a core at the same moments,
+    and the window's 20 ms of work on a page switch waited 30-60 ms for one (bench_gui --stacks:
+    no other thread of the window ran Python then). Polling waits on the line, not the CPU."""
+    if hasattr(os, "nice"):
+        try:
+            os.nice(CHILD_NICE)
+        except OSError:
+            pass
+
+
 class _Stop(BaseException):
     """SIGTERM (the parent died, or was asked to end us): leave the command loop."""
 
@@ -252,6 +268,7 @@ def main(stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> int:
         from models.program_log import start_crash_trace
 
         start_crash_trace("runtime")                       # a native crash's stacks to crash.log
+        below_the_window()
     pump = Pump(out)
     db = rt = None
     try:

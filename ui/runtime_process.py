@@ -192,7 +192,9 @@ class RuntimeProcess:
         import os
 
         argv, env = rc.child_command()
-        flags = getattr(subprocess, "CREATE_NO_WINDOW", 0) if sys.platform == "win32" else 0
+        flags = 0
+        if sys.platform == "win32":             # no console; below the window (station/runtime_child.py)
+            flags = getattr(subprocess, "CREATE_NO_WINDOW", 0) | getattr(subprocess, "BELOW_NORMAL_PRIORITY_CLASS", 0)
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env=env, creationflags=flags)
         from resources import i18n

@@ -158,6 +158,8 @@ def serve() -> NoReturn:
     from models.program_log import start_crash_trace
 
     start_crash_trace("simulators")                       # a native crash's stacks to crash.log
+    if hasattr(os, "nice"):                               # the demo's meters below the window, as the
+        os.nice(5)                                        # runtime child (station/runtime_child.py)
     stdin = sys.stdin.buffer if sys.stdin is not None else os.fdopen(0, "rb")
     stdout = sys.stdout.buffer if sys.stdout is not None else os.fdopen(1, "wb")
     # the meters' modules (the Modbus one brings SQLAlchemy through comms.interfaces: ~0.4 s CPU)

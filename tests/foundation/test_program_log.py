@@ -68,3 +68,24 @@ def test_the_crash_trace_is_private_and_its_undo_gives_the_previous_one_back(tmp
     assert f"--- window pid {os.getpid()}" in path.read_text()
     if os.name == "posix":
         assert path.stat().st_mode & 0o077 == 0
+
+
+def test_the_runtime_child_runs_below_the_window(tmp_path):
+    """nice +5 (station/runtime_child.below_the_window): on 2 cores the window's page switch
+    waited for a core while 10,000 meters were polled."""
+    env = dict(os.environ, METERSTATION_LOG_DIR=str(tmp_path / "log"), PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "app", "--runtime-child"], cwd=ROOT, env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    crash = tmp_path / "log" / program_log.CRASH_LOG
+    try:
+        end = time.monotonic() + 60
+        while f"--- runtime pid {proc.pid}" not in (crash.read_text() if crash.exists() else ""):
+            assert proc.poll() is None and time.monotonic() < end
+            time.sleep(0.05)
+        time.sleep(0.2)
+        assert os.getpriority(os.PRIO_PROCESS, proc.pid) == min(os.getpriority(os.PRIO_PROCESS, 0) + 5, 19)
+    finally:
+        proc.kill()
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            stream.close()
