@@ -261,6 +261,47 @@ def _runtime_options(options: dict) -> dict:
     return out
 
 
+MAX_LINE = 1 << 20          # a start or command line is a few hundred bytes; longer is not the window
+
+
+def _line(inp: BinaryIO) -> bytes:
+    """The next line of stdin, at most MAX_LINE bytes: a longer one is read to its end and
+    dropped (logged), so a stream of garbage cannot fill the child's memory."""
+    line = inp.readline(MAX_LINE + 1)
+    if len(line) <= MAX_LINE or line.endswith(b"\n"):
+        return line
+    while line and not line.endswith(b"\n"):
+        line = inp.readline(MAX_LINE)
+    log.error("a line longer than %d bytes was dropped", MAX_LINE)
+    return b"\n" if line else b""
+
+
+def _params(line: bytes) -> dict[str, Any] | None:
+    """The start parameters (a JSON object with url and station), or None (logged)."""
+    try:
+        params = json.loads(line)
+    except ValueError:
+        log.error("start parameters that are not JSON: %r", line[:80])
+        return None
+    if not isinstance(params, dict) or not isinstance(params.get("url"), str) \
+            or not isinstance(params.get("station"), str):
+        log.error("start parameters without a url and a station: %r", line[:80])
+        return None
+    return params
+
+
+def _refuse_missing_file(url: str) -> None:
+    """A SQLite file that is not there (in a folder that is: models.db says when the folder is
+    missing) is refused before the engine would create it empty."""
+    from models.errors import StationError
+    from models.station_paths import sqlite_file
+    from resources.i18n import _
+
+    path = sqlite_file(url)
+    if path is not None and path.parent.is_dir() and not path.exists():
+        raise StationError(_("There is no station database at {where}").format(where=path))
+
+
 def main(stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> int:
     inp, out = (stdin, stdout) if stdin is not None and stdout is not None else _claim_stdio()
     _configure_logging()
@@ -272,12 +313,16 @@ def main(stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> int:
     pump = Pump(out)
     db = rt = None
     try:
-        line = inp.readline()
+        line = _line(inp)
         if not line:
             return 0                                       # the parent went before saying anything
-        params = json.loads(line)
-        _die_with_parent(params.get("parent"))
         from resources import i18n
+
+        params = _params(line)
+        if params is None:
+            pump.send("failed", i18n._("The meter polling process was started with parameters it cannot use"))
+            return EXIT_FAILED
+        _die_with_parent(params.get("parent"))
 
         if params.get("lang") in i18n.LANGS:
             i18n.set_language(params["lang"])
@@ -289,6 +334,7 @@ def main(stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> int:
         bus = ev.EventBus()
         bus.subscribe(pump.listen)
         try:
+            _refuse_missing_file(params["url"])
             db = Database.open(params["url"])
             rt = StationRuntime(db, station=params["station"], events=bus, run_jobs=bool(params.get("run_jobs", True)),
                                 **_runtime_options(params.get("options") or {}))
@@ -304,11 +350,14 @@ def main(stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> int:
         pump.send("started", {"pid": os.getpid(), "meters": sum(len(p.meters) for p in rt.plans),
                               "links": len(rt.plans), "runs_jobs": rt.runs_jobs})
         pump.start()
-        for raw in iter(inp.readline, b""):
+        for raw in iter(lambda: _line(inp), b""):
             try:
                 cmd = json.loads(raw)
             except ValueError:
                 log.error("a command line that is not JSON: %r", raw[:80])
+                continue
+            if not isinstance(cmd, dict):
+                log.error("a command line that is not a JSON object: %r", raw[:80])
                 continue
             if cmd.get("cmd") == "stop":
                 break
