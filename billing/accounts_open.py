@@ -102,6 +102,7 @@ def open_account(db: Database, actor: Actor, customer: str | int, meters: list[M
     if account_type is not None and account_type not in CUSTOMER_TYPES:
         raise InvalidInput(_("Unknown account type {type}").format(type=account_type))
     with audited(db, actor, "account.open", str(customer)) as s:
+        actor.require("account_open")            # first: a refusal says nothing of what exists
         cust = find_customer(s, customer)
         room_id = _room_id(s, room, meters)
         actor.require("account_open", room_building(s, room_id))
