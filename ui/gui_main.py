@@ -10,6 +10,8 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 from access import login as auth
 from models import settings
@@ -139,6 +141,29 @@ def _startup_probe(dialog) -> None:
     QTimer.singleShot(0, shown)
 
 
+def _nothing() -> None:
+    return None
+
+
+def _demo_folders(folder: Path) -> Callable[[], None]:
+    """The demo's receipts and bills go to its own temporary folder, not the user's data folder
+    (its receipt numbers start at 1 again: the walk found a demo's receipt next to, and before
+    the fix in place of, the station's own). The children started from here inherit it; returns
+    what puts the environment back (run_gui runs in tests' processes too)."""
+    names = {"METERSTATION_RECEIPT_DIR": folder / "receipts", "METERSTATION_BILL_DIR": folder / "bills"}
+    before = {k: os.environ.get(k) for k in names}
+    for k, where in names.items():
+        os.environ[k] = str(where)
+
+    def restore() -> None:
+        for k, old in before.items():
+            if old is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = old
+    return restore
+
+
 def _run(app, args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QDialog, QMessageBox
 
@@ -150,6 +175,7 @@ def _run(app, args: argparse.Namespace) -> int:
 
     station = str(settings.get_local("station.name"))
     demo = None
+    restore_folders: Callable[[], None] = _nothing
     try:
         meters = getattr(args, "demo_meters", None)
         if args.demo or meters:
@@ -164,10 +190,12 @@ def _run(app, args: argparse.Namespace) -> int:
             finally:
                 splash.close()
             url = demo.url
+            restore_folders = _demo_folders(demo.folder)  # its receipts and bills: not the user's
         else:
             url = args.db or settings.get_local("station.db_url") or None
         db = Database.open(url, upgrade=True)
     except StationError as e:
+        restore_folders()
         if demo is not None:
             demo.stop()
         QMessageBox.critical(None, _("MeterStation"), str(e))
@@ -216,3 +244,4 @@ def _run(app, args: argparse.Namespace) -> int:
             demo.stop()
         tasks.wait_idle()
         db.dispose()
+        restore_folders()

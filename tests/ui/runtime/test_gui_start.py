@@ -32,6 +32,8 @@ def test_demo_gui_starts_polls_and_stops(qapp, qtbot):
         window = windows[0]
         s = window.session
         if "runtime" in s.services and "Links" in window.comm_status.text():
+            seen.update(receipts=os.environ.get("METERSTATION_RECEIPT_DIR"),
+                        bills=os.environ.get("METERSTATION_BILL_DIR"))
             seen.update(title=window.windowTitle(), status=window.comm_status.text(),
                         message=window.statusBar().currentMessage(), operator=s.actor.name,
                         demo=s.services.get("demo"), child=s.services["demo"].process)
@@ -41,6 +43,7 @@ def test_demo_gui_starts_polls_and_stops(qapp, qtbot):
 
     QTimer.singleShot(0, watch)
     handlers = list(logging.getLogger().handlers)
+    folders = {k: os.environ.get(k) for k in ("METERSTATION_RECEIPT_DIR", "METERSTATION_BILL_DIR")}
     code = run_gui(argparse.Namespace(demo=True, db=None))
     assert "error" not in seen, seen.get("error")
     logs = Path(os.environ["METERSTATION_LOG_DIR"])           # the window's crash trace was there
@@ -48,6 +51,9 @@ def test_demo_gui_starts_polls_and_stops(qapp, qtbot):
     assert logging.getLogger().handlers == handlers          # and are given back when it ends
     assert code == 0
     assert seen["operator"] == "demo"
+    folder = seen["demo"].folder                            # the demo's receipts and bills: its own folder
+    assert (seen["receipts"], seen["bills"]) == (str(folder / "receipts"), str(folder / "bills"))
+    assert {k: os.environ.get(k) for k in folders} == folders            # and the environment given back
     assert "DEMO" in seen["title"] and "DEMO" in seen["status"] and "DEMO" in seen["message"]
     assert seen["demo"].simulators == [] and seen["demo"].process is None     # stopped with the window
     assert seen["child"] is not None and seen["child"].proc.returncode == 0
