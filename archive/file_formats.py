@@ -251,6 +251,9 @@ def _atomic(target: Path, write: Any) -> None:
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         write(tmp)
+        from models.station_paths import private_file
+
+        private_file(tmp)                   # customers' names and phones: the station's user only
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -45,6 +45,7 @@ from openpyxl.utils import get_column_letter
 
 from models import station_time
 from models.cell_safety import TRIGGERS, dangerous
+from models.station_paths import private_file
 from resources.i18n import _
 
 KINDS = ("text", "money", "energy", "int", "datetime", "date")
@@ -260,6 +261,7 @@ def write_table_xlsx(path: str | os.PathLike[str], title: str, columns: Sequence
         if totals:
             ws.append(_totals_row(ws, columns, writer))
         wb.save(tmp)
+        private_file(tmp)                   # customers' names and phones: the station's user only
         os.replace(tmp, target)
     except BaseException:
         _abandon(ws)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from models import station_time
 from models.cell_safety import csv_row
 from models.errors import InvalidInput
+from models.station_paths import private_file
 from resources.i18n import _
 
 
@@ -83,6 +84,7 @@ def export_rows(path: str | Path, rows: Iterable[Sequence[object]]) -> int:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         count = _xlsx(tmp, rows) if suffix == ".xlsx" else _csv(tmp, rows)
+        private_file(tmp)                   # the operation log: the station's user only
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -72,3 +72,18 @@ def test_errors_log_private(tmp_path, monkeypatch, loose_umask):
     path = _error_log(RuntimeError("boom"))
     assert _mode(path) == 0o600 and _mode(os.path.dirname(path)) == 0o700
     assert "boom" in Path(path).read_text(encoding="utf-8")
+
+
+def test_exports_private(db, root, tmp_path, loose_umask):
+    """Exports hold customers' names and phones, and the operation log: 0600 like the receipts,
+    whatever the umask (the walk found them 0644)."""
+    from archive.files import export_archive
+    from printing.excel import Column, write_table_xlsx
+    from printing.oplog_export import export_rows
+
+    written = [tmp_path / "archive.xlsx", tmp_path / "customers.csv", tmp_path / "table.xlsx", tmp_path / "log.csv"]
+    export_archive(db, root, written[0])
+    export_archive(db, root, written[1], ("customers",))
+    write_table_xlsx(written[2], "t", [Column("a", "a")], [{"a": "x"}])
+    export_rows(written[3], [])
+    assert {p.name: _mode(p) for p in written} == {p.name: 0o600 for p in written}
