@@ -153,7 +153,7 @@ def _demo_folders(folder: Path) -> Callable[[], None]:
     names = {"METERSTATION_RECEIPT_DIR": folder / "receipts", "METERSTATION_BILL_DIR": folder / "bills"}
     before = {k: os.environ.get(k) for k in names}
     for k, where in names.items():
-        os.environ[k] = str(where)
+        os.environ.setdefault(k, str(where))       # a folder named by the person who started it wins
 
     def restore() -> None:
         for k, old in before.items():

@@ -52,7 +52,8 @@ def test_demo_gui_starts_polls_and_stops(qapp, qtbot):
     assert code == 0
     assert seen["operator"] == "demo"
     folder = seen["demo"].folder                            # the demo's receipts and bills: its own folder
-    assert (seen["receipts"], seen["bills"]) == (str(folder / "receipts"), str(folder / "bills"))
+    assert seen["receipts"] == (folders["METERSTATION_RECEIPT_DIR"] or str(folder / "receipts"))
+    assert seen["bills"] == (folders["METERSTATION_BILL_DIR"] or str(folder / "bills"))    # a named one wins
     assert {k: os.environ.get(k) for k in folders} == folders            # and the environment given back
     assert "DEMO" in seen["title"] and "DEMO" in seen["status"] and "DEMO" in seen["message"]
     assert seen["demo"].simulators == [] and seen["demo"].process is None     # stopped with the window
