@@ -187,8 +187,18 @@ def _cpu_split() -> str:
             except (OSError, IndexError, ValueError):
                 continue
             children += n if parent == os.getpid() else 0
+    by_name: dict[str, int] = {}                       # the live threads of this process, by name
+    for t in threading.enumerate():
+        try:
+            n = ticks(Path(f"/proc/self/task/{t.native_id}/stat"))[1]
+        except OSError:
+            continue
+        name = t.name.rstrip("0123456789_-") or t.name
+        by_name[name] = by_name.get(name, 0) + n
+    threads = ", ".join(f"{k} {v / hz:.2f} s" for k, v in sorted(by_name.items(), key=lambda kv: -kv[1]) if v)
     return (f"CPU since the start: simulator threads in this process {len(sims)}, {sim_ticks / hz:.2f} s; "
-            f"the rest of this process {(total - sim_ticks) / hz:.2f} s; child processes {children / hz:.2f} s")
+            f"the rest of this process {(total - sim_ticks) / hz:.2f} s; child processes {children / hz:.2f} s\n"
+            f"this process's live threads: {threads}")
 
 
 def _child_cpu(host) -> float | None:
@@ -201,6 +211,15 @@ def _child_cpu(host) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _steal() -> float:
+    """Seconds of steal time over all cores (/proc/stat), 0.0 where there is none to read."""
+    try:
+        fields = open("/proc/stat").readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def main() -> int:
@@ -306,6 +325,7 @@ def main() -> int:
         probe.on_tick = stall_profiles.tick
     stacks = StallStacks(args.stacks, probe) if args.stacks else None
     cpu_before = os.times()
+    steal_before = _steal()
     probe.start()
     started = time.perf_counter()
     if not args.no_poll:
@@ -392,11 +412,16 @@ def main() -> int:
           f"{full_ms:.0f} ms, CPU {full_cpu_ms:.0f} ms")
     import bisect
 
-    print("stalls over 50 ms (page being shown, ms after switching to it, GUI-thread CPU in the stall):")
+    print("stalls over 50 ms (page being shown, ms after switching to it, GUI-thread CPU in the stall, "
+          "its wait for a core, the rest: asleep on the GIL, a lock or I/O, or the machine's steal):")
     for end, gap in probe.stalls(0.05):
         i = bisect.bisect_right(times, end - gap) - 1
         key, since = (marks[i][1], (end - gap - times[i]) * 1000) if i >= 0 else ("-", 0.0)
-        print(f"  {gap * 1000:5.0f} ms  {key:10s} +{since:.0f} ms  cpu {probe.cpu_of(end) * 1000:.0f} ms")
+        cpu, queued = probe.cpu_of(end), probe.queued_of(end)
+        print(f"  {gap * 1000:5.0f} ms  {key:10s} +{since:.0f} ms  cpu {cpu * 1000:.0f} ms  "
+              f"core wait {queued * 1000:.0f} ms  rest {(gap + probe.interval - cpu - queued) * 1000:.0f} ms")
+    stolen = _steal() - steal_before
+    print(f"the machine's steal time over the run (its cores given to other guests): {stolen:.2f} s")
     print("page switch (synchronous part, ms, first / worst of the rest):",
           ", ".join(f"{k} {v[0] * 1000:.0f}/{max(v[1:], default=0) * 1000:.0f}" for k, v in switch.items()))
     if stall_profiles is not None:
