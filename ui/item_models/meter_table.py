@@ -2,8 +2,15 @@
 
 Built for 10,000 meters: data() formats only what the view asks for (the visible rows);
 merge() updates a reloaded list in place (dataChanged on the rows that differ, a reset only when
-the set of meters changed); apply_reading()/apply_state() patch one row from a live event.
+the set of meters changed); apply_batch() patches rows from the bridge's live batches.
 A page's reload is prepared off the GUI thread (prepare(): sorted, indexed and counted there).
+
+Meters nobody reads: when the bridge says a meter is "unknown" (the runtime that polled it
+ended, ui/bridge.py mark_unknown) the model keeps it in `unwatched` and its row shows the board
+state "unknown" (MonitorRow.unwatched) - over every reload too, since the database still holds
+the dead runtime's last "online" - until a reading or a runtime's online / lost / unreachable
+state for it arrives. A runtime's end marks every meter: more rows than SLICE_ROWS are marked
+over the next turns of the event loop, through the sliced merge's queue.
 MeterFilter is the proxy: building/floor/state/tag and a lower-cased search text per row.
 """
 from __future__ import annotations
@@ -34,7 +41,7 @@ from ui.item_models.meter_looks import ALIGNMENT, AT, DISPLAY, SLOTS, TEXT0, Age
 STATE_TITLES = {
     "not_opened": N_("Not opened"), "normal": N_("Normal"), "alarm1": N_("Alarm 1"), "alarm2": N_("Alarm 2"),
     "arrears": N_("Arrears"), "tripped": N_("Tripped"), "keep_power": N_("Keep power"), "lost": N_("Lost"),
-    "unreachable": N_("Unreachable (link lost)"),
+    "unreachable": N_("Unreachable (link lost)"), "unknown": N_("Unknown (not being read)"),
 }
 COLUMNS = ("number", "place", "customer", "state", "balance", "reading", "age", "voltage", "current", "power",
            "link")
@@ -100,6 +107,10 @@ class MeterTableModel(QAbstractTableModel):
         self.search: list[str | None] = []
         self.looks: list[Look | None] = []
         self._index: dict[int, int] = {}        # meter_id -> row
+        # meters the bridge said "unknown" (nobody reads them) and no reading or runtime's state
+        # has named since: their rows are "unknown", reloaded ones too (any meter id, on the board
+        # or not yet: a page built after the runtime ended marks its first load)
+        self.unwatched: set[int] = set()
         self.counts: Counter[str] = Counter()
         self.now = datetime.now(UTC)   # the age column's "now" (set by tick())
         self._state_titles = {s: _(t) for s, t in STATE_TITLES.items()}
@@ -242,6 +253,8 @@ class MeterTableModel(QAbstractTableModel):
         self._index = index
         self.counts = counts
         self.endResetModel()
+        if self.unwatched:                      # the database does not know nobody reads them
+            self._signal_rows(self._mark_unwatched(self.unwatched))
 
     def sort_order(self) -> tuple[int, Qt.SortOrder] | None:
         """The column and order the rows are kept in (prepare() wants it, taken on the GUI thread)."""
@@ -309,11 +322,13 @@ class MeterTableModel(QAbstractTableModel):
         if any(r.meter_id not in self._index for r in rows):
             return None
         changed = []
-        pending = self._pending
+        pending, unwatched = self._pending, self.unwatched
         for new in rows:
             if pending:
                 pending.pop(new.meter_id, None)         # this row is newer than a sliced merge's
             i = self._index[new.meter_id]
+            if unwatched and not new.unwatched and new.meter_id in unwatched:   # read by nobody still
+                new = dataclasses.replace(new, unwatched=True, state="unknown")
             if self.rows[i] != new:
                 self._set(i, new, signal=False)
                 changed.append(i)
@@ -391,7 +406,8 @@ class MeterTableModel(QAbstractTableModel):
         get = lambda name: changes[name] if name in changes else getattr(old, name)  # noqa: E731
         changes["state"] = board_state(
             comm_state=get("comm_state"), account_open=get("account_id") is not None,
-            relay_state=get("relay_state"), keep_power=get("keep_power"), alarm_level=get("alarm_level"))
+            relay_state=get("relay_state"), keep_power=get("keep_power"), alarm_level=get("alarm_level"),
+            watched=not get("unwatched"))
         row = dataclasses.replace(old, **changes)
         if row != self.rows[i]:
             self._set(i, row, signal=signal)
@@ -402,7 +418,8 @@ class MeterTableModel(QAbstractTableModel):
     def apply_batch(self, readings: Iterable[dict[str, Any]] = (), states: dict[int, str] | None = None) -> int:
         """What changed since the last frame (ui.bridge's coalesced batch): the last reading of
         each meter and its last comm state, applied with one dataChanged per run of changed
-        rows. Returns how many rows changed."""
+        rows. Returns how many rows changed (rows marked "unknown" over the next turns of the
+        event loop are not counted: _mark_unwatched)."""
         last: dict[int, dict[str, Any]] = {}
         for r in readings:
             last[int(r["meter_id"])] = r
@@ -411,31 +428,62 @@ class MeterTableModel(QAbstractTableModel):
             i = self.apply_reading(meter_id, dict(r.get("values") or {}), r.get("at"), signal=False)
             if i is not True and i is not False:
                 changed.add(i)
-        rows, index, pending = self.rows, self._index, self._pending
+        rows, index, pending, unwatched = self.rows, self._index, self._pending, self.unwatched
+        marked: list[int] = []
         for meter_id, state in (states or {}).items():
-            if state in ("online", "lost", "unreachable"):
+            if state == "unknown":                  # nobody reads it now (the runtime ended)
+                if int(meter_id) not in unwatched:
+                    unwatched.add(int(meter_id))
+                    marked.append(int(meter_id))
+            elif state in ("online", "lost", "unreachable"):
                 known = index.get(int(meter_id))
-                if known is not None and rows[known].comm_state == state:   # e.g. online after its reading:
+                if unwatched and int(meter_id) in unwatched:                # a runtime reads it again
+                    unwatched.discard(int(meter_id))
+                elif known is not None and rows[known].comm_state == state:   # e.g. online after its reading:
                     if pending:                                             # nothing moves (half a batch's
                         pending.pop(int(meter_id), None)                    # rows were rebuilt for nothing)
                     continue
-                i = self.update_row(int(meter_id), signal=False, comm_state=state)
+                i = self.update_row(int(meter_id), signal=False, comm_state=state, unwatched=False)
                 if i is not True and i is not False:
                     changed.add(i)
+        if marked:
+            changed.update(self._mark_unwatched(marked))
         self._signal_rows(list(changed))
         return len(changed)
 
+    def _mark_unwatched(self, meter_ids: Iterable[int]) -> list[int]:
+        """The rows of these meters (the unwatched ones) in the board state "unknown". Up to
+        SLICE_ROWS at once: returns the rows changed, not yet signalled. More (a runtime's end
+        marks every meter): their rows go to the sliced merge's queue and patch() marks them,
+        SLICE_ROWS per turn of the event loop (a row is a dataclasses.replace of ≈ 9 µs: 10,000
+        at once held the GUI thread ≈ 0.1 s); a queued reloaded row stays (patch marks it), a
+        live update meanwhile takes the row out of the queue. Returns []."""
+        index, rows = self._index, self.rows
+        todo = [(m, i) for m in meter_ids if (i := index.get(m)) is not None and not rows[i].unwatched]
+        if len(todo) > SLICE_ROWS:
+            pending = self._pending
+            for m, i in todo:
+                pending.setdefault(m, rows[i])
+            self._slicer.start()
+            return []
+        for _m, i in todo:
+            self._set(i, dataclasses.replace(rows[i], unwatched=True, state="unknown"), signal=False)
+        return [i for _m, i in todo]
+
     def apply_reading(self, meter_id: int, values: dict[str, Any], at: datetime | None = None, *,
                       signal: bool = True) -> bool | int:
-        """A reading arrived: live values, energy, relay state, time; the comm state is online."""
+        """A reading arrived: live values, energy, relay state, time; the comm state is online
+        (and somebody reads the meter: no longer unwatched)."""
         plain: dict[str, Any] = {q: str(getattr(v, "value", v)) for q, v in values.items() if q != "units"}
         units = {q: v.unit for q, v in values.items() if getattr(v, "unit", None)} or values.get("units")
         if isinstance(units, dict) and units:
             plain["units"] = flat_units(units)   # the reading's unit stays known (reading_unit)
         elif isinstance(units, tuple) and units:
             plain["units"] = units
-        changes: dict[str, Any] = {"last_values": plain, "comm_state": "online",
+        changes: dict[str, Any] = {"last_values": plain, "comm_state": "online", "unwatched": False,
                                    "last_read_at": at or datetime.now(UTC)}
+        if self.unwatched:
+            self.unwatched.discard(meter_id)
         if plain.get("relay") in ("open", "closed"):
             changes["relay_state"] = plain["relay"]
         energy = _dec(plain.get("energy") if "energy" in plain else plain.get("volume"))
