@@ -55,9 +55,9 @@ from comms.polling.poller import Command
 from models import capabilities, oplog
 from models import commands as contract
 from models.archive import Meter
-from models.automation import FrozenReading
+from models.automation import FrozenReading, clear_meter_alarms
 from models.base import rowcount, utcnow
-from models.commands import CONTROL_EFFECT
+from models.commands import CONTROL_CLEARS, CONTROL_EFFECT
 from models.db import Database, retrying
 from models.db_clock import db_now
 from models.errors import InvalidInput
@@ -173,12 +173,16 @@ def store_frozen(s: Session, meter_id: int, result: dict[str, Any]) -> None:
             setattr(row, key, value)
 
 
-def apply_effect(s: Session, command: Command, result: Any) -> None:
-    """What a confirmed command changed on the meter, into the archive (same transaction)."""
+def apply_effect(s: Session, command: Command, result: Any, at: datetime) -> None:
+    """What a confirmed command changed on the meter, into the archive (same transaction): the
+    relay state, keep-power, and the alarms the action ends (a confirmed close: the meter's
+    "tripped" alarm, cleared at `at`, the confirmation's time), a frozen reading."""
     if command.kind == "control":
-        effect = CONTROL_EFFECT.get(command.payload.get("action", ""))
+        action = command.payload.get("action", "")
+        effect = CONTROL_EFFECT.get(action)
         if effect:
             s.execute(sa.update(Meter).where(Meter.id == command.meter_id).values(**effect))
+        clear_meter_alarms(s, command.meter_id, CONTROL_CLEARS.get(action, ()), at)
     elif command.kind == "read_frozen" and isinstance(result, dict):
         store_frozen(s, command.meter_id, result)
 
@@ -394,7 +398,7 @@ class OutboxSource:
             elif error is None:
                 item.state, item.done_at, item.last_error = "done", now, ""
                 item.in_doubt = False
-                apply_effect(s, command, result)
+                apply_effect(s, command, result, now)
                 oplog.append(s, operator=self.operator, station=self.station, action=f"meter.{command.kind}",
                              target=str(command.meter_id), details={"item": item.id, "result": result,
                                                                    "payload": command.payload})
