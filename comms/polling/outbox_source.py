@@ -3,7 +3,8 @@
 Due items (state pending, next_at reached) for meters are claimed (state "sending") and handed
 to the link worker of their meter ahead of routine reads. A confirmed command becomes "done"
 with an operation-log row, and what it changed on the meter (relay state, keep-power, a frozen
-reading) is written in that same transaction. A failure is retried with back-off until it
+reading, the alarms it ends: a confirmed close clears the meter's "tripped" alarm, models.commands
+CONTROL_CLEARS) is written in that same transaction. A failure is retried with back-off until it
 expires (default 24 hours), then "expired"; a command that can never succeed (unsupported by
 the meter's protocol, bad payload) is "failed" at once.
 
