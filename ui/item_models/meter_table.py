@@ -87,6 +87,7 @@ class BoardRows:
     index: dict[int, int]
     counts: Counter[str]
     sort: tuple[int, Qt.SortOrder] | None
+    marked: frozenset[int] = frozenset()    # the unwatched meters whose rows prepare() marked
 
 
 MAX_RUNS = 16        # more runs of changed rows than this: one dataChanged over their span
@@ -244,7 +245,8 @@ class MeterTableModel(QAbstractTableModel):
         rows = list(rows)
         self._reset(rows, {r.meter_id: i for i, r in enumerate(rows)}, Counter(r.state for r in rows))
 
-    def _reset(self, rows: list[MonitorRow], index: dict[int, int], counts: Counter[str]) -> None:
+    def _reset(self, rows: list[MonitorRow], index: dict[int, int], counts: Counter[str],
+               marked: frozenset[int] = frozenset()) -> None:
         self._pending.clear()
         self.beginResetModel()
         self.rows = rows
@@ -253,8 +255,14 @@ class MeterTableModel(QAbstractTableModel):
         self._index = index
         self.counts = counts
         self.endResetModel()
-        if self.unwatched:                      # the database does not know nobody reads them
-            self._signal_rows(self._mark_unwatched(self.unwatched))
+        # rows prepare() marked whose meter a runtime has read since; the unwatched ones it did not
+        # mark (the database does not know nobody reads them)
+        changed = [i for m in marked - self.unwatched if (i := index.get(m)) is not None and rows[i].unwatched]
+        for i in changed:
+            self._set(i, self._marked(rows[i], False), signal=False)
+        if self.unwatched:
+            changed += self._mark_unwatched(self.unwatched)
+        self._signal_rows(changed)
 
     def sort_order(self) -> tuple[int, Qt.SortOrder] | None:
         """The column and order the rows are kept in (prepare() wants it, taken on the GUI thread)."""
@@ -262,14 +270,20 @@ class MeterTableModel(QAbstractTableModel):
 
     def prepare(self, rows: Sequence[MonitorRow], sort: tuple[int, Qt.SortOrder] | None) -> BoardRows:
         """A reload's rows sorted, indexed and counted, for merge(): any thread (it reads only
-        the rows and what the model holds from its construction). At 10,000 meters sorting,
+        the rows, what the model holds from its construction and a copy of `unwatched`, whose
+        rows it marks "unknown": the set of ints is copied in one step under the interpreter
+        lock; merge() sets right what changed since). At 10,000 meters sorting,
         indexing and counting on the GUI thread were 3/4 of a reset's 21 ms of its CPU (a bare
         table; 41 ms in bench_gui --cpu-profile on a loaded machine); a reset of prepared rows
         costs it ≈ 5 ms, the proxy's pass and the view's."""
         rows = list(rows)
+        marked = frozenset(self.unwatched)
+        if marked:
+            rows = [self._marked(r, True) if r.meter_id in marked and not r.unwatched else r for r in rows]
         if sort is not None and 0 <= sort[0] < len(self.columns):
             rows = [rows[i] for i in self._order(rows, sort[0], sort[1])]
-        return BoardRows(rows, {r.meter_id: i for i, r in enumerate(rows)}, Counter(r.state for r in rows), sort)
+        return BoardRows(rows, {r.meter_id: i for i, r in enumerate(rows)}, Counter(r.state for r in rows), sort,
+                         marked)
 
     def merge(self, reloaded: Sequence[MonitorRow] | BoardRows, *, sliced: bool = False) -> int:
         """Take a reloaded list (or prepare()'s BoardRows): when it holds the same meters only the
@@ -290,7 +304,7 @@ class MeterTableModel(QAbstractTableModel):
             same = len(rows) == len(self.rows) and all(r.meter_id in self._index for r in rows)
         if not same:
             if prepared is not None and prepared.sort == self._sort:
-                self._reset(prepared.rows, prepared.index, Counter(prepared.counts))   # taken over
+                self._reset(prepared.rows, prepared.index, Counter(prepared.counts), prepared.marked)  # taken over
                 return len(rows)
             self.load(rows)
             if self._sort is not None:
@@ -327,8 +341,11 @@ class MeterTableModel(QAbstractTableModel):
             if pending:
                 pending.pop(new.meter_id, None)         # this row is newer than a sliced merge's
             i = self._index[new.meter_id]
-            if unwatched and not new.unwatched and new.meter_id in unwatched:   # read by nobody still
-                new = dataclasses.replace(new, unwatched=True, state="unknown")
+            if new.unwatched:                           # marked by prepare(): read again since?
+                if new.meter_id not in unwatched:
+                    new = self._marked(new, False)
+            elif unwatched and new.meter_id in unwatched:   # read by nobody still
+                new = self._marked(new, True)
             if self.rows[i] != new:
                 self._set(i, new, signal=False)
                 changed.append(i)
@@ -467,8 +484,15 @@ class MeterTableModel(QAbstractTableModel):
             self._slicer.start()
             return []
         for _m, i in todo:
-            self._set(i, dataclasses.replace(rows[i], unwatched=True, state="unknown"), signal=False)
+            self._set(i, self._marked(rows[i], True), signal=False)
         return [i for _m, i in todo]
+
+    @staticmethod
+    def _marked(row: MonitorRow, unwatched: bool) -> MonitorRow:
+        """The row as nobody reads it (state "unknown") or as read again (its state from the rest)."""
+        return dataclasses.replace(row, unwatched=unwatched, state=board_state(
+            comm_state=row.comm_state, account_open=row.account_id is not None, relay_state=row.relay_state,
+            keep_power=row.keep_power, alarm_level=row.alarm_level, watched=not unwatched))
 
     def apply_reading(self, meter_id: int, values: dict[str, Any], at: datetime | None = None, *,
                       signal: bool = True) -> bool | int:

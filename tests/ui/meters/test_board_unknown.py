@@ -64,13 +64,21 @@ def test_unknown_rows_stay_unknown_over_reloads_until_read_again(qtbot):
 
 def test_a_meter_marked_before_its_board_loaded_is_unknown_when_it_loads(qtbot):
     """A page built after the runtime ended (pages are built on their first visit) is told the
-    unread meters first and loads its rows after."""
+    unread meters first and loads its rows after: the reading worker's prepare() marks them, and
+    the merge sets right a meter read again meanwhile."""
     model = MeterTableModel()
-    assert model.apply_batch((), {5: "unknown", 6: "unknown"}) == 0
-    model.merge(model.prepare(make_rows(20), None))
-    assert _state(model, 5) == _state(model, 6) == "unknown" and model.counts["unknown"] == 2
+    assert model.apply_batch((), {5: "unknown", 6: "unknown", 7: "unknown"}) == 0
+    prepared = model.prepare(make_rows(20), None)            # on the reading worker
+    assert [r.state for r in prepared.rows if r.meter_id in (5, 6, 7)] == ["unknown"] * 3
+    assert prepared.counts["unknown"] == 3
+    model.apply_batch((), {7: "online"})                      # read again before the load is merged
+    model.merge(prepared)                                     # a reset
+    assert _state(model, 5) == _state(model, 6) == "unknown" and _state(model, 7) != "unknown"
+    assert model.counts["unknown"] == 2 and sum(model.counts.values()) == 20
+    prepared = model.prepare(make_rows(20), None)             # the next reload: merged in place
     model.apply_batch((), {6: "online"})
-    assert _state(model, 6) != "unknown"
+    assert model.merge(prepared) == 0
+    assert _state(model, 5) == "unknown" and _state(model, 6) != "unknown" and model.counts["unknown"] == 1
 
 
 def test_every_meter_marked_at_once_is_sliced(qtbot):
