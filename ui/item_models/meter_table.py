@@ -41,7 +41,7 @@ from ui.item_models.meter_looks import ALIGNMENT, AT, DISPLAY, SLOTS, TEXT0, Age
 STATE_TITLES = {
     "not_opened": N_("Not opened"), "normal": N_("Normal"), "alarm1": N_("Alarm 1"), "alarm2": N_("Alarm 2"),
     "arrears": N_("Arrears"), "tripped": N_("Tripped"), "keep_power": N_("Keep power"), "lost": N_("Lost"),
-    "unreachable": N_("Unreachable (link lost)"), "unknown": N_("Unknown (not being read)"),
+    "unreachable": N_("Unreachable (link lost)"), "unknown": N_("Unknown (not read)"),
 }
 COLUMNS = ("number", "place", "customer", "state", "balance", "reading", "age", "voltage", "current", "power",
            "link")

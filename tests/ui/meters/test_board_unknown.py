@@ -34,7 +34,7 @@ def test_unknown_rows_stay_unknown_over_reloads_until_read_again(qtbot):
     assert model.counts["unknown"] == 30 and sum(model.counts.values()) == 90
     state = model.columns.index("state")
     row = model.row_of(marked[0])
-    assert model.data(model.index(row, state)) == "Unknown (not being read)"
+    assert model.data(model.index(row, state)) == "Unknown (not read)"
     bg = model.data(model.index(row, state), Qt.ItemDataRole.BackgroundRole).color().name()
     assert bg == STATE_COLOURS["unknown"][0]
     proxy.set_filters(state="unknown")                        # its chip / filter
