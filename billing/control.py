@@ -257,9 +257,12 @@ def direct_command(db: Database, actor: Actor | None, action: str, send: Callabl
         record(s, actor, "meter.control", target, {
             "action": action, "meter_id": meter_id, **({"url": url} if url else {}), **outcome,
             "confirmed": outcome.get("status") == "confirmed"})
-        from models.commands import CONTROL_EFFECT  # what the outbox keeps for the same action
+        from models.automation import clear_meter_alarms
+        from models.commands import CONTROL_CLEARS, CONTROL_EFFECT  # what the outbox keeps for the same action
 
         effect = CONTROL_EFFECT.get(action)
-        if effect and meter_id is not None and outcome.get("status") == "confirmed":
-            s.execute(sa.update(Meter).where(Meter.id == meter_id).values(**effect))
+        if meter_id is not None and outcome.get("status") == "confirmed":
+            if effect:
+                s.execute(sa.update(Meter).where(Meter.id == meter_id).values(**effect))
+            clear_meter_alarms(s, meter_id, CONTROL_CLEARS.get(action, ()), utcnow())
     return outcome

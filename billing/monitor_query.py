@@ -9,6 +9,13 @@ per-row round trips.
 
 The board state (one colour per meter) is derived by board_state(); precedence, first wins:
 
+    unknown     nobody is reading the meter now (MonitorRow.unwatched): the runtime that polled
+                it ended (the window's bridge says "unknown" for every meter it watched,
+                ui/bridge.py mark_unknown), so every state below is stale, lost and unreachable
+                too, until a runtime reads it again (a reading, or its online / lost /
+                unreachable state, ends it). Never from the database: monitor_rows() cannot tell
+                whether a runtime is polling; the board's model (ui/item_models/meter_table.py)
+                keeps the mark over its reloads
     lost        the meter stopped answering (comm_state "lost"): everything else is stale
     unreachable its link (converter, port) is down, so it was not asked (comm_state "unreachable")
     not_opened  no open account is bound to the meter (stock, vacant shop)
@@ -48,7 +55,7 @@ from models.db import Database
 from models.rights import Actor
 
 BOARD_STATES = ("not_opened", "normal", "alarm1", "alarm2", "arrears", "tripped", "keep_power", "lost",
-                "unreachable")
+                "unreachable", "unknown")
 
 
 @dataclass(frozen=True)
@@ -80,14 +87,18 @@ class MonitorRow:
     state: str = "normal"              # the board state (board_state)
     floor_level: int = 0               # the floor's level (tile view order)
     open_alarms: int = 0               # alarms not cleared on this meter (or its account, non-balance)
+    unwatched: bool = False            # nobody reads it now (the runtime ended): board state "unknown"
 
     def __hash__(self) -> int:
         return hash(self.meter_id)
 
 
 def board_state(*, comm_state: str, account_open: bool, relay_state: str, keep_power: bool,
-                alarm_level: str) -> str:
-    """One board state per meter; precedence in the module docstring."""
+                alarm_level: str, watched: bool = True) -> str:
+    """One board state per meter; precedence in the module docstring. watched=False: nobody is
+    reading the meter now (MonitorRow.unwatched), whatever the rest says."""
+    if not watched:
+        return "unknown"
     if comm_state in ("lost", "unreachable"):
         return comm_state
     if not account_open:

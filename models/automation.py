@@ -17,9 +17,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, LongText, Text_, UTCDateTime, utcnow
+from models.base import Base, LongText, Text_, UTCDateTime, rowcount, utcnow
 
 ALARM_KINDS = ("alarm1", "alarm2", "arrears", "tripped", "meter_lost", "link_lost", "reading_flag",
                "command_failed",
@@ -47,6 +47,17 @@ class Alarm(Base):
     acked_by: Mapped[str] = mapped_column(Text_(40), default="")
     acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+def clear_meter_alarms(session: Session, meter_id: int, kinds: tuple[str, ...], at: datetime) -> int:
+    """Clear the raised alarms of these kinds on one meter (their condition ended at `at`:
+    models.commands.CONTROL_CLEARS); returns how many. billing/alarm_log.py raises and clears the
+    rest; this is the one clearing that comms (a confirmed command) does, so it lives here."""
+    if not kinds:
+        return 0
+    return rowcount(session.execute(
+        sa.update(Alarm).where(Alarm.meter_id == meter_id, Alarm.kind.in_(kinds), Alarm.state != "cleared")
+        .values(state="cleared", cleared_at=at).execution_options(synchronize_session=False)))
 
 
 class JobRun(Base):

@@ -193,4 +193,10 @@ CONTROL_EFFECT: dict[str, dict[str, Any]] = {
     "trip": {"relay_state": "open"}, "close": {"relay_state": "closed"},
     "keep-power": {"keep_power": True}, "keep-power-off": {"keep_power": False},
 }
+# the alarms (models.automation.Alarm kinds) a confirmed relay command ends on its meter, cleared
+# by the same two writers in the transaction that records the confirmation, at its time
+# (models.automation.clear_meter_alarms): a close the meter confirmed means its power is back,
+# so its "tripped" (for arrears) alarm is over - not when the sale that queued the close was
+# made (the power is not back until the meter confirms), and not when the close failed
+CONTROL_CLEARS: dict[str, tuple[str, ...]] = {"close": ("tripped",)}
 

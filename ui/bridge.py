@@ -33,7 +33,10 @@ When the runtime's child ends unasked, every meter and link state the bridge hol
 "unknown" (mark_unknown): nobody watches them any more, and an operator must not read "online"
 as fresh while polling is down or before the new child has read them. The new child's poller
 says each state again as it reads (online on a meter's first good read, lost on its first failed
-read when the archive already had it lost, a link's state on its first exchange).
+read when the archive already had it lost, a link's state on its first exchange). `unread`
+holds the meters marked so whose state no runtime has said since: a board built later (the
+pages are built on their first visit) marks their rows "unknown" with it
+(billing/monitor_query.py, ui/item_models/meter_table.py).
 """
 from __future__ import annotations
 
@@ -79,6 +82,7 @@ class EventBridge(QObject):
         self._closed = False
         self.links: dict[int, str] = {}
         self.meters: dict[int, str] = {}
+        self.unread: set[int] = set()         # marked "unknown" by a runtime's end, not said since
         self.last_reading: datetime | None = None
         self.polling = True                   # False from a child's unasked end until the next one polls
         self.received = 0                     # events seen (tests, benchmarks)
@@ -122,6 +126,7 @@ class EventBridge(QObject):
                 self.links.update(links)
                 meters, links = {}, {}
                 self.meters = dict.fromkeys(self.meters, "unknown")
+                self.unread = set(self.meters)
                 self.links = dict.fromkeys(self.links, "unknown")
                 self.polling = False
                 lost = True
@@ -148,6 +153,8 @@ class EventBridge(QObject):
             self.last_reading = station_time.now()      # shown in the status bar: the station's clock
         self.meters.update(meters)
         self.links.update(links)
+        if self.unread:                           # a runtime said their state again (after the mark)
+            self.unread.difference_update(meters)
         if lost:                                  # every state said again, the new child's on top
             meters, links = dict(self.meters), dict(self.links)
         for signal, key in ((self.readings, "readings"), (self.read_failures, "failures"),
@@ -206,6 +213,8 @@ class EventBridge(QObject):
         for k, v in links.items():
             self.links.setdefault(k, v if self.polling else "unknown")
         for k, v in meters.items():
+            if k not in self.meters and not self.polling:
+                self.unread.add(k)
             self.meters.setdefault(k, v if self.polling else "unknown")
         self._alarm_after = last
         self._alarm_timer.start()

@@ -16,6 +16,7 @@ STATE_COLOURS = {
     "arrears": ("#f8d7da", "#721c24"), "tripped": ("#d6d8db", "#1b1e21"),
     "keep_power": ("#d1ecf1", "#0c5460"), "lost": ("#ede7f6", "#4a148c"),
     "unreachable": ("#f3e5f5", "#6a1b9a"),
+    "unknown": ("#d7ccc8", "#3e2723"),      # nobody is reading it (the runtime ended): not fresh
 }
 
 NEGATIVE = "#c62828"       # negative money (balances below zero)

@@ -7,7 +7,10 @@ holiday (billing/automation/calendar.py); the trip happens when they end. Meters
 (保电) are never tripped. A trip is one "meter.trip" outbox item at priority 0 — never a second
 one while the first is pending, nor after it was done until the meter is closed again — and a
 "tripped" alarm. A purchase that makes the balance positive closes the relay (billing/sales.py
-queues "meter.close") and clears the alarm at the next check.
+queues "meter.close"); the alarm stays raised until the meter confirms the close - cleared in the
+transaction that records the confirmation (comms/polling/outbox_source.py apply_effect,
+models.commands.CONTROL_CLEARS), not by the balance: the power is not back until then, and a
+close that fails leaves it raised.
 """
 from __future__ import annotations
 
@@ -23,7 +26,6 @@ from billing.lookup import active_bindings, room_building
 from models.accounts import Account
 from models.archive import Meter
 from models.audit import record
-from models.automation import Alarm
 from models.ledger import OutboxItem
 from models.rights import Actor
 from resources.i18n import _
@@ -47,20 +49,13 @@ def relay_is_tripped(session: Session, meter_id: int) -> bool:
     return last is not None and last[0] == TRIP
 
 
-def clear_tripped(session: Session, account_id: int, now: datetime) -> None:
-    session.execute(sa.update(Alarm).where(Alarm.kind == "tripped", Alarm.account_id == account_id,
-                                           Alarm.state != "cleared")
-                    .values(state="cleared", cleared_at=now).execution_options(synchronize_session=False))
-
-
 def check_account(session: Session, account: Account, now: datetime, actor: Actor, *,
                   quiet: bool | None = None, result: ArrearsResult | None = None) -> ArrearsResult:
     """Apply the arrears policy to one (locked or freshly read) account inside a transaction."""
     result = result or ArrearsResult()
     if account.state != "open" or account.mode != "station-prepaid":
         return result                  # postpaid: a bill owed; meter-prepaid: the meter trips itself
-    if alarms.level(account) != "arrears":
-        clear_tripped(session, account.id, now)
+    if alarms.level(account) != "arrears":    # its "tripped" alarm ends with the confirmed close
         return result
     if quiet is None:
         quiet = quiet_now(session, now)
@@ -101,10 +96,4 @@ def check_all(session: Session, now: datetime, actor: Actor) -> ArrearsResult:
                                .order_by(Account.id)).scalars().all()
     for account in accounts:
         check_account(session, account, now, actor, quiet=quiet, result=result)
-    # tripped alarms of accounts that are out of arrears again (a purchase): clear
-    stale = session.execute(sa.select(Alarm.account_id).join(Account, Account.id == Alarm.account_id)
-                            .where(Alarm.kind == "tripped", Alarm.state != "cleared",
-                                   Account.balance_fen > 0)).scalars().all()
-    for account_id in {a for a in stale if a is not None}:     # the join leaves no None
-        clear_tripped(session, account_id, now)
     return result

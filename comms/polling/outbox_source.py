@@ -3,7 +3,8 @@
 Due items (state pending, next_at reached) for meters are claimed (state "sending") and handed
 to the link worker of their meter ahead of routine reads. A confirmed command becomes "done"
 with an operation-log row, and what it changed on the meter (relay state, keep-power, a frozen
-reading) is written in that same transaction. A failure is retried with back-off until it
+reading, the alarms it ends: a confirmed close clears the meter's "tripped" alarm, models.commands
+CONTROL_CLEARS) is written in that same transaction. A failure is retried with back-off until it
 expires (default 24 hours), then "expired"; a command that can never succeed (unsupported by
 the meter's protocol, bad payload) is "failed" at once.
 
@@ -55,9 +56,9 @@ from comms.polling.poller import Command
 from models import capabilities, oplog
 from models import commands as contract
 from models.archive import Meter
-from models.automation import FrozenReading
+from models.automation import FrozenReading, clear_meter_alarms
 from models.base import rowcount, utcnow
-from models.commands import CONTROL_EFFECT
+from models.commands import CONTROL_CLEARS, CONTROL_EFFECT
 from models.db import Database, retrying
 from models.db_clock import db_now
 from models.errors import InvalidInput
@@ -173,14 +174,47 @@ def store_frozen(s: Session, meter_id: int, result: dict[str, Any]) -> None:
             setattr(row, key, value)
 
 
-def apply_effect(s: Session, command: Command, result: Any) -> None:
-    """What a confirmed command changed on the meter, into the archive (same transaction)."""
+def apply_effect(s: Session, command: Command, result: Any, at: datetime) -> None:
+    """What a confirmed command changed on the meter, into the archive (same transaction): the
+    relay state, keep-power, and the alarms the action ends (a confirmed close: the meter's
+    "tripped" alarm, cleared at `at`, the confirmation's time), a frozen reading. A read from
+    the outbox that finds the relay in the state the meter's last relay command (done) left
+    confirms that command: the read-back of one the meter accepted but did not confirm."""
     if command.kind == "control":
-        effect = CONTROL_EFFECT.get(command.payload.get("action", ""))
+        action = command.payload.get("action", "")
+        effect = CONTROL_EFFECT.get(action)
         if effect:
             s.execute(sa.update(Meter).where(Meter.id == command.meter_id).values(**effect))
+        clear_meter_alarms(s, command.meter_id, CONTROL_CLEARS.get(action, ()), at)
+    elif command.kind == "read" and isinstance(result, dict):
+        relay = str((result.get("values") or {}).get("relay") or "")
+        action = _last_relay_action(s, command) if relay in RELAY_CLEARS else None
+        if action is not None and RELAY_CLEARS[relay] == action:
+            clear_meter_alarms(s, command.meter_id, CONTROL_CLEARS.get(action, ()), at)
     elif command.kind == "read_frozen" and isinstance(result, dict):
         store_frozen(s, command.meter_id, result)
+
+
+# a relay read back in this state confirms this action (the one CONTROL_CLEARS has alarms for)
+RELAY_CLEARS = {"closed": "close"}
+
+
+def _last_relay_action(s: Session, command: Command) -> str | None:
+    """The action of the meter's last relay command queued before this read, when it is done
+    (a pending or sending one may still change the relay); None otherwise."""
+    last = s.execute(sa.select(OutboxItem.kind, OutboxItem.payload, OutboxItem.state).where(
+        OutboxItem.meter_id == command.meter_id, OutboxItem.id < command.item_id,
+        OutboxItem.kind.in_(RELAY_KINDS), OutboxItem.state.in_(("pending", "sending", "done")))
+        .order_by(OutboxItem.id.desc()).limit(1)).first()
+    if last is None or last[2] != "done":
+        return None
+    sub = contract.KINDS[last[0]].sub
+    if sub == "control":
+        try:
+            return str(getattr(contract.parse(last[0], last[1]), "action", ""))
+        except InvalidInput:
+            return None
+    return sub
 
 
 class OutboxSource:
@@ -394,7 +428,7 @@ class OutboxSource:
             elif error is None:
                 item.state, item.done_at, item.last_error = "done", now, ""
                 item.in_doubt = False
-                apply_effect(s, command, result)
+                apply_effect(s, command, result, now)
                 oplog.append(s, operator=self.operator, station=self.station, action=f"meter.{command.kind}",
                              target=str(command.meter_id), details={"item": item.id, "result": result,
                                                                    "payload": command.payload})

@@ -2,8 +2,15 @@
 
 Built for 10,000 meters: data() formats only what the view asks for (the visible rows);
 merge() updates a reloaded list in place (dataChanged on the rows that differ, a reset only when
-the set of meters changed); apply_reading()/apply_state() patch one row from a live event.
+the set of meters changed); apply_batch() patches rows from the bridge's live batches.
 A page's reload is prepared off the GUI thread (prepare(): sorted, indexed and counted there).
+
+Meters nobody reads: when the bridge says a meter is "unknown" (the runtime that polled it
+ended, ui/bridge.py mark_unknown) the model keeps it in `unwatched` and its row shows the board
+state "unknown" (MonitorRow.unwatched) - over every reload too, since the database still holds
+the dead runtime's last "online" - until a reading or a runtime's online / lost / unreachable
+state for it arrives. A runtime's end marks every meter: more rows than SLICE_ROWS are marked
+over the next turns of the event loop, through the sliced merge's queue.
 MeterFilter is the proxy: building/floor/state/tag and a lower-cased search text per row.
 """
 from __future__ import annotations
@@ -34,7 +41,7 @@ from ui.item_models.meter_looks import ALIGNMENT, AT, DISPLAY, SLOTS, TEXT0, Age
 STATE_TITLES = {
     "not_opened": N_("Not opened"), "normal": N_("Normal"), "alarm1": N_("Alarm 1"), "alarm2": N_("Alarm 2"),
     "arrears": N_("Arrears"), "tripped": N_("Tripped"), "keep_power": N_("Keep power"), "lost": N_("Lost"),
-    "unreachable": N_("Unreachable (link lost)"),
+    "unreachable": N_("Unreachable (link lost)"), "unknown": N_("Unknown (not read)"),
 }
 COLUMNS = ("number", "place", "customer", "state", "balance", "reading", "age", "voltage", "current", "power",
            "link")
@@ -80,6 +87,7 @@ class BoardRows:
     index: dict[int, int]
     counts: Counter[str]
     sort: tuple[int, Qt.SortOrder] | None
+    marked: frozenset[int] = frozenset()    # the unwatched meters whose rows prepare() marked
 
 
 MAX_RUNS = 16        # more runs of changed rows than this: one dataChanged over their span
@@ -100,6 +108,10 @@ class MeterTableModel(QAbstractTableModel):
         self.search: list[str | None] = []
         self.looks: list[Look | None] = []
         self._index: dict[int, int] = {}        # meter_id -> row
+        # meters the bridge said "unknown" (nobody reads them) and no reading or runtime's state
+        # has named since: their rows are "unknown", reloaded ones too (any meter id, on the board
+        # or not yet: a page built after the runtime ended marks its first load)
+        self.unwatched: set[int] = set()
         self.counts: Counter[str] = Counter()
         self.now = datetime.now(UTC)   # the age column's "now" (set by tick())
         self._state_titles = {s: _(t) for s, t in STATE_TITLES.items()}
@@ -233,7 +245,8 @@ class MeterTableModel(QAbstractTableModel):
         rows = list(rows)
         self._reset(rows, {r.meter_id: i for i, r in enumerate(rows)}, Counter(r.state for r in rows))
 
-    def _reset(self, rows: list[MonitorRow], index: dict[int, int], counts: Counter[str]) -> None:
+    def _reset(self, rows: list[MonitorRow], index: dict[int, int], counts: Counter[str],
+               marked: frozenset[int] = frozenset()) -> None:
         self._pending.clear()
         self.beginResetModel()
         self.rows = rows
@@ -242,6 +255,14 @@ class MeterTableModel(QAbstractTableModel):
         self._index = index
         self.counts = counts
         self.endResetModel()
+        # rows prepare() marked whose meter a runtime has read since; the unwatched ones it did not
+        # mark (the database does not know nobody reads them)
+        changed = [i for m in marked - self.unwatched if (i := index.get(m)) is not None and rows[i].unwatched]
+        for i in changed:
+            self._set(i, self._marked(rows[i], False), signal=False)
+        if self.unwatched:
+            changed += self._mark_unwatched(self.unwatched)
+        self._signal_rows(changed)
 
     def sort_order(self) -> tuple[int, Qt.SortOrder] | None:
         """The column and order the rows are kept in (prepare() wants it, taken on the GUI thread)."""
@@ -249,14 +270,20 @@ class MeterTableModel(QAbstractTableModel):
 
     def prepare(self, rows: Sequence[MonitorRow], sort: tuple[int, Qt.SortOrder] | None) -> BoardRows:
         """A reload's rows sorted, indexed and counted, for merge(): any thread (it reads only
-        the rows and what the model holds from its construction). At 10,000 meters sorting,
+        the rows, what the model holds from its construction and a copy of `unwatched`, whose
+        rows it marks "unknown": the set of ints is copied in one step under the interpreter
+        lock; merge() sets right what changed since). At 10,000 meters sorting,
         indexing and counting on the GUI thread were 3/4 of a reset's 21 ms of its CPU (a bare
         table; 41 ms in bench_gui --cpu-profile on a loaded machine); a reset of prepared rows
         costs it ≈ 5 ms, the proxy's pass and the view's."""
         rows = list(rows)
+        marked = frozenset(self.unwatched)
+        if marked:
+            rows = [self._marked(r, True) if r.meter_id in marked and not r.unwatched else r for r in rows]
         if sort is not None and 0 <= sort[0] < len(self.columns):
             rows = [rows[i] for i in self._order(rows, sort[0], sort[1])]
-        return BoardRows(rows, {r.meter_id: i for i, r in enumerate(rows)}, Counter(r.state for r in rows), sort)
+        return BoardRows(rows, {r.meter_id: i for i, r in enumerate(rows)}, Counter(r.state for r in rows), sort,
+                         marked)
 
     def merge(self, reloaded: Sequence[MonitorRow] | BoardRows, *, sliced: bool = False) -> int:
         """Take a reloaded list (or prepare()'s BoardRows): when it holds the same meters only the
@@ -277,7 +304,7 @@ class MeterTableModel(QAbstractTableModel):
             same = len(rows) == len(self.rows) and all(r.meter_id in self._index for r in rows)
         if not same:
             if prepared is not None and prepared.sort == self._sort:
-                self._reset(prepared.rows, prepared.index, Counter(prepared.counts))   # taken over
+                self._reset(prepared.rows, prepared.index, Counter(prepared.counts), prepared.marked)  # taken over
                 return len(rows)
             self.load(rows)
             if self._sort is not None:
@@ -309,11 +336,16 @@ class MeterTableModel(QAbstractTableModel):
         if any(r.meter_id not in self._index for r in rows):
             return None
         changed = []
-        pending = self._pending
+        pending, unwatched = self._pending, self.unwatched
         for new in rows:
             if pending:
                 pending.pop(new.meter_id, None)         # this row is newer than a sliced merge's
             i = self._index[new.meter_id]
+            if new.unwatched:                           # marked by prepare(): read again since?
+                if new.meter_id not in unwatched:
+                    new = self._marked(new, False)
+            elif unwatched and new.meter_id in unwatched:   # read by nobody still
+                new = self._marked(new, True)
             if self.rows[i] != new:
                 self._set(i, new, signal=False)
                 changed.append(i)
@@ -391,7 +423,8 @@ class MeterTableModel(QAbstractTableModel):
         get = lambda name: changes[name] if name in changes else getattr(old, name)  # noqa: E731
         changes["state"] = board_state(
             comm_state=get("comm_state"), account_open=get("account_id") is not None,
-            relay_state=get("relay_state"), keep_power=get("keep_power"), alarm_level=get("alarm_level"))
+            relay_state=get("relay_state"), keep_power=get("keep_power"), alarm_level=get("alarm_level"),
+            watched=not get("unwatched"))
         row = dataclasses.replace(old, **changes)
         if row != self.rows[i]:
             self._set(i, row, signal=signal)
@@ -402,7 +435,8 @@ class MeterTableModel(QAbstractTableModel):
     def apply_batch(self, readings: Iterable[dict[str, Any]] = (), states: dict[int, str] | None = None) -> int:
         """What changed since the last frame (ui.bridge's coalesced batch): the last reading of
         each meter and its last comm state, applied with one dataChanged per run of changed
-        rows. Returns how many rows changed."""
+        rows. Returns how many rows changed (rows marked "unknown" over the next turns of the
+        event loop are not counted: _mark_unwatched)."""
         last: dict[int, dict[str, Any]] = {}
         for r in readings:
             last[int(r["meter_id"])] = r
@@ -411,31 +445,69 @@ class MeterTableModel(QAbstractTableModel):
             i = self.apply_reading(meter_id, dict(r.get("values") or {}), r.get("at"), signal=False)
             if i is not True and i is not False:
                 changed.add(i)
-        rows, index, pending = self.rows, self._index, self._pending
+        rows, index, pending, unwatched = self.rows, self._index, self._pending, self.unwatched
+        marked: list[int] = []
         for meter_id, state in (states or {}).items():
-            if state in ("online", "lost", "unreachable"):
+            if state == "unknown":                  # nobody reads it now (the runtime ended)
+                if int(meter_id) not in unwatched:
+                    unwatched.add(int(meter_id))
+                    marked.append(int(meter_id))
+            elif state in ("online", "lost", "unreachable"):
                 known = index.get(int(meter_id))
-                if known is not None and rows[known].comm_state == state:   # e.g. online after its reading:
+                if unwatched and int(meter_id) in unwatched:                # a runtime reads it again
+                    unwatched.discard(int(meter_id))
+                elif known is not None and rows[known].comm_state == state:   # e.g. online after its reading:
                     if pending:                                             # nothing moves (half a batch's
                         pending.pop(int(meter_id), None)                    # rows were rebuilt for nothing)
                     continue
-                i = self.update_row(int(meter_id), signal=False, comm_state=state)
+                i = self.update_row(int(meter_id), signal=False, comm_state=state, unwatched=False)
                 if i is not True and i is not False:
                     changed.add(i)
+        if marked:
+            changed.update(self._mark_unwatched(marked))
         self._signal_rows(list(changed))
         return len(changed)
 
+    def _mark_unwatched(self, meter_ids: Iterable[int]) -> list[int]:
+        """The rows of these meters (the unwatched ones) in the board state "unknown". Up to
+        SLICE_ROWS at once: returns the rows changed, not yet signalled. More (a runtime's end
+        marks every meter): their rows go to the sliced merge's queue and patch() marks them,
+        SLICE_ROWS per turn of the event loop (a row is a dataclasses.replace of ≈ 9 µs: 10,000
+        at once held the GUI thread ≈ 0.1 s); a queued reloaded row stays (patch marks it), a
+        live update meanwhile takes the row out of the queue. Returns []."""
+        index, rows = self._index, self.rows
+        todo = [(m, i) for m in meter_ids if (i := index.get(m)) is not None and not rows[i].unwatched]
+        if len(todo) > SLICE_ROWS:
+            pending = self._pending
+            for m, i in todo:
+                pending.setdefault(m, rows[i])
+            self._slicer.start()
+            return []
+        for _m, i in todo:
+            self._set(i, self._marked(rows[i], True), signal=False)
+        return [i for _m, i in todo]
+
+    @staticmethod
+    def _marked(row: MonitorRow, unwatched: bool) -> MonitorRow:
+        """The row as nobody reads it (state "unknown") or as read again (its state from the rest)."""
+        return dataclasses.replace(row, unwatched=unwatched, state=board_state(
+            comm_state=row.comm_state, account_open=row.account_id is not None, relay_state=row.relay_state,
+            keep_power=row.keep_power, alarm_level=row.alarm_level, watched=not unwatched))
+
     def apply_reading(self, meter_id: int, values: dict[str, Any], at: datetime | None = None, *,
                       signal: bool = True) -> bool | int:
-        """A reading arrived: live values, energy, relay state, time; the comm state is online."""
+        """A reading arrived: live values, energy, relay state, time; the comm state is online
+        (and somebody reads the meter: no longer unwatched)."""
         plain: dict[str, Any] = {q: str(getattr(v, "value", v)) for q, v in values.items() if q != "units"}
         units = {q: v.unit for q, v in values.items() if getattr(v, "unit", None)} or values.get("units")
         if isinstance(units, dict) and units:
             plain["units"] = flat_units(units)   # the reading's unit stays known (reading_unit)
         elif isinstance(units, tuple) and units:
             plain["units"] = units
-        changes: dict[str, Any] = {"last_values": plain, "comm_state": "online",
+        changes: dict[str, Any] = {"last_values": plain, "comm_state": "online", "unwatched": False,
                                    "last_read_at": at or datetime.now(UTC)}
+        if self.unwatched:
+            self.unwatched.discard(meter_id)
         if plain.get("relay") in ("open", "closed"):
             changes["relay_state"] = plain["relay"]
         energy = _dec(plain.get("energy") if "energy" in plain else plain.get("volume"))

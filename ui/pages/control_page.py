@@ -158,7 +158,8 @@ class ControlPage(Page):
 
     def _on_readings(self, batch) -> None:
         """ui.bridge's coalesced readings: [{"meter_id", "values"[, "at"]}]. This list shows no
-        reading, only the state a reading can change: a meter back online or its relay moved.
+        reading, only the state a reading can change: a meter back online (or read again after
+        the runtime ended) or its relay moved.
         Only those are applied (applying every reading cost as much as the board's own feed:
         ≈ 0.1 ms a reading of the GUI thread at 10,000 meters)."""
         if self._loaded_at is None:
@@ -169,14 +170,16 @@ class ControlPage(Page):
             if i is None:
                 continue
             row, relay = model.rows[i], (d.get("values") or {}).get("relay")
-            if row.comm_state != "online" or (relay in ("open", "closed") and relay != row.relay_state):
+            if (row.comm_state != "online" or row.unwatched
+                    or (relay in ("open", "closed") and relay != row.relay_state)):
                 moved.append(d)
         if moved:
             model.apply_batch(moved)
 
     def _on_meter_states(self, states) -> None:
-        if self._loaded_at is not None:
-            self.meters.apply_batch((), dict(states))
+        """Before the first load too: "unknown" (nobody reads the meter, the runtime ended) is
+        kept by the model for the rows it loads; a runtime's state later takes it back."""
+        self.meters.apply_batch((), dict(states))
 
     def offered_actions(self) -> set[str]:
         """The commands every selected meter's model declares (models/capabilities.py)."""
@@ -283,6 +286,9 @@ class ControlPage(Page):
             if signal is not None:
                 signal.connect(slot)
                 self._live = self._live or name == "meter_states"
+        unread = getattr(bridge, "unread", None)
+        if unread:                       # the runtime ended before this page was built: nobody reads them
+            self.meters.apply_batch((), dict.fromkeys(unread, "unknown"))
 
     def poll(self) -> None:
         pending = self.progress.unfinished()

@@ -164,6 +164,9 @@ class MetersPage(Page):
             if signal is not None:
                 signal.connect(slot)
         self._live = all(getattr(bridge, name, None) is not None for name in ("readings", "meter_states"))
+        unread = getattr(bridge, "unread", None)
+        if unread:                       # the runtime ended before this page was built: nobody reads them
+            self.model.apply_batch((), dict.fromkeys(unread, "unknown"))
 
     def _on_readings(self, batch) -> None:
         """A coalesced batch of readings (ui.bridge: [{"meter_id", "values"[, "at"]}]) or {meter_id: values}."""
@@ -175,7 +178,8 @@ class MetersPage(Page):
             self.model.apply_batch(rows)
 
     def _on_meter_states(self, states) -> None:
-        """{meter_id: "online" | "lost" | "unreachable"}: the last state of each meter since the last frame."""
+        """{meter_id: "online" | "lost" | "unreachable" | "unknown"}: the last state of each meter
+        since the last frame ("unknown": nobody reads it now, the runtime ended)."""
         self.model.apply_batch((), dict(states))
 
     def _on_settled(self, batch) -> None:

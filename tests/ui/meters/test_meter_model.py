@@ -11,12 +11,15 @@ from billing.monitor_query import BOARD_STATES, MonitorRow
 from ui.item_models.meter_table import ROW_ROLE, MeterFilter, MeterTableModel
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+# the states a reloaded row can have: "unknown" is the model's own (nobody reads the meter, the
+# bridge says so), never monitor_rows()'s
+STATES = tuple(s for s in BOARD_STATES if s != "unknown")
 
 
 def make_rows(n: int) -> list[MonitorRow]:
     rows = []
     for i in range(n):
-        state = BOARD_STATES[i % len(BOARD_STATES)]
+        state = STATES[i % len(STATES)]
         opened = state != "not_opened"
         rows.append(MonitorRow(
             meter_id=i + 1, number=f"M{i:06d}", kind="electricity", protocol="dlt645-2007", link=f"link{i % 40}",
@@ -41,7 +44,7 @@ def test_ten_thousand_rows_load_filter_sort(qtbot):
     model.load(rows)
     load = time.perf_counter() - t0
     assert proxy.rowCount() == 10_000
-    per_state = 10_000 // len(BOARD_STATES) + (1 if 10_000 % len(BOARD_STATES) > BOARD_STATES.index("tripped") else 0)
+    per_state = 10_000 // len(STATES) + (1 if 10_000 % len(STATES) > STATES.index("tripped") else 0)
     assert model.counts["tripped"] == per_state and sum(model.counts.values()) == 10_000
     t0 = time.perf_counter()
     proxy.set_filters(state="arrears")
