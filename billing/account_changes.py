@@ -68,6 +68,7 @@ def close_account(db: Database, actor: Actor, account_ref: str | int,
     check_method(method)
     at = utcnow()
     with audited(db, actor, "account.close", str(account_ref)) as s:
+        actor.require("account_close")           # first: a refusal says nothing of what exists
         account = find_account(s, account_ref)
         actor.require("account_close", account_building(s, account))
         account = lock_account(s, account.id)
@@ -102,6 +103,7 @@ def replace_meter(db: Database, actor: Actor, account_ref: str | int, old_meter:
     """换表: settle the old meter to its final reading, bind the new one from its initial reading."""
     at = utcnow()
     with audited(db, actor, "meter.replace", str(account_ref)) as s:
+        actor.require("account_edit")            # first: a refusal says nothing of what exists
         account = find_account(s, account_ref)
         actor.require("account_edit", account_building(s, account))
         account = lock_account(s, account.id)
@@ -130,6 +132,7 @@ def move_tenant(db: Database, actor: Actor, account_ref: str | int, room_id: int
     """调换商铺: settle and release the old room's meters, bind the new room's; balance carried."""
     at = utcnow()
     with audited(db, actor, "account.move", str(account_ref)) as s:
+        actor.require("account_edit")            # first: a refusal says nothing of what exists
         account = find_account(s, account_ref)
         actor.require("account_edit", account_building(s, account))
         from billing.lookup import room_building

@@ -149,6 +149,7 @@ def _room_id(s: Session, room: str | int | None, meters: list[MeterOpening]) -> 
 def bind_meter(db: Database, actor: Actor, account_ref: str | int, opening: MeterOpening) -> AccountView:
     """Bind another meter to an open account (一户多表)."""
     with audited(db, actor, "account.bind", str(account_ref)) as s:
+        actor.require("account_edit")            # first: a refusal says nothing of what exists
         account = find_account(s, account_ref)
         actor.require("account_edit", account_building(s, account))
         account = lock_account(s, account.id)
