@@ -52,7 +52,7 @@ def register(sub) -> None:
                    help=_("the service identity's secret is in FILE (as written by 'meterstation service identity')"))
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=poll)
-    s = sub.add_parser("simulate", help=_("run a bus of simulated meters (tests and demos only)"))
+    s = sub.add_parser("simulate", help=_("run a bus of simulated meters (tests, demos, or an administrator)"))
     where = s.add_mutually_exclusive_group(required=True)
     where.add_argument("--listen", metavar="HOST:PORT")
     where.add_argument("--pty", action="store_true")
@@ -263,7 +263,17 @@ def poll(ctx: CliContext, args) -> int:
     return 0
 
 
+def _unattended_simulator() -> bool:
+    """Test mode and demo mode run simulated meters without an operator (comms.simulator.check_allowed)."""
+    import os
+
+    return os.environ.get("METERSTATION_TEST_MODE") == "1" or os.environ.get("METERSTATION_DEMO") == "1"
+
+
 def simulate(ctx: CliContext, args) -> int:
+    """Serve simulated meters until a signal. At a real station (not test or demo mode) only an
+    operator with the right (station/simulator.py: settings_edit) starts them; the refusal and
+    the start (`simulator.start`, with the address) are logged."""
     from comms.simulator import start_simulator
 
     host, port = "127.0.0.1", 0
@@ -273,8 +283,14 @@ def simulate(ctx: CliContext, args) -> int:
             port = int(port_text)
         except ValueError:
             raise InvalidInput(_("--listen needs HOST:PORT")) from None
-    sim = start_simulator(args.meters, pty=args.pty, host=host or "127.0.0.1", port=port, baud=args.baud,
-                          latency=args.latency, explicit_cli=True)
+    where = {"pty": args.pty, "host": host or "127.0.0.1", "port": port, "baud": args.baud, "latency": args.latency}
+    if _unattended_simulator():
+        sim = start_simulator(args.meters, explicit_cli=True, **where)
+    else:
+        from station import simulator as station_simulator
+
+        sim = station_simulator.start(ctx.db(), ctx.actor(), args.meters, **where)
+        ctx.close()                  # the database is not needed while the meters are served
     print(sim.url, flush=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
