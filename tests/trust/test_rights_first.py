@@ -283,3 +283,25 @@ def test_refused_for_the_right_before_the_target_is_looked_up(db, superadmin, ho
         assert not any(folder.iterdir()), f"{name} wrote a file (exists={exists})"
     assert messages[0] == messages[1], f"{name}: a missing target is refused differently: {messages}"
     assert messages[0] == f"Operator hos has no right to: {RIGHTS[right]}"
+
+
+def test_a_reading_is_settled_only_in_the_operators_buildings(db, superadmin):
+    """settle_reading checked meter_read but never the meter's building: a cashier limited to
+    one building charged consumption to an account in another."""
+    from access import login as auth
+    from access import operators
+    from archive.places import building_of_room
+    from billing import settlement
+
+    world = _world(db, superadmin)
+    other_building = factories.place(db, rooms=1)
+    with db.read() as s:
+        elsewhere = building_of_room(s, other_building[0])
+    operators.add_operator(db, superadmin, "cas2", "pass-123", "cashier", buildings=[elsewhere])
+    limited = auth.login(db, "cas2", "pass-123", "TEST")
+    before = _counts(db)
+    with pytest.raises(PermissionDenied) as refused:
+        settlement.settle_reading(db, limited, world.meter, "200")
+    assert refused.value.details.get("building_id") == world.building_id
+    assert _counts(db) == before
+    assert json.loads(_denied(db)[-1].details)["action"] == "settle"
