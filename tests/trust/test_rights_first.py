@@ -305,3 +305,19 @@ def test_a_reading_is_settled_only_in_the_operators_buildings(db, superadmin):
     assert refused.value.details.get("building_id") == world.building_id
     assert _counts(db) == before
     assert json.loads(_denied(db)[-1].details)["action"] == "settle"
+
+
+def test_control_names_no_meter_to_a_cashier_without_the_right(cli, db, superadmin):
+    """`meterstation control METER_NO` looked the meter up before the control service checked
+    the right: a cashier learnt which meter numbers exist ("There is no meter ...")."""
+    from tests.trust.conftest import one_error
+
+    meter = factories.meter(db)
+    lines = []
+    for number in ("NO-SUCH-METER", meter):
+        denied = len(_denied(db))
+        lines.append(one_error(cli("control", number, "trip")))
+        rows = _denied(db)
+        assert len(rows) == denied + 1 and rows[-1].operator == "cas" and rows[-1].target == number
+        assert json.loads(rows[-1].details)["action"] == "meter.trip"
+    assert lines[0] == lines[1] and "has no right to: Relay and valve control" in lines[0], lines

@@ -71,8 +71,8 @@ def _options(args) -> dict[str, str]:
     return {k: v for k, v in checked.items() if v != ""}
 
 
-def _resolve(ctx: CliContext, args, right: str):
-    """(url, config, meter_id, actor) for --url... or METER_NO."""
+def _resolve(ctx: CliContext, args, right: str, actor=None):
+    """(url, config, meter_id, actor) for --url... or METER_NO (`actor`: already logged in)."""
     if args.url:
         if args.meter or not args.protocol or not args.address:
             raise InvalidInput(_("Give either METER_NO, or --url with --protocol and --address"))
@@ -84,7 +84,8 @@ def _resolve(ctx: CliContext, args, right: str):
     from comms.polling.archive_plans import link_url_for, meter_config
     from models.archive import Link, Meter
 
-    actor = ctx.optional_actor() if right == "meter_read" else ctx.actor()
+    if actor is None:
+        actor = ctx.optional_actor() if right == "meter_read" else ctx.actor()
     if actor is not None and right:
         actor.require(right)
     with ctx.db().read() as s:
@@ -165,11 +166,16 @@ def control(ctx: CliContext, args) -> int:
     """Exit 0 confirmed, 1 refused (or not offered), 3 accepted but not confirmed, 4 no reply,
     5 garbled reply, 6 link failed; --json prints {"action", "status", "accepted", "confirmed",
     "detail"} in every one of these outcomes."""
-    from billing.control import direct_command
+    from billing.control import direct_command, require_control
 
     # both forms act as an operator with the right to control (checked and logged by the control
-    # service, billing/control.py); the --url form (commissioning) is logged with the URL
-    url, config, meter_id, actor = _resolve(ctx, args, "")
+    # service, billing/control.py); the --url form (commissioning) is logged with the URL. The
+    # right is checked before METER_NO is looked up: a refusal says nothing of which meters exist
+    actor = None
+    if args.meter and not args.url:
+        actor = ctx.actor()
+        require_control(ctx.db(), actor, args.action, args.meter)
+    url, config, meter_id, actor = _resolve(ctx, args, "", actor)
     if actor is None:
         actor = ctx.actor()
     result, error = None, None
