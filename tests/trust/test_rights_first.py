@@ -321,3 +321,20 @@ def test_control_names_no_meter_to_a_cashier_without_the_right(cli, db, superadm
         assert len(rows) == denied + 1 and rows[-1].operator == "cas" and rows[-1].target == number
         assert json.loads(rows[-1].details)["action"] == "meter.trip"
     assert lines[0] == lines[1] and "has no right to: Relay and valve control" in lines[0], lines
+
+
+def test_bill_printing_names_no_account_to_an_operator_without_the_right(cli, db, superadmin, hostile, tmp_path):
+    """`bill print ACCOUNT` previewed the bill (and so named a missing account) before it logged
+    in; `bill print-all` said "No account was billed" before any right was checked."""
+    from tests.trust.conftest import one_error
+
+    account = factories.account(db, superadmin).number
+    who = ("hos", "pass-123")
+    lines = []
+    for args in (("print", "nobody-at-all", "--period", MONTH), ("print", account, "--period", MONTH),
+                 ("print-all", "--period", MONTH, "--dir", str(tmp_path / "bills"))):
+        denied = len(_denied(db))
+        lines.append(one_error(cli("bill", *args, who=who)))
+        assert len(_denied(db)) == denied + 1, args
+    assert len(set(lines)) == 1 and "has no right to: Sell" in lines[0], lines
+    assert not (tmp_path / "bills").exists()
