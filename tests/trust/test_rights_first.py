@@ -359,3 +359,30 @@ def test_restore_checks_the_right_before_it_reads_or_copies_the_backup(db, super
         assert len(_denied(db)) == denied + 1
         assert set(folder.iterdir()) == files            # no working copy was written
     assert messages[0] == messages[1] == "Operator hos has no right to: Restore the database"
+
+
+def test_apportion_charges_only_accounts_in_the_operators_buildings(db, superadmin):
+    """apportion checked account_edit but no building: an operator limited to one building
+    charged a common meter's cost to accounts in another."""
+    from access import login as auth
+    from access import operators
+    from archive.places import building_of_room
+    from billing.apportion import apportion
+    from billing.lookup import find_meter
+
+    mine, theirs = factories.place(db, rooms=1), factories.place(db, rooms=1)
+    common = factories.meter(db, common=True)
+    sharers = [factories.account(db, superadmin, room_id=room) for room in (mine[0], theirs[0])]
+    with db.write() as s:
+        for acc in sharers:
+            find_meter(s, acc.meters[0]).parent_id = find_meter(s, common).id
+        building = building_of_room(s, mine[0])
+        elsewhere = building_of_room(s, theirs[0])
+    operators.define_role(db, superadmin, "clerk", "Clerk", ["account_edit"])
+    operators.add_operator(db, superadmin, "clk", "pass-123", "clerk", buildings=[building])
+    limited = auth.login(db, "clk", "pass-123", "TEST")
+    before = _counts(db)
+    with pytest.raises(PermissionDenied) as refused:
+        apportion(db, limited, common, "20", tariff="flat")
+    assert refused.value.details.get("building_id") == elsewhere
+    assert _counts(db) == before
