@@ -386,3 +386,25 @@ def test_apportion_charges_only_accounts_in_the_operators_buildings(db, superadm
         apportion(db, limited, common, "20", tariff="flat")
     assert refused.value.details.get("building_id") == elsewhere
     assert _counts(db) == before
+
+
+def test_a_receipt_is_reprinted_only_in_the_operators_buildings(db, superadmin):
+    """reprint checked sell but not the receipt's building: a cashier limited to one building
+    reprinted (and so read) the receipts of accounts in others."""
+    from access import login as auth
+    from access import operators
+    from archive.places import building_of_room
+    from billing import receipts
+    from models.ledger import Receipt
+
+    world = _world(db, superadmin)
+    other = factories.place(db, rooms=1)
+    with db.read() as s:
+        elsewhere = building_of_room(s, other[0])
+    operators.add_operator(db, superadmin, "cas2", "pass-123", "cashier", buildings=[elsewhere])
+    limited = auth.login(db, "cas2", "pass-123", "TEST")
+    with pytest.raises(PermissionDenied) as refused:
+        receipts.reprint(db, limited, world.receipt)
+    assert refused.value.details.get("building_id") == world.building_id
+    with db.read() as s:
+        assert s.execute(sa.select(Receipt.reprints).where(Receipt.number == world.receipt)).scalar_one() == 0
