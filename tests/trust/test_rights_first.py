@@ -408,3 +408,25 @@ def test_a_receipt_is_reprinted_only_in_the_operators_buildings(db, superadmin):
     assert refused.value.details.get("building_id") == world.building_id
     with db.read() as s:
         assert s.execute(sa.select(Receipt.reprints).where(Receipt.number == world.receipt)).scalar_one() == 0
+
+
+def test_timed_control_without_relay_control_is_refused_once_and_logged(db, superadmin):
+    """The timed-control minute job queued trips for a service identity whose role had no
+    relay_control (the arrears job refuses and logs that; this one never asked)."""
+    from billing.timed.run import run_due
+    from models.automation import JobRun
+    from models.rights import Actor
+    from tests.billing.automation.conftest import local
+
+    world = _world(db, superadmin)
+    service = Actor(name="service", role="service", rights=frozenset({"poll", "settle", "meter_read"}),
+                    station="A")
+    result = run_due(db, local(2026, 11, 20, 23, 0), service, "A")
+    assert result.applied == [] and result.denied == [(world.timed, "2026-11-20T23:00 off")]
+    again = run_due(db, local(2026, 11, 20, 23, 1), service, "A")      # the next minute: not logged again
+    assert again.applied == again.denied == []
+    rows = [r for r in _denied(db) if r.operator == "service"]
+    assert len(rows) == 1 and json.loads(rows[0].details)["action"] == "timed.off"
+    with db.read() as s:
+        runs = s.execute(sa.select(JobRun.details).where(JobRun.job.like("timed:%"))).scalars().all()
+    assert [json.loads(d)["denied"] for d in runs] == ["relay_control"]
