@@ -290,17 +290,18 @@ def simulate(ctx: CliContext, args) -> int:
         except ValueError:
             raise InvalidInput(_("--listen needs HOST:PORT")) from None
     where = {"pty": args.pty, "host": host or "127.0.0.1", "port": port, "baud": args.baud, "latency": args.latency}
-    if _unattended_simulator():
+    actor = None if _unattended_simulator() else ctx.actor()      # logged in before the signals are ours
+    stop = threading.Event()         # before the URL is printed: whoever reads it may stop us at once
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_a: stop.set())
+    if actor is None:
         sim = start_simulator(args.meters, explicit_cli=True, **where)
     else:
         from station import simulator as station_simulator
 
-        sim = station_simulator.start(ctx.db(), ctx.actor(), args.meters, **where)
+        sim = station_simulator.start(ctx.db(), actor, args.meters, **where)
         ctx.close()                  # the database is not needed while the meters are served
     print(sim.url, flush=True)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_a: stop.set())
     try:
         while not stop.wait(0.5):
             pass
