@@ -115,7 +115,7 @@ def replace_meter(db: Database, actor: Actor, account_ref: str | int, old_meter:
                            .format(meter=old.number, account=account.number))
         _finish(s, account, binding, old_final, at, actor, "replace")
         s.flush()
-        new = bind(s, account, MeterOpening(new_meter, new_initial, "given"), at)
+        new = bind(s, account, MeterOpening(new_meter, new_initial, "given"), at, actor)
         if account.mode == "meter-prepaid" and account.balance_fen > 0:
             outbox.enqueue(s, outbox.RECHARGE, account_id=account.id, meter_id=new.meter_id, payload={
                 "amount": str(from_fen(account.balance_fen)), "carried": True,
@@ -146,7 +146,7 @@ def move_tenant(db: Database, actor: Actor, account_ref: str | int, room_id: int
         s.flush()
         old_room, account.room_id = account.room_id, room_id
         for m in new_meters:
-            bind(s, account, m, at)
+            bind(s, account, m, at, actor)
         record(s, actor, "account.move", account.number, {"from_room": old_room, "to_room": room_id,
                                                           "meters": [str(m.meter) for m in new_meters]})
         return view(s, account)

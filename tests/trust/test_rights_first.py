@@ -430,3 +430,28 @@ def test_timed_control_without_relay_control_is_refused_once_and_logged(db, supe
     with db.read() as s:
         runs = s.execute(sa.select(JobRun.details).where(JobRun.job.like("timed:%"))).scalars().all()
     assert [json.loads(d)["denied"] for d in runs] == ["relay_control"]
+
+
+def test_a_meter_is_bound_only_in_the_operators_buildings(db, superadmin):
+    """bind_meter checked the account's building but not the meter's: an operator limited to one
+    building bound another building's meter to its account (its use charged there, its relay
+    tripped for that account's arrears)."""
+    from access import login as auth
+    from access import operators
+    from archive.places import building_of_room
+    from billing.accounts_open import MeterOpening, bind_meter
+
+    mine, theirs = factories.place(db, rooms=1), factories.place(db, rooms=1)
+    account = factories.account(db, superadmin, room_id=mine[0]).number
+    foreign = factories.meter(db, room_id=theirs[0])
+    with db.read() as s:
+        building, elsewhere = building_of_room(s, mine[0]), building_of_room(s, theirs[0])
+    operators.define_role(db, superadmin, "clerk", "Clerk", ["account_edit"])
+    operators.add_operator(db, superadmin, "clk", "pass-123", "clerk", buildings=[building])
+    limited = auth.login(db, "clk", "pass-123", "TEST")
+    before = _counts(db)
+    with pytest.raises(PermissionDenied) as refused:
+        bind_meter(db, limited, account, MeterOpening(foreign, "0"))
+    assert refused.value.details.get("building_id") == elsewhere
+    assert _counts(db) == before
+    bind_meter(db, limited, account, MeterOpening(factories.meter(db, room_id=mine[0]), "0"))   # its own: bound
