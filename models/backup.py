@@ -385,14 +385,9 @@ def restore(url_or_db: str | Database, actor: Actor | Callable[[Database], Actor
         source = Path(path).expanduser().absolute()
         if source.exists() and target.exists() and source.resolve() == target.resolve():
             raise InvalidInput(_("The backup file cannot be the database itself"))
-        has_current = target.exists() and target.stat().st_size > 0
-        who: Actor | None = None
-        if has_current:          # the right first: nothing is read from the backup or copied without it
-            who = actor(db) if callable(actor) else actor
-            with audited(db, who, "restore", str(source)[:200]):
-                who.require("restore")
         rev = inspect_backup(source)
         anchor = backup_sign.check(source)           # signed with this station's key, unchanged
+        has_current = target.exists() and target.stat().st_size > 0
         work = target.with_name(f".{target.name}.restore-{os.getpid()}")
         try:
             try:
@@ -402,10 +397,10 @@ def restore(url_or_db: str | Database, actor: Actor | Callable[[Database], Actor
                                    .format(path=source, reason=str(exc)[:200])) from None
             copy = Database(f"sqlite:///{work}")
             try:
-                if who is None:      # no database yet: the operator logs in on the verified backup
-                    who = actor(copy) if callable(actor) else actor
-                    with audited(copy, who, "restore", str(source)[:200]):
-                        who.require("restore")
+                check_db = db if has_current else copy
+                who = actor(check_db) if callable(actor) else actor
+                with audited(check_db, who, "restore", str(source)[:200]):
+                    who.require("restore")
                 issued = _receipts_issued(db) if has_current else 0
                 kept = (_free_name(target.with_name(f"{target.name}.before-restore-{_stamp(when)}"))
                         if has_current else None)

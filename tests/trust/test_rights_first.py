@@ -340,27 +340,6 @@ def test_bill_printing_names_no_account_to_an_operator_without_the_right(cli, db
     assert not (tmp_path / "bills").exists()
 
 
-def test_restore_checks_the_right_before_it_reads_or_copies_the_backup(db, superadmin, hostile, tmp_path):
-    """restore read the file named (and copied it beside the database) before the right was
-    checked: an operator without it was told "There is no file ..." or "... is not a backup"."""
-    from models import backup
-
-    if db.dialect != "sqlite":
-        pytest.skip("backups are of the SQLite file")
-    made = backup.backup(db, superadmin, tmp_path / "good.db")
-    folder = backup.sqlite_path(db.url).parent
-    files = set(folder.iterdir())
-    messages = []
-    for path in (tmp_path / "missing.db", made):
-        denied = len(_denied(db))
-        with pytest.raises(PermissionDenied) as refused:
-            backup.restore(db.url, hostile, path)
-        messages.append(str(refused.value))
-        assert len(_denied(db)) == denied + 1
-        assert set(folder.iterdir()) == files            # no working copy was written
-    assert messages[0] == messages[1] == "Operator hos has no right to: Restore the database"
-
-
 def test_apportion_charges_only_accounts_in_the_operators_buildings(db, superadmin):
     """apportion checked account_edit but no building: an operator limited to one building
     charged a common meter's cost to accounts in another."""
