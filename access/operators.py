@@ -127,11 +127,15 @@ def update_operator(db: Database, actor: Actor, name: str, *, role: str | None =
     """Change role, active flag, password, lock or buildings ("keep" leaves them; None = all)."""
     if password is not None:
         _check_password(password)
+    # only its own password may an operator change without operator_admin; whether that is the
+    # case is decided by the name alone, so a refusal says nothing of which operators exist
+    own_password = password is not None and name == actor.name and actor.operator_id is not None \
+        and role is None and active is None and not unlock and buildings == "keep"
     with audited(db, actor, "operator.update", name) as s:
-        op = _operator(s, name)
-        own_password = password is not None and actor.operator_id == op.id and role is None \
-            and active is None and not unlock and buildings == "keep"
         if not own_password:
+            actor.require("operator_admin")
+        op = _operator(s, name)
+        if not own_password or actor.operator_id != op.id:
             actor.require("operator_admin")
             _may_grant(actor, op.role)
         changes: dict[str, object] = {}

@@ -193,6 +193,7 @@ def add_building(db: Database, actor: Actor, name: str, site: str | None = None)
 def rename_building(db: Database, actor: Actor, building: int | str, name: str) -> None:
     name = rules.text(name, _("Building name"), max_len=100)
     with audited(db, actor, "building.update", str(building)) as s:
+        actor.require("archive_edit")        # first: a refusal says nothing of what exists
         b = find_building(s, building)
         actor.require("archive_edit", b.id)
         old, b.name = b.name, name
@@ -213,6 +214,7 @@ def new_floor(s: Session, building_id: int, name: str, level: int | None = None)
 
 def add_floor(db: Database, actor: Actor, building: int | str, name: str, level: int | None = None) -> int:
     with audited(db, actor, "floor.add", f"{building}/{name}") as s:
+        actor.require("archive_edit")        # first: a refusal says nothing of what exists
         b = find_building(s, building)
         actor.require("archive_edit", b.id)
         f = new_floor(s, b.id, name, level)
@@ -236,6 +238,7 @@ def new_room(s: Session, floor_id: int, number: str, name: object = "", area: ob
 def add_room(db: Database, actor: Actor, building: int | str, floor: int | str, number: str, *,
              name: str = "", area: object = "", people: object = "") -> int:
     with audited(db, actor, "room.add", f"{building}/{floor}/{number}") as s:
+        actor.require("archive_edit")        # first: a refusal says nothing of what exists
         b = find_building(s, building)
         actor.require("archive_edit", b.id)
         f = find_floor(s, b.id, floor)
@@ -249,6 +252,7 @@ def update_room(db: Database, actor: Actor, room: int | str, *, number: str | No
                 name: str | None = None, area: object = None, people: object = None) -> None:
     """Change what is given (None leaves a field as it is)."""
     with audited(db, actor, "room.update", str(room)) as s:
+        actor.require("archive_edit")        # first: a refusal says nothing of what exists
         r = find_room(s, room)
         actor.require("archive_edit", building_of_room(s, r.id))
         changes: dict[str, str] = {}

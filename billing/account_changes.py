@@ -68,6 +68,7 @@ def close_account(db: Database, actor: Actor, account_ref: str | int,
     check_method(method)
     at = utcnow()
     with audited(db, actor, "account.close", str(account_ref)) as s:
+        actor.require("account_close")           # first: a refusal says nothing of what exists
         account = find_account(s, account_ref)
         actor.require("account_close", account_building(s, account))
         account = lock_account(s, account.id)
@@ -102,6 +103,7 @@ def replace_meter(db: Database, actor: Actor, account_ref: str | int, old_meter:
     """换表: settle the old meter to its final reading, bind the new one from its initial reading."""
     at = utcnow()
     with audited(db, actor, "meter.replace", str(account_ref)) as s:
+        actor.require("account_edit")            # first: a refusal says nothing of what exists
         account = find_account(s, account_ref)
         actor.require("account_edit", account_building(s, account))
         account = lock_account(s, account.id)
@@ -113,7 +115,7 @@ def replace_meter(db: Database, actor: Actor, account_ref: str | int, old_meter:
                            .format(meter=old.number, account=account.number))
         _finish(s, account, binding, old_final, at, actor, "replace")
         s.flush()
-        new = bind(s, account, MeterOpening(new_meter, new_initial, "given"), at)
+        new = bind(s, account, MeterOpening(new_meter, new_initial, "given"), at, actor)
         if account.mode == "meter-prepaid" and account.balance_fen > 0:
             outbox.enqueue(s, outbox.RECHARGE, account_id=account.id, meter_id=new.meter_id, payload={
                 "amount": str(from_fen(account.balance_fen)), "carried": True,
@@ -130,6 +132,7 @@ def move_tenant(db: Database, actor: Actor, account_ref: str | int, room_id: int
     """调换商铺: settle and release the old room's meters, bind the new room's; balance carried."""
     at = utcnow()
     with audited(db, actor, "account.move", str(account_ref)) as s:
+        actor.require("account_edit")            # first: a refusal says nothing of what exists
         account = find_account(s, account_ref)
         actor.require("account_edit", account_building(s, account))
         from billing.lookup import room_building
@@ -143,7 +146,7 @@ def move_tenant(db: Database, actor: Actor, account_ref: str | int, room_id: int
         s.flush()
         old_room, account.room_id = account.room_id, room_id
         for m in new_meters:
-            bind(s, account, m, at)
+            bind(s, account, m, at, actor)
         record(s, actor, "account.move", account.number, {"from_room": old_room, "to_room": room_id,
                                                           "meters": [str(m.meter) for m in new_meters]})
         return view(s, account)

@@ -21,6 +21,7 @@ from models.rights import Actor
 def issue_open_receipt(db: Database, actor: Actor, account_ref: str | int) -> str:
     """The number of the account's opening receipt (issued now if it has none)."""
     with audited(db, actor, "receipt.account_open", str(account_ref)) as s:
+        actor.require("account_open")            # first: a refusal says nothing of what exists
         account = find_account(s, account_ref)
         actor.require("account_open", account_building(s, account))
         found = s.execute(sa.select(Receipt.number).where(Receipt.account_id == account.id,

@@ -66,9 +66,14 @@ def parse_arrears(text: str) -> tuple[str, str]:
     return "trip-at", f"{m[1]}:{m[2]}"
 
 
-def bind(session: Session, account: Account, opening: MeterOpening, at: datetime) -> AccountMeter:
-    """Bind one meter in the caller's transaction (the account is locked or new)."""
+def bind(session: Session, account: Account, opening: MeterOpening, at: datetime,
+         actor: Actor | None = None, right: str = "account_edit") -> AccountMeter:
+    """Bind one meter in the caller's transaction (the account is locked or new). With `actor`:
+    it needs `right` on the meter's building too (the meter's readings are charged to the account
+    and its relay follows the account's arrears)."""
     meter = find_meter(session, opening.meter)
+    if actor is not None:
+        actor.require(right, room_building(session, meter.room_id))
     if binding_of_meter(session, meter.id) is not None:
         raise Conflict(_("Meter {meter} is already bound to an account").format(meter=meter.number))
     if meter.is_common:
@@ -121,7 +126,7 @@ def open_account(db: Database, actor: Actor, customer: str | int, meters: list[M
         s.flush()
         now = utcnow()
         for m in meters:
-            bind(s, account, m, now)
+            bind(s, account, m, now, actor, "account_open")
         record(s, actor, "account.open", number, {"customer": cust.name, "mode": mode, "tariff": tariff,
                                                   "meters": [str(m.meter) for m in meters]})
         return view(s, account)
@@ -149,6 +154,7 @@ def _room_id(s: Session, room: str | int | None, meters: list[MeterOpening]) -> 
 def bind_meter(db: Database, actor: Actor, account_ref: str | int, opening: MeterOpening) -> AccountView:
     """Bind another meter to an open account (一户多表)."""
     with audited(db, actor, "account.bind", str(account_ref)) as s:
+        actor.require("account_edit")            # first: a refusal says nothing of what exists
         account = find_account(s, account_ref)
         actor.require("account_edit", account_building(s, account))
         account = lock_account(s, account.id)
@@ -156,7 +162,7 @@ def bind_meter(db: Database, actor: Actor, account_ref: str | int, opening: Mete
             raise Conflict(_("Account {account} is closed").format(account=account.number))
         if account.mode != "meter-prepaid" and account.tariff_plan_id is None:
             raise Conflict(_("Account {account} has no tariff").format(account=account.number))
-        bind(s, account, opening, utcnow())
+        bind(s, account, opening, utcnow(), actor)
         record(s, actor, "account.bind", account.number, {"meter": str(opening.meter),
                                                           "reading": str(opening.reading)})
         return view(s, account)

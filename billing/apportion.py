@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from billing.ledger import lock_accounts, post, split_debit
-from billing.lookup import find_account, find_meter
+from billing.lookup import account_building, find_account, find_meter
 from billing.money import from_fen, to_fen
 from billing.tariffs.api import price_consumption
 from billing.tariffs.plan_store import find_plan_id, load_plan
@@ -93,6 +93,8 @@ def apportion(db: Database, actor: Actor, meter_ref: str, reading: Decimal | str
         if not sharers:
             raise Conflict(_("No open account shares meter {meter}").format(meter=meter.number))
         locked = lock_accounts(s, [a.id for a in sharers])
+        for building in sorted({b for b in (account_building(s, a) for a in locked.values()) if b is not None}):
+            actor.require("account_edit", building)     # each sharer is charged: its building's right
         rooms = {a.id: s.get(Room, a.room_id) if a.room_id else None for a in locked.values()}
         weights = {i: (r.area_centi_m2 if by == "area" else r.people) if r else 0 for i, r in rooms.items()}
         plan = load_plan(s, find_plan_id(s, tariff))

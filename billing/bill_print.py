@@ -102,6 +102,7 @@ def print_bill(db: Database, actor: Actor, account_ref: str | int, month: str) -
     check_month(month)
     company = _company(db)
     with audited(db, actor, "bill.print", f"{account_ref} {month}") as s:
+        actor.require("sell")                    # first: a refusal says nothing of what exists
         account = find_account(s, account_ref)
         actor.require("sell", account_building(s, account))
         account = lock_account(s, account.id)         # one issue per bill, even from two stations
@@ -119,6 +120,7 @@ def print_bill(db: Database, actor: Actor, account_ref: str | int, month: str) -
 def require_print(db: Database, actor: Actor, accounts: list[str]) -> None:
     """Refuse (and log the refusal) unless actor may print every one of these accounts' bills."""
     with audited(db, actor, "bill.print", ",".join(accounts)[:200]) as s:
+        actor.require("sell")                    # first: a refusal says nothing of what exists
         for number in accounts:
             actor.require("sell", account_building(s, find_account(s, number)))
 
@@ -194,6 +196,7 @@ def write_new(printed: PrintedBill, path: Path) -> bool:
 def _record_issue(db: Database, actor: Actor, number: str, month: str) -> bool:
     """Log the issue of a bill whose original was just saved; False if it was issued meanwhile."""
     with audited(db, actor, "bill.print", f"{number} {month}") as s:
+        actor.require("sell")
         account = find_account(s, number)
         actor.require("sell", account_building(s, account))
         account = lock_account(s, account.id)
@@ -209,6 +212,8 @@ def issue_period(db: Database, actor: Actor, month: str, accounts: list[str],
     """The settlement day's documents: each billed account's bill saved in the bills folder as
     <bill no>.pdf, then logged as issued (a bill already issued is left alone; a file already
     there is never overwritten). Returns account -> file, or "error: ..." for one not written."""
+    with audited(db, actor, "bill.print", month):
+        actor.require("sell")          # before any account is read or any file written (a refusal is logged)
     company = _company(db)
     out: dict[str, str] = {}
     for number in accounts:

@@ -225,6 +225,18 @@ def command_status(db: Database, item_ids: Iterable[int]) -> dict[int, CommandSt
     return out
 
 
+def require_control(db: Database, actor: Actor, action: str, target: str) -> None:
+    """The plain right to send `action` (no building yet), checked before a front end looks up
+    the meter it was given (`meterstation control METER_NO`): a refusal says nothing of which
+    meters exist and is logged as denied. direct_command then checks the meter's building."""
+    if action not in RELAY_ACTIONS:
+        raise InvalidInput(_("Unknown meter command {action}").format(action=action))
+    if actor.can(RIGHT_OF[action]):
+        return
+    with audited(db, actor, f"meter.{action}", target):
+        actor.require(RIGHT_OF[action])
+
+
 def direct_command(db: Database, actor: Actor | None, action: str, send: Callable[[], dict[str, Any]], *,
                    meter_id: int | None = None, number: str = "", url: str = "") -> dict[str, Any]:
     """A relay or valve command sent now, not through the outbox (`meterstation control`): the

@@ -67,6 +67,7 @@ def retry(db: Database, actor: Actor, item_id: int) -> str:
     from resources.i18n import _
 
     with audited(db, actor, "outbox.retry", str(item_id)) as s:
+        actor.require("sell")                    # first: a refusal says nothing of what exists
         item = s.get(OutboxItem, item_id, with_for_update=True)
         if item is None:
             raise NotFound(_("There is no meter command {item}").format(item=item_id))

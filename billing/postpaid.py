@@ -54,6 +54,7 @@ def bill_account(db: Database, actor: Actor, account_ref: str | int, month: str,
 def _bill(db: Database, actor: Actor, account_ref: str | int, month: str,
           readings: dict[str, Decimal | str], at: datetime) -> Bill:
     with audited(db, actor, "bill", str(account_ref)) as s:
+        actor.require("account_edit")            # first: a refusal says nothing of what exists
         found = find_account(s, account_ref)
         actor.require("account_edit", account_building(s, found))
         account: Account = lock_account(s, found.id)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from billing.ledger import Numbered
-from billing.lookup import active_bindings
+from billing.lookup import account_building, active_bindings
 from billing.money import from_fen
 from billing.tariffs.plan_store import plan_rows
 from models import ledger_daily, station_time
@@ -218,6 +218,8 @@ def reprint(db: Database, actor: Actor, number: str) -> ReceiptInfo:
                       .with_for_update()).scalar_one_or_none()
         if r is None:
             raise NotFound(_("There is no receipt {number}").format(number=number))
+        account = s.get(Account, r.account_id)
+        actor.require("sell", account_building(s, account) if account is not None else None)
         r.reprints += 1
         record(s, actor, "receipt.reprint", r.number, {"reprints": r.reprints})
         return ReceiptInfo(r.number, r.kind, json.loads(r.payload), r.reprints)

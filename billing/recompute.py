@@ -173,6 +173,7 @@ def recompute(db: Database, actor: Actor, first: date, last: date, *, account: s
     station_time.day_start(first), station_time.day_end(last)     # a typed date beyond the calendar: refused
     key, start, end = period_key(first, last), first, last + timedelta(days=1)
     with audited(db, actor, "recompute", account or key) as s:
+        actor.require(RIGHT)                     # first: a refusal says nothing of what exists
         if account is not None:
             ids = [find_account(s, account).id]
         else:

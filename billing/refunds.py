@@ -51,6 +51,7 @@ def refund(db: Database, actor: Actor, account_ref: str | int, amount: Decimal |
     binding: Binding | None = None
     try:
         with audited(db, actor, "refund", str(account_ref)) as s:
+            actor.require("refund")              # first: a refusal says nothing of what exists
             account = find_account(s, account_ref)
             actor.require("refund", account_building(s, account))
             account = lock_account(s, account.id)
@@ -105,6 +106,7 @@ def reverse(db: Database, actor: Actor, receipt_no: str, *, reason: str = "") ->
     number = receipt_no.strip()
     try:
         with audited(db, actor, "reversal", number) as s:
+            actor.require("reverse")             # first: a refusal says nothing of what exists
             original = s.execute(sa.select(LedgerEntry).join(Receipt, Receipt.entry_id == LedgerEntry.id)
                                  .where(Receipt.number == number)).scalar_one_or_none()
             if original is None:

@@ -126,6 +126,7 @@ def sell(db: Database, actor: Actor, account_ref: str | int, amount: Decimal | s
     binding: Binding | None = None
     try:
         with audited(db, actor, "sale", str(account_ref)) as s:
+            actor.require("sell")                # first: a refusal says nothing of what exists
             # the account locked with all the sale reads about it: one statement (billing/sale_reads.py)
             reads = sale_reads.lock(s, account_ref, key=key, station=actor.station)
             account = reads.account

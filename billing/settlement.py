@@ -21,7 +21,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from billing.ledger import EntryBatch, lock_account, post, split_debit
-from billing.lookup import binding_of_meter, find_meter
+from billing.lookup import account_building, binding_of_meter, find_meter
 from billing.money import from_fen
 from billing.pricing import TierStore, price_interval
 from billing.units import to_milli
@@ -86,6 +86,7 @@ def settle_reading(db: Database, actor: Actor, meter_ref: str | int, reading: De
         if found is None:
             raise NotFound(_("Meter {meter} is not bound to an account").format(meter=meter.number))
         account = lock_account(s, found.account_id)
+        actor.require("meter_read", account_building(s, account))     # area rights, as every account service
         binding = binding_of_meter(s, meter.id)          # re-read under the account lock
         if binding is None or binding.account_id != account.id:
             raise NotFound(_("Meter {meter} is not bound to an account").format(meter=meter.number))

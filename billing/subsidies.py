@@ -92,6 +92,7 @@ def grant(db: Database, actor: Actor, account_ref: str | int, month: str, amount
     check_month(month)
     fen = to_fen(check_amount(amount))
     with audited(db, actor, "subsidy.grant", str(account_ref)) as s:
+        actor.require("subsidy")                 # first: a refusal says nothing of what exists
         account = find_account(s, account_ref)
         actor.require("subsidy", account_building(s, account))
         require_open(account)

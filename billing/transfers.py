@@ -27,6 +27,7 @@ from resources.i18n import _
 def transfer(db: Database, actor: Actor, from_ref: str | int, to_ref: str | int,
              amount: Decimal | str, *, note: str = "") -> tuple[MoneyResult, MoneyResult]:
     with audited(db, actor, "transfer", f"{from_ref}->{to_ref}") as s:
+        actor.require("account_edit")            # first: a refusal says nothing of what exists
         giver, taker = find_account(s, from_ref), find_account(s, to_ref)
         if giver.id == taker.id:
             raise InvalidInput(_("An account cannot transfer to itself"))
@@ -59,6 +60,7 @@ def opening_balance(db: Database, actor: Actor, account_ref: str | int, amount: 
         raise InvalidInput(_("The amount must not be zero"))
     try:
         with audited(db, actor, "account.opening_balance", str(account_ref)) as s:
+            actor.require("account_edit")        # first: a refusal says nothing of what exists
             account = find_account(s, account_ref)
             actor.require("account_edit", account_building(s, account))
             account = lock_accounts(s, [account.id])[account.id]

@@ -34,13 +34,14 @@ from billing.automation.arrears import TRIP
 from billing.automation.calendar import to_local
 from billing.control import COMMAND_EXPIRY
 from billing.timed.occurrences import Occurrence
-from billing.timed.service import TimedRow, rows_in, schedule_occurrences
+from billing.timed.service import RIGHT, TimedRow, rows_in, schedule_occurrences
 from models.accounts import Account, AccountMeter
 from models.archive import Meter, MeterTag
 from models.audit import record
 from models.automation import JobRun
 from models.base import utcnow
 from models.db import Database
+from models.errors import PermissionDenied
 from models.ledger import OutboxItem
 from models.rights import Actor
 from models.timed import TimedSchedule
@@ -53,6 +54,7 @@ REASON = "timed"
 class TimedResult:
     applied: list[tuple[str, str]] = field(default_factory=list)     # (schedule, occurrence key)
     missed: list[tuple[str, str]] = field(default_factory=list)
+    denied: list[tuple[str, str]] = field(default_factory=list)     # the actor lacks RIGHT: not switched
     queued: list[int] = field(default_factory=list)                  # outbox item ids
 
 
@@ -166,6 +168,10 @@ def run_schedule(db: Database, row: TimedRow, now: datetime, actor: Actor, stati
                                                              "late_minutes": int(late.total_seconds() // 60)})
                 result.missed.append((row.name, latest.key))
                 return
+            if not actor.can(RIGHT):           # e.g. a service role configured without relay_control
+                _refuse(s, row, latest, now, actor, station)
+                result.denied.append((row.name, latest.key))
+                return
             _claim(s, row, latest, station, now, {"action": latest.action})
             details = switch(s, row, latest, now)
             s.execute(sa.update(JobRun).where(JobRun.job == job_name(row.id), JobRun.period == latest.key)
@@ -177,6 +183,18 @@ def run_schedule(db: Database, row: TimedRow, now: datetime, actor: Actor, stati
             result.queued += details["items"]
     except exc.IntegrityError:
         return                                 # another run or station did this occurrence
+
+
+def _refuse(s: Session, row: TimedRow, occ: Occurrence, now: datetime, actor: Actor, station: str) -> None:
+    """The occurrence is claimed as refused and the refusal logged once (not every minute)."""
+    reason = ""
+    try:
+        actor.require(RIGHT)
+    except PermissionDenied as denied:
+        reason = str(denied)
+    _claim(s, row, occ, station, now, {"action": occ.action, "denied": RIGHT})
+    record(s, actor, "denied", row.name, {"action": f"timed.{occ.action}", "reason": reason, "right": RIGHT,
+                                          "occurrence": occ.key})
 
 
 def run_due(db: Database, now: datetime, actor: Actor, station: str) -> TimedResult:

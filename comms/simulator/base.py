@@ -49,7 +49,9 @@ class SimMeter(Protocol):
 
 def check_allowed(demo: bool = False, explicit_cli: bool = False) -> None:
     """Simulated meters run only in tests (METERSTATION_TEST_MODE=1), demo mode or when an
-    administrator starts them explicitly from the command line."""
+    administrator starts them explicitly from the command line. explicit_cli: the caller has
+    checked the operator's right and logs the start (station/simulator.py, which `meterstation
+    simulate` goes through outside test and demo mode); comms itself knows no operators."""
     if os.environ.get("METERSTATION_TEST_MODE") == "1" or demo or explicit_cli:
         return
     raise PermissionDenied(_("The meter simulator runs only in test or demo mode or when "

@@ -118,7 +118,8 @@ def test_a_day_at_the_counter(frozen, tmp_path):
     r = frozen("operator", "add", "root", "--role", "super-admin", input="secret-12\n",
                env={"METERSTATION_OPERATOR": "", "METERSTATION_PASSWORD": ""})
     assert r.returncode == 0, r.stderr
-    sim = subprocess.Popen([str(frozen.exe), "simulate", "--listen", "127.0.0.1:0",
+    # outside test mode the simulator needs an administrator (root, from the environment) on the station
+    sim = subprocess.Popen([str(frozen.exe), "--db", frozen.url, "simulate", "--listen", "127.0.0.1:0",
                             "--meters", "dlt645-2007:000000000001-000000000002"],
                            env=frozen.env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

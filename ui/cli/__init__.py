@@ -26,7 +26,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("read", "comms", N_("read a meter now")),
     ("control", "comms", N_("send a relay or valve command and confirm it")),
     ("poll", "comms", N_("poll the meters (--once: one pass, then exit)")),
-    ("simulate", "comms", N_("run a bus of simulated meters (tests and demos only)")),
+    ("simulate", "comms", N_("run a bus of simulated meters (tests, demos, or an administrator)")),
     ("screenshot", "screenshot", N_("render every page and the login dialog to PNG files")),
     ("account", "billing", N_("open, show and close accounts")),
     ("sell", "billing", N_("sell to an account (by amount, or by energy with --energy)")),

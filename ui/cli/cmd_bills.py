@@ -75,8 +75,11 @@ def _json(printed: bill_print.PrintedBill, path: Path) -> dict:
 
 def bill_print_one(ctx: CliContext, args) -> int:
     check_month(args.period)
-    bill_print.preview_bill(ctx.db(), args.account, args.period)      # no bill: refused before logging
     actor = ctx.actor()
+    # the right first (a refusal logged, and it says nothing of which accounts exist), then
+    # whether there is a bill: none is refused before anything is logged as printed
+    bill_print.require_print(ctx.db(), actor, [args.account])
+    bill_print.preview_bill(ctx.db(), args.account, args.period)
     if args.pdf:
         path = _check_target(ctx, Path(args.pdf), args.force)
     else:
@@ -100,10 +103,11 @@ def bill_print_all(ctx: CliContext, args) -> int:
     folder = Path(args.dir)
     if folder.exists() and not folder.is_dir():
         raise InvalidInput(_("{file} is not a folder").format(file=folder))
+    actor = ctx.actor()
+    bill_print.require_print(ctx.db(), actor, [])       # the plain right before the month's accounts are read
     accounts = bill_print.billed_accounts(ctx.db(), args.period)
     if not accounts:
         raise NotFound(_("No account was billed for {month}").format(month=args.period))
-    actor = ctx.actor()
     bill_print.require_print(ctx.db(), actor, accounts)
     docs = [bill_print.preview_bill(ctx.db(), number, args.period) for number in accounts]
     targets = [folder / f"{d.bill_no}.pdf" for d in docs]

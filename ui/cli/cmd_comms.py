@@ -52,7 +52,7 @@ def register(sub) -> None:
                    help=_("the service identity's secret is in FILE (as written by 'meterstation service identity')"))
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=poll)
-    s = sub.add_parser("simulate", help=_("run a bus of simulated meters (tests and demos only)"))
+    s = sub.add_parser("simulate", help=_("run a bus of simulated meters (tests, demos, or an administrator)"))
     where = s.add_mutually_exclusive_group(required=True)
     where.add_argument("--listen", metavar="HOST:PORT")
     where.add_argument("--pty", action="store_true")
@@ -71,8 +71,8 @@ def _options(args) -> dict[str, str]:
     return {k: v for k, v in checked.items() if v != ""}
 
 
-def _resolve(ctx: CliContext, args, right: str):
-    """(url, config, meter_id, actor) for --url... or METER_NO."""
+def _resolve(ctx: CliContext, args, right: str, actor=None):
+    """(url, config, meter_id, actor) for --url... or METER_NO (`actor`: already logged in)."""
     if args.url:
         if args.meter or not args.protocol or not args.address:
             raise InvalidInput(_("Give either METER_NO, or --url with --protocol and --address"))
@@ -84,7 +84,8 @@ def _resolve(ctx: CliContext, args, right: str):
     from comms.polling.archive_plans import link_url_for, meter_config
     from models.archive import Link, Meter
 
-    actor = ctx.optional_actor() if right == "meter_read" else ctx.actor()
+    if actor is None:
+        actor = ctx.optional_actor() if right == "meter_read" else ctx.actor()
     if actor is not None and right:
         actor.require(right)
     with ctx.db().read() as s:
@@ -165,11 +166,16 @@ def control(ctx: CliContext, args) -> int:
     """Exit 0 confirmed, 1 refused (or not offered), 3 accepted but not confirmed, 4 no reply,
     5 garbled reply, 6 link failed; --json prints {"action", "status", "accepted", "confirmed",
     "detail"} in every one of these outcomes."""
-    from billing.control import direct_command
+    from billing.control import direct_command, require_control
 
     # both forms act as an operator with the right to control (checked and logged by the control
-    # service, billing/control.py); the --url form (commissioning) is logged with the URL
-    url, config, meter_id, actor = _resolve(ctx, args, "")
+    # service, billing/control.py); the --url form (commissioning) is logged with the URL. The
+    # right is checked before METER_NO is looked up: a refusal says nothing of which meters exist
+    actor = None
+    if args.meter and not args.url:
+        actor = ctx.actor()
+        require_control(ctx.db(), actor, args.action, args.meter)
+    url, config, meter_id, actor = _resolve(ctx, args, "", actor)
     if actor is None:
         actor = ctx.actor()
     result, error = None, None
@@ -263,7 +269,17 @@ def poll(ctx: CliContext, args) -> int:
     return 0
 
 
+def _unattended_simulator() -> bool:
+    """Test mode and demo mode run simulated meters without an operator (comms.simulator.check_allowed)."""
+    import os
+
+    return os.environ.get("METERSTATION_TEST_MODE") == "1" or os.environ.get("METERSTATION_DEMO") == "1"
+
+
 def simulate(ctx: CliContext, args) -> int:
+    """Serve simulated meters until a signal. At a real station (not test or demo mode) only an
+    operator with the right (station/simulator.py: settings_edit) starts them; the refusal and
+    the start (`simulator.start`, with the address) are logged."""
     from comms.simulator import start_simulator
 
     host, port = "127.0.0.1", 0
@@ -273,12 +289,19 @@ def simulate(ctx: CliContext, args) -> int:
             port = int(port_text)
         except ValueError:
             raise InvalidInput(_("--listen needs HOST:PORT")) from None
-    sim = start_simulator(args.meters, pty=args.pty, host=host or "127.0.0.1", port=port, baud=args.baud,
-                          latency=args.latency, explicit_cli=True)
-    print(sim.url, flush=True)
-    stop = threading.Event()
+    where = {"pty": args.pty, "host": host or "127.0.0.1", "port": port, "baud": args.baud, "latency": args.latency}
+    actor = None if _unattended_simulator() else ctx.actor()      # logged in before the signals are ours
+    stop = threading.Event()         # before the URL is printed: whoever reads it may stop us at once
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_a: stop.set())
+    if actor is None:
+        sim = start_simulator(args.meters, explicit_cli=True, **where)
+    else:
+        from station import simulator as station_simulator
+
+        sim = station_simulator.start(ctx.db(), actor, args.meters, **where)
+        ctx.close()                  # the database is not needed while the meters are served
+    print(sim.url, flush=True)
     try:
         while not stop.wait(0.5):
             pass
