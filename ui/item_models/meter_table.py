@@ -43,6 +43,9 @@ STATE_TITLES = {
     "arrears": N_("Arrears"), "tripped": N_("Tripped"), "keep_power": N_("Keep power"), "lost": N_("Lost"),
     "unreachable": N_("Unreachable (link lost)"), "unknown": N_("Unknown (not read)"),
 }
+# a row's state cell and its floor-plan tile: the short words (the chips and the state filter say
+# the long ones); "未知（未在抄读）" was cut to "未知（未在抄…" in the column's default width
+CELL_TITLES = {**STATE_TITLES, "unknown": N_("Unknown"), "unreachable": N_("Unreachable")}
 COLUMNS = ("number", "place", "customer", "state", "balance", "reading", "age", "voltage", "current", "power",
            "link")
 HEADERS = {
@@ -114,7 +117,7 @@ class MeterTableModel(QAbstractTableModel):
         self.unwatched: set[int] = set()
         self.counts: Counter[str] = Counter()
         self.now = datetime.now(UTC)   # the age column's "now" (set by tick())
-        self._state_titles = {s: _(t) for s, t in STATE_TITLES.items()}
+        self._state_titles = {s: _(t) for s, t in CELL_TITLES.items()}
         self._looks = RowLooks(self.columns, self._display)
         self._cells = self._looks.cells             # the looks' shared per-role tuples
         self._ages = AgeTexts(age_text)
