@@ -172,9 +172,12 @@ def _values(text: str | None) -> dict[str, Any]:
     return value
 
 
-def monitor_rows(db: Database, actor: Actor | None = None, *, meter_ids: list[int] | None = None) -> list[MonitorRow]:
-    """Rows ordered by meter number; actor limits them to its buildings (None: everything);
-    meter_ids limits them to those meters (for a refresh of a few)."""
+def monitor_rows(db: Database, actor: Actor | None = None, *, meter_ids: list[int] | None = None,
+                 buildings: set[int] | None = None) -> list[MonitorRow]:
+    """Rows ordered by meter number; actor limits them to its buildings (None: everything), or
+    buildings does (the window's runtime process reads the board for its operator, who is not
+    its own: station/runtime_child.board_rows); meter_ids limits them to those meters (for a
+    refresh of a few)."""
     binding = (sa.select(AccountMeter.meter_id, AccountMeter.account_id)
                .where(AccountMeter.closed_at.is_(None)).subquery())
     q = (sa.select(Meter.id, Meter.number, Meter.kind, Meter.protocol, Link.name, Building.id, Building.name,
@@ -187,7 +190,7 @@ def monitor_rows(db: Database, actor: Actor | None = None, *, meter_ids: list[in
          .outerjoin(Account, sa.and_(Account.id == binding.c.account_id, Account.state == "open"))
          .outerjoin(Customer, Customer.id == Account.customer_id)
          .where(Meter.state != "removed").order_by(Meter.number))
-    visible = None if actor is None else actor.visible_buildings()
+    visible = buildings if actor is None else actor.visible_buildings()
     if visible is not None:
         q = q.where(Building.id.in_(sorted(visible) or [-1]))
     if meter_ids is not None:

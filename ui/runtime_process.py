@@ -76,6 +76,12 @@ class RuntimeProxy:
     def read_now(self, meter_id: int, on_done: Callable[[dict], None] | None = None) -> None:
         self._process.request("read_now", on_done, meter_id=int(meter_id))
 
+    def board(self, buildings: list[int] | None, meter_ids: list[int] | None,
+              on_done: Callable[[dict], None]) -> None:
+        """The monitor board's rows read by the child (station/runtime_child.board_rows):
+        on_done (GUI thread) gets {"rows": [MonitorRow, ...]} or {"error": a translated line}."""
+        self._process.request("board", on_done, buildings=buildings, meter_ids=meter_ids)
+
     def reload(self) -> None:
         self._process.send("reload")
 
@@ -122,6 +128,7 @@ class RuntimeProcess:
         self._proc: subprocess.Popen | None = None
         self._commands: queue.SimpleQueue = queue.SimpleQueue()      # (line, request id | None)
         self._waiting: dict[int, Callable[[dict], None]] = {}        # request id -> its caller
+        self._rows: dict[Any, list] = {}                             # request id -> "rows" so far
         self._ids = itertools.count(1)
         self._supervisor = threading.Thread(target=self._supervise, name="runtime-child-supervisor", daemon=True)
         self._writer = threading.Thread(target=self._write, name="runtime-child-writer", daemon=True)
@@ -271,13 +278,18 @@ class RuntimeProcess:
                     self.signals._started.emit(payload)
                 elif kind == "failed":
                     failure = str(payload)
+                elif kind == "rows":           # a "board" answer's chunk, before its reply
+                    self._rows.setdefault(payload.get("id"), []).extend(payload.get("rows") or ())
                 elif kind == "reply":
-                    log.debug("runtime process: %s", payload)
+                    log.debug("runtime process: reply %s %s", payload.get("cmd"), payload.get("id"))
+                    if payload.get("cmd") == "board":
+                        payload["rows"] = self._rows.pop(payload.get("id"), [])
                     self._answer(payload.get("id"), payload)
         except Exception:  # noqa: BLE001 - a broken stream: end this child, the supervisor restarts it
             log.exception("the runtime process's output could not be read; ending it")
             proc.kill()
         self.alive = False
+        self._rows.clear()
         self._fail_waiting(_("Meter polling stopped before it answered; try again when it has restarted"))
         errs.join(5)
         return failure, (time.monotonic() - started_at) if started_at is not None else 0.0

@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from billing import control
-from billing.monitor_query import BOARD_STATES, monitor_rows
+from billing.monitor_query import BOARD_STATES
 from resources.i18n import _
-from ui import tasks
+from ui import board_source, tasks
 from ui.item_models.command_progress import CommandProgressModel
 from ui.item_models.meter_table import STATE_TITLES, MeterFilter, MeterTableModel
 from ui.pages.base import Page
@@ -138,9 +138,9 @@ class ControlPage(Page):
             self._again = self._again or force
             return
         self._loading = True
-        db, actor, model, order = self.session.db, self.session.actor, self.meters, self.meters.sort_order()
-        tasks.read(self, lambda: (model.prepare(monitor_rows(db, actor), order), control.offered_map(db)),
-                   on_done=self._loaded, on_error=self._load_failed)        # sorted off the GUI thread
+        db, model, order = self.session.db, self.meters, self.meters.sort_order()
+        board_source.read(self, self.session, then=lambda rows: (model.prepare(rows, order), control.offered_map(db)),
+                          on_done=self._loaded, on_error=self._load_failed)  # sorted off the GUI thread
 
     def _load_failed(self, error: BaseException) -> None:
         self._loading = self._again = False

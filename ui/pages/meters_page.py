@@ -32,9 +32,9 @@ from PySide6.QtWidgets import (
     QTableView,
 )
 
-from billing.monitor_query import BOARD_STATES, monitor_rows
+from billing.monitor_query import BOARD_STATES
 from resources.i18n import _
-from ui import tasks
+from ui import board_source, tasks
 from ui.item_models.meter_table import STATE_TITLES, MeterFilter, MeterTableModel
 from ui.pages.base import Page
 from ui.theme import STATE_COLOURS
@@ -229,9 +229,9 @@ class MetersPage(Page):
         started, writes = time.monotonic(), tasks.writes_done()
         self._dirty.clear()
         self._dirty_accounts.clear()
-        db, actor, model, order = self.session.db, self.session.actor, self.model, self.model.sort_order()
-        tasks.read(self, lambda: model.prepare(monitor_rows(db, actor), order),      # sorted off the GUI thread
-                   on_done=lambda rows: self._loaded(rows, started, writes), on_error=self._failed)
+        model, order = self.model, self.model.sort_order()
+        board_source.read(self, self.session, then=lambda rows: model.prepare(rows, order),  # sorted off the GUI thread
+                          on_done=lambda rows: self._loaded(rows, started, writes), on_error=self._failed)
 
     def reload_some(self) -> None:
         """Read again the meters settled, alarmed or commanded since the last load."""
@@ -247,9 +247,7 @@ class MetersPage(Page):
         if not ids:
             return
         self._loading = True
-        db, actor = self.session.db, self.session.actor
-        tasks.read(self, lambda: monitor_rows(db, actor, meter_ids=ids), on_done=self._patched,
-                   on_error=self._failed)
+        board_source.read(self, self.session, meter_ids=ids, on_done=self._patched, on_error=self._failed)
 
     def _failed(self, error: BaseException) -> None:
         self._loading = False

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from access import login as auth
 from access import operators as operator_service
 from tests.ui.meters.test_meter_model import make_rows
+from ui import board_source
 from ui.item_models.meter_table import MeterTableModel
 from ui.session import StationSession
 
@@ -39,7 +40,7 @@ def test_meters_page_sorts_a_new_board_off_the_gui_thread(qtbot, sqlite_db, monk
     import ui.pages.meters_page as meters_page
 
     rows = make_rows(N)
-    monkeypatch.setattr(meters_page, "monitor_rows", lambda db, actor=None, **_k: list(reversed(rows)))
+    monkeypatch.setattr(board_source, "monitor_rows", lambda db, actor=None, **_k: list(reversed(rows)))
     calls = _count_sort_keys(monkeypatch)
     page = meters_page.MetersPage(_session(sqlite_db))
     qtbot.addWidget(page)
@@ -56,7 +57,7 @@ def test_control_page_sorts_its_list_off_the_gui_thread(qtbot, sqlite_db, monkey
     import ui.pages.control_page as control_page
 
     rows = make_rows(N)
-    monkeypatch.setattr(control_page, "monitor_rows", lambda db, actor=None, **_k: list(reversed(rows)))
+    monkeypatch.setattr(board_source, "monitor_rows", lambda db, actor=None, **_k: list(reversed(rows)))
     calls = _count_sort_keys(monkeypatch)
     page = control_page.ControlPage(_session(sqlite_db))
     qtbot.addWidget(page)

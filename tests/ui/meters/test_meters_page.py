@@ -7,7 +7,7 @@ from PySide6.QtCore import QObject, Signal
 from access import login as auth
 from access import operators as operator_service
 from tests.ui.meters import board_site
-from ui import tasks
+from ui import board_source, tasks
 from ui.pages.meters_page import MetersPage
 from ui.session import StationSession
 
@@ -110,10 +110,10 @@ def test_a_visit_reloads_only_what_the_bridge_did_not_bring(qtbot, sqlite_db, mo
 
     def counted(db, actor=None, *, meter_ids=None):
         asked.append(None if meter_ids is None else sorted(meter_ids))
-        return meters_page.monitor_rows.__wrapped__(db, actor, meter_ids=meter_ids)
+        return board_source.monitor_rows.__wrapped__(db, actor, meter_ids=meter_ids)
 
-    counted.__wrapped__ = meters_page.monitor_rows
-    monkeypatch.setattr(meters_page, "monitor_rows", counted)
+    counted.__wrapped__ = board_source.monitor_rows
+    monkeypatch.setattr(board_source, "monitor_rows", counted)
     bridge = LiveBridge()
     page = MetersPage(StationSession(sqlite_db, root, "T", services={"bridge": bridge}))
     qtbot.addWidget(page)
@@ -164,14 +164,13 @@ def test_a_visit_reloads_only_what_the_bridge_did_not_bring(qtbot, sqlite_db, mo
 
 
 def test_without_a_live_feed_every_visit_reloads(qtbot, sqlite_db, monkeypatch):
-    import ui.pages.meters_page as meters_page
 
     operator_service.create_first_operator(sqlite_db, "root", "secret-1", "T")
     root = auth.login(sqlite_db, "root", "secret-1", "T")
     board_site.build(sqlite_db, meters=5, buildings=1)
     asked: list = []
-    real = meters_page.monitor_rows
-    monkeypatch.setattr(meters_page, "monitor_rows",
+    real = board_source.monitor_rows
+    monkeypatch.setattr(board_source, "monitor_rows",
                         lambda db, actor=None, **kw: asked.append(kw) or real(db, actor, **kw))
     page = MetersPage(StationSession(sqlite_db, root, "T"))
     qtbot.addWidget(page)

@@ -8,6 +8,7 @@ from access import login as auth
 from access import operators as operator_service
 from comms import events as ev
 from tests.ui.meters import board_site
+from ui import board_source
 from ui.bridge import EventBridge
 from ui.pages import control_page
 from ui.pages.control_page import ControlPage
@@ -19,8 +20,8 @@ def test_list_patched_live_and_reloaded_only_when_stale(qtbot, sqlite_db, monkey
     root = auth.login(sqlite_db, "root", "secret-1", "T")
     site = board_site.build(sqlite_db, meters=4, opened_every=1)
     loads = []
-    real = control_page.monitor_rows
-    monkeypatch.setattr(control_page, "monitor_rows", lambda *a: loads.append(1) or real(*a))
+    real = board_source.monitor_rows
+    monkeypatch.setattr(board_source, "monitor_rows", lambda *a, **kw: loads.append(1) or real(*a, **kw))
     bus = ev.EventBus()
     bridge = EventBridge(bus, None, flush_ms=10_000)
     session = StationSession(sqlite_db, root, "T")

@@ -1,0 +1,92 @@
+"""The monitor board read by the runtime child (issue 12): while a real child polls, the meters
+and control pages get their rows from it (station/runtime_child.board_rows) and the window's
+process runs no monitor_rows; an operator limited to some buildings gets only theirs through it;
+the rows come in chunks and equal what monitor_rows gives in the window."""
+from __future__ import annotations
+
+import io
+
+from access import login as auth
+from access import operators as operator_service
+from billing.monitor_query import monitor_rows
+from models.rights import Actor
+from station import runtime_child as rc
+from tests.ui.meters import board_site
+from tests.ui.runtime import test_runtime_process as rp
+from ui import board_source, tasks
+from ui.bridge import RuntimeHost
+from ui.session import StationSession
+
+ADDRS = rp.ADDRS
+sim, station = rp.sim, rp.station                   # the fixtures
+
+
+def test_pages_read_the_board_in_the_child_not_in_the_window(qtbot, monkeypatch, station):
+    from ui.pages.control_page import ControlPage
+    from ui.pages.meters_page import MetersPage
+
+    here: list = []
+    real = board_source.monitor_rows
+    monkeypatch.setattr(board_source, "monitor_rows", lambda *a, **kw: here.append(kw) or real(*a, **kw))
+    host = RuntimeHost(station, run_jobs=False)
+    try:
+        host.start()
+        qtbot.waitUntil(lambda: getattr(station.services.get("runtime"), "running", False), timeout=30_000)
+        before = board_source.by_child
+        board = MetersPage(station)
+        qtbot.addWidget(board)
+        board.reload()
+        qtbot.waitUntil(lambda: not board._loading and len(board.model.rows) == len(ADDRS), timeout=10_000)
+        assert [r.number for r in board.model.rows] == ["E0", "E1", "E2"]
+        board._dirty = {board.model.rows[1].meter_id}           # a few meters changed: read again
+        board.reload_some()
+        qtbot.waitUntil(lambda: not board._loading, timeout=10_000)
+        control = ControlPage(station)
+        qtbot.addWidget(control)
+        control.refresh(force=True)
+        qtbot.waitUntil(lambda: len(control.meters.rows) == len(ADDRS) and not control._loading, timeout=10_000)
+        assert here == [] and board_source.by_child == before + 3     # the window read nothing itself
+        # an operator who may see no building gets no row through the child either
+        scoped = Actor(name="b", role="custom", rights=station.actor.rights, station="T", all_areas=False)
+        narrow = MetersPage(StationSession(station.db, scoped, "T", services=station.services))
+        qtbot.addWidget(narrow)
+        narrow.reload()
+        qtbot.waitUntil(lambda: not narrow._loading and narrow._loaded_at is not None, timeout=10_000)
+        assert narrow.model.rows == [] and here == [] and board_source.by_child == before + 4
+    finally:
+        host.stop()
+        tasks.wait_idle()
+    board.reload()                      # no child now: the window reads the board itself
+    qtbot.waitUntil(lambda: not board._loading and bool(here), timeout=10_000)
+    assert len(board.model.rows) == len(ADDRS)
+
+
+def _frames(data: bytes) -> list:
+    stream, out = io.BytesIO(data), []
+    while (frame := rc.read_frame(stream)) is not None:
+        out.append(frame)
+    return out
+
+
+def test_board_rows_in_chunks_for_the_buildings_asked(sqlite_db, monkeypatch):
+    operator_service.create_first_operator(sqlite_db, "root", "secret-1", "T")
+    root = auth.login(sqlite_db, "root", "secret-1", "T")
+    site = board_site.build(sqlite_db, meters=12, buildings=2)
+    b1 = site.buildings[0]
+    monkeypatch.setattr(rc, "BOARD_CHUNK", 4)
+    out = io.BytesIO()
+    rc.board_rows(sqlite_db, rc.Pump(out), {"cmd": "board", "id": 7, "buildings": [b1], "meter_ids": None})
+    frames = _frames(out.getvalue())
+    scoped = Actor(name="b", role="custom", rights=root.rights, station="T", all_areas=False, areas=frozenset({b1}))
+    want = monitor_rows(sqlite_db, scoped)
+    assert 0 < len(want) < 12
+    assert [k for k, _p in frames] == ["rows"] * -(-len(want) // 4) + ["reply"]
+    assert [r for _k, p in frames[:-1] for r in p["rows"]] == want           # equal, field by field
+    assert all(p["id"] == 7 for _k, p in frames) and frames[-1][1] == {"cmd": "board", "id": 7, "result": len(want)}
+    out = io.BytesIO()                  # everything, a few meters, and a fault said in one line
+    rc.board_rows(sqlite_db, rc.Pump(out), {"id": 8, "buildings": None, "meter_ids": site.meters[:3]})
+    assert [r.meter_id for _k, p in _frames(out.getvalue())[:-1] for r in p["rows"]] == site.meters[:3]
+    out = io.BytesIO()
+    rc.board_rows(sqlite_db, rc.Pump(out), {"id": 9, "buildings": ["x"], "meter_ids": None})
+    fault = "an unexpected fault; the details are in the station's log"
+    assert _frames(out.getvalue()) == [("reply", {"cmd": "board", "id": 9, "error": fault})]

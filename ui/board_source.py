@@ -1,0 +1,70 @@
+"""Where the window gets the monitor board's rows (the meters and control pages), issue 12.
+
+    board_source.read(page, session, then=lambda rows: model.prepare(rows, order),
+                      on_done=page._loaded, on_error=page._failed)
+    board_source.read(page, session, meter_ids=[7, 9], on_done=page._patched, on_error=...)
+
+While the window's runtime polls in its child process (ui/runtime_process.py), the child reads
+the rows (station/runtime_child.board_rows) with its own database connection and sends them in
+chunks: at 10,000 meters monitor_rows is 110-200 ms of Python (the query's rows through
+SQLAlchemy, then a MonitorRow each), and run on a window's worker it held the window's
+interpreter lock while the GUI thread painted - the GUI thread needs the lock for every cell, so
+a 20-30 ms page switch took 60-120 ms (bench_gui: the longest stalls were the GUI thread asleep
+right after a board's visit started its reload). The window's part is the unpickling, one chunk
+at a time on the runtime's reader thread, and then(rows) (the sort) on a read worker.
+
+Without a child (an in-process runtime, none at all, or a child that is restarting or answers
+with an error) the rows are read here on a read worker, as before: the board always loads.
+The rows are the same either way: the child has no operator, so the window sends the buildings
+its operator may see (Actor.visible_buildings) and the child's query keeps only those.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import shiboken6
+
+from billing.monitor_query import MonitorRow, monitor_rows
+from ui import tasks
+
+log = logging.getLogger(__name__)
+
+by_child = 0            # boards the child read (tests: the window's process ran no monitor_rows)
+
+
+def read(widget, session, *, meter_ids: Sequence[int] | None = None,
+         then: Callable[[list[MonitorRow]], Any] | None = None,
+         on_done: Callable[[Any], None], on_error: Callable[[BaseException], None]) -> None:
+    """Rows of every meter the session's operator may see (or of meter_ids), then(rows) on a
+    read worker, its result to on_done on the GUI thread; a failure of the local read to on_error."""
+    db, actor = session.db, session.actor
+    ids = None if meter_ids is None else [int(i) for i in meter_ids]
+    finish = then or (lambda rows: rows)
+
+    def here() -> None:
+        tasks.read(widget, lambda: finish(monitor_rows(db, actor, meter_ids=ids)), on_done=on_done, on_error=on_error)
+
+    runtime = session.services.get("runtime")
+    if not getattr(runtime, "remote", False) or not runtime.running:
+        here()
+        return
+
+    def answered(reply: dict) -> None:                   # the GUI thread
+        global by_child
+        if widget is not None and not shiboken6.isValid(widget):
+            return
+        if "error" in reply:
+            log.info("the runtime process did not read the board (%s); reading it here", reply["error"])
+            here()
+            return
+        by_child += 1
+        rows = reply.get("rows") or []
+        if then is None:
+            on_done(rows)
+        else:
+            tasks.read(widget, lambda: finish(rows), on_done=on_done, on_error=on_error)
+
+    visible = actor.visible_buildings() if actor is not None else None
+    runtime.board(None if visible is None else sorted(visible), ids, answered)
