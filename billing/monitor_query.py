@@ -93,6 +93,18 @@ class MonitorRow:
         return hash(self.meter_id)
 
 
+def row_values(row: MonitorRow) -> tuple:
+    """A row as the tuple of its fields in order (row_from_values makes it again): how the
+    window's runtime process sends board rows over its pipe (station/runtime_child.board_rows).
+    Not pickled as MonitorRows: unpickling one gives it a __dict__ object of its own, one more
+    object per row for the window's garbage collector to walk (10,000 rows on each board)."""
+    return tuple(row.__dict__.values())
+
+
+def row_from_values(values: tuple) -> MonitorRow:
+    return MonitorRow(*values)
+
+
 def board_state(*, comm_state: str, account_open: bool, relay_state: str, keep_power: bool,
                 alarm_level: str, watched: bool = True) -> str:
     """One board state per meter; precedence in the module docstring. watched=False: nobody is

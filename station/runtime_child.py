@@ -20,7 +20,7 @@ payload): ("started", {"pid", "meters", "links", "runs_jobs"}), ("failed", messa
 not start, the message is the StationError's (translated) text - ("events", [(name, data), ...])
 every FLUSH_SECONDS while there are events, one write per batch, ("reply", {"cmd", "id", "result"})
 or ("reply", {"cmd", "id", "error"}) - a translated line - to read_group / read_now / board,
-("rows", {"id", "rows": [MonitorRow, ...]}) - the monitor board's rows for a "board" command, in
+("rows", {"id", "rows": [row_values(MonitorRow), ...]}) - the board's rows for a "board" command, in
 chunks of BOARD_CHUNK before its reply (board_rows below) - ("stopped", None). Nothing else ever
 reaches stdout: fd 1 is pointed at stderr at start, and the child's log lines go to stderr (the
 parent logs them). The streams are fds 0, 1 and 2 (the window's pipes), never sys.stdin /
@@ -45,7 +45,7 @@ CHILD_FLAG = "--runtime-child"
 HEADER = struct.Struct(">I")
 FLUSH_SECONDS = 0.1
 COMMANDS = ("wake", "read_group", "read_now", "board", "reload", "stop")
-BOARD_CHUNK = 500            # rows a "rows" frame carries: ≈ 1 ms for the window to unpickle
+BOARD_CHUNK = 250            # rows a "rows" frame carries: 1-2 ms of the window's reader thread
 EXIT_FAILED = 3              # could not start (the "failed" frame says why)
 
 
@@ -269,7 +269,7 @@ def board_rows(db, pump: Pump, cmd: dict) -> None:
     between its paints, then the "reply" ({"result": how many rows}, or "error": one line).
     "buildings": the ids the window's operator may see (None: all; the window's Actor decides,
     ui/board_source.py) - this process has no operator of its own."""
-    from billing.monitor_query import monitor_rows
+    from billing.monitor_query import monitor_rows, row_values
     from models.errors import StationError
     from resources.i18n import _
 
@@ -280,7 +280,7 @@ def board_rows(db, pump: Pump, cmd: dict) -> None:
         rows = monitor_rows(db, buildings=None if buildings is None else {int(b) for b in buildings},
                             meter_ids=None if ids is None else [int(i) for i in ids])
         for at in range(0, len(rows), BOARD_CHUNK):
-            pump.send("rows", {"id": rid, "rows": rows[at:at + BOARD_CHUNK]})
+            pump.send("rows", {"id": rid, "rows": [row_values(r) for r in rows[at:at + BOARD_CHUNK]]})
         reply["result"] = len(rows)
     except Exception as e:  # noqa: BLE001 - said to the window, which reads the board itself then
         if isinstance(e, StationError):

@@ -37,6 +37,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from billing.monitor_query import row_from_values
 from comms import events as ev
 from resources.i18n import _
 from station import runtime_child as rc
@@ -279,7 +280,7 @@ class RuntimeProcess:
                 elif kind == "failed":
                     failure = str(payload)
                 elif kind == "rows":           # a "board" answer's chunk, before its reply
-                    self._rows.setdefault(payload.get("id"), []).extend(payload.get("rows") or ())
+                    self._rows.setdefault(payload.get("id"), []).extend(map(row_from_values, payload.get("rows") or ()))
                 elif kind == "reply":
                     log.debug("runtime process: reply %s %s", payload.get("cmd"), payload.get("id"))
                     if payload.get("cmd") == "board":

@@ -8,7 +8,7 @@ import io
 
 from access import login as auth
 from access import operators as operator_service
-from billing.monitor_query import monitor_rows
+from billing.monitor_query import monitor_rows, row_from_values
 from models.rights import Actor
 from station import runtime_child as rc
 from tests.ui.meters import board_site
@@ -81,11 +81,11 @@ def test_board_rows_in_chunks_for_the_buildings_asked(sqlite_db, monkeypatch):
     want = monitor_rows(sqlite_db, scoped)
     assert 0 < len(want) < 12
     assert [k for k, _p in frames] == ["rows"] * -(-len(want) // 4) + ["reply"]
-    assert [r for _k, p in frames[:-1] for r in p["rows"]] == want           # equal, field by field
+    assert [row_from_values(r) for _k, p in frames[:-1] for r in p["rows"]] == want   # equal, field by field
     assert all(p["id"] == 7 for _k, p in frames) and frames[-1][1] == {"cmd": "board", "id": 7, "result": len(want)}
     out = io.BytesIO()                  # everything, a few meters, and a fault said in one line
     rc.board_rows(sqlite_db, rc.Pump(out), {"id": 8, "buildings": None, "meter_ids": site.meters[:3]})
-    assert [r.meter_id for _k, p in _frames(out.getvalue())[:-1] for r in p["rows"]] == site.meters[:3]
+    assert [r[0] for _k, p in _frames(out.getvalue())[:-1] for r in p["rows"]] == site.meters[:3]
     out = io.BytesIO()
     rc.board_rows(sqlite_db, rc.Pump(out), {"id": 9, "buildings": ["x"], "meter_ids": None})
     fault = "an unexpected fault; the details are in the station's log"
