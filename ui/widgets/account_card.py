@@ -5,9 +5,11 @@ Live like the monitor board (ui/item_models/meter_table.py), from the same bridg
 (ui/bridge.py; AccountCardView.watch): a meter the bridge says "unknown" (the runtime that read
 it ended) is in `unwatched` and the card says "unknown" for its account (account_state's
 precedence, as the board) over every reload of the card, since the database still holds the dead
-runtime's "online"; a reading of it or a runtime's online / lost / unreachable state ends that,
-and patches the meter line's communication (and relay, from a reading) as the board patches its
-row. A card built after the runtime's end starts from the bridge's `unread`."""
+runtime's "online", and its relay and communication say "unknown" too (the last relay state
+read is stale: nobody knows whether the power is on); a reading of it or a runtime's online /
+lost / unreachable state ends that, and patches the meter line's communication (and relay, from
+a reading) as the board patches its row. A card built after the runtime's end starts from the
+bridge's `unread`."""
 from __future__ import annotations
 
 import dataclasses
@@ -142,15 +144,11 @@ class AccountCardView(QFrame):
         self._paint(key)
         unit, nobody = self._unit(card), self.unwatched
         fill(self.meters_model, [[m.number, "—" if m.reading is None else f"{m.reading} {unit}",
-                                  age_text(m.age_seconds), self._relay_text(m.relay, m.meter_id in nobody),
+                                  age_text(m.age_seconds),
+                                  _(RELAY_LABELS.get(relay := "unknown" if m.meter_id in nobody else m.relay, relay)),
                                   _(COMM_LABELS.get(comm := "unknown" if m.meter_id in nobody else m.comm, comm))]
                                  for m in card.meters])
         self.meters_view.resizeColumnsToContents()
-
-    @staticmethod
-    def _relay_text(relay: str, stale: bool) -> str:
-        text = _(RELAY_LABELS.get(relay, relay))
-        return _("{relay} (last known)").format(relay=text) if stale and relay != "unknown" else text
 
     # --- live, from the bridge (ui/bridge.py EventBridge) -------------------------------------
     def watch(self, bridge) -> None:
