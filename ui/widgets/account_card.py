@@ -162,24 +162,33 @@ class AccountCardView(QFrame):
     def _on_states(self, states: dict) -> None:
         """{meter_id: "online" | "lost" | "unreachable" | "unknown"} (ui.bridge meter_states)."""
         changes: dict[int, dict[str, Any]] = {}
+        mine = {m.meter_id for m in self.card.meters} if self.card is not None else set()
+        unwatched = self.unwatched
         for meter_id, state in states.items():
             mid = int(meter_id)
             if state == "unknown":                          # nobody reads it now
-                self.unwatched.add(mid)
-                changes[mid] = {}
+                unwatched.add(mid)
             elif state in ("online", "lost", "unreachable"):    # a runtime reads it again
-                self.unwatched.discard(mid)
-                changes[mid] = {"comm": state}
+                unwatched.discard(mid)
+            else:
+                continue
+            if mid in mine:
+                changes[mid] = {} if state == "unknown" else {"comm": state}
         self._patch(changes)
 
     def _on_readings(self, batch: list[dict]) -> None:
         """[{"meter_id", "values"}] (ui.bridge readings): read now, so online (and its relay)."""
         changes: dict[int, dict[str, Any]] = {}
+        mine = {m.meter_id for m in self.card.meters} if self.card is not None else set()
+        if not mine and not self.unwatched:
+            return
         for r in batch:
             if not isinstance(r, dict) or r.get("meter_id") is None:
                 continue
             mid = int(r["meter_id"])
             self.unwatched.discard(mid)
+            if mid not in mine:
+                continue
             change: dict[str, Any] = {"comm": "online"}
             relay = (r.get("values") or {}).get("relay")
             relay = str(getattr(relay, "value", relay)) if relay is not None else None
