@@ -6,8 +6,9 @@ reading. The balance belongs to the account, so it carries across a replacement 
 untouched; a meter-side prepaid account's balance is written into the new meter (outbox).
 
 Closing: subsidy left is expired (never refunded); the account's own money left is refunded
-(cash by default) on an account_close receipt. An account that still owes money after its
-final settlement is not closed: take the payment first.
+(cash by default) on an account_close receipt; the account's low-balance, arrears and "tripped
+for arrears" alarms are cleared at the close (billing/alarm_log.py clear_closed_account). An
+account that still owes money after its final settlement is not closed: take the payment first.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from billing import outbox, receipts
+from billing import alarm_log, outbox, receipts
 from billing.accounts_open import MeterOpening, bind, view
 from billing.ledger import lock_account, paid_balance_fen, post
 from billing.lookup import account_building, active_bindings, find_account, find_meter, open_shift_id, require_open
@@ -90,8 +91,10 @@ def close_account(db: Database, actor: Actor, account_ref: str | int,
                          shift_id=open_shift_id(s, actor.station), note="account closed")
             queue_meter_refund(s, account, entry.id, left)
         account.state, account.closed_at = "closed", at
+        cleared = alarm_log.clear_closed_account(s, account.id, at)     # its balance and tripped alarms end
         receipts.issue(s, account, entry, "account_close", number, amount_fen=-left, actor=actor)
-        record(s, actor, "account.close", account.number, {"receipt": number, "refund": str(from_fen(left))})
+        record(s, actor, "account.close", account.number, {"receipt": number, "refund": str(from_fen(left)),
+                                                           "alarms_cleared": cleared})
         return MoneyResult(account=account.number, kind="account_close", entry_id=entry.id if entry else 0,
                            receipt=number, amount=from_fen(-left), balance=from_fen(account.balance_fen),
                            subsidy=from_fen(account.subsidy_fen))

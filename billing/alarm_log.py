@@ -53,6 +53,7 @@ KIND_TITLES = {
     "use_spike": N_("Unusually high use"),
 }
 BALANCE_KINDS = ("alarm1", "alarm2", "arrears")
+CLOSE_CLEARS = (*BALANCE_KINDS, "tripped")     # what closing the account ends (clear_closed_account)
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,24 @@ def clear(session: Session, kind: str, *, account_id: int | None = None, meter_i
                              .values(state="cleared", cleared_at=at or utcnow())
                              .execution_options(synchronize_session=False))
     return rowcount(result)
+
+
+def clear_closed_account(session: Session, account_id: int, at: datetime) -> int:
+    """The account was closed at `at` (billing/account_changes.py close_account, in its
+    transaction): its balance-level alarms (low balance, arrears) and its meters' "tripped for
+    arrears" alarms are over - no balance is left to warn about, no arrears to trip for - so they
+    are cleared at the close, with details "cleared_by": "account_close"; the history keeps them.
+    Its other alarms (a failed command, a suspicious reading, ...) are about a meter or an event
+    and stay. Returns how many were cleared."""
+    rows = session.execute(sa.select(Alarm).where(Alarm.account_id == account_id, Alarm.state != "cleared",
+                                                  Alarm.kind.in_(CLOSE_CLEARS))
+                           .order_by(Alarm.id)).scalars().all()
+    for alarm in rows:
+        details = json.loads(alarm.details or "{}")
+        details["cleared_by"] = "account_close"
+        alarm.state, alarm.cleared_at = "cleared", at
+        alarm.details = json.dumps(details, ensure_ascii=False)
+    return len(rows)
 
 
 def sync_account(session: Session, account: Account, at: datetime | None = None, *,

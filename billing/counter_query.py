@@ -69,6 +69,7 @@ class MeterLine:
     relay: str
     comm: str
     keep_power: bool = False
+    meter_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -249,7 +250,7 @@ def _meter_line(s: Session, m: Meter, now: datetime) -> MeterLine:
                      .order_by(Reading.at.desc(), Reading.id.desc()).limit(1)).first()
     reading, at = (from_milli(last[0]), last[1]) if last else (None, None)
     age = None if at is None else max(int((now - at).total_seconds()), 0)
-    return MeterLine(m.number, m.kind, reading, at, age, m.relay_state, m.comm_state, bool(m.keep_power))
+    return MeterLine(m.number, m.kind, reading, at, age, m.relay_state, m.comm_state, bool(m.keep_power), m.id)
 
 
 def _receipts(s: Session, account_id: int, limit: int) -> list[ReceiptLine]:

@@ -27,8 +27,10 @@ The board state (one colour per meter) is derived by board_state(); precedence, 
     normal
 
 The counter's account card shows the same state: account_state() folds an account's meters
-into one board state with the same precedence (a lost meter, an open relay, keep-power on any
-of them), so the card and the board never disagree about one meter.
+into one board state with the same precedence (a meter nobody reads, a lost meter, an open
+relay, keep-power on any of them), so the card and the board never disagree about one meter;
+the card keeps its own set of unwatched meters from the same bridge signals
+(ui/widgets/account_card.py).
 
 Units: reading_unit() gives the unit of a row's reading — the unit the poller stored with the
 value (Meter.last_values "units", kept in a row's last_values as flat_units()), else the meter
@@ -157,15 +159,16 @@ def reading_unit(row: MonitorRow) -> str:
 
 
 def account_state(*, account_open: bool, alarm_level: str,
-                  meters: list[tuple[str, str, bool]]) -> str:
+                  meters: list[tuple[str, str, bool]], watched: bool = True) -> str:
     """One state for an account with its meters [(comm_state, relay_state, keep_power)]: the
-    board_state of the account as if it were one meter — lost if any meter is lost, tripped if
-    any relay is open, keep-power if any meter holds it; else the balance level."""
+    board_state of the account as if it were one meter — unknown if nobody reads one of its
+    meters now (watched=False: MonitorRow.unwatched of any of them), lost if any meter is lost,
+    tripped if any relay is open, keep-power if any meter holds it; else the balance level."""
     comms = {c for c, _r, _k in meters}
     return board_state(comm_state="lost" if "lost" in comms else "unreachable" if "unreachable" in comms else "online",
                        account_open=account_open,
                        relay_state="open" if any(r == "open" for _c, r, _k in meters) else "closed",
-                       keep_power=any(k for _c, _r, k in meters), alarm_level=alarm_level)
+                       keep_power=any(k for _c, _r, k in meters), alarm_level=alarm_level, watched=watched)
 
 
 def _values(text: str | None) -> dict[str, Any]:

@@ -102,6 +102,8 @@ class CounterPage(Page):
         bridge = session.services.get("bridge")          # ui.bridge.EventBridge: live settlement
         if bridge is not None and hasattr(bridge, "settled"):
             bridge.settled.connect(self._settled)
+        if bridge is not None:
+            self.card_view.watch(bridge)               # "unknown" while nobody reads its meters
         QShortcut(QKeySequence("F9"), self, activated=self.sale.request_confirm,
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         QShortcut(QKeySequence("Esc"), self, activated=self.focus_search,

@@ -105,3 +105,20 @@ def test_a_meter_behind_a_lost_link_is_unreachable_on_board_and_card():
                          meters=[("online", "closed", False), ("unreachable", "closed", False)]) == "unreachable"
     assert account_state(account_open=True, alarm_level="normal",
                          meters=[("lost", "closed", False), ("unreachable", "closed", False)]) == "lost"
+
+
+def test_an_account_with_a_meter_nobody_reads_is_unknown_on_the_card(db, superadmin):
+    """Nobody reads one of its meters (the runtime ended): the account is "unknown" on the card
+    as the meter is on the board, before lost, tripped or a balance level; its other meters or
+    other accounts' meters change nothing."""
+    from billing.monitor_query import account_state
+
+    assert account_state(account_open=True, alarm_level="arrears", watched=False,
+                         meters=[("lost", "open", True), ("online", "closed", False)]) == "unknown"
+    site = board_site.build(db, meters=4)
+    board_site.set_meter(db, site.meters[0], relay_state="open")
+    row = _row(db, site.meters[0])
+    card = counter_query.account_card(db, superadmin, row.account)
+    assert [m.meter_id for m in card.meters] == [row.meter_id]
+    assert card_state(card, {site.meters[2]}) == row.state == "tripped"          # another meter
+    assert card_state(card, {row.meter_id}) == "unknown"
