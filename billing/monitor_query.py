@@ -103,7 +103,22 @@ def row_values(row: MonitorRow) -> tuple:
     return tuple(row.__dict__.values())
 
 
+_LAST_VALUES = 22                   # MonitorRow.last_values's place in row_values()
+
+
 def row_from_values(values: tuple) -> MonitorRow:
+    """The row again; its last_values's units as the one shared tuple flat_units() keeps (an
+    unpickled dict holding a tuple made just now stays tracked by the collector, see flat_units)."""
+    last = values[_LAST_VALUES]
+    units = last.get("units") if last else None
+    if isinstance(units, tuple):
+        shared = _FLAT_UNITS.get(units)
+        if shared is None:
+            shared = _FLAT_UNITS.setdefault(units, units) if len(_FLAT_UNITS) < 1024 else units
+        if shared is not units:
+            last = {k: v for k, v in last.items() if k != "units"}
+            last["units"] = shared
+            values = (*values[:_LAST_VALUES], last, *values[_LAST_VALUES + 1:])
     return MonitorRow(*values)
 
 

@@ -90,3 +90,32 @@ def test_board_rows_in_chunks_for_the_buildings_asked(sqlite_db, monkeypatch):
     rc.board_rows(sqlite_db, rc.Pump(out), {"id": 9, "buildings": ["x"], "meter_ids": None})
     fault = "an unexpected fault; the details are in the station's log"
     assert _frames(out.getvalue()) == [("reply", {"cmd": "board", "id": 9, "error": fault})]
+
+
+def test_rows_from_the_pipe_keep_their_units_out_of_the_collectors_sight():
+    """A row's last_values holding a units tuple unpickled just now would stay tracked by the
+    garbage collector (one more object per row to walk on each board); row_from_values swaps in
+    the shared tuple (billing.monitor_query.flat_units), so the dict is not tracked."""
+    import gc
+    import pickle
+
+    from billing.monitor_query import flat_units, row_values
+
+    units = flat_units({"energy": "kWh", "power": "kW"})
+    gc.collect()                                  # the shared tuple is old: untracked
+    row = _row(units)
+    for _ in range(2):
+        back = row_from_values(pickle.loads(pickle.dumps(row_values(row), protocol=pickle.HIGHEST_PROTOCOL)))
+        assert back == row and back.last_values["units"] is units
+        assert not gc.is_tracked(back.last_values)
+
+
+def _row(units):
+    from datetime import UTC, datetime
+
+    from billing.monitor_query import MonitorRow
+
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    return MonitorRow(7, "000000000007", "electricity", "dlt645-2007", "bus1", 1, "B1", "F1", "101", ("line:L1",),
+                      3, "A3", "Wang", "prepaid", "open", 100, "normal", "online", "closed", False, 1234, at,
+                      {"energy": 1.234, "units": units}, at, "normal", 1, 0)
