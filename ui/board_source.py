@@ -32,6 +32,7 @@ from ui import tasks
 log = logging.getLogger(__name__)
 
 by_child = 0            # boards the child read (tests: the window's process ran no monitor_rows)
+by_window = 0           # ... and read here (no child, or it could not answer; bench_gui prints both)
 
 
 def read(widget, session, *, meter_ids: Sequence[int] | None = None,
@@ -44,6 +45,8 @@ def read(widget, session, *, meter_ids: Sequence[int] | None = None,
     finish = then or (lambda rows: rows)
 
     def here() -> None:
+        global by_window
+        by_window += 1
         tasks.read(widget, lambda: finish(monitor_rows(db, actor, meter_ids=ids)), on_done=on_done, on_error=on_error)
 
     runtime = session.services.get("runtime")

@@ -392,6 +392,10 @@ def main() -> int:
     print(f"sweeps of {want} meters: {', '.join(f'{s:.1f} s' for s in sweep_times) or 'none complete'}; "
           f"{len(seen)} meters read in the last; {events} events; modal boxes: {modal}")
     print(f"meters page: {shown} of {board.rowCount()} rows online with a reading")
+    from ui import board_source
+
+    print(f"boards read (meters, control; whole or a few rows) by the runtime child: {board_source.by_child}, "
+          f"in the window's process: {board_source.by_window} (before the child started, or it could not answer)")
     print(f"longest stall {probe.longest * 1000:.0f} ms (floor {floor.longest * 1000:.0f} ms); "
           f"99th percentile {probe.percentile(99) * 1000:.0f} ms (floor {floor.percentile(99) * 1000:.0f} ms); "
           f"{len(probe.gaps)} probes")
