@@ -2,7 +2,7 @@
 
 Every front end (CLI `log show|export|head`, the Settings → Operation log page) reads the log
 through here, so the `log_view` right is checked once, in the service. A refusal is logged
-(models.audit.audited) like any other service's; an export is logged too (`log.export`, with
+(models.audit.require_read) like any other service's; an export is logged too (`log.export`, with
 the row count and the filters), a plain search or head is not (reading leaves no trace, as
 with reports).
 
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from models import oplog
-from models.audit import audited, record
+from models.audit import record, require_read
 from models.db import Database
 from models.errors import InvalidInput, PermissionDenied, StationError
 from models.rights import Actor
@@ -35,14 +35,11 @@ Writer = Callable[..., int]
 
 
 def _require(db: Database, actor: Actor, action: str, target: str = "") -> None:
-    """The check, refused and logged through models.audit.audited (in a write transaction of
-    its own); on success nothing is written here."""
+    """The check of every read service (models.audit.require_read): a refusal is logged as
+    denied in a write transaction of its own; on success nothing is written here."""
     if not isinstance(actor, Actor):        # the type says Actor; a front end passing None is refused
         raise PermissionDenied(_("Reading the operation log needs an operator with the right to view it"))
-    if actor.can(RIGHT):
-        return
-    with audited(db, actor, action, target):
-        actor.require(RIGHT)
+    require_read(db, actor, RIGHT, action, target)
 
 
 def search(db: Database, actor: Actor, *, limit: int | None = 200, **filters: Any) -> list[oplog.OpLogEntry]:

@@ -120,6 +120,19 @@ def login(db: Database, name: str, password: str, station: str, *, service: bool
     return actor
 
 
+def login_to_read(db: Database, name: str, password: str, station: str) -> Actor:
+    """`login` for a database this station cannot write (a read-only file: ReadOnlyDatabase):
+    the same checks — active, not locked, the password, never the service identity — without a
+    row written (none can be); a wrong name or password gives the same message."""
+    if _plausible_name(name):
+        with db.read() as s:
+            op = s.execute(sa.select(Operator).where(Operator.name == name)).scalar_one_or_none()
+            if (op is not None and op.active and not (op.locked_until is not None and op.locked_until > utcnow())
+                    and op.role.name != SERVICE_ROLE and check_password(password, op.password_hash)):
+                return actor_for(s, op, station)
+    raise AuthenticationFailed(_("Wrong operator name or password"))
+
+
 def logout(db: Database, actor: Actor) -> None:
     with db.write() as s:
         oplog.append(s, operator=actor.name, station=actor.station, action="logout", target=actor.name)

@@ -24,6 +24,7 @@ from billing.lookup import (
     find_account,
     find_customer,
     find_meter,
+    require_account_read,
     room_building,
 )
 from billing.money import from_fen, to_fen
@@ -185,3 +186,9 @@ def view(s: Session, account: Account) -> AccountView:
 def show(db: Database, account_ref: str | int) -> AccountView:
     with db.read() as s:
         return view(s, find_account(s, account_ref))
+
+
+def show_to(db: Database, actor: Actor, account_ref: str | int) -> AccountView:
+    """`show` for an operator (`account show`): report_view, first, then on the account's building."""
+    require_account_read(db, actor, "report_view", "account.show", account_ref)
+    return show(db, account_ref)

@@ -27,7 +27,7 @@ from billing.money import from_fen
 from models.accounts import Account
 from models.archive import Customer, Floor, Link, Meter, Room
 from models.areas import Building
-from models.audit import audited, record
+from models.audit import audited, record, require_read
 from models.automation import ALARM_KINDS, Alarm
 from models.base import rowcount, utcnow
 from models.db import Database
@@ -274,7 +274,7 @@ def list_alarms(db: Database, actor: Actor | None = None, *, open_only: bool = F
     at a time, is billing/alarm_pages.py."""
     visible = None
     if actor is not None:
-        actor.require("report_view")
+        require_read(db, actor, "report_view", "alarm.view")
         visible = actor.visible_buildings()
     q = (alarm_rows_query().where(*alarm_filters(visible, open_only=open_only, since=since, until=until,
                                                  kinds=kinds, after_id=after_id))

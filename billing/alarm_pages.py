@@ -20,6 +20,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from billing.alarm_log import AlarmRow, alarm_filters, alarm_rows_query, to_row
+from models.audit import require_read
 from models.automation import ALARM_KINDS, Alarm
 from models.db import Database
 from models.errors import InvalidInput
@@ -61,7 +62,7 @@ def _where(window: Window) -> list[sa.ColumnElement[bool]]:
 
 def open_window(db: Database, actor: Actor, alarm_filter: AlarmFilter) -> Window:
     """Count the alarms matching the filter (two statements: the newest id, then a COUNT)."""
-    actor.require("report_view")
+    require_read(db, actor, "report_view", "alarm.view")
     visible = actor.visible_buildings()
     shown = None if visible is None else tuple(sorted(visible))
     with db.read() as s:
@@ -73,7 +74,7 @@ def open_window(db: Database, actor: Actor, alarm_filter: AlarmFilter) -> Window
 
 def read_page(db: Database, actor: Actor, window: Window, offset: int, limit: int = PAGE) -> list[AlarmRow]:
     """The alarms at positions offset .. offset+limit-1 of the window, newest first (limit at most PAGE)."""
-    actor.require("report_view")
+    require_read(db, actor, "report_view", "alarm.view")
     if offset < 0 or limit < 1:
         return []
     ids = (sa.select(Alarm.id).where(*_where(window)).order_by(Alarm.id.desc())
@@ -85,7 +86,7 @@ def read_page(db: Database, actor: Actor, window: Window, offset: int, limit: in
 
 def count_open(db: Database, actor: Actor) -> int:
     """How many alarms are not cleared (open or acknowledged) in the operator's buildings."""
-    actor.require("report_view")
+    require_read(db, actor, "report_view", "alarm.view")
     visible = actor.visible_buildings()
     with db.read() as s:
         return s.scalar(sa.select(sa.func.count()).select_from(Alarm)

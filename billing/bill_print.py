@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from billing.bill_documents import BillDocument, bill_data, bill_number, billed_months, gather
 from billing.ledger import lock_account
-from billing.lookup import account_building, find_account
+from billing.lookup import account_building, find_account, require_account_read
 from billing.subsidies import check_month
 from models.accounts import Account
 from models.audit import audited, record
@@ -145,6 +145,12 @@ def list_bills(db: Database, account_ref: str | int) -> list[BillSummary]:
             issued, reprints = counts[doc.bill_no]
             out.append(BillSummary(month, doc.bill_no, str(doc.charges), str(doc.amount_due), issued, reprints))
         return out
+
+
+def bills_of(db: Database, actor: Actor, account_ref: str | int) -> list[BillSummary]:
+    """`list_bills` for an operator (`bill list`): report_view, first, then on the account's building."""
+    require_account_read(db, actor, "report_view", "bill.list", account_ref)
+    return list_bills(db, account_ref)
 
 
 def billed_accounts(db: Database, month: str) -> list[str]:

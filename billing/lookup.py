@@ -5,6 +5,7 @@ active meter bindings, the per-operation amount limit).
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -16,6 +17,10 @@ from models.archive import Customer, Floor, Meter, Room
 from models.errors import Conflict, InvalidInput, NotFound
 from models.ledger import Shift
 from resources.i18n import _
+
+if TYPE_CHECKING:
+    from models.db import Database
+    from models.rights import Actor
 
 
 def find_account(session: Session, text: str | int) -> Account:
@@ -133,3 +138,15 @@ def amount_arg(session: Session, amount: Decimal | str, *, limit: Decimal | None
     if value <= 0:
         raise InvalidInput(_("The amount must be above zero"))
     return value
+
+
+def require_account_read(db: Database, actor: Actor, right: str, action: str, account_ref: str | int) -> None:
+    """The check of a read of one account's data: the plain right first (a refusal says nothing
+    of which accounts exist), then the account, then the right on its building; refusals are
+    logged as denied (models.audit.require_read)."""
+    from models.audit import require_read
+
+    require_read(db, actor, right, action, str(account_ref))
+    with db.read() as s:
+        building = account_building(s, find_account(s, account_ref))
+    require_read(db, actor, right, action, str(account_ref), building)

@@ -3,6 +3,7 @@ and saving a form of settings at once.
 
     add_schedule(db, actor, ScheduleSpec("一号楼每小时", kind="hourly", tag="area:一号楼"))
     update_schedule(db, actor, schedule_id, ScheduleSpec(...)) / delete_schedule(db, actor, id)
+    delete_schedule_named(db, actor, "一号楼每小时")
     set_holidays(db, actor, [(date(2026, 10, 1), "国庆")])
     save_settings(db, actor, {"company.name": "XX物业", "backup.keep": 30})
 
@@ -133,12 +134,26 @@ def update_schedule(db: Database, actor: Actor, schedule_id: int, spec: Schedule
 def delete_schedule(db: Database, actor: Actor, schedule_id: int) -> None:
     with audited(db, actor, "schedule.delete", str(schedule_id)) as s:
         actor.require("settings_edit")
-        row = s.get(ReadSchedule, schedule_id)
-        if row is None:
-            raise NotFound(_("There is no schedule {name}").format(name=schedule_id))
-        name = row.name
-        s.delete(row)
-        record(s, actor, "schedule.delete", name)
+        _delete(s, actor, s.get(ReadSchedule, schedule_id), schedule_id)
+
+
+def delete_schedule_named(db: Database, actor: Actor, name: str) -> str:
+    """Remove the schedule called `name` (`schedule remove`): the right is checked before the
+    name is looked up, so a refusal says nothing of which schedules exist. Returns its name."""
+    name = name.strip()
+    with audited(db, actor, "schedule.delete", name) as s:
+        actor.require("settings_edit")
+        row = s.execute(sa.select(ReadSchedule).where(ReadSchedule.name == name)).scalar_one_or_none()
+        return _delete(s, actor, row, name)
+
+
+def _delete(s: Session, actor: Actor, row: ReadSchedule | None, ref: object) -> str:
+    if row is None:
+        raise NotFound(_("There is no schedule {name}").format(name=ref))
+    name = row.name
+    s.delete(row)
+    record(s, actor, "schedule.delete", name)
+    return name
 
 
 def list_holidays(db: Database) -> list[tuple[date, str]]:
@@ -163,13 +178,18 @@ def set_holidays(db: Database, actor: Actor, days: list[tuple[date, str]]) -> No
 
 
 def save_settings(db: Database, actor: Actor, values: dict[str, Any]) -> list[str]:
-    """Check and save several settings as one form; returns the keys that changed."""
-    checked = {k: settings.coerce(k, v) for k, v in values.items()}
-    changed = [k for k, v in checked.items() if settings.get(db, k) != v]
-    with audited(db, actor, "setting.change", ",".join(sorted(checked))[:200]) as s:
-        actor.require("settings_edit")          # refused (and logged) before anything is written
-        for k in changed:
-            actor.require(settings.SETTINGS[k].right)     # e.g. backup.* needs "backup"
+    """Check and save several settings as one form; returns the keys that changed.
+
+    Every key given needs its right (backup.* needs "backup"), changed or not, and before any
+    stored value is read: were only the changed keys checked, an operator without the right
+    would learn a stored value by sending guesses (an equal one is "unchanged", not refused)."""
+    keys = sorted(values)
+    with audited(db, actor, "setting.change", ",".join(keys)[:200]) as s:
+        actor.require("settings_edit")          # refused (and logged) before anything is read or written
+        for k in keys:
+            actor.require(settings.SETTINGS[k].right if k in settings.SETTINGS else "settings_edit")
+        checked = {k: settings.coerce(k, v) for k, v in values.items()}
+        changed = [k for k, v in checked.items() if settings.read(s, k) != v]
         for k in changed:
             if settings.SETTINGS[k].local:
                 record(s, actor, "setting.change", k, {"old": settings.get_local(k), "new": checked[k],

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import exc
 
-from models.errors import DatabaseError, InvalidInput
+from models.errors import DatabaseError, InvalidInput, ReadOnlyDatabase
 from resources.i18n import _
 
 RETRYABLE_SQLSTATES = ("40P01", "40001")          # deadlock_detected, serialization_failure
@@ -59,7 +59,7 @@ def translate_db_errors() -> Iterator[None]:
         if "locked" in text or "busy" in text:
             raise DatabaseError(_("The database is busy (locked by another program); try again")) from e
         if "unable to open" in text or "readonly" in text or "read-only" in text:
-            raise DatabaseError(_("The database file cannot be opened for writing")) from e
+            raise ReadOnlyDatabase(_("The database file cannot be opened for writing")) from e
         if "no such table" in text or "does not exist" in text and "relation" in text:
             raise DatabaseError(_("The database has no station schema; run 'meterstation db upgrade'")) from e
         raise DatabaseError(_("The database cannot be reached: {reason}").format(reason=str(e.orig or e)[:200])) from e

@@ -40,3 +40,7 @@ class Conflict(StationError):
 
 class DatabaseError(StationError):
     """The database is missing, locked, too new or unreachable."""
+
+
+class ReadOnlyDatabase(DatabaseError):
+    """The database (a read-only file) cannot be written: it can still be read."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -41,6 +41,7 @@ from billing.reports import (
 )
 from billing.reports.shown import Shown
 from billing.sales import METHODS
+from models.audit import require_read
 from models.db import Database
 from models.rights import Actor
 from resources.i18n import N_, _
@@ -206,7 +207,23 @@ def _record_cols(_group: str) -> list[Col]:
             Col(N_("Station"), lambda r: r.station), Col(N_("Original receipt No."), lambda r: r.original_receipt)]
 
 
-REPORTS: dict[str, ReportSpec] = {s.key: s for s in [
+RIGHT = "report_view"
+
+
+def _checked(spec: ReportSpec) -> ReportSpec:
+    """The spec whose run() checks the right first (models.audit.require_read: a refusal is
+    logged as denied); actor None is the station itself (no operator to check)."""
+    run = spec.run
+
+    def checked_run(db: Database, start: date, end: date, group: str, actor: Actor | None,
+                    *rest: Any, **kw: Any) -> Any:
+        if actor is not None:
+            require_read(db, actor, RIGHT, "report.view", spec.key)
+        return run(db, start, end, group, actor, *rest, **kw)
+    return replace(spec, run=checked_run)
+
+
+REPORTS: dict[str, ReportSpec] = {s.key: _checked(s) for s in [
     ReportSpec("sales", N_("Sales"), reports.SALES_GROUPS,
                lambda db, a, b, g, actor: reports.sales_summary(db, a, b, g or "day", actor=actor),
                _sales_cols, (0, 5)),
@@ -289,6 +306,8 @@ def export_streamed(db: Database, path: str | os.PathLike[str], key: str, start:
     spec = REPORTS[key]
     if spec.stream is None:
         raise ValueError(f"report {key!r} has no stream")
+    if actor is not None:
+        require_read(db, actor, RIGHT, "report.export", key)
     with db.read() as s:
         rows = (spec.stream(s, start, end, group, actor, filters=filters) if spec.filtered
                 else spec.stream(s, start, end, group, actor))

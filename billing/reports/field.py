@@ -32,6 +32,7 @@ from billing.reports.shown import Shown
 from billing.reports.takings import check_range
 from models.archive import Floor, Link, Meter, MeterReadDay, Reading, Room
 from models.areas import Building
+from models.audit import require_read
 from models.automation import Alarm
 from models.db import Database
 from models.rights import Actor
@@ -107,7 +108,7 @@ def alarm_history(db: Database, start: date, end: date, *, actor: Actor | None =
 
 def lost(db: Database, *, actor: Actor | None = None) -> list[LostRow]:
     if actor is not None:
-        actor.require("report_view")
+        require_read(db, actor, "report_view", "report.view", "lost")
     visible = None if actor is None else actor.visible_buildings()
     alarm_since = (sa.select(sa.func.max(Alarm.raised_at)).where(Alarm.kind == "meter_lost", Alarm.state != "cleared",
                                                                Alarm.meter_id == Meter.id).scalar_subquery())

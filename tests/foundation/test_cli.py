@@ -49,7 +49,7 @@ def test_operator_lifecycle(cli):
     # actor password and new password both on stdin
     r = cli("--operator", "root", "operator", "add", "vic", "--role", "viewer", stdin="secret-1\npass-456\n")
     assert r.returncode == 0, r.stderr
-    r = cli("operator", "list", "--json")
+    r = cli("operator", "list", "--json", env=auth)
     data = json.loads(r.stdout)
     assert [(o["name"], o["role"]) for o in data["operators"]] == [
         ("root", "super-admin"), ("cas", "cashier"), ("vic", "viewer")]
@@ -57,7 +57,7 @@ def test_operator_lifecycle(cli):
     r = cli("operator", "add", "x", "--role", "viewer", stdin="pass-123\n",
             env={"METERSTATION_OPERATOR": "cas", "METERSTATION_PASSWORD": "pass-123"})
     assert r.returncode == 1 and "no right" in _one_line(r.stderr)
-    assert len(json.loads(cli("operator", "list", "--json").stdout)["operators"]) == 3
+    assert len(json.loads(cli("operator", "list", "--json", env=auth).stdout)["operators"]) == 3
     # wrong password
     r = cli("operator", "unlock", "cas", env={"METERSTATION_OPERATOR": "root", "METERSTATION_PASSWORD": "nope"})
     assert r.returncode == 1 and "Wrong operator name or password" in _one_line(r.stderr)
@@ -136,7 +136,7 @@ def test_settings(cli):
     r = cli("settings", "set", "company.name", "某某物业管理有限公司",
             env={"METERSTATION_OPERATOR": "root", "METERSTATION_PASSWORD": "secret-1"})
     assert r.returncode == 0, r.stderr
-    r = cli("settings", "show", "--json")
+    r = cli("settings", "show", "--json", env={"METERSTATION_OPERATOR": "root", "METERSTATION_PASSWORD": "secret-1"})
     assert json.loads(r.stdout)["settings"]["company.name"] == "某某物业管理有限公司"
     r = cli("settings", "set", "receipt.paper", "napkin",
             env={"METERSTATION_OPERATOR": "root", "METERSTATION_PASSWORD": "secret-1"})

@@ -102,7 +102,7 @@ def test_an_older_schema_is_still_migrated_by_a_command(tmp_path):
         migrate.upgrade(db, older)           # a station the previous program wrote
     finally:
         db.dispose()
-    rc, mods, out = _loaded(tmp_path, "--db", url, "operator", "list", "--json")
+    rc, mods, out = _loaded(tmp_path, "--db", url, "log", "verify", "--json")
     assert rc == 0 and "alembic" in mods, out
     db = Database(url)
     try:
@@ -111,7 +111,7 @@ def test_an_older_schema_is_still_migrated_by_a_command(tmp_path):
             conn.execute(sa.text("UPDATE alembic_version SET version_num = 'zz99'"))
     finally:
         db.dispose()
-    rc, mods, out = _loaded(tmp_path, "--db", url, "operator", "list", "--json")
+    rc, mods, out = _loaded(tmp_path, "--db", url, "log", "verify", "--json")
     assert rc == 1 and "newer MeterStation" in out
 
 

@@ -216,6 +216,8 @@ def _calls() -> list[tuple[str, str, str, Any]]:
                                                                  ScheduleSpec(name="renamed"))),
         ("delete_schedule", "settings_edit", "schedule.delete",
          lambda db, a, w, e, t: settings_service.delete_schedule(db, a, w.schedule_id if e else 999999)),
+        ("delete_schedule_named", "settings_edit", "schedule.delete",
+         lambda db, a, w, e, t: settings_service.delete_schedule_named(db, a, "every meter" if e else "no-such")),
         ("update_timed", "relay_control", "timed.update",
          lambda db, a, w, e, t: timed.update_timed(db, a, w.timed if e else "no-such",
                                                    TimedSpec(name="x", tag="area:east", off_at="22:00"))),
@@ -256,7 +258,7 @@ def _denied(db) -> list[OpLogEntry]:
 
 def test_the_list_names_every_service_once():
     names = [c[0] for c in CALLS]
-    assert len(names) == len(set(names)) == 47
+    assert len(names) == len(set(names)) == 48
 
 
 @pytest.mark.parametrize("name,right,action,call", CALLS, ids=[c[0] for c in CALLS])

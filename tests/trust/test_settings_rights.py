@@ -56,7 +56,7 @@ def test_environment_beats_the_station_config(cli, db, tmp_path):
     (settings_dir / "settings.json").write_text(json.dumps({"station.db_url": f"sqlite:///{tmp_path}/other.db"}))
     env_cli = Cli(db.url, tmp_path)
     env_cli.env["METERSTATION_DB"] = db.url
-    r = env_cli("operator", "list", "--json", who=None, db=False)
+    r = env_cli("operator", "list", "--json", who=("root", "secret-1"), db=False)
     assert r.returncode == 0, r.stderr
     assert "cas" in r.stdout and not (tmp_path / "other.db").exists()
 

@@ -140,7 +140,7 @@ def test_read_only_database_still_reads(db, root, tmp_path, journal):
     undo = _read_only(str(ro))
     try:
         c = Cli(f"sqlite:///{ro}", tmp_path)
-        r = c("account", "show", a, "--json", who=None)
+        r = c("account", "show", a, "--json", who=ADMIN)          # a read-only file: logged in without a login row
         assert r.returncode == 0, r.stderr
         assert '"balance": "12.00"' in r.stdout
         assert "cannot be opened for writing" in one_error(c("sell", a, "1", "--method", "cash", who=ADMIN))

@@ -52,6 +52,7 @@ def set_(ctx: CliContext, args) -> int:
 
 
 def list_(ctx: CliContext, args) -> int:
+    ctx.reader(qt.RIGHT, "quality.threshold_list")
     rows = qt.list_thresholds(ctx.db())
     if ctx.json:
         ctx.emit({"thresholds": [{"scope": r.scope, "limits": _limits_json(r.limits), "by": r.updated_by}

@@ -179,6 +179,7 @@ def link_add(ctx: CliContext, args) -> int:
 
 
 def link_list(ctx: CliContext, args) -> int:
+    ctx.reader("report_view", "link.list")
     rows = query.list_links(ctx.db())
     if ctx.json:
         ctx.emit({"links": [{"name": k.name, "url": k.url, "protocol": k.protocol, "enabled": k.enabled,
@@ -226,9 +227,9 @@ def meter_tag(ctx: CliContext, args) -> int:
 
 
 def meter_list(ctx: CliContext, args) -> int:
-    rows = query.list_meters(ctx.db(), ctx.optional_actor(), building=args.building, floor=args.floor,
-                             link=args.link, kind=args.kind, state=args.state, tag=args.tag, text=args.search,
-                             limit=args.limit)
+    actor = ctx.reader("report_view", "meter.list")
+    rows = query.list_meters(ctx.db(), actor, building=args.building, floor=args.floor, link=args.link,
+                             kind=args.kind, state=args.state, tag=args.tag, text=args.search, limit=args.limit)
     if ctx.json:
         ctx.emit({"meters": [{"number": m.number, "kind": m.kind, "protocol": m.protocol, "profile": m.profile,
                               "address": m.address, "link": m.link, "ct_ratio": m.ct_ratio,
@@ -279,6 +280,7 @@ def customer_add(ctx: CliContext, args) -> int:
 
 
 def customer_list(ctx: CliContext, args) -> int:
+    ctx.reader("report_view", "customer.list")
     rows = query.search_customers(ctx.db(), args.text, limit=args.limit)
     if ctx.json:
         ctx.emit({"customers": [{"id": c.id, "name": c.name, "phone": c.phone, "id_number": c.id_number,
@@ -295,7 +297,7 @@ def building_add(ctx: CliContext, args) -> int:
 
 
 def building_list(ctx: CliContext, args) -> int:
-    rows = query.list_buildings(ctx.db(), ctx.optional_actor())
+    rows = query.list_buildings(ctx.db(), ctx.reader("report_view", "building.list"))
     if ctx.json:
         ctx.emit({"buildings": [{"id": b.id, "name": b.name, "site_id": b.parent_id} for b in rows]})
         return 0

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from billing import receipts, shifts
 from billing.account_changes import close_account
-from billing.accounts_open import MeterOpening, open_account, show
+from billing.accounts_open import MeterOpening, open_account, show_to
+from billing.lookup import require_account_read
 from billing.money import parse_amount, parse_quantity
 from billing.pricing import preview
 from billing.refunds import refund, reverse
@@ -169,7 +170,7 @@ def account_open(ctx: CliContext, args) -> int:
 
 
 def account_show(ctx: CliContext, args) -> int:
-    view = show(ctx.db(), args.account)
+    view = show_to(ctx.db(), ctx.reader(), args.account)      # report_view, checked before the lookup
     if ctx.json:
         ctx.emit(view.to_json())
         return 0
@@ -187,7 +188,8 @@ def account_close(ctx: CliContext, args) -> int:
 
 
 def do_sell(ctx: CliContext, args) -> int:
-    if args.preview:
+    if args.preview:        # the counter's preview: the right to sell, on the account's building
+        require_account_read(ctx.db(), ctx.reader(), "sell", "sale.preview", args.account)
         p = (preview(ctx.db(), args.account, energy=parse_quantity(args.amount)) if args.energy
              else preview(ctx.db(), args.account, amount=parse_amount(args.amount)))
         data = {"amount": str(p.amount), "energy": None if p.energy is None else str(p.energy)}
@@ -275,6 +277,7 @@ def _price(text: str) -> Decimal:
 
 
 def tariff_list(ctx: CliContext, args) -> int:
+    ctx.reader("report_view", "tariff.list")
     plans = plan_store.list_plans(ctx.db())
     if ctx.json:
         ctx.emit({"tariffs": [p.to_json() for p in plans]})

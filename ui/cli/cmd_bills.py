@@ -130,7 +130,7 @@ def bill_print_all(ctx: CliContext, args) -> int:
 
 
 def bill_list(ctx: CliContext, args) -> int:
-    bills = bill_print.list_bills(ctx.db(), args.account)
+    bills = bill_print.bills_of(ctx.db(), ctx.reader(), args.account)     # report_view, checked before the lookup
     if ctx.json:
         ctx.emit({"account": args.account, "bills": [b.__dict__ for b in bills]})
         return 0

@@ -81,13 +81,13 @@ def _resolve(ctx: CliContext, args, right: str, actor=None):
         raise InvalidInput(_("Give either METER_NO, or --url with --protocol and --address"))
     import sqlalchemy as sa
 
+    from billing.lookup import room_building
     from comms.polling.archive_plans import link_url_for, meter_config
     from models.archive import Link, Meter
+    from models.audit import require_read
 
-    if actor is None:
-        actor = ctx.optional_actor() if right == "meter_read" else ctx.actor()
-    if actor is not None and right:
-        actor.require(right)
+    if actor is None:        # `read`: its right before the meter is looked up (a refusal is logged)
+        actor = ctx.reader(right, "meter.read", args.meter) if right else ctx.actor()
     with ctx.db().read() as s:
         row = s.execute(sa.select(Meter, Link).join(Link, Link.id == Meter.link_id, isouter=True)
                         .where(Meter.number == args.meter)).first()
@@ -95,6 +95,9 @@ def _resolve(ctx: CliContext, args, right: str, actor=None):
             raise NotFound(_("There is no meter {number}").format(number=args.meter))
         meter, link = row
         url = link_url_for(s, link) if link is not None else ""      # profile serial defaults applied
+        building = room_building(s, meter.room_id)
+    if right:                # then on the meter's building (a meter in no room: all-area operators only)
+        require_read(ctx.db(), actor, right, "meter.read", args.meter, -1 if building is None else building)
     if not url:
         raise InvalidInput(_("Meter {number} is on no link").format(number=args.meter))
     return url, meter_config(meter), meter.id, actor

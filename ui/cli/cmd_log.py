@@ -61,7 +61,7 @@ def _viewer(ctx: CliContext) -> Actor:
     if not ctx.operator_name():
         raise AuthenticationFailed(_("Reading the operation log needs an operator with the right to view it: "
                                      "name the operator with --operator or METERSTATION_OPERATOR"))
-    return ctx.actor()
+    return ctx.reader()             # log_view: checked by the service (access/log_view.py)
 
 
 def show_(ctx: CliContext, args) -> int:

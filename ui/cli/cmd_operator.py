@@ -72,6 +72,7 @@ def add(ctx: CliContext, args) -> int:
 
 
 def list_(ctx: CliContext, args) -> int:
+    ctx.reader("operator_admin", "operator.list")
     rows = ops.list_operators(ctx.db())
     if ctx.json:
         ctx.emit({"operators": [{"name": o.name, "display_name": o.display_name, "role": o.role,
@@ -114,6 +115,7 @@ def role_add(ctx: CliContext, args) -> int:
 
 
 def role_list(ctx: CliContext, args) -> int:
+    ctx.reader("operator_admin", "role.list")
     roles = ops.list_roles(ctx.db())
     if ctx.json:
         ctx.emit({"roles": [{"name": r.name, "label": r.label, "builtin": r.builtin,

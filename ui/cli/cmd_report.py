@@ -89,7 +89,7 @@ def run(ctx: CliContext, args) -> int:
         return 2
     if args.xlsx:
         station_files.output_path(args.xlsx, url=ctx.url, force=args.force)
-    db, actor = ctx.db(), ctx.actor()
+    db, actor = ctx.db(), ctx.reader()          # report_view: checked by the report (billing/reports/catalog.py)
     if args.xlsx:
         title = None
         if filters is not None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from billing import settings_service as schedules
 from models.automation import SCHEDULE_KINDS
-from models.errors import NotFound
 from resources.i18n import _
 from ui.cli.context import CliContext
 
@@ -70,6 +69,7 @@ def add(ctx: CliContext, args) -> int:
 
 
 def list_(ctx: CliContext, args) -> int:
+    ctx.reader("settings_edit", "schedule.list")
     rows = schedules.list_schedules(ctx.db())
     if ctx.json:
         ctx.emit({"schedules": [_row(r) for r in rows]})
@@ -83,13 +83,9 @@ def list_(ctx: CliContext, args) -> int:
 
 
 def remove(ctx: CliContext, args) -> int:
-    db, actor = ctx.db(), ctx.actor()
-    found = [r for r in schedules.list_schedules(db) if r.name == args.name.strip()]
-    if not found:
-        raise NotFound(_("There is no schedule {name}").format(name=args.name))
-    schedules.delete_schedule(db, actor, found[0].id)
+    name = schedules.delete_schedule_named(ctx.db(), ctx.actor(), args.name)    # the right first, then the name
     if ctx.json:
-        ctx.emit({"removed": found[0].name})
+        ctx.emit({"removed": name})
     else:
-        ctx.say(_("Reading schedule {name} removed").format(name=found[0].name))
+        ctx.say(_("Reading schedule {name} removed").format(name=name))
     return 0

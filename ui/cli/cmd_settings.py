@@ -19,13 +19,18 @@ def register(sub) -> None:
 
 
 def show(ctx: CliContext, args) -> int:
+    """Every setting the operator may change (settings_edit; backup.* needs backup too, the
+    database URL restore): a value it has no right to is not shown."""
+    actor = ctx.reader("settings_edit", "settings.show")
     values = {k: settings.get_local(k) for k, v in settings.SETTINGS.items() if v.local}
     values.update(settings.all_db_settings(ctx.db()))
+    shown = {k: v for k, v in values.items() if actor.can(settings.SETTINGS[k].right)}
     if ctx.json:
-        ctx.emit({"settings": values})
+        ctx.emit({"settings": shown})
         return 0
     for key, spec in settings.SETTINGS.items():
-        ctx.say(f"{key:<22} {values[key]!s:<24} {_(spec.description)}")
+        if key in shown:
+            ctx.say(f"{key:<22} {shown[key]!s:<24} {_(spec.description)}")
     return 0
 
 

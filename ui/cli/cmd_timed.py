@@ -76,6 +76,7 @@ def add(ctx: CliContext, args) -> int:
 
 
 def list_(ctx: CliContext, args) -> int:
+    ctx.reader(timed.RIGHT, "timed.list")
     rows = timed.list_timed(ctx.db())
     if ctx.json:
         ctx.emit({"timed": [_row(r) for r in rows]})
@@ -105,6 +106,7 @@ def remove(ctx: CliContext, args) -> int:
 def next_(ctx: CliContext, args) -> int:
     if not 1 <= args.count <= 1000:
         raise InvalidInput(_("Give a count from 1 to 1000"))
+    ctx.reader(timed.RIGHT, "timed.next")
     upcoming = timed.next_occurrences(ctx.db(), utcnow(), args.count)
     if ctx.json:
         ctx.emit({"next": [{"at": to_local(u.at).isoformat(timespec="minutes"), "schedule": u.schedule,

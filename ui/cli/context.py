@@ -16,7 +16,7 @@ from typing import Any
 from access import login as auth
 from models import settings, station_files, station_time
 from models.db import Database, default_url, translate_db_errors
-from models.errors import AuthenticationFailed, DatabaseError, InvalidInput
+from models.errors import AuthenticationFailed, DatabaseError, InvalidInput, ReadOnlyDatabase
 from models.rights import Actor
 from resources.i18n import _
 
@@ -141,8 +141,24 @@ class CliContext:
                                          "standard input"))
         return auth.login(self.db(), name, password, self.station, service=True)
 
-    def optional_actor(self) -> Actor | None:
-        return self.actor() if self.operator_name() else None
+    def reader(self, right: str | None = None, action: str = "", target: str = "") -> Actor:
+        """The operator a command that shows station data acts as: named and logged in like a
+        writer's, holding `right` — checked before anything is looked up, a refusal logged as
+        denied (models.audit.require_read). No right: the service called checks it."""
+        from models.audit import require_read
+
+        db = self.db()          # a missing, damaged or newer database is said first
+        if not self.operator_name():
+            raise AuthenticationFailed(_("This command shows station data: name the operator with --operator "
+                                         "or METERSTATION_OPERATOR"))
+        name, password = self.credentials()
+        try:
+            actor = auth.login(db, name, password, self.station)
+        except ReadOnlyDatabase:         # a read-only file still reads: the same checks, no login row
+            actor = auth.login_to_read(db, name, password, self.station)
+        if right is not None:
+            require_read(db, actor, right, action, target)
+        return actor
 
     # --- output ------------------------------------------------------------------------------
     @property

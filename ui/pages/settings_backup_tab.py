@@ -1,6 +1,7 @@
 """Settings → Backup (备份): back the database up now into a chosen file (models.backup, right
 backup, logged; the station keeps working while it copies), and the scheduled backups' folder,
-time and how many to keep (settings backup.*, right settings_edit)."""
+time and how many to keep (settings backup.*: shown and saved only with the backup right, as
+billing.settings_service.save_settings demands it too)."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QFileDialog, QFormLayout, QLineEdit, QSpinBox, QVBoxLayout
@@ -25,11 +26,13 @@ class BackupTab(EditorTab):
         layout = QVBoxLayout(self)
         layout.addLayout(self.button_row((_("Back up now…"), lambda: self.backup_now()), right="backup"))
         layout.addLayout(form)
-        layout.addLayout(self.button_row((_("Save"), self.submit)))
+        layout.addLayout(self.button_row((_("Save"), self.submit), right="backup"))
         layout.addWidget(self.status)
         layout.addStretch(1)
 
     def refresh(self) -> None:
+        if not self.allowed("backup"):          # where and when the backups go: not for every operator
+            return
         keys = ("backup.folder", "backup.at", "backup.keep")
         tasks.read(self, lambda: [settings.get_local(k) for k in keys], on_done=self._show)
 

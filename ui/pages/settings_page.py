@@ -92,7 +92,9 @@ class StationTab(QWidget):
     def _show(self, result) -> None:
         values, rev, dialect = result
         for key, label in self.labels.items():
-            label.setText(value_text(key, values.get(key)))
+            right = settings.SETTINGS[key].right      # backup.* (backup), the database URL (restore)
+            shown = right == "settings_edit" or self.session.can(right)
+            label.setText(value_text(key, values.get(key)) if shown else _("(not shown: no right)"))
         self.schema.setText(_("{dialect}, schema {rev}").format(dialect=dialect, rev=rev))
 
 

@@ -73,7 +73,7 @@ def test_print_then_reprint_a_bill(station, db, tmp_path):
     r = station("bill", "print", one, "--period", "2026-10")                           # the bills folder
     assert r.returncode == 0 and f"B202610-{one}-copy2.pdf" in r.stdout, r.stderr
     assert (tmp_path / "bills" / f"B202610-{one}-copy2.pdf").stat().st_size > 0
-    listed = json.loads(station("bill", "list", one, "--json", who=None).stdout)["bills"]
+    listed = json.loads(station("bill", "list", one, "--json").stdout)["bills"]
     assert [(b["month"], b["issued"], b["reprints"]) for b in listed] == [("2026-10", True, 2)]
     assert (_logged(db, "bill.issue"), _logged(db, "bill.reprint")) == (1, 2)
 
