@@ -92,6 +92,8 @@ class MetersPage(Page):
             bar.addWidget(w)
         bar.addWidget(self.text, 1)
         self.layout_.addLayout(bar)
+        # the state chips get a row of their own: with the view buttons and the "shown" count
+        # beside them, ten chips made the page wider than a 1366 × 768 screen's window (cut off)
         summary = QHBoxLayout()
         self.summary: dict[str, QPushButton] = {}
         self.chips = QButtonGroup(self)
@@ -115,12 +117,12 @@ class MetersPage(Page):
         for i, b in enumerate((self.as_table, self.as_plan)):
             b.setCheckable(True)
             views.addButton(b, i)
-            summary.addWidget(b)
+            bar.addWidget(b)
         self.as_table.setChecked(True)
         views.idClicked.connect(self.show_view)
         self.status = QLabel("")
         self.status.setObjectName("hint")
-        summary.addWidget(self.status)
+        bar.addWidget(self.status)
         self.layout_.addLayout(summary)
         self.view = make_meter_view(self.model, self.proxy)
         self.tiles = MeterTiles(self.model, self.proxy)

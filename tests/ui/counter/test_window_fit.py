@@ -3,6 +3,7 @@ page shown, the counter needs no scrolling there (refund/reversal/reprint, key h
 bar on screen), and the window's geometry is remembered in the station's config folder."""
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QPoint
 
 from models import settings
@@ -70,3 +71,19 @@ def test_geometry_is_remembered_in_the_config_folder(qtbot, station):
     again.close()
     demo = _main(qtbot, db, root)                        # the demo neither uses nor writes it
     assert (demo.width(), demo.height()) != (700, 520)
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_no_page_scrolls_sideways_in_the_default_1280_wide_window(qtbot, station, lang):
+    """The window opens 1280 wide on a 1366 × 768 screen. The meters page's state chips, view
+    buttons and shown-count in one row made the page wider than that: it was cut off at the
+    right and scrolled sideways (seen in the real window)."""
+    i18n.set_language(lang)
+    db, root = station
+    win = _main(qtbot, db, root)
+    win.resize(1280, 768 - 30)
+    for i, page in enumerate(win.pages):
+        win.nav.setCurrentRow(i)
+        qtbot.wait(50)
+        scroll = win.stack.currentWidget()
+        assert not scroll.horizontalScrollBar().isVisible(), (page.key, scroll.widget().minimumSizeHint())
