@@ -250,7 +250,13 @@ def main() -> int:
                              "what --threads needs)")
     parser.add_argument("--stacks", type=float, default=0.0, metavar="MS",
                         help="every thread's stack whenever the probe is MS late (a sampler thread)")
+    parser.add_argument("--sim-nice", action="store_true",
+                        help="the simulated meters at nice +5 (the demo's default), not SCHED_IDLE")
     args = parser.parse_args()
+    if not args.sim_nice:        # the simulated meters stand for hardware: only idle cores for them
+        from comms.simulator.process import IDLE_ENV
+
+        os.environ[IDLE_ENV] = "1"
     if args.threads:
         from comms.polling import poller as poller_module
 
@@ -299,6 +305,8 @@ def main() -> int:
     in_process = args.in_process or args.threads
     host = RuntimeHost(session, in_process=in_process)
     print(f"runtime: {'in the window process' if in_process else 'in a child process'}")
+    print("simulated meters: " + ("nice +5 (--sim-nice)" if args.sim_nice else
+                                  "SCHED_IDLE, only cores nothing else wants (they stand for hardware)"))
     seen: set[int] = set()
     host.bridge.readings.connect(lambda rows: seen.update(r["meter_id"] for r in rows))
     want = args.meters - 1                       # every meter but the silent one

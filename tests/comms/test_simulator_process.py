@@ -170,3 +170,16 @@ def test_parent_killed_leaves_no_child(started_from):
                          text=True, timeout=60, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == {"reaped": True}
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux scheduling classes")
+def test_simulators_stay_below_the_window_and_take_only_idle_cores_when_asked():
+    """nice +5 by default (the demo, the suite); with IDLE_ENV=1 (bench_gui) the idle class."""
+    from comms.simulator.process import IDLE_ENV
+
+    code = ("import os; from comms.simulator.process import below_the_window; n = os.nice(0); "
+            "below_the_window(); print(os.sched_getscheduler(0) == os.SCHED_IDLE, os.nice(0) - n)")
+    for flag, want in (("", "False 5"), ("1", "True 0")):
+        env = {**os.environ, IDLE_ENV: flag}
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+        assert out.stdout.split() == want.split(), out.stderr
