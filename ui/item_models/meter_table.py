@@ -575,6 +575,12 @@ class MeterFilter(QSortFilterProxyModel):
     def multiData(self, index: QModelIndex | QPersistentModelIndex, span) -> None:  # noqa: N802 - Qt name
         """A cell's roles in one call into Python (QSortFilterProxyModel would ask the source
         model role by role: seven calls into Python a cell, each taking the GIL)."""
+        if not self._on:           # no filter: its rows are the model's, in order (it never sorts)
+            model: MeterTableModel = self.sourceModel()   # type: ignore[assignment]
+            r = index.row()
+            if 0 <= r < len(model.rows):
+                model.fill(r, index.column(), span)     # no mapToSource: its two index() calls
+                return
         source = self.mapToSource(index)
         if source.isValid():
             self.sourceModel().fill(source.row(), source.column(), span)
