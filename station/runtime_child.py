@@ -10,7 +10,8 @@ PostgreSQL / SQL Server URL may hold a password, and `ps` shows argv):
     {"url": ..., "station": ..., "run_jobs": true, "options": {...}, "lang": "zh_CN", "parent": PID}
 
 then one JSON line per command: {"cmd": "wake"}, {"cmd": "read_group", "schedule_id": null, "id": 1},
-{"cmd": "read_now", "meter_id": 7, "id": 2}, {"cmd": "board", "buildings": null, "meter_ids": null, "id": 3},
+{"cmd": "read_now", "meter_id": 7, "id": 2},
+{"cmd": "board", "buildings": null, "meter_ids": null, "offered": false, "id": 3},
 {"cmd": "reload"}, {"cmd": "stop"}. End of stdin means the
 parent is gone: the runtime is stopped and the child exits 0 (on Linux the kernel also sends
 SIGTERM when the parent dies, PR_SET_PDEATHSIG).
@@ -282,6 +283,10 @@ def board_rows(db, pump: Pump, cmd: dict) -> None:
         for at in range(0, len(rows), BOARD_CHUNK):
             pump.send("rows", {"id": rid, "rows": [row_values(r) for r in rows[at:at + BOARD_CHUNK]]})
         reply["result"] = len(rows)
+        if cmd.get("offered"):      # the control page's commands per meter (billing.control.offered_map)
+            from billing.control import offered_map
+
+            reply["offered"] = offered_map(db)
     except Exception as e:  # noqa: BLE001 - said to the window, which reads the board itself then
         if isinstance(e, StationError):
             reply["error"] = str(e)

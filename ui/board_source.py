@@ -26,6 +26,7 @@ from typing import Any
 
 import shiboken6
 
+from billing.control import offered_map
 from billing.monitor_query import MonitorRow, monitor_rows
 from ui import tasks
 
@@ -35,19 +36,26 @@ by_child = 0            # boards the child read (tests: the window's process ran
 by_window = 0           # ... and read here (no child, or it could not answer; bench_gui prints both)
 
 
-def read(widget, session, *, meter_ids: Sequence[int] | None = None,
-         then: Callable[[list[MonitorRow]], Any] | None = None,
+def read(widget, session, *, meter_ids: Sequence[int] | None = None, offered: bool = False,
+         then: Callable[..., Any] | None = None,
          on_done: Callable[[Any], None], on_error: Callable[[BaseException], None]) -> None:
     """Rows of every meter the session's operator may see (or of meter_ids), then(rows) on a
-    read worker, its result to on_done on the GUI thread; a failure of the local read to on_error."""
+    read worker, its result to on_done on the GUI thread; a failure of the local read to on_error.
+    offered: then(rows, offered) with the commands each meter's model declares
+    (billing.control.offered_map: 10,000 meters through SQLAlchemy, read by the child too)."""
     db, actor = session.db, session.actor
     ids = None if meter_ids is None else [int(i) for i in meter_ids]
-    finish = then or (lambda rows: rows)
+
+    def finish(rows: list[MonitorRow], offered_by: dict | None = None) -> Any:
+        if then is None:
+            return (rows, offered_by) if offered else rows
+        return then(rows, offered_by) if offered else then(rows)
 
     def here() -> None:
         global by_window
         by_window += 1
-        tasks.read(widget, lambda: finish(monitor_rows(db, actor, meter_ids=ids)), on_done=on_done, on_error=on_error)
+        tasks.read(widget, lambda: finish(monitor_rows(db, actor, meter_ids=ids), offered_map(db) if offered else None),
+                   on_done=on_done, on_error=on_error)
 
     runtime = session.services.get("runtime")
     if not getattr(runtime, "remote", False) or not runtime.running:
@@ -63,11 +71,11 @@ def read(widget, session, *, meter_ids: Sequence[int] | None = None,
             here()
             return
         by_child += 1
-        rows = reply.get("rows") or []
+        rows, offered_by = reply.get("rows") or [], reply.get("offered")
         if then is None:
-            on_done(rows)
+            on_done(finish(rows, offered_by))
         else:
-            tasks.read(widget, lambda: finish(rows), on_done=on_done, on_error=on_error)
+            tasks.read(widget, lambda: finish(rows, offered_by), on_done=on_done, on_error=on_error)
 
     visible = actor.visible_buildings() if actor is not None else None
-    runtime.board(None if visible is None else sorted(visible), ids, answered)
+    runtime.board(None if visible is None else sorted(visible), ids, answered, offered=offered)

@@ -78,10 +78,11 @@ class RuntimeProxy:
         self._process.request("read_now", on_done, meter_id=int(meter_id))
 
     def board(self, buildings: list[int] | None, meter_ids: list[int] | None,
-              on_done: Callable[[dict], None]) -> None:
+              on_done: Callable[[dict], None], *, offered: bool = False) -> None:
         """The monitor board's rows read by the child (station/runtime_child.board_rows):
-        on_done (GUI thread) gets {"rows": [MonitorRow, ...]} or {"error": a translated line}."""
-        self._process.request("board", on_done, buildings=buildings, meter_ids=meter_ids)
+        on_done (GUI thread) gets {"rows": [MonitorRow, ...]} (and "offered": the commands per
+        meter, billing.control.offered_map, when asked) or {"error": a translated line}."""
+        self._process.request("board", on_done, buildings=buildings, meter_ids=meter_ids, offered=offered)
 
     def reload(self) -> None:
         self._process.send("reload")

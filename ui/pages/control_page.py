@@ -138,9 +138,9 @@ class ControlPage(Page):
             self._again = self._again or force
             return
         self._loading = True
-        db, model, order = self.session.db, self.meters, self.meters.sort_order()
-        board_source.read(self, self.session, then=lambda rows: (model.prepare(rows, order), control.offered_map(db)),
-                          on_done=self._loaded, on_error=self._load_failed)  # sorted off the GUI thread
+        model, order = self.meters, self.meters.sort_order()
+        board_source.read(self, self.session, offered=True, on_done=self._loaded, on_error=self._load_failed,
+                          then=lambda rows, offered: (model.prepare(rows, order), offered))  # off the GUI thread
 
     def _load_failed(self, error: BaseException) -> None:
         self._loading = self._again = False

@@ -8,6 +8,7 @@ import io
 
 from access import login as auth
 from access import operators as operator_service
+from billing.control import offered_map
 from billing.monitor_query import monitor_rows, row_from_values
 from models.rights import Actor
 from station import runtime_child as rc
@@ -28,6 +29,7 @@ def test_pages_read_the_board_in_the_child_not_in_the_window(qtbot, monkeypatch,
     here: list = []
     real = board_source.monitor_rows
     monkeypatch.setattr(board_source, "monitor_rows", lambda *a, **kw: here.append(kw) or real(*a, **kw))
+    monkeypatch.setattr(board_source, "offered_map", lambda db: here.append("offered") or offered_map(db))
     host = RuntimeHost(station, run_jobs=False)
     try:
         host.start()
@@ -46,6 +48,7 @@ def test_pages_read_the_board_in_the_child_not_in_the_window(qtbot, monkeypatch,
         control.refresh(force=True)
         qtbot.waitUntil(lambda: len(control.meters.rows) == len(ADDRS) and not control._loading, timeout=10_000)
         assert here == [] and board_source.by_child == before + 3     # the window read nothing itself
+        assert control.offered == offered_map(station.db) and control.offered   # the child's answer too
         # an operator who may see no building gets no row through the child either
         scoped = Actor(name="b", role="custom", rights=station.actor.rights, station="T", all_areas=False)
         narrow = MetersPage(StationSession(station.db, scoped, "T", services=station.services))
