@@ -95,7 +95,7 @@ class MonitorRow:
         return hash(self.meter_id)
 
 
-def row_values(row: MonitorRow) -> tuple:
+def row_values(row: MonitorRow) -> tuple[Any, ...]:
     """A row as the tuple of its fields in order (row_from_values makes it again): how the
     window's runtime process sends board rows over its pipe (station/runtime_child.board_rows).
     Not pickled as MonitorRows: unpickling one gives it a __dict__ object of its own, one more
@@ -106,7 +106,7 @@ def row_values(row: MonitorRow) -> tuple:
 _LAST_VALUES = 22                   # MonitorRow.last_values's place in row_values()
 
 
-def row_from_values(values: tuple) -> MonitorRow:
+def row_from_values(values: tuple[Any, ...]) -> MonitorRow:
     """The row again; its last_values's units as the one shared tuple flat_units() keeps (an
     unpickled dict holding a tuple made just now stays tracked by the collector, see flat_units)."""
     last = values[_LAST_VALUES]
