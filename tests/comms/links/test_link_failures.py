@@ -51,7 +51,8 @@ def test_read_twice_through_a_simulated_pty(cli, pty_sim):
 def test_poll_once_on_a_pty_link(cli, pty_sim, as_service):
     assert cli("link", "add", "pty1", pty_sim.url)[0] == 0
     for number, address in (("E1", E1), ("E2", E2)):
-        assert cli("meter", "add", number, "--link", "pty1", "--protocol", "dlt645-2007", "--address", address)[0] == 0
+        assert cli("meter", "add", number, "--link", "pty1", "--protocol", "dlt645-2007", "--address", address,
+                   "--option", "timeout=5")[0] == 0     # the simulator is a thread here: a loaded machine
     for _ in range(2):
         with as_service(cli.url):
             code, out, err = cli("poll", "--once", "--json")
