@@ -112,9 +112,7 @@ def row_from_values(values: tuple[Any, ...]) -> MonitorRow:
     last = values[_LAST_VALUES]
     units = last.get("units") if last else None
     if isinstance(units, tuple):
-        shared = _FLAT_UNITS.get(units)
-        if shared is None:
-            shared = _FLAT_UNITS.setdefault(units, units) if len(_FLAT_UNITS) < 1024 else units
+        shared = _shared_units(units)
         if shared is not units:
             last = {k: v for k, v in last.items() if k != "units"}
             last["units"] = shared
@@ -151,7 +149,11 @@ def flat_units(units: Mapping[str, Any]) -> tuple[str, ...]:
     program runs, stay out of every full collection's walk: ui/gui_main.py). One shared tuple per
     distinct set of units: a dict takes a tuple made just now as one the collector tracks (and is
     tracked from then on), a tuple it has seen once as untracked."""
-    flat = tuple(s for q in sorted(units) for s in (str(q), str(units[q])))
+    return _shared_units(tuple(s for q in sorted(units) for s in (str(q), str(units[q]))))
+
+
+def _shared_units(flat: tuple[str, ...]) -> tuple[str, ...]:
+    """The one tuple kept for these units (the first seen), or flat itself past 1,024 sets."""
     shared = _FLAT_UNITS.get(flat)
     if shared is None:
         shared = _FLAT_UNITS.setdefault(flat, flat) if len(_FLAT_UNITS) < 1024 else flat
