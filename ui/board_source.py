@@ -13,7 +13,10 @@ a 20-30 ms page switch took 60-120 ms (bench_gui: the longest stalls were the GU
 right after a board's visit started its reload). The window's part is the unpickling, one chunk
 at a time on the runtime's reader thread, and then(rows) (the sort) on a read worker.
 
-Without a child (an in-process runtime, none at all, or a child that is restarting or answers
+While the window's first child is starting (the first seconds after the window shows), a board
+waits for it - up to CHILD_WAIT_S - instead of reading here: bench_gui's two longest stalls at
+10,000 meters were those two local reads. Without a child (an in-process runtime, none at all,
+a first child that failed or is slower than CHILD_WAIT_S, a child that is restarting or answers
 with an error) the rows are read here on a read worker, as before: the board always loads.
 The rows are the same either way: the child has no operator, so the window sends the buildings
 its operator may see (Actor.visible_buildings) and the child's query keeps only those.
@@ -34,6 +37,53 @@ log = logging.getLogger(__name__)
 
 by_child = 0            # boards the child read (tests: the window's process ran no monitor_rows)
 by_window = 0           # ... and read here (no child, or it could not answer; bench_gui prints both)
+waited = 0              # boards that waited for the first child to start
+CHILD_WAIT_S = 8.0      # the longest a board waits for the first child before it reads here
+
+
+def _child_starting(session) -> Any:
+    """The RuntimeHost whose first child process is starting (spawned, not yet polling, no
+    failure yet), or None: a restart after a death reads here at once, as before."""
+    host = session.services.get("runtime_host")
+    if host is None or getattr(host, "in_process", True) or getattr(host, "process", None) is None:
+        return None
+    if getattr(host, "_stopped", False) or host.error is not None or host.runtime is not None:
+        return None
+    return host
+
+
+def _after_start(host, widget, go: Callable[[], None], fallback: Callable[[], None]) -> None:
+    """go() once the child polls, fallback() if it fails or CHILD_WAIT_S pass first; exactly once."""
+    from PySide6.QtCore import QTimer
+
+    global waited
+    waited += 1
+    bridge = host.bridge
+    done = False
+
+    def finish(ok: bool) -> None:
+        nonlocal done
+        if done:
+            return
+        done = True
+        for signal, slot in ((bridge.runtime_ready, ready), (bridge.runtime_lost, lost)):
+            try:
+                signal.disconnect(slot)
+            except (RuntimeError, TypeError):
+                pass
+        if widget is not None and not shiboken6.isValid(widget):
+            return
+        (go if ok else fallback)()
+
+    def ready(_runtime) -> None:
+        finish(True)
+
+    def lost(_text) -> None:
+        finish(False)
+
+    bridge.runtime_ready.connect(ready)
+    bridge.runtime_lost.connect(lost)
+    QTimer.singleShot(int(CHILD_WAIT_S * 1000), lambda: finish(False))
 
 
 def read(widget, session, *, meter_ids: Sequence[int] | None = None, offered: bool = False,
@@ -59,7 +109,12 @@ def read(widget, session, *, meter_ids: Sequence[int] | None = None, offered: bo
 
     runtime = session.services.get("runtime")
     if not getattr(runtime, "remote", False) or not runtime.running:
-        here()
+        host = _child_starting(session)
+        if host is None:
+            here()
+        else:
+            _after_start(host, widget, lambda: read(widget, session, meter_ids=meter_ids, offered=offered,
+                                                    then=then, on_done=on_done, on_error=on_error), here)
         return
 
     def answered(reply: dict) -> None:                   # the GUI thread

@@ -64,6 +64,50 @@ def test_pages_read_the_board_in_the_child_not_in_the_window(qtbot, monkeypatch,
     assert len(board.model.rows) == len(ADDRS)
 
 
+def test_a_board_asked_while_the_first_child_starts_waits_for_it(qtbot, monkeypatch, station):
+    """The meters page visited in the first seconds (the child spawned, not yet polling) used to
+    read its rows in the window: bench_gui's two longest stalls at 10,000 meters."""
+    from ui.pages.meters_page import MetersPage
+
+    here: list = []
+    real = board_source.monitor_rows
+    monkeypatch.setattr(board_source, "monitor_rows", lambda *a, **kw: here.append(kw) or real(*a, **kw))
+    host = RuntimeHost(station, run_jobs=False)
+    try:
+        host.start()
+        assert station.services.get("runtime") is None        # spawned, not polling yet
+        waited, before = board_source.waited, board_source.by_child
+        board = MetersPage(station)
+        qtbot.addWidget(board)
+        board.reload()
+        assert board_source.waited == waited + 1
+        qtbot.waitUntil(lambda: not board._loading and len(board.model.rows) == len(ADDRS), timeout=30_000)
+        assert here == [] and board_source.by_child == before + 1
+    finally:
+        host.stop()
+        tasks.wait_idle()
+
+
+def test_a_board_waiting_for_a_child_that_fails_reads_here(qtbot, monkeypatch, station):
+    from ui.pages.meters_page import MetersPage
+
+    here: list = []
+    real = board_source.monitor_rows
+    monkeypatch.setattr(board_source, "monitor_rows", lambda *a, **kw: here.append(kw) or real(*a, **kw))
+    host = RuntimeHost(station, run_jobs=False)
+    try:
+        host.start()
+        board = MetersPage(station)
+        qtbot.addWidget(board)
+        board.reload()
+        host.bridge.runtime_lost.emit("the child could not start")      # as RuntimeHost._child_problem
+        qtbot.waitUntil(lambda: not board._loading and len(board.model.rows) == len(ADDRS), timeout=10_000)
+        assert len(here) == 1
+    finally:
+        host.stop()
+        tasks.wait_idle()
+
+
 def _frames(data: bytes) -> list:
     stream, out = io.BytesIO(data), []
     while (frame := rc.read_frame(stream)) is not None:
