@@ -46,6 +46,7 @@ def test_main_window_pages_and_rights(qtbot, sqlite_db):
     win.nav.setCurrentRow(keys.index("settings"))
     settings_page = win.page("settings")
     assert not any(b.isEnabled() for b in settings_page.operators_tab.actions)   # cashier
+    settings_page.tabs.setCurrentWidget(settings_page.operators_tab)             # a tab loads when shown
     qtbot.waitUntil(lambda: settings_page.operators_tab.model.rowCount() == 2, timeout=5000)
     admin_win = MainWindow(StationSession(sqlite_db, root, "T", demo=True))
     qtbot.addWidget(admin_win)
@@ -61,6 +62,10 @@ def test_log_tab_shows_and_verifies(qtbot, sqlite_db):
     qtbot.addWidget(win)
     win.nav.setCurrentRow(len(win.pages) - 1)
     tab = win.page("settings").log_tab
+    tasks.wait_idle()
+    qtbot.wait(100)                                       # any load's answer delivered
+    assert tab.model.rowCount() == 0                      # not on screen: not loaded (issue 12)
+    win.page("settings").tabs.setCurrentWidget(tab)
     qtbot.waitUntil(lambda: tab.model.rowCount() >= 2, timeout=5000)
     tab.verify()
     qtbot.waitUntil(lambda: "intact" in tab.status.text(), timeout=5000)

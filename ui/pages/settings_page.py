@@ -141,7 +141,8 @@ class SettingsPage(Page):
             tab.refresh()
 
     def refresh(self) -> None:
-        self.station_tab.refresh()
-        self.operators_tab.refresh()
-        self.log_tab.refresh()
+        """A visit loads the tab on screen; the others load when they are shown (currentChanged).
+        Every visit used to load the overview, the operators and 500 log rows formatted in words
+        besides: at 10,000 meters that worker's Python held the interpreter lock while the GUI
+        thread painted the switch (bench_gui: the stalls after the settings page)."""
         self._refresh_current()
