@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -104,6 +104,19 @@ def row_values(row: MonitorRow) -> tuple[Any, ...]:
 
 
 _LAST_VALUES = 22                   # MonitorRow.last_values's place in row_values()
+_FIELD_AT = {f.name: i for i, f in enumerate(fields(MonitorRow))}
+
+
+def row_replaced(row: MonitorRow, changes: Mapping[str, Any]) -> MonitorRow:
+    """dataclasses.replace(row, **changes), cheaper: the board's live feed makes one per reading,
+    and replace (which asks each of the 27 fields by name) was half of the GUI thread's 34 µs a
+    reading. The row's values in field order (its __init__ set them in that order; frozen: never
+    set again), the changed ones put in their place, one positional __init__. An unknown field
+    is a KeyError."""
+    values = list(row.__dict__.values())
+    for name, value in changes.items():
+        values[_FIELD_AT[name]] = value
+    return MonitorRow(*values)
 
 
 def row_from_values(values: tuple[Any, ...]) -> MonitorRow:
