@@ -52,6 +52,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from comms import events as ev
 from models import station_time
 from models.db import Database
+from ui import runtime_process as _runtime_process  # noqa: F401 - with the window, not in start() after its paint
 from ui import tasks
 
 log = logging.getLogger(__name__)
