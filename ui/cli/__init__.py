@@ -66,6 +66,29 @@ def _global_options(parser: argparse.ArgumentParser, *, sub: bool) -> None:
                         help=_("act as this operator (password from METERSTATION_PASSWORD or stdin)"))
 
 
+# argparse's own words (Python 3.11's argparse.py): what a person typing a command can meet.
+# argparse asks its module's `_` (gettext) for each when it needs it; _in_our_language points it
+# at the station's catalog, so "缺少必需的参数：account" is said, not argparse's English inside a
+# Chinese line. Python ships no catalog for argparse; an id a later Python words differently
+# stays English.
+ARGPARSE_WORDS = (
+    N_("usage: "), N_("positional arguments"), N_("options"), N_("show this help message and exit"),
+    N_("argument %(argument_name)s: %(message)s"), N_("unrecognized arguments: %s"),
+    N_("not allowed with argument %s"), N_("ignored explicit argument %r"),
+    N_("the following arguments are required: %s"), N_("one of the arguments %s is required"),
+    N_("expected one argument"), N_("expected at most one argument"), N_("expected at least one argument"),
+    N_("expected %s argument"), N_("expected %s arguments"),
+    N_("ambiguous option: %(option)s could match %(matches)s"), N_("unexpected option string: %s"),
+    N_("invalid %(type)s value: %(value)r"), N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("can't open '%(filename)s': %(error)s"),
+)
+
+
+def _in_our_language() -> None:
+    argparse._ = _                                                   # type: ignore[attr-defined]
+    argparse.ngettext = lambda one, many, n: _(one if n == 1 else many)   # type: ignore[attr-defined]
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with a one-line, translated usage error (exit 2)."""
 
@@ -87,6 +110,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser for argv: every command listed from COMMANDS, the chosen command (the first
     word of argv that names one) built in full by its module. Without argv every module is
     imported (the whole parser, as tests and the frozen-bundle check want it)."""
+    _in_our_language()
     parser = _Parser(prog="meterstation",
                      description=_("MeterStation: prepaid and postpaid metering station"))
     _global_options(parser, sub=False)
