@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from archive import rules
 from archive.places import PlaceInfo, RoomInfo
+from models.accounts import Account
 from models.archive import Customer, Floor, Link, Meter, MeterTag, Room, Tag
 from models.areas import Building, Site
 from models.db import Database
@@ -214,10 +215,20 @@ def list_tags(db: Database) -> list[tuple[int, str, str]]:
         return [(i, k, n) for i, k, n in s.execute(sa.select(Tag.id, Tag.kind, Tag.name).order_by(Tag.kind, Tag.name))]
 
 
-def search_customers(db: Database, text: str = "", *, limit: int = 50) -> list[CustomerRow]:
+def search_customers(db: Database, text: str = "", *, limit: int = 50, actor: Actor | None = None) -> list[CustomerRow]:
     """Customers whose name or phone contains text, or whose ID number is text (newest first
-    among equals is not promised: ordered by name, then id)."""
+    among equals is not promised: ordered by name, then id).
+
+    An operator limited to some buildings sees the customers with an account in one of them,
+    and those with no account in any building (not yet placed: like an account without a room,
+    billing.lookup.account_building, they belong to no area); not a customer whose accounts all
+    lie in other buildings. actor=None: every customer (the station itself)."""
     q = sa.select(Customer).order_by(Customer.name, Customer.id).limit(limit)
+    visible = _visible(actor)
+    if visible is not None:
+        placed = (sa.select(Account.id).join(Room, Room.id == Account.room_id).join(Floor, Floor.id == Room.floor_id)
+                  .where(Account.customer_id == Customer.id))
+        q = q.where(sa.or_(~placed.exists(), placed.where(Floor.building_id.in_(sorted(visible))).exists()))
     t = text.strip()
     if t:
         pattern = _like(t)

@@ -77,3 +77,26 @@ def test_customers(db, team):
     svc.update_customer(db, root, cid, phone="13800000001")
     assert query.search_customers(db, "13800000001")[0].id == cid
     assert count(db, Customer) == 3
+
+
+def test_customers_an_area_limited_operator_sees(db, team):
+    """Customers with an account in one of the operator's buildings, or with none placed in any
+    building; not those whose accounts all lie elsewhere (before: every customer, to anyone)."""
+    import sqlalchemy as sa
+
+    from models.accounts import Account
+    from models.archive import Floor, Room
+
+    root = team["root"]
+    ids = {name: svc.add_customer(db, root, name) for name in ("甲", "乙", "丙", "丁", "戊")}
+    with db.write() as s:
+        room_in = {b: s.execute(sa.select(Room.id).join(Floor, Floor.id == Room.floor_id)
+                                .where(Floor.building_id == team[b])).scalars().first() for b in ("A", "B")}
+        for n, (name, place) in enumerate((("甲", "A"), ("乙", "B"), ("丙", "A"), ("丙", "B"), ("丁", None))):
+            s.add(Account(number=f"9{n:05d}", customer_id=ids[name], room_id=room_in[place] if place else None))
+    everyone = ["丁", "丙", "乙", "戊", "甲"]
+    assert sorted(c.name for c in query.search_customers(db)) == sorted(everyone)
+    assert sorted(c.name for c in query.search_customers(db, actor=root)) == sorted(everyone)
+    # 甲 in A, 丙 in A and B, 丁 with an account in no room, 戊 with none; not 乙 (only in B)
+    assert sorted(c.name for c in query.search_customers(db, actor=team["lim"])) == sorted(["甲", "丙", "丁", "戊"])
+    assert query.search_customers(db, "乙", actor=team["lim"]) == []

@@ -280,8 +280,8 @@ def customer_add(ctx: CliContext, args) -> int:
 
 
 def customer_list(ctx: CliContext, args) -> int:
-    ctx.reader("report_view", "customer.list")
-    rows = query.search_customers(ctx.db(), args.text, limit=args.limit)
+    actor = ctx.reader("report_view", "customer.list")
+    rows = query.search_customers(ctx.db(), args.text, limit=args.limit, actor=actor)
     if ctx.json:
         ctx.emit({"customers": [{"id": c.id, "name": c.name, "phone": c.phone, "id_number": c.id_number,
                                  "type": c.type} for c in rows]})

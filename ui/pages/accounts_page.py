@@ -171,7 +171,7 @@ class AccountsPage(Page):
         def load():
             return {"free": counter_query.free_meters(s.db, s.actor),
                     "rooms": archive_query.list_rooms(s.db, s.actor) if rooms else [],
-                    "customers": archive_query.search_customers(s.db, limit=5000) if customers else [],
+                    "customers": archive_query.search_customers(s.db, limit=5000, actor=s.actor) if customers else [],
                     "plans": plan_store.list_plans(s.db) if plans else []}
         safe.read(self, load, on_done=then)
 
