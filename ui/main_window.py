@@ -209,7 +209,7 @@ class MainWindow(QMainWindow):
         self.stack.setUpdatesEnabled(False)
         try:
             self.stack.setCurrentIndex(index)
-            page.refresh()
+            page.visited()
         finally:                                          # after this turn's posted layouts: one paint
             QTimer.singleShot(0, self.stack, lambda: self.stack.setUpdatesEnabled(True))
 

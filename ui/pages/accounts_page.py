@@ -7,6 +7,8 @@ check them again. Every database call runs off the GUI thread (ui.tasks).
 """
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QDialog, QHBoxLayout, QLineEdit, QPushButton, QSplitter
 
@@ -20,6 +22,7 @@ from billing.tariffs import plan_store
 from models.errors import StationError
 from printing.formatting import money, when
 from resources.i18n import N_, _
+from ui import tasks
 from ui.pages.base import Page, fill, make_table
 from ui.printing_qt import ReceiptOutput
 from ui.widgets import counter_tasks as safe
@@ -33,6 +36,7 @@ from ui.widgets.account_dialogs import (
     ReplaceMeterDialog,
 )
 
+VISIT_STALE_S = 30          # a visit lists the accounts again when the list is older than this
 ENTRY_KINDS = {"purchase": N_("Purchase"), "refund": N_("Refund"), "reversal": N_("Reversal"),
                "consumption": N_("Consumption"), "subsidy_grant": N_("Subsidy granted"),
                "subsidy_expiry": N_("Subsidy expired"), "transfer_in": N_("Transfer in"),
@@ -53,6 +57,8 @@ class AccountsPage(Page):
         self.card = None
         self.keep: str | None = None          # the account to select after the next reload
         self.last_result = None
+        self._loaded_at: float | None = None      # time.monotonic() when the list was last asked for
+        self._loaded_writes = -1                  # tasks.writes_done() then
         self.printer = ReceiptOutput(session, self)
         self.filter = QLineEdit()
         self.filter.setPlaceholderText(_("Filter: name, room/shop, meter number, phone or account number"))
@@ -93,8 +99,22 @@ class AccountsPage(Page):
         self._enable()
 
     # --- list and selection ------------------------------------------------------------
+    def visited(self) -> None:
+        """A visit lists the accounts again only when the list may be stale: never loaded, the
+        windows wrote to the database since (a sale, an opening, a move), or older than
+        VISIT_STALE_S (the runtime's charges, another station's sales). Each visit used to read
+        and compare up to 2,000 accounts: at 10,000 meters that worker's Python held the
+        interpreter lock while the GUI thread painted the switch (bench_gui: the longest stalls
+        were right after a switch to this page). A reload reads the selected account's card
+        and ledger again when its row changed, as before; the search field and the state filter
+        reload at once."""
+        if (self._loaded_at is None or tasks.writes_done() != self._loaded_writes
+                or time.monotonic() - self._loaded_at >= VISIT_STALE_S):
+            self.refresh()
+
     def refresh(self) -> None:
         s, text, state = self.session, self.filter.text(), self.state.currentData()
+        self._loaded_at, self._loaded_writes = time.monotonic(), tasks.writes_done()
         safe.read(self, lambda: counter_query.list_accounts(s.db, s.actor, text, state=state), on_done=self._show)
 
     def _show(self, hits) -> None:

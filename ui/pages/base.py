@@ -37,7 +37,12 @@ class Page(QWidget):
         return label
 
     def refresh(self) -> None:
-        """Reload data (called when the page is shown)."""
+        """Reload data (visited() calls it when the page is shown)."""
+
+    def visited(self) -> None:
+        """The page was switched to (MainWindow.show_page): by default it reloads. A page whose
+        load is big may reload only when its rows may be stale (AccountsPage)."""
+        self.refresh()
 
 
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)

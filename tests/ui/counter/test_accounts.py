@@ -133,3 +133,42 @@ def test_change_dialogs_collect_what_was_typed(qtbot, station):
     for dlg in (close, move, replace, bind):
         dlg.deleteLater()
     tasks.wait_idle()
+
+
+def test_a_visit_lists_the_accounts_again_only_when_they_may_be_stale(qtbot, station, monkeypatch):
+    """Each visit read and compared up to 2,000 accounts (at 10,000 meters: a worker holding the
+    interpreter lock while the switch painted). Now a visit reloads when never loaded, after a
+    write of the windows, or when older than VISIT_STALE_S; the search still reloads at once."""
+    from ui.pages import accounts_page
+
+    db, root = station
+    factories.flat_tariff(db, root)
+    reads: list = []
+    real = accounts_page.counter_query.list_accounts
+    monkeypatch.setattr(accounts_page.counter_query, "list_accounts",
+                        lambda *a, **kw: reads.append(1) or real(*a, **kw))
+    win, page = _page(qtbot, db, root)                  # the first visit: loaded
+    qtbot.waitUntil(lambda: len(reads) == 1, timeout=5000)
+
+    def visit(key: str) -> None:
+        win.nav.setCurrentRow([p.key for p in win.pages].index(key))
+
+    visit("counter")
+    visit("accounts")                                   # nothing changed: not read again
+    tasks.wait_idle()
+    qtbot.wait(50)
+    assert len(reads) == 1
+    done = []
+    tasks.write(page, lambda: None, on_done=done.append)   # a write of the windows
+    qtbot.waitUntil(lambda: bool(done), timeout=5000)
+    visit("counter")
+    visit("accounts")
+    qtbot.waitUntil(lambda: len(reads) == 2, timeout=5000)
+    page._loaded_at -= accounts_page.VISIT_STALE_S      # older than the limit
+    visit("counter")
+    visit("accounts")
+    qtbot.waitUntil(lambda: len(reads) == 3, timeout=5000)
+    page.filter.setText("1")                            # the search reloads at once
+    page.refresh()
+    qtbot.waitUntil(lambda: len(reads) == 4, timeout=5000)
+    tasks.wait_idle()
