@@ -409,8 +409,8 @@ def main() -> int:
           f"99th percentile {probe.percentile(99) * 1000:.0f} ms (floor {floor.percentile(99) * 1000:.0f} ms); "
           f"{len(probe.gaps)} probes")
     settled = [g for t, g in zip(probe.at, probe.gaps, strict=True) if t - g - started_at >= SETTLE_S]
-    print(f"longest stall from {SETTLE_S:.0f} s after the runtime's start on (the window's first paint, its "
-          f"pages' first loads and the usage chart's build are before): {max(settled, default=0) * 1000:.0f} ms")
+    print(f"longest stall from {SETTLE_S:.0f} s after the runtime's start on (the window's first paint and "
+          f"the usage chart's build come before): {max(settled, default=0) * 1000:.0f} ms")
     print(f"GUI-thread CPU between probes: longest {probe.longest_cpu * 1000:.0f} ms "
           f"(floor {floor.longest_cpu * 1000:.0f} ms); 99th percentile {probe.cpu_percentile(99) * 1000:.0f} ms "
           f"(the window's own work; the stall beyond it is waiting for a core or the GIL)")
