@@ -31,6 +31,7 @@ import time
 
 FLOOR_S = 3.0
 SETTLE_S = 2.0          # "longest stall from SETTLE_S on": what the window does once it is up
+QUIET_AFTER_SWITCH_S = 0.3     # stalls later than this after a page switch: the polling's, not the switch's
 STALLS_KEPT = 4
 STACKS_KEPT = 30
 
@@ -411,6 +412,18 @@ def main() -> int:
     settled = [g for t, g in zip(probe.at, probe.gaps, strict=True) if t - g - started_at >= SETTLE_S]
     print(f"longest stall from {SETTLE_S:.0f} s after the runtime's start on (the window's first paint and "
           f"the usage chart's build come before): {max(settled, default=0) * 1000:.0f} ms")
+    import bisect as _bisect
+
+    def after_switch(t_start: float) -> float:        # seconds since the last page switch began
+        i = _bisect.bisect_right(times, t_start) - 1
+        return t_start - times[i] if i >= 0 else float("inf")
+
+    quiet = [g for t, g in zip(probe.at, probe.gaps, strict=True)
+             if t - g - started_at >= SETTLE_S and after_switch(t - g) >= QUIET_AFTER_SWITCH_S]
+    print(f"longest stall from {SETTLE_S:.0f} s on and more than {QUIET_AFTER_SWITCH_S * 1000:.0f} ms after a page "
+          f"switch (the polling's, not a switch's paint): " +
+          (f"{max(quiet) * 1000:.0f} ms over {len(quiet)} probes" if quiet else
+           f"no such probe (a switch every {args.pause_ms} ms; try --pause-ms 2000)"))
     print(f"GUI-thread CPU between probes: longest {probe.longest_cpu * 1000:.0f} ms "
           f"(floor {floor.longest_cpu * 1000:.0f} ms); 99th percentile {probe.cpu_percentile(99) * 1000:.0f} ms "
           f"(the window's own work; the stall beyond it is waiting for a core or the GIL)")
