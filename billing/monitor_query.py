@@ -52,9 +52,12 @@ from billing.alarm_log import BALANCE_KINDS
 from models.accounts import Account, AccountMeter
 from models.archive import Customer, Floor, Link, Meter, MeterTag, Reading, Room, Tag
 from models.areas import Building
+from models.audit import log_denied
 from models.automation import Alarm
 from models.db import Database
-from models.rights import Actor
+from models.errors import PermissionDenied, ReadOnlyDatabase
+from models.rights import RIGHTS, Actor
+from resources.i18n import _
 
 BOARD_STATES = ("not_opened", "normal", "alarm1", "alarm2", "arrears", "tripped", "keep_power", "lost",
                 "unreachable", "unknown")
@@ -217,12 +220,35 @@ def _values(text: str | None) -> dict[str, Any]:
     return value
 
 
+# Who may see the board (every meter's state, customer and balance): an operator who views
+# reports, reads meters or commands them. A pure cashier role (sell, shift) sees accounts at the
+# counter, not the board; neither does an operator who only reads the operation log.
+BOARD_RIGHTS = ("report_view", "meter_read", "relay_control")
+
+
+def may_see_board(actor: Actor | None) -> bool:
+    """The check a window makes before it asks for the board (None: the station itself)."""
+    return actor is None or any(right in actor.rights for right in BOARD_RIGHTS)
+
+
+def board_refusal(actor: Actor) -> PermissionDenied:
+    """What an operator without any of BOARD_RIGHTS is told (one translated line)."""
+    return PermissionDenied(_("Operator {name} has no right to see the meters: it takes one of {rights}").format(
+        name=actor.name, rights=_(", ").join(_(RIGHTS[r]) for r in BOARD_RIGHTS)), right=BOARD_RIGHTS[0])
+
+
 def monitor_rows(db: Database, actor: Actor | None = None, *, meter_ids: list[int] | None = None,
                  buildings: set[int] | None = None) -> list[MonitorRow]:
     """Rows ordered by meter number; actor limits them to its buildings (None: everything), or
     buildings does (the window's runtime process reads the board for its operator, who is not
     its own: station/runtime_child.board_rows); meter_ids limits them to those meters (for a
-    refresh of a few)."""
+    refresh of a few). An actor without any of BOARD_RIGHTS is refused (logged as denied)."""
+    if actor is not None and not may_see_board(actor):
+        try:
+            log_denied(db, actor, "board.view", "", board_refusal(actor))
+        except ReadOnlyDatabase:                # a read-only file: the refusal stands, unlogged
+            pass
+        raise board_refusal(actor)
     binding = (sa.select(AccountMeter.meter_id, AccountMeter.account_id)
                .where(AccountMeter.closed_at.is_(None)).subquery())
     q = (sa.select(Meter.id, Meter.number, Meter.kind, Meter.protocol, Link.name, Building.id, Building.name,

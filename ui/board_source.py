@@ -30,7 +30,7 @@ from typing import Any
 import shiboken6
 
 from billing.control import offered_map
-from billing.monitor_query import MonitorRow, monitor_rows
+from billing.monitor_query import MonitorRow, board_refusal, may_see_board, monitor_rows
 from ui import tasks
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,9 @@ def read(widget, session, *, meter_ids: Sequence[int] | None = None, offered: bo
     offered: then(rows, offered) with the commands each meter's model declares
     (billing.control.offered_map: 10,000 meters through SQLAlchemy, read by the child too)."""
     db, actor = session.db, session.actor
+    if not may_see_board(actor):            # said on the page, asked of nobody (monitor_rows would log it)
+        on_error(board_refusal(actor))
+        return
     ids = None if meter_ids is None else [int(i) for i in meter_ids]
 
     def finish(rows: list[MonitorRow], offered_by: dict | None = None) -> Any:

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from billing import control
 from billing.monitor_query import BOARD_STATES
+from models.errors import PermissionDenied
 from resources.i18n import _
 from ui import board_source, tasks
 from ui.item_models.command_progress import CommandProgressModel
@@ -144,6 +145,9 @@ class ControlPage(Page):
 
     def _load_failed(self, error: BaseException) -> None:
         self._loading = self._again = False
+        if isinstance(error, PermissionDenied):         # no right to see the meters: said on the page
+            self.result.setText(str(error))
+            return
         tasks.report_background(error)
 
     def _loaded(self, result) -> None:

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from billing.monitor_query import BOARD_STATES
+from models.errors import PermissionDenied
 from resources.i18n import _
 from ui import board_source, tasks
 from ui.item_models.meter_table import STATE_TITLES, MeterFilter, MeterTableModel
@@ -253,7 +254,8 @@ class MetersPage(Page):
 
     def _failed(self, error: BaseException) -> None:
         self._loading = False
-        self.status.setText(_("The board could not be loaded: {error}").format(error=error))
+        self.status.setText(str(error) if isinstance(error, PermissionDenied)      # no right: said as it is
+                            else _("The board could not be loaded: {error}").format(error=error))
         self._shown_total = None                 # the next summary replaces this message
 
     def _loaded(self, rows, started: float | None = None, writes: int | None = None) -> None:
