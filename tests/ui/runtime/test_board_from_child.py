@@ -22,13 +22,19 @@ ADDRS = rp.ADDRS
 sim, station = rp.sim, rp.station                   # the fixtures
 
 
+def _local_reads(monkeypatch) -> list:
+    """The calls of monitor_rows in the window's process (the board read here, not by the child)."""
+    here: list = []
+    real = board_source.monitor_rows
+    monkeypatch.setattr(board_source, "monitor_rows", lambda *a, **kw: here.append(kw) or real(*a, **kw))
+    return here
+
+
 def test_pages_read_the_board_in_the_child_not_in_the_window(qtbot, monkeypatch, station):
     from ui.pages.control_page import ControlPage
     from ui.pages.meters_page import MetersPage
 
-    here: list = []
-    real = board_source.monitor_rows
-    monkeypatch.setattr(board_source, "monitor_rows", lambda *a, **kw: here.append(kw) or real(*a, **kw))
+    here = _local_reads(monkeypatch)
     monkeypatch.setattr(board_source, "offered_map", lambda db: here.append("offered") or offered_map(db))
     host = RuntimeHost(station, run_jobs=False)
     try:
@@ -69,9 +75,7 @@ def test_a_board_asked_while_the_first_child_starts_waits_for_it(qtbot, monkeypa
     read its rows in the window: bench_gui's two longest stalls at 10,000 meters."""
     from ui.pages.meters_page import MetersPage
 
-    here: list = []
-    real = board_source.monitor_rows
-    monkeypatch.setattr(board_source, "monitor_rows", lambda *a, **kw: here.append(kw) or real(*a, **kw))
+    here = _local_reads(monkeypatch)
     host = RuntimeHost(station, run_jobs=False)
     try:
         host.start()
@@ -91,9 +95,7 @@ def test_a_board_asked_while_the_first_child_starts_waits_for_it(qtbot, monkeypa
 def test_a_board_waiting_for_a_child_that_fails_reads_here(qtbot, monkeypatch, station):
     from ui.pages.meters_page import MetersPage
 
-    here: list = []
-    real = board_source.monitor_rows
-    monkeypatch.setattr(board_source, "monitor_rows", lambda *a, **kw: here.append(kw) or real(*a, **kw))
+    here = _local_reads(monkeypatch)
     host = RuntimeHost(station, run_jobs=False)
     try:
         host.start()
