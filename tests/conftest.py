@@ -68,12 +68,26 @@ def _language_reset():
     i18n.set_language(old)
 
 
+@pytest.fixture(scope="session")
+def _db_templates(tmp_path_factory):
+    """This test process's migrated template databases (made on first use), see tests.dbs.Templates."""
+    from tests.dbs import Templates
+
+    templates = Templates(tmp_path_factory.mktemp("db-templates"))
+    yield templates
+    templates.close()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request, tmp_path):
-    """A URL to an empty database, on SQLite and on PostgreSQL."""
+    """A URL to an empty database, on SQLite and on PostgreSQL; a test that uses `db` gets a copy
+    of a migrated template here instead (the same schema and rows `db`'s upgrade would make)."""
     from tests.dbs import make_url
 
-    url, cleanup = make_url(request.param, tmp_path)
+    made = None
+    if "db" in request.fixturenames:
+        made = request.getfixturevalue("_db_templates").copy(request.param, tmp_path)
+    url, cleanup = made or make_url(request.param, tmp_path)
     yield url
     if cleanup is not None:
         cleanup.drop()
