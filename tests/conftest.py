@@ -163,14 +163,21 @@ def superadmin(db):
     return auth.login(db, "root", "secret-1", "TEST")
 
 
+def _migrated_sqlite(request, tmp_path, file_name: str) -> str:
+    """tmp_path / file_name as a copy of this process's migrated template when the test's config
+    folder allows it (tests.dbs.Templates.copy), else an empty file's URL (migrated by the caller)."""
+    made = request.getfixturevalue("_db_templates").copy("sqlite", tmp_path, file_name)
+    return made[0] if made else f"sqlite:///{tmp_path / file_name}"
+
+
 @pytest.fixture
-def sqlite_db(tmp_path):
+def sqlite_db(request, tmp_path):
     """A migrated SQLite station database for window tests (the services are tested on both
     backends through `db`); the windows' workers are waited for before it is closed."""
     from models.db import Database
     from ui import tasks
 
-    database = Database.open(f"sqlite:///{tmp_path / 'gui.db'}", upgrade=True)
+    database = Database.open(_migrated_sqlite(request, tmp_path, "gui.db"), upgrade=True)
     yield database
     tasks.wait_idle()
     database.dispose()
@@ -183,7 +190,7 @@ def gui_db(sqlite_db):
 
 
 @pytest.fixture
-def cli(tmp_path, monkeypatch, capsys):
+def cli(request, tmp_path, monkeypatch, capsys):
     """`meterstation` run in this process on a fresh SQLite station whose super admin root
     (password secret-1) is the acting operator: cli(*args) -> (exit code, stdout, stderr);
     cli.url is the station's database. Test folders with a CLI of their own (a subprocess, other
@@ -192,7 +199,7 @@ def cli(tmp_path, monkeypatch, capsys):
     from app import main
     from models.db import Database
 
-    url = f"sqlite:///{tmp_path / 'station.db'}"
+    url = _migrated_sqlite(request, tmp_path, "station.db")
     database = Database.open(url, upgrade=True)
     operator_service.create_first_operator(database, "root", "secret-1", "TEST")
     database.dispose()

@@ -124,9 +124,10 @@ class Templates:
                 self.made[kind] = name
         return self.made[kind]
 
-    def copy(self, kind: str, tmp_path) -> tuple[str, object] | None:
-        """(url, cleanup) of a migrated copy for this test, or None when its config folder is
-        not empty (a migration would read it: the test migrates its own, as before)."""
+    def copy(self, kind: str, tmp_path, file_name: str = "station.db") -> tuple[str, object] | None:
+        """(url, cleanup) of a migrated copy for this test (SQLite: tmp_path / file_name), or
+        None when its config folder is not empty (a migration would read it: the test migrates
+        its own, as before)."""
         from models.station_paths import config_dir
 
         cfg = config_dir()
@@ -146,7 +147,7 @@ class Templates:
         if kind == "sqlite":
             import shutil
 
-            path = tmp_path / "station.db"
+            path = tmp_path / file_name
             shutil.copyfile(template, path)
             return f"sqlite:///{path}", None
         copy = PgCopy(self._admin(), template)
@@ -175,8 +176,8 @@ class PgCopy:
         self.url = _pg_url(self.name)
 
     def drop(self) -> None:
+        # FORCE: a pooled connection some engine of the test still keeps would make a plain DROP
+        # DATABASE wait 5 s and fail; DROP SCHEMA (make_url's way) never cared about them. What
+        # the test's client holds is unchanged (psycopg still warns of one left open at its GC).
         with self.admin.connect() as c:
-            try:
-                c.execute(sa.text(f'DROP DATABASE "{self.name}"'))
-            except sa.exc.OperationalError:      # a connection still open (DROP SCHEMA did not care)
-                c.execute(sa.text(f'DROP DATABASE "{self.name}" WITH (FORCE)'))
+            c.execute(sa.text(f'DROP DATABASE "{self.name}" WITH (FORCE)'))
