@@ -68,12 +68,26 @@ def _language_reset():
     i18n.set_language(old)
 
 
+@pytest.fixture(scope="session")
+def _db_templates(tmp_path_factory):
+    """This test process's migrated template databases (made on first use), see tests.dbs.Templates."""
+    from tests.dbs import Templates
+
+    templates = Templates(tmp_path_factory.mktemp("db-templates"))
+    yield templates
+    templates.close()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request, tmp_path):
-    """A URL to an empty database, on SQLite and on PostgreSQL."""
+    """A URL to an empty database, on SQLite and on PostgreSQL; a test that uses `db` gets a copy
+    of a migrated template here instead (the same schema and rows `db`'s upgrade would make)."""
     from tests.dbs import make_url
 
-    url, cleanup = make_url(request.param, tmp_path)
+    made = None
+    if "db" in request.fixturenames:
+        made = request.getfixturevalue("_db_templates").copy(request.param, tmp_path)
+    url, cleanup = made or make_url(request.param, tmp_path)
     yield url
     if cleanup is not None:
         cleanup.drop()
@@ -149,14 +163,21 @@ def superadmin(db):
     return auth.login(db, "root", "secret-1", "TEST")
 
 
+def _migrated_sqlite(request, tmp_path, file_name: str) -> str:
+    """tmp_path / file_name as a copy of this process's migrated template when the test's config
+    folder allows it (tests.dbs.Templates.copy), else an empty file's URL (migrated by the caller)."""
+    made = request.getfixturevalue("_db_templates").copy("sqlite", tmp_path, file_name)
+    return made[0] if made else f"sqlite:///{tmp_path / file_name}"
+
+
 @pytest.fixture
-def sqlite_db(tmp_path):
+def sqlite_db(request, tmp_path):
     """A migrated SQLite station database for window tests (the services are tested on both
     backends through `db`); the windows' workers are waited for before it is closed."""
     from models.db import Database
     from ui import tasks
 
-    database = Database.open(f"sqlite:///{tmp_path / 'gui.db'}", upgrade=True)
+    database = Database.open(_migrated_sqlite(request, tmp_path, "gui.db"), upgrade=True)
     yield database
     tasks.wait_idle()
     database.dispose()
@@ -169,7 +190,7 @@ def gui_db(sqlite_db):
 
 
 @pytest.fixture
-def cli(tmp_path, monkeypatch, capsys):
+def cli(request, tmp_path, monkeypatch, capsys):
     """`meterstation` run in this process on a fresh SQLite station whose super admin root
     (password secret-1) is the acting operator: cli(*args) -> (exit code, stdout, stderr);
     cli.url is the station's database. Test folders with a CLI of their own (a subprocess, other
@@ -178,7 +199,7 @@ def cli(tmp_path, monkeypatch, capsys):
     from app import main
     from models.db import Database
 
-    url = f"sqlite:///{tmp_path / 'station.db'}"
+    url = _migrated_sqlite(request, tmp_path, "station.db")
     database = Database.open(url, upgrade=True)
     operator_service.create_first_operator(database, "root", "secret-1", "TEST")
     database.dispose()
