@@ -412,10 +412,10 @@ def main() -> int:
     settled = [g for t, g in zip(probe.at, probe.gaps, strict=True) if t - g - started_at >= SETTLE_S]
     print(f"longest stall from {SETTLE_S:.0f} s after the runtime's start on (the window's first paint and "
           f"the usage chart's build come before): {max(settled, default=0) * 1000:.0f} ms")
-    import bisect as _bisect
+    import bisect
 
     def after_switch(t_start: float) -> float:        # seconds since the last page switch began
-        i = _bisect.bisect_right(times, t_start) - 1
+        i = bisect.bisect_right(times, t_start) - 1
         return t_start - times[i] if i >= 0 else float("inf")
 
     quiet = [g for t, g in zip(probe.at, probe.gaps, strict=True)
@@ -439,8 +439,6 @@ def main() -> int:
     print(gc_summary)
     print(f"one full collection at the end (the program runs at most one a minute on the GUI thread): "
           f"{full_ms:.0f} ms, CPU {full_cpu_ms:.0f} ms")
-    import bisect
-
     print("stalls over 50 ms (page being shown, ms after switching to it, GUI-thread CPU in the stall, "
           "its wait for a core, the rest: asleep on the GIL, a lock or I/O, or the machine's steal):")
     for end, gap in probe.stalls(0.05):
