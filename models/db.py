@@ -237,6 +237,12 @@ class Database:
     """One station database: a writer engine and a reader engine on the same URL."""
 
     def __init__(self, url: str) -> None:
+        # every table on Base.metadata before any session flushes: the unit of work sorts the
+        # tables by their foreign keys, and a key whose table's module this process never
+        # imported failed (`operator add NAME --building 1` from the CLI: NoReferencedTableError
+        # for operator_areas -> buildings, an internal error after the operator was checked)
+        import models.all_tables  # noqa: F401
+
         self.url = url
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             folder = Path(url.removeprefix("sqlite:///")).parent
