@@ -7,8 +7,6 @@ check them again. Every database call runs off the GUI thread (ui.tasks).
 """
 from __future__ import annotations
 
-import time
-
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QDialog, QHBoxLayout, QLineEdit, QPushButton, QSplitter
 
@@ -22,8 +20,8 @@ from billing.tariffs import plan_store
 from models.errors import StationError
 from printing.formatting import money, when
 from resources.i18n import N_, _
-from ui import tasks
 from ui.pages.base import Page, fill, make_table
+from ui.pages.freshness import Freshness
 from ui.printing_qt import ReceiptOutput
 from ui.widgets import counter_tasks as safe
 from ui.widgets.account_bills import AccountBills
@@ -57,8 +55,7 @@ class AccountsPage(Page):
         self.card = None
         self.keep: str | None = None          # the account to select after the next reload
         self.last_result = None
-        self._loaded_at: float | None = None      # time.monotonic() when the list was last asked for
-        self._loaded_writes = -1                  # tasks.writes_done() then
+        self.fresh = Freshness()                  # when the list was last asked for (ui/pages/freshness.py)
         self.printer = ReceiptOutput(session, self)
         self.filter = QLineEdit()
         self.filter.setPlaceholderText(_("Filter: name, room/shop, meter number, phone or account number"))
@@ -108,13 +105,12 @@ class AccountsPage(Page):
         were right after a switch to this page). A reload reads the selected account's card
         and ledger again when its row changed, as before; the search field and the state filter
         reload at once."""
-        if (self._loaded_at is None or tasks.writes_done() != self._loaded_writes
-                or time.monotonic() - self._loaded_at >= VISIT_STALE_S):
+        if self.fresh.stale(VISIT_STALE_S):
             self.refresh()
 
     def refresh(self) -> None:
         s, text, state = self.session, self.filter.text(), self.state.currentData()
-        self._loaded_at, self._loaded_writes = time.monotonic(), tasks.writes_done()
+        self.fresh.loaded()
         safe.read(self, lambda: counter_query.list_accounts(s.db, s.actor, text, state=state), on_done=self._show)
 
     def _show(self, hits) -> None:

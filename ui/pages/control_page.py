@@ -10,8 +10,6 @@ them anyway.
 """
 from __future__ import annotations
 
-import time
-
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -36,6 +34,7 @@ from ui import board_source, tasks
 from ui.item_models.command_progress import CommandProgressModel
 from ui.item_models.meter_table import STATE_TITLES, MeterFilter, MeterTableModel
 from ui.pages.base import Page
+from ui.pages.freshness import Freshness
 from ui.pages.meters_page import make_meter_view
 from ui.pages.timed_panel import NextScheduledPanel
 
@@ -118,7 +117,7 @@ class ControlPage(Page):
         self.poll_timer = QTimer(self, interval=POLL_MS, timeout=self.poll)
         self._polling = False
         self._loading = self._again = False
-        self._loaded_at: float | None = None     # time.monotonic() of the last list load
+        self.fresh = Freshness()                 # the last list load (ui/pages/freshness.py)
         self._live = False                       # the bridge patches the list (refresh throttled)
         self.confirm = self._ask                 # tests replace these two dialogs
         self.report_error = lambda e: tasks.show_error(self, e)
@@ -129,18 +128,19 @@ class ControlPage(Page):
     def refresh(self, force: bool = False) -> None:
         """Reload the list (off-thread). With the poller's bridge the list is patched live
         (readings and meter states), so a visit reloads it only when the last load is older than
-        BRIDGED_STALE_S: reloading 10,000 rows on every visit cost the window a query's worth of
-        GIL and a merge of every row each time. force: reload now (a command finished)."""
+        BRIDGED_STALE_S or the windows wrote since (ui/pages/freshness.py): reloading 10,000
+        rows on every visit cost the window a query's worth of GIL and a merge of every row each
+        time. force: reload now (a command finished)."""
         self.timed_panel.refresh()
-        fresh = self._loaded_at is not None and time.monotonic() - self._loaded_at < BRIDGED_STALE_S
-        if self._live and fresh and not force:
+        if self._live and not self.fresh.stale(BRIDGED_STALE_S) and not force:
             return
         if self._loading:                        # one at a time; a forced one runs after it
             self._again = self._again or force
             return
         self._loading = True
-        model, order = self.meters, self.meters.sort_order()
-        board_source.read(self, self.session, offered=True, on_done=self._loaded, on_error=self._load_failed,
+        model, order, stamp = self.meters, self.meters.sort_order(), self.fresh.stamp()
+        board_source.read(self, self.session, offered=True, on_done=lambda result: self._loaded(result, stamp),
+                          on_error=self._load_failed,
                           then=lambda rows, offered: (model.prepare(rows, order), offered))  # off the GUI thread
 
     def _load_failed(self, error: BaseException) -> None:
@@ -150,9 +150,9 @@ class ControlPage(Page):
             return
         tasks.report_background(error)
 
-    def _loaded(self, result) -> None:
+    def _loaded(self, result, stamp: tuple[float, int] | None = None) -> None:
         self._loading = False
-        self._loaded_at = time.monotonic()
+        self.fresh.loaded(stamp)                 # as of the load's start: a write meanwhile reloads
         rows, self.offered = result
         self.meters.merge(rows, sliced=True)     # at 10,000 meters: over several turns of the event loop
         self._rights()
@@ -166,7 +166,7 @@ class ControlPage(Page):
         the runtime ended) or its relay moved.
         Only those are applied (applying every reading cost as much as the board's own feed:
         ≈ 0.1 ms a reading of the GUI thread at 10,000 meters)."""
-        if self._loaded_at is None:
+        if self.fresh.never:
             return
         model, moved = self.meters, []
         for d in batch:

@@ -15,8 +15,6 @@ cost the window a second paint and a query's worth of GIL per visit (bench_gui).
 """
 from __future__ import annotations
 
-import time
-
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
@@ -35,9 +33,10 @@ from PySide6.QtWidgets import (
 from billing.monitor_query import BOARD_STATES
 from models.errors import PermissionDenied
 from resources.i18n import _
-from ui import board_source, tasks
+from ui import board_source
 from ui.item_models.meter_table import STATE_TITLES, MeterFilter, MeterTableModel
 from ui.pages.base import Page
+from ui.pages.freshness import Freshness
 from ui.theme import STATE_COLOURS
 from ui.widgets.meter_tiles import MeterTiles
 
@@ -138,8 +137,7 @@ class MetersPage(Page):
                             timeout=self.reload)
         self._loading = False
         self._live = False                       # the bridge feeds readings and meter states
-        self._loaded_at: float | None = None     # time.monotonic() when the last full load started
-        self._loaded_writes = -1                 # tasks.writes_done() then
+        self.fresh = Freshness()                 # the last full load (ui/pages/freshness.py)
         self._dirty: set[int] = set()            # meters changed behind the live feed since then
         self._dirty_accounts: set[int] = set()   # accounts settled since then
         self._shown_counts: dict[str, int] = {}   # what the chips say (_update_summary)
@@ -222,19 +220,18 @@ class MetersPage(Page):
             self.model.tick()
 
     def stale(self) -> bool:
-        return (not self._live or self._loaded_at is None or tasks.writes_done() != self._loaded_writes
-                or time.monotonic() - self._loaded_at >= BRIDGED_STALE_S)
+        return not self._live or self.fresh.stale(BRIDGED_STALE_S)
 
     def reload(self) -> None:
         if self._loading:
             return
         self._loading = True
-        started, writes = time.monotonic(), tasks.writes_done()
+        stamp = self.fresh.stamp()
         self._dirty.clear()
         self._dirty_accounts.clear()
         model, order = self.model, self.model.sort_order()
         board_source.read(self, self.session, then=lambda rows: model.prepare(rows, order),  # sorted off the GUI thread
-                          on_done=lambda rows: self._loaded(rows, started, writes), on_error=self._failed)
+                          on_done=lambda rows: self._loaded(rows, stamp), on_error=self._failed)
 
     def reload_some(self) -> None:
         """Read again the meters settled, alarmed or commanded since the last load."""
@@ -258,10 +255,9 @@ class MetersPage(Page):
                             else _("The board could not be loaded: {error}").format(error=error))
         self._shown_total = None                 # the next summary replaces this message
 
-    def _loaded(self, rows, started: float | None = None, writes: int | None = None) -> None:
+    def _loaded(self, rows, stamp: tuple[float, int] | None = None) -> None:
         self._loading = False
-        self._loaded_at = time.monotonic() if started is None else started
-        self._loaded_writes = tasks.writes_done() if writes is None else writes
+        self.fresh.loaded(stamp)
         self.model.tick()
         self.model.merge(rows, sliced=True)     # a reset (other meters) refills the place and tag filters
         self._update_summary()
@@ -269,7 +265,7 @@ class MetersPage(Page):
     def _patched(self, rows) -> None:
         self._loading = False
         if self.model.patch(rows) is None:          # a meter the board does not hold: all of it
-            self._loaded_at = None
+            self.fresh.forget()
             self.reload()
 
     # --- filters

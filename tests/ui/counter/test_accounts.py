@@ -164,7 +164,7 @@ def test_a_visit_lists_the_accounts_again_only_when_they_may_be_stale(qtbot, sta
     visit("counter")
     visit("accounts")
     qtbot.waitUntil(lambda: len(reads) == 2, timeout=5000)
-    page._loaded_at -= accounts_page.VISIT_STALE_S      # older than the limit
+    page.fresh.at -= accounts_page.VISIT_STALE_S      # older than the limit
     visit("counter")
     visit("accounts")
     qtbot.waitUntil(lambda: len(reads) == 3, timeout=5000)

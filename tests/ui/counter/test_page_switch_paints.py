@@ -71,7 +71,7 @@ meters._live, meters.stale = True, lambda: False            # as with the poller
 control._live = True                                        # a visit reloads nothing
 painted = {}
 for key, view in boards.items():
-    control._loaded_at = time.monotonic()
+    control.fresh.loaded()
     paints = Paints()
     view.viewport().installEventFilter(paints)
     win.nav.setCurrentRow(KEYS.index(key))

@@ -155,7 +155,7 @@ def test_a_visit_reloads_only_what_the_bridge_did_not_bring(qtbot, sqlite_db, mo
     qtbot.waitUntil(lambda: len(asked) == 4 and not page._loading, timeout=5000)
     assert asked[3] is None
     # a board older than BRIDGED_STALE_S: the whole board
-    page._loaded_at -= meters_page.BRIDGED_STALE_S
+    page.fresh.at -= meters_page.BRIDGED_STALE_S
     page.refresh()
     qtbot.waitUntil(lambda: len(asked) == 5 and not page._loading, timeout=5000)
     assert asked[4] is None

@@ -60,7 +60,7 @@ def test_pages_read_the_board_in_the_child_not_in_the_window(qtbot, monkeypatch,
         narrow = MetersPage(StationSession(station.db, scoped, "T", services=station.services))
         qtbot.addWidget(narrow)
         narrow.reload()
-        qtbot.waitUntil(lambda: not narrow._loading and narrow._loaded_at is not None, timeout=10_000)
+        qtbot.waitUntil(lambda: not narrow._loading and not narrow.fresh.never, timeout=10_000)
         assert narrow.model.rows == [] and here == [] and board_source.by_child == before + 4
     finally:
         host.stop()

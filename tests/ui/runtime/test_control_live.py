@@ -1,14 +1,14 @@
 """The control page with the poller's bridge: the list is patched live (meter states,
-readings) and a visit reloads it only when it is older than BRIDGED_STALE_S (a 10,000-row board
-query and merge on every visit stalled the window); a finished command reloads it at once and
-the bridge's coalesced command events poll the progress."""
+readings) and a visit reloads it only when it is older than BRIDGED_STALE_S or the window wrote
+to the database since (a 10,000-row board query and merge on every visit stalled the window); a
+finished command reloads it at once and the bridge's coalesced command events poll the progress."""
 from __future__ import annotations
 
 from access import login as auth
 from access import operators as operator_service
 from comms import events as ev
 from tests.ui.meters import board_site
-from ui import board_source
+from ui import board_source, tasks
 from ui.bridge import EventBridge
 from ui.pages import control_page
 from ui.pages.control_page import ControlPage
@@ -56,9 +56,18 @@ def test_list_patched_live_and_reloaded_only_when_stale(qtbot, sqlite_db, monkey
     bridge.flush()
     assert page.meters.rows[page.meters.row_of(other)].relay_state == "open"
     assert page.meters.rows[page.meters.row_of(meter)].comm_state == "online"
+    done = []                                       # the window writes (an opening, a sale) ...
+    tasks.write(page, lambda: None, on_done=done.append)
+    qtbot.waitUntil(lambda: bool(done), timeout=5000)
+    page.refresh()                                  # ... so a visit within the bound reloads: the list
+    qtbot.waitUntil(lambda: len(loads) == 2, timeout=5000)      # never shows what the window changed
+    qtbot.waitUntil(lambda: not page._loading, timeout=5000)
+    page.refresh()                                  # and the next one, nothing written, keeps it
+    qtbot.wait(200)
+    assert len(loads) == 2
     monkeypatch.setattr(control_page, "BRIDGED_STALE_S", 0)
     page.refresh()                                  # older than the bound: reloaded
-    qtbot.waitUntil(lambda: len(loads) == 2, timeout=5000)
-    page.refresh(force=True)
     qtbot.waitUntil(lambda: len(loads) == 3, timeout=5000)
+    page.refresh(force=True)
+    qtbot.waitUntil(lambda: len(loads) == 4, timeout=5000)
     bridge.close()
