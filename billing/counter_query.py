@@ -341,8 +341,10 @@ def _check_visible(s: Session, actor: Actor | None, account: Account) -> int | N
     return building
 
 
-def account_card(db: Database, actor: Actor | None, account_ref: str | int, *, receipts: int = 20) -> AccountCard:
-    """Everything the counter shows of one account."""
+def account_card(db: Database, actor: Actor, account_ref: str | int, *, receipts: int = 20) -> AccountCard:
+    """Everything the counter shows of one account. Needs one of ACCOUNT_LIST_RIGHTS, checked
+    before the account is looked up (require_list), then the account's building."""
+    require_list(db, actor, "account.view")
     now = utcnow()
     with db.read() as s:
         a = find_account(s, account_ref)
@@ -364,9 +366,10 @@ def account_card(db: Database, actor: Actor | None, account_ref: str | int, *, r
                              if d.state != "done" and d.error != "reversed"))   # withdrawn: not news
 
 
-def ledger_history(db: Database, actor: Actor | None, account_ref: str | int, *,
+def ledger_history(db: Database, actor: Actor, account_ref: str | int, *,
                    limit: int = 5000) -> list[LedgerLine]:
-    """Every entry of the account, newest first."""
+    """Every entry of the account, newest first. Needs what account_card needs."""
+    require_list(db, actor, "account.view")
     with db.read() as s:
         a = find_account(s, account_ref)
         _check_visible(s, actor, a)

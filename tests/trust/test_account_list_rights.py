@@ -1,8 +1,9 @@
-"""The accounts list (the accounts page) and the counter's search need one of the rights whose
-work is with accounts (billing.counter_query.ACCOUNT_LIST_RIGHTS: sell, report_view, archive_edit,
-account_open/close/edit, refund, reverse). Before, any logged-in operator listed every account with
-its customer, phone and balance: a role with only `log_view` too. The service refuses and logs;
-the window's pages say it on the page and ask nobody (no denied row per visit or key)."""
+"""The accounts list (the accounts page), the counter's search and one account's card and ledger
+need one of the rights whose work is with accounts (billing.counter_query.ACCOUNT_LIST_RIGHTS:
+sell, report_view, archive_edit, account_open/close/edit, refund, reverse). Before, any logged-in
+operator listed every account with its customer, phone and balance: a role with only `log_view`
+too. The service refuses and logs; the window's pages say it on the page and ask nobody (no
+denied row per visit or key)."""
 from __future__ import annotations
 
 import pytest
@@ -36,7 +37,10 @@ def site(db, superadmin):
 def test_the_service_refuses_and_logs(db, site, rights):
     for call, action in ((lambda a: counter_query.list_accounts(db, a), "account.list"),
                          (lambda a: counter_query.list_accounts(db, a, "张"), "account.list"),
-                         (lambda a: counter_query.search(db, a, "张"), "account.search")):
+                         (lambda a: counter_query.search(db, a, "张"), "account.search"),
+                         (lambda a: counter_query.account_card(db, a, site.number), "account.view"),
+                         (lambda a: counter_query.account_card(db, a, "no-such-account"), "account.view"),
+                         (lambda a: counter_query.ledger_history(db, a, site.number), "account.view")):
         before = len(_denied(db))
         with pytest.raises(PermissionDenied, match="no right to see the accounts"):
             call(_actor(rights))
@@ -45,7 +49,9 @@ def test_the_service_refuses_and_logs(db, site, rights):
 
 
 def test_no_operator_is_refused(db, site):
-    for call in (lambda: counter_query.list_accounts(db, None), lambda: counter_query.search(db, None, "张")):
+    for call in (lambda: counter_query.list_accounts(db, None), lambda: counter_query.search(db, None, "张"),
+                 lambda: counter_query.account_card(db, None, site.number),
+                 lambda: counter_query.ledger_history(db, None, site.number)):
         with pytest.raises(PermissionDenied, match="logged-in operator"):
             call()
 
@@ -54,6 +60,8 @@ def test_no_operator_is_refused(db, site):
 def test_each_right_is_enough(db, site, right):
     assert [h.number for h in counter_query.list_accounts(db, _actor({right}))] == [site.number]
     assert [h.number for h in counter_query.search(db, _actor({right}), "张")] == [site.number]
+    assert counter_query.account_card(db, _actor({right}), site.number).number == site.number
+    assert counter_query.ledger_history(db, _actor({right}), site.number) == []     # opened, nothing posted
 
 
 def test_every_builtin_role_keeps_its_page(db, site, superadmin):
