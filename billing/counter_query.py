@@ -33,11 +33,12 @@ from models import station_time
 from models.accounts import Account, AccountMeter, TariffPlan
 from models.archive import Customer, Floor, Meter, Reading, Room
 from models.areas import Building
+from models.audit import log_denied
 from models.base import utcnow
 from models.db import Database
-from models.errors import PermissionDenied
+from models.errors import PermissionDenied, ReadOnlyDatabase
 from models.ledger import LedgerEntry, OutboxItem, Receipt
-from models.rights import Actor
+from models.rights import RIGHTS, Actor
 from resources.i18n import _
 
 FINAL_STATES = ("done", "failed", "expired")
@@ -179,9 +180,51 @@ def match_reason(hit: AccountHit, key: str) -> tuple[str, str]:
     return ("", "")
 
 
-def search(db: Database, actor: Actor | None, text: str, *, limit: int = 20,
+# The rights whose work is with accounts: the counter (sell, refund, reverse), the accounts
+# page's actions (open, close, move/replace/bind), reports and the archive. Every built-in role
+# holds one (cashier: sell, report_view; viewer: report_view; admins: all); a role with none of
+# them (only log_view, backup, settings_edit, shift, meter_read, ...) does not list accounts.
+ACCOUNT_LIST_RIGHTS = ("sell", "report_view", "archive_edit", "account_open", "account_close", "account_edit",
+                       "refund", "reverse")
+
+
+def may_list_accounts(actor: Actor | None) -> bool:
+    """The check a window makes before it lists or searches accounts."""
+    return isinstance(actor, Actor) and any(right in actor.rights for right in ACCOUNT_LIST_RIGHTS)
+
+
+def accounts_refusal(actor: Actor | None) -> PermissionDenied:
+    """What an operator without any of ACCOUNT_LIST_RIGHTS is told (one translated line)."""
+    if not isinstance(actor, Actor):
+        return PermissionDenied(_("This needs a logged-in operator"), right=ACCOUNT_LIST_RIGHTS[0])
+    return PermissionDenied(_("Operator {name} has no right to see the accounts: it takes one of {rights}").format(
+        name=actor.name, rights=_(", ").join(_(RIGHTS[r]) for r in ACCOUNT_LIST_RIGHTS)),
+        right=ACCOUNT_LIST_RIGHTS[0])
+
+
+def require_list(db: Database, actor: Actor | None, action: str) -> None:
+    """Refuse (PermissionDenied, logged as one `denied` row naming `action`) an operator holding
+    none of ACCOUNT_LIST_RIGHTS, and a call without an operator; before anything is read."""
+    if may_list_accounts(actor):
+        return
+    refusal = accounts_refusal(actor)
+    if isinstance(actor, Actor):
+        try:
+            log_denied(db, actor, action, "", refusal)
+        except ReadOnlyDatabase:                # a read-only file: the refusal stands, unlogged
+            pass
+    raise refusal
+
+
+def search(db: Database, actor: Actor, text: str, *, limit: int = 20,
            include_closed: bool = False) -> list[AccountHit]:
-    """Accounts matching `text` (number, name, phone, room, meter number), open ones first."""
+    """Accounts matching `text` (number, name, phone, room, meter number), open ones first.
+    Needs one of ACCOUNT_LIST_RIGHTS (require_list)."""
+    require_list(db, actor, "account.search")
+    return _search(db, actor, text, limit=limit, include_closed=include_closed)
+
+
+def _search(db: Database, actor: Actor, text: str, *, limit: int, include_closed: bool) -> list[AccountHit]:
     key = text.strip()
     if not key:
         return []
@@ -203,11 +246,13 @@ def search(db: Database, actor: Actor | None, text: str, *, limit: int = 20,
     return [replace(h, match=match_reason(h, key)) for h in hits]
 
 
-def list_accounts(db: Database, actor: Actor | None, text: str = "", *, state: str | None = None,
+def list_accounts(db: Database, actor: Actor, text: str = "", *, state: str | None = None,
                   limit: int = 2000) -> list[AccountHit]:
-    """The accounts page's list: every account (or those matching text), by number."""
+    """The accounts page's list: every account (or those matching text), by number. Needs one
+    of ACCOUNT_LIST_RIGHTS (require_list)."""
+    require_list(db, actor, "account.list")
     if text.strip():
-        return [h for h in search(db, actor, text, limit=limit, include_closed=True)
+        return [h for h in _search(db, actor, text, limit=limit, include_closed=True)
                 if state is None or h.state == state]
     q = _visible(_base_query(), actor)
     if state:
@@ -296,8 +341,10 @@ def _check_visible(s: Session, actor: Actor | None, account: Account) -> int | N
     return building
 
 
-def account_card(db: Database, actor: Actor | None, account_ref: str | int, *, receipts: int = 20) -> AccountCard:
-    """Everything the counter shows of one account."""
+def account_card(db: Database, actor: Actor, account_ref: str | int, *, receipts: int = 20) -> AccountCard:
+    """Everything the counter shows of one account. Needs one of ACCOUNT_LIST_RIGHTS, checked
+    before the account is looked up (require_list), then the account's building."""
+    require_list(db, actor, "account.view")
     now = utcnow()
     with db.read() as s:
         a = find_account(s, account_ref)
@@ -319,9 +366,10 @@ def account_card(db: Database, actor: Actor | None, account_ref: str | int, *, r
                              if d.state != "done" and d.error != "reversed"))   # withdrawn: not news
 
 
-def ledger_history(db: Database, actor: Actor | None, account_ref: str | int, *,
+def ledger_history(db: Database, actor: Actor, account_ref: str | int, *,
                    limit: int = 5000) -> list[LedgerLine]:
-    """Every entry of the account, newest first."""
+    """Every entry of the account, newest first. Needs what account_card needs."""
+    require_list(db, actor, "account.view")
     with db.read() as s:
         a = find_account(s, account_ref)
         _check_visible(s, actor, a)

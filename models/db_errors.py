@@ -14,6 +14,7 @@ from models.errors import DatabaseError, InvalidInput, ReadOnlyDatabase
 from resources.i18n import _
 
 RETRYABLE_SQLSTATES = ("40P01", "40001")          # deadlock_detected, serialization_failure
+READ_ONLY_SQLSTATE = "25006"                      # read_only_sql_transaction (a server refusing writes)
 ODBC_DRIVER_MISSING = ("im002", "can't open lib", "data source name not found", "no default driver specified")
 
 
@@ -40,6 +41,8 @@ def translate_db_errors() -> Iterator[None]:
         if getattr(e.orig, "sqlstate", None) in RETRYABLE_SQLSTATES or \
                 getattr(e.orig, "pgcode", None) in RETRYABLE_SQLSTATES:
             raise RetryableConflict(_("The database was busy with another transaction; try again")) from e
+        if READ_ONLY_SQLSTATE in (getattr(e.orig, "sqlstate", None), getattr(e.orig, "pgcode", None)):
+            raise ReadOnlyDatabase(_("The database refuses writes (it is read-only)")) from e
         if (missing := _odbc_driver_missing(e)) is not None:   # pyodbc: a missing ODBC driver
             raise missing from e
         text = str(e.orig).lower() if e.orig is not None else str(e).lower()

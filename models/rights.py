@@ -88,5 +88,7 @@ class Actor:
 
 
 def system_actor(station: str) -> Actor:
-    """The station's own service (poller, scheduler): every right, every area."""
+    """The station itself (poller, scheduler, postpaid bills, a report the station runs): every
+    right, every area. Passed explicitly: a service refuses a call without an actor (None is a
+    front end that forgot its operator, never the station)."""
     return Actor(name="system", role="system", rights=ALL_RIGHTS, station=station)

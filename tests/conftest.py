@@ -25,6 +25,20 @@ from tests import pg_left_open  # noqa: E402
 pg_left_open.install()
 
 
+def pytest_sessionstart(session):
+    """Drop the PostgreSQL databases a killed test process left behind (never a live one's:
+    tests/pg_owners.py); each xdist worker sweeps too, harmlessly."""
+    from tests.dbs import sweep_dead
+
+    try:
+        dropped = sweep_dead()
+    except Exception as e:  # noqa: BLE001 - a sweep never stops the run
+        print(f"sweeping the test databases of dead processes failed: {e}")
+        return
+    if dropped:
+        print(f"dropped {len(dropped)} test databases of dead processes")
+
+
 def pytest_runtest_setup(item):
     """Name the running test for pg_left_open (which test made a connection left open)."""
     pg_left_open.entered(item.nodeid)

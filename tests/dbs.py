@@ -1,16 +1,19 @@
 """Database fixtures: every database test runs on SQLite (a file, WAL) and on PostgreSQL.
 
 PostgreSQL: the machine's server at 127.0.0.1:5432 (trust auth, user postgres, database
-test); each test gets a schema of its own, dropped afterwards. When the server cannot be
-reached the PostgreSQL variants are skipped — except under CI (CI=true), where they fail.
+test); each test gets a database (or a schema) of its own, dropped afterwards. Their names
+carry the pytest process that made them (tests/pg_owners.py), so what a killed worker left is
+dropped at the next session's start (sweep_dead). When the server cannot be reached the
+PostgreSQL variants are skipped — except under CI (CI=true), where they fail.
 """
 from __future__ import annotations
 
 import os
-import uuid
 
 import pytest
 import sqlalchemy as sa
+
+from tests import pg_owners
 
 PG_ADMIN_URL = os.environ.get("METERSTATION_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _pg_ok: bool | None = None
@@ -30,6 +33,12 @@ def pg_available() -> bool:
     return _pg_ok
 
 
+def sweep_dead() -> list[str]:
+    """Drop the databases and schemas of dead test processes (tests/pg_owners.py); nothing when
+    the server cannot be reached."""
+    return pg_owners.sweep(PG_ADMIN_URL) if pg_available() else []
+
+
 def require_pg() -> None:
     if not pg_available():
         if os.environ.get("CI"):
@@ -41,7 +50,7 @@ class PgSchema:
     """A fresh schema on the test server; `url` points a Database at it."""
 
     def __init__(self) -> None:
-        self.name = "t_" + uuid.uuid4().hex[:12]
+        self.name = pg_owners.new_name("t")
         self.admin = sa.create_engine(PG_ADMIN_URL)
         with self.admin.begin() as c:
             c.execute(sa.text(f'CREATE SCHEMA "{self.name}"'))
@@ -116,7 +125,7 @@ class Templates:
                     con.close()
                 self.made[kind] = str(path)
             else:
-                name = "tpl_" + uuid.uuid4().hex[:12]
+                name = pg_owners.new_name("tpl")
                 with self._admin().connect() as c:
                     c.execute(sa.text(f'CREATE DATABASE "{name}"'))
                 self.pg_name = name
@@ -170,7 +179,7 @@ class PgCopy:
 
     def __init__(self, admin: sa.engine.Engine, template: str) -> None:
         self.admin = admin
-        self.name = "t_" + uuid.uuid4().hex[:12]
+        self.name = pg_owners.new_name("t")
         with admin.connect() as c:
             c.execute(sa.text(f'CREATE DATABASE "{self.name}" TEMPLATE "{template}" STRATEGY WAL_LOG'))
         self.url = _pg_url(self.name)

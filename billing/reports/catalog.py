@@ -212,13 +212,13 @@ RIGHT = "report_view"
 
 def _checked(spec: ReportSpec) -> ReportSpec:
     """The spec whose run() checks the right first (models.audit.require_read: a refusal is
-    logged as denied); actor None is the station itself (no operator to check)."""
+    logged as denied). A call without an operator (None: a front end that forgot it) is refused;
+    the station itself runs a report as models.rights.system_actor(station)."""
     run = spec.run
 
-    def checked_run(db: Database, start: date, end: date, group: str, actor: Actor | None,
+    def checked_run(db: Database, start: date, end: date, group: str, actor: Actor,
                     *rest: Any, **kw: Any) -> Any:
-        if actor is not None:
-            require_read(db, actor, RIGHT, "report.view", spec.key)
+        require_read(db, actor, RIGHT, "report.view", spec.key)
         return run(db, start, end, group, actor, *rest, **kw)
     return replace(spec, run=checked_run)
 
@@ -297,7 +297,7 @@ _NONE = object()
 
 
 def export_streamed(db: Database, path: str | os.PathLike[str], key: str, start: date, end: date, group: str,
-                    actor: Actor | None, *, filters: Any = None, title: str | None = None, company: str = "",
+                    actor: Actor, *, filters: Any = None, title: str | None = None, company: str = "",
                     progress: Callable[[int], None] | None = None,
                     tally: report_records.RecordTally | None = None) -> int:
     """Run a report with a `stream` and write its rows to .xlsx as they come from the cursor
@@ -306,8 +306,7 @@ def export_streamed(db: Database, path: str | os.PathLike[str], key: str, start:
     spec = REPORTS[key]
     if spec.stream is None:
         raise ValueError(f"report {key!r} has no stream")
-    if actor is not None:
-        require_read(db, actor, RIGHT, "report.export", key)
+    require_read(db, actor, RIGHT, "report.export", key)          # None (no operator): refused
     with db.read() as s:
         rows = (spec.stream(s, start, end, group, actor, filters=filters) if spec.filtered
                 else spec.stream(s, start, end, group, actor))

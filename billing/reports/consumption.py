@@ -97,9 +97,9 @@ def _milli(v: int) -> Decimal:
 
 
 def meter_consumption(db: Database, start: date, end: date, *, kind: str = "electricity",
-                      actor: Actor | None = None) -> list[MeterConsumption]:
+                      actor: Actor) -> list[MeterConsumption]:
     lo, hi = check_range(start, end, actor)
-    visible = None if actor is None else actor.visible_buildings()
+    visible = actor.visible_buildings()
     with db.read() as s:
         return meter_figures(s, lo, hi, kind=kind, visible=visible)
 
@@ -147,7 +147,7 @@ def _as_utc(moment: datetime | str) -> datetime:
 
 
 def consumption(db: Database, start: date, end: date, group: str = "building", *,
-                kind: str = "electricity", actor: Actor | None = None) -> list[ConsumptionRow]:
+                kind: str = "electricity", actor: Actor) -> list[ConsumptionRow]:
     if group not in CONSUMPTION_GROUPS:
         raise InvalidInput(_("Unknown grouping {group}; choose one of {choices}").format(
             group=group, choices=", ".join(CONSUMPTION_GROUPS)))
@@ -181,7 +181,7 @@ def consumption(db: Database, start: date, end: date, group: str = "building", *
 
 
 def line_loss(db: Database, start: date, end: date, *, kind: str = "electricity",
-              actor: Actor | None = None) -> list[LineLossRow]:
+              actor: Actor) -> list[LineLossRow]:
     meters = meter_consumption(db, start, end, kind=kind, actor=actor)
     by_id = {m.meter_id: m for m in meters}
     subs: dict[int, list[MeterConsumption]] = {}

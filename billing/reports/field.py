@@ -68,11 +68,11 @@ class ReadSuccessRow:
     successes: int = 0        # reads that came back
 
 
-def _alarm_where(s: Session, start: date, end: date, actor: Actor | None) -> list[sa.ColumnElement[bool]]:
+def _alarm_where(s: Session, start: date, end: date, actor: Actor) -> list[sa.ColumnElement[bool]]:
     """The alarms raised on local days start..end in the actor's buildings, at or below the newest
     now: a count and the rows read after it (the export of a Shown) agree, as alarm_pages' Window."""
     lo, hi = check_range(start, end, actor)
-    visible = None if actor is None else actor.visible_buildings()
+    visible = actor.visible_buildings()
     top_id = s.scalar(sa.select(sa.func.max(Alarm.id))) or 0
     return [*alarm_filters(visible, since=lo, until=hi), Alarm.id <= top_id]
 
@@ -84,14 +84,14 @@ def _stream_alarms(s: Session, where: list[sa.ColumnElement[bool]], batch: int) 
             yield column_row(*row)
 
 
-def iter_alarm_history(s: Session, start: date, end: date, *, actor: Actor | None = None,
+def iter_alarm_history(s: Session, start: date, end: date, *, actor: Actor,
                        batch: int = 2000) -> Iterator[AlarmRow]:
     """Every alarm of the history, oldest first, as a stream inside the caller's read transaction
     (exports): rows from the cursor `batch` at a time, a server-side cursor on PostgreSQL."""
     return _stream_alarms(s, _alarm_where(s, start, end, actor), batch)
 
 
-def alarm_history(db: Database, start: date, end: date, *, actor: Actor | None = None,
+def alarm_history(db: Database, start: date, end: date, *, actor: Actor,
                   limit: int | None = None) -> Shown[AlarmRow]:
     """The alarms raised on local days start..end, oldest first: at most `limit` (SHOWN) of them,
     with the true count when there are more (Shown.cut; its export writes them all)."""
@@ -106,10 +106,9 @@ def alarm_history(db: Database, start: date, end: date, *, actor: Actor | None =
     return Shown(rows, total, db, lambda session: _stream_alarms(session, where, 2000))
 
 
-def lost(db: Database, *, actor: Actor | None = None) -> list[LostRow]:
-    if actor is not None:
-        require_read(db, actor, "report_view", "report.view", "lost")
-    visible = None if actor is None else actor.visible_buildings()
+def lost(db: Database, *, actor: Actor) -> list[LostRow]:
+    require_read(db, actor, "report_view", "report.view", "lost")       # None: refused
+    visible = actor.visible_buildings()
     alarm_since = (sa.select(sa.func.max(Alarm.raised_at)).where(Alarm.kind == "meter_lost", Alarm.state != "cleared",
                                                                Alarm.meter_id == Meter.id).scalar_subquery())
     q = (sa.select(Meter.number, Link.name, Building.name, Floor.name, Room.number, Meter.fail_streak,
@@ -148,10 +147,10 @@ def _rate(successes: int, attempts: int) -> Decimal | None:
 
 
 def read_success(db: Database, start: date, end: date, *, by_meter: bool = False,
-                 actor: Actor | None = None) -> list[ReadSuccessRow]:
+                 actor: Actor) -> list[ReadSuccessRow]:
     """Successful reads ÷ attempts on local days start..end, per link (or per meter)."""
     lo, hi = check_range(start, end, actor)
-    visible = None if actor is None else actor.visible_buildings()
+    visible = actor.visible_buildings()
     count = (sa.select(sa.func.count()).where(Reading.meter_id == Meter.id, Reading.at >= lo, Reading.at < hi)
              .scalar_subquery())
     tried = (sa.select(sa.func.coalesce(sa.func.sum(MeterReadDay.attempts), 0))

@@ -65,15 +65,15 @@ class CorrectionRow:
 _Q = TypeVar("_Q", bound="sa.Select[*tuple[Any, ...]]")   # any select
 
 
-def _building_filter(q: _Q, actor: Actor | None) -> _Q:
-    visible = None if actor is None else actor.visible_buildings()
+def _building_filter(q: _Q, actor: Actor) -> _Q:
+    visible = actor.visible_buildings()
     if visible is not None:
         q = q.where(Building.id.in_(sorted(visible) or [-1]))
     return q
 
 
 def receivable_vs_received(db: Database, start: date, end: date, group: str = "month", *,
-                           actor: Actor | None = None) -> list[ReceivableRow]:
+                           actor: Actor) -> list[ReceivableRow]:
     if group not in RECEIVABLE_GROUPS:
         raise InvalidInput(_("Unknown grouping {group}; choose one of {choices}").format(
             group=group, choices=", ".join(RECEIVABLE_GROUPS)))
@@ -102,7 +102,7 @@ def receivable_vs_received(db: Database, start: date, end: date, group: str = "m
                           from_fen(int(g or 0) - int(r or 0))) for k, n, r, g in rows]
 
 
-def _corrections_query(start: date, end: date, actor: Actor | None) -> Any:
+def _corrections_query(start: date, end: date, actor: Actor) -> Any:
     lo, hi = check_range(start, end, actor)
     e = LedgerEntry
     orig = sa.orm.aliased(LedgerEntry)
@@ -122,14 +122,14 @@ def _correction_rows(rows: Iterable[Any]) -> Iterator[CorrectionRow]:
                             note_text(note))
 
 
-def corrections(db: Database, start: date, end: date, *, actor: Actor | None = None) -> list[CorrectionRow]:
+def corrections(db: Database, start: date, end: date, *, actor: Actor) -> list[CorrectionRow]:
     """Refunds and reversals posted on local days start..end, oldest first."""
     q = _corrections_query(start, end, actor)
     with db.read() as s:
         return list(_correction_rows(s.execute(q)))
 
 
-def iter_corrections(s: Session, start: date, end: date, *, actor: Actor | None = None,
+def iter_corrections(s: Session, start: date, end: date, *, actor: Actor,
                      batch: int = 2000) -> Iterator[CorrectionRow]:
     """corrections() as a stream inside the caller's read transaction (exports): rows from the
     cursor `batch` at a time, a server-side cursor on PostgreSQL."""

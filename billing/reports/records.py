@@ -35,7 +35,7 @@ from models.accounts import Account, AccountMeter
 from models.archive import Customer, Floor, Meter, Room
 from models.areas import Building
 from models.db import Database
-from models.errors import InvalidInput
+from models.errors import InvalidInput, PermissionDenied
 from models.ledger import LedgerEntry
 from models.rights import Actor
 from resources.i18n import N_, _
@@ -127,7 +127,7 @@ def _check(f: RecordFilter) -> None:
             method=f.method, choices=", ".join(METHODS)))
 
 
-def _query(start: date, end: date, f: RecordFilter, actor: Actor | None) -> sa.Select[Any]:
+def _query(start: date, end: date, f: RecordFilter, actor: Actor) -> sa.Select[Any]:
     _check(f)
     lo, hi = check_range(start, end, actor)
     e = LedgerEntry
@@ -143,7 +143,7 @@ def _query(start: date, end: date, f: RecordFilter, actor: Actor | None) -> sa.S
          .outerjoin(Building, Building.id == Floor.building_id)
          .outerjoin(om, om.id == e.meter_id).outerjoin(orig, orig.id == e.reverses_id)
          .where(e.at >= lo, e.at < hi, e.kind.in_(kinds)).order_by(e.at, e.id))
-    visible = None if actor is None else actor.visible_buildings()
+    visible = actor.visible_buildings()
     if visible is not None:
         q = q.where(Building.id.in_(sorted(visible) or [-1]))
     if f.building_id is not None:
@@ -176,7 +176,7 @@ def _rows(raw: Sequence[Any], meters: dict[int, str],
 
 
 def sale_records(db: Database, start: date, end: date, filters: RecordFilter | None = None, *,
-                 actor: Actor | None = None) -> list[RecordRow]:
+                 actor: Actor) -> list[RecordRow]:
     """Sales, refunds and reversals posted on local days start..end, oldest first."""
     q = _query(start, end, filters or RecordFilter(), actor)
     with db.read() as s:
@@ -186,7 +186,7 @@ def sale_records(db: Database, start: date, end: date, filters: RecordFilter | N
 
 
 def iter_sale_records(s: Session, start: date, end: date, filters: RecordFilter | None = None, *,
-                      actor: Actor | None = None, batch: int = 2000) -> Iterator[RecordRow]:
+                      actor: Actor, batch: int = 2000) -> Iterator[RecordRow]:
     """sale_records() as a stream inside the caller's read transaction, for exports: rows from
     the cursor `batch` at a time (a server-side cursor on PostgreSQL), the bound meters of each
     batch's accounts looked up per batch, so a year of receipts keeps memory flat."""
@@ -247,10 +247,12 @@ def totals_lines(t: RecordTotals) -> list[str]:
     return out
 
 
-def places(db: Database, actor: Actor | None = None) -> list[tuple[str, int, int | None]]:
+def places(db: Database, actor: Actor) -> list[tuple[str, int, int | None]]:
     """(label, building id, floor id or None) of the buildings and floors the actor may see, for a
-    filter list: each building, then its floors as "building / floor"."""
-    visible = None if actor is None else actor.visible_buildings()
+    filter list: each building, then its floors as "building / floor". Without an operator: refused."""
+    if not isinstance(actor, Actor):
+        raise PermissionDenied(_("This needs a logged-in operator"))
+    visible = actor.visible_buildings()
     q = (sa.select(Building.id, Building.name, Floor.id, Floor.name).outerjoin(Floor, Floor.building_id == Building.id)
          .order_by(Building.name, Building.id, Floor.level, Floor.name))
     if visible is not None:

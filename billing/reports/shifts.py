@@ -40,7 +40,7 @@ class ShiftRow:
         return self.takings.get(name, Decimal(0))
 
 
-def shift_report(db: Database, start: date, end: date, *, actor: Actor | None = None) -> list[ShiftRow]:
+def shift_report(db: Database, start: date, end: date, *, actor: Actor) -> list[ShiftRow]:
     lo, hi = check_range(start, end, actor)
     e = LedgerEntry
     sums = (sa.select(e.shift_id, e.method, sa.func.sum(e.amount_fen), sa.func.count())

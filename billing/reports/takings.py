@@ -23,7 +23,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from billing.money import from_fen
 from models import station_time
 from models.db import Database
-from models.errors import InvalidInput
+from models.errors import InvalidInput, PermissionDenied
 from models.ledger import LedgerEntry
 from models.ledger_daily import LedgerDaily, utc_offset_minutes
 from models.rights import Actor
@@ -56,12 +56,15 @@ class SalesSummaryRow:
     net: Decimal
 
 
-def check_range(start: date, end: date, actor: Actor | None) -> tuple[datetime, datetime]:
-    """Refuse a reversed range or a missing right; the UTC bounds [lo, hi) of local days start..end."""
+def check_range(start: date, end: date, actor: Actor) -> tuple[datetime, datetime]:
+    """Refuse a reversed range or a missing right; the UTC bounds [lo, hi) of local days start..end.
+    There is no report without someone running it: a call without an operator (None) is refused,
+    the station itself passes models.rights.system_actor(station)."""
+    if not isinstance(actor, Actor):
+        raise PermissionDenied(_("This needs a logged-in operator"), right="report_view")
     if end < start:
         raise InvalidInput(_("The end date {end} is before the start date {start}").format(end=end, start=start))
-    if actor is not None:
-        actor.require("report_view")
+    actor.require("report_view")
     return utc_bounds(start, end)
 
 
@@ -109,7 +112,7 @@ def as_date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def sales(db: Database, start: date, end: date, *, actor: Actor | None = None) -> list[SalesRow]:
+def sales(db: Database, start: date, end: date, *, actor: Actor) -> list[SalesRow]:
     """Rows for local days start..end inclusive, ordered by day, operator, method — read from the
     daily totals (models/ledger_daily.py, kept with every entry), so the cost follows the number
     of days, operators and methods, not the number of sales."""
@@ -123,7 +126,7 @@ def sales(db: Database, start: date, end: date, *, actor: Actor | None = None) -
     return _rows(db, q)
 
 
-def sales_from_entries(db: Database, start: date, end: date, *, actor: Actor | None = None) -> list[SalesRow]:
+def sales_from_entries(db: Database, start: date, end: date, *, actor: Actor) -> list[SalesRow]:
     """The same rows as sales(), grouped from the entries themselves (the reference the daily
     totals are checked against: tests/billing_reports, tests/benchmarks/bench_sales.py)."""
     lo, hi = check_range(start, end, actor)
@@ -147,7 +150,7 @@ def _rows(db: Database, q: sa.Select[*tuple[Any, ...]]) -> list[SalesRow]:
 
 
 def sales_summary(db: Database, start: date, end: date, group: str = "day", *,
-                  actor: Actor | None = None) -> list[SalesSummaryRow]:
+                  actor: Actor) -> list[SalesSummaryRow]:
     """Sales of local days start..end summed by day, month, year, operator or method.
 
     Grouped in SQL over the daily totals by the group's own key (a year by month is 12 result

@@ -17,9 +17,10 @@ from billing.account_receipts import issue_open_receipt
 from billing.accounts_open import MeterOpening
 from billing.ledger_words import operator_text
 from billing.tariffs import plan_store
-from models.errors import StationError
+from models.errors import PermissionDenied, StationError
 from printing.formatting import money, when
 from resources.i18n import N_, _
+from ui import tasks
 from ui.pages.base import Page, fill, make_table
 from ui.pages.freshness import Freshness
 from ui.printing_qt import ReceiptOutput
@@ -87,6 +88,8 @@ class AccountsPage(Page):
             bar.addWidget(b)
             self.buttons[key] = b
         self.layout_.addLayout(bar)
+        self.refusal = self.hint("")              # an operator who may not list accounts is told here
+        self.refusal.hide()
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.view)
         split.addWidget(self.ledger_view)
@@ -111,9 +114,26 @@ class AccountsPage(Page):
     def refresh(self) -> None:
         s, text, state = self.session, self.filter.text(), self.state.currentData()
         self.fresh.loaded()
-        safe.read(self, lambda: counter_query.list_accounts(s.db, s.actor, text, state=state), on_done=self._show)
+        if not counter_query.may_list_accounts(s.actor):   # said on the page, asked of nobody (the
+            self._refused(counter_query.accounts_refusal(s.actor))   # service would log each visit)
+            return
+        safe.read(self, lambda: counter_query.list_accounts(s.db, s.actor, text, state=state), on_done=self._show,
+                  on_error=self._failed)
+
+    def _refused(self, error: PermissionDenied) -> None:
+        self.hits = []
+        fill(self.model, [])
+        self.refusal.setText(str(error))
+        self.refusal.show()
+
+    def _failed(self, error: BaseException) -> None:
+        if isinstance(error, PermissionDenied):             # no right: said as it is, on the page
+            self._refused(error)
+        else:
+            tasks.report_background(error)
 
     def _show(self, hits) -> None:
+        self.refusal.hide()
         keep = self.keep or (self.card.number if self.card else None)
         self.keep = None
         self.hits = hits

@@ -129,6 +129,9 @@ class CounterPage(Page):
     def run_search(self) -> None:
         self._timer.stop()
         seq, text, s = self._seq, self.search.text(), self.session
+        if not counter_query.may_list_accounts(s.actor):    # said here, asked of nobody (logged per key)
+            self.status.setText(str(counter_query.accounts_refusal(s.actor)))
+            return
         safe.read(self, lambda: counter_query.search(s.db, s.actor, text, limit=20),
                    on_done=lambda hits: self._found(seq, hits))
 

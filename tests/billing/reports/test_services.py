@@ -51,8 +51,8 @@ def test_consumption_groups(db, root):
 
 def test_consecutive_periods_add_up(db, root):
     data.consumption_data(db)
-    first = report_consumption.meter_consumption(db, date(2025, 10, 1), date(2025, 10, 15))
-    second = report_consumption.meter_consumption(db, date(2025, 10, 16), date(2025, 10, 31))
+    first = report_consumption.meter_consumption(db, date(2025, 10, 1), date(2025, 10, 15), actor=root)
+    second = report_consumption.meter_consumption(db, date(2025, 10, 16), date(2025, 10, 31), actor=root)
     main = [m.consumption for m in first + second if m.number == "MAIN"]
     assert main == [D("100"), D("150.5")]
 
@@ -64,7 +64,7 @@ def test_line_loss(db, root):
     assert (row.main_consumption, row.subs_consumption, row.loss, row.loss_percent, row.missing) == (
         D("250.5"), D("220"), D("30.5"), D("12.18"), 0)
     # a sub meter without data makes the loss unknown, not a false loss
-    [row] = report_consumption.line_loss(db, date(2025, 11, 1), date(2025, 11, 30))
+    [row] = report_consumption.line_loss(db, date(2025, 11, 1), date(2025, 11, 30), actor=root)
     assert (row.main_consumption, row.loss, row.loss_percent, row.missing) == (D("49.5"), None, None, 2)
 
 
@@ -73,19 +73,19 @@ def test_sales_summaries(db, root):
     by_day = reports.sales_summary(db, *OCT, "day", actor=root)
     assert [(r.key, r.count, r.sales, r.refunds, r.net) for r in by_day] == [
         ("2025-10-02", 2, D("150.00"), D("0.00"), D("150.00")), ("2025-10-03", 1, D("0.00"), D("20.00"), D("-20.00"))]
-    months = reports.sales_summary(db, date(2025, 10, 1), date(2025, 11, 30), "month")
+    months = reports.sales_summary(db, date(2025, 10, 1), date(2025, 11, 30), "month", actor=root)
     assert [(r.key, r.count, r.sales, r.refunds, r.reversals, r.net) for r in months] == [
         ("2025-10", 3, D("150.00"), D("20.00"), D("0.00"), D("130.00")),
         ("2025-11", 2, D("200.00"), D("0.00"), D("-200.00"), D("0.00"))]
-    assert [(r.key, r.net) for r in reports.sales_summary(db, date(2025, 1, 1), date(2025, 12, 31), "year")] == [
-        ("2025", D("130.00"))]
-    assert [(r.key, r.net) for r in reports.sales_summary(db, *OCT, "method")] == [
+    year = reports.sales_summary(db, date(2025, 1, 1), date(2025, 12, 31), "year", actor=root)
+    assert [(r.key, r.net) for r in year] == [("2025", D("130.00"))]
+    assert [(r.key, r.net) for r in reports.sales_summary(db, *OCT, "method", actor=root)] == [
         ("cash", D("80.00")), ("wechat", D("50.00"))]
-    assert [(r.key, r.count) for r in reports.sales_summary(db, *OCT, "operator")] == [("root", 3)]
+    assert [(r.key, r.count) for r in reports.sales_summary(db, *OCT, "operator", actor=root)] == [("root", 3)]
     with pytest.raises(InvalidInput):
-        reports.sales_summary(db, *OCT, "week")
+        reports.sales_summary(db, *OCT, "week", actor=root)
     with pytest.raises(InvalidInput):
-        reports.sales_summary(db, OCT[1], OCT[0])
+        reports.sales_summary(db, OCT[1], OCT[0], actor=root)
 
 
 def test_receivable_vs_received(db, root):
@@ -93,10 +93,10 @@ def test_receivable_vs_received(db, root):
     [oct_] = report_money.receivable_vs_received(db, *OCT, "month", actor=root)
     assert (oct_.key, oct_.accounts, oct_.receivable, oct_.received, oct_.difference) == (
         "2025-10", 1, D("30.00"), D("130.00"), D("100.00"))
-    both = report_money.receivable_vs_received(db, date(2025, 10, 1), date(2025, 11, 30), "building")
+    both = report_money.receivable_vs_received(db, date(2025, 10, 1), date(2025, 11, 30), "building", actor=root)
     assert [(r.key, r.accounts, r.receivable, r.received) for r in both] == [
         ("", 1, D("0.00"), D("0.00")), ("A楼", 1, D("30.00"), D("130.00"))]
-    modes = report_money.receivable_vs_received(db, date(2025, 10, 1), date(2025, 11, 30), "mode")
+    modes = report_money.receivable_vs_received(db, date(2025, 10, 1), date(2025, 11, 30), "mode", actor=root)
     assert [(r.key, r.accounts, r.difference) for r in modes] == [("station-prepaid", 2, D("100.00"))]
 
 
@@ -159,7 +159,7 @@ def test_read_success(db, root):
         ("L-down", 2, 0, 1, 0, 1, 2, 0, D("0.00"), 2, 3),
         ("L-up", 3, 2, 1, 0, 0, 9, 5, D("55.56"), 5, 7)]            # reads ÷ attempts, not online ÷ meters
     meters = {r.meter: (r.attempts, r.successes, r.rate, r.readings)
-              for r in report_comms.read_success(db, *OCT, by_meter=True)}
+              for r in report_comms.read_success(db, *OCT, by_meter=True, actor=root)}
     assert meters["S2"] == (4, 1, D("25.00"), 1) and meters["MAIN"] == (3, 3, D("100.00"), 3)
 
 
@@ -180,7 +180,7 @@ def test_shift_report_and_real_sales(db, root):
     assert (row.operator, row.state, row.count, row.total) == ("root", "closed", 3, D("91.20"))
     assert row.takings == {"alipay": D("11.20"), "cash": D("80.00")}
     assert (row.expected_cash, row.counted_cash, row.difference) == (D("80.00"), D("81.00"), D("1.00"))
-    [day] = reports.sales_summary(db, today - timedelta(days=1), today + timedelta(days=1), "day")
+    [day] = reports.sales_summary(db, today - timedelta(days=1), today + timedelta(days=1), "day", actor=root)
     assert (day.sales, day.refunds, day.net) == (D("100.00"), D("8.80"), D("91.20"))
 
 
