@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -65,7 +66,8 @@ def snapshot(window) -> dict:
             "window": [window.frameGeometry().x(), window.frameGeometry().y(), window.frameGeometry().width(),
                        window.frameGeometry().height()],
             "page": window.current_page().key, "windows": top, "controls": controls,
-            "card": None if card is None else card.number, "receipt": counter.printer.last_path}
+            "card": None if card is None else card.number, "receipt": counter.printer.last_path,
+            "switch_interval": sys.getswitchinterval()}
 
 
 def install(window) -> QTimer | None:

@@ -242,7 +242,8 @@ def main() -> int:
                         help="Python's automatic collector on every thread (what this benchmark measured "
                              "before 2026-11-30) instead of the program's: ui.gui_main.collect_garbage_on_gui_thread")
     parser.add_argument("--switch-interval", type=float, default=None,
-                        help="sys.setswitchinterval(S) for this run (default: what the program sets)")
+                        help="sys.setswitchinterval(S) for this run (default: what the program sets, "
+                        "ui.gui_main.gui_thread_first)")
     parser.add_argument("--gc-types", type=int, default=0, metavar="N",
                         help="print the N commonest types among the objects the collector tracks at the end")
     parser.add_argument("--threads", action="store_true",
@@ -268,10 +269,6 @@ def main() -> int:
             k.setdefault("event_loop", False)
             init(self, *a, **k)
         poller_module.Poller.__init__ = threaded
-    if args.switch_interval is not None:
-        import sys
-
-        sys.setswitchinterval(args.switch_interval)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("METERSTATION_CONFIG_DIR", tempfile.mkdtemp(prefix="ms-bench-cfg-"))
     from PySide6.QtCore import QEventLoop, QTimer
@@ -282,11 +279,17 @@ def main() -> int:
     from ui import tasks
     from ui.bridge import RuntimeHost
     from ui.demo import create_demo_station
-    from ui.gui_main import FREEZE_AFTER_S, collect_garbage_on_gui_thread, make_app
+    from ui.gui_main import FREEZE_AFTER_S, collect_garbage_on_gui_thread, gui_thread_first, make_app
     from ui.main_window import MainWindow
     from ui.session import StationSession
 
     app = make_app()
+    if args.switch_interval is not None:
+        import sys
+
+        sys.setswitchinterval(args.switch_interval)
+    else:
+        gui_thread_first()                      # as run_gui
 
     def wait(ms: int) -> None:
         loop = QEventLoop()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.ui.xvfb.conftest import SCREEN, need
+from ui.gui_main import SWITCH_INTERVAL_S
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +27,9 @@ def inside_screen(rect) -> bool:
 
 def cash_sale(st) -> dict:
     """Wait for the window, sell 50 yuan in cash to the account found by typing 101."""
-    st.wait("the main window", lambda p: p.get("page") == "counter", timeout=180)
+    p = st.wait("the main window", lambda p: p.get("page") == "counter", timeout=180)
+    # the program's interpreter hands its lock to the GUI thread every millisecond (ui/gui_main.py)
+    assert p["switch_interval"] == pytest.approx(SWITCH_INTERVAL_S)
     time.sleep(1.0)
     st.focus_main()
     st.key("F1")
