@@ -11,7 +11,11 @@ SQLAlchemy, then a MonitorRow each), and run on a window's worker it held the wi
 interpreter lock while the GUI thread painted - the GUI thread needs the lock for every cell, so
 a 20-30 ms page switch took 60-120 ms (bench_gui: the longest stalls were the GUI thread asleep
 right after a board's visit started its reload). The window's part is the unpickling, one chunk
-at a time on the runtime's reader thread, and then(rows) (the sort) on a read worker.
+at a time on the runtime's reader thread (≈ 0.5 ms of Python for 10,000 rows' values), the
+rows made of them on the GUI thread, CHUNKS_A_TURN chunks an event-loop turn (≈ 1 ms each: a
+MonitorRow's frozen __init__ is ≈ 4 µs, 36-46 ms for 10,000 rows, which on the reader thread held
+the interpreter lock while the GUI thread painted - a switch's stall was 35-66 ms asleep on it),
+and then(rows) (the sort) on a read worker.
 
 While the window's first child is starting (the first seconds after the window shows), a board
 waits for it - up to CHILD_WAIT_S - instead of reading here: bench_gui's two longest stalls at
@@ -30,7 +34,7 @@ from typing import Any
 import shiboken6
 
 from billing.control import offered_map
-from billing.monitor_query import MonitorRow, board_refusal, may_see_board, monitor_rows
+from billing.monitor_query import MonitorRow, board_refusal, may_see_board, monitor_rows, row_from_values
 from ui import tasks
 
 log = logging.getLogger(__name__)
@@ -39,6 +43,7 @@ by_child = 0            # boards the child read (tests: the window's process ran
 by_window = 0           # ... and read here (no child, or it could not answer; bench_gui prints both)
 waited = 0              # boards that waited for the first child to start
 CHILD_WAIT_S = 8.0      # the longest a board waits for the first child before it reads here
+CHUNKS_A_TURN = 2       # the child's chunks (station.runtime_child.BOARD_CHUNK rows) made rows a turn
 
 
 def _child_starting(session) -> Any:
@@ -86,6 +91,28 @@ def _after_start(host, widget, go: Callable[[], None], fallback: Callable[[], No
     QTimer.singleShot(int(CHILD_WAIT_S * 1000), lambda: finish(False))
 
 
+def _rows_in_turns(widget, chunks: list, done: Callable[[list[MonitorRow]], None]) -> None:
+    """The child's value chunks made MonitorRows on the GUI thread, CHUNKS_A_TURN an event-loop
+    turn (the first at once), then done(rows); nothing when the widget went meanwhile."""
+    from PySide6.QtCore import QTimer
+
+    rows: list[MonitorRow] = []
+    left = iter(chunks)
+
+    def turn() -> None:
+        if widget is not None and not shiboken6.isValid(widget):
+            return
+        for _i in range(CHUNKS_A_TURN):
+            chunk = next(left, None)
+            if chunk is None:
+                done(rows)
+                return
+            rows.extend(map(row_from_values, chunk))
+        QTimer.singleShot(0, turn)
+
+    turn()
+
+
 def read(widget, session, *, meter_ids: Sequence[int] | None = None, offered: bool = False,
          then: Callable[..., Any] | None = None,
          on_done: Callable[[Any], None], on_error: Callable[[BaseException], None]) -> None:
@@ -129,11 +156,14 @@ def read(widget, session, *, meter_ids: Sequence[int] | None = None, offered: bo
             here()
             return
         by_child += 1
-        rows, offered_by = reply.get("rows") or [], reply.get("offered")
-        if then is None:
-            on_done(finish(rows, offered_by))
-        else:
-            tasks.read(widget, lambda: finish(rows, offered_by), on_done=on_done, on_error=on_error)
+        offered_by = reply.get("offered")
+
+        def built(rows: list[MonitorRow]) -> None:
+            if then is None:
+                on_done(finish(rows, offered_by))
+            else:
+                tasks.read(widget, lambda: finish(rows, offered_by), on_done=on_done, on_error=on_error)
+        _rows_in_turns(widget, reply.get("values") or [], built)
 
     visible = actor.visible_buildings() if actor is not None else None
     runtime.board(None if visible is None else sorted(visible), ids, answered, offered=offered)

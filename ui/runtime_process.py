@@ -37,7 +37,6 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from billing.monitor_query import row_from_values
 from comms import events as ev
 from resources.i18n import _
 from station import runtime_child as rc
@@ -80,8 +79,10 @@ class RuntimeProxy:
     def board(self, buildings: list[int] | None, meter_ids: list[int] | None,
               on_done: Callable[[dict], None], *, offered: bool = False) -> None:
         """The monitor board's rows read by the child (station/runtime_child.board_rows):
-        on_done (GUI thread) gets {"rows": [MonitorRow, ...]} (and "offered": the commands per
-        meter, billing.control.offered_map, when asked) or {"error": a translated line}."""
+        on_done (GUI thread) gets {"values": [[a row's values (row_values), ...], ...]} in the
+        chunks they came in (billing.monitor_query.row_from_values makes each a MonitorRow; the
+        reader thread does not: ui/board_source.py) and "offered" (the commands per meter,
+        billing.control.offered_map, when asked), or {"error": a translated line}."""
         self._process.request("board", on_done, buildings=buildings, meter_ids=meter_ids, offered=offered)
 
     def reload(self) -> None:
@@ -280,12 +281,13 @@ class RuntimeProcess:
                     self.signals._started.emit(payload)
                 elif kind == "failed":
                     failure = str(payload)
-                elif kind == "rows":           # a "board" answer's chunk, before its reply
-                    self._rows.setdefault(payload.get("id"), []).extend(map(row_from_values, payload.get("rows") or ()))
+                elif kind == "rows":           # a "board" answer's chunk, before its reply: kept as
+                    # the values it came as - the rows are made on the GUI thread (ui/board_source.py)
+                    self._rows.setdefault(payload.get("id"), []).append(payload.get("rows") or [])
                 elif kind == "reply":
                     log.debug("runtime process: reply %s %s", payload.get("cmd"), payload.get("id"))
                     if payload.get("cmd") == "board":
-                        payload["rows"] = self._rows.pop(payload.get("id"), [])
+                        payload["values"] = self._rows.pop(payload.get("id"), [])
                     self._answer(payload.get("id"), payload)
         except Exception:  # noqa: BLE001 - a broken stream: end this child, the supervisor restarts it
             log.exception("the runtime process's output could not be read; ending it")
