@@ -5,6 +5,9 @@ the account's tariff, or billed for postpaid), then bindings are closed with the
 reading. The balance belongs to the account, so it carries across a replacement or a move
 untouched; a meter-side prepaid account's balance is written into the new meter (outbox).
 
+Closing (and the old room's meters of a move) trips the relays of the meters it leaves without
+an account (billing/unbilled_power.py: no power nobody pays for).
+
 Closing: subsidy left is expired (never refunded); the account's own money left is refunded
 (cash by default) on an account_close receipt; the account's low-balance, arrears and "tripped
 for arrears" alarms are cleared at the close (billing/alarm_log.py clear_closed_account). An
@@ -17,7 +20,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from billing import alarm_log, outbox, receipts
+from billing import alarm_log, outbox, receipts, unbilled_power
 from billing.accounts_open import MeterOpening, bind, view
 from billing.ledger import lock_account, paid_balance_fen, post
 from billing.lookup import account_building, active_bindings, find_account, find_meter, open_shift_id, require_open
@@ -75,7 +78,8 @@ def close_account(db: Database, actor: Actor, account_ref: str | int,
         account = lock_account(s, account.id)
         require_open(account)
         finals = _final_readings(s, final_readings or {})
-        for b in active_bindings(s, account.id):
+        bound = active_bindings(s, account.id)
+        for b in bound:
             _finish(s, account, b, finals.get(b.meter_id), at, actor, "close")
         if paid_balance_fen(account) < 0:
             raise Conflict(_("Account {account} owes {amount} yuan; take the payment before closing it")
@@ -92,6 +96,7 @@ def close_account(db: Database, actor: Actor, account_ref: str | int,
             queue_meter_refund(s, account, entry.id, left)
         account.state, account.closed_at = "closed", at
         cleared = alarm_log.clear_closed_account(s, account.id, at)     # its balance and tripped alarms end
+        unbilled_power.trip_closed(s, account, [b.meter_id for b in bound], actor)   # nobody pays for them now
         receipts.issue(s, account, entry, "account_close", number, amount_fen=-left, actor=actor)
         record(s, actor, "account.close", account.number, {"receipt": number, "refund": str(from_fen(left)),
                                                            "alarms_cleared": cleared})
@@ -144,9 +149,11 @@ def move_tenant(db: Database, actor: Actor, account_ref: str | int, room_id: int
         account = lock_account(s, account.id)
         require_open(account)
         finals = _final_readings(s, final_readings)
-        for b in active_bindings(s, account.id):
+        left = active_bindings(s, account.id)
+        for b in left:
             _finish(s, account, b, finals.get(b.meter_id), at, actor, "close")
         s.flush()
+        unbilled_power.trip_closed(s, account, [b.meter_id for b in left], actor)    # the old shop's: nobody's
         old_room, account.room_id = account.room_id, room_id
         for m in new_meters:
             bind(s, account, m, at, actor)

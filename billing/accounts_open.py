@@ -31,6 +31,7 @@ from billing.money import from_fen, to_fen
 from billing.results import AccountView
 from billing.settlement import record_reading
 from billing.tariffs.plan_store import find_plan_id
+from billing.unbilled_power import restore_bound
 from billing.units import to_milli
 from models import capabilities
 from models.accounts import MODES, Account, AccountMeter, TariffPlan
@@ -93,6 +94,7 @@ def bind(session: Session, account: Account, opening: MeterOpening, at: datetime
     if milli is not None:
         record_reading(session, meter.id, milli, at, "open")
     session.flush()
+    restore_bound(session, account, meter, actor)   # tripped at its last account's close
     return binding
 
 
