@@ -551,11 +551,12 @@ class Hub:
         return None
 
     def _timer(self, task: _Task, when: float, token: int) -> None:
-        """The task's wait (its token) ends at `when` unless woken before. A task has one entry in
-        the timer heap at most, due no later than its deadline: a later deadline (the next
-        read's reply timeout) pushes nothing - the entry, when due, is pushed again for the
-        deadline then set (_loop). An entry per wait piled up a read's reply timeout, 10,000 a
-        cycle at 10,000 meters, each a tuple for the collector to count and the heap to sift."""
+        """The task's wait (its token) ends at `when` unless woken before. A task has one live
+        entry in the timer heap (task.timer_at; an entry due at another time is skipped), due no
+        later than its deadline: a later deadline (the next read's reply timeout) pushes nothing -
+        the entry, when due, is pushed again for the deadline then set (_loop). An entry per wait
+        piled up a read's reply timeout, 10,000 a cycle at 10,000 meters, each a tuple for the
+        collector to count and the heap to sift."""
         task.deadline = when
         task.deadline_token = token
         if when < task.timer_at:
