@@ -250,9 +250,10 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
                     out[q] = Reading(q, value, QUANTITIES[q])
                 continue
             try:                    # _try_di_steps without a generator more per read
-                value = yield from self.read_di_steps(table[q])
+                decoded = yield from self.read_di_steps(table[q])
                 # one() written out: a call less per read
-                assert not isinstance(value, list), "a block data identifier where one element was expected"
+                assert not isinstance(decoded, list), "a block data identifier where one element was expected"
+                value = decoded
             except MeterRefused as exc:
                 if not no_data(exc):
                     raise
