@@ -37,11 +37,15 @@ class EventBus:
 
     def __init__(self) -> None:
         self._listeners: tuple[Callable[[Event], None], ...] = ()
+        # someone listens: worth building an event's data (an attribute, not a property: asked
+        # once per read at 10,000 meters; set with the listeners)
+        self.listening = False
         self._lock = threading.Lock()
 
     def subscribe(self, listener: Callable[[Event], None]) -> Callable[[], None]:
         with self._lock:
             self._listeners = (*self._listeners, listener)
+            self.listening = True
 
         def unsubscribe() -> None:
             with self._lock:
@@ -49,12 +53,8 @@ class EventBus:
                     rest = list(self._listeners)
                     rest.remove(listener)
                     self._listeners = tuple(rest)
+                    self.listening = bool(rest)
         return unsubscribe
-
-    @property
-    def listening(self) -> bool:
-        """Someone listens: worth building an event's data."""
-        return bool(self._listeners)
 
     def publish(self, name: str, **data: Any) -> None:
         listeners = self._listeners

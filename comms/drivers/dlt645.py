@@ -41,6 +41,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from comms.drivers.dlt645_plans import (
+    DI_TABLES,
     READ_FRAMES,
     UNSET,
     WANTED,
@@ -48,6 +49,7 @@ from comms.drivers.dlt645_plans import (
     ReplyCheck,
     Unset,
     di_info,
+    di_table,
     echo_of,
     link_options,
     no_data,
@@ -114,10 +116,13 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         self._header = None if self.wire is None else b"\x68" + self.wire + b"\x68"
         self._fn = dlt645.F1997 if version == "1997" else dlt645.F2007
         self.timeout, self.retries, self.preamble = link_options(config)
-        # DI -> (its read request, its bytes as sent): the same every poll. Plain bytes, which the
-        # cyclic collector stops tracking (a driver lives per meter; the GUI thread's full
-        # collection walks whatever 10,000 of them keep): the exchange and its check are per read
-        self._reads: dict[str, tuple[bytes, bytes]] = {}
+        # DI -> its read request: the same every poll. Plain bytes, which the cyclic collector does
+        # not track (a driver lives per meter; the GUI thread's full collection walks whatever
+        # 10,000 of them keep): the exchange and its check are per read; what a DI is, the same
+        # for every meter, is in the version's shared table
+        self._reads: dict[str, bytes] = {}
+        table = DI_TABLES.get(version)             # shared by every driver of the version
+        self._di_table = table if table is not None else di_table(version)
         self._echoes: dict[tuple[bytes, int], Echo] | None = None   # other exchanges' (made on first use)
 
     # -- transactions ----------------------------------------------------------------
@@ -148,8 +153,8 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
         result: Decoded = run_sync(self.read_di_steps(di))
         return result
 
-    def _read_plan(self, di: str) -> tuple[bytes, bytes]:
-        _item, raw_di = di_info(di, self.version)
+    def _read_plan(self, di: str) -> bytes:
+        _item, raw_di, _echoed = di_info(di, self.version)
         wire = self.wire
         if wire is None:                            # a wildcard or broadcast address
             request = dlt645.build_frame(self.address, self._fn["read"], raw_di, self.preamble)
@@ -162,20 +167,27 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
                     READ_FRAMES[key] = parts
             head, tail, total = parts
             request = b"".join((head, wire, tail, bytes(((total + sum(wire)) & 0xFF, dlt645.END))))
-        plan = self._reads[di] = (request, raw_di)
-        return plan
+        self._reads[di] = request
+        return request
 
     def read_di_steps(self, di: str) -> Steps[Decoded]:
         """The decoded value of one data identifier (follow-up frames joined)."""
-        plan = self._reads.get(di)
-        if plan is None:
-            plan = self._read_plan(di)      # once per DI: the same request every poll
-        request, raw_di = plan
-        item = di_info(di, self.version)[0]
+        request = self._reads.get(di)
+        if request is None:
+            request = self._read_plan(di)   # once per DI: the same request every poll
+        info = self._di_table.get(di)       # di_info's cache, without the call
+        item, raw_di, echoed = info if info is not None else di_info(di, self.version)
         check = ReplyCheck(self._header, self.address, self._fn["read"], (raw_di, None))
-        frame = check.accepted((yield Exchange(self.channel, request, dlt645.extract_frame, check.match,
-                                               self.timeout, self.retries)))
-        got, data, more, _seq = rq.read_reply_parts(frame, self.version)
+        raw = yield Exchange(self.channel, request, dlt645.extract_frame, check.match, self.timeout,
+                             self.retries)
+        frame = check.frame
+        if frame is not None and frame.control == check.reply and echoed:
+            # the usual reply: normal, no follow-up, parsed by check.match, which made sure its data
+            # starts with raw_di - read_reply_parts' (got, data, more) without the calls
+            got, data, more = item.di, frame.data[len(raw_di):], False
+        else:
+            frame = check.accepted(raw)
+            got, data, more, _seq = rq.read_reply_parts(frame, self.version)
         seq = 0
         while more and seq < 16:
             seq += 1
@@ -238,7 +250,10 @@ class DLT645Driver(Dlt645Writes, MeterDriver):
                     out[q] = Reading(q, value, QUANTITIES[q])
                 continue
             try:                    # _try_di_steps without a generator more per read
-                value = one((yield from self.read_di_steps(table[q])))
+                decoded = yield from self.read_di_steps(table[q])
+                # one() written out: a call less per read
+                assert not isinstance(decoded, list), "a block data identifier where one element was expected"
+                value = decoded
             except MeterRefused as exc:
                 if not no_data(exc):
                     raise

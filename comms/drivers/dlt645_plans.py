@@ -10,7 +10,7 @@ from comms.drivers.options import opt_float, opt_int
 from comms.errors import MeterRefused, ProtocolError, Unsupported
 from comms.interfaces import MeterConfig
 from comms.protocols import dlt645
-from comms.protocols.dlt645_data import DataItem, di_bytes, lookup
+from comms.protocols.dlt645_data import DataItem, di_bytes, di_from_bytes, lookup
 from resources.i18n import _
 
 
@@ -23,8 +23,11 @@ UNSET: Final = Unset.UNSET
 # What a normal reply's (unscrambled) data must start with - the DI asked for - and, for a 2007
 # follow-up read, end with - its SEQ; None for commands whose reply carries no DI.
 Echo = tuple[bytes, bytes | None] | None
-# (version, DI as asked) -> its table entry and its bytes as sent: the same for every meter
-_DI_INFO: dict[tuple[str, str], tuple[DataItem, bytes]] = {}
+# version -> {DI as asked -> its table entry, its bytes as sent, whether a reply that echoes
+# those bytes names the entry's DI}: the same for every meter (a driver keeps its version's
+# dict: a read looks its DI up by the string alone)
+DiInfo = tuple[DataItem, bytes, bool]
+DI_TABLES: dict[str, dict[str, DiInfo]] = {"2007": {}, "1997": {}}
 # (version, quantities asked) -> (those the protocol offers, in order; the energies among them)
 WANTED: dict[tuple[str, tuple[str, ...]], tuple[list[str], list[str]]] = {}
 # (function, DI bytes as sent, preamble) -> a read request's bytes around the meter's address
@@ -57,12 +60,20 @@ class ReplyCheck:
         # raw is what dlt645.extract_frame took off the line: 68 A0..A5 68 C L DATA CS 16, its
         # length, checksum and end byte checked there; no preamble
         header = self.header
-        if header is not None and raw[:8] != header:
-            return False                    # another meter's frame: no decoding at all
-        try:
-            frame = dlt645.parse_frame(raw)
-        except ProtocolError:
-            return False
+        frame: dlt645.Frame | None = None
+        if header is not None:
+            if raw[:8] != header:
+                return False                # another meter's frame: no decoding at all
+            if type(raw) is bytes and len(raw) >= dlt645.MIN_FRAME and len(raw) == dlt645.MIN_FRAME + raw[9] \
+                    and raw[-1] == dlt645.END and sum(raw[:-2]) & 0xFF == raw[-2]:
+                # parse_frame's checks and its Frame, for a frame that starts with the header
+                # (68 A0..A5 68: no preamble) - a call less a reply
+                frame = dlt645.Frame(raw[1:7], raw[8], raw[10:-2].translate(dlt645.UNSCRAMBLE))
+        if frame is None:
+            try:
+                frame = dlt645.parse_frame(raw)
+            except ProtocolError:
+                return False
         control = frame.control
         if control & 0x9F != self.reply:
             return False
@@ -81,16 +92,28 @@ class ReplyCheck:
         return dlt645.raise_if_error(frame if frame is not None else dlt645.parse_frame(raw))
 
 
-def di_info(di: str, version: str) -> tuple[DataItem, bytes]:
-    """The table entry of a DI and its bytes as sent (Unsupported for a DI not in the table)."""
-    info = _DI_INFO.get((version, di))
+def di_table(version: str) -> dict[str, DiInfo]:
+    """di_info's cache for one version (DI as asked -> di_info's answer)."""
+    table = DI_TABLES.get(version)
+    if table is None:
+        table = DI_TABLES.setdefault(version, {})
+    return table
+
+
+def di_info(di: str, version: str) -> DiInfo:
+    """The table entry of a DI, its bytes as sent, and whether a reply echoing those bytes names
+    the entry's DI (read_reply_parts' DI is then the one asked for); Unsupported for a DI not in
+    the table."""
+    table = di_table(version)
+    info = table.get(di)
     if info is None:
         item = lookup(di, version)
         if item is None:
             raise Unsupported(_("Data identifier {di} is not known").format(di=di))
-        info = (item, di_bytes(item.di, version))
-        if len(_DI_INFO) < 4096:
-            _DI_INFO[(version, di)] = info
+        raw_di = di_bytes(item.di, version)
+        info = (item, raw_di, di_from_bytes(raw_di) == item.di)
+        if len(table) < 4096:
+            table[di] = info
     return info
 
 

@@ -62,7 +62,8 @@ _Loop = Generator[tuple[Any, ...], Any, T]
 
 
 class _Task:
-    __slots__ = ("gen", "done", "token", "waiting", "sock", "reg_fd", "send")
+    __slots__ = ("gen", "done", "token", "waiting", "sock", "reg_fd", "send", "deadline", "deadline_token",
+                 "timer_at")
 
     def __init__(self, gen: Any, done: Callable[[Any, BaseException | None], None]) -> None:
         self.gen = gen
@@ -72,6 +73,11 @@ class _Task:
         self.sock: socket.socket | None = None      # the socket it waits on now
         self.reg_fd = -1        # the socket number it keeps in the epoll set (_EpollWaits)
         self.send: tuple[Any, ...] | None = None    # a ("send", ...) the loop does when its timer fires
+        # the end of its timed wait (Hub._timer), the wait's token (else the wait is over), and
+        # when its entry in the loop's timer heap is due (inf: it has none)
+        self.deadline = math.inf
+        self.deadline_token = -1
+        self.timer_at = math.inf
 
 
 class _SelectorWaits:
@@ -239,12 +245,17 @@ class _EpollWaits:
 
     def ready(self, timeout: float | None) -> list[tuple[_Task | None, socket.socket | None]]:
         out: list[tuple[_Task | None, socket.socket | None]] = []
-        for fd, _events in self._ep.poll(-1 if timeout is None else max(0.0, timeout)):
+        # room for every socket in the set (the nudge's too): a wait reports each ready one - a
+        # socket in the set it did not report had nothing to read (Hub._send_due relies on it)
+        for fd, _events in self._ep.poll(-1 if timeout is None else max(0.0, timeout), len(self._fds) + 1):
             if fd == self._nudge:
                 out.append((None, None))
                 continue
             known = self._fds.get(fd)
             if known is None:                   # unregistered after this poll began: nothing to do
+                continue
+            if known[0].sock is not known[1]:   # readable while its task does not wait on it: stale
+                self._drop(fd)                  # input or a hang-up - out of the set (see the class)
                 continue
             out.append((known[0], known[1]))
         return out
@@ -332,10 +343,11 @@ class Hub:
             raise RuntimeError("the TCP poll loop started without its nudge socket (spawn makes it)")
         waits: _SelectorWaits | _EpollWaits = \
             _EpollWaits(nudge_r) if _EPOLL is not None else _SelectorWaits(nudge_r)
-        timers: list[tuple[float, int, _Task, int]] = []
+        timers: list[tuple[float, int, _Task]] = []          # (due, seq, task): Hub._timer
+        sends: list[tuple[float, int, _Task, int]] = []        # the requests whose idle gap runs
         waiting: set[_Task] = set()
         live = 0
-        self._waits, self._timers, self._waiting = waits, timers, waiting
+        self._waits, self._timers, self._sends, self._waiting = waits, timers, sends, waiting
         # the epoll set's table (socket number -> task, socket, mask), read here for its usual
         # case - a read wait on the socket already in the set - without a call (None: selectors)
         fds = self._fds = waits._fds if isinstance(waits, _EpollWaits) else None
@@ -352,14 +364,16 @@ class Hub:
                         live -= self._step(task, value, error)
                 now = _monotonic()
                 while timers and timers[0][0] <= now:
-                    _when, _n, task, token = heapq.heappop(timers)
-                    if token != task.token:
+                    when, _n, task = heapq.heappop(timers)
+                    if when != task.timer_at:
+                        continue                    # an earlier entry took its place (Hub._timer)
+                    task.timer_at = math.inf
+                    token = task.token
+                    if task.deadline_token != token:
                         continue                    # woken before its deadline
-                    if task.send is not None:       # its request's bus idle gap is over: send it
-                        what, task.send = task.send, None
-                        resume = self._send_due(task, what, token)
-                        if resume is not None:
-                            live -= self._step(task, *resume)
+                    if task.deadline > now:         # a later deadline set since: its entry now
+                        task.timer_at = task.deadline
+                        heapq.heappush(timers, (task.deadline, next(self._seq), task))
                         continue
                     wait, task.waiting = task.waiting, None
                     if wait is not None:
@@ -378,9 +392,27 @@ class Hub:
                     continue
                 if self._incoming or self._finished:
                     continue
-                timeout = None if not timers else max(0.0, timers[0][0] - _monotonic())
+                due = timers[0][0] if timers else math.inf
+                if sends and sends[0][0] < due:
+                    due = sends[0][0]
+                timeout = None if due == math.inf else max(0.0, due - _monotonic())
                 nudged = False
-                for ready, sock in waits.ready(timeout):
+                # (the epoll set drops a socket readable while nobody waits on it - stale input, a
+                # hang-up - in ready() itself: the sends below trust what it kept)
+                events = waits.ready(timeout)
+                if sends:
+                    # requests whose bus idle gap is over, sent right after the wait: a socket
+                    # still in the epoll set was quiet at that wait - no stale-input probe
+                    now = _monotonic()
+                    while sends and sends[0][0] <= now:
+                        _when, _n, task, token = heapq.heappop(sends)
+                        if token != task.token or task.send is None:
+                            continue
+                        what, task.send = task.send, None
+                        resume = self._send_due(task, what, token, fds is not None)
+                        if resume is not None:
+                            live -= self._step(task, *resume)
+                for ready, sock in events:
                     if ready is None or sock is None:
                         nudged = True
                         continue
@@ -409,6 +441,9 @@ class Hub:
             self._waits = None
             self._probes.clear()
             waits.close()
+            timers.clear()                  # (the Hub outlives the thread: nothing kept for it)
+            sends.clear()
+            waiting.clear()
 
     def _step(self, task: _Task, value: Any, error: BaseException | None) -> int:
         """Resume a task until it waits again; 1 when it ended (done called), else 0."""
@@ -436,17 +471,17 @@ class Hub:
                 self._finished.append((task, token, None, OSError(f"cannot wait on {sock!r}: {exc}")))
                 return 0
             task.sock = sock
-            heapq.heappush(self._timers, (deadline, next(self._seq), task, token))
+            self._timer(task, deadline, token)
         elif kind == "send":
             if what[3] > _monotonic():              # the bus idle gap first: sent when it is over
                 task.send = what
-                heapq.heappush(self._timers, (what[3], next(self._seq), task, token))
+                heapq.heappush(self._sends, (what[3], next(self._seq), task, token))
             else:
-                resume = self._send_due(task, what, token)
+                resume = self._send_due(task, what, token, False)
                 if resume is not None:
                     self._finished.append((task, token, *resume))
         elif kind == "until":
-            heapq.heappush(self._timers, (what[1], next(self._seq), task, token))
+            self._timer(task, what[1], token)
         elif kind == "wait":
             wait: Wait = what[1]
             if wait.event.is_set():
@@ -456,15 +491,14 @@ class Hub:
             else:
                 task.waiting = wait
                 self._waiting.add(task)
-                heapq.heappush(self._timers, (_monotonic() + max(0.0, wait.seconds),
-                                              next(self._seq), task, token))
+                self._timer(task, _monotonic() + max(0.0, wait.seconds), token)
         elif kind == "call":
             self._submit(task, token, what[1])
         else:                                       # a bug in this module
             self._finished.append((task, token, None, TypeError(f"unknown wait {what!r}")))
         return 0
 
-    def _send_due(self, task: _Task, what: tuple[Any, ...], token: int
+    def _send_due(self, task: _Task, what: tuple[Any, ...], token: int, waited: bool
                   ) -> tuple[Any, BaseException | None] | None:
         """A task's ("send", socket, request, when, channel, timeout), its time come: the request
         written and the wait for its reply's first bytes begun here, the task resumed only when
@@ -472,12 +506,23 @@ class Hub:
         no trip through the task (issue 12). None when so; else what to resume the task with: None
         when this did not send (stale input waits on the socket, or no probe for it yet: the
         task's own send drops it), the bytes taken when the socket took only part of the request
-        (the task writes the rest), or the OSError the send raised."""
+        (the task writes the rest), or the OSError the send raised.
+
+        waited: the loop's epoll wait has just returned, nothing run since but other sends. A
+        socket it found readable while nobody waited on it (stale input, a hang-up) left the set
+        then (_loop); one still in the set for this task's read had nothing to read at that wait,
+        and nothing has read it since - it stands for the stale-input probe, a system call a
+        read less (the probe's own answer is as old as the call: a byte may always come between
+        it and the send)."""
         _k, sock, request, _when, ch, timeout = what
-        # the stale-input probe of _send_now: nothing came since the last reply
-        known = self._probes.get(sock.fileno())
-        if known is None or known[0] is not sock or known[1].poll(0):
-            return None, None
+        fds = self._fds
+        kept = None if fds is None else fds.get(task.reg_fd)
+        quiet = waited and kept is not None and kept[0] is task and kept[1] is sock and kept[2] == _EPOLLIN
+        if not quiet:
+            # the stale-input probe of _send_now: nothing came since the last reply
+            known = self._probes.get(sock.fileno())
+            if known is None or known[0] is not sock or known[1].poll(0):
+                return None, None
         try:
             sent = sock.send(request)
         except _AGAIN:
@@ -491,16 +536,32 @@ class Hub:
         sent_at = ch._sent_at = _monotonic() + len(request) * ch.byte_time
         waits = self._waits
         assert waits is not None, "set while the loop runs"
-        fds = self._fds
-        kept = None if fds is None else fds.get(task.reg_fd)
-        if kept is None or kept[0] is not task or kept[1] is not sock or kept[2] != _EPOLLIN:
+        if not quiet and (kept is None or kept[0] is not task or kept[1] is not sock or kept[2] != _EPOLLIN):
             try:                                    # (else: in the epoll set since its last read)
                 waits.add(task, sock, False)
             except (ValueError, KeyError, OSError) as exc:  # closed meanwhile: the task's own failure
                 return None, OSError(f"cannot wait on {sock!r}: {exc}")
         task.sock = sock
-        heapq.heappush(self._timers, (sent_at + timeout, next(self._seq), task, token))
+        # self._timer(task, sent_at + timeout, token) written out: the reply's deadline
+        deadline = task.deadline = sent_at + timeout
+        task.deadline_token = token
+        if deadline < task.timer_at:
+            task.timer_at = deadline
+            heapq.heappush(self._timers, (deadline, next(self._seq), task))
         return None
+
+    def _timer(self, task: _Task, when: float, token: int) -> None:
+        """The task's wait (its token) ends at `when` unless woken before. A task has one live
+        entry in the timer heap (task.timer_at; an entry due at another time is skipped), due no
+        later than its deadline: a later deadline (the next read's reply timeout) pushes nothing -
+        the entry, when due, is pushed again for the deadline then set (_loop). An entry per wait
+        piled up a read's reply timeout, 10,000 a cycle at 10,000 meters, each a tuple for the
+        collector to count and the heap to sift."""
+        task.deadline = when
+        task.deadline_token = token
+        if when < task.timer_at:
+            task.timer_at = when
+            heapq.heappush(self._timers, (when, next(self._seq), task))
 
     def _finish(self, task: _Task, value: Any, error: BaseException | None) -> None:
         self._live.discard(task)

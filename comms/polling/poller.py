@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from comms import events as ev
 from comms.errors import CommsError, LinkError, NoReply
-from comms.interfaces import QUANTITIES, MeterConfig, Reading
+from comms.interfaces import QUANTITIES, MeterConfig, MeterDriver, Reading
 from comms.polling.read_schedule import LinkPlan, LinkSchedule, MeterPlan
 from comms.session import LinkSession
 from comms.steps import Call, Steps, Wait, run_sync
@@ -104,6 +104,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _blocking_read(driver: MeterDriver, quantities: Sequence[str]) -> Steps[dict[str, Reading]]:
+    """The read of a driver without steps: a blocking call."""
+    values: dict[str, Reading] = yield Call(driver.read, quantities)
+    return values
+
+
 class LinkWorker:
     """Polls one link. Not shared between threads except through wake()/stop()."""
 
@@ -130,7 +136,11 @@ class LinkWorker:
         # lost already when this poller started (the archive said so): the first failure says it
         # once, so a window that marked every state unknown (a new runtime child) hears it again
         self._unsaid_lost = {m.meter_id for m in plan.meters if m.lost}
-        self._configs: dict[tuple[int, bool], tuple[MeterConfig, MeterConfig]] = {}
+        # meter id -> (its config, lost, that config with the link's options, its driver once a
+        # read asked for it): built once per meter and state, not per read - a read asks neither
+        # _config nor the session (_driver_steps). One tuple a meter: 10,000 of them in a first
+        # cycle, each for the cyclic collector to count and walk
+        self._configs: dict[int, tuple[MeterConfig, bool, MeterConfig, MeterDriver | None]] = {}
         # (the meter's own options, lost) -> the options with the link's: one dict for all the
         # meters that share them, not one each
         self._link_options: dict[tuple[tuple[tuple[str, str], ...], bool], dict[str, str]] = {}
@@ -144,11 +154,11 @@ class LinkWorker:
         cfg = meter.config
         if self.plan.timeout is None and self.plan.retries is None and not meter.lost:
             return cfg
-        key = (meter.meter_id, meter.lost)
-        cached = self._configs.get(key)
-        if cached is None or cached[0] is not cfg:     # built once per meter and state, not per read
-            cached = self._configs[key] = (cfg, self._with_link_options(cfg, meter.lost))
-        return cached[1]
+        cached = self._configs.get(meter.meter_id)
+        if cached is None or cached[0] is not cfg or cached[1] != meter.lost:
+            cached = self._configs[meter.meter_id] = (cfg, meter.lost, self._with_link_options(cfg, meter.lost),
+                                                      None)
+        return cached[2]
 
     def _with_link_options(self, cfg: MeterConfig, lost: bool) -> MeterConfig:
         key: tuple[tuple[tuple[str, str], ...], bool] | None = None
@@ -205,39 +215,63 @@ class LinkWorker:
               ) -> tuple[dict[str, Reading] | None, CommsError | None]:
         return run_sync(self._read_steps(meter, quantities))
 
+    def _driver_steps(self, meter: MeterPlan, quantities: Sequence[str]) -> Steps[dict[str, Reading]]:
+        """The steps of a routine read of meter by its driver (built once per meter and state:
+        the session and _config are asked only then); raises what building the driver raises."""
+        if self._silence_retried:                   # one timeout per silent meter per read
+            self.session.retry_silence(False)
+            self._silence_retried = False
+        known = self._configs.get(meter.meter_id)
+        if known is not None and known[3] is not None and known[0] is meter.config and known[1] == meter.lost:
+            driver = known[3]
+        else:
+            config = self._config(meter)
+            driver = self.session.driver(config)
+            self._configs[meter.meter_id] = (meter.config, meter.lost, config, driver)
+        read_steps = getattr(driver, "read_steps", None)
+        if read_steps is not None:
+            steps: Steps[dict[str, Reading]] = read_steps(quantities)
+            return steps
+        return _blocking_read(driver, quantities)   # a driver without steps: a blocking call
+
     def _read_steps(self, meter: MeterPlan, quantities: Sequence[str]
                     ) -> Steps[tuple[dict[str, Reading] | None, CommsError | None]]:
-        """(values, None) or (None, error), recorded; a LinkError is recorded and raised."""
+        """(values, None) or (None, error), recorded; a LinkError is recorded and raised.
+        (_cycle_steps does the same without this generator: keep them alike.)"""
         try:
-            if self._silence_retried:               # one timeout per silent meter per read
-                self.session.retry_silence(False)
-                self._silence_retried = False
-            driver = self.session.driver(self._config(meter))
-            read_steps = getattr(driver, "read_steps", None)
-            if read_steps is not None:
-                values = yield from read_steps(quantities)
-            else:                                   # a driver without steps: a blocking call
-                values = yield Call(driver.read, quantities)
+            values = yield from self._driver_steps(meter, quantities)
         except LinkError as e:
-            self._link_failures += 1
-            self._link_up = False
-            self._set_link("lost")
-            # a dead converter is not the meter's fault: its schedule and streak stay as they are
-            self.sink.failure(self.plan, meter, _now(), e)
-            self.events.publish(ev.READ_FAILED, meter_id=meter.meter_id, error=str(e), link=True)
+            self._link_lost(meter, e)
             raise
         except CommsError as e:
-            self._link_up = True                    # the line works; the meter did not answer
-            became_lost = self.schedule.failed(meter, self.clock(), silent=isinstance(e, NoReply))
-            self.sink.failure(self.plan, meter, _now(), e)
-            self.events.publish(ev.READ_FAILED, meter_id=meter.meter_id, error=str(e))
-            if became_lost:
-                self.sink.meter_state(meter, "lost")
-                self.events.publish(ev.METER_STATE, meter_id=meter.meter_id, state="lost")
-            elif self._unsaid_lost and meter.meter_id in self._unsaid_lost and meter.lost:
-                self._unsaid_lost.discard(meter.meter_id)         # the archive knows: an event only
-                self.events.publish(ev.METER_STATE, meter_id=meter.meter_id, state="lost")
-            return None, e
+            return None, self._read_failed(meter, e)
+        return self._read_done(meter, values), None
+
+    def _link_lost(self, meter: MeterPlan, e: LinkError) -> None:
+        """A read ended on a LinkError: recorded (the caller raises it)."""
+        self._link_failures += 1
+        self._link_up = False
+        self._set_link("lost")
+        # a dead converter is not the meter's fault: its schedule and streak stay as they are
+        self.sink.failure(self.plan, meter, _now(), e)
+        self.events.publish(ev.READ_FAILED, meter_id=meter.meter_id, error=str(e), link=True)
+
+    def _read_failed(self, meter: MeterPlan, e: CommsError) -> CommsError:
+        """A read ended on the meter's fault (the line works): recorded; e."""
+        self._link_up = True                    # the line works; the meter did not answer
+        became_lost = self.schedule.failed(meter, self.clock(), silent=isinstance(e, NoReply))
+        self.sink.failure(self.plan, meter, _now(), e)
+        self.events.publish(ev.READ_FAILED, meter_id=meter.meter_id, error=str(e))
+        if became_lost:
+            self.sink.meter_state(meter, "lost")
+            self.events.publish(ev.METER_STATE, meter_id=meter.meter_id, state="lost")
+        elif self._unsaid_lost and meter.meter_id in self._unsaid_lost and meter.lost:
+            self._unsaid_lost.discard(meter.meter_id)         # the archive knows: an event only
+            self.events.publish(ev.METER_STATE, meter_id=meter.meter_id, state="lost")
+        return e
+
+    def _read_done(self, meter: MeterPlan, values: dict[str, Reading]) -> dict[str, Reading]:
+        """A read gave values: recorded; values."""
         self._link_failures = 0
         self._link_up = True
         if self.link_state != "online":
@@ -251,7 +285,7 @@ class LinkWorker:
             self._online.add(meter.meter_id)
             self.sink.meter_state(meter, "online")
             self.events.publish(ev.METER_STATE, meter_id=meter.meter_id, state="online")
-        return values, None
+        return values
 
     def run_command(self, command: Command) -> None:
         from comms.polling.command_delivery import BadCommand, execute
@@ -336,16 +370,23 @@ class LinkWorker:
                 for meter in meters:
                     if source:
                         yield from commands()
-                    # _read_reconnecting_steps written out here: one generator less per read
+                    # _read_reconnecting_steps and _read_steps written out here: two generators
+                    # less per read
                     was_up = self._link_up
+                    error: CommsError | None = None
                     try:
-                        error = (yield from self._read_steps(meter, meter.quantities))[1]
-                    except LinkError:
+                        values = yield from self._driver_steps(meter, meter.quantities)
+                    except LinkError as e:
+                        self._link_lost(meter, e)
                         if not was_up:
                             raise
                         self.session.close()            # the next exchange reconnects
                         log.info("link %s dropped; reconnecting", self.plan.name)
                         error = (yield from self._read_steps(meter, meter.quantities))[1]
+                    except CommsError as e:
+                        error = self._read_failed(meter, e)
+                    else:
+                        self._read_done(meter, values)
                     if error is None:
                         read_ok.add(meter.meter_id)
                         meter_failed.discard(meter.meter_id)

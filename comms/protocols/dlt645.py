@@ -49,6 +49,7 @@ ERR_PASSWORD = 0x04
 # the 0x33 offset as translation tables: one C call per frame, not a Python loop over its bytes
 _SCRAMBLE = bytes((b + 0x33) & 0xFF for b in range(256))
 _UNSCRAMBLE = bytes((b - 0x33) & 0xFF for b in range(256))
+UNSCRAMBLE = _UNSCRAMBLE          # DATA as meant from DATA as sent: data.translate(UNSCRAMBLE)
 _FE = bytes([PREAMBLE])
 _START = bytes([START])
 
@@ -167,6 +168,14 @@ def extract_frame(buf: bytes) -> tuple[bytes | None, int]:
     consumed is how many leading bytes the caller drops (preamble, garbage, and the frame).
     A bad checksum drops one byte so the search resynchronises on the next 68.
     """
+    if type(buf) is bytes:
+        # the usual case - a complete valid frame at the first 68, what scan takes then - with
+        # _check_at written out: two calls less a reply
+        i = buf.find(START)
+        if i >= 0 and len(buf) - i >= MIN_FRAME and buf[i + 7] == START:
+            end = i + MIN_FRAME + buf[i + 9]
+            if end <= len(buf) and buf[end - 1] == END and sum(buf[i:end - 2]) & 0xFF == buf[end - 2]:
+                return buf[i:end], end
     return scan(buf, _check_at)
 
 

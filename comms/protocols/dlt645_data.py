@@ -220,6 +220,12 @@ def many(value: Decoded) -> list[Element]:
 def decode_value(item: DataItem, data: bytes) -> Decoded:
     """The value of a reply's data (after the DI): one element, or a list for a block."""
     if item.count == 1:
+        if item.kind == "bcd" and len(data) == item.length and not (item.signed and data[-1] & 0x80):
+            # a poll's usual reply (an unsigned or positive BCD register) without decode_element,
+            # decode_bcd and bcd_to_int: their result when every nibble is 0-9 (all FF is not)
+            text = data[::-1].hex()
+            if text.isdigit():
+                return Decimal(int(text)).scaleb(-item.decimals)
         return decode_element(item, data)
     if not data or len(data) % item.length or len(data) // item.length > item.count:
         raise ProtocolError(_("Data for {di} has {n} bytes, expected {m}")
