@@ -125,6 +125,7 @@ class MeterTableModel(QAbstractTableModel):
         self._sort: tuple[int, Qt.SortOrder] | None = None
         # merge(sliced=True): reloaded rows not yet compared (meter_id -> row), SLICE_ROWS a turn
         self._pending: dict[int, MonitorRow] = {}
+        self._live_since: set[int] | None = None       # meters updated live since reload_started()
         self._slicer = QTimer(self, singleShot=True, interval=0, timeout=self._patch_slice)
 
     def state_title(self, state: str) -> str:
@@ -299,6 +300,7 @@ class MeterTableModel(QAbstractTableModel):
         returns 0, the rows change over the next turns. A live update of a meter meanwhile (newer
         than the reload) drops its reloaded row; a reset drops them all. A reset of prepared
         rows in the model's order neither sorts nor indexes them again."""
+        since, self._live_since = self._live_since, None
         prepared = reloaded if isinstance(reloaded, BoardRows) else None
         rows: Sequence[MonitorRow] = reloaded.rows if isinstance(reloaded, BoardRows) else reloaded
         if prepared is not None:
@@ -313,6 +315,8 @@ class MeterTableModel(QAbstractTableModel):
             if self._sort is not None:
                 self.sort(*self._sort)
             return len(rows)
+        if since:                                       # live since the reload was asked for: kept
+            rows = [r for r in rows if r.meter_id not in since]
         if sliced and len(rows) > SLICE_ROWS:
             self._pending = {r.meter_id: r for r in rows}
             self._patch_slice()
@@ -327,6 +331,13 @@ class MeterTableModel(QAbstractTableModel):
         self.patch(take)
         if pending:
             self._slicer.start()
+
+    def reload_started(self) -> None:
+        """A whole reload was asked for now: a meter updated live from now until its rows are
+        merged keeps its live row (the reload's snapshot may predate the event; the rows travel
+        from the runtime child through a few event-loop turns, and a stale "unknown, never read"
+        row merged over a live one stayed until the meter's next scheduled read)."""
+        self._live_since = set()
 
     def merging(self) -> bool:
         """Reloaded rows are still being merged (merge(sliced=True))."""
@@ -420,6 +431,8 @@ class MeterTableModel(QAbstractTableModel):
         i = self._index.get(meter_id)
         if i is None:
             return False
+        if self._live_since is not None:
+            self._live_since.add(meter_id)              # newer than the reload under way (reload_started)
         if self._pending:
             self._pending.pop(meter_id, None)           # a live event is newer than a sliced merge's row
         old = self.rows[i]

@@ -139,6 +139,7 @@ class ControlPage(Page):
             return
         self._loading = True
         model, order, stamp = self.meters, self.meters.sort_order(), self.fresh.stamp()
+        model.reload_started()                  # a live update from now on is newer than these rows
         board_source.read(self, self.session, offered=True, on_done=lambda result: self._loaded(result, stamp),
                           on_error=self._load_failed,
                           then=lambda rows, offered: (model.prepare(rows, order), offered))  # off the GUI thread

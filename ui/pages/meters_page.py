@@ -230,6 +230,7 @@ class MetersPage(Page):
         self._dirty.clear()
         self._dirty_accounts.clear()
         model, order = self.model, self.model.sort_order()
+        model.reload_started()                  # a live update from now on is newer than these rows
         board_source.read(self, self.session, then=lambda rows: model.prepare(rows, order),  # sorted off the GUI thread
                           on_done=lambda rows: self._loaded(rows, stamp), on_error=self._failed)
 

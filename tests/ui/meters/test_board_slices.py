@@ -60,3 +60,23 @@ def test_looks_and_search_texts_only_when_needed(qtbot):
     proxy.set_filters(text="customer 12")
     assert proxy.rowCount() == sum(1 for r in model.rows if "customer 12" in r.customer.lower())
     assert model.search.count(None) == 0
+
+
+def test_a_live_reading_before_the_reload_arrives_is_not_overwritten(qtbot):
+    """A reload's rows are the runtime child's snapshot, which reaches the model a few event-loop
+    turns after it was asked for: a meter read live in between keeps its live row (its stale
+    "never read" row merged over it stayed until the meter's next scheduled read)."""
+    model = MeterTableModel()
+    model.load(make_rows(N))
+    stale = [dataclasses.replace(r, last_read_at=None, comm_state="unknown") for r in make_rows(N)]
+    live_id = stale[7].meter_id
+    model.reload_started()                              # the page asks the child for the board ...
+    model.apply_reading(live_id, {"voltage": Reading("voltage", "229.0", "V")}, NOW + timedelta(minutes=5))
+    model.merge(stale, sliced=True)                     # ... and its older rows arrive afterwards
+    qtbot.waitUntil(lambda: not model.merging(), timeout=5000)
+    live = model.rows[model.row_of(live_id)]
+    assert live.comm_state == "online" and live.last_values["voltage"] == "229.0"
+    assert model.rows[model.row_of(stale[8].meter_id)].comm_state == "unknown"     # the others: reloaded
+    model.merge(stale, sliced=True)                     # a later reload (none asked since): taken whole
+    qtbot.waitUntil(lambda: not model.merging(), timeout=5000)
+    assert model.rows[model.row_of(live_id)].comm_state == "unknown"
