@@ -20,7 +20,25 @@ export QT_QPA_PLATFORM=offscreen
 if (($#)); then
     exec .venv/bin/python -m pytest "$@"
 fi
+# A test still running two minutes past its timeout writes every thread's stack here and ends its
+# process (tests/backstop.py); a crashed worker ends the run (xdist would run the test again in a
+# new worker, each time until its own timeout); the stacks are printed after pytest.
+METERSTATION_HANG_DIR="$(mktemp -d)"
+export METERSTATION_HANG_DIR
+hangs() {
+    local f
+    for f in "$METERSTATION_HANG_DIR"/meterstation-hang-*.txt; do
+        [ -e "$f" ] || continue
+        echo "=== a test that hung: $(basename "$f") ===" >&2
+        cat "$f" >&2
+        rm -f "$f"
+    done
+}
 status=0
-.venv/bin/python -m pytest -n "${METERSTATION_TEST_WORKERS:-auto}" --dist loadscope -m "not serial" || status=$?
+.venv/bin/python -m pytest -n "${METERSTATION_TEST_WORKERS:-auto}" --dist loadscope --max-worker-restart 0 \
+    -m "not serial" || status=$?
+hangs
 .venv/bin/python -m pytest -m serial || { rc=$?; [ "$status" -ne 0 ] || status=$rc; }
+hangs
+rmdir "$METERSTATION_HANG_DIR" 2>/dev/null || true
 exit "$status"

@@ -21,6 +21,7 @@ import pytest  # noqa: E402
 
 import models.settings  # noqa: E402,F401 - hands models.station_time its reader before any fixture runs
 from tests import pg_left_open  # noqa: E402
+from tests.backstop import pytest_runtest_protocol  # noqa: E402,F401 - the hang backstop's hook
 
 pg_left_open.install()
 
