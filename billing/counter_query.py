@@ -382,7 +382,10 @@ def ledger_history(db: Database, actor: Actor, account_ref: str | int, *,
 
 
 def free_meters(db: Database, actor: Actor | None, text: str = "", *, limit: int = 500) -> list[tuple[str, str, str]]:
-    """Meters that can be bound: no open binding, not a common meter. (number, kind, room)."""
+    """Meters that can be bound: no open binding, not a common meter. (number, kind, room).
+    Needs one of ACCOUNT_LIST_RIGHTS (require_list), as the accounts list it is offered beside:
+    before, any operator (or none) could list the meters open for binding."""
+    require_list(db, actor, "meter.free")
     bound = sa.select(AccountMeter.meter_id).where(AccountMeter.closed_at.is_(None))
     q = (sa.select(Meter.number, Meter.kind, Room.number, Building.id).outerjoin(Room, Room.id == Meter.room_id)
          .outerjoin(Floor, Floor.id == Room.floor_id).outerjoin(Building, Building.id == Floor.building_id)

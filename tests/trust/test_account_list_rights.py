@@ -40,7 +40,8 @@ def test_the_service_refuses_and_logs(db, site, rights):
                          (lambda a: counter_query.search(db, a, "张"), "account.search"),
                          (lambda a: counter_query.account_card(db, a, site.number), "account.view"),
                          (lambda a: counter_query.account_card(db, a, "no-such-account"), "account.view"),
-                         (lambda a: counter_query.ledger_history(db, a, site.number), "account.view")):
+                         (lambda a: counter_query.ledger_history(db, a, site.number), "account.view"),
+                         (lambda a: counter_query.free_meters(db, a), "meter.free")):
         before = len(_denied(db))
         with pytest.raises(PermissionDenied, match="no right to see the accounts"):
             call(_actor(rights))
@@ -51,7 +52,8 @@ def test_the_service_refuses_and_logs(db, site, rights):
 def test_no_operator_is_refused(db, site):
     for call in (lambda: counter_query.list_accounts(db, None), lambda: counter_query.search(db, None, "张"),
                  lambda: counter_query.account_card(db, None, site.number),
-                 lambda: counter_query.ledger_history(db, None, site.number)):
+                 lambda: counter_query.ledger_history(db, None, site.number),
+                 lambda: counter_query.free_meters(db, None)):
         with pytest.raises(PermissionDenied, match="logged-in operator"):
             call()
 
@@ -62,6 +64,7 @@ def test_each_right_is_enough(db, site, right):
     assert [h.number for h in counter_query.search(db, _actor({right}), "张")] == [site.number]
     assert counter_query.account_card(db, _actor({right}), site.number).number == site.number
     assert counter_query.ledger_history(db, _actor({right}), site.number) == []     # opened, nothing posted
+    assert isinstance(counter_query.free_meters(db, _actor({right})), list)
 
 
 def test_every_builtin_role_keeps_its_page(db, site, superadmin):
