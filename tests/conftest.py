@@ -63,6 +63,32 @@ def _no_leaked_threads():
 
 
 @pytest.fixture(autouse=True)
+def _no_modal_box(request, monkeypatch):
+    """A message box the code under test opens (tasks.show_error after a failed write, say) waits
+    offscreen for a click that never comes, and pytest-timeout's exception is swallowed by the Qt
+    callback it lands in: the worker would hang for ever. In a Qt test the static boxes are
+    recorded, answered at once (Cancel) and fail the test; a test that expects one patches them
+    itself."""
+    if not {"qtbot", "qapp"} & set(request.fixturenames):
+        yield
+        return
+    from PySide6.QtWidgets import QMessageBox
+
+    boxes: list[tuple[str, str, str]] = []
+
+    def box(kind: str):
+        def answer(_parent, title, text, *_args, **_kwargs):
+            boxes.append((kind, str(title), str(text)))
+            return QMessageBox.StandardButton.Cancel
+        return staticmethod(answer)
+
+    for kind in ("warning", "critical", "question", "information"):
+        monkeypatch.setattr(QMessageBox, kind, box(kind))
+    yield
+    assert not boxes, f"the code under test opened modal message boxes: {boxes}"
+
+
+@pytest.fixture(autouse=True)
 def _station_zone_reread():
     """Each test has its own config folder, so its own station.timezone: read it afresh."""
     from models import settings, station_time  # noqa: F401 - settings hands station_time its reader
