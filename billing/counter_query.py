@@ -13,7 +13,8 @@ reading in it); flagged readings (backwards, jump) are ignored.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -332,6 +333,22 @@ def delivery_states(db: Database, item_ids: list[int]) -> dict[int, Delivery]:
         return {i.id: Delivery(i.id, i.kind, num or "", i.state, i.attempts, i.last_error) for i, num in rows}
 
 
+@contextmanager
+def _building_refusals_logged(db: Database, actor: Actor, account_ref: str | int) -> Iterator[None]:
+    """An account of a building the operator may not see (_check_visible, raised inside the
+    read) is refused and logged as one `denied` row naming `account.view` and the account asked
+    for, once the read has ended; before, that refusal was not logged."""
+    try:
+        yield
+    except PermissionDenied as refusal:
+        if isinstance(actor, Actor):
+            try:
+                log_denied(db, actor, "account.view", str(account_ref), refusal)
+            except ReadOnlyDatabase:            # a read-only file: the refusal stands, unlogged
+                pass
+        raise
+
+
 def _check_visible(s: Session, actor: Actor | None, account: Account) -> int | None:
     building = account_building(s, account)
     visible = None if actor is None else actor.visible_buildings()
@@ -346,7 +363,7 @@ def account_card(db: Database, actor: Actor, account_ref: str | int, *, receipts
     before the account is looked up (require_list), then the account's building."""
     require_list(db, actor, "account.view")
     now = utcnow()
-    with db.read() as s:
+    with _building_refusals_logged(db, actor, account_ref), db.read() as s:
         a = find_account(s, account_ref)
         building = _check_visible(s, actor, a)
         c = s.get(Customer, a.customer_id)
@@ -370,7 +387,7 @@ def ledger_history(db: Database, actor: Actor, account_ref: str | int, *,
                    limit: int = 5000) -> list[LedgerLine]:
     """Every entry of the account, newest first. Needs what account_card needs."""
     require_list(db, actor, "account.view")
-    with db.read() as s:
+    with _building_refusals_logged(db, actor, account_ref), db.read() as s:
         a = find_account(s, account_ref)
         _check_visible(s, actor, a)
         rows = s.execute(sa.select(LedgerEntry).where(LedgerEntry.account_id == a.id)

@@ -116,3 +116,26 @@ def test_a_refusal_from_the_service_is_said_on_the_page(qtbot, sqlite_db, monkey
     page.refresh()
     qtbot.waitUntil(lambda: "no right to see the accounts" in page.refusal.text(), timeout=5000)
     assert shown == []
+
+
+def test_an_account_of_a_building_not_seen_is_refused_and_logged(db, superadmin):
+    """The operator holds the right but not the account's building: refused (as before) and now
+    logged as one `denied` row naming account.view and the account asked for."""
+    from billing.lookup import account_building, find_account
+
+    rooms = factories.place(db)
+    other = factories.place(db)
+    seen = factories.account(db, superadmin, name="李四", room_id=rooms[0])
+    hidden = factories.account(db, superadmin, name="王五", room_id=other[0])
+    with db.read() as s:
+        building = account_building(s, find_account(s, seen.number))
+    operator_service.add_operator(db, superadmin, "li", "pass-1234", "cashier", buildings=[building])
+    li = auth.login(db, "li", "pass-1234", "T")
+    assert counter_query.account_card(db, li, seen.number).number == seen.number
+    for call in (counter_query.account_card, counter_query.ledger_history):
+        before = len(_denied(db))
+        with pytest.raises(PermissionDenied, match="may not act on this building"):
+            call(db, li, hidden.number)
+        rows = _denied(db)
+        assert len(rows) == before + 1 and rows[0].operator == "li"
+        assert "account.view" in (rows[0].details or "") and rows[0].target == hidden.number
