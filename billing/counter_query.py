@@ -209,12 +209,18 @@ def require_list(db: Database, actor: Actor | None, action: str) -> None:
     if may_list_accounts(actor):
         return
     refusal = accounts_refusal(actor)
+    _log_refusal(db, actor, action, "", refusal)
+    raise refusal
+
+
+def _log_refusal(db: Database, actor: Actor | None, action: str, target: str, refusal: PermissionDenied) -> None:
+    """The `denied` row of a read's refusal; none for a call without an operator, nor on a
+    read-only file (the refusal stands, unlogged)."""
     if isinstance(actor, Actor):
         try:
-            log_denied(db, actor, action, "", refusal)
-        except ReadOnlyDatabase:                # a read-only file: the refusal stands, unlogged
+            log_denied(db, actor, action, target, refusal)
+        except ReadOnlyDatabase:
             pass
-    raise refusal
 
 
 def search(db: Database, actor: Actor, text: str, *, limit: int = 20,
@@ -341,11 +347,7 @@ def _building_refusals_logged(db: Database, actor: Actor, account_ref: str | int
     try:
         yield
     except PermissionDenied as refusal:
-        if isinstance(actor, Actor):
-            try:
-                log_denied(db, actor, "account.view", str(account_ref), refusal)
-            except ReadOnlyDatabase:            # a read-only file: the refusal stands, unlogged
-                pass
+        _log_refusal(db, actor, "account.view", str(account_ref), refusal)
         raise
 
 
